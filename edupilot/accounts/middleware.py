@@ -1,0 +1,59 @@
+"""Resolve the membership a request acts through, and force first-login password changes."""
+
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from edupilot.orgs.models import Membership
+from edupilot.orgs.scoping import Scope
+
+SESSION_KEY = "active_membership_id"
+
+
+def active_membership(request):
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = list(
+        Membership.objects.filter(user=user, is_active=True).select_related("org").order_by("id")
+    )
+    if not memberships:
+        return None
+    wanted = request.session.get(SESSION_KEY)
+    for m in memberships:
+        if m.pk == wanted:
+            return m
+    return memberships[0]
+
+
+class ActiveMembershipMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # One query per authenticated request; the scope is what every selector filters by.
+        membership = active_membership(request)
+        request.membership = membership
+        if membership is not None:
+            request.scope = Scope.for_membership(membership)
+        else:
+            request.scope = Scope(
+                user_id=request.user.pk if request.user.is_authenticated else None
+            )
+        return self.get_response(request)
+
+
+class ForcePasswordChangeMiddleware:
+    """A user with a one-time password may only change it, or log out, until it does."""
+
+    allowed_names = ("accounts:password_change", "accounts:logout", "core:set_language")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.must_change_password:
+            allowed = {reverse(n) for n in self.allowed_names}
+            if request.path not in allowed and not request.path.startswith(("/static/", "/i18n/")):
+                return redirect("accounts:password_change")
+        return self.get_response(request)

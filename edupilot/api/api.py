@@ -1,0 +1,18 @@
+"""REST API (django-ninja, OpenAPI at /api/v1/docs). Every endpoint goes through the same
+scoping as the pages: request.scope, built by accounts.middleware."""
+
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+api = NinjaAPI(title="EduPilot API", version="1", auth=django_auth, urls_namespace="api")
+
+
+def register_routers() -> None:
+    from edupilot.applications.api import router as applications_router
+    from edupilot.programmes.api import router as programmes_router
+
+    api.add_router("/programmes", programmes_router)
+    api.add_router("/applications", applications_router)
+
+
+register_routers()

@@ -1,0 +1,160 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("审核中")
+    RETURNED = "returned", _("已退回修改")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    NOT_RECOMMENDED = "not_recommended", _("未推荐")
+    RECOMMENDED = "recommended", _("待审定")
+    APPROVED = "approved", _("拟立项（公示中）")
+    REJECTED = "rejected", _("未立项")
+    PILOT = "pilot", _("试点实施中")
+
+
+EDITABLE_STATES = (AppState.DRAFT, AppState.RETURNED, AppState.WITHDRAWN)
+
+
+class Application(models.Model):
+    """One unit's bid in one programme and category.
+
+    ``data`` is the working copy the applicant edits (the draft); each submission freezes
+    it into an :class:`ApplicationVersion`. ``chain`` is the review chain computed at
+    submission: ``[{"level": key, "tier": tier, "org": id}, ...]``; ``current_step`` and
+    ``current_org`` say where it stands, so a reviewer's queue is one indexed query.
+    """
+
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.PROTECT, related_name="applications"
+    )
+    category = models.CharField(_("类别"), max_length=64)
+    topic = models.CharField(_("选题"), max_length=64, blank=True)
+    applicant_org = models.ForeignKey(
+        "orgs.Org", on_delete=models.PROTECT, related_name="applications"
+    )
+    state = models.CharField(
+        _("状态"), max_length=20, choices=AppState.choices, default=AppState.DRAFT
+    )
+    title = models.CharField(_("项目名称"), max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    revision = models.PositiveIntegerField(default=0, help_text="bumped on every draft save")
+    version = models.PositiveIntegerField(default=0, help_text="number of submissions so far")
+    chain = models.JSONField(default=list, blank=True)
+    current_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    current_org = models.ForeignKey(
+        "orgs.Org",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications_to_review",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("申报")
+        verbose_name_plural = _("申报")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "category", "applicant_org"], name="application_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["current_org", "state"]),
+            models.Index(fields=["programme", "state"]),
+            models.Index(fields=["applicant_org", "programme"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant_org.name} · {self.category}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+
+class ApplicationMember(models.Model):
+    """A member school named in a region bid."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="members")
+    org = models.ForeignKey(
+        "orgs.Org", on_delete=models.PROTECT, related_name="memberships_in_bids"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "org"], name="application_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.org_id}"
+
+
+class ApplicationVersion(models.Model):
+    """A submitted, frozen copy of an application. Never changed after it is written."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    topic = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict)
+    members = models.JSONField(default=list)
+    attachments = models.JSONField(default=list)
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "number"], name="application_version_unique"
+            )
+        ]
+        ordering = ["application", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} v{self.number}"
+
+
+class Blob(models.Model):
+    """File content, stored once under its sha256 and never overwritten."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    storage_name = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
+class Attachment(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments"
+    )
+    field_key = models.CharField(max_length=64)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Removed from the draft; kept because submitted versions may still refer to it.
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["application", "is_current"])]
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,40 @@
+"""Top navigation, assembled from entries each app registers in its AppConfig.ready()."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    url_name: str
+    label: str  # a lazy translation
+    roles: frozenset
+    order: int = 100
+
+
+_ENTRIES: list[NavEntry] = []
+
+
+def register(url_name: str, label, roles, order: int = 100) -> None:
+    entry = NavEntry(url_name, label, frozenset(roles), order)
+    if entry not in _ENTRIES:
+        _ENTRIES.append(entry)
+
+
+def items_for(request) -> list[dict]:
+    role = getattr(getattr(request, "scope", None), "role", None)
+    if role is None:
+        return []
+    out = []
+    for e in sorted(_ENTRIES, key=lambda e: e.order):
+        if role not in e.roles:
+            continue
+        try:
+            url = reverse(e.url_name)
+        except NoReverseMatch:
+            continue
+        out.append(
+            {"url": url, "label": e.label, "active": request.path.startswith(url) and url != "/"}
+        )
+    return out

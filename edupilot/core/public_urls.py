@@ -1,0 +1,8 @@
+"""Public pages, no login: announcements (公示) and lists of certified schools."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("announcements/", include("edupilot.review.public_urls")),
+    path("certified/", include("edupilot.certification.public_urls")),
+]

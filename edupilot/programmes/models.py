@@ -1,0 +1,156 @@
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import schema
+
+
+class ProgrammeKind(models.TextChoices):
+    CALL = "call", _("试点申报")
+    CERTIFICATION = "certification", _("认定")
+
+
+# Parsed specs by source sha256: the file's hash fixes its content, so the cache never goes stale.
+_SPEC_CACHE: dict[str, schema.Programme] = {}
+
+
+class Programme(models.Model):
+    """One notice, loaded from a programme file. ``spec`` is the validated file as JSON."""
+
+    code = models.SlugField(_("项目代码"), max_length=64, unique=True)
+    title = models.CharField(_("项目名称"), max_length=300)
+    kind = models.CharField(
+        _("类型"), max_length=20, choices=ProgrammeKind.choices, default=ProgrammeKind.CALL
+    )
+    issuer = models.ForeignKey(
+        "orgs.Org", verbose_name=_("发文单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    doc_no = models.CharField(_("文号"), max_length=100, blank=True)
+    spec = models.JSONField()
+    source_name = models.CharField(max_length=255, blank=True)
+    source_sha256 = models.CharField(max_length=64)
+    source_text = models.TextField(blank=True)
+    # Demo data moves every date of a programme by this many days so that it is open today;
+    # the programme file keeps the notice's real dates.
+    time_shift_days = models.IntegerField(_("日期平移（天）"), default=0)
+    is_active = models.BooleanField(default=True)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("项目")
+        verbose_name_plural = _("项目")
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def parsed(self) -> schema.Programme:
+        spec = _SPEC_CACHE.get(self.source_sha256)
+        if spec is None:
+            spec = schema.Programme.model_validate(self.spec)
+            if len(_SPEC_CACHE) > 256:
+                _SPEC_CACHE.clear()
+            _SPEC_CACHE[self.source_sha256] = spec
+        return spec
+
+    # -- dates (shifted for demos) ----------------------------------------------------------
+    def shift(self, moment: dt.datetime) -> dt.datetime:
+        return moment + dt.timedelta(days=self.time_shift_days)
+
+    @property
+    def opens_at(self) -> dt.datetime:
+        return self.shift(self.parsed.period.opens_at)
+
+    @property
+    def closes_at(self) -> dt.datetime:
+        return self.shift(self.parsed.period.closes_at)
+
+    def level_deadline(self, category_code: str, level_key: str) -> dt.datetime | None:
+        category = self.parsed.category(category_code)
+        if category is None:
+            return None
+        for level in category.review:
+            if level.key == level_key:
+                return self.shift(level.deadline_at)
+        return None
+
+    def is_open(self, now: dt.datetime) -> bool:
+        return self.is_active and self.opens_at <= now <= self.closes_at
+
+
+class ParticipantList(models.Model):
+    """A list of earlier participants (Henan phase 1, Hengyang's unfinished pilots) that rules use."""
+
+    code = models.SlugField(_("名单代码"), max_length=64, unique=True)
+    title = models.CharField(_("名称"), max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("参与单位名单")
+        verbose_name_plural = _("参与单位名单")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ParticipantEntry(models.Model):
+    plist = models.ForeignKey(ParticipantList, on_delete=models.CASCADE, related_name="entries")
+    org = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="list_entries")
+    status = models.CharField(_("状态"), max_length=40, blank=True)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plist", "org"], name="participant_entry_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plist_id}:{self.org_id}"
+
+
+class QuotaAllocation(models.Model):
+    """The places one org may pass upward, per programme, category and quota level.
+
+    ``computed`` comes from the policy's formula, ``declared`` from the notice's own table,
+    ``override`` from an admin (with a reason). ``effective`` is what enforcement uses.
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="quotas")
+    category = models.CharField(max_length=64)
+    level = models.CharField(max_length=16)
+    holder = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="quotas")
+    # The bucket of the holder's direct applicants that have no org at the quota's tier.
+    direct = models.BooleanField(default=False)
+    label = models.CharField(max_length=100, blank=True)
+    policy = models.CharField(max_length=16)
+    basis = models.IntegerField(null=True, blank=True, help_text="the count a formula used")
+    computed = models.IntegerField(null=True, blank=True)
+    declared = models.IntegerField(null=True, blank=True)
+    override = models.IntegerField(null=True, blank=True)
+    override_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+    unlimited = models.BooleanField(default=False)
+    effective = models.IntegerField(default=0)
+    derivation = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("名额")
+        verbose_name_plural = _("名额")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "category", "level", "holder", "direct"], name="quota_unique"
+            )
+        ]
+        ordering = ["programme", "category", "level", "holder__path", "direct"]
+
+    def __str__(self) -> str:
+        return f"{self.programme.code}/{self.category}/{self.holder.name}: {self.effective}"

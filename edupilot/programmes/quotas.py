@@ -1,0 +1,272 @@
+"""Quota policies: explicit tables, percentages of a count, and apportioned totals.
+
+Every policy yields one row per quota holder with how the number was derived; formula
+policies are checked against the table the notice itself declared, and the differences are
+reported rather than hidden (the notices' own tables do not always follow their formulas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q
+
+from edupilot.orgs.models import Org, OrgKind, Tier, subtree_q
+
+from . import schema
+
+ROUNDING = {"half_up": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}
+ROUNDING_LABEL = {"half_up": "四舍五入", "ceil": "向上取整", "floor": "向下取整"}
+
+
+class QuotaResolveError(ValueError):
+    """A quota table names an org that is not in the tree (or names it ambiguously)."""
+
+    def __init__(self, message: str, loc: tuple):
+        super().__init__(message)
+        self.loc = loc
+
+
+@dataclass
+class QuotaRow:
+    category: str
+    level: str
+    holder: Org
+    direct: bool
+    policy: str
+    label: str = ""
+    basis: int | None = None
+    computed: int | None = None
+    declared: int | None = None
+    effective: int = 0
+    unlimited: bool = False
+    derivation: str = ""
+
+    @property
+    def differs(self) -> bool:
+        return (
+            self.computed is not None
+            and self.declared is not None
+            and self.computed != self.declared
+        )
+
+
+@dataclass
+class QuotaReport:
+    category: str
+    level: str
+    policy: str
+    rows: list[QuotaRow] = field(default_factory=list)
+    declared_total: int | None = None
+    unlisted: str = "zero"
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(r.effective for r in self.rows)
+
+    @property
+    def computed_total(self) -> int | None:
+        values = [r.computed for r in self.rows if r.computed is not None]
+        return sum(values) if values else None
+
+
+def resolve_org(ref: str, within: Org | None, loc: tuple) -> Org:
+    """An org by code, or by exact name (within the issuer's subtree when names repeat)."""
+    org = Org.objects.filter(code=ref).first()
+    if org is not None:
+        return org
+    qs = Org.objects.filter(name=ref)
+    if within is not None and qs.count() > 1:
+        qs = qs.filter(subtree_q(within.path))
+    matches = list(qs[:2])
+    if not matches:
+        raise QuotaResolveError(f"机构“{ref}”不存在（请使用机构代码或准确全称）", loc)
+    if len(matches) > 1:
+        raise QuotaResolveError(f"机构名称“{ref}”不唯一，请改用机构代码", loc)
+    return matches[0]
+
+
+def round_decimal(value: Decimal, rounding: str) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUNDING[rounding]))
+
+
+def largest_remainder(total: int, weights: list[int], minimum: int = 0) -> list[int]:
+    """Split ``total`` in proportion to ``weights`` (Hamilton's method).
+
+    Each holder first gets ``minimum`` places; what is left is split by quotas, rounded
+    down, and the places still left go to the largest remainders (ties to the larger
+    weight, then to the earlier holder, so the result is deterministic).
+    """
+    n = len(weights)
+    if n == 0:
+        return []
+    base = [minimum] * n
+    rest = total - minimum * n
+    if rest < 0:
+        raise ValueError(f"总数 {total} 不足以给 {n} 个单位各分 {minimum} 个")
+    weight_sum = sum(weights)
+    if weight_sum == 0 or rest == 0:
+        # Nothing to weigh by: share the rest one by one in order.
+        for i in range(rest):
+            base[i % n] += 1
+        return base
+    exact = [Decimal(rest) * w / weight_sum for w in weights]
+    floors = [int(e) for e in exact]
+    left = rest - sum(floors)
+    order = sorted(range(n), key=lambda i: (-(exact[i] - floors[i]), -weights[i], i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [b + f for b, f in zip(base, floors, strict=True)]
+
+
+def _holders(issuer: Org, level: str) -> list[Org]:
+    return list(
+        Org.objects.filter(subtree_q(issuer.path), tier=level, is_active=True)
+        .exclude(kind__in=[OrgKind.SCHOOL, OrgKind.UNIVERSITY, OrgKind.UNIT])
+        .order_by("path")
+    )
+
+
+def _counts(holders: list[Org], spec: schema.CountSpec) -> dict[int, int]:
+    """How many counties or schools each holder has in its subtree (one query per holder)."""
+    out = {}
+    for h in holders:
+        qs = Org.objects.filter(subtree_q(h.path), is_active=True).exclude(pk=h.pk)
+        if spec.what == "counties":
+            qs = qs.filter(tier=Tier.COUNTY)
+        else:
+            qs = qs.filter(kind=OrgKind.SCHOOL)
+            if spec.stages:
+                stage_q = Q()
+                for s in spec.stages:
+                    stage_q |= Q(stages__contains=f",{s},")
+                qs = qs.filter(stage_q)
+        out[h.pk] = qs.aggregate(n=Count("pk"))["n"]
+    return out
+
+
+def _declared_map(
+    entries: Iterable[schema.QuotaEntry], issuer: Org, loc: tuple
+) -> dict[tuple[int, bool], tuple[Org, schema.QuotaEntry]]:
+    out = {}
+    for i, e in enumerate(entries):
+        org = resolve_org(e.org, issuer, (*loc, i, "org"))
+        key = (org.pk, e.direct)
+        if key in out:
+            raise QuotaResolveError(f"机构“{e.org}”在名额表中出现了两次", (*loc, i, "org"))
+        out[key] = (org, e)
+    return out
+
+
+COUNT_LABEL = {"counties": "县（市、区）数", "schools": "学校数"}
+
+
+def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) -> list[QuotaReport]:
+    """Compute every quota of a category; raises QuotaResolveError for unknown orgs."""
+    reports = []
+    for qi, policy in enumerate(category.quotas):
+        qloc = (*loc, "quotas", qi)
+        report = QuotaReport(
+            category.code,
+            policy.level,
+            policy.policy,
+            declared_total=policy.declared_total,
+            unlisted=policy.unlisted,
+        )
+        if isinstance(policy, schema.TableQuota):
+            for org, e in _declared_map(policy.entries, issuer, (*qloc, "entries")).values():
+                report.rows.append(
+                    QuotaRow(
+                        category.code,
+                        policy.level,
+                        org,
+                        e.direct,
+                        "table",
+                        label=e.label,
+                        declared=e.quota,
+                        effective=e.quota,
+                        derivation="名额表",
+                    )
+                )
+        else:
+            holders = _holders(issuer, policy.level)
+            counts = _counts(holders, policy.count)
+            declared = _declared_map(policy.declared, issuer, (*qloc, "declared"))
+            what = COUNT_LABEL[policy.count.what]
+            if isinstance(policy, schema.PercentQuota):
+                values = {}
+                for h in holders:
+                    exact = Decimal(counts[h.pk]) * policy.percent / 100
+                    v = max(round_decimal(exact, policy.rounding), policy.minimum)
+                    values[h.pk] = (
+                        v,
+                        f"{what} {counts[h.pk]} × {policy.percent}% = {exact.normalize():f}，"
+                        f"{ROUNDING_LABEL[policy.rounding]}得 {round_decimal(exact, policy.rounding)}"
+                        + (f"，不少于 {policy.minimum}" if policy.minimum else ""),
+                    )
+            else:
+                split = largest_remainder(
+                    policy.total, [counts[h.pk] for h in holders], policy.minimum
+                )
+                weight_sum = sum(counts[h.pk] for h in holders)
+                values = {
+                    h.pk: (
+                        v,
+                        f"总数 {policy.total} 按{what}（{counts[h.pk]}/{weight_sum}）最大余额法分配得 {v}",
+                    )
+                    for h, v in zip(holders, split, strict=True)
+                }
+            for h in holders:
+                v, how = values[h.pk]
+                d = declared.get((h.pk, False))
+                row = QuotaRow(
+                    category.code,
+                    policy.level,
+                    h,
+                    False,
+                    policy.policy,
+                    basis=counts[h.pk],
+                    computed=v,
+                    declared=d[1].quota if d else None,
+                    derivation=how,
+                )
+                use_declared = policy.authority == "declared" and row.declared is not None
+                row.effective = row.declared if use_declared else v
+                if use_declared and row.differs:
+                    row.derivation += f"；以通知公布的名额表为准：{row.declared}"
+                report.rows.append(row)
+            holder_ids = {h.pk for h in holders}
+            for (org_id, direct), (org, e) in declared.items():
+                if direct or org_id not in holder_ids:
+                    report.rows.append(
+                        QuotaRow(
+                            category.code,
+                            policy.level,
+                            org,
+                            direct,
+                            policy.policy,
+                            label=e.label,
+                            declared=e.quota,
+                            effective=e.quota,
+                            derivation="名额表（公式未覆盖）",
+                        )
+                    )
+        if report.declared_total is not None and report.total != report.declared_total:
+            report.problems.append(
+                f"名额合计 {report.total} 与通知公布的合计 {report.declared_total} 不一致"
+            )
+        computed_total = report.computed_total
+        if (
+            policy.policy != "table"
+            and report.declared_total is not None
+            and computed_total is not None
+            and computed_total != report.declared_total
+        ):
+            report.problems.append(
+                f"按公式计算的合计 {computed_total} 与通知公布的合计 {report.declared_total} 不同"
+            )
+        reports.append(report)
+    return reports

@@ -1,0 +1,127 @@
+"""Eligibility and submission rules: CEL expressions, compiled once, evaluated safely.
+
+CEL (Common Expression Language) is side-effect free and always terminates, so a bureau's
+programme file can carry its own rules without being able to run code on the server.
+
+Variables a rule may use:
+
+- ``org``: the applicant org: code, name, kind, tier, stages (list), ownership, locality,
+  bandwidth_mbps, teacher_count, student_count, computer_count (0 when unknown),
+  school_count (schools in its subtree), lists (codes of participant lists it is on),
+  list_status (map list code → status), extra (map of free attributes);
+- ``applicant``: its other applications in this programme: ``applications`` (as applicant)
+  and ``member_of`` (named as a member of another's bid), each a list of
+  {category, state};
+- ``programme``: {code};
+- ``app`` (submission rules only): {category, topic, data (map of form values),
+  members (list of {code, name, kind, locality, stages, lists, applied_categories})}.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cel
+
+ELIGIBILITY_VARS = frozenset({"org", "applicant", "programme"})
+SUBMISSION_VARS = ELIGIBILITY_VARS | {"app"}
+
+SAMPLE_ORG = {
+    "code": "000000",
+    "name": "示例",
+    "kind": "school",
+    "tier": "unit",
+    "stages": ["primary", "junior"],
+    "ownership": "public",
+    "locality": "urban",
+    "bandwidth_mbps": 100,
+    "teacher_count": 50,
+    "student_count": 800,
+    "computer_count": 120,
+    "school_count": 10,
+    "lists": ["sample"],
+    "list_status": {"sample": "completed"},
+    "extra": {},
+}
+SAMPLE_MEMBER = {
+    "code": "000001",
+    "name": "成员",
+    "kind": "school",
+    "locality": "rural",
+    "stages": ["primary"],
+    "applied_categories": ["school"],
+    "lists": ["sample"],
+}
+
+
+_COMPREHENSION_VAR = re.compile(
+    r"\.\s*(?:exists_one|exists|all|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,"
+)
+
+
+class RuleCompileError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=2048)
+def compile_expr(expr: str):
+    try:
+        return cel.compile(expr)
+    except ValueError as exc:
+        raise RuleCompileError(str(exc)) from exc
+
+
+def sample_context(phase: str, data: dict | None = None) -> dict:
+    ctx = {
+        "org": SAMPLE_ORG,
+        "applicant": {"applications": [{"category": "x", "state": "draft"}], "member_of": []},
+        "programme": {"code": "sample"},
+    }
+    if phase == "submission":
+        ctx["app"] = {"category": "x", "topic": "", "data": data or {}, "members": [SAMPLE_MEMBER]}
+    return ctx
+
+
+def check_rule(expr: str, phase: str, sample_data: dict | None = None) -> None:
+    """Raise RuleCompileError if the rule does not compile, uses unknown variables, or fails
+    to evaluate to a boolean against a complete sample context (catches field typos)."""
+    program = compile_expr(expr)
+    allowed = SUBMISSION_VARS if phase == "submission" else ELIGIBILITY_VARS
+    used = set(program.variables())
+    unknown = used - allowed - set(_COMPREHENSION_VAR.findall(expr))
+    if unknown:
+        raise RuleCompileError(
+            f"规则使用了此阶段不可用的变量：{', '.join(sorted(unknown))}（可用：{', '.join(sorted(allowed))}）"
+        )
+    try:
+        result = program.execute(sample_context(phase, sample_data))
+    except KeyError as exc:
+        raise RuleCompileError(f"规则无法求值：没有字段 {exc}") from exc
+    except Exception as exc:  # CEL raises several kinds; all mean the rule is broken.
+        raise RuleCompileError(f"规则无法求值：{exc}") from exc
+    if not isinstance(result, bool):
+        raise RuleCompileError(f"规则的结果必须是 true/false，实际为 {type(result).__name__}")
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule_id: str
+    ok: bool
+    message: str
+    severity: str = "block"
+    error: str = ""
+
+
+def evaluate(rule, context: dict) -> RuleResult:
+    """Evaluate one rule; a rule that cannot be decided counts as failed (fail closed)."""
+    try:
+        value = compile_expr(rule.expr).execute(context)
+    except Exception as exc:
+        return RuleResult(rule.id, False, rule.message, rule.severity, error=str(exc))
+    return RuleResult(rule.id, value is True, rule.message, rule.severity)
+
+
+def evaluate_all(rules, context: dict, phase: str) -> list[RuleResult]:
+    return [evaluate(r, context) for r in rules if r.phase == phase]

@@ -1,0 +1,569 @@
+"""The programme file format, as typed models.
+
+A programme file is TOML; this module says what it may contain. Validation is strict
+(unknown keys are errors) so a typo in a bureau's file is reported, never ignored. Checks
+that need the database (org codes, participant lists) live in loader.py.
+
+Dates and times without an offset are read as Asia/Shanghai. A deadline given as a date
+means the end of that day (23:59:59) in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SCHEMA_VERSION = 1
+
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+OrgKindName = Literal["province", "city", "county", "zone", "school", "university", "unit"]
+TierName = Literal["province", "city", "county"]
+StageName = Literal["kindergarten", "primary", "junior", "senior", "vocational", "teaching_point"]
+
+
+def to_deadline(value: dt.date | dt.datetime) -> dt.datetime:
+    """A date means the end of that day; naive datetimes are Asia/Shanghai."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    return dt.datetime.combine(value, dt.time(23, 59, 59), tzinfo=SHANGHAI)
+
+
+def to_start(value: dt.date | dt.datetime) -> dt.datetime:
+    """A date means the start of that day; naive datetimes are Asia/Shanghai."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    return dt.datetime.combine(value, dt.time(0, 0, 0), tzinfo=SHANGHAI)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+class Rule(Strict):
+    """A CEL expression that must be true, and the message shown when it is not.
+
+    ``eligibility`` rules see ``org``, ``applicant`` and ``programme`` and decide whether the
+    org may start an application; ``submission`` rules also see ``app`` (the form data,
+    topic and members) and are checked at submission and again at recommendation.
+    """
+
+    id: Key
+    expr: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+    phase: Literal["eligibility", "submission"] = "eligibility"
+    severity: Literal["block", "warn"] = "block"
+
+
+# --- form fields ---------------------------------------------------------------------------
+
+
+class FieldBase(Strict):
+    key: Key
+    label: str = Field(min_length=1)
+    required: bool = False
+    help: str = ""
+    # Fill the initial draft from the applicant org, e.g. "org.name", "org.address".
+    prefill: str | None = None
+    # Show this field on the summary table (汇总表) and lists.
+    summary: bool = False
+
+
+class TextField(FieldBase):
+    type: Literal["text"]
+    max_length: int = Field(default=200, ge=1, le=2000)
+    min_length: int = Field(default=0, ge=0)
+    pattern: str | None = None
+    pattern_message: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, v):
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"正则表达式无效：{exc}") from exc
+        return v
+
+
+class LongTextField(FieldBase):
+    """Long text with a target length, counted in Chinese characters (汉字) by default."""
+
+    type: Literal["longtext"]
+    target_chars: int | None = Field(default=None, ge=1, description="“字数控制在…左右”")
+    min_chars: int | None = Field(default=None, ge=0)
+    max_chars: int | None = Field(default=None, ge=1)
+    count: Literal["han", "all"] = "han"
+    outline: list[str] = Field(default_factory=list, description="要点提纲，显示给填写人")
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if (
+            self.min_chars is not None
+            and self.max_chars is not None
+            and self.min_chars > self.max_chars
+        ):
+            raise ValueError("min_chars 不能大于 max_chars")
+        return self
+
+
+class NumberField(FieldBase):
+    type: Literal["number"]
+    min: Decimal | None = None
+    max: Decimal | None = None
+    decimals: int = Field(default=0, ge=0, le=6)
+    unit: str = ""
+
+
+class Option(Strict):
+    value: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1)
+
+
+class ChoiceField(FieldBase):
+    type: Literal["choice"]
+    options: list[Option] = Field(min_length=1)
+    multiple: bool = False
+
+    @field_validator("options")
+    @classmethod
+    def _unique(cls, v):
+        values = [o.value for o in v]
+        if len(values) != len(set(values)):
+            raise ValueError("选项值重复")
+        return v
+
+
+class DateField(FieldBase):
+    type: Literal["date"]
+    min: dt.date | None = None
+    max: dt.date | None = None
+
+
+class PhoneField(FieldBase):
+    type: Literal["phone"]
+    kind: Literal["mobile", "landline", "any"] = "any"
+
+
+class EmailField(FieldBase):
+    type: Literal["email"]
+
+
+class BoolField(FieldBase):
+    type: Literal["bool"]
+
+
+class TopicField(FieldBase):
+    """The programme topic (选题) this application takes; options come from the category."""
+
+    type: Literal["topic"]
+
+
+class AttachmentField(FieldBase):
+    """Uploaded files, checked by content: e.g. the stamped scan of the application form."""
+
+    type: Literal["attachment"]
+    kind: Key = "document"
+    accept: list[Literal["pdf"]] = Field(default_factory=lambda: ["pdf"])
+    max_mb: int = Field(default=20, ge=1, le=200)
+    min_count: int = Field(default=0, ge=0)
+    max_count: int = Field(default=1, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _counts(self):
+        if self.min_count > self.max_count:
+            raise ValueError("min_count 不能大于 max_count")
+        return self
+
+
+class MembersField(FieldBase):
+    """A list of member schools chosen from the applicant's subtree (region bids)."""
+
+    type: Literal["members"]
+    kinds: list[OrgKindName] = Field(default_factory=lambda: ["school"])
+    stages: list[StageName] = Field(default_factory=list)
+    min_items: int = Field(default=0, ge=0)
+    max_items: int | None = Field(default=None, ge=1)
+
+
+ScalarField = Annotated[
+    TextField
+    | LongTextField
+    | NumberField
+    | ChoiceField
+    | DateField
+    | PhoneField
+    | EmailField
+    | BoolField
+    | TopicField
+    | AttachmentField
+    | MembersField,
+    Field(discriminator="type"),
+]
+
+GROUP_ITEM_TYPES = ("text", "longtext", "number", "choice", "date", "phone", "email", "bool")
+
+
+class GroupField(FieldBase):
+    """A repeating group of simple fields (rows of a table such as team members)."""
+
+    type: Literal["group"]
+    fields: list[ScalarField] = Field(min_length=1)
+    min_items: int = Field(default=0, ge=0)
+    max_items: int = Field(default=50, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _simple_only(self):
+        for f in self.fields:
+            if f.type not in GROUP_ITEM_TYPES:
+                raise ValueError(f"重复组内不能使用 {f.type} 类型的字段（{f.key}）")
+        if self.min_items > self.max_items:
+            raise ValueError("min_items 不能大于 max_items")
+        _unique_keys(self.fields, "重复组")
+        return self
+
+
+FormField = Annotated[
+    TextField
+    | LongTextField
+    | NumberField
+    | ChoiceField
+    | DateField
+    | PhoneField
+    | EmailField
+    | BoolField
+    | TopicField
+    | AttachmentField
+    | MembersField
+    | GroupField,
+    Field(discriminator="type"),
+]
+
+
+def _unique_keys(fields, where: str) -> None:
+    seen = set()
+    for f in fields:
+        if f.key in seen:
+            raise ValueError(f"{where}中字段 key 重复：{f.key}")
+        seen.add(f.key)
+
+
+class Section(Strict):
+    key: Key
+    title: str = Field(min_length=1)
+    help: str = ""
+    fields: list[FormField] = Field(min_length=1)
+
+
+class OpinionBox(Strict):
+    """An 意见 box of the paper form: who writes it, and its title."""
+
+    key: Key
+    title: str = Field(min_length=1)
+    # "applicant" (the unit's own opinion), "experts", or a review level key.
+    by: str = Field(min_length=1)
+    stamp: bool = True
+
+
+class Form(Strict):
+    title: str = Field(min_length=1)
+    instructions: list[str] = Field(default_factory=list)
+    sections: list[Section] = Field(min_length=1)
+    opinions: list[OpinionBox] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self):
+        _unique_keys(self.sections, "表单分节")
+        keys = [f.key for s in self.sections for f in s.fields]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        if dupes:
+            raise ValueError(f"表单中字段 key 重复：{', '.join(sorted(dupes))}")
+        if sum(1 for s in self.sections for f in s.fields if f.type == "members") > 1:
+            raise ValueError("一个表单最多只能有一个成员名单字段")
+        return self
+
+    def all_fields(self):
+        for section in self.sections:
+            yield from section.fields
+
+    def field(self, key: str):
+        for f in self.all_fields():
+            if f.key == key:
+                return f
+        return None
+
+
+# --- review chain ---------------------------------------------------------------------------
+
+
+class ReviewLevel(Strict):
+    """One level of the review chain.
+
+    For each application the level is filled by the nearest org, the applicant itself or an
+    ancestor, whose tier is ``tier``. When the applicant has no such org above it (a
+    city-direct school has no county), the level is skipped, unless ``direct_fallback`` is
+    set: then the applicant's parent takes the level (Quanzhou's city reviews its 市直
+    schools in the counties' place).
+    """
+
+    key: Key
+    name: str = Field(min_length=1)
+    tier: TierName
+    deadline: dt.date | dt.datetime
+    direct_fallback: bool = False
+    opinion_title: str = ""
+
+    @property
+    def deadline_at(self) -> dt.datetime:
+        return to_deadline(self.deadline)
+
+
+# --- quotas ----------------------------------------------------------------------------------
+
+
+class QuotaEntry(Strict):
+    """One row of a quota table. ``org`` is a code or an exact name in the org tree."""
+
+    org: str = Field(min_length=1)
+    quota: int = Field(ge=0)
+    # The bucket of applicants directly under ``org`` that have no org at the quota's tier
+    # (市直学校: schools directly under a city when quotas are per county).
+    direct: bool = False
+    label: str = ""
+
+
+class CountSpec(Strict):
+    """What a formula counts in each quota holder's subtree."""
+
+    what: Literal["counties", "schools"]
+    stages: list[StageName] = Field(default_factory=list)
+
+
+class QuotaBase(Strict):
+    # The tier of the org that holds (and spends) the quota when it recommends.
+    level: TierName
+    # What an org not in the table gets: zero places, or no limit.
+    unlisted: Literal["zero", "unlimited"] = "zero"
+    declared_total: int | None = Field(default=None, ge=0)
+    note: str = ""
+
+
+class TableQuota(QuotaBase):
+    policy: Literal["table"]
+    entries: list[QuotaEntry] = Field(min_length=1)
+
+
+class PercentQuota(QuotaBase):
+    """``percent`` of a count per holder, rounded, at least ``minimum`` (Zhejiang: 20 % of counties)."""
+
+    policy: Literal["percent"]
+    count: CountSpec
+    percent: Decimal = Field(gt=0, le=100)
+    rounding: Literal["half_up", "ceil", "floor"] = "half_up"
+    minimum: int = Field(default=0, ge=0)
+    declared: list[QuotaEntry] = Field(default_factory=list)
+    authority: Literal["declared", "computed"] = "declared"
+
+
+class ApportionQuota(QuotaBase):
+    """A total split across holders in proportion to a count, by the largest-remainder method."""
+
+    policy: Literal["apportion"]
+    count: CountSpec
+    total: int = Field(ge=0)
+    minimum: int = Field(default=0, ge=0)
+    declared: list[QuotaEntry] = Field(default_factory=list)
+    authority: Literal["declared", "computed"] = "declared"
+
+
+QuotaPolicy = Annotated[TableQuota | PercentQuota | ApportionQuota, Field(discriminator="policy")]
+
+
+# --- categories, topics, programme -------------------------------------------------------------
+
+
+class Topic(Strict):
+    code: Key
+    name: str = Field(min_length=1)
+    description: str = ""
+
+
+class ParticipantListRef(Strict):
+    code: Key
+    title: str = Field(min_length=1)
+    description: str = ""
+
+
+class Category(Strict):
+    code: Key
+    name: str = Field(min_length=1)
+    description: str = ""
+    applicant_kinds: list[OrgKindName] = Field(min_length=1)
+    # Schools are eligible when they have at least one of these stages (empty: any).
+    stages: list[StageName] = Field(default_factory=list)
+    topics: list[Key] = Field(default_factory=list)
+    form: Key
+    rules: list[Rule] = Field(default_factory=list)
+    review: list[ReviewLevel] = Field(min_length=1)
+    quotas: list[QuotaPolicy] = Field(default_factory=list)
+    # The most applications the issuer may approve in this category (Zhejiang: 20/20/60).
+    cap: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self):
+        _unique_keys_attr(self.review, "key", "审核层级")
+        tiers = [lvl.tier for lvl in self.review]
+        order = {"county": 0, "city": 1, "province": 2}
+        if [order[t] for t in tiers] != sorted(order[t] for t in tiers):
+            raise ValueError("审核层级须自下而上排列（县级→市级→省级）")
+        _unique_keys_attr(self.rules, "id", "规则")
+        level_tiers = set(tiers)
+        for q in self.quotas:
+            if q.level not in level_tiers:
+                raise ValueError(f"名额层级 {q.level} 不在审核链中")
+        return self
+
+
+class Period(Strict):
+    opens: dt.date | dt.datetime
+    closes: dt.date | dt.datetime
+
+    @property
+    def opens_at(self) -> dt.datetime:
+        return to_start(self.opens)
+
+    @property
+    def closes_at(self) -> dt.datetime:
+        return to_deadline(self.closes)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if to_start(self.opens) >= to_deadline(self.closes):
+            raise ValueError("申报开始时间须早于截止时间")
+        return self
+
+
+class PilotSpec(Strict):
+    # None where the notice does not say how long the pilot runs.
+    duration_months: int | None = Field(default=None, ge=1, le=120)
+    report_cadence: Literal["none", "monthly", "quarterly", "semiannual", "annual"] = "none"
+    report_day: int | None = Field(default=None, ge=1, le=28, description="每月几号前上报")
+    plan_required: bool = True
+    evaluation: str = ""
+    awards: list[str] = Field(default_factory=list)
+
+
+class Criterion(Strict):
+    key: Key
+    name: str = Field(min_length=1)
+    max: Decimal = Field(gt=0)
+    weight: Decimal = Field(default=Decimal(1), gt=0)
+    description: str = ""
+
+
+class Rubric(Strict):
+    criteria: list[Criterion] = Field(min_length=1)
+    aggregate: Literal["mean", "trimmed_mean"] = "mean"
+    trim: int = Field(default=1, ge=0, description="trimmed_mean: 去掉最高分和最低分各几个")
+    experts_per_application: int = Field(default=3, ge=1, le=20)
+    disagreement_threshold: Decimal = Field(
+        default=Decimal(15), ge=0, description="极差超过该值即标记分歧"
+    )
+
+
+class Announcement(Strict):
+    objection_days: int = Field(default=5, ge=0, le=60)
+    title: str = ""
+
+
+class AdminAccountRequests(Strict):
+    """Lower orgs may ask the issuer for a programme admin account (Henan attachment 2)."""
+
+    deadline: dt.date | dt.datetime
+    tiers: list[TierName] = Field(default_factory=lambda: ["city"])
+
+    @property
+    def deadline_at(self) -> dt.datetime:
+        return to_deadline(self.deadline)
+
+
+class Programme(Strict):
+    schema_version: Literal[1] = 1
+    code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    kind: Literal["call", "certification"] = "call"
+    title: str = Field(min_length=1, max_length=300)
+    short_title: str = ""
+    issuer: str = Field(min_length=1, description="发文机构的代码或全称")
+    issuer_name: str = ""
+    doc_no: str = ""
+    published: dt.date | None = None
+    source: str = ""
+    summary: str = ""
+    period: Period
+    topics: list[Topic] = Field(default_factory=list)
+    lists: list[ParticipantListRef] = Field(default_factory=list)
+    forms: dict[Key, Form]
+    categories: list[Category] = Field(min_length=1)
+    pilot: PilotSpec | None = None
+    rubric: Rubric | None = None
+    announcement: Announcement = Field(default_factory=Announcement)
+    admin_account_requests: AdminAccountRequests | None = None
+    contacts: list[dict[str, str]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross(self):
+        _unique_keys_attr(self.categories, "code", "类别")
+        _unique_keys_attr(self.topics, "code", "选题")
+        _unique_keys_attr(self.lists, "code", "名单")
+        topics = {t.code for t in self.topics}
+        for c in self.categories:
+            if c.form not in self.forms:
+                raise ValueError(f"类别 {c.code} 引用的表单 {c.form} 未定义")
+            unknown = [t for t in c.topics if t not in topics]
+            if unknown:
+                raise ValueError(f"类别 {c.code} 引用了未定义的选题：{', '.join(unknown)}")
+            form = self.forms[c.form]
+            has_topic_field = any(f.type == "topic" for f in form.all_fields())
+            if c.topics and not has_topic_field:
+                raise ValueError(f"类别 {c.code} 有选题，但表单 {c.form} 没有 topic 字段")
+            level_keys = {lvl.key for lvl in c.review}
+            for box in form.opinions:
+                # The same form may serve several categories; the box must fit at least one.
+                fits = box.by in ("applicant", "experts") or box.by in level_keys
+                fits = fits or any(
+                    box.by in {lvl.key for lvl in cc.review}
+                    for cc in self.categories
+                    if cc.form == c.form
+                )
+                if not fits:
+                    raise ValueError(
+                        f"表单 {c.form} 的意见栏 {box.key} 的 by={box.by} 不是审核层级"
+                    )
+            for lvl in c.review:
+                if lvl.deadline_at < self.period.closes_at:
+                    raise ValueError(f"类别 {c.code} 的审核层级 {lvl.key} 截止时间早于申报截止时间")
+        return self
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    def form_for(self, category: Category) -> Form:
+        return self.forms[category.form]
+
+
+def _unique_keys_attr(items, attr: str, where: str) -> None:
+    seen = set()
+    for item in items:
+        value = getattr(item, attr)
+        if value in seen:
+            raise ValueError(f"{where} {value} 重复")
+        seen.add(value)

@@ -1,0 +1,88 @@
+"""Shared fixtures.
+
+The seed regions (Henan, Zhejiang, Quanzhou, Hengyang: ~300 real divisions) are created once
+per test database. Tests that run in transactions see them; transactional tests (browser,
+concurrency) run last and flush the database, so ``seeded`` re-creates them when missing.
+Every test database holds several provinces of look-alike data, so a scope leak between
+two counties or two provinces shows up in ordinary tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.core.management import call_command
+
+from edupilot.orgs.models import Membership, Org, OrgKind, Role
+
+_counter = itertools.count(1)
+
+
+def seed_database() -> None:
+    from edupilot.orgs.regions import seed_regions
+
+    seed_regions()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        seed_database()
+
+
+@pytest.fixture
+def seeded(db):
+    """The seed regions, present even after a transactional test flushed the database."""
+    if not Org.objects.filter(code="410000").exists():
+        seed_database()
+
+
+@pytest.fixture
+def transactional_seeded(transactional_db):
+    seed_database()
+
+
+def make_school(parent: Org, name: str | None = None, **attrs) -> Org:
+    n = next(_counter)
+    defaults = {
+        "stages": ",primary,",
+        "ownership": "public",
+        "locality": "urban",
+        "bandwidth_mbps": 100,
+        "teacher_count": 60,
+        "student_count": 900,
+    }
+    defaults.update(attrs)
+    return Org.objects.create(
+        code=attrs.pop("code", None) or f"T{parent.code[:6]}{n:05d}",
+        name=name or f"{parent.name}第{n}小学",
+        kind=OrgKind.SCHOOL,
+        parent=parent,
+        division_code=parent.division_code or parent.code[:6],
+        **{k: v for k, v in defaults.items() if k != "code"},
+    )
+
+
+def make_user(
+    org: Org,
+    role: str = Role.APPLICANT,
+    username: str | None = None,
+    password: str = "pass-Word-123",
+):
+    from edupilot.accounts.models import User
+
+    username = username or f"u{next(_counter)}"
+    user = User.objects.create_user(username=username, password=password, full_name=username)
+    Membership.objects.create(user=user, org=org, role=role)
+    return user
+
+
+def org(code_or_name: str) -> Org:
+    return Org.objects.filter(code=code_or_name).first() or Org.objects.get(name=code_or_name)
+
+
+@pytest.fixture
+def programmes(seeded):
+    """All programme files under programmes/ loaded (demo-shifted so that they are open)."""
+    call_command("programme", "load", "--all", "--open-now", verbosity=0)
