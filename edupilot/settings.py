@@ -213,6 +213,7 @@ USE_TZ = True
 # --- files -----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("EDUPILOT_STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("EDUPILOT_MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"

@@ -86,3 +86,19 @@ def org(code_or_name: str) -> Org:
 def programmes(seeded):
     """All programme files under programmes/ loaded (demo-shifted so that they are open)."""
     call_command("programme", "load", "--all", "--open-now", verbosity=0)
+
+
+def pdf_bytes(pages: int = 1, text: str = "") -> bytes:
+    """A real, minimal PDF (what a scanner would produce, minus the picture)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if text:
+        writer.add_metadata({"/Title": text})
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()

@@ -1,3 +1,111 @@
-from ninja import Router
+"""Applications over the API: the same selectors and services as the pages, the same scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Field, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from edupilot.accounts.services import actor_from
+
+from . import selectors, services
 
 router = Router(tags=["applications"])
+
+
+class OrgOut(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class ApplicationOut(Schema):
+    id: int
+    programme: str = Field(..., alias="programme.code")
+    category: str
+    topic: str
+    state: str
+    title: str
+    version: int
+    applicant: OrgOut = Field(..., alias="applicant_org")
+    current_reviewer: OrgOut | None = Field(None, alias="current_org")
+    submitted_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+class ApplicationDetailOut(ApplicationOut):
+    data: dict
+    chain: list
+
+
+class DraftIn(Schema):
+    revision: int
+    data: dict[str, str | list[str]]
+
+
+class ProblemOut(Schema):
+    message: str
+    errors: dict[str, list[str]] = {}
+
+
+@router.get("/", response=list[ApplicationOut])
+@paginate(LimitOffsetPagination)
+def list_applications(request, state: str | None = None, programme: str | None = None):
+    qs = selectors.applications_for(request.scope).select_related(
+        "programme", "applicant_org", "current_org"
+    )
+    if state:
+        qs = qs.filter(state=state)
+    if programme:
+        qs = qs.filter(programme__code=programme)
+    return qs.order_by("-updated_at", "-pk")
+
+
+@router.get("/{int:pk}", response=ApplicationDetailOut)
+def get_application(request, pk: int):
+    return selectors.access_application(request.scope, pk)
+
+
+def _form_data(payload: DraftIn):
+    from django.http import QueryDict
+
+    q = QueryDict(mutable=True)
+    for key, value in payload.data.items():
+        if isinstance(value, list):
+            q.setlist(f"f-{key}", value)
+        else:
+            q[f"f-{key}"] = value
+    return q
+
+
+@router.put(
+    "/{int:pk}/draft", response={200: ApplicationDetailOut, 400: ProblemOut, 409: ProblemOut}
+)
+def save_draft(request, pk: int, payload: DraftIn):
+    app = selectors.access_application(request.scope, pk)
+    try:
+        result = services.application_save_draft(
+            application=app,
+            post=_form_data(payload),
+            scope=request.scope,
+            actor=actor_from(request),
+            revision=payload.revision,
+        )
+    except services.StaleDraft as exc:
+        return 409, {"message": exc.message}
+    except services.ApplicationError as exc:
+        return 400, {"message": exc.message, "errors": exc.errors}
+    if result.errors:
+        return 400, {"message": "草稿已保存，但有内容需要修改。", "errors": result.errors}
+    return 200, selectors.access_application(request.scope, pk)
+
+
+@router.post("/{int:pk}/submit", response={200: ApplicationDetailOut, 400: ProblemOut})
+def submit(request, pk: int):
+    app = selectors.access_application(request.scope, pk)
+    try:
+        services.application_submit(application=app, scope=request.scope, actor=actor_from(request))
+    except services.ApplicationError as exc:
+        return 400, {"message": exc.message, "errors": exc.errors}
+    return 200, selectors.access_application(request.scope, pk)

@@ -52,6 +52,8 @@ class Application(models.Model):
         related_name="applications_to_review",
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Set by the first review action on the current submission; until then it may be withdrawn.
+    review_started_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -78,6 +80,15 @@ class Application(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.state in EDITABLE_STATES
+
+    @property
+    def category_spec(self):
+        return self.programme.parsed.category(self.category)
+
+    @property
+    def category_name(self) -> str:
+        spec = self.category_spec
+        return spec.name if spec else self.category
 
 
 class ApplicationMember(models.Model):

@@ -1,0 +1,269 @@
+"""Turn a programme form and an application's data into what templates show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from edupilot.orgs.models import Org
+
+from . import formspec
+from .models import Application, ApplicationVersion, Attachment
+
+
+@dataclass
+class FieldView:
+    spec: object
+    value: object = None
+    errors: list[str] = field(default_factory=list)
+    display: str = ""
+    chars: int | None = None
+    rows: list[dict] = field(default_factory=list)  # groups: [{"index": i, "cells": [FieldView]}]
+    attachments: list = field(default_factory=list)
+    members: list = field(default_factory=list)
+    topics: list = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def type(self) -> str:
+        return self.spec.type
+
+    @property
+    def name(self) -> str:
+        return f"f-{self.spec.key}"
+
+    @property
+    def selected(self) -> list:
+        if isinstance(self.value, list):
+            return [str(v) for v in self.value]
+        return [] if self.value in (None, "") else [str(self.value)]
+
+    @property
+    def char_state(self) -> str:
+        s = self.spec
+        if self.chars is None or s.type != "longtext":
+            return ""
+        if s.max_chars and self.chars > s.max_chars:
+            return "over"
+        if s.min_chars and self.chars < s.min_chars:
+            return "under"
+        return ""
+
+
+def display_value(spec, value, topics=None) -> str:
+    if value in (None, "", []):
+        return ""
+    if spec.type == "choice":
+        labels = {o.value: o.label for o in spec.options}
+        values = value if isinstance(value, list) else [value]
+        return "、".join(labels.get(str(v), str(v)) for v in values)
+    if spec.type == "topic":
+        labels = {t.code: t.name for t in topics or []}
+        return labels.get(value, str(value))
+    if spec.type == "bool":
+        return "是" if value is True else "否"
+    if spec.type == "number" and getattr(spec, "unit", ""):
+        return f"{value} {spec.unit}"
+    return str(value)
+
+
+def _posted(posted, key: str, multiple: bool):
+    if posted is None:
+        return None
+    if multiple:
+        return posted.getlist(key)
+    return posted.get(key)
+
+
+def form_context(
+    application: Application,
+    *,
+    errors: dict | None = None,
+    posted=None,
+    extra_rows: dict | None = None,
+    attachments: list[Attachment] | None = None,
+    member_orgs: list[Org] | None = None,
+) -> dict:
+    """Sections of field views for the edit page (and, read-only, the detail page)."""
+    errors = errors or {}
+    extra_rows = extra_rows or {}
+    programme = application.programme
+    spec = programme.parsed
+    category = spec.category(application.category)
+    form = spec.form_for(category)
+    topics = [t for t in spec.topics if t.code in category.topics]
+    data = application.data or {}
+    if attachments is None:
+        attachments = getattr(application, "current_attachments", None)
+    if attachments is None:
+        attachments = list(
+            Attachment.objects.filter(application=application, is_current=True).select_related(
+                "blob"
+            )
+        )
+    if member_orgs is None:
+        member_orgs = getattr(application, "member_orgs", None)
+    if member_orgs is None:
+        member_orgs = list(
+            Org.objects.filter(memberships_in_bids__application=application).order_by("path")
+        )
+    by_field: dict[str, list[Attachment]] = {}
+    for a in attachments:
+        by_field.setdefault(a.field_key, []).append(a)
+    sections = []
+    for section in form.sections:
+        views = []
+        for f in section.fields:
+            multiple = f.type == "choice" and f.multiple
+            raw = _posted(posted, f"f-{f.key}", multiple)
+            value = (
+                raw
+                if posted is not None and f.type not in ("group", "attachment", "members")
+                else data.get(f.key)
+            )
+            if f.type == "topic" and value in (None, ""):
+                value = application.topic
+            view = FieldView(spec=f, value=value, errors=errors.get(f.key, []), topics=topics)
+            view.display = display_value(f, value, topics)
+            if f.type == "longtext":
+                view.chars = formspec.count_chars(value or "", f.count)
+            elif f.type == "attachment":
+                view.attachments = by_field.get(f.key, [])
+            elif f.type == "members":
+                view.members = member_orgs
+            elif f.type == "group":
+                items = list(value or [])
+                n = max(len(items), f.min_items) + extra_rows.get(f.key, 0)
+                if not items and n == 0:
+                    n = 1
+                for i in range(min(n, f.max_items)):
+                    item = items[i] if i < len(items) else {}
+                    cells = []
+                    for sub in f.fields:
+                        sub_value = item.get(sub.key)
+                        cell = FieldView(
+                            spec=sub,
+                            value=sub_value,
+                            errors=errors.get(f"{f.key}.{i}.{sub.key}", []),
+                        )
+                        cell.display = display_value(sub, sub_value)
+                        cells.append(cell)
+                    view.rows.append({"index": i, "cells": cells, "prefix": f"f-{f.key}-{i}-"})
+                view.errors = errors.get(f.key, []) + [
+                    m for k, msgs in errors.items() if k.startswith(f"{f.key}.") for m in msgs
+                ]
+            views.append(view)
+        sections.append({"spec": section, "fields": views})
+    return {
+        "application": application,
+        "programme": programme,
+        "category": category,
+        "form": form,
+        "sections": sections,
+        "rule_errors": errors.get("__rules__", []),
+        "revision": application.revision,
+    }
+
+
+def version_sections(application: Application, version: ApplicationVersion) -> list[dict]:
+    """A submitted version shown with the form's labels."""
+    spec = application.programme.parsed
+    category = spec.category(application.category)
+    form = spec.form_for(category)
+    topics = [t for t in spec.topics if t.code in category.topics]
+    out = []
+    for section in form.sections:
+        rows = []
+        for f in section.fields:
+            if f.type == "attachment":
+                files = [a for a in version.attachments if a["field"] == f.key]
+                rows.append({"label": f.label, "files": files, "type": f.type})
+            elif f.type == "members":
+                rows.append({"label": f.label, "members": version.members, "type": f.type})
+            elif f.type == "group":
+                items = version.data.get(f.key) or []
+                table = [
+                    [display_value(sub, item.get(sub.key)) for sub in f.fields] for item in items
+                ]
+                rows.append(
+                    {
+                        "label": f.label,
+                        "headers": [s.label for s in f.fields],
+                        "table": table,
+                        "type": f.type,
+                    }
+                )
+            else:
+                value = version.data.get(f.key)
+                if f.type == "topic" and not value:
+                    value = version.topic
+                rows.append(
+                    {"label": f.label, "value": display_value(f, value, topics), "type": f.type}
+                )
+        out.append({"title": section.title, "rows": rows})
+    return out
+
+
+def version_diff(
+    application: Application, old: ApplicationVersion, new: ApplicationVersion
+) -> list[dict]:
+    """Field-by-field differences between two submitted versions, in form order."""
+    spec = application.programme.parsed
+    category = spec.category(application.category)
+    form = spec.form_for(category)
+    topics = [t for t in spec.topics if t.code in category.topics]
+    changes = []
+    for f in form.all_fields():
+        if f.type == "attachment":
+            before = sorted(
+                (a["filename"], a["sha256"]) for a in old.attachments if a["field"] == f.key
+            )
+            after = sorted(
+                (a["filename"], a["sha256"]) for a in new.attachments if a["field"] == f.key
+            )
+            if before != after:
+                changes.append(
+                    {
+                        "label": f.label,
+                        "before": "、".join(n for n, _ in before),
+                        "after": "、".join(n for n, _ in after),
+                    }
+                )
+        elif f.type == "members":
+            before = {m["code"]: m["name"] for m in old.members}
+            after = {m["code"]: m["name"] for m in new.members}
+            if before != after:
+                added = [after[c] for c in after.keys() - before.keys()]
+                removed = [before[c] for c in before.keys() - after.keys()]
+                changes.append(
+                    {
+                        "label": f.label,
+                        "before": "移出：" + "、".join(removed) if removed else "",
+                        "after": "新增：" + "、".join(added) if added else "",
+                    }
+                )
+        else:
+            b, a = old.data.get(f.key), new.data.get(f.key)
+            if f.type == "topic":
+                b, a = b or old.topic, a or new.topic
+            if b != a:
+                if f.type == "group":
+                    changes.append(
+                        {
+                            "label": f.label,
+                            "before": f"{len(b or [])} 行",
+                            "after": f"{len(a or [])} 行（内容有修改）",
+                        }
+                    )
+                else:
+                    changes.append(
+                        {
+                            "label": f.label,
+                            "before": display_value(f, b, topics),
+                            "after": display_value(f, a, topics),
+                            "long": f.type == "longtext",
+                        }
+                    )
+    return changes

@@ -1,0 +1,264 @@
+"""Scoped reads for applications, and the facts eligibility rules are decided on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from edupilot.orgs.models import Org, OrgKind, Stage, subtree_q
+from edupilot.orgs.scoping import Scope, access, scoped
+from edupilot.programmes import rules, schema
+from edupilot.programmes.models import ParticipantEntry, Programme
+
+from .models import Application, ApplicationMember, AppState, Attachment
+
+# Applications that count against exclusivity rules (a school in a region bid and a school
+# bid): drafts and withdrawn, refused or not-recommended bids do not.
+ACTIVE_STATES = (
+    AppState.SUBMITTED,
+    AppState.RETURNED,
+    AppState.RECOMMENDED,
+    AppState.APPROVED,
+    AppState.PILOT,
+)
+
+
+def applications_for(scope: Scope) -> QuerySet[Application]:
+    """Every application ``scope`` may see; the one entry point from a request to applications."""
+    return scoped(Application.objects.all(), scope, org_field="applicant_org")
+
+
+def access_application(scope: Scope, pk) -> Application:
+    return access(
+        Application.objects.select_related("programme", "applicant_org", "current_org"),
+        scope,
+        pk,
+        org_field="applicant_org",
+    )
+
+
+def application_detail(scope: Scope, pk) -> Application:
+    """One application with everything its page shows, in a fixed number of queries."""
+    app = access_application(scope, pk)
+    app.current_attachments = list(
+        Attachment.objects.filter(application=app, is_current=True).select_related("blob")
+    )
+    app.member_orgs = list(
+        Org.objects.filter(memberships_in_bids__application=app).order_by("path")
+    )
+    app.version_list = list(app.versions.order_by("-number").select_related("submitted_by"))
+    return app
+
+
+def applications_of_org(scope: Scope) -> QuerySet[Application]:
+    return (
+        applications_for(scope)
+        .filter(applicant_org_id=scope.org_id)
+        .select_related("programme")
+        .order_by("-updated_at")
+    )
+
+
+# --- rule context -------------------------------------------------------------------------
+
+
+def _lists_by_org(org_ids: list[int]) -> dict[int, dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    for org_id, code, status in ParticipantEntry.objects.filter(org_id__in=org_ids).values_list(
+        "org_id", "plist__code", "status"
+    ):
+        out.setdefault(org_id, {})[code] = status
+    return out
+
+
+def school_count(org: Org) -> int:
+    if org.kind == OrgKind.SCHOOL:
+        return 0
+    return Org.objects.filter(subtree_q(org.path), kind=OrgKind.SCHOOL, is_active=True).count()
+
+
+def org_facts(
+    org: Org, lists: dict[str, str] | None = None, with_school_count: bool = True
+) -> dict:
+    if lists is None:
+        lists = _lists_by_org([org.pk]).get(org.pk, {})
+    return {
+        "code": org.code,
+        "name": org.name,
+        "kind": org.kind,
+        "tier": org.tier,
+        "stages": org.stage_list,
+        "ownership": org.ownership,
+        "locality": org.locality,
+        "bandwidth_mbps": org.bandwidth_mbps or 0,
+        "teacher_count": org.teacher_count or 0,
+        "student_count": org.student_count or 0,
+        "computer_count": org.computer_count or 0,
+        "school_count": school_count(org) if with_school_count else 0,
+        "lists": sorted(lists),
+        "list_status": dict(lists),
+        "extra": {
+            k: v for k, v in (org.extra or {}).items() if isinstance(v, str | int | float | bool)
+        },
+    }
+
+
+def applicant_facts(programme: Programme, org: Org, exclude_pk: int | None = None) -> dict:
+    own = Application.objects.filter(programme=programme, applicant_org=org).exclude(pk=exclude_pk)
+    member_of = ApplicationMember.objects.filter(
+        org=org, application__programme=programme, application__state__in=ACTIVE_STATES
+    ).exclude(application_id=exclude_pk)
+    return {
+        "applications": [
+            {"category": c, "state": s} for c, s in own.values_list("category", "state")
+        ],
+        "member_of": [
+            {"category": c, "state": s}
+            for c, s in member_of.values_list("application__category", "application__state")
+        ],
+    }
+
+
+def members_facts(programme: Programme, application: Application) -> list[dict]:
+    members = list(
+        Org.objects.filter(memberships_in_bids__application=application).order_by("path")
+    )
+    ids = [m.pk for m in members]
+    lists = _lists_by_org(ids)
+    applied: dict[int, set[str]] = {}
+    for org_id, category in (
+        Application.objects.filter(
+            programme=programme, applicant_org_id__in=ids, state__in=ACTIVE_STATES
+        )
+        .exclude(pk=application.pk)
+        .values_list("applicant_org_id", "category")
+    ):
+        applied.setdefault(org_id, set()).add(category)
+    return [
+        {
+            "code": m.code,
+            "name": m.name,
+            "kind": m.kind,
+            "locality": m.locality,
+            "stages": m.stage_list,
+            "lists": sorted(lists.get(m.pk, {})),
+            "applied_categories": sorted(applied.get(m.pk, set())),
+        }
+        for m in members
+    ]
+
+
+def rule_context(programme: Programme, org: Org, application: Application | None = None) -> dict:
+    ctx = {
+        "org": org_facts(org),
+        "applicant": applicant_facts(
+            programme, org, exclude_pk=application.pk if application else None
+        ),
+        "programme": {"code": programme.code},
+    }
+    if application is not None:
+        ctx["app"] = {
+            "category": application.category,
+            "topic": application.topic,
+            "data": application.data,
+            "members": members_facts(programme, application),
+        }
+    return ctx
+
+
+# --- eligibility --------------------------------------------------------------------------
+
+KIND_LABELS = dict(OrgKind.choices)
+STAGE_LABELS = dict(Stage.choices)
+
+
+@dataclass
+class CategoryChoice:
+    programme: Programme
+    category: schema.Category
+    failures: list[rules.RuleResult] = field(default_factory=list)
+    warnings: list[rules.RuleResult] = field(default_factory=list)
+    application: Application | None = None
+
+    @property
+    def eligible(self) -> bool:
+        return not self.failures
+
+
+def structural_checks(
+    programme: Programme, category: schema.Category, org: Org
+) -> list[rules.RuleResult]:
+    """What the category's declared applicants say, before any rule."""
+    out = []
+    if org.kind not in category.applicant_kinds:
+        who = "、".join(str(KIND_LABELS.get(k, k)) for k in category.applicant_kinds)
+        out.append(rules.RuleResult("kind", False, f"本类别的申报单位为：{who}。"))
+    elif (
+        category.stages
+        and org.kind == OrgKind.SCHOOL
+        and not set(category.stages) & set(org.stage_list)
+    ):
+        stages = "、".join(str(STAGE_LABELS.get(s, s)) for s in category.stages)
+        out.append(
+            rules.RuleResult(
+                "stage", False, f"本类别面向的学段：{stages}；本单位登记的学段不在其中。"
+            )
+        )
+    if not org.path.startswith(programme.issuer.path):
+        out.append(
+            rules.RuleResult("region", False, f"本项目面向{programme.issuer.name}所辖单位。")
+        )
+    return out
+
+
+def category_eligibility(
+    programme: Programme, category: schema.Category, org: Org, ctx: dict | None = None
+) -> CategoryChoice:
+    choice = CategoryChoice(programme, category)
+    choice.failures = structural_checks(programme, category, org)
+    if not choice.failures:
+        ctx = ctx if ctx is not None else rule_context(programme, org)
+        for result in rules.evaluate_all(category.rules, ctx, "eligibility"):
+            if result.ok:
+                continue
+            (choice.warnings if result.severity == "warn" else choice.failures).append(result)
+    return choice
+
+
+def open_programmes(now: dt.datetime | None = None) -> list[Programme]:
+    now = now or timezone.now()
+    return [
+        p
+        for p in Programme.objects.filter(is_active=True, kind="call").select_related("issuer")
+        if p.is_open(now)
+    ]
+
+
+def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryChoice]:
+    """Every category of every open programme this org falls under, eligible or not, with why."""
+    out = []
+    programmes = [p for p in open_programmes(now) if org.path.startswith(p.issuer.path)]
+    existing = {
+        (a.programme_id, a.category): a
+        for a in Application.objects.filter(applicant_org=org, programme__in=programmes)
+    }
+    for programme in programmes:
+        ctx = None
+        for category in programme.parsed.categories:
+            if org.kind not in category.applicant_kinds:
+                continue
+            if ctx is None:
+                ctx = rule_context(programme, org)
+            choice = category_eligibility(programme, category, org, ctx)
+            choice.application = existing.get((programme.pk, category.code))
+            out.append(choice)
+    return out
+
+
+def attachments_prefetch() -> Prefetch:
+    return Prefetch(
+        "attachments", queryset=Attachment.objects.filter(is_current=True).select_related("blob")
+    )
