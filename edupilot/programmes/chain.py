@@ -36,14 +36,18 @@ def review_chain(
     orgs = orgs if orgs is not None else lineage(applicant)
     steps: list[ChainStep] = []
     used: set[int] = set()
+    stand_ins: set[int] = set()
     for level in category.review:
         reviewer = next((o for o in orgs if o.tier == level.tier and o.kind != "school"), None)
         if reviewer is None and level.direct_fallback and len(orgs) > 1:
             reviewer = orgs[1]
+            stand_ins.add(reviewer.pk)
         if reviewer is None:
             continue
-        if reviewer.pk in used and not level.direct_fallback:
-            # The same org cannot review twice unless the file says it acts in two roles.
+        if reviewer.pk in used and not level.direct_fallback and reviewer.pk not in stand_ins:
+            # The same org cannot review twice unless the file says it acts in two roles:
+            # a stand-in (Quanzhou's city for its 市直 schools) first recommends within the
+            # direct bucket in the county's place, then reviews again at its own level.
             continue
         used.add(reviewer.pk)
         steps.append(ChainStep(len(steps), level, reviewer))

@@ -130,6 +130,10 @@ def parse_text(text: str, name: str) -> ParsedFile:
         errors = []
         for err in exc.errors():
             loc = _clean_loc(err["loc"])
+            # Cross-field checks say where below the model the problem is.
+            inner = getattr((err.get("ctx") or {}).get("error"), "loc", None)
+            if inner:
+                loc = (*loc, *inner)
             errors.append(FileError(name, index.line_for(loc), field_label(loc), _message(err)))
         raise ProgrammeFileInvalid(errors) from exc
     return ParsedFile(name, text, hashlib.sha256(text.encode()).hexdigest(), spec, index)

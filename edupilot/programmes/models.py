@@ -81,6 +81,18 @@ class Programme(models.Model):
     def is_open(self, now: dt.datetime) -> bool:
         return self.is_active and self.opens_at <= now <= self.closes_at
 
+    def category_closes_at(self, category_code: str) -> dt.datetime | None:
+        """When applicants of one category must have submitted (a category may close early)."""
+        spec = self.parsed
+        category = spec.category(category_code)
+        if category is None:
+            return None
+        return self.shift(spec.category_closes_at(category))
+
+    def is_open_for(self, category_code: str, now: dt.datetime) -> bool:
+        closes = self.category_closes_at(category_code)
+        return closes is not None and self.is_active and self.opens_at <= now <= closes
+
 
 class ParticipantList(models.Model):
     """A list of earlier participants (Henan phase 1, Hengyang's unfinished pilots) that rules use."""

@@ -43,6 +43,17 @@ class QuotaRow:
     effective: int = 0
     unlimited: bool = False
     derivation: str = ""
+    # The count the notice's authors used, where the file records one (see QuotaEntry.basis).
+    notice_basis: int | None = None
+    notice_computed: int | None = None
+    note: str = ""
+
+    @property
+    def difference(self) -> int | None:
+        """Declared minus computed: how far the notice's table departs from its formula."""
+        if self.computed is None or self.declared is None:
+            return None
+        return self.declared - self.computed
 
     @property
     def differs(self) -> bool:
@@ -62,6 +73,10 @@ class QuotaReport:
     declared_total: int | None = None
     unlisted: str = "zero"
     problems: list[str] = field(default_factory=list)
+    formula: str = ""
+    authority: str = ""
+    count_label: str = ""
+    note: str = ""
 
     @property
     def total(self) -> int:
@@ -71,6 +86,31 @@ class QuotaReport:
     def computed_total(self) -> int | None:
         values = [r.computed for r in self.rows if r.computed is not None]
         return sum(values) if values else None
+
+    @property
+    def declared_rows_total(self) -> int | None:
+        values = [r.declared for r in self.rows if r.declared is not None]
+        return sum(values) if values else None
+
+    @property
+    def basis_total(self) -> int | None:
+        values = [r.basis for r in self.rows if r.basis is not None]
+        return sum(values) if values else None
+
+    @property
+    def notice_basis_total(self) -> int | None:
+        """The formula's counts as the notice's authors had them (today's where not recorded)."""
+        if not any(r.notice_basis is not None for r in self.rows):
+            return None
+        return sum(
+            r.notice_basis if r.notice_basis is not None else (r.basis or 0)
+            for r in self.rows
+            if r.basis is not None or r.notice_basis is not None
+        )
+
+    @property
+    def differing_rows(self) -> list[QuotaRow]:
+        return [r for r in self.rows if r.differs]
 
 
 def resolve_org(ref: str, within: Org | None, loc: tuple) -> Org:
@@ -162,6 +202,40 @@ def _declared_map(
 
 
 COUNT_LABEL = {"counties": "县（市、区）数", "schools": "学校数"}
+STAGE_LABEL = {
+    "kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "高中",
+    "vocational": "中职", "teaching_point": "教学点",
+}  # fmt: skip
+
+
+def count_label(spec: schema.CountSpec) -> str:
+    if spec.what == "schools" and spec.stages:
+        return f"学校数（{'、'.join(STAGE_LABEL[s] for s in spec.stages)}）"
+    return COUNT_LABEL[spec.what]
+
+
+def formula_text(policy) -> str:
+    """The policy in words, for reports and pages."""
+    if isinstance(policy, schema.TableQuota):
+        return "名额表"
+    what = count_label(policy.count)
+    minimum = f"，每单位不少于 {policy.minimum}" if policy.minimum else ""
+    if isinstance(policy, schema.PercentQuota):
+        return f"{what} × {policy.percent}%，{ROUNDING_LABEL[policy.rounding]}{minimum}"
+    return f"总数 {policy.total} 按{what}用最大余额法分配{minimum}"
+
+
+def _percent(count: int, policy: schema.PercentQuota, what: str) -> tuple[int, str]:
+    exact = Decimal(count) * policy.percent / 100
+    rounded = round_decimal(exact, policy.rounding)
+    value = max(rounded, policy.minimum)
+    how = (
+        f"{what} {count} × {policy.percent}% = {exact.normalize():f}，"
+        f"{ROUNDING_LABEL[policy.rounding]}得 {rounded}"
+    )
+    if policy.minimum and rounded < policy.minimum:
+        how += f"，不少于 {policy.minimum}，取 {value}"
+    return value, how
 
 
 def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) -> list[QuotaReport]:
@@ -175,6 +249,9 @@ def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) ->
             policy.policy,
             declared_total=policy.declared_total,
             unlisted=policy.unlisted,
+            formula=formula_text(policy),
+            authority=getattr(policy, "authority", "declared"),
+            note=policy.note,
         )
         if isinstance(policy, schema.TableQuota):
             for org, e in _declared_map(policy.entries, issuer, (*qloc, "entries")).values():
@@ -189,24 +266,17 @@ def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) ->
                         declared=e.quota,
                         effective=e.quota,
                         derivation="名额表",
+                        note=e.note,
                     )
                 )
         else:
             holders = _holders(issuer, policy.level)
             counts = _counts(holders, policy.count)
             declared = _declared_map(policy.declared, issuer, (*qloc, "declared"))
-            what = COUNT_LABEL[policy.count.what]
+            what = count_label(policy.count)
+            report.count_label = what
             if isinstance(policy, schema.PercentQuota):
-                values = {}
-                for h in holders:
-                    exact = Decimal(counts[h.pk]) * policy.percent / 100
-                    v = max(round_decimal(exact, policy.rounding), policy.minimum)
-                    values[h.pk] = (
-                        v,
-                        f"{what} {counts[h.pk]} × {policy.percent}% = {exact.normalize():f}，"
-                        f"{ROUNDING_LABEL[policy.rounding]}得 {round_decimal(exact, policy.rounding)}"
-                        + (f"，不少于 {policy.minimum}" if policy.minimum else ""),
-                    )
+                values = {h.pk: _percent(counts[h.pk], policy, what) for h in holders}
             else:
                 split = largest_remainder(
                     policy.total, [counts[h.pk] for h in holders], policy.minimum
@@ -222,17 +292,29 @@ def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) ->
             for h in holders:
                 v, how = values[h.pk]
                 d = declared.get((h.pk, False))
+                entry = d[1] if d else None
                 row = QuotaRow(
                     category.code,
                     policy.level,
                     h,
                     False,
                     policy.policy,
+                    label=entry.label if entry else "",
                     basis=counts[h.pk],
                     computed=v,
-                    declared=d[1].quota if d else None,
+                    declared=entry.quota if entry else None,
                     derivation=how,
+                    notice_basis=entry.basis if entry else None,
+                    note=entry.note if entry else "",
                 )
+                if (
+                    row.notice_basis is not None
+                    and row.notice_basis != row.basis
+                    and isinstance(policy, schema.PercentQuota)
+                ):
+                    then, then_how = _percent(row.notice_basis, policy, what)
+                    row.notice_computed = then
+                    row.derivation += f"；通知发布时{then_how}"
                 use_declared = policy.authority == "declared" and row.declared is not None
                 row.effective = row.declared if use_declared else v
                 if use_declared and row.differs:
@@ -252,6 +334,7 @@ def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) ->
                             declared=e.quota,
                             effective=e.quota,
                             derivation="名额表（公式未覆盖）",
+                            note=e.note,
                         )
                     )
         if report.declared_total is not None and report.total != report.declared_total:

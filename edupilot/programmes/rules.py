@@ -5,10 +5,12 @@ programme file can carry its own rules without being able to run code on the ser
 
 Variables a rule may use:
 
-- ``org``: the applicant org: code, name, kind, tier, stages (list), ownership, locality,
-  bandwidth_mbps, teacher_count, student_count, computer_count (0 when unknown),
-  school_count (schools in its subtree), lists (codes of participant lists it is on),
-  list_status (map list code → status), extra (map of free attributes);
+- ``org``: the applicant org: code, name, kind, tier, parent_tier (the tier of the org it
+  hangs under: "county" for a county's school, "city" for a 市直 school, "" for a root),
+  stages (list), ownership, locality, bandwidth_mbps, teacher_count, student_count,
+  computer_count (0 when unknown), school_count (schools in its subtree), lists (codes of
+  participant lists it is on), list_status (map list code → status), extra (map of free
+  attributes);
 - ``applicant``: its other applications in this programme: ``applications`` (as applicant)
   and ``member_of`` (named as a member of another's bid), each a list of
   {category, state};
@@ -33,6 +35,7 @@ SAMPLE_ORG = {
     "name": "示例",
     "kind": "school",
     "tier": "unit",
+    "parent_tier": "county",
     "stages": ["primary", "junior"],
     "ownership": "public",
     "locality": "urban",

@@ -41,6 +41,19 @@ def to_start(value: dt.date | dt.datetime) -> dt.datetime:
     return dt.datetime.combine(value, dt.time(0, 0, 0), tzinfo=SHANGHAI)
 
 
+class LocatedValueError(ValueError):
+    """A validation error that knows where, below the model that raised it, the problem is.
+
+    Cross-field checks run on a whole model; ``loc`` lets the loader point at the offending
+    element's line (the second of two duplicated keys, the level that is out of order)
+    instead of at the start of the enclosing table.
+    """
+
+    def __init__(self, message: str, loc: tuple):
+        super().__init__(message)
+        self.loc = loc
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,6 +79,14 @@ class Rule(Strict):
 # --- form fields ---------------------------------------------------------------------------
 
 
+# What a field may be prefilled from: attributes of the applicant org.
+PREFILL_SOURCES = (
+    "org.name", "org.code", "org.address", "org.postcode", "org.website", "org.locality",
+    "org.ownership", "org.bandwidth_mbps", "org.teacher_count", "org.student_count",
+    "org.computer_count", "org.stages",
+)  # fmt: skip
+
+
 class FieldBase(Strict):
     key: Key
     label: str = Field(min_length=1)
@@ -75,6 +96,13 @@ class FieldBase(Strict):
     prefill: str | None = None
     # Show this field on the summary table (汇总表) and lists.
     summary: bool = False
+
+    @field_validator("prefill")
+    @classmethod
+    def _known_prefill(cls, v):
+        if v is not None and v not in PREFILL_SOURCES:
+            raise ValueError(f"不认识的预填来源 {v}，可用：{', '.join(PREFILL_SOURCES)}")
+        return v
 
 
 class TextField(FieldBase):
@@ -228,7 +256,7 @@ class GroupField(FieldBase):
                 raise ValueError(f"重复组内不能使用 {f.type} 类型的字段（{f.key}）")
         if self.min_items > self.max_items:
             raise ValueError("min_items 不能大于 max_items")
-        _unique_keys(self.fields, "重复组")
+        _unique_keys(self.fields, "重复组", ("fields",))
         return self
 
 
@@ -249,11 +277,11 @@ FormField = Annotated[
 ]
 
 
-def _unique_keys(fields, where: str) -> None:
+def _unique_keys(fields, where: str, loc: tuple = ()) -> None:
     seen = set()
-    for f in fields:
+    for i, f in enumerate(fields):
         if f.key in seen:
-            raise ValueError(f"{where}中字段 key 重复：{f.key}")
+            raise LocatedValueError(f"{where}中字段 key 重复：{f.key}", (*loc, i, "key"))
         seen.add(f.key)
 
 
@@ -282,11 +310,15 @@ class Form(Strict):
 
     @model_validator(mode="after")
     def _unique(self):
-        _unique_keys(self.sections, "表单分节")
-        keys = [f.key for s in self.sections for f in s.fields]
-        dupes = {k for k in keys if keys.count(k) > 1}
-        if dupes:
-            raise ValueError(f"表单中字段 key 重复：{', '.join(sorted(dupes))}")
+        _unique_keys(self.sections, "表单分节", ("sections",))
+        seen: set[str] = set()
+        for si, section in enumerate(self.sections):
+            for fi, f in enumerate(section.fields):
+                if f.key in seen:
+                    raise LocatedValueError(
+                        f"表单中字段 key 重复：{f.key}", ("sections", si, "fields", fi, "key")
+                    )
+                seen.add(f.key)
         if sum(1 for s in self.sections for f in s.fields if f.type == "members") > 1:
             raise ValueError("一个表单最多只能有一个成员名单字段")
         return self
@@ -312,7 +344,8 @@ class ReviewLevel(Strict):
     ancestor, whose tier is ``tier``. When the applicant has no such org above it (a
     city-direct school has no county), the level is skipped, unless ``direct_fallback`` is
     set: then the applicant's parent takes the level (Quanzhou's city reviews its 市直
-    schools in the counties' place).
+    schools in the counties' place, within its ``direct`` quota bucket) and still takes its
+    own level afterwards.
     """
 
     key: Key
@@ -339,6 +372,10 @@ class QuotaEntry(Strict):
     # (市直学校: schools directly under a city when quotas are per county).
     direct: bool = False
     label: str = ""
+    # The count the notice's authors used for this org, where it differs from today's tree
+    # (Zhejiang 2019: 温州市 had 11 county units before 龙港市 was carved out).
+    basis: int | None = Field(default=None, ge=0)
+    note: str = ""
 
 
 class CountSpec(Strict):
@@ -417,19 +454,32 @@ class Category(Strict):
     quotas: list[QuotaPolicy] = Field(default_factory=list)
     # The most applications the issuer may approve in this category (Zhejiang: 20/20/60).
     cap: int | None = Field(default=None, ge=0)
+    # Applicants of this category must submit by this time, when it is earlier than the
+    # programme's close: schools that go through two levels close before universities that
+    # apply straight to the province (Zhejiang), so that the levels have time to review.
+    closes: dt.date | dt.datetime | None = None
+
+    @property
+    def closes_at(self) -> dt.datetime | None:
+        return to_deadline(self.closes) if self.closes is not None else None
 
     @model_validator(mode="after")
     def _check(self):
-        _unique_keys_attr(self.review, "key", "审核层级")
-        tiers = [lvl.tier for lvl in self.review]
+        _unique_keys_attr(self.review, "key", "审核层级", ("review",))
         order = {"county": 0, "city": 1, "province": 2}
-        if [order[t] for t in tiers] != sorted(order[t] for t in tiers):
-            raise ValueError("审核层级须自下而上排列（县级→市级→省级）")
-        _unique_keys_attr(self.rules, "id", "规则")
-        level_tiers = set(tiers)
-        for q in self.quotas:
+        for i in range(1, len(self.review)):
+            if order[self.review[i].tier] < order[self.review[i - 1].tier]:
+                raise LocatedValueError(
+                    "审核层级须自下而上排列（县级→市级→省级）："
+                    f"{self.review[i].key}（{self.review[i].tier}）排在 "
+                    f"{self.review[i - 1].key}（{self.review[i - 1].tier}）之后",
+                    ("review", i, "tier"),
+                )
+        _unique_keys_attr(self.rules, "id", "规则", ("rules",))
+        level_tiers = {lvl.tier for lvl in self.review}
+        for qi, q in enumerate(self.quotas):
             if q.level not in level_tiers:
-                raise ValueError(f"名额层级 {q.level} 不在审核链中")
+                raise LocatedValueError(f"名额层级 {q.level} 不在审核链中", ("quotas", qi, "level"))
         return self
 
 
@@ -496,6 +546,54 @@ class AdminAccountRequests(Strict):
         return to_deadline(self.deadline)
 
 
+class Batch(Strict):
+    """A certification round: when it is assessed, and the cut-off date of the data it uses."""
+
+    code: Key
+    name: str = Field(min_length=1)
+    # Categories this batch certifies (empty: all).
+    categories: list[Key] = Field(default_factory=list)
+    data_cutoff: dt.date = Field(description="数据统计截止时间")
+    assess_from: dt.date
+    assess_until: dt.date
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.assess_from > self.assess_until:
+            raise LocatedValueError("认定开始日期不能晚于结束日期", ("assess_until",))
+        if self.data_cutoff > self.assess_until:
+            raise LocatedValueError("数据统计截止时间不能晚于认定结束日期", ("data_cutoff",))
+        return self
+
+
+SUMMARY_SOURCES = ("org.name", "org.code", "org.address", "org.postcode", "category", "topic", "title", "seq", "blank")  # fmt: skip
+
+
+class SummaryColumn(Strict):
+    label: str = Field(min_length=1)
+    # A form field key, or one of SUMMARY_SOURCES.
+    source: str = Field(min_length=1)
+    # A header spanning several adjacent columns (试点工作负责人 over 姓名/职务/联系电话/电子邮箱).
+    group: str = ""
+
+
+class SummaryTable(Strict):
+    """A summary table (汇总表) a review level fills in for the applications it passes on.
+
+    The documents app renders it (XLSX/PDF); here it is only declared, so that its columns
+    follow the notice's attachment and point at real form fields.
+    """
+
+    key: Key
+    title: str = Field(min_length=1)
+    # The review level key whose org fills and stamps it.
+    by: Key
+    categories: list[Key] = Field(default_factory=list)
+    # Lines above the table on the paper form, e.g. "申报单位（盖章）", "填表人", "联系电话".
+    header: list[str] = Field(default_factory=list)
+    columns: list[SummaryColumn] = Field(min_length=1)
+
+
 class Programme(Strict):
     schema_version: Literal[1] = 1
     code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -518,25 +616,34 @@ class Programme(Strict):
     announcement: Announcement = Field(default_factory=Announcement)
     admin_account_requests: AdminAccountRequests | None = None
     contacts: list[dict[str, str]] = Field(default_factory=list)
+    batches: list[Batch] = Field(default_factory=list)
+    summary_tables: list[SummaryTable] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross(self):
-        _unique_keys_attr(self.categories, "code", "类别")
-        _unique_keys_attr(self.topics, "code", "选题")
-        _unique_keys_attr(self.lists, "code", "名单")
+        _unique_keys_attr(self.categories, "code", "类别", ("categories",))
+        _unique_keys_attr(self.topics, "code", "选题", ("topics",))
+        _unique_keys_attr(self.lists, "code", "名单", ("lists",))
+        _unique_keys_attr(self.batches, "code", "批次", ("batches",))
+        _unique_keys_attr(self.summary_tables, "key", "汇总表", ("summary_tables",))
         topics = {t.code for t in self.topics}
-        for c in self.categories:
+        for ci, c in enumerate(self.categories):
+            loc = ("categories", ci)
             if c.form not in self.forms:
-                raise ValueError(f"类别 {c.code} 引用的表单 {c.form} 未定义")
+                raise LocatedValueError(f"类别 {c.code} 引用的表单 {c.form} 未定义", (*loc, "form"))
             unknown = [t for t in c.topics if t not in topics]
             if unknown:
-                raise ValueError(f"类别 {c.code} 引用了未定义的选题：{', '.join(unknown)}")
+                raise LocatedValueError(
+                    f"类别 {c.code} 引用了未定义的选题：{', '.join(unknown)}", (*loc, "topics")
+                )
             form = self.forms[c.form]
             has_topic_field = any(f.type == "topic" for f in form.all_fields())
             if c.topics and not has_topic_field:
-                raise ValueError(f"类别 {c.code} 有选题，但表单 {c.form} 没有 topic 字段")
+                raise LocatedValueError(
+                    f"类别 {c.code} 有选题，但表单 {c.form} 没有 topic 字段", (*loc, "topics")
+                )
             level_keys = {lvl.key for lvl in c.review}
-            for box in form.opinions:
+            for bi, box in enumerate(form.opinions):
                 # The same form may serve several categories; the box must fit at least one.
                 fits = box.by in ("applicant", "experts") or box.by in level_keys
                 fits = fits or any(
@@ -545,12 +652,60 @@ class Programme(Strict):
                     if cc.form == c.form
                 )
                 if not fits:
-                    raise ValueError(
-                        f"表单 {c.form} 的意见栏 {box.key} 的 by={box.by} 不是审核层级"
+                    raise LocatedValueError(
+                        f"表单 {c.form} 的意见栏 {box.key} 的 by={box.by} 不是审核层级",
+                        ("forms", c.form, "opinions", bi, "by"),
                     )
-            for lvl in c.review:
-                if lvl.deadline_at < self.period.closes_at:
-                    raise ValueError(f"类别 {c.code} 的审核层级 {lvl.key} 截止时间早于申报截止时间")
+            closes = c.closes_at or self.period.closes_at
+            if c.closes is not None and not (
+                self.period.opens_at < c.closes_at <= self.period.closes_at
+            ):
+                raise LocatedValueError(
+                    f"类别 {c.code} 的申报截止时间须在申报期（{self.period.opens} 至 "
+                    f"{self.period.closes}）之内",
+                    (*loc, "closes"),
+                )
+            for li, lvl in enumerate(c.review):
+                if lvl.deadline_at < closes:
+                    raise LocatedValueError(
+                        f"类别 {c.code} 的审核层级 {lvl.key} 截止时间早于申报截止时间",
+                        (*loc, "review", li, "deadline"),
+                    )
+            for li in range(1, len(c.review)):
+                if c.review[li].deadline_at < c.review[li - 1].deadline_at:
+                    raise LocatedValueError(
+                        f"类别 {c.code} 的审核层级 {c.review[li].key} 截止时间早于下一级 "
+                        f"{c.review[li - 1].key} 的截止时间",
+                        (*loc, "review", li, "deadline"),
+                    )
+        codes = {c.code for c in self.categories}
+        for bi, b in enumerate(self.batches):
+            unknown = [x for x in b.categories if x not in codes]
+            if unknown:
+                raise LocatedValueError(
+                    f"批次 {b.code} 引用了未定义的类别：{', '.join(unknown)}",
+                    ("batches", bi, "categories"),
+                )
+        for ti, t in enumerate(self.summary_tables):
+            tloc = ("summary_tables", ti)
+            unknown = [x for x in t.categories if x not in codes]
+            if unknown:
+                raise LocatedValueError(
+                    f"汇总表 {t.key} 引用了未定义的类别：{', '.join(unknown)}",
+                    (*tloc, "categories"),
+                )
+            cats = [c for c in self.categories if not t.categories or c.code in t.categories]
+            if not any(t.by in {lvl.key for lvl in c.review} for c in cats):
+                raise LocatedValueError(
+                    f"汇总表 {t.key} 的 by={t.by} 不是这些类别的审核层级", (*tloc, "by")
+                )
+            keys = {f.key for c in cats for f in self.forms[c.form].all_fields()}
+            for ki, col in enumerate(t.columns):
+                if col.source not in keys and col.source not in SUMMARY_SOURCES:
+                    raise LocatedValueError(
+                        f"汇总表 {t.key} 的列“{col.label}”引用了不存在的字段 {col.source}",
+                        (*tloc, "columns", ki, "source"),
+                    )
         return self
 
     def category(self, code: str) -> Category | None:
@@ -559,11 +714,15 @@ class Programme(Strict):
     def form_for(self, category: Category) -> Form:
         return self.forms[category.form]
 
+    def category_closes_at(self, category: Category) -> dt.datetime:
+        """When applicants of ``category`` must have submitted (unshifted)."""
+        return category.closes_at or self.period.closes_at
 
-def _unique_keys_attr(items, attr: str, where: str) -> None:
+
+def _unique_keys_attr(items, attr: str, where: str, loc: tuple = ()) -> None:
     seen = set()
-    for item in items:
+    for i, item in enumerate(items):
         value = getattr(item, attr)
         if value in seen:
-            raise ValueError(f"{where} {value} 重复")
+            raise LocatedValueError(f"{where} {value} 重复", (*loc, i, attr))
         seen.add(value)
