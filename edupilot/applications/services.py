@@ -20,7 +20,7 @@ from edupilot.programmes import rules
 from edupilot.programmes.chain import review_chain
 from edupilot.programmes.models import Programme
 
-from . import formspec, selectors
+from . import formspec, selectors, signals
 from .files import UploadRejected, blob_store
 from .models import (
     EDITABLE_STATES,
@@ -485,6 +485,7 @@ def application_submit(
         before={"state": state_before},
         after={"state": app.state, "version": app.version, "first_reviewer": steps[0].org.code},
     )
+    signals.application_submitted.send(sender=Application, application=app, version=version, actor=actor)
     return version
 
 
@@ -518,6 +519,7 @@ def application_withdraw(
         before={"state": AppState.SUBMITTED},
         after={"state": app.state},
     )
+    signals.application_withdrawn.send(sender=Application, application=app, actor=actor)
     return app
 
 
