@@ -187,6 +187,10 @@ class CategoryChoice:
     def eligible(self) -> bool:
         return not self.failures
 
+    @property
+    def closes_at(self) -> dt.datetime | None:
+        return self.programme.category_closes_at(self.category.code)
+
 
 def structural_checks(
     programme: Programme, category: schema.Category, org: Org
@@ -239,6 +243,7 @@ def open_programmes(now: dt.datetime | None = None) -> list[Programme]:
 
 def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryChoice]:
     """Every category of every open programme this org falls under, eligible or not, with why."""
+    now = now or timezone.now()
     out = []
     programmes = [p for p in open_programmes(now) if org.path.startswith(p.issuer.path)]
     existing = {
@@ -248,7 +253,7 @@ def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryCh
     for programme in programmes:
         ctx = None
         for category in programme.parsed.categories:
-            if org.kind not in category.applicant_kinds:
+            if org.kind not in category.applicant_kinds or not programme.is_open_for(category.code, now):
                 continue
             if ctx is None:
                 ctx = rule_context(programme, org)

@@ -81,7 +81,7 @@ def edit_deadline(application: Application) -> dt.datetime:
         deadline = programme.level_deadline(application.category, step["level"])
         if deadline is not None:
             return deadline
-    return programme.closes_at
+    return programme.category_closes_at(application.category) or programme.closes_at
 
 
 def _check_deadline(application: Application, now: dt.datetime) -> None:
@@ -127,9 +127,10 @@ def application_start(
     category = programme.parsed.category(category_code)
     if category is None:
         raise ApplicationError("申报类别不存在。")
-    if not programme.is_open(now):
+    if not programme.is_open_for(category_code, now):
+        closes = programme.category_closes_at(category_code)
         raise ApplicationError(
-            f"本项目申报时间为 {_fmt(programme.opens_at)} 至 {_fmt(programme.closes_at)}（北京时间），当前不在申报期内。"
+            f"本类别申报时间为 {_fmt(programme.opens_at)} 至 {_fmt(closes)}（北京时间），当前不在申报期内。"
         )
     existing = Application.objects.filter(
         programme=programme, category=category_code, applicant_org=org
