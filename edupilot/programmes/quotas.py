@@ -77,6 +77,8 @@ class QuotaReport:
     authority: str = ""
     count_label: str = ""
     note: str = ""
+    # Orgs at the quota's tier that the table leaves out (they get ``unlisted``).
+    unlisted_holders: list[Org] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -254,7 +256,12 @@ def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) ->
             note=policy.note,
         )
         if isinstance(policy, schema.TableQuota):
-            for org, e in _declared_map(policy.entries, issuer, (*qloc, "entries")).values():
+            entries = _declared_map(policy.entries, issuer, (*qloc, "entries"))
+            listed = {org_id for org_id, direct in entries if not direct}
+            report.unlisted_holders = [
+                h for h in _holders(issuer, policy.level) if h.pk not in listed
+            ]
+            for org, e in entries.values():
                 report.rows.append(
                     QuotaRow(
                         category.code,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
+from edupilot.orgs.models import Org
 
-from . import loader
-from .models import ParticipantList, Programme, QuotaAllocation
+from . import loader, tables
+from .models import ParticipantEntry, ParticipantList, Programme, QuotaAllocation
 from .quotas import compute_category
 
 
@@ -201,3 +202,195 @@ def quota_override(
         after={"override": value, "effective": alloc.effective, "reason": reason},
     )
     return alloc
+
+
+@transaction.atomic
+def quota_resync(*, programme: Programme, actor: Actor) -> list[dict]:
+    """Recompute a programme's quotas from today's org tree (overrides kept), audited.
+
+    Formula quotas count schools and counties; after a roster import the stored numbers
+    may be stale. Returns the rows whose effective value changed.
+    """
+    Programme.objects.select_for_update().filter(pk=programme.pk).first()
+    before = {
+        (a.category, a.level, a.holder_id, a.direct): a.effective
+        for a in QuotaAllocation.objects.filter(programme=programme)
+    }
+    quota_sync(programme)
+    changed = []
+    for a in QuotaAllocation.objects.filter(programme=programme).select_related("holder"):
+        old = before.get((a.category, a.level, a.holder_id, a.direct))
+        if old != a.effective:
+            changed.append(
+                {
+                    "category": a.category,
+                    "level": a.level,
+                    "holder": a.holder.code,
+                    "direct": a.direct,
+                    "before": old,
+                    "after": a.effective,
+                }
+            )
+    if changed:
+        audit_record(actor=actor, action="quota.resync", obj=programme, after={"changed": changed})
+    return changed
+
+
+# --- participant lists ---------------------------------------------------------------------
+
+
+class ParticipantsImportInvalid(Exception):
+    """The file has errors; nothing was imported. ``report`` names every bad row."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__("\n".join(r.message for r in report.rows if r.action == "error"))
+        self.report = report
+
+
+@dataclass
+class ImportRowResult:
+    line: int | None
+    org_ref: str
+    action: str  # created, updated, unchanged, removed, error
+    message: str = ""
+    org: Org | None = None
+
+
+@dataclass
+class ImportReport:
+    plist: ParticipantList
+    rows: list[ImportRowResult] = field(default_factory=list)
+    dry_run: bool = False
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("error") == 0
+
+    @property
+    def changed(self) -> bool:
+        return any(r.action in ("created", "updated", "removed") for r in self.rows)
+
+    def summary(self) -> str:
+        parts = [
+            f"新增 {self.count('created')}",
+            f"更新 {self.count('updated')}",
+            f"未变 {self.count('unchanged')}",
+        ]
+        if self.count("removed"):
+            parts.append(f"移除 {self.count('removed')}")
+        if self.count("error"):
+            parts.append(f"错误 {self.count('error')}")
+        return "，".join(parts)
+
+
+def _resolve_list_org(ref: str, issuers: list[Org]) -> tuple[Org | None, str]:
+    org = Org.objects.filter(code=ref).first()
+    if org is None:
+        matches = list(Org.objects.filter(name=ref)[:50])
+        if not matches:
+            return None, f"机构“{ref}”不存在（请使用机构代码或准确全称）"
+        if issuers and len(matches) > 1:
+            inside = [m for m in matches if any(m.path.startswith(i.path) for i in issuers)]
+            matches = inside or matches[:1]
+        if len(matches) > 1:
+            return None, f"机构名称“{ref}”不唯一，请改用机构代码"
+        org = matches[0]
+    if issuers and not any(org.path.startswith(i.path) for i in issuers):
+        where = "、".join(i.name for i in issuers)
+        return None, f"机构“{org.name}”（{org.code}）不在{where}范围内"
+    return org, ""
+
+
+@transaction.atomic
+def participants_import(
+    *,
+    plist: ParticipantList,
+    rows: list[tables.ListRow],
+    actor: Actor,
+    replace: bool = False,
+    dry_run: bool = False,
+    source_name: str = "",
+    source_sha256: str = "",
+) -> ImportReport:
+    """Bring a participant list in line with a file's rows. Idempotent; all or nothing.
+
+    Each row names an org (code or exact name), a status and a note. Rows for orgs already
+    on the list update status and note; with ``replace`` orgs missing from the file are
+    removed. Any bad row refuses the whole file (ParticipantsImportInvalid) so a half-read
+    list never decides anyone's eligibility.
+    """
+    from .selectors import list_issuers
+
+    report = ImportReport(plist, dry_run=dry_run)
+    issuers = list_issuers(plist)
+    existing = {e.org_id: e for e in plist.entries.select_for_update().select_related("org")}
+    seen: dict[int, int] = {}
+    planned: list[tuple[ImportRowResult, str, str]] = []
+    for row in rows:
+        result = ImportRowResult(row.line, row.org_ref, "error")
+        report.rows.append(result)
+        if not row.org_ref:
+            result.message = f"第 {row.line} 行：机构为空"
+            continue
+        if len(row.status) > 40:
+            result.message = f"第 {row.line} 行：状态最长 40 个字符"
+            continue
+        if len(row.note) > 300:
+            result.message = f"第 {row.line} 行：备注最长 300 个字符"
+            continue
+        org, problem = _resolve_list_org(row.org_ref, issuers)
+        if org is None:
+            result.message = f"第 {row.line} 行：{problem}"
+            continue
+        if org.pk in seen:
+            result.message = f"第 {row.line} 行：与第 {seen[org.pk]} 行是同一机构（{org.name}）"
+            continue
+        seen[org.pk] = row.line
+        result.org = org
+        entry = existing.get(org.pk)
+        if entry is None:
+            result.action = "created"
+        elif (entry.status, entry.note) != (row.status, row.note):
+            result.action = "updated"
+            result.message = f"状态“{entry.status}”→“{row.status}”"
+        else:
+            result.action = "unchanged"
+        planned.append((result, row.status, row.note))
+    if replace:
+        for org_id, entry in existing.items():
+            if org_id not in seen:
+                report.rows.append(
+                    ImportRowResult(None, entry.org.code, "removed", "文件中没有该机构", entry.org)
+                )
+    if not report.ok:
+        raise ParticipantsImportInvalid(report)
+    if dry_run or not report.changed:
+        return report
+    for result, status, note in planned:
+        if result.action == "created":
+            ParticipantEntry.objects.create(plist=plist, org=result.org, status=status, note=note)
+        elif result.action == "updated":
+            entry = existing[result.org.pk]
+            entry.status, entry.note = status, note
+            entry.save(update_fields=["status", "note", "imported_at"])
+    removed = [r.org.pk for r in report.rows if r.action == "removed"]
+    if removed:
+        ParticipantEntry.objects.filter(plist=plist, org_id__in=removed).delete()
+    audit_record(
+        actor=actor,
+        action="participants.import",
+        obj=plist,
+        after={
+            "source": source_name,
+            "sha256": source_sha256,
+            "replace": replace,
+            **{
+                action: [r.org.code for r in report.rows if r.action == action]
+                for action in ("created", "updated", "removed")
+            },
+        },
+    )
+    return report

@@ -1,0 +1,189 @@
+"""Scoped reads for programmes, quotas and participant lists.
+
+A programme admin sees the programmes its org (or its subtree) issued and those whose quotas
+its subtree holds; a platform admin sees all. Quota rows and list entries outside the
+scope's subtree are shown only to those who manage the programme.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from edupilot.orgs.models import Org
+from edupilot.orgs.scoping import Scope, access, scoped
+
+from . import schema
+from .models import ParticipantEntry, ParticipantList, Programme, QuotaAllocation
+from .permissions import can_manage_programme
+from .quotas import QuotaReport, QuotaRow, compute_category
+
+
+def programmes_for(scope: Scope) -> QuerySet[Programme]:
+    """Every programme ``scope`` may see; the one entry point from a request to programmes."""
+    if not scope.is_authenticated:
+        return Programme.objects.none()
+    if scope.is_platform_admin:
+        return Programme.objects.all()
+    issued = scoped(Programme.objects.all(), scope, org_field="issuer").values("pk")
+    held = scoped(QuotaAllocation.objects.all(), scope, org_field="holder").values("programme_id")
+    return Programme.objects.filter(Q(pk__in=issued) | Q(pk__in=held))
+
+
+def access_programme(scope: Scope, pk) -> Programme:
+    """One programme through the scope, or 404 so that its existence does not leak."""
+    try:
+        return programmes_for(scope).select_related("issuer").get(pk=pk)
+    except (Programme.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+# --- quotas --------------------------------------------------------------------------------
+
+
+@dataclass
+class QuotaLine:
+    """One quota row as the policy derives it today, with what the database holds for it."""
+
+    row: QuotaRow
+    allocation: QuotaAllocation | None = None
+
+    @property
+    def override(self) -> int | None:
+        return self.allocation.override if self.allocation else None
+
+    @property
+    def effective(self) -> int:
+        if self.allocation is not None and self.allocation.override is not None:
+            return self.allocation.override
+        return self.row.effective
+
+    @property
+    def stored_effective(self) -> int | None:
+        return self.allocation.effective if self.allocation else None
+
+    @property
+    def stale(self) -> bool:
+        """The org tree changed since the quotas were last synced."""
+        return self.allocation is not None and self.allocation.effective != self.effective
+
+
+@dataclass
+class QuotaSection:
+    report: QuotaReport
+    lines: list[QuotaLine] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(line.effective for line in self.lines)
+
+    @property
+    def overridden(self) -> list[QuotaLine]:
+        return [line for line in self.lines if line.override is not None]
+
+    @property
+    def total_matches(self) -> bool | None:
+        if self.report.declared_total is None:
+            return None
+        return self.total == self.report.declared_total
+
+
+@dataclass
+class CategoryQuotas:
+    category: schema.Category
+    sections: list[QuotaSection] = field(default_factory=list)
+
+
+def quota_overview(programme: Programme, category_code: str | None = None) -> list[CategoryQuotas]:
+    """Each category's quotas: derived from today's org tree, joined to stored overrides."""
+    allocations = {
+        (a.category, a.level, a.holder_id, a.direct): a
+        for a in QuotaAllocation.objects.filter(programme=programme).select_related("overridden_by")
+    }
+    out = []
+    for category in programme.parsed.categories:
+        if category_code and category.code != category_code:
+            continue
+        cq = CategoryQuotas(category)
+        for report in compute_category(category, programme.issuer):
+            section = QuotaSection(report)
+            for row in report.rows:
+                key = (row.category, row.level, row.holder.pk, row.direct)
+                section.lines.append(QuotaLine(row, allocations.get(key)))
+            cq.sections.append(section)
+        out.append(cq)
+    return out
+
+
+def quota_overview_for(
+    scope: Scope, programme: Programme, category_code: str | None = None
+) -> list[CategoryQuotas]:
+    """The overview, with only the rows of the scope's subtree unless it manages the programme."""
+    overview = quota_overview(programme, category_code)
+    if can_manage_programme(scope, programme)[0]:
+        return overview
+    for cq in overview:
+        for section in cq.sections:
+            section.lines = [ln for ln in section.lines if scope.contains_org(ln.row.holder)]
+    return overview
+
+
+def access_allocation(scope: Scope, programme: Programme, pk) -> QuotaAllocation:
+    return access(
+        QuotaAllocation.objects.filter(programme=programme).select_related("holder"),
+        scope,
+        pk,
+        org_field="holder",
+    )
+
+
+# --- participant lists ------------------------------------------------------------------------
+
+
+def list_codes_of(programmes) -> set[str]:
+    return {ref.code for p in programmes for ref in p.parsed.lists}
+
+
+def lists_for(scope: Scope) -> QuerySet[ParticipantList]:
+    """Lists that the programmes visible to ``scope`` refer to."""
+    if scope.is_platform_admin:
+        return ParticipantList.objects.all().order_by("code")
+    codes = list_codes_of(programmes_for(scope).select_related("issuer"))
+    return ParticipantList.objects.filter(code__in=codes).order_by("code")
+
+
+def access_list(scope: Scope, code: str) -> ParticipantList:
+    try:
+        return lists_for(scope).get(code=code)
+    except ParticipantList.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def programmes_using_list(plist: ParticipantList) -> list[Programme]:
+    return [
+        p
+        for p in Programme.objects.select_related("issuer")
+        if plist.code in {ref.code for ref in p.parsed.lists}
+    ]
+
+
+def can_manage_list(scope: Scope, plist: ParticipantList) -> tuple[bool, str]:
+    programmes = programmes_using_list(plist)
+    if scope.is_platform_admin:
+        return True, ""
+    if any(can_manage_programme(scope, p)[0] for p in programmes):
+        return True, ""
+    return False, "只有使用该名单的项目的发文单位项目管理员可以导入名单。"
+
+
+def list_entries_for(scope: Scope, plist: ParticipantList) -> QuerySet[ParticipantEntry]:
+    qs = plist.entries.select_related("org").order_by("org__path")
+    if can_manage_list(scope, plist)[0]:
+        return qs
+    return scoped(qs, scope, org_field="org")
+
+
+def list_issuers(plist: ParticipantList) -> list[Org]:
+    return [p.issuer for p in programmes_using_list(plist)]
