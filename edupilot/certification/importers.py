@@ -1,0 +1,251 @@
+"""Reading other systems' exports (XLSX or CSV) into typed values per school.
+
+A :class:`~.models.DataSource` says which columns hold the school code and name and which
+column feeds which indicator. Each row is matched to a school of the batch by code first,
+then by exact name; whatever does not match or parse becomes a row-level issue naming the
+row, the column and the cell, and the rest of the file still imports.
+
+This module reads and matches; writing the values into the batch is services.py's job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import engine
+
+MAX_ISSUES = 5000  # enough to fix a file by; a file that bad gets its first issues only
+
+
+class TableError(ValueError):
+    """The file as a whole cannot be read (message in Chinese)."""
+
+
+def _norm_header(value: Any) -> str:
+    return "".join(str(value or "").split())
+
+
+def read_table(
+    content: bytes, filename: str, *, sheet: str = "", header_row: int = 1
+) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """Headers and an iterator of (row number, cells) after the header row."""
+    if content[:4] == b"PK\x03\x04":
+        rows = _xlsx_rows(content, filename, sheet)
+    else:
+        rows = _csv_rows(content, filename)
+    headers: list[str] | None = None
+    for rowno, cells in rows:
+        if rowno == header_row:
+            headers = [_norm_header(c) for c in cells]
+            break
+    if headers is None:
+        raise TableError(f"文件“{filename}”没有第 {header_row} 行（表头）")
+
+    def body():
+        for rowno, cells in rows:
+            if any(c not in (None, "") for c in cells):
+                yield rowno, cells
+
+    return headers, body()
+
+
+def _xlsx_rows(content: bytes, filename: str, sheet: str):
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
+    except Exception as exc:  # calamine's errors: not a workbook, no such sheet
+        if sheet:
+            raise TableError(f"文件“{filename}”中没有工作表“{sheet}”，或无法读取：{exc}") from exc
+        raise TableError(f"无法读取 XLSX 文件“{filename}”：{exc}") from exc
+    yield from enumerate(ws.iter_rows(), start=1)
+
+
+def _csv_rows(content: bytes, filename: str):
+    # Chinese systems export CSV in UTF-8 (often with a BOM) or in GB18030/GBK.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise TableError(f"文件“{filename}”的编码无法识别（应为 UTF-8 或 GBK）")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    yield from enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass
+class Issue:
+    row: int
+    column: str
+    school: str
+    message: str
+
+
+@dataclass
+class Roster:
+    """The schools of a batch an importer may write to, for matching rows."""
+
+    by_code: dict[str, int]
+    by_name: dict[str, list[int]]
+    allowed: set[int]
+    # Org codes/names that exist but are not in the batch, with the reason (kindergarten …).
+    outside: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ColumnSpec:
+    index: int
+    header: str
+    indicator: str
+    measure: str
+    levels: list[str]
+    scale: float
+
+
+@dataclass
+class ReadResult:
+    total_rows: int = 0
+    matched_rows: int = 0
+    values: dict[int, dict[str, Any]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    issue_count: int = 0
+
+    def issue(self, row: int, column: str, school: str, message: str) -> None:
+        self.issue_count += 1
+        if len(self.issues) < MAX_ISSUES:
+            self.issues.append(Issue(row, column[:100], school[:200], message[:300]))
+
+
+def plan_columns(
+    headers: list[str],
+    *,
+    mapping: list[dict],
+    indicators: dict[str, dict],
+    result: ReadResult,
+    header_row: int,
+) -> list[ColumnSpec]:
+    """Which file column feeds which indicator; problems with the mapping become issues."""
+    position = {h: i for i, h in enumerate(headers) if h}
+    out = []
+    for item in mapping:
+        header = _norm_header(item.get("column"))
+        code = item.get("indicator", "")
+        if code not in indicators:
+            result.issue(
+                header_row, header, "", f"映射中的指标 {code} 不在本批次的认定标准中，该列未导入"
+            )
+            continue
+        if header not in position:
+            result.issue(
+                header_row, header, "", f"文件中没有列“{header}”（映射到指标 {code}），该列未导入"
+            )
+            continue
+        ind = indicators[code]
+        out.append(
+            ColumnSpec(
+                position[header],
+                header,
+                code,
+                ind["measure"],
+                list(ind.get("levels") or []),
+                float(item.get("scale") or 1),
+            )
+        )
+    return out
+
+
+def read_values(
+    *,
+    headers: list[str],
+    rows: Iterator[tuple[int, list]],
+    code_column: str,
+    name_column: str,
+    columns: list[ColumnSpec],
+    roster: Roster,
+    result: ReadResult,
+    progress=None,
+    total_hint: int | None = None,
+) -> ReadResult:
+    """Match each row to a school and parse its mapped cells."""
+    code_idx = headers.index(_norm_header(code_column)) if code_column else None
+    name_idx = headers.index(_norm_header(name_column)) if name_column else None
+    seen: dict[int, int] = {}
+    for rowno, cells in rows:
+        result.total_rows += 1
+        if progress is not None and result.total_rows % 2000 == 0:
+            progress(result.total_rows, total_hint, "正在读取与匹配")
+        code = cell_text(cells[code_idx]) if code_idx is not None and code_idx < len(cells) else ""
+        name = cell_text(cells[name_idx]) if name_idx is not None and name_idx < len(cells) else ""
+        label = name or code
+        entry_id = roster.by_code.get(code) if code else None
+        if entry_id is None and name:
+            candidates = roster.by_name.get(name, [])
+            if len(candidates) > 1:
+                result.issue(
+                    rowno,
+                    name_column,
+                    label,
+                    f"学校名称“{name}”对应多所学校，请在文件中提供学校代码",
+                )
+                continue
+            entry_id = candidates[0] if candidates else None
+        if entry_id is None:
+            reason = roster.outside.get(code) or roster.outside.get(name)
+            if reason:
+                result.issue(rowno, code_column or name_column, label, reason)
+            elif code:
+                result.issue(
+                    rowno,
+                    code_column,
+                    label,
+                    f"学校代码“{code}”和名称“{name}”均未匹配到本批次的学校",
+                )
+            else:
+                result.issue(rowno, name_column, label, f"学校名称“{name}”未匹配到本批次的学校")
+            continue
+        if entry_id not in roster.allowed:
+            result.issue(
+                rowno, code_column or name_column, label, "该校不在您单位的管辖范围内，未导入"
+            )
+            continue
+        if entry_id in seen:
+            result.issue(
+                rowno,
+                code_column or name_column,
+                label,
+                f"与第 {seen[entry_id]} 行是同一所学校，已忽略本行",
+            )
+            continue
+        seen[entry_id] = rowno
+        result.matched_rows += 1
+        values: dict[str, Any] = {}
+        for col in columns:
+            raw = cells[col.index] if col.index < len(cells) else None
+            try:
+                value = engine.parse_value(col.measure, col.levels, raw, scale=col.scale)
+            except engine.ValueError_ as exc:
+                result.issue(rowno, col.header, label, f"{col.indicator}：{exc}")
+                continue
+            if value is not None:
+                values[col.indicator] = value
+        if values:
+            result.values[entry_id] = values
+    return result

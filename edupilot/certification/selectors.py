@@ -1,0 +1,398 @@
+"""Reads for certification, always through the request's scope.
+
+Entries (a school in a batch) are org-owned rows: they are filtered by the school with
+:func:`edupilot.orgs.scoping.scoped`, so a district sees its own schools, a school only
+itself, and an expert only the schools of the site visits it is on. A batch is visible to
+the bureaus of its owner's area (and above), and to the schools and experts that take part.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from edupilot.orgs.models import PATH_SEP, Org, subtree_q
+from edupilot.orgs.scoping import Scope, access, scoped
+
+from . import engine
+from .models import (
+    Batch,
+    BatchState,
+    Correction,
+    DataSource,
+    Decision,
+    Entry,
+    EntryState,
+    Filing,
+    ImportRun,
+    Indicator,
+    SiteVisit,
+    Standard,
+)
+from .services import BatchPlan, plain_values
+from .standards import fmt_threshold
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    codes = [c for c in path.split(PATH_SEP) if c]
+    return [PATH_SEP.join(codes[: i + 1]) + PATH_SEP for i in range(len(codes))]
+
+
+def batches_for(scope: Scope) -> QuerySet[Batch]:
+    qs = Batch.objects.select_related("owner", "standard")
+    if not scope.is_authenticated:
+        return qs.none()
+    if scope.is_platform_admin:
+        return qs
+    if scope.is_reviewer:
+        return qs.filter(
+            Q(owner__path__in=_ancestor_paths(scope.org_path))
+            | subtree_q(scope.org_path, "owner__path")
+        )
+    return qs.filter(
+        pk__in=scoped(Entry.objects.all(), scope, org_field="school").values("batch_id")
+    )
+
+
+def access_batch(scope: Scope, pk) -> Batch:
+    try:
+        return batches_for(scope).get(pk=pk)
+    except (Batch.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def entries_for(scope: Scope, batch: Batch) -> QuerySet[Entry]:
+    return scoped(Entry.objects.filter(batch=batch), scope, org_field="school").select_related(
+        "school", "certifier", "exempt_title"
+    )
+
+
+def access_entry(scope: Scope, pk) -> Entry:
+    qs = Entry.objects.select_related(
+        "batch", "batch__owner", "school", "certifier", "exempt_title"
+    )
+    return access(qs, scope, pk, org_field="school")
+
+
+def access_visit(scope: Scope, pk) -> SiteVisit:
+    try:
+        visit = SiteVisit.objects.select_related("entry").get(pk=pk)
+    except (SiteVisit.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    access_entry(scope, visit.entry_id)
+    return visit
+
+
+def access_correction(scope: Scope, pk) -> Correction:
+    try:
+        correction = Correction.objects.select_related("entry").get(pk=pk)
+    except (Correction.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    access_entry(scope, correction.entry_id)
+    return correction
+
+
+def filter_entries(qs: QuerySet[Entry], params) -> QuerySet[Entry]:
+    state = params.get("state") or ""
+    if state in EntryState.values:
+        qs = qs.filter(state=state)
+    provisional = params.get("provisional") or ""
+    if provisional:
+        qs = qs.filter(provisional=provisional)
+    decision = params.get("decision") or ""
+    if decision in Decision.values:
+        qs = qs.filter(decision=decision)
+    certifier = params.get("certifier") or ""
+    if certifier.isdigit():
+        qs = qs.filter(certifier_id=int(certifier))
+    q = (params.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(school__name__contains=q) | Q(school__code=q))
+    return qs
+
+
+def queue_for(scope: Scope, batch: Batch) -> QuerySet[Entry]:
+    """The schools waiting for this org's conclusion (exempt ones are never in it)."""
+    return entries_for(scope, batch).filter(certifier_id=scope.org_id, state=EntryState.QUEUED)
+
+
+@dataclass
+class DistrictRow:
+    org: Org
+    total: int = 0
+    exempt: int = 0
+    queued: int = 0
+    certified: int = 0
+    not_certified: int = 0
+    deferred: int = 0
+    filing: Filing | None = None
+    is_owner: bool = False
+
+
+def batch_overview(scope: Scope, batch: Batch) -> dict:
+    """Counts for the batch page: by provisional result and decision, and per certifier."""
+    qs = entries_for(scope, batch)
+    states = Counter(
+        dict(qs.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
+    )
+    provisional = Counter(
+        dict(
+            qs.exclude(state=EntryState.EXEMPT)
+            .values_list("provisional")
+            .annotate(n=Count("pk"))
+            .values_list("provisional", "n")
+        )
+    )
+    rows: dict[int, DistrictRow] = {}
+    for certifier_id, state, decision, n in (
+        qs.values_list("certifier_id", "state", "decision").annotate(n=Count("pk")).order_by()
+    ):
+        row = rows.setdefault(certifier_id, DistrictRow(org=None))
+        row.total += n
+        if state == EntryState.EXEMPT:
+            row.exempt += n
+        elif state == EntryState.QUEUED:
+            row.queued += n
+        elif decision == Decision.CERTIFIED:
+            row.certified += n
+        elif decision == Decision.NOT_CERTIFIED:
+            row.not_certified += n
+        elif decision == Decision.DEFERRED:
+            row.deferred += n
+    orgs = {o.pk: o for o in Org.objects.filter(pk__in=rows)}
+    filings = {f.org_id: f for f in Filing.objects.filter(batch=batch, org_id__in=rows)}
+    for pk, row in rows.items():
+        row.org = orgs[pk]
+        row.filing = filings.get(pk)
+        row.is_owner = pk == batch.owner_id
+    return {
+        "states": states,
+        "provisional": provisional,
+        "total": sum(states.values()),
+        "districts": sorted(rows.values(), key=lambda r: (not r.is_owner, r.org.path)),
+    }
+
+
+# --- one school's assessment, for display ----------------------------------------------------
+
+
+@dataclass
+class IndicatorRow:
+    indicator: Indicator
+    status: str
+    value_text: str
+    threshold_text: str
+    advanced_text: str
+    advanced_met: bool
+    source_text: str
+    as_of: str
+    finding: Any = None
+
+    @property
+    def status_label(self) -> str:
+        if self.indicator.optional and self.status != engine.MET:
+            return "未达到（可选项）" if self.status == engine.UNMET else "缺数据（可选项）"
+        return engine.STATUS_LABELS[self.status]
+
+    @property
+    def badge(self) -> str:
+        if self.status == engine.MET:
+            return "ok"
+        if self.indicator.optional:
+            return ""
+        return "err" if self.status == engine.UNMET else "warn"
+
+
+@dataclass
+class StandardSection:
+    standard: Standard
+    passed: bool
+    incomplete: bool
+    score: float
+    max_score: float
+    rows: list[IndicatorRow] = field(default_factory=list)
+    is_base: bool = False
+    rule_error: str = ""
+
+
+@dataclass
+class EntryView:
+    entry: Entry
+    sections: list[StandardSection]
+    provisional: str
+
+    @property
+    def unmet_rows(self) -> list[tuple[StandardSection, IndicatorRow]]:
+        return [
+            (s, r)
+            for s in self.sections
+            if not s.is_base
+            for r in s.rows
+            if r.status != engine.MET and not r.indicator.optional
+        ]
+
+
+def source_labels(entry: Entry) -> dict[str, str]:
+    srcs = {item[1] for item in entry.data.values()}
+    runs = ImportRun.objects.filter(
+        pk__in=[int(s[1:]) for s in srcs if s.startswith("i") and s[1:].isdigit()]
+    ).select_related("source")
+    out = {f"i{r.pk}": f"{r.source.name}（{r.filename}）" for r in runs}
+    for s in srcs:
+        if s.startswith("c"):
+            out[s] = "学校更正（已采纳）"
+    return out
+
+
+def entry_view(entry: Entry) -> EntryView:
+    """Each applicable standard with each indicator: status, value, threshold and source."""
+    plan = BatchPlan(entry.batch)
+    stages = entry.stage_list
+    values = plain_values(entry.data)
+    findings = {}
+    finding_objs = {}
+    for visit in entry.visits.order_by("assigned_at", "pk").prefetch_related(
+        "findings", "findings__evidence"
+    ):
+        for f in visit.findings.all():
+            findings[f.indicator] = f.met
+            finding_objs[f.indicator] = f
+    labels = source_labels(entry)
+    compiled = plan.standards_for(entry.certifier_id, stages)
+    chain_len = len(plan.by_certifier.get(entry.certifier_id, plan.default_chain))
+    sections = []
+    outcomes = []
+    for n, cs in enumerate(compiled):
+        standard = plan.standard_objs[cs.code]
+        outcome = cs.assess(values, stages, findings=findings, detail=True)
+        outcomes.append(outcome)
+        section = StandardSection(
+            standard,
+            outcome.passed,
+            outcome.incomplete,
+            outcome.score,
+            outcome.max_score,
+            is_base=0 < n < chain_len,
+            rule_error=outcome.rule_error,
+        )
+        for ind in plan.indicator_rows[standard.pk]:
+            o = outcome.indicators[ind.code]
+            item = entry.data.get(ind.code)
+            source = ""
+            if o.source == "finding":
+                source = "实地核查"
+            elif item is not None:
+                source = labels.get(item[1], item[1])
+            section.rows.append(
+                IndicatorRow(
+                    indicator=ind,
+                    status=o.status,
+                    value_text=engine.format_value(ind.measure, o.value, ind.unit),
+                    threshold_text=fmt_threshold(ind, o.threshold),
+                    advanced_text=fmt_threshold(ind, ind.advanced)
+                    if ind.advanced is not None
+                    else "",
+                    advanced_met=o.advanced,
+                    source_text=source,
+                    as_of=item[2] if item else "",
+                    finding=finding_objs.get(ind.code),
+                )
+            )
+        sections.append(section)
+    return EntryView(entry, sections, engine.combine(outcomes).provisional)
+
+
+# --- other lists ---------------------------------------------------------------------------------
+
+
+def sources_for(scope: Scope) -> QuerySet[DataSource]:
+    """Sources of the acting org and of the bureaus above it (a district may use the city's)."""
+    if not scope.is_authenticated or not scope.is_reviewer and not scope.is_platform_admin:
+        return DataSource.objects.none()
+    qs = DataSource.objects.select_related("owner")
+    if scope.is_platform_admin:
+        return qs
+    return qs.filter(owner__path__in=_ancestor_paths(scope.org_path))
+
+
+def access_source(scope: Scope, pk) -> DataSource:
+    try:
+        return sources_for(scope).get(pk=pk)
+    except (DataSource.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def imports_for(scope: Scope, batch: Batch) -> QuerySet[ImportRun]:
+    """Imports made by the acting org or inside its area."""
+    qs = ImportRun.objects.filter(batch=batch).select_related(
+        "source", "imported_by", "importer_org"
+    )
+    if scope.is_platform_admin:
+        return qs
+    if not scope.is_reviewer:
+        return qs.none()
+    return qs.filter(subtree_q(scope.org_path, "importer_org__path"))
+
+
+def access_import(scope: Scope, pk) -> ImportRun:
+    try:
+        run = ImportRun.objects.select_related("batch").get(pk=pk)
+        batch = access_batch(scope, run.batch_id)
+        return imports_for(scope, batch).get(pk=pk)
+    except (ImportRun.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def title_lists(batch: Batch):
+    return batch.exempt_titles.annotate(n=Count("entries")).order_by("code")
+
+
+def standards() -> QuerySet[Standard]:
+    return Standard.objects.select_related("extends", "issuer").annotate(n=Count("indicators"))
+
+
+def visits_for_user(scope: Scope) -> QuerySet[SiteVisit]:
+    return (
+        SiteVisit.objects.filter(team__id=scope.user_id)
+        .select_related("entry", "entry__school", "entry__batch")
+        .order_by("-assigned_at")
+    )
+
+
+# --- public -------------------------------------------------------------------------------------
+
+
+def published_batches() -> QuerySet[Batch]:
+    return Batch.objects.filter(state=BatchState.PUBLISHED).select_related("owner")
+
+
+def public_list(batch: Batch) -> list[dict]:
+    """Certified schools of a published batch: school, district, stages, basis. No people."""
+    if batch.state != BatchState.PUBLISHED:
+        raise Http404
+    qs = (
+        Entry.objects.filter(batch=batch)
+        .filter(
+            Q(state=EntryState.EXEMPT)
+            | Q(decision=Decision.CERTIFIED, state=EntryState.FILED)
+            | Q(decision=Decision.CERTIFIED, certifier_id=batch.owner_id)
+        )
+        .select_related("school", "certifier", "exempt_title")
+        .order_by("certifier__path", "school__name")
+    )
+    out = []
+    for e in qs:
+        out.append(
+            {
+                "school": e.school.name,
+                "code": e.school.code,
+                "district": "市直属" if e.certifier_id == batch.owner_id else e.certifier.name,
+                "stages": e.get_stages_display(),
+                "basis": f"自动认定（{e.exempt_title.title}）" if e.exempt_title else "认定",
+            }
+        )
+    return out
