@@ -161,11 +161,22 @@ def _raw(post, name: str, multiple: bool = False):
     return value
 
 
+def _present(post, f) -> bool:
+    """Whether the post carries this field at all (a partial save leaves the others alone).
+
+    Unchecked checkboxes send nothing, so forms mark them with ``f-<key>__present``.
+    """
+    name = f"f-{f.key}"
+    if f.type == "group":
+        return f"{name}-rows" in post
+    return name in post or f"{name}__present" in post
+
+
 def clean_post(form: schema.Form, post, *, topics: list[schema.Topic] | None = None) -> CleanResult:
-    """Read every data field of ``form`` from POST data (drafts: no required check)."""
+    """Read the data fields of ``form`` that the post carries (drafts: no required check)."""
     res = CleanResult()
     for f in form.all_fields():
-        if f.type not in DATA_TYPES:
+        if f.type not in DATA_TYPES or not _present(post, f):
             continue
         name = f"f-{f.key}"
         if f.type == "group":

@@ -355,3 +355,20 @@ def test_another_org_cannot_act_on_an_application(school, other_school, henan):
         fill(other_school, app)
     with pytest.raises(services.ApplicationError):
         attach(other_school, app)
+
+
+def test_partial_save_leaves_other_fields_alone(school, henan):
+    app = start(school, henan)
+    fill(school, app)
+    services.application_save_draft(
+        application=app, post=post({"f-principal": "只改这一项"}), scope=school.scope, actor=school.actor
+    )
+    app.refresh_from_db()
+    assert app.data["principal"] == "只改这一项"
+    assert app.data["school_type"] == ["primary"] and app.data["contact_mobile"] == "13800138000"
+    # A full form that unticks every box does clear the multiple choice.
+    services.application_save_draft(
+        application=app, post=post({"f-school_type__present": "1"}), scope=school.scope, actor=school.actor
+    )
+    app.refresh_from_db()
+    assert app.data["school_type"] == []

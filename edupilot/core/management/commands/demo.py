@@ -1,0 +1,28 @@
+from django.core.management.base import BaseCommand
+
+from edupilot import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (regions, schools, programmes open today, accounts, applications)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale", type=float, default=1.0, help="fraction of the realistic school counts"
+        )
+        parser.add_argument("--force", action="store_true", help="load even if demo accounts exist")
+
+    def handle(self, *args, scale, force, **options):
+        if demo.has_demo() and not force:
+            self.stdout.write("演示数据已存在（使用 --force 重新加载）。")
+            return
+        accounts = demo.load_demo(scale=scale, stdout=self.stdout)
+        print_accounts(self.stdout, accounts)
+
+
+def print_accounts(out, accounts) -> None:
+    out.write("")
+    out.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
+    width = max(len(a.username) for a in accounts) + 2
+    for a in accounts:
+        out.write(f"  {a.username:<{width}} {a.role:<6} {a.org_code}  {a.note}")
