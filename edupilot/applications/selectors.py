@@ -253,7 +253,9 @@ def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryCh
     for programme in programmes:
         ctx = None
         for category in programme.parsed.categories:
-            if org.kind not in category.applicant_kinds or not programme.is_open_for(category.code, now):
+            if org.kind not in category.applicant_kinds or not programme.is_open_for(
+                category.code, now
+            ):
                 continue
             if ctx is None:
                 ctx = rule_context(programme, org)

@@ -486,7 +486,9 @@ def application_submit(
         before={"state": state_before},
         after={"state": app.state, "version": app.version, "first_reviewer": steps[0].org.code},
     )
-    signals.application_submitted.send(sender=Application, application=app, version=version, actor=actor)
+    signals.application_submitted.send(
+        sender=Application, application=app, version=version, actor=actor
+    )
     return version
 
 

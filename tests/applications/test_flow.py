@@ -169,7 +169,9 @@ def test_late_submission_is_refused_with_the_deadline(school, henan):
     fill(school, app)
     attach(school, app)
     late = henan.closes_at + dt.timedelta(seconds=1)
-    with pytest.raises(services.ApplicationError, match=r"截止时间 \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）已过"):
+    with pytest.raises(
+        services.ApplicationError, match=r"截止时间 \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）已过"
+    ):
         submit(school, app, now=late)
     app.refresh_from_db()
     assert app.state == AppState.DRAFT
@@ -361,14 +363,20 @@ def test_partial_save_leaves_other_fields_alone(school, henan):
     app = start(school, henan)
     fill(school, app)
     services.application_save_draft(
-        application=app, post=post({"f-principal": "只改这一项"}), scope=school.scope, actor=school.actor
+        application=app,
+        post=post({"f-principal": "只改这一项"}),
+        scope=school.scope,
+        actor=school.actor,
     )
     app.refresh_from_db()
     assert app.data["principal"] == "只改这一项"
     assert app.data["school_type"] == ["primary"] and app.data["contact_mobile"] == "13800138000"
     # A full form that unticks every box does clear the multiple choice.
     services.application_save_draft(
-        application=app, post=post({"f-school_type__present": "1"}), scope=school.scope, actor=school.actor
+        application=app,
+        post=post({"f-school_type__present": "1"}),
+        scope=school.scope,
+        actor=school.actor,
     )
     app.refresh_from_db()
     assert app.data["school_type"] == []
