@@ -1,11 +1,14 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from . import views
+from . import jobs_views, views
 
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("jobs/", jobs_views.job_list, name="job_list"),
+    path("jobs/<int:pk>/", jobs_views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/download", jobs_views.job_download, name="job_download"),
 ]

@@ -1,0 +1,376 @@
+"""Background jobs with progress: long exports and batch documents, run by the Huey worker.
+
+Register a job function under a kind, start it from a view, and send the user to its page::
+
+    from edupilot.core.jobs import JobError, JobResult, job_start, register_job
+
+    @register_job("review.summary_xlsx")
+    def summary_xlsx(job, report) -> JobResult:
+        scope = job.scope()                      # the starting user's scope, re-entered
+        programme = access(Programme.objects, scope, job.params["programme_id"])
+        report(0, 120, "正在汇总")                # done, total, message (throttled)
+        ...
+        return JobResult("汇总表.xlsx", XLSX_CONTENT_TYPE, content=b"..." or path)
+
+    job = job_start("review.summary_xlsx", actor=actor_from(request), scope=request.scope,
+                    params={"programme_id": programme.pk})
+    return redirect("core:job_detail", job.pk)
+
+The job function runs in the worker, outside any request. It must read everything through
+``job.scope()`` (never ``Model.objects`` unfiltered), so it cannot see more than the user who
+started it; a membership revoked meanwhile makes the job fail. Raise :class:`JobError` with a
+Chinese message to fail with that message; any other exception fails the job with a generic
+message and keeps the traceback for administrators.
+
+The worker: ``edupilot serve`` calls :func:`start_worker_thread` (embedded default: a thread
+in the web process reading the SQLite task queue); at scale run ``edupilot run_huey`` in
+separate processes against Redis (docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from huey import crontab
+from huey.consumer import Consumer
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+
+from edupilot.audit.services import Actor, audit_record
+from edupilot.orgs.scoping import Scope
+
+from .models import Job, JobState
+
+logger = logging.getLogger(__name__)
+
+# The progress bar need not be exact; writing it more often only adds database load.
+REPORT_INTERVAL_SECONDS = 0.5
+# A running job whose function has not reported for this long is taken to have died with
+# its worker (a restart, a crash) and is marked failed so its page stops spinning.
+STALE_AFTER = timedelta(minutes=int(getattr(settings, "EDUPILOT_JOB_STALE_MINUTES", 60)))
+# Result files are removed after this many days; the job row stays as a record.
+KEEP_RESULTS = timedelta(days=int(getattr(settings, "EDUPILOT_JOB_KEEP_DAYS", 7)))
+
+
+class JobError(Exception):
+    """Raised by a job function: the job fails and the user sees this (Chinese) message."""
+
+
+class UnknownJobKind(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a job produced: a file to download.
+
+    ``content`` is bytes, or a path to a file (moved into storage; with ``delete_after``
+    the file is removed afterwards, for temporary files).
+    """
+
+    filename: str
+    content_type: str
+    content: bytes | str | os.PathLike
+    delete_after: bool = False
+
+
+Report = Callable[..., None]
+JobFunction = Callable[[Job, Report], JobResult]
+
+_REGISTRY: dict[str, JobFunction] = {}
+
+
+def register_job(kind: str) -> Callable[[JobFunction], JobFunction]:
+    """Register ``fn(job, report) -> JobResult`` under ``kind`` (e.g. ``"review.summary_xlsx"``)."""
+
+    def decorator(fn: JobFunction) -> JobFunction:
+        existing = _REGISTRY.get(kind)
+        if existing is not None and existing.__qualname__ != fn.__qualname__:
+            raise ValueError(f"job kind {kind!r} is already registered by {existing.__module__}")
+        _REGISTRY[kind] = fn
+        return fn
+
+    return decorator
+
+
+def job_kinds() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def access_job(scope: Scope, pk) -> Job:
+    """The job, if ``scope`` started it (same user, same membership); otherwise 404."""
+    from django.http import Http404
+
+    if not scope.is_authenticated:
+        raise Http404
+    try:
+        return Job.objects.get(
+            pk=pk, created_by_id=scope.user_id, membership_id=scope.membership_id
+        )
+    except (Job.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def jobs_for(scope: Scope):
+    """The jobs ``scope`` started, newest first."""
+    if not scope.is_authenticated:
+        return Job.objects.none()
+    return Job.objects.filter(created_by_id=scope.user_id, membership_id=scope.membership_id)
+
+
+# --- starting ---------------------------------------------------------------------------
+
+
+def job_start(kind: str, *, actor: Actor, scope: Scope, params: dict | None = None) -> Job:
+    """Record a job and queue it to run once the surrounding transaction commits."""
+    if kind not in _REGISTRY:
+        raise UnknownJobKind(kind)
+    user = actor.user
+    if not scope.is_authenticated or user is None or scope.user_id != user.pk:
+        raise PermissionDenied(_("请先选择一个机构身份再发起任务。"))
+    # Parameters must survive the trip through JSON, as the worker will read them back.
+    params = json.loads(json.dumps(params or {}, cls=DjangoJSONEncoder))
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=kind,
+            params=params,
+            created_by_id=scope.user_id,
+            membership_id=scope.membership_id,
+        )
+        audit_record(actor=actor, action="job.start", obj=job, after={"kind": kind, **params})
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    try:
+        run_job_task(job_id)
+    except Exception:
+        # The queue is down (Redis unreachable): the user should see a failed job, not a spinner.
+        logger.exception("could not queue job %s", job_id)
+        _fail(job_id, _("无法加入任务队列，请稍后重试。"), traceback.format_exc())
+
+
+@db_task(retries=0)
+def run_job_task(job_id: int) -> None:
+    job_run(job_id=job_id)
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+class _Reporter:
+    """The ``report(done, total, message="")`` a job function receives."""
+
+    def __init__(self, job: Job):
+        self.job_id = job.pk
+        self.done = 0
+        self.total: int | None = None
+        self.message = ""
+        self._last = float("-inf")
+
+    def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
+        self.done = max(0, int(done))
+        self.total = None if total is None else max(0, int(total))
+        if message:
+            self.message = str(message)[:300]
+        now = time.monotonic()
+        finished = self.total is not None and self.done >= self.total
+        if now - self._last < REPORT_INTERVAL_SECONDS and not finished:
+            return
+        self._last = now
+        Job.objects.filter(pk=self.job_id, state=JobState.RUNNING).update(
+            done=self.done,
+            total=self.total,
+            message=self.message,
+            heartbeat_at=timezone.now(),
+        )
+
+
+def job_run(*, job_id: int) -> Job:
+    """Run one queued job to its end (done or failed). Running it twice runs it once."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+        state=JobState.RUNNING, started_at=now, heartbeat_at=now
+    )
+    job = Job.objects.get(pk=job_id)
+    if not claimed:
+        return job
+    fn = _REGISTRY.get(job.kind)
+    if fn is None:
+        return _fail(job.pk, _("未知的任务类型：%(kind)s") % {"kind": job.kind}, "")
+    if not job.scope().is_authenticated:
+        return _fail(job.pk, _("发起任务的账号或机构身份已停用，任务未执行。"), "")
+    report = _Reporter(job)
+    try:
+        result = fn(job, report)
+        if not isinstance(result, JobResult):
+            raise TypeError(f"job {job.kind} returned {type(result).__name__}, not JobResult")
+        stored = _store_result(job, result)
+    except JobError as exc:
+        return _fail(job.pk, str(exc), traceback.format_exc())
+    except Exception:
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        return _fail(job.pk, _("任务执行出错，请稍后重试或联系管理员。"), traceback.format_exc())
+    total = report.total if report.total is not None else report.done
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.DONE,
+        done=max(report.done, total),
+        total=total,
+        message=report.message,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        **stored,
+    )
+    job.refresh_from_db()
+    return job
+
+
+def _store_result(job: Job, result: JobResult) -> dict:
+    suffix = Path(result.filename).suffix.lower()
+    suffix = suffix if suffix.isascii() and len(suffix) <= 10 else ""
+    # An unguessable ASCII storage name; the user's file name is kept in result_name.
+    name = f"jobs/{timezone.now():%Y/%m}/{job.pk}-{secrets.token_hex(8)}{suffix}"
+    content = result.content
+    if isinstance(content, bytes | bytearray):
+        stored = default_storage.save(name, ContentFile(bytes(content)))
+        size = len(content)
+    else:
+        path = Path(content)
+        with path.open("rb") as fh:
+            stored = default_storage.save(name, File(fh))
+        size = path.stat().st_size
+        if result.delete_after:
+            path.unlink(missing_ok=True)
+    return {
+        "result_name": result.filename[:255],
+        "result_path": stored,
+        "result_content_type": result.content_type[:100],
+        "result_size": size,
+    }
+
+
+def _fail(job_id: int, public: str, detail: str) -> Job:
+    Job.objects.filter(pk=job_id).exclude(state=JobState.DONE).update(
+        state=JobState.FAILED,
+        error_public=public[:500],
+        error=detail,
+        finished_at=timezone.now(),
+    )
+    return Job.objects.get(pk=job_id)
+
+
+# --- housekeeping -------------------------------------------------------------------------
+
+
+def jobs_housekeeping(now=None) -> tuple[int, int]:
+    """Fail jobs whose worker died, and remove old result files. Returns (failed, purged)."""
+    now = now or timezone.now()
+    stale = Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    failed = stale.update(
+        state=JobState.FAILED,
+        error_public=_("任务中断（后台进程已重启），请重新发起。"),
+        finished_at=now,
+    )
+    purged = 0
+    old = Job.objects.filter(finished_at__lt=now - KEEP_RESULTS).exclude(result_path="")
+    for job in old.only("pk", "result_path").iterator():
+        try:
+            default_storage.delete(job.result_path)
+        except OSError:
+            logger.warning("could not delete job result %s", job.result_path)
+            continue
+        Job.objects.filter(pk=job.pk).update(result_path="")
+        purged += 1
+    return failed, purged
+
+
+@db_periodic_task(crontab(minute="17"))
+def jobs_housekeeping_task() -> None:
+    jobs_housekeeping()
+
+
+# --- the worker ------------------------------------------------------------------------------
+
+
+class _ThreadConsumer(Consumer):
+    """Huey's consumer without signal handlers: it runs beside the web server, which owns them."""
+
+    def _set_signal_handlers(self):
+        pass
+
+
+_worker_lock = threading.Lock()
+_worker: _ThreadConsumer | None = None
+
+
+def start_worker_thread(*, workers: int | None = None, periodic: bool = True):
+    """Start Huey's consumer (worker threads and the periodic scheduler) in this process.
+
+    For the embedded default, where ``edupilot serve`` is one process: call it once at start.
+    Returns the consumer, or None when tasks run immediately (tests) or it already runs.
+    Start at most one per task queue that has periodic tasks; at scale, run
+    ``edupilot run_huey`` processes instead (docs/deployment.md).
+    """
+    global _worker
+    with _worker_lock:
+        if HUEY.immediate or _worker is not None:
+            return None
+        options = dict(settings.HUEY.get("consumer", {})) if isinstance(settings.HUEY, dict) else {}
+        consumer = _ThreadConsumer(
+            HUEY,
+            workers=workers or int(options.get("workers", 2)),
+            periodic=periodic,
+            worker_type="thread",
+            # Poll the queue at least every two seconds so a job starts soon after its click.
+            max_delay=2.0,
+            check_worker_health=True,
+        )
+        consumer.start()
+        supervisor = threading.Thread(
+            target=_supervise, args=(consumer,), name="huey-supervisor", daemon=True
+        )
+        supervisor.start()
+        _worker = consumer
+        atexit.register(stop_worker_thread)
+        return consumer
+
+
+def _supervise(consumer: Consumer) -> None:
+    # Huey's own run() loop restarts dead workers; this is that loop without the signals.
+    while not consumer.stop_flag.wait(10):
+        try:
+            consumer.check_worker_health()
+        except Exception:
+            logger.exception("task worker health check failed")
+
+
+def stop_worker_thread(graceful: bool = True) -> None:
+    """Stop the consumer started by :func:`start_worker_thread` (waits for running tasks)."""
+    global _worker
+    with _worker_lock:
+        consumer, _worker = _worker, None
+    if consumer is not None:
+        consumer.stop(graceful=graceful)
