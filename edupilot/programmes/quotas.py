@@ -115,20 +115,37 @@ class QuotaReport:
         return [r for r in self.rows if r.differs]
 
 
-def resolve_org(ref: str, within: Org | None, loc: tuple) -> Org:
-    """An org by code, or by exact name (within the issuer's subtree when names repeat)."""
-    org = Org.objects.filter(code=ref).first()
-    if org is not None:
-        return org
-    qs = Org.objects.filter(name=ref)
-    if within is not None and qs.count() > 1:
-        qs = qs.filter(subtree_q(within.path))
-    matches = list(qs[:2])
+def _pick(ref: str, candidates: list[Org], within: Org | None, loc: tuple) -> Org:
+    """The org ``ref`` names among ``candidates`` (every org whose code or name is ``ref``)."""
+    by_code = [o for o in candidates if o.code == ref]
+    if by_code:
+        return by_code[0]
+    matches = [o for o in candidates if o.name == ref]
+    if within is not None and len(matches) > 1:
+        matches = [o for o in matches if o.path.startswith(within.path)]
     if not matches:
         raise QuotaResolveError(f"机构“{ref}”不存在（请使用机构代码或准确全称）", loc)
     if len(matches) > 1:
         raise QuotaResolveError(f"机构名称“{ref}”不唯一，请改用机构代码", loc)
     return matches[0]
+
+
+def resolve_org(ref: str, within: Org | None, loc: tuple) -> Org:
+    """An org by code, or by exact name (within the issuer's subtree when names repeat)."""
+    return _pick(ref, list(Org.objects.filter(Q(code=ref) | Q(name=ref))), within, loc)
+
+
+def resolve_orgs(refs: list[str], within: Org | None, loc: tuple) -> list[Org]:
+    """Several refs in one query (a quota table has dozens); ``loc`` + index names a bad one."""
+    if not refs:
+        return []
+    candidates = list(Org.objects.filter(Q(code__in=refs) | Q(name__in=refs)))
+    by_ref: dict[str, list[Org]] = {}
+    for o in candidates:
+        by_ref.setdefault(o.code, []).append(o)
+        if o.name != o.code:
+            by_ref.setdefault(o.name, []).append(o)
+    return [_pick(ref, by_ref.get(ref, []), within, (*loc, i, "org")) for i, ref in enumerate(refs)]
 
 
 def round_decimal(value: Decimal, rounding: str) -> int:
@@ -193,9 +210,10 @@ def _counts(holders: list[Org], spec: schema.CountSpec) -> dict[int, int]:
 def _declared_map(
     entries: Iterable[schema.QuotaEntry], issuer: Org, loc: tuple
 ) -> dict[tuple[int, bool], tuple[Org, schema.QuotaEntry]]:
+    entries = list(entries)
+    orgs = resolve_orgs([e.org for e in entries], issuer, loc)
     out = {}
-    for i, e in enumerate(entries):
-        org = resolve_org(e.org, issuer, (*loc, i, "org"))
+    for i, (e, org) in enumerate(zip(entries, orgs, strict=True)):
         key = (org.pk, e.direct)
         if key in out:
             raise QuotaResolveError(f"机构“{e.org}”在名额表中出现了两次", (*loc, i, "org"))
@@ -274,6 +292,22 @@ def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) ->
                         effective=e.quota,
                         derivation="名额表",
                         note=e.note,
+                    )
+                )
+            # Every holder gets a row, so that an admin can override an unlisted one (with a
+            # reason) and enforcement finds a row for everyone.
+            unlimited = policy.unlisted == "unlimited"
+            for h in report.unlisted_holders:
+                report.rows.append(
+                    QuotaRow(
+                        category.code,
+                        policy.level,
+                        h,
+                        False,
+                        "table",
+                        effective=0,
+                        unlimited=unlimited,
+                        derivation="名额表未列：" + ("不限" if unlimited else "0 个"),
                     )
                 )
         else:

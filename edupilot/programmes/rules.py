@@ -73,7 +73,8 @@ def compile_expr(expr: str):
     try:
         return cel.compile(expr)
     except ValueError as exc:
-        raise RuleCompileError(str(exc)) from exc
+        # CEL's own text names the column; keep it after a Chinese summary.
+        raise RuleCompileError(f"规则表达式有语法错误：{exc}") from exc
 
 
 def sample_context(phase: str, data: dict | None = None) -> dict:

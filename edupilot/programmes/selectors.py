@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from edupilot.orgs.models import Org
+from edupilot.orgs.models import Org, Tier
 from edupilot.orgs.scoping import Scope, access, scoped
 
 from . import schema
@@ -32,10 +32,10 @@ def programmes_for(scope: Scope) -> QuerySet[Programme]:
     return Programme.objects.filter(Q(pk__in=issued) | Q(pk__in=held))
 
 
-def access_programme(scope: Scope, pk) -> Programme:
-    """One programme through the scope, or 404 so that its existence does not leak."""
+def access_programme(scope: Scope, code: str) -> Programme:
+    """One programme (by code) through the scope, or 404 so that its existence does not leak."""
     try:
-        return programmes_for(scope).select_related("issuer").get(pk=pk)
+        return programmes_for(scope).select_related("issuer").get(code=code)
     except (Programme.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
@@ -61,6 +61,10 @@ class QuotaLine:
         return self.row.effective
 
     @property
+    def unlimited(self) -> bool:
+        return self.row.unlimited and self.override is None
+
+    @property
     def stored_effective(self) -> int | None:
         return self.allocation.effective if self.allocation else None
 
@@ -74,6 +78,10 @@ class QuotaLine:
 class QuotaSection:
     report: QuotaReport
     lines: list[QuotaLine] = field(default_factory=list)
+
+    @property
+    def level_label(self) -> str:
+        return str(dict(Tier.choices).get(self.report.level, self.report.level))
 
     @property
     def total(self) -> int:
@@ -187,3 +195,11 @@ def list_entries_for(scope: Scope, plist: ParticipantList) -> QuerySet[Participa
 
 def list_issuers(plist: ParticipantList) -> list[Org]:
     return [p.issuer for p in programmes_using_list(plist)]
+
+
+def scoped_entry_counts(scope: Scope, list_pks: list[int]) -> dict[int, int]:
+    """How many entries of each list the scope may see (lists are few: one count each)."""
+    return {
+        plist.pk: list_entries_for(scope, plist).count()
+        for plist in ParticipantList.objects.filter(pk__in=list_pks)
+    }

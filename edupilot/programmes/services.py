@@ -142,29 +142,45 @@ def programme_load(
 def quota_sync(programme: Programme) -> None:
     """Rewrite the computed and declared numbers of a programme's quota rows, keeping overrides."""
     spec = programme.parsed
-    keep = set()
+    existing = {
+        (a.category, a.level, a.holder_id, a.direct): a
+        for a in QuotaAllocation.objects.filter(programme=programme)
+    }
+    fields = ["policy", "label", "basis", "computed", "declared", "derivation", "unlimited", "effective"]  # fmt: skip
+    create, update, keep = [], [], set()
     for category in spec.categories:
         for report in compute_category(category, programme.issuer):
             for row in report.rows:
-                alloc, _ = QuotaAllocation.objects.get_or_create(
-                    programme=programme,
-                    category=row.category,
-                    level=row.level,
-                    holder=row.holder,
-                    direct=row.direct,
-                    defaults={"policy": row.policy},
-                )
+                key = (row.category, row.level, row.holder.pk, row.direct)
+                alloc = existing.get(key)
+                if alloc is None:
+                    alloc = QuotaAllocation(
+                        programme=programme,
+                        category=row.category,
+                        level=row.level,
+                        holder=row.holder,
+                        direct=row.direct,
+                    )
+                before = [getattr(alloc, f) for f in fields]
                 alloc.policy = row.policy
                 alloc.label = row.label
                 alloc.basis = row.basis
                 alloc.computed = row.computed
                 alloc.declared = row.declared
                 alloc.derivation = row.derivation
-                alloc.unlimited = row.unlimited
+                # An override is a number, so it ends "no limit" as well.
+                alloc.unlimited = row.unlimited and alloc.override is None
                 alloc.effective = alloc.override if alloc.override is not None else row.effective
-                alloc.save()
-                keep.add(alloc.pk)
-    QuotaAllocation.objects.filter(programme=programme).exclude(pk__in=keep).delete()
+                if alloc.pk is None:
+                    create.append(alloc)
+                else:
+                    keep.add(alloc.pk)
+                    if [getattr(alloc, f) for f in fields] != before:
+                        update.append(alloc)
+    QuotaAllocation.objects.bulk_create(create)
+    QuotaAllocation.objects.bulk_update(update, fields)
+    stale = [pk for key, a in existing.items() if (pk := a.pk) not in keep]
+    QuotaAllocation.objects.filter(pk__in=stale).delete()
 
 
 @transaction.atomic
@@ -189,6 +205,7 @@ def quota_override(
     alloc.overridden_at = timezone.now()
     if value is not None:
         alloc.effective = value
+        alloc.unlimited = False
     alloc.save()
     if value is None:
         # Back to what the policy says.

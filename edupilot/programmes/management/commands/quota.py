@@ -56,6 +56,7 @@ def line_json(line: QuotaLine) -> dict:
             alloc.overridden_at.isoformat() if alloc and alloc.overridden_at else None
         ),
         "effective": line.effective,
+        "unlimited": line.unlimited,
         "stored_effective": line.stored_effective,
         "derivation": row.derivation,
         "note": row.note,
@@ -208,7 +209,7 @@ class Command(BaseCommand):
                     fmt(row.declared),
                     "" if not diff else f"{diff:+d}",
                     fmt(ln.override) if ln.override is not None else "",
-                    str(ln.effective),
+                    "不限" if ln.unlimited else str(ln.effective),
                 ]
             )
         if not formula:
