@@ -111,6 +111,10 @@ class Org(models.Model):
     address = models.CharField(_("通讯地址"), max_length=200, blank=True)
     postcode = models.CharField(_("邮编"), max_length=10, blank=True)
     website = models.CharField(_("网址"), max_length=200, blank=True)
+    # The unit's own contact person: the one part of its record a school keeps itself.
+    contact_name = models.CharField(_("联系人"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    contact_email = models.EmailField(_("联系邮箱"), max_length=120, blank=True)
     extra = models.JSONField(_("其他属性"), default=dict, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,105 @@
+"""Who may do what to an org: named predicates returning (allowed, reason).
+
+The reason is what the page shows. ``scope=None`` means the command line (a system actor),
+which may do everything.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from .models import ADMIN_KINDS, Org, OrgKind
+from .scoping import Scope
+
+# The attributes eligibility rules, quotas and review chains are computed from belong to the
+# bureau: a school could otherwise make itself eligible (Quanzhou's >= 30/50 Mbps) by typing.
+BUREAU_FIELDS = (
+    "name",
+    "stages",
+    "ownership",
+    "locality",
+    "bandwidth_mbps",
+    "teacher_count",
+    "student_count",
+    "computer_count",
+    "division_code",
+    "is_active",
+)
+# What a school keeps itself: how to reach it.
+CONTACT_FIELDS = (
+    "address",
+    "postcode",
+    "website",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+EDITABLE_FIELDS = BUREAU_FIELDS + CONTACT_FIELDS
+
+Decision = tuple[bool, str]
+
+
+def is_below(scope: Scope, org: Org) -> bool:
+    """Strictly inside the scope's subtree: an upper org acts on its lower orgs, not on itself."""
+    return bool(scope.org_path) and org.path.startswith(scope.org_path) and org.pk != scope.org_id
+
+
+def can_import(scope: Scope | None) -> Decision:
+    if scope is None or scope.is_platform_admin or scope.is_reviewer:
+        return True, ""
+    return False, _("只有教育部门的审核人、项目管理员或平台管理员可以导入学校名单。")
+
+
+def import_root_path(scope: Scope | None) -> str | None:
+    """The subtree an import may write in; None = anywhere."""
+    if scope is None or scope.is_platform_admin:
+        return None
+    return scope.org_path
+
+
+def editable_fields(scope: Scope | None, org: Org) -> tuple[str, ...]:
+    if scope is None or scope.is_platform_admin:
+        return EDITABLE_FIELDS
+    if org.kind in ADMIN_KINDS:
+        # The administrative tree is the division registry's; only platform admins touch it.
+        return ()
+    if scope.is_reviewer and is_below(scope, org):
+        return EDITABLE_FIELDS
+    if scope.is_applicant and scope.org_id == org.pk:
+        return CONTACT_FIELDS
+    return ()
+
+
+def can_edit(scope: Scope | None, org: Org) -> Decision:
+    if editable_fields(scope, org):
+        return True, ""
+    if org.kind in ADMIN_KINDS:
+        return False, _("省、市、县级机构的信息由平台管理员维护。")
+    return False, _("您无权修改该机构的信息。")
+
+
+def can_move(scope: Scope | None, org: Org, new_parent: Org) -> Decision:
+    if org.kind == OrgKind.PROVINCE:
+        return False, _("省级机构没有上级，不能移动。")
+    if new_parent.path.startswith(org.path):
+        return False, _("不能把机构移到它自己或它的下级机构之下。")
+    if new_parent.kind == OrgKind.SCHOOL:
+        return False, _("上级机构不能是学校。")
+    if org.kind == OrgKind.CITY and new_parent.kind != OrgKind.PROVINCE:
+        return False, _("设区市的上级只能是省级机构。")
+    if org.kind in (OrgKind.COUNTY, OrgKind.ZONE) and new_parent.kind not in (
+        OrgKind.PROVINCE,
+        OrgKind.CITY,
+    ):
+        return False, _("县级机构和功能区的上级只能是省级机构或设区市。")
+    if scope is None or scope.is_platform_admin:
+        return True, ""
+    if org.kind in ADMIN_KINDS:
+        return False, _("调整行政区划隶属关系须由平台管理员操作。")
+    if not scope.is_reviewer:
+        return False, _("您无权调整机构的隶属关系。")
+    if not is_below(scope, org):
+        return False, _("该机构不在您的管辖范围内。")
+    if not new_parent.path.startswith(scope.org_path):
+        return False, _("新的上级机构不在您的管辖范围内。")
+    return True, ""

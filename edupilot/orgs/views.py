@@ -1,0 +1,220 @@
+"""Org pages: browse the tree, a unit's page, edits, moves, roster imports. All scoped."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from edupilot.accounts.services import actor_from
+
+from . import permissions, selectors, services
+from .forms import ImportForm, MoveForm, OrgAttributesForm, OrgFilterForm
+from .importer import roster_template
+from .models import Org, Role
+from .scoping import scoped
+
+BUREAU_ROLES = (Role.REVIEWER, Role.PROGRAMME_ADMIN, Role.PLATFORM_ADMIN)
+
+
+def _require_bureau(request):
+    if request.scope.role not in BUREAU_ROLES:
+        raise PermissionDenied(_("只有教育部门的账号可以浏览机构。"))
+
+
+@login_required
+def browse(request):
+    """The tree (children of ``under`` with school counts) beside a paged, filtered list."""
+    scope = request.scope
+    if scope.is_applicant:
+        return redirect("orgs:mine")
+    _require_bureau(request)
+    form = OrgFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    under_code = request.GET.get("under", "")
+    root = selectors.scope_root(scope)
+    under = selectors.access_org(scope, under_code) if under_code else root
+    children, direct = selectors.children_with_counts(under, scope)
+    crumbs = selectors.visible_ancestors(scope, under) if under is not None else []
+    qs = None
+    if under is not None or filters.get("q"):
+        qs = selectors.org_search(
+            scope,
+            under=under,
+            q=filters.get("q", ""),
+            kind=filters.get("kind", ""),
+            stage=filters.get("stage", ""),
+        )
+    page = selectors.org_page(qs, request.GET.get("page")) if qs is not None else None
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "orgs/browse.html",
+        {
+            "form": form,
+            "under": under,
+            "root": root,
+            "crumbs": crumbs,
+            "children": children,
+            "direct": direct,
+            "page": page,
+            "query": params.urlencode(),
+        },
+    )
+
+
+@login_required
+def mine(request):
+    if request.scope.org_id is None:
+        raise Http404
+    org = Org.objects.get(pk=request.scope.org_id)
+    return redirect("orgs:detail", code=org.code)
+
+
+@login_required
+def detail(request, code):
+    scope = request.scope
+    org = selectors.access_org(scope, code)
+    children, direct = ([], 0)
+    if org.is_admin_org:
+        children, direct = selectors.children_with_counts(org, scope)
+    from edupilot.accounts import permissions as account_permissions
+
+    members = list(selectors.members_of(org)) if not scope.is_applicant else []
+    return render(
+        request,
+        "orgs/detail.html",
+        {
+            "org": org,
+            "crumbs": selectors.visible_ancestors(scope, org),
+            "children": children,
+            "direct": direct,
+            "members": [
+                (m, account_permissions.can_reset_password(scope, m.user)[0]) for m in members
+            ],
+            "can_edit": permissions.can_edit(scope, org)[0],
+            "can_provision": account_permissions.can_provision(scope, org)[0],
+            "can_move": scope.is_platform_admin
+            or (scope.is_reviewer and permissions.is_below(scope, org) and not org.is_admin_org),
+            "move_form": MoveForm(),
+        },
+    )
+
+
+@login_required
+def edit(request, code):
+    scope = request.scope
+    org = selectors.access_org(scope, code)
+    allowed = permissions.editable_fields(scope, org)
+    if not allowed:
+        raise PermissionDenied(permissions.can_edit(scope, org)[1])
+    form = OrgAttributesForm(request.POST or None, instance=org, allowed=allowed)
+    if request.method == "POST" and form.is_valid():
+        loaded = form.cleaned_data.get("loaded_at") or ""
+        try:
+            loaded_at = dt.datetime.fromisoformat(loaded) if loaded else None
+        except ValueError:
+            loaded_at = None
+        try:
+            services.org_update(
+                org=org,
+                changes=form.changes(),
+                actor=actor_from(request),
+                scope=scope,
+                loaded_at=loaded_at,
+            )
+        except services.OrgChangedError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("orgs:detail", code=org.code)
+    return render(request, "orgs/edit.html", {"org": org, "form": form, "allowed": allowed})
+
+
+@require_POST
+@login_required
+def move(request, code):
+    scope = request.scope
+    org = selectors.access_org(scope, code)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写新的上级机构代码。"))
+        return redirect("orgs:detail", code=org.code)
+    target = scoped(Org.objects.all(), scope).filter(code=form.cleaned_data["parent"]).first()
+    if target is None:
+        messages.error(
+            request,
+            _("上级机构代码 %(code)s 不存在或不在您的管辖范围内。")
+            % {"code": form.cleaned_data["parent"]},
+        )
+        return redirect("orgs:detail", code=org.code)
+    try:
+        n = services.org_move(org=org, new_parent=target, actor=actor_from(request), scope=scope)
+    except services.OrgMoveError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("已移到 %(name)s 之下（%(n)s 个机构）。") % {"name": target.name, "n": n},
+        )
+    return redirect("orgs:detail", code=org.code)
+
+
+@login_required
+def import_roster(request):
+    scope = request.scope
+    allowed, reason = permissions.can_import(scope)
+    if not allowed:
+        raise PermissionDenied(reason)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        dry_run = request.POST.get("action") != "import"
+        try:
+            report = services.orgs_import(
+                data=upload.read(),
+                filename=upload.name,
+                actor=actor_from(request),
+                scope=scope,
+                dry_run=dry_run,
+                strict=form.cleaned_data["strict"],
+            )
+        except services.ImportFileError as exc:
+            form.add_error("file", str(exc))
+    root = selectors.scope_root(scope)
+    return render(
+        request,
+        "orgs/import.html",
+        {
+            "form": form,
+            "report": report,
+            "root": root,
+            "changes": (report.changes[:200] if report else []),
+        },
+    )
+
+
+@login_required
+def import_template(request):
+    allowed, reason = permissions.can_import(request.scope)
+    if not allowed:
+        raise PermissionDenied(reason)
+    data = roster_template()
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = "attachment; filename=roster-template.xlsx"
+    return response
+
+
+def detail_url(org: Org) -> str:
+    return reverse("orgs:detail", args=[org.code])
