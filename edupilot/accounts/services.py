@@ -1,8 +1,21 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
+from edupilot.orgs.models import Membership, Org, OrgKind, Role, Tier, subtree_q
+from edupilot.orgs.scoping import Scope
 
-from .models import User
+from . import permissions
+from .credentials import Credential
+from .models import AdminAccountRequest, AdminRequestState, User
+from .passwords import hash_many, hash_one_time, one_time_password
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def client_ip(request) -> str | None:
@@ -33,3 +46,389 @@ def user_change_password(*, user: User, new_password: str, actor: Actor) -> User
         after={"must_change_password": False},
     )
     return user
+
+
+# --- provisioning -----------------------------------------------------------------------------
+
+# The page opens at most this many accounts per request: hashing takes about 5 ms each on
+# two cores, so a request stays well under a minute; the command has no limit.
+PAGE_PROVISION_LIMIT = 3000
+APPLICANT_KINDS = (OrgKind.SCHOOL, OrgKind.UNIVERSITY, OrgKind.UNIT)
+
+
+def orgs_without_applicant(root: Org, kinds=APPLICANT_KINDS):
+    """Active units of ``root``'s subtree (``root`` included) with no active applicant account."""
+    has_account = Membership.objects.filter(
+        org=OuterRef("pk"), role=Role.APPLICANT, is_active=True, user__is_active=True
+    )
+    return (
+        Org.objects.filter(subtree_q(root.path), kind__in=list(kinds), is_active=True)
+        .exclude(Exists(has_account))
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
+def unused_applicant_users(root: Org, kinds=APPLICANT_KINDS):
+    """Applicant accounts of the subtree whose one-time password was never used."""
+    return (
+        User.objects.filter(
+            memberships__org__path__gte=root.path,
+            memberships__org__path__lt=root.path[:-1] + "0",
+            memberships__org__kind__in=list(kinds),
+            memberships__role=Role.APPLICANT,
+            memberships__is_active=True,
+            last_login__isnull=True,
+            must_change_password=True,
+            is_active=True,
+        )
+        .distinct()
+        .prefetch_related("memberships__org__parent")
+        .order_by("username")
+    )
+
+
+def _free_usernames(wanted: list[str]) -> list[str]:
+    """School codes as usernames; a code already taken gets "-2", "-3", ... ."""
+    taken: set[str] = set()
+    for i in range(0, len(wanted), 900):
+        taken.update(
+            User.objects.filter(username__in=wanted[i : i + 900]).values_list("username", flat=True)
+        )
+    out: list[str] = []
+    used: set[str] = set()
+    for w in wanted:
+        name, n = w, 1
+        # Collisions are rare (a code reused after an account was closed): look them up singly.
+        while (
+            name in taken or name in used or (n > 1 and User.objects.filter(username=name).exists())
+        ):
+            n += 1
+            name = f"{w}-{n}"
+        used.add(name)
+        out.append(name)
+    return out
+
+
+def accounts_provision(
+    *,
+    root: Org,
+    actor: Actor,
+    scope: Scope | None = None,
+    kinds=APPLICANT_KINDS,
+    limit: int | None = None,
+    reissue_unused: bool = False,
+) -> list[Credential]:
+    """Open an applicant account for every unit of ``root``'s subtree that has none.
+
+    Username: the unit's code; password: a one-time password the user must change at first
+    login. ``reissue_unused`` also gives fresh one-time passwords to the subtree's applicant
+    accounts that were never used (a lost credential list). Returns the plaintext
+    credentials, which the caller shows once and does not store.
+    """
+    allowed, reason = permissions.can_provision(scope, root)
+    if not allowed:
+        raise PermissionDenied(reason)
+    candidates = orgs_without_applicant(root, kinds)
+    targets = list(candidates[:limit] if limit else candidates)
+    usernames = _free_usernames([o.code for o in targets])
+    passwords = [one_time_password() for _ in targets]
+    reissue: list[User] = []
+    if reissue_unused:
+        reissue = [
+            u
+            for u in unused_applicant_users(root, kinds)
+            if permissions.can_reset_password(scope, u)[0]
+        ]
+        if limit:
+            reissue = reissue[: max(0, limit - len(targets))]
+    reissue_passwords = [one_time_password() for _ in reissue]
+    # Hash before the transaction: the write lock is then held for milliseconds, not minutes.
+    hashes = hash_many(passwords + reissue_passwords)
+    out: list[Credential] = []
+    with transaction.atomic():
+        # Lock the units, then re-check: two bureaus provisioning overlapping subtrees at
+        # once must not give one school two accounts.
+        ids = [o.pk for o in targets]
+        locked = set()
+        for i in range(0, len(ids), 900):
+            locked.update(
+                orgs_without_applicant(root, kinds)
+                .filter(pk__in=ids[i : i + 900])
+                .select_for_update(of=("self",))
+                .values_list("pk", flat=True)
+            )
+        users = []
+        pending = []
+        for org, username, password, hashed in zip(
+            targets, usernames, passwords, hashes[: len(targets)], strict=True
+        ):
+            if org.pk not in locked:
+                continue
+            users.append(
+                User(
+                    username=username,
+                    password=hashed,
+                    full_name=org.name[:60],
+                    must_change_password=True,
+                )
+            )
+            pending.append((org, username, password))
+        created = User.objects.bulk_create(users, batch_size=500)
+        by_name = {u.username: u for u in created}
+        if any(u.pk is None for u in created):
+            by_name = {
+                u.username: u
+                for u in User.objects.filter(username__in=[u.username for u in created])
+            }
+        Membership.objects.bulk_create(
+            [Membership(user=by_name[un], org=org, role=Role.APPLICANT) for org, un, _ in pending],
+            batch_size=500,
+        )
+        for org, username, password in pending:
+            out.append(
+                Credential(
+                    org_code=org.code,
+                    org_name=org.name,
+                    parent_name=org.parent.name if org.parent_id else "",
+                    username=username,
+                    password=password,
+                    role=Role.APPLICANT.label,
+                )
+            )
+        now = timezone.now()
+        for user, password, hashed in zip(
+            reissue, reissue_passwords, hashes[len(targets) :], strict=True
+        ):
+            user.password = hashed
+            m = next(m for m in user.memberships.all() if m.role == Role.APPLICANT)
+            out.append(
+                Credential(
+                    org_code=m.org.code,
+                    org_name=m.org.name,
+                    parent_name=m.org.parent.name if m.org.parent_id else "",
+                    username=user.username,
+                    password=password,
+                    role=Role.APPLICANT.label,
+                )
+            )
+        if reissue:
+            User.objects.bulk_update(reissue, ["password"], batch_size=500)
+        audit_record(
+            actor=actor,
+            action="accounts.provision",
+            obj=root,
+            after={
+                "created": len(pending),
+                "reissued": len(reissue),
+                "kinds": [str(k) for k in kinds],
+                "usernames": [c.username for c in out][:AUDIT_NAME_LIMIT],
+                "at": now,
+            },
+        )
+    return out
+
+
+AUDIT_NAME_LIMIT = 500
+
+
+@transaction.atomic
+def user_reset_password(*, user: User, actor: Actor, scope: Scope | None = None) -> Credential:
+    """Give ``user`` a new one-time password (and lift a login lockout); audited."""
+    user = (
+        User.objects.select_for_update(of=("self",))
+        .prefetch_related("memberships__org__parent")
+        .get(pk=user.pk)
+    )
+    allowed, reason = permissions.can_reset_password(scope, user)
+    if not allowed:
+        raise PermissionDenied(reason)
+    password = one_time_password()
+    user.password = hash_one_time(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    _lift_lockout(user.username)
+    audit_record(
+        actor=actor,
+        action="user.password_reset",
+        obj=user,
+        after={"must_change_password": True, "username": user.username},
+    )
+    m = next(iter(user.memberships.all()), None)
+    return Credential(
+        org_code=m.org.code if m else "",
+        org_name=m.org.name if m else "",
+        parent_name=m.org.parent.name if m and m.org.parent_id else "",
+        username=user.username,
+        password=password,
+        role=m.get_role_display() if m else "",
+    )
+
+
+def _lift_lockout(username: str) -> None:
+    from axes.utils import reset
+
+    reset(username=username)
+
+
+# --- admin account requests (Henan, attachment 2) ------------------------------------------
+
+
+class AdminRequestRefused(ValueError):
+    """The request cannot be made or decided; the message says why, in Chinese."""
+
+
+def admin_request_deadline(programme) -> dt.datetime | None:
+    spec = programme.parsed.admin_account_requests
+    return programme.shift(spec.deadline_at) if spec else None
+
+
+def admin_request_check(programme, org: Org, *, now: dt.datetime | None = None) -> None:
+    """Raise AdminRequestRefused unless ``org`` may ask ``programme``'s issuer now."""
+    spec = programme.parsed.admin_account_requests
+    if spec is None or not programme.is_active:
+        raise AdminRequestRefused(f"项目“{programme.title}”不受理项目管理员账号申请。")
+    issuer_path = programme.issuer.path
+    if not org.path.startswith(issuer_path) or org.pk == programme.issuer_id:
+        raise AdminRequestRefused(f"{org.name}不在发文单位{programme.issuer.name}的管辖范围内。")
+    if org.tier not in spec.tiers:
+        allowed = "、".join(str(Tier(t).label) for t in spec.tiers)
+        raise AdminRequestRefused(
+            f"该项目只受理{allowed}单位的管理员账号申请，{org.name}不在其列。"
+        )
+    deadline = admin_request_deadline(programme)
+    now = now or timezone.now()
+    if now > deadline:
+        local = timezone.localtime(deadline, SHANGHAI)
+        raise AdminRequestRefused(
+            f"已超过项目管理员账号申请截止时间（{local:%Y年%m月%d日 %H:%M}，北京时间），不能再提交申请。"
+        )
+
+
+@transaction.atomic
+def admin_request_submit(
+    *,
+    programme,
+    org: Org,
+    full_name: str,
+    gender: str,
+    unit: str,
+    position: str,
+    phone: str,
+    wechat: str = "",
+    actor: Actor,
+    scope: Scope | None = None,
+    now: dt.datetime | None = None,
+) -> AdminAccountRequest:
+    allowed, reason = permissions.can_request_admin_account(scope, org)
+    if not allowed:
+        raise PermissionDenied(reason)
+    admin_request_check(programme, org, now=now)
+    if AdminAccountRequest.objects.filter(
+        programme=programme, org=org, phone=phone, state=AdminRequestState.PENDING
+    ).exists():
+        raise AdminRequestRefused(f"手机号码 {phone} 的申请已提交，正在等待审批。")
+    req = AdminAccountRequest(
+        programme=programme,
+        org=org,
+        full_name=full_name,
+        gender=gender,
+        unit=unit,
+        position=position,
+        phone=phone,
+        wechat=wechat,
+        requested_by=actor.user if getattr(actor.user, "pk", None) else None,
+    )
+    req.full_clean()
+    req.save()
+    audit_record(
+        actor=actor,
+        action="admin_request.submit",
+        obj=req,
+        after={
+            "programme": programme.code,
+            "org": org.code,
+            "full_name": full_name,
+            "gender": gender,
+            "unit": unit,
+            "position": position,
+            "phone": phone,
+            "wechat": wechat,
+        },
+    )
+    return req
+
+
+def _lock_pending(request: AdminAccountRequest, scope: Scope | None) -> AdminAccountRequest:
+    req = (
+        AdminAccountRequest.objects.select_for_update(of=("self",))
+        .select_related("programme", "org")
+        .get(pk=request.pk)
+    )
+    allowed, reason = permissions.can_decide_admin_request(scope, req)
+    if not allowed:
+        raise PermissionDenied(reason)
+    if req.state != AdminRequestState.PENDING:
+        raise AdminRequestRefused(f"该申请已{req.get_state_display()}，不能重复审批。")
+    return req
+
+
+@transaction.atomic
+def admin_request_approve(
+    *, request: AdminAccountRequest, actor: Actor, scope: Scope | None = None
+) -> Credential:
+    """Create the programme admin's account (one-time password) at the requesting org."""
+    req = _lock_pending(request, scope)
+    username = _free_usernames([f"{req.org.code}-admin"])[0]
+    password = one_time_password()
+    user = User.objects.create(
+        username=username,
+        password=hash_one_time(password),
+        full_name=req.full_name,
+        phone=req.phone,
+        must_change_password=True,
+    )
+    Membership.objects.create(user=user, org=req.org, role=Role.PROGRAMME_ADMIN)
+    req.state = AdminRequestState.APPROVED
+    req.decided_by = actor.user if getattr(actor.user, "pk", None) else None
+    req.decided_at = timezone.now()
+    req.user = user
+    req.save(update_fields=["state", "decided_by", "decided_at", "user"])
+    audit_record(
+        actor=actor,
+        action="admin_request.approve",
+        obj=req,
+        before={"state": AdminRequestState.PENDING},
+        after={"state": req.state, "username": username, "org": req.org.code},
+    )
+    return Credential(
+        org_code=req.org.code,
+        org_name=req.org.name,
+        parent_name=req.full_name,
+        username=username,
+        password=password,
+        role=Role.PROGRAMME_ADMIN.label,
+    )
+
+
+@transaction.atomic
+def admin_request_reject(
+    *, request: AdminAccountRequest, reason: str, actor: Actor, scope: Scope | None = None
+) -> AdminAccountRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise AdminRequestRefused("不予开通时须填写理由。")
+    req = _lock_pending(request, scope)
+    req.state = AdminRequestState.REJECTED
+    req.decision_reason = reason
+    req.decided_by = actor.user if getattr(actor.user, "pk", None) else None
+    req.decided_at = timezone.now()
+    req.save(update_fields=["state", "decision_reason", "decided_by", "decided_at"])
+    audit_record(
+        actor=actor,
+        action="admin_request.reject",
+        obj=req,
+        before={"state": AdminRequestState.PENDING},
+        after={"state": req.state, "reason": reason},
+    )
+    return req
