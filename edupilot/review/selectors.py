@@ -1,0 +1,530 @@
+"""Scoped reads for the review chain: the reviewer's queue, an application's chain and opinions,
+and quota use.
+
+Every read starts from ``applications_for(scope)`` (or the scope's own org), and each page
+issues a fixed number of queries whatever the number of applications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from edupilot.applications.models import Application, AppState
+from edupilot.applications.selectors import application_detail, applications_for
+from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q
+from edupilot.orgs.scoping import Scope
+from edupilot.programmes.models import Programme, QuotaAllocation
+
+from . import services
+from .models import ReviewAction, ReviewDecision
+
+PAGE_SIZE = 50
+PENDING = "pending"  # at the scope's level now
+PASSED = "passed"  # recommended upward by the scope's org, still counting
+SORTS = {
+    "submitted": ("submitted_at", "pk"),
+    "-submitted": ("-submitted_at", "-pk"),
+    "name": ("applicant_org__name", "pk"),
+    "lower": ("lower_org", "lower_rank", "pk"),
+    "rank": ("category", "my_rank", "pk"),
+}
+SORT_LABELS = {
+    "submitted": "提交时间（先到先列）",
+    "-submitted": "提交时间（最新在前）",
+    "name": "单位名称",
+    "lower": "下级推荐顺序",
+    "rank": "本级推荐排序",
+}
+TIER_LABELS = dict(Tier.choices)
+
+
+# --- quota -------------------------------------------------------------------------------------
+
+
+@dataclass
+class QuotaLine:
+    programme: Programme
+    category: str
+    category_name: str
+    level: str
+    direct: bool
+    limit: int | None
+    used: int
+    label: str = ""
+
+    @property
+    def left(self) -> int | None:
+        return None if self.limit is None else self.limit - self.used
+
+    @property
+    def level_label(self) -> str:
+        return str(TIER_LABELS.get(self.level, self.level))
+
+
+def quota_summary(scope: Scope, programme_ids: list[int] | None = None) -> list[QuotaLine]:
+    """Every quota bucket the scope's org holds: limit, places used and left (two queries)."""
+    if scope.org_id is None:
+        return []
+    allocs = QuotaAllocation.objects.filter(
+        holder_id=scope.org_id, programme__is_active=True
+    ).select_related("programme")
+    used_qs = ReviewDecision.objects.filter(
+        quota_holder_id=scope.org_id, active=True, action=ReviewAction.RECOMMEND
+    )
+    if programme_ids is not None:
+        allocs = allocs.filter(programme_id__in=programme_ids)
+        used_qs = used_qs.filter(programme_id__in=programme_ids)
+    used = {
+        (r["programme_id"], r["category"], r["quota_level"], r["quota_direct"]): r["n"]
+        for r in used_qs.values("programme_id", "category", "quota_level", "quota_direct")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    lines = []
+    for a in allocs:
+        spec = a.programme.parsed.category(a.category)
+        key = (a.programme_id, a.category, a.level, a.direct)
+        lines.append(
+            QuotaLine(
+                programme=a.programme,
+                category=a.category,
+                category_name=spec.name if spec else a.category,
+                level=a.level,
+                direct=a.direct,
+                limit=None if a.unlimited else a.effective,
+                used=used.pop(key, 0),
+                label=a.label,
+            )
+        )
+    if used:
+        # Buckets without a row whose policy leaves unlisted holders unlimited.
+        programmes = {p.pk: p for p in Programme.objects.filter(pk__in={k[0] for k in used})}
+        for (pid, category, level, direct), n in used.items():
+            spec = programmes[pid].parsed.category(category)
+            lines.append(
+                QuotaLine(
+                    programmes[pid],
+                    category,
+                    spec.name if spec else category,
+                    level,
+                    direct,
+                    None,
+                    n,
+                )
+            )
+    lines.sort(key=lambda line: (line.programme.pk, line.category, line.level, line.direct))
+    return lines
+
+
+def application_quota(application: Application) -> list[services.QuotaState]:
+    """The buckets a recommendation at the application's current step would spend."""
+    if (
+        application.state != AppState.SUBMITTED
+        or application.current_step is None
+        or application.current_step >= services.last_step(application)
+    ):
+        return []
+    return [
+        services.quota_state(application, policy, bucket)
+        for policy, bucket in services.quota_buckets(application, application.current_step)
+    ]
+
+
+# --- the chain and its opinions ----------------------------------------------------------------
+
+
+@dataclass
+class StepView:
+    index: int
+    level: str
+    name: str
+    org_name: str
+    org_id: int
+    deadline: dt.datetime | None
+    status: str  # "done", "current", "waiting", "stopped"
+    decision: ReviewDecision | None = None
+    opinion_title: str = ""
+
+
+def chain_view(application: Application, decisions: list[ReviewDecision]) -> list[StepView]:
+    """Each step of the chain with the current submission's decision at it (no queries)."""
+    category = application.category_spec
+    titles = {
+        lvl.key: lvl.opinion_title or lvl.name for lvl in (category.review if category else [])
+    }
+    current = [d for d in decisions if d.version == application.version]
+    steps = []
+    for i, info in enumerate(application.chain or []):
+        at_step = [d for d in current if d.step == i]
+        decision = at_step[-1] if at_step else None
+        if decision is not None and decision.action == ReviewAction.RECOMMEND and decision.active:
+            status = "done"
+        elif decision is not None:
+            status = "stopped" if decision.action != ReviewAction.RECOMMEND else "withdrawn"
+        elif i == application.current_step and application.state in (
+            AppState.SUBMITTED,
+            AppState.RECOMMENDED,
+        ):
+            status = "current"
+        else:
+            status = "waiting"
+        steps.append(
+            StepView(
+                index=i,
+                level=info["level"],
+                name=info["name"],
+                org_name=info["org_name"],
+                org_id=info["org"],
+                deadline=application.programme.level_deadline(application.category, info["level"]),
+                status=status,
+                decision=decision,
+                opinion_title=titles.get(info["level"], info["name"]),
+            )
+        )
+    return steps
+
+
+def decisions_of(application: Application) -> list[ReviewDecision]:
+    return list(
+        ReviewDecision.objects.filter(application=application)
+        .select_related("org", "decided_by")
+        .order_by("version", "step", "decided_at", "pk")
+    )
+
+
+def opinion_boxes(application: Application, decisions: list[ReviewDecision]) -> list[dict]:
+    """The form's 意见 boxes with what each level wrote on the current submission.
+
+    For the paper form and its PDF: ``{"key", "title", "by", "text", "reviewer", "at",
+    "org"}``; ``text`` is empty where the level has not decided (the box stays blank).
+    """
+    spec = application.programme.parsed
+    category = spec.category(application.category)
+    form = spec.form_for(category)
+    latest: dict[str, ReviewDecision] = {}
+    for d in decisions:
+        if d.version == application.version and (d.active or d.action != ReviewAction.RECOMMEND):
+            latest[d.level] = d
+    out = []
+    for box in form.opinions:
+        d = latest.get(box.by)
+        text = ""
+        if d is not None:
+            text = d.opinion if d.action == ReviewAction.RECOMMEND else d.reasons
+            if d.action == ReviewAction.RECOMMEND and d.rank:
+                text = f"{text}（推荐排序第 {d.rank} 名）"
+        out.append(
+            {
+                "key": box.key,
+                "title": box.title,
+                "by": box.by,
+                "stamp": box.stamp,
+                "text": text,
+                "action": d.get_action_display() if d else "",
+                "reviewer": d.decided_by.display_name if d and d.decided_by else "",
+                "at": d.decided_at if d else None,
+                "org": d.org.name if d else "",
+            }
+        )
+    return out
+
+
+@dataclass
+class ReviewDetail:
+    application: Application
+    decisions: list[ReviewDecision]
+    steps: list[StepView]
+    quota: list[services.QuotaState] = field(default_factory=list)
+    can: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    withdrawable: list[tuple[ReviewDecision, bool, str]] = field(default_factory=list)
+    next_rank: int = 1
+    acting_step: StepView | None = None
+
+
+def review_detail(scope: Scope, pk, now: dt.datetime | None = None) -> ReviewDetail:
+    """An application as a reviewer (or its applicant) sees it, in a fixed number of queries."""
+    now = now or timezone.now()
+    app = application_detail(scope, pk)
+    decisions = decisions_of(app)
+    for d in decisions:
+        d.application = app
+    detail = ReviewDetail(app, decisions, chain_view(app, decisions))
+    if scope.is_reviewer:
+        for action in ReviewAction:
+            detail.can[action.value] = services.can_decide(scope, app, action, now)
+        if any(ok for ok, _ in detail.can.values()):
+            detail.acting_step = detail.steps[app.current_step]
+            detail.quota = application_quota(app)
+            if detail.can[ReviewAction.RECOMMEND][0]:
+                detail.next_rank = (
+                    services.level_recommendations(
+                        services._level_key(app, app.current_step)
+                    ).count()
+                    + 1
+                )
+        for d in decisions:
+            if d.counts and d.org_id == scope.org_id:
+                ok, why = services.can_withdraw_recommendation(scope, d, now)
+                detail.withdrawable.append((d, ok, why))
+    return detail
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueFilters:
+    programme: int | None = None
+    category: str = ""
+    topic: str = ""
+    state: str = PENDING
+    area: int | None = None
+    stage: str = ""
+    q: str = ""
+    sort: str = "submitted"
+    page: str | int = 1
+
+    @classmethod
+    def from_params(cls, params) -> QueueFilters:
+        def as_int(value):
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return None
+
+        return cls(
+            programme=as_int(params.get("programme")),
+            category=(params.get("category") or "").strip(),
+            topic=(params.get("topic") or "").strip(),
+            state=(params.get("state") or PENDING).strip(),
+            area=as_int(params.get("area")),
+            stage=(params.get("stage") or "").strip(),
+            q=(params.get("q") or "").strip()[:100],
+            sort=(params.get("sort") or "").strip(),
+            page=params.get("page") or 1,
+        )
+
+
+@dataclass
+class QueueView:
+    filters: QueueFilters
+    page: Page
+    programmes: list[Programme]
+    programme: Programme | None
+    categories: list = field(default_factory=list)
+    topics: list = field(default_factory=list)
+    areas: list[tuple[int, str]] = field(default_factory=list)
+    states: list[tuple[str, str]] = field(default_factory=list)
+    stages: list[tuple[str, str]] = field(default_factory=list)
+    sorts: list[tuple[str, str]] = field(default_factory=list)
+    quota: list[QuotaLine] = field(default_factory=list)
+    now: dt.datetime | None = None
+
+
+def review_programmes(scope: Scope) -> list[Programme]:
+    """Active calls whose issuer's subtree holds the scope's org (one query)."""
+    if scope.org_path is None:
+        return []
+    return [
+        p
+        for p in Programme.objects.filter(is_active=True, kind="call")
+        .select_related("issuer")
+        .order_by("-updated_at")
+        if scope.org_path.startswith(p.issuer.path) or p.issuer.path.startswith(scope.org_path)
+    ]
+
+
+def _areas(scope: Scope) -> list[tuple[int, str]]:
+    if scope.org_tier not in (Tier.PROVINCE, Tier.CITY) or scope.org_path is None:
+        return []
+    rows = (
+        Org.objects.filter(
+            subtree_q(scope.org_path), kind__in=[OrgKind.CITY, OrgKind.COUNTY, OrgKind.ZONE]
+        )
+        .exclude(pk=scope.org_id)
+        .select_related("parent")
+        .order_by("path")
+        .only("pk", "name", "path", "parent__name", "parent_id")
+    )
+    return [
+        (
+            o.pk,
+            o.name
+            if o.parent_id == scope.org_id or o.parent is None
+            else f"{o.parent.name} · {o.name}",
+        )
+        for o in rows
+    ]
+
+
+def _lower_recommendation(field_name: str):
+    """The recommendation that brought each application to where it stands (a subquery)."""
+    return Subquery(
+        ReviewDecision.objects.filter(
+            application=OuterRef("pk"),
+            version=OuterRef("version"),
+            step=OuterRef("current_step") - 1,
+            active=True,
+            action=ReviewAction.RECOMMEND,
+        ).values(field_name)[:1]
+    )
+
+
+def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = None) -> QueueView:
+    """The reviewer's queue: its subtree's applications at its level (or, by ``state``, what it
+    recommended, or everything in its subtree in one state), filtered, sorted, 50 a page."""
+    now = now or timezone.now()
+    programmes = review_programmes(scope)
+    by_id = {p.pk: p for p in programmes}
+    programme = by_id.get(filters.programme)
+    if programme is None and filters.programme is None and len(programmes) == 1:
+        programme = programmes[0]
+    filters.programme = programme.pk if programme else None
+
+    qs: QuerySet = applications_for(scope).filter(programme__in=[p.pk for p in programmes])
+    mine = ReviewDecision.objects.filter(
+        application=OuterRef("pk"),
+        org_id=scope.org_id,
+        active=True,
+        action=ReviewAction.RECOMMEND,
+    ).order_by("-step")
+    states = [(PENDING, "待本级审核"), (PASSED, "本级已推荐")] + [
+        (value, f"辖区内：{label}") for value, label in AppState.choices if value != AppState.DRAFT
+    ]
+    if filters.state not in {s for s, _ in states}:
+        filters.state = PENDING
+    if filters.state == PENDING:
+        qs = qs.filter(
+            current_org_id=scope.org_id, state__in=[AppState.SUBMITTED, AppState.RECOMMENDED]
+        )
+    elif filters.state == PASSED:
+        qs = qs.filter(Exists(mine))
+    else:
+        qs = qs.filter(state=filters.state)
+
+    if programme is not None:
+        qs = qs.filter(programme=programme)
+        spec = programme.parsed
+        categories = [(c.code, c.name) for c in spec.categories]
+        topic_codes = {t for c in spec.categories for t in c.topics}
+        topics = [(t.code, t.name) for t in spec.topics if t.code in topic_codes]
+    else:
+        categories, topics = [], []
+    if filters.category and filters.category in {c for c, _ in categories}:
+        qs = qs.filter(category=filters.category)
+    else:
+        filters.category = ""
+    if filters.topic and filters.topic in {t for t, _ in topics}:
+        qs = qs.filter(topic=filters.topic)
+    else:
+        filters.topic = ""
+    areas = _areas(scope)
+    if filters.area is not None and filters.area in {a for a, _ in areas}:
+        area = Org.objects.only("path").get(pk=filters.area)
+        qs = qs.filter(subtree_q(area.path, "applicant_org__path"))
+    else:
+        filters.area = None
+    if filters.stage and filters.stage in Stage.values:
+        qs = qs.filter(applicant_org__stages__contains=f",{filters.stage},")
+    else:
+        filters.stage = ""
+    if filters.q:
+        qs = qs.filter(Q(applicant_org__name__icontains=filters.q) | Q(title__icontains=filters.q))
+
+    qs = qs.annotate(
+        lower_rank=_lower_recommendation("rank"),
+        lower_org=_lower_recommendation("org__name"),
+        my_rank=Subquery(mine.values("rank")[:1]),
+        my_decision=Subquery(mine.values("pk")[:1]),
+    ).select_related("applicant_org", "applicant_org__parent", "programme")
+    sorts = dict(SORT_LABELS)
+    if filters.state != PASSED:
+        sorts.pop("rank")
+    if filters.sort not in sorts:
+        filters.sort = "rank" if filters.state == PASSED else "submitted"
+    qs = qs.order_by(*SORTS[filters.sort])
+
+    page = Paginator(qs, PAGE_SIZE).get_page(filters.page)
+    topic_names = {(p.pk, t.code): t.name for p in programmes for t in p.parsed.topics}
+    for app in page.object_list:
+        info = services.current_step_info(app)
+        app.level_name = info["name"] if info else ""
+        app.level_deadline = (
+            app.programme.level_deadline(app.category, info["level"]) if info else None
+        )
+        app.late = bool(app.level_deadline and now > app.level_deadline)
+        app.at_my_level = (
+            app.current_org_id == scope.org_id
+            and app.state in (AppState.SUBMITTED, AppState.RECOMMENDED)
+            and info is not None
+            and info["org"] == scope.org_id
+        )
+        app.final_step = info is not None and app.current_step == services.last_step(app)
+        app.topic_name = topic_names.get((app.programme_id, app.topic), app.topic)
+    return QueueView(
+        filters=filters,
+        page=page,
+        programmes=programmes,
+        programme=programme,
+        categories=categories,
+        topics=topics,
+        areas=areas,
+        states=states,
+        stages=list(Stage.choices),
+        sorts=list(sorts.items()),
+        quota=quota_summary(scope, [programme.pk] if programme else [p.pk for p in programmes]),
+        now=now,
+    )
+
+
+@dataclass
+class RankedLevel:
+    programme: Programme
+    category: str
+    category_name: str
+    level: str
+    level_name: str
+    deadline: dt.datetime | None
+    decisions: list[ReviewDecision] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return self.deadline is None or timezone.now() <= self.deadline
+
+
+def my_ranked_levels(scope: Scope) -> list[RankedLevel]:
+    """The scope org's counting recommendations, grouped by level, in rank order (one query)."""
+    if scope.org_id is None:
+        return []
+    rows = (
+        ReviewDecision.objects.filter(
+            org_id=scope.org_id,
+            active=True,
+            action=ReviewAction.RECOMMEND,
+            programme__is_active=True,
+        )
+        .select_related("programme", "application__applicant_org")
+        .order_by("programme_id", "category", "level", "rank")
+    )
+    groups: dict[tuple, RankedLevel] = {}
+    for d in rows:
+        key = (d.programme_id, d.category, d.level)
+        group = groups.get(key)
+        if group is None:
+            spec = d.programme.parsed.category(d.category)
+            level = next((lvl for lvl in spec.review if lvl.key == d.level), None) if spec else None
+            group = groups[key] = RankedLevel(
+                programme=d.programme,
+                category=d.category,
+                category_name=spec.name if spec else d.category,
+                level=d.level,
+                level_name=level.name if level else d.level,
+                deadline=d.programme.level_deadline(d.category, d.level),
+            )
+        group.decisions.append(d)
+    return list(groups.values())

@@ -1,0 +1,998 @@
+"""Writes for the review chain: one function per transition.
+
+Every service locks the rows it changes, checks permission, state and the level's deadline,
+writes, records an audit event in the same transaction and queues notifications. Errors are
+:class:`ReviewError` with a Chinese message meant for the screen; when one is raised nothing
+has changed.
+
+Locks are always taken in the same order, so that two services never wait on each other:
+applications (by id) → review levels (for ranks, by key) → quota rows (by id) → audit chain.
+
+The transitions (step *i* of a chain of *n*; steps 0 … n-2 recommend, n-1 decides):
+
+=====================  ===========================  =====================================
+service                from                         to
+=====================  ===========================  =====================================
+review_recommend       SUBMITTED at i < n-1         SUBMITTED at i+1, or RECOMMENDED at n-1
+review_return          SUBMITTED / RECOMMENDED at i RETURNED (lower recommendations freed)
+review_not_recommend   SUBMITTED at i < n-1         NOT_RECOMMENDED
+review_withdraw_…      SUBMITTED / RECOMMENDED at   SUBMITTED at i (its place freed)
+                       i+1, upper level not acted
+(submission hook)      any → SUBMITTED at 0         RECOMMENDED at 0 when n == 1
+=====================  ===========================  =====================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.apps import apps as django_apps
+from django.db import connection, transaction
+from django.db.models import F
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
+
+from edupilot.applications import signals
+from edupilot.applications.models import Application, AppState
+from edupilot.applications.services import submission_check
+from edupilot.audit.services import Actor, audit_record
+from edupilot.orgs.models import Org, Role, Tier
+from edupilot.orgs.scoping import Scope
+from edupilot.programmes.chain import lineage, quota_bucket
+from edupilot.programmes.models import Programme, QuotaAllocation
+
+from .models import Deactivation, ReviewAction, ReviewDecision
+
+logger = logging.getLogger(__name__)
+
+OPINION_MAX = 2000
+TIER_LABELS = dict(Tier.choices)
+REVIEWER_ROLES = (Role.REVIEWER, Role.PROGRAMME_ADMIN)
+
+
+class ReviewError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ReviewDenied(ReviewError):
+    """The scope may not act here at all (as opposed to: not now, not in this state)."""
+
+
+def _fmt(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+# --- where an application stands -----------------------------------------------------------
+
+
+def last_step(application: Application) -> int:
+    return len(application.chain) - 1
+
+
+def current_step_info(application: Application) -> dict | None:
+    step = application.current_step
+    if step is None or not application.chain or step >= len(application.chain):
+        return None
+    return application.chain[step]
+
+
+def level_deadline(application: Application, step: int) -> dt.datetime | None:
+    return application.programme.level_deadline(
+        application.category, application.chain[step]["level"]
+    )
+
+
+# --- permission predicates: (allowed, reason) ---------------------------------------------
+
+
+def _is_step_reviewer(scope: Scope, application: Application, step: int) -> bool:
+    return (
+        scope.is_authenticated
+        and scope.role in REVIEWER_ROLES
+        and scope.org_id == application.chain[step]["org"]
+    )
+
+
+def check_decide(
+    scope: Scope, application: Application, action: str, now: dt.datetime | None = None
+) -> None:
+    """Raise ReviewDenied / ReviewError unless ``scope`` may take ``action`` now."""
+    info = current_step_info(application)
+    if info is None or application.state not in (AppState.SUBMITTED, AppState.RECOMMENDED):
+        raise ReviewError(f"申报当前状态为“{application.get_state_display()}”，不在审核中。")
+    step = application.current_step
+    if not _is_step_reviewer(scope, application, step):
+        raise ReviewDenied(
+            f"本申报当前由{info['org_name']}（{info['name']}）审核，本账号不能操作。"
+        )
+    final = step == last_step(application)
+    if action in (ReviewAction.RECOMMEND, ReviewAction.NOT_RECOMMEND) and final:
+        raise ReviewError("本级为审定层级，请通过审定（立项）功能处理。")
+    if application.state == AppState.RECOMMENDED and not final:
+        raise ReviewError("申报状态与审核步骤不一致，请联系平台管理员。")
+    deadline = level_deadline(application, step)
+    now = now or timezone.now()
+    if deadline is not None and now > deadline:
+        raise ReviewError(
+            f"本级（{info['name']}）审核截止时间 {_fmt(deadline)}（北京时间）已过，不能再操作。"
+        )
+
+
+def can_decide(
+    scope: Scope, application: Application, action: str, now: dt.datetime | None = None
+) -> tuple[bool, str]:
+    """May ``scope`` take ``action`` (a ReviewAction) on ``application`` now, and if not, why."""
+    try:
+        check_decide(scope, application, action, now)
+    except ReviewError as exc:
+        return False, exc.message
+    return True, ""
+
+
+def _upper_level_acted(decision: ReviewDecision, application: Application) -> str:
+    """Why a recommendation can no longer be withdrawn ('' when it still can)."""
+    if not decision.counts:
+        return "该推荐已不再有效。"
+    if decision.version != application.version:
+        return "申报已重新提交，该推荐已失效。"
+    if application.current_step != decision.step + 1 or application.state not in (
+        AppState.SUBMITTED,
+        AppState.RECOMMENDED,
+    ):
+        return "上级已对该申报作出处理，不能撤回推荐。"
+    if ReviewDecision.objects.filter(
+        application=application, version=application.version, step__gt=decision.step
+    ).exists():
+        return "上级已对该申报作出处理，不能撤回推荐。"
+    # Expert scoring belongs to the issuer's level: once experts are at work it has acted.
+    try:
+        assignment = django_apps.get_model("review", "ExpertAssignment")
+    except LookupError:
+        assignment = None
+    if assignment is not None and assignment.objects.filter(application=application).exists():
+        return "上级已安排专家评审，不能撤回推荐。"
+    return ""
+
+
+def check_withdraw_recommendation(
+    scope: Scope, decision: ReviewDecision, now: dt.datetime | None = None
+) -> None:
+    application = decision.application
+    if not (
+        scope.is_authenticated and scope.role in REVIEWER_ROLES and scope.org_id == decision.org_id
+    ):
+        raise ReviewDenied("只有作出推荐的审核单位可以撤回推荐。")
+    why = _upper_level_acted(decision, application)
+    if why:
+        raise ReviewError(why)
+    deadline = level_deadline(application, decision.step)
+    now = now or timezone.now()
+    if deadline is not None and now > deadline:
+        raise ReviewError(
+            f"本级（{application.chain[decision.step]['name']}）审核截止时间 "
+            f"{_fmt(deadline)}（北京时间）已过，不能再撤回推荐。"
+        )
+
+
+def can_withdraw_recommendation(
+    scope: Scope, decision: ReviewDecision, now: dt.datetime | None = None
+) -> tuple[bool, str]:
+    try:
+        check_withdraw_recommendation(scope, decision, now)
+    except ReviewError as exc:
+        return False, exc.message
+    return True, ""
+
+
+# --- locks ---------------------------------------------------------------------------------
+
+
+def _lock_applications(ids: Sequence[int]) -> dict[int, Application]:
+    rows = (
+        Application.objects.select_for_update()
+        .select_related("programme", "applicant_org")
+        .filter(pk__in=list(ids))
+        .order_by("pk")
+    )
+    return {a.pk: a for a in rows}
+
+
+def _lock_one(application: Application) -> Application:
+    locked = _lock_applications([application.pk]).get(application.pk)
+    if locked is None:
+        raise ReviewError("申报不存在。")
+    return locked
+
+
+LevelKey = tuple[int, str, str, int]  # programme, category, level key, org
+
+
+def _lock_levels(keys) -> None:
+    """Serialise rank changes of the same review level (PostgreSQL; SQLite serialises writers)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        for key in sorted(set(keys)):
+            digest = hashlib.blake2b(repr(("review-level", *key)).encode(), digest_size=8).digest()
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+            )
+
+
+def _level_key(application: Application, step: int) -> LevelKey:
+    info = application.chain[step]
+    return (application.programme_id, application.category, info["level"], info["org"])
+
+
+def level_recommendations(key: LevelKey):
+    programme_id, category, level, org_id = key
+    return ReviewDecision.objects.filter(
+        programme_id=programme_id,
+        category=category,
+        level=level,
+        org_id=org_id,
+        active=True,
+        action=ReviewAction.RECOMMEND,
+    )
+
+
+def _deactivate(decisions: list[ReviewDecision], reason: str, now: dt.datetime) -> None:
+    """Stop recommendations counting and close the gaps they leave in their levels' ranks."""
+    for d in decisions:
+        d.active = False
+        d.deactivated_at = now
+        d.deactivated_reason = reason
+        d.save(update_fields=["active", "deactivated_at", "deactivated_reason"])
+        if d.action == ReviewAction.RECOMMEND and d.rank is not None:
+            key = (d.programme_id, d.category, d.level, d.org_id)
+            level_recommendations(key).filter(rank__gt=d.rank).update(rank=F("rank") - 1)
+
+
+# --- quotas --------------------------------------------------------------------------------
+
+
+@dataclass
+class QuotaState:
+    """One quota bucket as a recommendation sees it."""
+
+    programme_id: int
+    category: str
+    category_name: str
+    level: str
+    holder: Org
+    direct: bool
+    limit: int | None  # None: unlimited
+    used: int = 0
+    label: str = ""
+
+    @property
+    def unlimited(self) -> bool:
+        return self.limit is None
+
+    @property
+    def left(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+    @property
+    def name(self) -> str:
+        direct = "（直属单位）" if self.direct else ""
+        return (
+            f"{self.holder.name}{direct}“{self.category_name}”"
+            f"{TIER_LABELS.get(self.level, self.level)}推荐名额"
+        )
+
+    def holders_qs(self):
+        return ReviewDecision.objects.filter(
+            programme_id=self.programme_id,
+            category=self.category,
+            quota_level=self.level,
+            quota_holder=self.holder,
+            quota_direct=self.direct,
+            active=True,
+            action=ReviewAction.RECOMMEND,
+        )
+
+
+def quota_buckets(application: Application, step: int, orgs: list[Org] | None = None):
+    """The quota buckets a recommendation at ``step`` spends: ``[(policy, bucket)]``."""
+    category = application.programme.parsed.category(application.category)
+    tier = application.chain[step]["tier"]
+    out = []
+    seen = set()
+    for policy in category.quotas if category else []:
+        if policy.level != tier or policy.level in seen:
+            continue
+        seen.add(policy.level)
+        if orgs is None:
+            orgs = lineage(application.applicant_org)
+        bucket = quota_bucket(policy.level, application.applicant_org, orgs)
+        if bucket is not None:
+            out.append((policy, bucket))
+    return out
+
+
+def quota_state(application: Application, policy, bucket, *, lock: bool = False) -> QuotaState:
+    """The limit and use of one bucket; ``lock`` takes the allocation row for the transaction."""
+    qs = QuotaAllocation.objects.filter(
+        programme_id=application.programme_id,
+        category=application.category,
+        level=bucket.level,
+        holder=bucket.holder,
+        direct=bucket.direct,
+    )
+    if lock:
+        qs = qs.select_for_update()
+    alloc = qs.first()
+    if alloc is None:
+        limit = None if policy.unlisted == "unlimited" else 0
+    else:
+        limit = None if alloc.unlimited else alloc.effective
+    state = QuotaState(
+        programme_id=application.programme_id,
+        category=application.category,
+        category_name=application.category_name,
+        level=bucket.level,
+        holder=bucket.holder,
+        direct=bucket.direct,
+        limit=limit,
+        label=alloc.label if alloc else "",
+    )
+    state.used = state.holders_qs().count()
+    return state
+
+
+def quota_refusal(state: QuotaState, needed: int = 1) -> str:
+    holders = list(
+        state.holders_qs()
+        .select_related("application__applicant_org")
+        .order_by("rank", "decided_at")[:30]
+    )
+    names = "、".join(f"{d.application.applicant_org.name}（第 {d.rank} 名）" for d in holders)
+    more = f"等 {state.used} 个" if state.used > len(holders) else ""
+    if state.limit == 0:
+        head = f"{state.name}为 0 个，不能推荐。"
+    elif needed == 1:
+        head = f"{state.name}共 {state.limit} 个，已全部占用，不能再推荐。"
+    else:
+        head = (
+            f"{state.name}共 {state.limit} 个，已用 {state.used} 个，还剩 {state.left} 个，"
+            f"不够推荐所选的 {needed} 个。"
+        )
+    if holders:
+        head += f"占用名额的申报：{names}{more}。如需调整，请先撤回其中的推荐。"
+    return head
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def _notify(**kwargs) -> None:
+    """Call site for edupilot.core.notifications.notify (in-app + e-mail on commit)."""
+    try:
+        from edupilot.core.notifications import notify
+    except ImportError:  # the notifications module has not landed in this checkout
+        return
+    notify(**kwargs)
+
+
+def _detail_link(application: Application) -> str:
+    return reverse("review:detail", args=[application.pk])
+
+
+def _notify_applicant(application: Application, *, event: str, title: str, body: str, actor):
+    _notify(
+        orgs=[application.applicant_org_id],
+        roles=[Role.APPLICANT],
+        event=event,
+        title=title,
+        body=body,
+        link=_detail_link(application),
+        exclude_users=[actor.user] if actor.user is not None else [],
+    )
+
+
+def _notify_reviewers(
+    application: Application, step: int, *, event: str, title: str, body: str, actor
+):
+    _notify(
+        orgs=[application.chain[step]["org"]],
+        roles=list(REVIEWER_ROLES),
+        event=event,
+        title=title,
+        body=body,
+        link=_detail_link(application),
+        exclude_users=[actor.user] if actor.user is not None else [],
+    )
+
+
+@contextmanager
+def _prefixed(prefix: str):
+    """In bulk actions, say which application an error is about."""
+    try:
+        yield
+    except ReviewError as exc:
+        if prefix:
+            exc.message = prefix + exc.message
+            exc.args = (exc.message,)
+        raise
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def _clean_text(value: str | None, label: str, *, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ReviewError(f"请填写{label}。")
+    if len(text) > OPINION_MAX:
+        raise ReviewError(f"{label}不能超过 {OPINION_MAX} 字（现有 {len(text)} 字）。")
+    return text
+
+
+def _check_rules(application: Application) -> None:
+    """Re-run the category's submission rules: what held at submission may no longer hold.
+
+    Henan: a school in a submitted region bid and the school's own bid may not both pass.
+    """
+    result, failed = submission_check(application)
+    blocking = [r.message for r in failed if r.severity == "block"]
+    if not result.ok:
+        blocking.insert(0, "申报表内容不完整")
+    if blocking:
+        raise ReviewError(
+            f"“{application.applicant_org.name}”不符合申报规则，不能推荐：" + "；".join(blocking)
+        )
+
+
+def _start_review(application: Application, now: dt.datetime, fields: list[str]) -> None:
+    if application.review_started_at is None:
+        application.review_started_at = now
+        fields.append("review_started_at")
+
+
+# --- recommend -------------------------------------------------------------------------------
+
+
+def _recommend_locked(
+    apps: list[Application],
+    *,
+    ranks: list[int | None],
+    opinion: str,
+    scope: Scope,
+    actor: Actor,
+    now: dt.datetime,
+) -> list[ReviewDecision]:
+    """Recommend already-locked applications, all or none, in the order given."""
+    several = len(apps) > 1
+    prefix = (lambda a: f"“{a.applicant_org.name}”：") if several else (lambda a: "")
+    for app in apps:
+        with _prefixed(prefix(app)):
+            check_decide(scope, app, ReviewAction.RECOMMEND, now)
+    for app in apps:
+        _check_rules(app)
+    steps = {app.pk: app.current_step for app in apps}
+    _lock_levels(_level_key(app, steps[app.pk]) for app in apps)
+
+    # Quota: every bucket these recommendations spend, locked and counted once.
+    spends: dict[tuple, list[Application]] = defaultdict(list)
+    policies: dict[tuple, tuple] = {}
+    buckets_of: dict[int, list[tuple]] = {}
+    for app in apps:
+        keys = []
+        for policy, bucket in quota_buckets(app, steps[app.pk]):
+            key = (app.programme_id, app.category, bucket.level, bucket.holder.pk, bucket.direct)
+            spends[key].append(app)
+            policies.setdefault(key, (app, policy, bucket))
+            keys.append(key)
+        buckets_of[app.pk] = keys
+    states: dict[tuple, QuotaState] = {}
+    allocation_ids = dict(
+        ((a.programme_id, a.category, a.level, a.holder_id, a.direct), a.pk)
+        for a in QuotaAllocation.objects.filter(
+            programme_id__in={k[0] for k in spends}, holder_id__in={k[3] for k in spends}
+        ).only("pk", "programme_id", "category", "level", "holder_id", "direct")
+    )
+    for key in sorted(spends, key=lambda k: (allocation_ids.get(k, 0), k)):
+        app, policy, bucket = policies[key]
+        state = quota_state(app, policy, bucket, lock=True)
+        needed = len(spends[key])
+        if state.limit is not None and state.used + needed > state.limit:
+            raise ReviewError(quota_refusal(state, needed))
+        states[key] = state
+
+    decisions = []
+    for app, wanted_rank in zip(apps, ranks, strict=True):
+        step = steps[app.pk]
+        info = app.chain[step]
+        level_qs = level_recommendations(_level_key(app, step))
+        count = level_qs.count()
+        rank = count + 1 if wanted_rank is None else min(max(int(wanted_rank), 1), count + 1)
+        if rank <= count:
+            level_qs.filter(rank__gte=rank).update(rank=F("rank") + 1)
+        bucket_key = buckets_of[app.pk][0] if buckets_of[app.pk] else None
+        decision = ReviewDecision.objects.create(
+            application=app,
+            programme_id=app.programme_id,
+            category=app.category,
+            version=app.version,
+            step=step,
+            level=info["level"],
+            tier=info["tier"],
+            org_id=info["org"],
+            action=ReviewAction.RECOMMEND,
+            rank=rank,
+            opinion=opinion,
+            quota_level=bucket_key[2] if bucket_key else "",
+            quota_holder_id=bucket_key[3] if bucket_key else None,
+            quota_direct=bucket_key[4] if bucket_key else False,
+            decided_by=actor.user if getattr(actor.user, "pk", None) else None,
+            decided_at=now,
+        )
+        decisions.append(decision)
+        nxt = step + 1
+        final = nxt == last_step(app)
+        state_before = app.state
+        app.current_step = nxt
+        app.current_org_id = app.chain[nxt]["org"]
+        app.state = AppState.RECOMMENDED if final else AppState.SUBMITTED
+        fields = ["current_step", "current_org", "state", "updated_at"]
+        _start_review(app, now, fields)
+        app.save(update_fields=fields)
+        quota_after = {
+            "bucket": states[bucket_key].name if bucket_key else None,
+            "used": states[bucket_key].used + 1 if bucket_key else None,
+            "limit": states[bucket_key].limit if bucket_key else None,
+        }
+        if bucket_key:
+            states[bucket_key].used += 1
+        audit_record(
+            actor=actor,
+            action="review.recommend",
+            obj=app,
+            before={"state": state_before, "step": step},
+            after={
+                "state": app.state,
+                "step": nxt,
+                "level": info["level"],
+                "rank": rank,
+                "version": app.version,
+                "decision": decision.pk,
+                **quota_after,
+            },
+        )
+        nxt_info = app.chain[nxt]
+        _notify_reviewers(
+            app,
+            nxt,
+            event="review.recommended",
+            title=f"{info['org_name']}推荐了{app.applicant_org.name}的申报",
+            body=f"{app.programme.title}·{app.category_name}：{info['org_name']}推荐（第 {rank} 名），"
+            f"请{nxt_info['org_name']}{nxt_info['name']}。",
+            actor=actor,
+        )
+        _notify_applicant(
+            app,
+            event="review.recommended",
+            title=f"您的申报已通过{info['org_name']}推荐",
+            body=f"{app.programme.title}·{app.category_name}：已由{info['org_name']}推荐至"
+            f"{nxt_info['org_name']}。推荐意见：{opinion}",
+            actor=actor,
+        )
+    return decisions
+
+
+@transaction.atomic
+def review_recommend(
+    *,
+    application: Application,
+    scope: Scope,
+    actor: Actor,
+    opinion: str,
+    rank: int | None = None,
+    now: dt.datetime | None = None,
+) -> ReviewDecision:
+    """Recommend to the next level, within the quota; ``rank`` inserts it at that place
+    among the level's recommendations (default: last)."""
+    now = now or timezone.now()
+    opinion = _clean_text(opinion, "推荐意见")
+    if rank is not None and rank < 1:
+        raise ReviewError("推荐排序须为正整数。")
+    app = _lock_one(application)
+    return _recommend_locked(
+        [app], ranks=[rank], opinion=opinion, scope=scope, actor=actor, now=now
+    )[0]
+
+
+@transaction.atomic
+def review_recommend_bulk(
+    *,
+    applications: Sequence[Application],
+    scope: Scope,
+    actor: Actor,
+    opinion: str,
+    now: dt.datetime | None = None,
+) -> list[ReviewDecision]:
+    """Recommend a ranked selection (best first), appended after the level's earlier ones.
+
+    All or nothing: if one cannot be recommended, or they do not all fit in the quota,
+    none is, and the message says which and why.
+    """
+    now = now or timezone.now()
+    opinion = _clean_text(opinion, "推荐意见")
+    order = [a.pk for a in applications]
+    if not order:
+        raise ReviewError("请先选择要推荐的申报。")
+    if len(set(order)) != len(order):
+        raise ReviewError("同一申报被选择了两次。")
+    locked = _lock_applications(order)
+    if len(locked) != len(order):
+        raise ReviewError("所选申报有的已不存在。")
+    apps = [locked[pk] for pk in order]
+    return _recommend_locked(
+        apps, ranks=[None] * len(apps), opinion=opinion, scope=scope, actor=actor, now=now
+    )
+
+
+# --- return and not recommend -------------------------------------------------------------
+
+
+def _return_locked(
+    app: Application, *, reasons: str, scope: Scope, actor: Actor, now: dt.datetime, prefix: str
+) -> ReviewDecision:
+    with _prefixed(prefix):
+        check_decide(scope, app, ReviewAction.RETURN, now)
+    step = app.current_step
+    info = app.chain[step]
+    lower = list(
+        ReviewDecision.objects.filter(
+            application=app, active=True, action=ReviewAction.RECOMMEND, step__lt=step
+        ).order_by("step")
+    )
+    _lock_levels((d.programme_id, d.category, d.level, d.org_id) for d in lower)
+    _deactivate(lower, Deactivation.RETURNED_ABOVE, now)
+    decision = ReviewDecision.objects.create(
+        application=app,
+        programme_id=app.programme_id,
+        category=app.category,
+        version=app.version,
+        step=step,
+        level=info["level"],
+        tier=info["tier"],
+        org_id=info["org"],
+        action=ReviewAction.RETURN,
+        reasons=reasons,
+        decided_by=actor.user if getattr(actor.user, "pk", None) else None,
+        decided_at=now,
+    )
+    state_before = app.state
+    app.state = AppState.RETURNED
+    app.current_org = None
+    fields = ["state", "current_org", "updated_at"]
+    _start_review(app, now, fields)
+    app.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action="review.return",
+        obj=app,
+        before={"state": state_before, "step": step},
+        after={
+            "state": app.state,
+            "level": info["level"],
+            "reasons": reasons,
+            "version": app.version,
+            "decision": decision.pk,
+            "freed": [d.pk for d in lower],
+        },
+    )
+    deadline = level_deadline(app, step)
+    until = f"请在 {_fmt(deadline)}（北京时间）前修改并重新提交。" if deadline else ""
+    _notify_applicant(
+        app,
+        event="review.returned",
+        title=f"您的申报被{info['org_name']}退回修改",
+        body=f"{app.programme.title}·{app.category_name}。退回理由：{reasons}。{until}",
+        actor=actor,
+    )
+    for d in lower:
+        _notify_reviewers(
+            app,
+            d.step,
+            event="review.returned",
+            title=f"{app.applicant_org.name}的申报被{info['org_name']}退回修改",
+            body=f"本级对其的推荐已失效，名额已释放。退回理由：{reasons}",
+            actor=actor,
+        )
+    return decision
+
+
+@transaction.atomic
+def review_return(
+    *,
+    application: Application,
+    scope: Scope,
+    actor: Actor,
+    reasons: str,
+    now: dt.datetime | None = None,
+) -> ReviewDecision:
+    """Send the application back to the applicant for revision; lower levels' places are freed."""
+    now = now or timezone.now()
+    reasons = _clean_text(reasons, "退回理由")
+    app = _lock_one(application)
+    return _return_locked(app, reasons=reasons, scope=scope, actor=actor, now=now, prefix="")
+
+
+@transaction.atomic
+def review_return_bulk(
+    *,
+    applications: Sequence[Application],
+    scope: Scope,
+    actor: Actor,
+    reasons: str,
+    now: dt.datetime | None = None,
+) -> list[ReviewDecision]:
+    """Return several applications with the same reasons; all or none."""
+    now = now or timezone.now()
+    reasons = _clean_text(reasons, "退回理由")
+    ids = [a.pk for a in applications]
+    if not ids:
+        raise ReviewError("请先选择要退回的申报。")
+    locked = _lock_applications(ids)
+    _lock_levels(
+        (d.programme_id, d.category, d.level, d.org_id)
+        for d in ReviewDecision.objects.filter(
+            application_id__in=list(locked), active=True, action=ReviewAction.RECOMMEND
+        )
+    )
+    return [
+        _return_locked(
+            locked[pk],
+            reasons=reasons,
+            scope=scope,
+            actor=actor,
+            now=now,
+            prefix=f"“{locked[pk].applicant_org.name}”：",
+        )
+        for pk in sorted(locked)
+    ]
+
+
+def _not_recommend_locked(
+    app: Application, *, reason: str, scope: Scope, actor: Actor, now: dt.datetime, prefix: str
+) -> ReviewDecision:
+    with _prefixed(prefix):
+        check_decide(scope, app, ReviewAction.NOT_RECOMMEND, now)
+    step = app.current_step
+    info = app.chain[step]
+    decision = ReviewDecision.objects.create(
+        application=app,
+        programme_id=app.programme_id,
+        category=app.category,
+        version=app.version,
+        step=step,
+        level=info["level"],
+        tier=info["tier"],
+        org_id=info["org"],
+        action=ReviewAction.NOT_RECOMMEND,
+        reasons=reason,
+        decided_by=actor.user if getattr(actor.user, "pk", None) else None,
+        decided_at=now,
+    )
+    app.state = AppState.NOT_RECOMMENDED
+    app.current_org = None
+    fields = ["state", "current_org", "updated_at"]
+    _start_review(app, now, fields)
+    app.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action="review.not_recommend",
+        obj=app,
+        before={"state": AppState.SUBMITTED, "step": step},
+        after={
+            "state": app.state,
+            "level": info["level"],
+            "reasons": reason,
+            "version": app.version,
+            "decision": decision.pk,
+        },
+    )
+    _notify_applicant(
+        app,
+        event="review.not_recommended",
+        title=f"您的申报未获{info['org_name']}推荐",
+        body=f"{app.programme.title}·{app.category_name}。理由：{reason}",
+        actor=actor,
+    )
+    return decision
+
+
+@transaction.atomic
+def review_not_recommend(
+    *,
+    application: Application,
+    scope: Scope,
+    actor: Actor,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> ReviewDecision:
+    """Say no, with the reason. Final for this application."""
+    now = now or timezone.now()
+    reason = _clean_text(reason, "不予推荐的理由")
+    app = _lock_one(application)
+    return _not_recommend_locked(app, reason=reason, scope=scope, actor=actor, now=now, prefix="")
+
+
+@transaction.atomic
+def review_not_recommend_bulk(
+    *,
+    applications: Sequence[Application],
+    scope: Scope,
+    actor: Actor,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> list[ReviewDecision]:
+    now = now or timezone.now()
+    reason = _clean_text(reason, "不予推荐的理由")
+    ids = [a.pk for a in applications]
+    if not ids:
+        raise ReviewError("请先选择申报。")
+    locked = _lock_applications(ids)
+    return [
+        _not_recommend_locked(
+            locked[pk],
+            reason=reason,
+            scope=scope,
+            actor=actor,
+            now=now,
+            prefix=f"“{locked[pk].applicant_org.name}”：",
+        )
+        for pk in sorted(locked)
+    ]
+
+
+# --- withdraw a recommendation ----------------------------------------------------------------
+
+
+@transaction.atomic
+def review_withdraw_recommendation(
+    *,
+    decision: ReviewDecision,
+    scope: Scope,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> ReviewDecision:
+    """Take a recommendation back while the upper level has not acted; its place is freed
+    and the application returns to this level's queue."""
+    now = now or timezone.now()
+    app = _lock_one(decision.application)
+    _lock_levels([(decision.programme_id, decision.category, decision.level, decision.org_id)])
+    # Read under both locks: the app lock fixes its state, the level lock its rank.
+    decision = ReviewDecision.objects.get(pk=decision.pk)
+    decision.application = app
+    check_withdraw_recommendation(scope, decision, now)
+    rank = decision.rank
+    _deactivate([decision], Deactivation.WITHDRAWN, now)
+    upper = app.chain[app.current_step]
+    state_before, step_before = app.state, app.current_step
+    app.current_step = decision.step
+    app.current_org_id = decision.org_id
+    app.state = AppState.SUBMITTED
+    app.save(update_fields=["current_step", "current_org", "state", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="review.withdraw_recommendation",
+        obj=app,
+        before={"state": state_before, "step": step_before, "rank": rank},
+        after={"state": app.state, "step": app.current_step, "decision": decision.pk},
+    )
+    _notify_reviewers(
+        app,
+        step_before,
+        event="review.recommendation_withdrawn",
+        title=f"{app.chain[decision.step]['org_name']}撤回了对{app.applicant_org.name}的推荐",
+        body=f"{app.programme.title}·{app.category_name}：该申报已不在{upper['org_name']}待审列表中。",
+        actor=actor,
+    )
+    _notify_applicant(
+        app,
+        event="review.recommendation_withdrawn",
+        title=f"{app.chain[decision.step]['org_name']}撤回了对您申报的推荐",
+        body=f"{app.programme.title}·{app.category_name}：申报回到{app.chain[decision.step]['org_name']}重新审核。",
+        actor=actor,
+    )
+    return decision
+
+
+# --- reorder a level's recommendations --------------------------------------------------------
+
+
+@transaction.atomic
+def review_rerank(
+    *,
+    programme: Programme,
+    category: str,
+    level: str,
+    order: Sequence[int],
+    scope: Scope,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> list[ReviewDecision]:
+    """Set the ranks of this level's active recommendations to the order of decision ids."""
+    now = now or timezone.now()
+    if not (scope.is_authenticated and scope.role in REVIEWER_ROLES):
+        raise ReviewDenied("只有审核单位可以调整推荐排序。")
+    key = (programme.pk, category, level, scope.org_id)
+    deadline = programme.level_deadline(category, level)
+    if deadline is None:
+        raise ReviewError("审核层级不存在。")
+    if now > deadline:
+        raise ReviewError(f"本级审核截止时间 {_fmt(deadline)}（北京时间）已过，不能再调整排序。")
+    _lock_levels([key])
+    current = {d.pk: d for d in level_recommendations(key).select_for_update()}
+    wanted = [int(i) for i in order]
+    if sorted(wanted) != sorted(current) or len(set(wanted)) != len(wanted):
+        raise ReviewError("排序须包含本级全部有效推荐且不重复；列表可能已变化，请刷新后重试。")
+    before = {pk: d.rank for pk, d in current.items()}
+    for i, pk in enumerate(wanted, start=1):
+        if current[pk].rank != i:
+            current[pk].rank = i
+            current[pk].save(update_fields=["rank"])
+    audit_record(
+        actor=actor,
+        action="review.rerank",
+        object_type="review.level",
+        object_id=f"{programme.code}/{category}/{level}/{scope.org_id}",
+        before={"ranks": before},
+        after={"ranks": {pk: current[pk].rank for pk in wanted}},
+    )
+    return [current[pk] for pk in wanted]
+
+
+# --- the submission hook ------------------------------------------------------------------------
+
+
+@receiver(signals.application_submitted, sender=Application, dispatch_uid="review.on_submitted")
+def on_application_submitted(sender, application: Application, actor: Actor, **kwargs) -> None:
+    """A (re)submission starts a new review: earlier decisions stop counting; a chain of one
+    step goes straight to the issuer's decision."""
+    now = timezone.now()
+    # Only editable applications are resubmitted, and returning one already freed its
+    # recommendations, so what is left here holds no rank: no level lock is needed (taking
+    # one after application_submit's audit lock would invert the lock order).
+    old = list(ReviewDecision.objects.filter(application=application, active=True).order_by("step"))
+    if old:
+        _deactivate(old, Deactivation.RESUBMITTED, now)
+        audit_record(
+            actor=actor,
+            action="review.decisions_superseded",
+            obj=application,
+            before={"active_decisions": [d.pk for d in old]},
+            after={"version": application.version},
+        )
+    if len(application.chain) == 1:
+        application.state = AppState.RECOMMENDED
+        application.save(update_fields=["state", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="review.direct_to_issuer",
+            obj=application,
+            before={"state": AppState.SUBMITTED},
+            after={"state": AppState.RECOMMENDED, "org": application.chain[0]["org"]},
+        )
+    first = application.chain[0]
+    _notify_reviewers(
+        application,
+        0,
+        event="review.submitted",
+        title=f"{application.applicant_org.name}提交了申报（第 {application.version} 版）",
+        body=f"{application.programme.title}·{application.category_name}，请{first['org_name']}{first['name']}。",
+        actor=actor,
+    )

@@ -1,0 +1,289 @@
+"""Reviewer pages: the queue, an application with its chain and the level's action forms.
+
+Views stay thin: reads go through selectors (scoped), writes through services. Refusals
+that are about *who* acts are 403; refusals about state, deadline or quota come back to the
+page as a message and change nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from edupilot.accounts.services import actor_from
+from edupilot.applications.presenters import form_context, version_diff
+from edupilot.applications.selectors import access_application, applications_for
+from edupilot.applications.services import can_withdraw, edit_deadline
+from edupilot.programmes.models import Programme
+
+from . import selectors, services
+from .models import ReviewDecision
+
+
+def _require_reviewer(request) -> None:
+    if not request.scope.is_reviewer:
+        raise Http404
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _back(request, default):
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+@login_required
+def queue(request):
+    _require_reviewer(request)
+    filters = selectors.QueueFilters.from_params(request.GET)
+    view = selectors.review_queue(request.scope, filters)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "review/queue.html",
+        {"q": view, "page": view.page, "query": params.urlencode()},
+    )
+
+
+@login_required
+def detail(request, pk):
+    scope = request.scope
+    if not (scope.is_reviewer or scope.is_applicant or scope.is_platform_admin):
+        raise Http404
+    d = selectors.review_detail(scope, pk)
+    app = d.application
+    category = app.category_spec
+    versions = app.version_list
+    changes = None
+    if len(versions) >= 2:
+        changes = version_diff(app, versions[1], versions[0])
+    ok_withdraw, _why = can_withdraw(app)
+    return render(
+        request,
+        "review/detail.html",
+        {
+            "application": app,
+            "category": category,
+            "sections": form_context(app)["sections"],
+            "form": app.programme.parsed.form_for(category),
+            "can_withdraw": ok_withdraw and scope.is_applicant,
+            "can_edit": app.is_editable and scope.is_applicant,
+            "deadline": edit_deadline(app),
+            "review": d,
+            "changes": changes,
+            "previous_version": versions[1] if len(versions) >= 2 else None,
+            "opinions": selectors.opinion_boxes(app, d.decisions),
+        },
+    )
+
+
+def _act(request, pk, call):
+    application = access_application(request.scope, pk)
+    try:
+        call(application)
+    except services.ReviewDenied as exc:
+        raise PermissionDenied(exc.message) from exc
+    except services.ReviewError as exc:
+        messages.error(request, exc.message)
+        return None
+    return application
+
+
+@login_required
+@require_POST
+def recommend(request, pk):
+    _require_reviewer(request)
+    rank = _int(request.POST.get("rank"))
+    if request.POST.get("rank") and (rank is None or rank < 1):
+        messages.error(request, _("推荐排序须为正整数。"))
+        return redirect("review:detail", pk=pk)
+    done = _act(
+        request,
+        pk,
+        lambda app: services.review_recommend(
+            application=app,
+            scope=request.scope,
+            actor=actor_from(request),
+            opinion=request.POST.get("opinion", ""),
+            rank=rank,
+        ),
+    )
+    if done is not None:
+        messages.success(request, _("已推荐“%(name)s”。") % {"name": done.applicant_org.name})
+        return redirect("review:queue")
+    return redirect("review:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def return_(request, pk):
+    _require_reviewer(request)
+    done = _act(
+        request,
+        pk,
+        lambda app: services.review_return(
+            application=app,
+            scope=request.scope,
+            actor=actor_from(request),
+            reasons=request.POST.get("reasons", ""),
+        ),
+    )
+    if done is not None:
+        messages.success(
+            request, _("已将“%(name)s”的申报退回修改。") % {"name": done.applicant_org.name}
+        )
+        return redirect("review:queue")
+    return redirect("review:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def not_recommend(request, pk):
+    _require_reviewer(request)
+    done = _act(
+        request,
+        pk,
+        lambda app: services.review_not_recommend(
+            application=app,
+            scope=request.scope,
+            actor=actor_from(request),
+            reason=request.POST.get("reason", ""),
+        ),
+    )
+    if done is not None:
+        messages.success(
+            request, _("已对“%(name)s”作出不予推荐。") % {"name": done.applicant_org.name}
+        )
+        return redirect("review:queue")
+    return redirect("review:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def withdraw(request, decision_id):
+    _require_reviewer(request)
+    # The decision is reached through its application's scope, never by id alone.
+    decision = get_object_or_404(
+        ReviewDecision.objects.filter(application__in=applications_for(request.scope)),
+        pk=decision_id,
+    )
+    try:
+        services.review_withdraw_recommendation(
+            decision=decision, scope=request.scope, actor=actor_from(request)
+        )
+    except services.ReviewDenied as exc:
+        raise PermissionDenied(exc.message) from exc
+    except services.ReviewError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已撤回推荐，名额已释放，申报回到本级待审列表。"))
+    return _back(request, reverse("review:detail", args=[decision.application_id]))
+
+
+@login_required
+@require_POST
+def bulk(request):
+    """One form for the queue's checkboxes: recommend in the order ticked (or by the rank
+    typed beside each), return, or not recommend, all or none."""
+    _require_reviewer(request)
+    ids = []
+    for value in request.POST.getlist("sel"):
+        pk = _int(value)
+        if pk is not None and pk not in ids:
+            ids.append(pk)
+    apps = {a.pk: a for a in applications_for(request.scope).filter(pk__in=ids)}
+    if len(apps) != len(ids):
+        raise Http404
+    action = request.POST.get("action", "")
+    actor = actor_from(request)
+
+    def order_key(pk):
+        rank = _int(request.POST.get(f"rank-{pk}"))
+        return (rank if rank is not None and rank > 0 else 10**6, ids.index(pk))
+
+    try:
+        if action == "recommend":
+            ordered = [apps[pk] for pk in sorted(ids, key=order_key)]
+            done = services.review_recommend_bulk(
+                applications=ordered,
+                scope=request.scope,
+                actor=actor,
+                opinion=request.POST.get("text", "") or str(_("同意推荐。")),
+            )
+            messages.success(request, _("已按所选顺序推荐 %(n)s 个申报。") % {"n": len(done)})
+        elif action == "return":
+            done = services.review_return_bulk(
+                applications=[apps[pk] for pk in ids],
+                scope=request.scope,
+                actor=actor,
+                reasons=request.POST.get("text", ""),
+            )
+            messages.success(request, _("已退回 %(n)s 个申报。") % {"n": len(done)})
+        elif action == "not_recommend":
+            done = services.review_not_recommend_bulk(
+                applications=[apps[pk] for pk in ids],
+                scope=request.scope,
+                actor=actor,
+                reason=request.POST.get("text", ""),
+            )
+            messages.success(request, _("已对 %(n)s 个申报作出不予推荐。") % {"n": len(done)})
+        else:
+            messages.error(request, _("请选择批量操作。"))
+    except services.ReviewDenied as exc:
+        raise PermissionDenied(exc.message) from exc
+    except services.ReviewError as exc:
+        messages.error(request, exc.message + str(_("（本次批量操作未作任何修改。）")))
+    return _back(request, "review:queue")
+
+
+@login_required
+def ranking(request):
+    """This org's recommendations that still count, per level, to put in order."""
+    _require_reviewer(request)
+    return render(
+        request, "review/ranking.html", {"groups": selectors.my_ranked_levels(request.scope)}
+    )
+
+
+@login_required
+@require_POST
+def rerank(request):
+    _require_reviewer(request)
+    programme = get_object_or_404(Programme, pk=_int(request.POST.get("programme")), is_active=True)
+    order = [pk for pk in (_int(v) for v in request.POST.getlist("order")) if pk is not None]
+    ranks = {pk: _int(request.POST.get(f"rank-{pk}")) for pk in order}
+    position = {pk: i for i, pk in enumerate(order)}
+    order = sorted(
+        order, key=lambda pk: (ranks[pk] if ranks[pk] is not None else 10**6, position[pk])
+    )
+    try:
+        services.review_rerank(
+            programme=programme,
+            category=request.POST.get("category", ""),
+            level=request.POST.get("level", ""),
+            order=order,
+            scope=request.scope,
+            actor=actor_from(request),
+        )
+    except services.ReviewDenied as exc:
+        raise PermissionDenied(exc.message) from exc
+    except services.ReviewError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("推荐排序已更新。"))
+    return redirect("review:ranking")
