@@ -529,10 +529,30 @@ class Rubric(Strict):
         default=Decimal(15), ge=0, description="极差超过该值即标记分歧"
     )
 
+    @model_validator(mode="after")
+    def _unique(self):
+        _unique_keys_attr(self.criteria, "key", "评分项", ("criteria",))
+        return self
+
 
 class Announcement(Strict):
     objection_days: int = Field(default=5, ge=0, le=60)
     title: str = ""
+
+
+class Reminders(Strict):
+    """When reminders go out before each review level's deadline (``[reminders]``)."""
+
+    days_before: list[int] = Field(default_factory=lambda: [3, 1], min_length=1, max_length=10)
+
+    @field_validator("days_before")
+    @classmethod
+    def _days(cls, v):
+        if any(d < 0 or d > 90 for d in v):
+            raise ValueError("提前提醒天数须在 0 到 90 之间")
+        if len(set(v)) != len(v):
+            raise ValueError("提前提醒天数重复")
+        return sorted(v, reverse=True)
 
 
 class AdminAccountRequests(Strict):
@@ -614,6 +634,7 @@ class Programme(Strict):
     pilot: PilotSpec | None = None
     rubric: Rubric | None = None
     announcement: Announcement = Field(default_factory=Announcement)
+    reminders: Reminders | None = None
     admin_account_requests: AdminAccountRequests | None = None
     contacts: list[dict[str, str]] = Field(default_factory=list)
     batches: list[Batch] = Field(default_factory=list)
