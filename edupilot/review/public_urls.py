@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Public announcement pages (公示), no login: mounted at /public/announcements/."""
+
+from django.urls import path
+
+from . import views_selection as v
 
 app_name = "review_public"
-urlpatterns: list = []
+urlpatterns = [
+    path("", v.public_list, name="list"),
+    path("<int:pk>/", v.public_detail, name="detail"),
+]
