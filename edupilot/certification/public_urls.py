@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "certification_public"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.public_index, name="index"),
+    path("<slug:code>/", views.public_batch, name="batch"),
+]

@@ -71,6 +71,16 @@ def entries_for(scope: Scope, batch: Batch) -> QuerySet[Entry]:
     )
 
 
+def entries_of_school(scope: Scope) -> QuerySet[Entry]:
+    """A school's own entries across batches."""
+    return (
+        scoped(Entry.objects.all(), scope, org_field="school")
+        .filter(school_id=scope.org_id)
+        .select_related("batch", "certifier", "exempt_title")
+        .order_by("-batch__certification_date")
+    )
+
+
 def access_entry(scope: Scope, pk) -> Entry:
     qs = Entry.objects.select_related(
         "batch", "batch__owner", "school", "certifier", "exempt_title"
@@ -382,7 +392,7 @@ def public_list(batch: Batch) -> list[dict]:
             | Q(decision=Decision.CERTIFIED, certifier_id=batch.owner_id)
         )
         .select_related("school", "certifier", "exempt_title")
-        .order_by("certifier__path", "school__name")
+        .order_by("certifier__path", "school__code")
     )
     out = []
     for e in qs:

@@ -479,6 +479,7 @@ def batch_adopt_standard(
         actor, certifier, (Role.PROGRAMME_ADMIN,)
     ):
         raise Refused(f"只有{certifier.name}的项目管理员可以设定本区认定标准")
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
     if batch.is_frozen:
         raise Refused("本批次数据已冻结，认定标准不能再变动")
     if certifier.pk == batch.owner_id or certifier.pk not in {
@@ -817,6 +818,8 @@ def import_prepare(
     The same file with the same mapping into the same batch is recognised by its sha256
     and not imported again: re-importing changes nothing.
     """
+    # Decide on the batch as stored, not on a copy that may predate a freeze.
+    batch = Batch.objects.select_related("owner").get(pk=batch.pk)
     if not _is_system(actor):
         _check(permissions.can_import(actor, batch))
     if batch.is_frozen:
@@ -1094,7 +1097,7 @@ def correction_file(
 ) -> Correction:
     """A school asks, before the cut-off, to correct one of its values, with evidence."""
     _check(permissions.can_correct(actor, entry))
-    batch = entry.batch
+    batch = Batch.objects.get(pk=entry.batch_id)
     if batch.is_frozen:
         raise Refused("本批次数据已冻结，不能再提交更正")
     if today() > batch.cutoff:

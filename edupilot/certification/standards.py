@@ -774,8 +774,8 @@ def resolve(parsed: ParsedStandard, base: ResolvedStandard | None) -> ResolvedSt
         target.overridden = True
         if not target.optional and target.basic is None:
             err(loc, f"指标 {ov.code}（{target.name}）改为基本要求时须给出 basic")
-        for problem in weaker_than(original, target):
-            err(loc, problem)
+        for field_name, problem in weaker_than(original, target):
+            err((*loc, field_name), problem)
 
     for ii, ind in enumerate(spec.indicators):
         loc = ("indicators", ii)
@@ -815,29 +815,36 @@ def threshold_for_stage(ind, stage: str | None):
     return ind.basic
 
 
-def weaker_than(base: ResolvedIndicator, child: ResolvedIndicator) -> list[str]:
-    """Every way ``child`` asks less than ``base``, as messages naming both values."""
+def weaker_than(base: ResolvedIndicator, child: ResolvedIndicator) -> list[tuple[str, str]]:
+    """Every way ``child`` asks less than ``base``: (field, message naming both values)."""
     problems = []
     label = f"指标 {child.code}（{child.name}）"
     if not base.optional:
         for stage in [None, *ALL_STAGES]:
-            b = threshold_for_stage(base, stage)
-            c = threshold_for_stage(child, stage)
             if (
                 stage is not None
                 and stage not in base.basic_by_stage
                 and stage not in child.basic_by_stage
             ):
                 continue
+            b = threshold_for_stage(base, stage)
+            c = threshold_for_stage(child, stage)
             if not at_least_as_strict(child, c, b):
                 where = f"（{STAGE_LABELS[stage]}）" if stage else ""
+                field_ = "basic_by_stage" if stage and stage in child.basic_by_stage else "basic"
                 problems.append(
-                    f"{label}的基本要求{where} {fmt_threshold(child, c)} 低于所依据标准的 "
-                    f"{fmt_threshold(base, b)}，派生标准不得低于所依据标准"
+                    (
+                        field_,
+                        f"{label}的基本要求{where} {fmt_threshold(child, c)} 低于所依据标准的 "
+                        f"{fmt_threshold(base, b)}，派生标准不得低于所依据标准",
+                    )
                 )
     if base.advanced is not None and not at_least_as_strict(child, child.advanced, base.advanced):
         problems.append(
-            f"{label}的发展要求 {fmt_threshold(child, child.advanced)} 低于所依据标准的 "
-            f"{fmt_threshold(base, base.advanced)}，派生标准不得低于所依据标准"
+            (
+                "advanced",
+                f"{label}的发展要求 {fmt_threshold(child, child.advanced)} 低于所依据标准的 "
+                f"{fmt_threshold(base, base.advanced)}，派生标准不得低于所依据标准",
+            )
         )
     return problems
