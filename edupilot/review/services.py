@@ -197,8 +197,10 @@ def can_withdraw_recommendation(
 
 
 def _lock_applications(ids: Sequence[int]) -> dict[int, Application]:
+    # of=self: FOR UPDATE would otherwise also lock the joined programme row and serialise
+    # every review action of the programme behind one row.
     rows = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("programme", "applicant_org")
         .filter(pk__in=list(ids))
         .order_by("pk")
