@@ -193,7 +193,7 @@ def accounts_provision(
                     parent_name=org.parent.name if org.parent_id else "",
                     username=username,
                     password=password,
-                    role=Role.APPLICANT.label,
+                    role=str(Role.APPLICANT.label),
                 )
             )
         now = timezone.now()
@@ -209,11 +209,13 @@ def accounts_provision(
                     parent_name=m.org.parent.name if m.org.parent_id else "",
                     username=user.username,
                     password=password,
-                    role=Role.APPLICANT.label,
+                    role=str(Role.APPLICANT.label),
                 )
             )
         if reissue:
             User.objects.bulk_update(reissue, ["password"], batch_size=500)
+        if not out:
+            return out
         audit_record(
             actor=actor,
             action="accounts.provision",
@@ -261,7 +263,7 @@ def user_reset_password(*, user: User, actor: Actor, scope: Scope | None = None)
         parent_name=m.org.parent.name if m and m.org.parent_id else "",
         username=user.username,
         password=password,
-        role=m.get_role_display() if m else "",
+        role=str(m.get_role_display()) if m else "",
     )
 
 
@@ -407,7 +409,7 @@ def admin_request_approve(
         parent_name=req.full_name,
         username=username,
         password=password,
-        role=Role.PROGRAMME_ADMIN.label,
+        role=str(Role.PROGRAMME_ADMIN.label),
     )
 
 

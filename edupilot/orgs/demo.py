@@ -593,14 +593,23 @@ class _Generator:
         weights = [
             TYPE_WEIGHT.get(dtype, 1.0) * rng.lognormvariate(0, 0.25) for _, dtype in counties
         ]
-        for bucket in BUCKETS:
-            if bucket == KINDERGARTEN and not self.kindergartens:
-                continue
-            total = round(counts.get(bucket, 0) * self.scale)
+        totals = {
+            b: round(counts.get(b, 0) * self.scale)
+            for b in BUCKETS
+            if b != KINDERGARTEN or self.kindergartens
+        }
+        # Every city runs some schools itself (市直), even in a small tree: the notices'
+        # review chains and quota tables have a row for them.
+        at_least_one = next(
+            (b for b in (SENIOR, VOCATIONAL, JUNIOR, PRIMARY) if totals.get(b)), None
+        )
+        for bucket, total in totals.items():
             if total <= 0:
                 continue
             share = CITY_DIRECT_SHARE[bucket] if areas else 1.0
             n_direct = round(total * share) if areas else total
+            if bucket == at_least_one:
+                n_direct = max(n_direct, 1)
             per_area = apportion(total - n_direct, weights) if areas else []
             for _ in range(n_direct):
                 self.school(rng, direct, bucket, direct=True)

@@ -484,7 +484,7 @@ def _move_subtree(org: Org, new_parent: Org) -> int:
 @transaction.atomic
 def org_move(*, org: Org, new_parent: Org, actor: Actor, scope: Scope | None = None) -> int:
     """Change ``org``'s parent; every path in its subtree follows. Returns the subtree's size."""
-    org = Org.objects.select_for_update().select_related("parent").get(pk=org.pk)
+    org = Org.objects.select_for_update(of=("self",)).select_related("parent").get(pk=org.pk)
     new_parent = Org.objects.get(pk=new_parent.pk)
     if org.parent_id == new_parent.pk:
         return 0
