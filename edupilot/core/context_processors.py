@@ -1,3 +1,5 @@
+from functools import cache
+
 from edupilot.orgs.models import Membership
 
 from .navigation import items_for
@@ -6,7 +8,7 @@ from .navigation import items_for
 def edupilot(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "memberships": []}
+        return {"nav_items": [], "memberships": [], "notifications_unread": 0}
 
     def memberships():
         return list(
@@ -15,4 +17,15 @@ def edupilot(request):
             .order_by("id")
         )
 
-    return {"nav_items": items_for(request), "memberships": memberships}
+    @cache
+    def notifications_unread():
+        # One indexed COUNT, run only when a template shows the badge.
+        from .notifications import unread_count
+
+        return unread_count(user)
+
+    return {
+        "nav_items": items_for(request),
+        "memberships": memberships,
+        "notifications_unread": notifications_unread,
+    }
