@@ -356,7 +356,8 @@ def import_list(request, pk):
                 )
                 started.run.job_id = job.pk
                 started.run.save(update_fields=["job_id"])
-                return redirect("core:job_detail", job.pk)
+                # The import's own page shows provenance and, once done, the row report.
+                return redirect("certification:import_detail", started.run.pk)
     runs = selectors.imports_for(scope, batch)[:100]
     return render(
         request,

@@ -138,9 +138,10 @@ def test_import_by_page_runs_as_a_job_and_reports_rows(
             url("import_list", hz.batch.pk), {"source": hz.source.pk, "file": upload}
         )
     job = Job.objects.get()
-    assert response.status_code == 302 and response.url == reverse("core:job_detail", args=[job.pk])
-    assert job.state == JobState.DONE, job.error
     run = ImportRun.objects.get()
+    assert response.status_code == 302 and response.url == url("import_detail", run.pk)
+    assert job.state == JobState.DONE, job.error
+    assert run.job_id == job.pk
     page = client.get(url("import_detail", run.pk)).content.decode()
     assert "没有这所学校" in page and run.sha256 in page
     # The row report is the job's result file.
