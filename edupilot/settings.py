@@ -136,9 +136,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["TEST"] = (
-        {"NAME": env("EDUPILOT_TEST_SQLITE", "")} if env("EDUPILOT_TEST_SQLITE") else {}
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and task queue ---------------------------------------------------------------

@@ -41,6 +41,8 @@ class Application(models.Model):
     title = models.CharField(_("项目名称"), max_length=300, blank=True)
     data = models.JSONField(default=dict, blank=True)
     revision = models.PositiveIntegerField(default=0, help_text="bumped on every draft save")
+    # The editor (one open form page) that saved last: a page never conflicts with itself.
+    last_editor = models.CharField(max_length=40, blank=True)
     version = models.PositiveIntegerField(default=0, help_text="number of submissions so far")
     chain = models.JSONField(default=list, blank=True)
     current_step = models.PositiveSmallIntegerField(null=True, blank=True)

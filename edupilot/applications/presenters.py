@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from edupilot.orgs.models import Org
@@ -164,6 +165,8 @@ def form_context(
         "sections": sections,
         "rule_errors": errors.get("__rules__", []),
         "revision": application.revision,
+        # One token per rendered form page; see Application.last_editor.
+        "editor": posted.get("editor", "") if posted is not None else uuid.uuid4().hex,
     }
 
 

@@ -181,6 +181,7 @@ def application_save_draft(
     scope: Scope,
     actor: Actor,
     revision: int | None = None,
+    editor: str = "",
     now: dt.datetime | None = None,
 ) -> formspec.CleanResult:
     """Save what the applicant typed, valid or not, and report what does not validate yet."""
@@ -189,7 +190,11 @@ def application_save_draft(
     _check_applicant(scope, app)
     _check_editable(app)
     _check_deadline(app, now)
-    if revision is not None and revision != app.revision:
+    if (
+        revision is not None
+        and revision != app.revision
+        and not (editor and editor == app.last_editor)
+    ):
         raise StaleDraft(
             "本申报已在其他窗口或由他人修改。您刚才填写的内容显示在下方，尚未保存；请核对后再保存。"
         )
@@ -209,9 +214,12 @@ def application_save_draft(
     app.topic = new_topic
     app.title = _title_from(form, new_data)
     app.revision += 1
+    app.last_editor = editor[:40]
     if app.state == AppState.WITHDRAWN:
         app.state = AppState.DRAFT
-    app.save(update_fields=["data", "topic", "title", "revision", "state", "updated_at"])
+    app.save(
+        update_fields=["data", "topic", "title", "revision", "last_editor", "state", "updated_at"]
+    )
     audit_record(actor=actor, action="application.draft_save", obj=app, before=before, after=after)
     application.data, application.revision, application.topic = app.data, app.revision, app.topic
     return result

@@ -104,6 +104,7 @@ def edit(request, pk):
                 scope=request.scope,
                 actor=actor,
                 revision=revision,
+                editor=request.POST.get("editor", ""),
             )
             errors.update(result.errors)
         except services.StaleDraft as exc:
@@ -184,6 +185,7 @@ def autosave(request, pk):
             scope=request.scope,
             actor=actor_from(request),
             revision=revision,
+            editor=request.POST.get("editor", ""),
         )
     except services.ApplicationError as exc:
         return render(

@@ -380,3 +380,39 @@ def test_partial_save_leaves_other_fields_alone(school, henan):
     )
     app.refresh_from_db()
     assert app.data["school_type"] == []
+
+
+def test_one_editor_never_conflicts_with_itself(school, henan):
+    """An autosave still in flight when the applicant clicks submit must not block it."""
+    app = start(school, henan)
+    app.refresh_from_db()
+    seen = app.revision
+    services.application_save_draft(
+        application=app,
+        post=post({"f-principal": "自动保存"}),
+        scope=school.scope,
+        actor=school.actor,
+        revision=seen,
+        editor="tab-1",
+    )
+    # The same page posts again with the revision it rendered with: accepted.
+    services.application_save_draft(
+        application=app,
+        post=post({"f-principal": "点击提交"}),
+        scope=school.scope,
+        actor=school.actor,
+        revision=seen,
+        editor="tab-1",
+    )
+    # Another page with that old revision is a real conflict.
+    with pytest.raises(services.StaleDraft):
+        services.application_save_draft(
+            application=app,
+            post=post({"f-principal": "另一个窗口"}),
+            scope=school.scope,
+            actor=school.actor,
+            revision=seen,
+            editor="tab-2",
+        )
+    app.refresh_from_db()
+    assert app.data["principal"] == "点击提交"
