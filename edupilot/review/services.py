@@ -117,6 +117,10 @@ def check_decide(
     final = step == last_step(application)
     if action in (ReviewAction.RECOMMEND, ReviewAction.NOT_RECOMMEND) and final:
         raise ReviewError("本级为审定层级，请通过审定（立项）功能处理。")
+    if final and action == ReviewAction.RETURN:
+        why = issuer_acted(application)
+        if why.startswith("审定单位已作出审定决定"):
+            raise ReviewError(why + "，请先撤销该决定再退回修改。")
     if application.state == AppState.RECOMMENDED and not final:
         raise ReviewError("申报状态与审核步骤不一致，请联系平台管理员。")
     deadline = level_deadline(application, step)
@@ -153,13 +157,40 @@ def _upper_level_acted(decision: ReviewDecision, application: Application) -> st
         application=application, version=application.version, step__gt=decision.step
     ).exists():
         return "上级已对该申报作出处理，不能撤回推荐。"
-    # Expert scoring belongs to the issuer's level: once experts are at work it has acted.
+    if decision.step + 1 == last_step(application):
+        why = issuer_acted(application)
+        if why:
+            return why + "，不能撤回推荐。"
+    return ""
+
+
+def _selection_model(name: str):
     try:
-        assignment = django_apps.get_model("review", "ExpertAssignment")
-    except LookupError:
-        assignment = None
-    if assignment is not None and assignment.objects.filter(application=application).exists():
-        return "上级已安排专家评审，不能撤回推荐。"
+        return django_apps.get_model("review", name)
+    except LookupError:  # the selection part is not installed
+        return None
+
+
+def issuer_acted(application: Application) -> str:
+    """What the issuer's level has already done on an application awaiting its decision.
+
+    Expert scoring and a pending approval decision are the issuer acting, even though the
+    application stays RECOMMENDED until the announcement is published.
+    """
+    approval = _selection_model("ApprovalDecision")
+    if (
+        approval is not None
+        and approval.objects.filter(application=application, is_active=True).exists()
+    ):
+        return "审定单位已作出审定决定"
+    assignment = _selection_model("ExpertAssignment")
+    if (
+        assignment is not None
+        and assignment.objects.filter(
+            application=application, is_active=True, version=application.version
+        ).exists()
+    ):
+        return "审定单位已安排专家评审"
     return ""
 
 

@@ -344,3 +344,24 @@ def test_opinion_boxes_for_the_paper_form(henan, henan_school_app):
     assert by["city"]["text"] == "同意推荐该校。（推荐排序第 1 名）"
     assert by["city"]["reviewer"] == city.user.display_name and by["city"]["at"] is not None
     assert by["province"]["text"] == "" and by["applicant"]["text"] == ""
+
+
+def test_a_pending_issuer_decision_counts_as_the_upper_level_acting(henan, henan_school_app):
+    from edupilot.review.approval import selection_approve
+
+    app, _ = henan_school_app()
+    city, province = reviewer("郑州市"), reviewer("河南省", Role.PROGRAMME_ADMIN)
+    d = recommend(city, app)
+    app.refresh_from_db()
+    assert services.can_withdraw_recommendation(city.scope, d)[0]
+    selection_approve(
+        application=app, opinion="同意立项", scope=province.scope, actor=province.actor
+    )
+    app.refresh_from_db()
+    assert app.state == AppState.RECOMMENDED  # pending until the announcement
+    with pytest.raises(services.ReviewError, match="审定单位已作出审定决定，不能撤回推荐"):
+        services.review_withdraw_recommendation(decision=d, scope=city.scope, actor=city.actor)
+    with pytest.raises(services.ReviewError, match="请先撤销该决定再退回修改"):
+        services.review_return(
+            application=app, scope=province.scope, actor=province.actor, reasons="补充"
+        )
