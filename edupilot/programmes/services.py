@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
@@ -303,10 +304,26 @@ class ImportReport:
         return "，".join(parts)
 
 
-def _resolve_list_org(ref: str, issuers: list[Org]) -> tuple[Org | None, str]:
-    org = Org.objects.filter(code=ref).first()
+def _list_candidates(refs: list[str]) -> dict[str, list[Org]]:
+    """Every org whose code or name is one of ``refs`` (a few queries for thousands of rows)."""
+    out: dict[str, list[Org]] = {}
+    refs = sorted(set(refs))
+    for i in range(0, len(refs), 500):
+        chunk = refs[i : i + 500]
+        matching = Org.objects.filter(Q(code__in=chunk) | Q(name__in=chunk))
+        for o in matching.only("id", "code", "name", "path"):
+            out.setdefault(o.code, []).append(o)
+            if o.name != o.code:
+                out.setdefault(o.name, []).append(o)
+    return out
+
+
+def _resolve_list_org(
+    ref: str, candidates: list[Org], issuers: list[Org]
+) -> tuple[Org | None, str]:
+    org = next((o for o in candidates if o.code == ref), None)
     if org is None:
-        matches = list(Org.objects.filter(name=ref)[:50])
+        matches = [o for o in candidates if o.name == ref]
         if not matches:
             return None, f"机构“{ref}”不存在（请使用机构代码或准确全称）"
         if issuers and len(matches) > 1:
@@ -343,7 +360,12 @@ def participants_import(
 
     report = ImportReport(plist, dry_run=dry_run)
     issuers = list_issuers(plist)
-    existing = {e.org_id: e for e in plist.entries.select_for_update().select_related("org")}
+    entries = plist.entries.select_for_update().select_related("org")
+    existing = {
+        e.org_id: e
+        for e in entries.only("id", "plist", "org", "status", "note", "org__code", "org__name")
+    }
+    candidates = _list_candidates([r.org_ref for r in rows if r.org_ref])
     seen: dict[int, int] = {}
     planned: list[tuple[ImportRowResult, str, str]] = []
     for row in rows:
@@ -358,7 +380,7 @@ def participants_import(
         if len(row.note) > 300:
             result.message = f"第 {row.line} 行：备注最长 300 个字符"
             continue
-        org, problem = _resolve_list_org(row.org_ref, issuers)
+        org, problem = _resolve_list_org(row.org_ref, candidates.get(row.org_ref, []), issuers)
         if org is None:
             result.message = f"第 {row.line} 行：{problem}"
             continue
@@ -386,13 +408,21 @@ def participants_import(
         raise ParticipantsImportInvalid(report)
     if dry_run or not report.changed:
         return report
+    now = timezone.now()
+    create, update = [], []
     for result, status, note in planned:
         if result.action == "created":
-            ParticipantEntry.objects.create(plist=plist, org=result.org, status=status, note=note)
+            create.append(
+                ParticipantEntry(
+                    plist=plist, org=result.org, status=status, note=note, imported_at=now
+                )
+            )
         elif result.action == "updated":
             entry = existing[result.org.pk]
-            entry.status, entry.note = status, note
-            entry.save(update_fields=["status", "note", "imported_at"])
+            entry.status, entry.note, entry.imported_at = status, note, now
+            update.append(entry)
+    ParticipantEntry.objects.bulk_create(create, batch_size=1000)
+    ParticipantEntry.objects.bulk_update(update, ["status", "note", "imported_at"], batch_size=1000)
     removed = [r.org.pk for r in report.rows if r.action == "removed"]
     if removed:
         ParticipantEntry.objects.filter(plist=plist, org_id__in=removed).delete()
