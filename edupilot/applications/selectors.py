@@ -90,6 +90,9 @@ def org_facts(
         "name": org.name,
         "kind": org.kind,
         "tier": org.tier,
+        # Tells a city-direct school ("city") from a county's ("county"): Quanzhou admits
+        # different schools from each (see programmes/rules.py for the variables).
+        "parent_tier": org.parent.tier if org.parent_id else "",
         "stages": org.stage_list,
         "ownership": org.ownership,
         "locality": org.locality,
