@@ -115,7 +115,7 @@ def pending_decisions(programme: Programme) -> QuerySet[ApprovalDecision]:
 def region_names(orgs: list[Org], issuer: Org) -> dict[int, str]:
     """Each org's region below the issuer: its ancestors' names (one query for all).
 
-    A unit directly under the issuer is named after it (“泉州市直属”).
+    A unit directly under the issuer is placed in the issuer's region (a 市直 school: 泉州市).
     """
     wanted: set[str] = set()
     for o in orgs:
@@ -125,7 +125,7 @@ def region_names(orgs: list[Org], issuer: Org) -> dict[int, str]:
     issuer_depth = issuer.depth
     for o in orgs:
         codes = o.ancestor_codes[issuer_depth + 1 :]
-        out[o.pk] = "".join(names.get(c, "") for c in codes) or f"{issuer.name}直属"
+        out[o.pk] = "".join(names.get(c, "") for c in codes) or issuer.name
     return out
 
 

@@ -29,11 +29,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.dispatch import receiver
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from edupilot.applications.models import Application, AppState
+from edupilot.applications.signals import application_submitted
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, Role
@@ -42,6 +44,7 @@ from edupilot.programmes import schema
 from edupilot.programmes.models import Programme
 
 from .models_selection import (
+    ApprovalDecision,
     ExpertAssignment,
     ExpertGroupOpinion,
     ExpertPoolMember,
@@ -485,9 +488,11 @@ def experts_auto_assign(
     scope: Scope,
     actor: Actor,
     category: str | None = None,
+    per_app: int | None = None,
     now: dt.datetime | None = None,
 ) -> AutoAssignResult:
-    """Give every application awaiting the issuer N experts (the rubric's number).
+    """Give every application awaiting the issuer N experts: the rubric's number, or
+    ``per_app`` when the programme file has no rubric (experts then comment only).
 
     Existing assignments count toward N; the loads already carried in this programme count
     toward balance. Applications past their decision deadline are left out.
@@ -496,9 +501,13 @@ def experts_auto_assign(
     programme = Programme.objects.select_for_update().select_related("issuer").get(pk=programme.pk)
     _check_manage(scope, programme)
     rubric = rubric_of(programme)
-    if rubric is None:
-        raise SelectionError("本项目文件没有评分细则（[rubric]），不能自动分配专家。")
-    per_app = rubric.experts_per_application
+    if rubric is not None:
+        per_app = rubric.experts_per_application
+    elif per_app is None or not 1 <= per_app <= 20:
+        raise SelectionError(
+            "本项目文件没有评分细则（[rubric]），请填写每份申报的专家人数（1–20）。",
+            {"per_app": ["请填写 1 到 20 之间的整数"]},
+        )
     apps_qs = Application.objects.select_for_update().filter(
         programme=programme, state__in=SCORING_STATES
     )
@@ -567,6 +576,44 @@ def experts_auto_assign(
         a.application.programme = programme
     _notify_expert(created)
     return result
+
+
+# --- a new version supersedes open work ------------------------------------------------------
+
+
+@receiver(application_submitted, sender=Application, dispatch_uid="review.selection.on_submitted")
+def on_application_submitted(sender, application: Application, actor: Actor, **kwargs) -> None:
+    """A resubmission is a new version: the expert tasks and pending decisions on the old one
+    stop counting (their rows and scores stay, for the record); the new version is reviewed
+    afresh, by the same experts if the issuer assigns them again."""
+    now = timezone.now()
+    open_tasks = list(
+        ExpertAssignment.objects.select_for_update()
+        .filter(application=application, is_active=True)
+        .exclude(version=application.version)
+    )
+    pending = list(
+        ApprovalDecision.objects.select_for_update().filter(
+            application=application, is_active=True, announcement__isnull=True
+        )
+    )
+    if not open_tasks and not pending:
+        return
+    for a in open_tasks:
+        a.is_active = False
+        a.withdrawn_at = now
+        a.save(update_fields=["is_active", "withdrawn_at"])
+    for d in pending:
+        d.is_active = False
+        d.revoked_at = now
+        d.save(update_fields=["is_active", "revoked_at"])
+    audit_record(
+        actor=actor,
+        action="selection.superseded",
+        obj=application,
+        before={"open_tasks": [a.pk for a in open_tasks], "pending": [d.pk for d in pending]},
+        after={"version": application.version},
+    )
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -674,9 +721,12 @@ def expert_scores_save(
     _check_scoring_state(app)
     check_decision_deadline(app, now)
     rubric = rubric_of(app.programme)
-    if rubric is None:
-        raise SelectionError("本项目没有评分细则。")
-    values, errors = parse_scores(rubric, scores, complete=submit)
+    if a.version != app.version:
+        raise SelectionError("申报已重新提交，本评审任务已失效。")
+    # Without a rubric in the programme file the expert gives its opinion only.
+    values, errors = (
+        parse_scores(rubric, scores, complete=submit) if rubric is not None else ({}, {})
+    )
     comment = (comment or "").strip()
     if submit and not comment:
         errors["comment"] = ["请填写评审意见"]
@@ -691,7 +741,7 @@ def expert_scores_save(
         ExpertScore.objects.update_or_create(assignment=a, criterion=key, defaults={"score": value})
     a.comment = comment
     a.saved_at = now
-    a.total = expert_total(rubric, values)
+    a.total = expert_total(rubric, values) if rubric is not None else None
     fields = ["comment", "saved_at", "total"]
     if submit:
         a.submitted_at = now

@@ -202,15 +202,15 @@ def selection_application(request, pk):
 
 
 def _criteria_table(rubric, assignments) -> list[dict]:
-    if rubric is None:
-        return []
     rows = []
     for a in assignments:
         scores = {s.criterion: s.score for s in a.scores.all()}
         rows.append(
             {
                 "assignment": a,
-                "scores": [scores.get(c.key) for c in rubric.criteria] if a.submitted_at else [],
+                "scores": [scores.get(c.key) for c in rubric.criteria]
+                if a.submitted_at and rubric is not None
+                else [],
             }
         )
     return rows
@@ -346,8 +346,16 @@ def experts_auto_assign(request, programme_pk):
     programme = experts.access_selection_programme(request.scope, programme_pk)
     category = request.POST.get("category") or None
     try:
+        per_app = int(request.POST["per_app"]) if request.POST.get("per_app") else None
+    except ValueError:
+        per_app = 0
+    try:
         result = experts.experts_auto_assign(
-            programme=programme, category=category, scope=request.scope, actor=actor_from(request)
+            programme=programme,
+            category=category,
+            per_app=per_app,
+            scope=request.scope,
+            actor=actor_from(request),
         )
     except SelectionError as exc:
         _error(request, exc)
@@ -577,7 +585,7 @@ def expert_task(request, pk):
             {
                 "label": _("专家 %(n)s") % {"n": chr(ord("A") + i) if i < 26 else i + 1},
                 "total": p.total,
-                "scores": [scores.get(c.key) for c in rubric.criteria] if rubric else [],
+                "scores": [(c.name, scores.get(c.key)) for c in rubric.criteria] if rubric else [],
                 "comment": p.comment,
             }
         )
@@ -597,6 +605,7 @@ def expert_task(request, pk):
             "peers": peer_rows,
             "deadline": experts.decision_deadline(application),
             "editable": assignment.submitted_at is None
+            and assignment.version == application.version
             and application.state == AppState.RECOMMENDED,
         },
     )
@@ -629,14 +638,27 @@ def expert_file(request, pk, attachment_id):
 # --- public (no login) --------------------------------------------------------------------------
 
 
+def _issuer_label(programme) -> str:
+    # The notice's own issuing body (河南省电化教育馆) rather than the org tree's node (河南省).
+    return programme.parsed.issuer_name or programme.issuer.name
+
+
 def public_list(request):
-    return render(
-        request,
-        "public/announcements.html",
-        {"announcements": list(ann_services.public_announcements()[:200])},
-    )
+    items = list(ann_services.public_announcements()[:200])
+    for a in items:
+        a.issuer_label = _issuer_label(a.programme)
+    return render(request, "public/announcements.html", {"announcements": items})
 
 
 def public_detail(request, pk):
     ann = ann_services.public_announcement(pk)
-    return render(request, "public/announcement.html", {"ann": ann, "now": timezone.now()})
+    return render(
+        request,
+        "public/announcement.html",
+        {
+            "ann": ann,
+            "issuer_label": _issuer_label(ann.programme),
+            "show_topic": any(e.topic_name for e in ann.listed_entries),
+            "now": timezone.now(),
+        },
+    )

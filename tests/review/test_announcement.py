@@ -347,3 +347,44 @@ def test_issuer_pages_publish_record_resolve_and_close(client, henan, issuer, de
         ).status_code
         == 404
     )
+
+
+def test_zhejiang_public_list_shows_topics_and_regions(client, programmes):
+    from edupilot.orgs.models import OrgKind
+    from edupilot.programmes.models import Programme
+    from tests.conftest import make_school, org
+
+    from .test_experts_support import recommended, unit
+
+    zhejiang = Programme.objects.get(code__startswith="zhejiang")
+    admin = who("330000", Role.PROGRAMME_ADMIN)
+    uni = recommended(
+        zhejiang,
+        "higher_ed",
+        unit("330000", "浙江示范大学", OrgKind.UNIVERSITY),
+        topic="governance",
+    )
+    school = recommended(
+        zhejiang,
+        "k12",
+        make_school(org("西湖区"), name="杭州市西湖区示范小学"),
+        topic="internet_teaching",
+    )
+    approval.selection_decide(
+        applications=[uni, school],
+        outcome="approve",
+        opinion="",
+        scope=admin.scope,
+        actor=admin.actor,
+    )
+    a = publish(admin, zhejiang)
+    body = client.get(reverse("review_public:detail", args=[a.pk])).content.decode()
+    assert "智慧教育治理机制的创新探索与实践" in body
+    assert "杭州市西湖区" in body
+    assert "浙江省教育厅办公室" in body  # the notice's issuing body, not the tree's node
+    rows = [(e.unit_name, e.category_name, e.region_name) for e in a.entries.order_by("position")]
+    # Categories in the programme file's order: region, higher_ed, k12.
+    assert rows == [
+        ("浙江示范大学", "高校试点", "浙江省"),
+        ("杭州市西湖区示范小学", "中小学校（含中职）试点", "杭州市西湖区"),
+    ]

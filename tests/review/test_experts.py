@@ -463,3 +463,94 @@ def test_expert_pages_through_the_browser_flow_for_the_issuer(client, henan, iss
     assert ExpertAssignment.objects.filter(application=app, expert=w.user).exists()
     page = client.get(reverse("review:selection_application", args=[app.pk]))
     assert page.status_code == 200 and w.user.display_name in page.content.decode()
+
+
+def test_assignment_notifies_the_expert_in_app(henan, issuer):
+    from edupilot.core.models import Notification
+
+    app = henan_school(henan)
+    w = who(unit("410000", "通知大学"), Role.EXPERT)
+    a = experts.expert_assign(
+        application=app, member=pool_add(issuer, henan, w), scope=issuer.scope, actor=issuer.actor
+    )
+    n = Notification.objects.get(recipient=w.user, event="review.expert_assigned")
+    assert app.applicant_org.name in n.title
+    assert n.link == reverse("review:expert_task", args=[a.pk])
+
+
+def test_a_resubmission_ends_open_tasks_and_pending_decisions(henan, issuer):
+    from edupilot.applications import services as app_services
+    from edupilot.review import approval
+    from edupilot.review import services as review_services
+    from edupilot.review.models_selection import ApprovalDecision
+
+    app = henan_school(henan)
+    applicant = who(app.applicant_org)
+    done, open_ = (who(unit("410000", f"重报大学{i}"), Role.EXPERT) for i in range(2))
+    tasks = {
+        w: experts.expert_assign(
+            application=app,
+            member=pool_add(issuer, henan, w),
+            scope=issuer.scope,
+            actor=issuer.actor,
+        )
+        for w in (done, open_)
+    }
+    score(done, tasks[done], {"basis": 20, "plan": 30, "guarantee": 20})
+    decision = approval.selection_approve(application=app, scope=issuer.scope, actor=issuer.actor)
+    # The issuer's level sends it back (its pending decision revoked first); the school
+    # revises and resubmits.
+    with pytest.raises(review_services.ReviewError, match="撤销"):
+        review_services.review_return(
+            application=app, reasons="请补充", scope=issuer.scope, actor=issuer.actor
+        )
+    approval.selection_revoke(decision=decision, scope=issuer.scope, actor=issuer.actor)
+    review_services.review_return(
+        application=app, reasons="请补充无线网络覆盖情况", scope=issuer.scope, actor=issuer.actor
+    )
+    app.refresh_from_db()
+    assert app.state == AppState.RETURNED
+    app_services.application_submit(application=app, scope=applicant.scope, actor=applicant.actor)
+    app.refresh_from_db()
+    assert app.version == 2
+    tasks[open_].refresh_from_db()
+    tasks[done].refresh_from_db()
+    assert not tasks[open_].is_active and not tasks[done].is_active
+    assert tasks[done].scores.count() == 3  # the old version's scores stay on record
+    assert not ApprovalDecision.objects.filter(application=app, is_active=True).exists()
+    to_issuer(app)
+    # The old version's scores no longer count; the same expert may score the new one.
+    assert experts.score_line(app, henan.parsed.rubric).totals == []
+    member = tasks[done].pool_member
+    again = experts.expert_assign(
+        application=app, member=member, scope=issuer.scope, actor=issuer.actor
+    )
+    assert again.version == 2
+    score(done, again, {"basis": 25, "plan": 35, "guarantee": 25})
+    assert experts.score_line(app, henan.parsed.rubric).totals == [Decimal("85.00")]
+    approval.selection_approve(application=app, scope=issuer.scope, actor=issuer.actor)
+
+
+def test_without_a_rubric_experts_comment_only(programmes):
+    from edupilot.programmes.models import Programme
+
+    henan = Programme.objects.get(code="henan-tencent-2019")  # the real file: no [rubric]
+    assert henan.parsed.rubric is None
+    issuer = who("410000", Role.PROGRAMME_ADMIN)
+    app = henan_school(henan)
+    w = who(unit("410000", "意见大学"), Role.EXPERT)
+    pool_add(issuer, henan, w)
+    with pytest.raises(SelectionError, match="专家人数"):
+        experts.experts_auto_assign(programme=henan, scope=issuer.scope, actor=issuer.actor)
+    result = experts.experts_auto_assign(
+        programme=henan, per_app=1, scope=issuer.scope, actor=issuer.actor
+    )
+    (a,) = result.created
+    with pytest.raises(SelectionError) as exc:
+        score(w, a, {}, comment="")
+    assert set(exc.value.errors) == {"comment"}
+    score(w, a, {}, comment="基础较好，建议立项。")
+    a.refresh_from_db()
+    assert a.submitted_at is not None and a.total is None
+    line = experts.score_line(app, None)
+    assert line.score is None and line.assigned == 1
