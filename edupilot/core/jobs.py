@@ -22,9 +22,11 @@ started it; a membership revoked meanwhile makes the job fail. Raise :class:`Job
 Chinese message to fail with that message; any other exception fails the job with a generic
 message and keeps the traceback for administrators.
 
-The worker: ``edupilot serve`` calls :func:`start_worker_thread` (embedded default: a thread
-in the web process reading the SQLite task queue); at scale run ``edupilot run_huey`` in
-separate processes against Redis (docs/deployment.md).
+The worker: ``edupilot serve`` starts ``edupilot run_huey`` beside the web server (embedded
+default: the SQLite task queue); at scale run ``edupilot run_huey`` processes against Redis
+(docs/deployment.md). :func:`start_worker_thread` runs the same consumer as threads inside
+the current process. A long job should call ``report`` at least every few minutes: a job
+silent for ``STALE_AFTER`` is taken to have died with its worker.
 """
 
 from __future__ import annotations
@@ -329,10 +331,10 @@ _worker: _ThreadConsumer | None = None
 def start_worker_thread(*, workers: int | None = None, periodic: bool = True):
     """Start Huey's consumer (worker threads and the periodic scheduler) in this process.
 
-    For the embedded default, where ``edupilot serve`` is one process: call it once at start.
-    Returns the consumer, or None when tasks run immediately (tests) or it already runs.
-    Start at most one per task queue that has periodic tasks; at scale, run
-    ``edupilot run_huey`` processes instead (docs/deployment.md).
+    For a single-process server (gunicorn's workers fork, so ``serve`` uses a child
+    ``run_huey`` process instead) and for tests. Returns the consumer, or None when tasks run
+    immediately (tests) or it already runs. Periodic tasks run wherever a consumer has
+    ``periodic=True``: keep that to one per task queue.
     """
     global _worker
     with _worker_lock:
