@@ -190,21 +190,26 @@ def _holders(issuer: Org, level: str) -> list[Org]:
 
 
 def _counts(holders: list[Org], spec: schema.CountSpec) -> dict[int, int]:
-    """How many counties or schools each holder has in its subtree (one query per holder)."""
-    out = {}
+    """How many counties or schools each holder has in its subtree (one query for all)."""
+    if not holders:
+        return {}
+    qs = Org.objects.filter(is_active=True)
+    if spec.what == "counties":
+        qs = qs.filter(tier=Tier.COUNTY)
+    else:
+        qs = qs.filter(kind=OrgKind.SCHOOL)
+        if spec.stages:
+            stage_q = Q()
+            for s in spec.stages:
+                stage_q |= Q(stages__contains=f",{s},")
+            qs = qs.filter(stage_q)
+    within = Q()
     for h in holders:
-        qs = Org.objects.filter(subtree_q(h.path), is_active=True).exclude(pk=h.pk)
-        if spec.what == "counties":
-            qs = qs.filter(tier=Tier.COUNTY)
-        else:
-            qs = qs.filter(kind=OrgKind.SCHOOL)
-            if spec.stages:
-                stage_q = Q()
-                for s in spec.stages:
-                    stage_q |= Q(stages__contains=f",{s},")
-                qs = qs.filter(stage_q)
-        out[h.pk] = qs.aggregate(n=Count("pk"))["n"]
-    return out
+        within |= subtree_q(h.path)
+    counts = qs.filter(within).aggregate(
+        **{f"h{h.pk}": Count("pk", filter=subtree_q(h.path) & ~Q(pk=h.pk)) for h in holders}
+    )
+    return {h.pk: counts[f"h{h.pk}"] for h in holders}
 
 
 def _declared_map(

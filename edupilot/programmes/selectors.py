@@ -178,10 +178,9 @@ def programmes_using_list(plist: ParticipantList) -> list[Programme]:
 
 
 def can_manage_list(scope: Scope, plist: ParticipantList) -> tuple[bool, str]:
-    programmes = programmes_using_list(plist)
     if scope.is_platform_admin:
         return True, ""
-    if any(can_manage_programme(scope, p)[0] for p in programmes):
+    if any(can_manage_programme(scope, p)[0] for p in programmes_using_list(plist)):
         return True, ""
     return False, "只有使用该名单的项目的发文单位项目管理员可以导入名单。"
 
@@ -198,8 +197,14 @@ def list_issuers(plist: ParticipantList) -> list[Org]:
 
 
 def scoped_entry_counts(scope: Scope, list_pks: list[int]) -> dict[int, int]:
-    """How many entries of each list the scope may see (lists are few: one count each)."""
-    return {
-        plist.pk: list_entries_for(scope, plist).count()
-        for plist in ParticipantList.objects.filter(pk__in=list_pks)
-    }
+    """How many entries of each list the scope may see (one count per list)."""
+    managed = list_codes_of(
+        p for p in Programme.objects.select_related("issuer") if can_manage_programme(scope, p)[0]
+    )
+    out = {}
+    for plist in ParticipantList.objects.filter(pk__in=list_pks):
+        qs = plist.entries.all()
+        if not (scope.is_platform_admin or plist.code in managed):
+            qs = scoped(qs, scope, org_field="org")
+        out[plist.pk] = qs.count()
+    return out

@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from edupilot.audit.models import AuditEvent
 from edupilot.orgs.models import Role
@@ -248,3 +248,24 @@ def test_nav_shows_programme_pages_to_admins_only(client, users):
     client.force_login(users["applicant"])
     response = client.get(reverse("core:home"), follow=True)
     assert f'href="{reverse("programmes:list")}"' not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "name, url, cap",
+    [
+        ("platform", reverse_lazy("programmes:list"), 8),
+        ("platform", reverse_lazy("programmes:detail", args=[ZHEJIANG]), 8),
+        # One count query for all holders of a formula, whatever their number.
+        ("platform", reverse_lazy("programmes:quotas", args=[ZHEJIANG]), 15),
+        ("henan", reverse_lazy("programmes:quotas", args=[HENAN]), 13),
+        ("platform", reverse_lazy("programmes:lists"), 17),  # one count per list (9 lists)
+        ("henan", reverse_lazy("programmes:list_detail", args=["henan_tencent_phase1"]), 14),
+    ],
+)
+def test_busy_pages_use_a_bounded_number_of_queries(
+    client, users, django_assert_max_num_queries, name, url, cap
+):
+    client.force_login(users[name])
+    client.get(url)  # warm the session
+    with django_assert_max_num_queries(cap):
+        assert client.get(url).status_code == 200
