@@ -1,0 +1,28 @@
+"""The certification demo: a published first batch and an open second one."""
+
+from __future__ import annotations
+
+from edupilot.audit.services import Actor
+from edupilot.certification import demo
+from edupilot.certification.models import Batch, BatchState, EntryState
+from tests.conftest import make_school, make_user, org
+
+
+def test_demo_builds_both_hangzhou_batches(programmes):
+    for i in range(6):
+        make_school(org("330106"), f"西湖区演示学校{i}", stages=",primary,")
+        make_school(org("330100"), f"杭州市直属演示学校{i}", stages=",senior,")
+    make_school(org("330106"), "西湖区演示幼儿园", stages=",kindergarten,")
+    make_user(org("330100"), "programme_admin", "hangzhou_cert")
+    make_user(org("330106"), "reviewer", "xihu_cert")
+    demo.load_demo(actor=Actor.system())
+    first = Batch.objects.get(code="hz-2024-1")
+    assert first.state == BatchState.PUBLISHED and first.filings.get().org == org("330106")
+    assert not first.entries.filter(state=EntryState.QUEUED).exists()
+    assert first.entries.filter(state=EntryState.EXEMPT).count() == 3
+    assert first.entries.count() == 12  # the kindergarten is not there
+    second = Batch.objects.get(code="hz-2025-2")
+    assert second.state == BatchState.OPEN and second.imports.get().state == "done"
+    # Loading again adds nothing.
+    demo.load_demo(actor=Actor.system())
+    assert Batch.objects.count() == 2
