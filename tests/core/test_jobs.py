@@ -133,13 +133,16 @@ def test_progress_page_and_download_for_the_creator_only(
     listing = client.get(reverse("core:job_list")).content.decode()
     assert f'href="{reverse("core:job_detail", args=[job.pk])}"' in listing
 
-    # Another reviewer, another county: the job does not exist for them.
-    client.force_login(other)
-    for name in ("core:job_detail", "core:job_download"):
-        response = client.get(reverse(name, args=[job.pk]))
-        assert response.status_code == 404
-        assert "金水区实验小学" not in response.content.decode()
-    assert f"/jobs/{job.pk}/" not in client.get(reverse("core:job_list")).content.decode()
+    # Another reviewer in another county, and a school inside the owner's own county: the
+    # job does not exist for them.
+    school_user = make_user(county_world["school_a"], Role.APPLICANT)
+    for intruder in (other, school_user):
+        client.force_login(intruder)
+        for name in ("core:job_detail", "core:job_download"):
+            response = client.get(reverse(name, args=[job.pk]))
+            assert response.status_code == 404
+            assert "金水区实验小学" not in response.content.decode()
+        assert f"/jobs/{job.pk}/" not in client.get(reverse("core:job_list")).content.decode()
 
     # The same user acting through another membership (another province) does not see it.
     Membership.objects.create(user=owner, org=org("330100"), role=Role.REVIEWER)
