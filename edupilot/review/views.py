@@ -56,7 +56,15 @@ def queue(request):
     return render(
         request,
         "review/queue.html",
-        {"q": view, "page": view.page, "query": params.urlencode()},
+        {
+            "q": view,
+            "page": view.page,
+            "query": params.urlencode(),
+            "pending": view.filters.state == selectors.PENDING,
+            "passed": view.filters.state == selectors.PASSED,
+            # One reverse for the page instead of one per row.
+            "detail_base": reverse("review:detail", args=[0])[:-2],
+        },
     )
 
 
