@@ -176,11 +176,13 @@ def announcement_publish(
     apps = {
         a.pk: a
         for a in Application.objects.select_for_update()
-        .select_related("applicant_org", "programme")
-        .prefetch_related(current_assignments_prefetch())
+        .select_related("applicant_org")
+        .prefetch_related(current_assignments_prefetch(light=True))
         .filter(pk__in=app_ids)
         .order_by("pk")
     }
+    for a in apps.values():
+        a.programme = programme
     # A decision whose application left RECOMMENDED meanwhile (returned by the issuer's
     # level for revision) no longer applies.
     stale = [d for d in decisions if apps[d.application_id].state != AppState.RECOMMENDED]
@@ -468,10 +470,12 @@ def announcement_close(
     apps = {
         a.pk: a
         for a in Application.objects.select_for_update()
-        .select_related("applicant_org", "programme")
+        .select_related("applicant_org")
         .filter(pk__in=[e.application_id for e in entries])
         .order_by("pk")
     }
+    for a in apps.values():
+        a.programme = ann.programme
     piloted = []
     for e in entries:
         a = apps[e.application_id]

@@ -226,10 +226,12 @@ class CategoryBoard:
 
 
 def board_applications(programme: Programme, category: str | None = None):
+    # The form data and the programme's spec (a large JSON per row) are not needed here.
     qs = (
         Application.objects.filter(programme=programme, state=AppState.RECOMMENDED)
-        .select_related("applicant_org", "programme")
-        .prefetch_related(current_assignments_prefetch())
+        .select_related("applicant_org")
+        .defer("data")
+        .prefetch_related(current_assignments_prefetch(light=True))
         .order_by("applicant_org__path")
     )
     if category:
@@ -249,6 +251,8 @@ def selection_board(
     rubric = rubric_of(programme)
     caps = cap_use(programme)
     apps = list(board_applications(programme, category_code))
+    for a in apps:
+        a.programme = programme
     ids = [a.pk for a in apps]
     decisions = {
         d.application_id: d
@@ -272,6 +276,7 @@ def selection_board(
     for a in (
         Application.objects.filter(programme=programme, state__in=CAP_STATES)
         .select_related("applicant_org")
+        .only("pk", "category", "state", "applicant_org__name", "applicant_org__path")
         .order_by("applicant_org__path")
     ):
         decided[a.category].append(a)

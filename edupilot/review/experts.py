@@ -802,15 +802,14 @@ class ScoreLine:
         return len(self.assignments)
 
 
-def current_assignments_prefetch() -> Prefetch:
-    return Prefetch(
-        "expert_assignments",
-        queryset=ExpertAssignment.objects.filter(is_active=True)
-        .select_related("expert", "expert_org")
-        .prefetch_related("scores")
-        .order_by("pk"),
-        to_attr="active_assignments",
-    )
+def current_assignments_prefetch(*, light: bool = False) -> Prefetch:
+    """Active assignments onto ``active_assignments``; ``light``: only what ranking needs."""
+    qs = ExpertAssignment.objects.filter(is_active=True).order_by("pk")
+    if light:
+        qs = qs.only("pk", "application_id", "version", "total", "submitted_at", "expert_id")
+    else:
+        qs = qs.select_related("expert", "expert_org").prefetch_related("scores")
+    return Prefetch("expert_assignments", queryset=qs, to_attr="active_assignments")
 
 
 def score_line(application: Application, rubric: schema.Rubric | None) -> ScoreLine:

@@ -528,6 +528,12 @@ def expert_tasks(request):
     items = list(
         experts.assignments_for(request.scope)
         .select_related("application__applicant_org", "application__programme")
+        # The programme's spec is parsed once per file (cached by its hash), not per row.
+        .defer(
+            "application__data",
+            "application__programme__spec",
+            "application__programme__source_text",
+        )
         .order_by("submitted_at", "-assigned_at", "pk")
     )
     return render(

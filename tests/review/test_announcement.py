@@ -162,7 +162,9 @@ def test_publish_needs_an_approval_and_drops_decisions_overtaken(henan, issuer):
         ann.announcement_publish(programme=henan, scope=city_admin.scope, actor=city_admin.actor)
 
 
-def test_public_page_lists_units_and_no_personal_data(client, henan, issuer, decided):
+def test_public_page_lists_units_and_no_personal_data(
+    client, henan, issuer, decided, django_assert_max_num_queries
+):
     a = publish(issuer, henan)
     ann.objection_record(
         announcement=a,
@@ -173,6 +175,8 @@ def test_public_page_lists_units_and_no_personal_data(client, henan, issuer, dec
         actor=issuer.actor,
     )
     client.logout()
+    with django_assert_max_num_queries(3):  # the announcement, its listed entries
+        client.get(reverse("review_public:detail", args=[a.pk]))
     listing = client.get(reverse("review_public:list"))
     assert listing.status_code == 200 and a.title in listing.content.decode()
     page = client.get(reverse("review_public:detail", args=[a.pk]))

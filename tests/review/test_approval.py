@@ -196,7 +196,7 @@ def test_board_shows_ranking_cap_and_quota_use_in_constant_queries(
         page = client.get(url)
     assert len(large) == len(small)
     body = page.content.decode()
-    assert "郑州市" in body and "推荐第 8 名" in body
+    assert "郑州市" in body and "推荐名次 8" in body
     # Zhengzhou's school quota is 15 (attachment 1); eight are used.
     use = {
         ln.holder.name: ln
