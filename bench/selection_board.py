@@ -23,10 +23,12 @@ Henan's whole table of places is 247, so 1,000 is four times the notice's scale.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -122,7 +124,7 @@ def main() -> None:
     ap.add_argument("--experts", type=int, default=30)
     ap.add_argument("--approve", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=30)
-    ap.add_argument("--data-dir", default="/tmp/selection-bench")
+    ap.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "selection-bench"))
     args = ap.parse_args()
     prepare_database(args.pg, Path(args.data_dir))
 
@@ -353,8 +355,7 @@ def main() -> None:
             announcement=ann,
             scope=scope,
             actor=actor,
-            now=ann.objection_until
-            + (ann.objection_until - ann.objection_until).__class__(minutes=1),
+            now=ann.objection_until + dt.timedelta(minutes=1),
         ),
     )
 
