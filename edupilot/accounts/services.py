@@ -4,9 +4,11 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
+from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, OrgKind, Role, Tier, subtree_q
 from edupilot.orgs.scoping import Scope
 
@@ -343,6 +345,15 @@ def admin_request_submit(
     )
     req.full_clean()
     req.save()
+    notify(
+        orgs=[programme.issuer],
+        roles=[Role.PROGRAMME_ADMIN],
+        event="admin_request.submitted",
+        title=f"{org.name}申请开通项目管理员账号（{full_name}）",
+        body=f"项目：{programme.title}\n姓名：{full_name}　职务：{position}　手机：{phone}",
+        link=reverse("accounts:admin_request", args=[req.pk]),
+        exclude_users=[req.requested_by] if req.requested_by else (),
+    )
     audit_record(
         actor=actor,
         action="admin_request.submit",
@@ -375,6 +386,19 @@ def _lock_pending(request: AdminAccountRequest, scope: Scope | None) -> AdminAcc
     return req
 
 
+def _notify_decision(req: AdminAccountRequest, body: str) -> None:
+    notify(
+        users=[req.requested_by] if req.requested_by_id else (),
+        orgs=[req.org],
+        roles=[Role.REVIEWER, Role.PROGRAMME_ADMIN],
+        event=f"admin_request.{req.state}",
+        title=f"项目管理员账号申请{req.get_state_display()}：{req.full_name}",
+        body=body,
+        link=reverse("accounts:admin_request", args=[req.pk]),
+        exclude_users=[req.user_id] if req.user_id else (),
+    )
+
+
 @transaction.atomic
 def admin_request_approve(
     *, request: AdminAccountRequest, actor: Actor, scope: Scope | None = None
@@ -396,6 +420,11 @@ def admin_request_approve(
     req.decided_at = timezone.now()
     req.user = user
     req.save(update_fields=["state", "decided_by", "decided_at", "user"])
+    _notify_decision(
+        req,
+        f"您单位申请的项目管理员账号（{req.full_name}）已开通，用户名 {username}；"
+        "初始密码由发文单位另行告知，首次登录须修改密码。",
+    )
     audit_record(
         actor=actor,
         action="admin_request.approve",
@@ -426,6 +455,7 @@ def admin_request_reject(
     req.decided_by = actor.user if getattr(actor.user, "pk", None) else None
     req.decided_at = timezone.now()
     req.save(update_fields=["state", "decision_reason", "decided_by", "decided_at"])
+    _notify_decision(req, f"您单位为{req.full_name}申请的项目管理员账号未予开通。理由：{reason}")
     audit_record(
         actor=actor,
         action="admin_request.reject",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet, Value
-from django.db.models.functions import StrIndex, Substr
+from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.http import Http404
 
-from .models import ADMIN_KINDS, PATH_SEP, Org, OrgKind, Stage, subtree_q
+from .models import ADMIN_KINDS, Org, OrgKind, Stage, subtree_q
 from .scoping import Scope, scoped
 
 SCHOOL_KINDS = (OrgKind.SCHOOL, OrgKind.UNIVERSITY, OrgKind.UNIT)
@@ -54,28 +53,40 @@ class ChildNode:
 def children_with_counts(parent: Org | None, scope: Scope) -> tuple[list[ChildNode], int]:
     """The administrative children of ``parent`` (the roots when None), each with the number
     of schools in its subtree, and the number of schools directly under ``parent`` (市直).
-    Two queries however many children there are."""
+
+    Two queries however many schools there are: the children, then one UNION ALL of a range
+    count per child (each an index-only scan of its path range), which at 100,000 schools
+    is several times faster than grouping every school by a path segment.
+    """
     if parent is None:
-        children = list(scoped(Org.objects.filter(parent__isnull=True), scope))
-        prefix_len = 0
-        base = Org.objects.filter(kind__in=SCHOOL_KINDS)
+        children = list(scoped(Org.objects.filter(parent__isnull=True), scope).order_by("path"))
     else:
         children = list(
             Org.objects.filter(parent=parent, kind__in=list(ADMIN_KINDS)).order_by("path")
         )
-        prefix_len = len(parent.path)
-        base = Org.objects.filter(subtree_q(parent.path), kind__in=SCHOOL_KINDS)
-    # The segment of each school's path right below ``parent`` names the child it is under
-    # (or the school itself, when it hangs directly under ``parent``).
-    tail = Substr("path", prefix_len + 1)
-    segment = Substr(tail, 1, StrIndex(tail, Value(PATH_SEP)) - 1)
-    counts = {
-        row["segment"]: row["n"]
-        for row in base.annotate(segment=segment).values("segment").annotate(n=Count("id"))
-    }
-    codes = {c.code for c in children}
-    direct = sum(n for seg, n in counts.items() if seg not in codes)
-    return [ChildNode(c, counts.get(c.code, 0)) for c in children], direct
+    if not children:
+        return [], 0
+    base = Org.objects.filter(kind__in=SCHOOL_KINDS).order_by()
+    parts = [
+        base.filter(subtree_q(c.path))
+        .annotate(seg=Value(c.code, output_field=CharField()))
+        .values("seg")
+        .annotate(n=Count("id"))
+        .values_list("seg", "n")
+        for c in children
+    ]
+    if parent is not None:
+        parts.append(
+            base.filter(subtree_q(parent.path))
+            .annotate(seg=Value("", output_field=CharField()))
+            .values("seg")
+            .annotate(n=Count("id"))
+            .values_list("seg", "n")
+        )
+    counts = dict(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else dict(parts[0])
+    nodes = [ChildNode(c, counts.get(c.code, 0)) for c in children]
+    direct = counts.get("", 0) - sum(n.schools for n in nodes) if parent is not None else 0
+    return nodes, direct
 
 
 def org_search(
@@ -112,6 +123,10 @@ def org_page(qs: QuerySet, number, per_page: int = PAGE_SIZE) -> Page:
 def members_of(org: Org):
     from .models import Membership
 
+    # The reset predicate looks at every role of each member: fetch them in one go.
     return (
-        Membership.objects.filter(org=org).select_related("user").order_by("role", "user__username")
+        Membership.objects.filter(org=org)
+        .select_related("user")
+        .prefetch_related("user__memberships__org")
+        .order_by("role", "user__username")
     )

@@ -14,6 +14,7 @@ from edupilot.accounts import services
 from edupilot.accounts.models import AdminAccountRequest, AdminRequestState, User
 from edupilot.audit.models import AuditEvent
 from edupilot.audit.services import Actor
+from edupilot.core.models import Notification
 from edupilot.orgs.models import Membership, Role
 from edupilot.programmes.models import Programme
 from edupilot.programmes.services import programme_load
@@ -39,6 +40,11 @@ def henan(seeded) -> Programme:
     return programme_load(path, actor=Actor.system(), time_shift_days=shift).programme
 
 
+def cred_password_not_in(text: str, client, sheet_url: str) -> bool:
+    password = client.get(sheet_url).context["entries"][0].password
+    return password not in text
+
+
 def submit(programme, org_code, **overrides):
     return services.admin_request_submit(
         programme=programme, org=org(org_code), actor=Actor.system(), **{**PERSON, **overrides}
@@ -47,6 +53,7 @@ def submit(programme, org_code, **overrides):
 
 def test_city_files_the_form_and_the_issuer_approves(client, henan):
     city_reviewer = make_user(org("410100"), Role.REVIEWER)
+    issuer_admin = make_user(org("410000"), Role.PROGRAMME_ADMIN)
     client.force_login(city_reviewer)
     r = client.get(reverse("accounts:admin_request_new"))
     assert r.status_code == 200 and "申请截止" in r.content.decode()
@@ -59,14 +66,19 @@ def test_city_files_the_form_and_the_issuer_approves(client, henan):
         AuditEvent.objects.filter(action="admin_request.submit").last().after["phone"]
         == PERSON["phone"]
     )
+    assert Notification.objects.filter(
+        recipient=issuer_admin, event="admin_request.submitted", link__endswith=f"/{req.pk}/"
+    ).exists()
     # The city sees its request but cannot decide it.
     assert client.get(reverse("accounts:admin_request", args=[req.pk])).status_code == 200
     r = client.post(reverse("accounts:admin_request", args=[req.pk]), {"decision": "approve"})
     assert r.status_code == 403
     # The issuer's programme admin approves; the account is created with a one-time password.
-    client.force_login(make_user(org("410000"), Role.PROGRAMME_ADMIN))
+    client.force_login(issuer_admin)
     r = client.post(reverse("accounts:admin_request", args=[req.pk]), {"decision": "approve"})
     assert r.status_code == 302 and "/accounts/credentials/" in r["Location"]
+    note = Notification.objects.get(recipient=city_reviewer, event="admin_request.approved")
+    assert "初始密码" in note.body and cred_password_not_in(note.body, client, r["Location"])
     cred = client.get(r["Location"]).context["entries"][0]
     req.refresh_from_db()
     assert req.state == AdminRequestState.APPROVED and req.user is not None

@@ -188,3 +188,17 @@ def test_import_page_checks_then_imports(client, seeded):
     assert r.context["report"].written
     client.force_login(make_user(Org.objects.get(code="T4102257001")))
     assert client.get(reverse("orgs:import")).status_code == 403
+
+
+def test_detail_page_queries_do_not_grow_with_accounts(client, seeded):
+    school = make_school(org("410105"))
+    login(client, make_user(org("410100"), Role.REVIEWER))
+    make_user(school)
+    url = reverse("orgs:detail", args=[school.code])
+    few = _queries(client, url, {})
+    for _ in range(5):
+        make_user(school)
+    assert _queries(client, url, {}) == few
+    r = client.get(url)
+    # The city reviewer may reset every account of the school (they act only there).
+    assert len(r.context["members"]) == 6 and all(can for _, can in r.context["members"])
