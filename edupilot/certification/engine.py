@@ -86,6 +86,71 @@ def parse_value(measure: str, levels: list[str], raw: Any, *, scale: float = 1.0
     raise ValueError_(f"未知的计量方式 {measure}")
 
 
+def make_parser(measure: str, levels: list[str], *, scale: float = 1.0):
+    """A parser for one column: the cell types other systems export most often take a
+    short path; anything else goes through :func:`parse_value` (same results, same errors)."""
+
+    def slow(raw):
+        return parse_value(measure, levels, raw, scale=scale)
+
+    if measure == "yes_no":
+        words = {**dict.fromkeys(YES, True), **dict.fromkeys(NO, False)}
+
+        def parse(raw):
+            if raw.__class__ is str:
+                found = words.get(raw.strip().lower())
+                if found is not None:
+                    return found
+            elif (raw.__class__ is float or raw.__class__ is int) and raw in (0, 1):
+                return raw == 1
+            return slow(raw)
+
+    elif measure in ("number", "percent"):
+        high = 100.0 if measure == "percent" else float("inf")
+
+        def parse(raw):
+            if raw.__class__ is float or raw.__class__ is int:
+                number = raw * scale
+                if 0 <= number <= high:
+                    return float(number)
+            elif raw.__class__ is str and raw[-1:] == "%" and measure == "percent":
+                try:
+                    number = float(raw[:-1]) * scale
+                except ValueError:
+                    return slow(raw)
+                if 0 <= number <= high:
+                    return number
+            return slow(raw)
+
+    elif measure == "level":
+        known = frozenset(levels)
+
+        def parse(raw):
+            if raw.__class__ is str and raw in known:
+                return raw
+            return slow(raw)
+
+    else:
+        parse = slow
+    return parse
+
+
+def _meets_fn(ind, threshold):
+    """``value -> bool`` for one indicator and threshold, decided once per standard and stages."""
+    if threshold is None:
+        return lambda value: False
+    if ind.measure == "yes_no":
+        if threshold is True:
+            return lambda value: value is True
+        return lambda value: True
+    if ind.measure == "level":
+        rank, needed = ind.rank, ind.rank[threshold]
+        return lambda value: rank.get(value, -1) >= needed
+    if ind.direction == "at_most":
+        return lambda value: value <= threshold
+    return lambda value: value >= threshold
+
+
 def format_value(measure: str, value, unit: str = "") -> str:
     if value is None:
         return "—"
@@ -223,6 +288,22 @@ class CompiledStandard:
         self.expr_vars = rules.variables(self.expr) if self.expr else frozenset()
         self.max_score = sum(i.weight + i.bonus for i in self.indicators)
         self.basic_total = sum(1 for i in self.indicators if not i.optional)
+        self.wants_dimensions = "dimension_score" in self.expr_vars
+        self._plans: dict[tuple, list] = {}
+
+    def plan(self, stages) -> list:
+        """Per indicator: (indicator, threshold, meets, meets_advanced) for these stages.
+        Schools come in a handful of stage combinations, so this is built a few times."""
+        key = tuple(sorted(stages))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = []
+            for ind in self.indicators:
+                threshold = ind.advanced if ind.optional else ind.requirement(key)
+                advanced = None if ind.advanced is None else _meets_fn(ind, ind.advanced)
+                plan.append((ind, threshold, _meets_fn(ind, threshold), advanced))
+            self._plans[key] = plan
+        return plan
 
     def applies(self, stages) -> bool:
         return not self.applies_to or bool(self.applies_to.intersection(stages))
@@ -248,44 +329,45 @@ class CompiledStandard:
         dim_score: dict[str, float] = {}
         outcomes: dict[str, IndicatorOutcome] = {}
         missing_points = 0.0
-        for ind in self.indicators:
-            value = values.get(ind.code)
-            threshold = ind.advanced if ind.optional else ind.requirement(stages)
+        wants_dimensions = self.wants_dimensions
+        for ind, threshold, meets, meets_advanced in self.plan(stages):
+            code = ind.code
+            value = values.get(code)
             source = "data"
-            if ind.code in findings:
-                ok = findings[ind.code]
+            if findings and code in findings:
+                ok = findings[code]
                 status = MET if ok else UNMET
                 adv = (
                     ok
-                    and ind.advanced is not None
+                    and meets_advanced is not None
                     and value is not None
-                    and ind.meets(value, ind.advanced)
+                    and meets_advanced(value)
                 )
                 source = "finding"
             elif value is None:
                 status, ok, adv = MISSING, False, False
             else:
-                ok = ind.meets(value, threshold)
+                ok = meets(value)
                 status = MET if ok else UNMET
-                adv = ind.advanced is not None and ind.meets(value, ind.advanced)
+                adv = meets_advanced is not None and meets_advanced(value)
             points = (ind.weight if ok else 0.0) + (ind.bonus if adv else 0.0)
             score += points
             if status == MISSING:
-                missing.append(ind.code)
+                missing.append(code)
                 missing_points += ind.weight + ind.bonus
             if not ind.optional:
                 if ok:
                     basic_met += 1
                 else:
-                    unmet_basic.append(ind.code)
+                    unmet_basic.append(code)
             if adv:
-                advanced.append(ind.code)
-            met_map[ind.code] = ok
-            if self.expr_vars & {"dimension_score"}:
+                advanced.append(code)
+            met_map[code] = ok
+            if wants_dimensions:
                 dim_score[ind.dimension] = dim_score.get(ind.dimension, 0.0) + points
             if detail:
-                outcomes[ind.code] = IndicatorOutcome(
-                    ind.code, status, value, threshold, adv, points, source
+                outcomes[code] = IndicatorOutcome(
+                    code, status, value, threshold, adv, points, source
                 )
 
         def decide(score_: float, unmet_: int, met_: dict) -> tuple[bool, str]:

@@ -118,6 +118,10 @@ class ColumnSpec:
     measure: str
     levels: list[str]
     scale: float
+    parse: Any = None
+
+    def __post_init__(self):
+        self.parse = engine.make_parser(self.measure, self.levels, scale=self.scale)
 
 
 @dataclass
@@ -240,7 +244,7 @@ def read_values(
         for col in columns:
             raw = cells[col.index] if col.index < len(cells) else None
             try:
-                value = engine.parse_value(col.measure, col.levels, raw, scale=col.scale)
+                value = col.parse(raw)
             except engine.ValueError_ as exc:
                 result.issue(rowno, col.header, label, f"{col.indicator}：{exc}")
                 continue
