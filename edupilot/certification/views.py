@@ -141,6 +141,7 @@ def batch_detail(request, pk):
             "overview": overview,
             "is_owner_admin": is_owner_admin,
             "is_district": is_district,
+            "can_adopt": is_district and scope.is_programme_admin,
             "is_certifier": my_row is not None,
             "my_row": my_row,
             "district_standard": district_standard,

@@ -268,3 +268,70 @@ def test_batch_pages_render_for_each_role(hz, client):
         assert client.get(url("standard_list")).status_code == 200
         assert client.get(url("source_list")).status_code == 200
     assert EntryState.EXEMPT in hz.batch.entries.values_list("state", flat=True)
+
+
+def test_standard_upload_page_shows_located_errors(hz, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    weak = (
+        'code = "hz-weak"\ntitle = "弱"\nextends = "zj-sc-2022"\n'
+        '[[overrides]]\ncode = "ZJ-02"\nbasic = 100\n'
+    )
+    login(client, hz.city_admin)
+    response = client.post(
+        url("standard_list"),
+        {"file": SimpleUploadedFile("hz-weak.toml", weak.encode()), "load": "on"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "hz-weak.toml:6: overrides[1].basic" in page and "≥1000Mbps" in page
+    client.force_login(hz.sc_reviewer)
+    response = client.post(
+        url("standard_list"), {"file": SimpleUploadedFile("hz-weak.toml", weak.encode())}
+    )
+    assert response.status_code == 403
+
+
+def test_a_source_mapping_is_saved_from_a_sample_file(hz, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from edupilot.certification.models import DataSource
+
+    from .conftest import xlsx_bytes
+
+    login(client, hz.xihu_admin)
+    sample = xlsx_bytes([["学校代码", "学校名称", "出口带宽", "备注"], ["X", "Y", 1, ""]])
+    response = client.post(
+        url("source_new"),
+        {
+            "code": "equipment",
+            "name": "浙江省教育技术装备管理系统",
+            "system": "equipment",
+            "code_column": "学校代码",
+            "name_column": "学校名称",
+            "header_row": 1,
+            "sample": SimpleUploadedFile("装备.xlsx", sample),
+        },
+    )
+    source = DataSource.objects.get(code="equipment")
+    assert response.status_code == 302 and source.owner == hz.xihu
+    assert "出口带宽" in source.known_columns and source.mapping == []
+    columns = source.known_columns
+    data = {
+        "code": "equipment",
+        "name": "浙江省教育技术装备管理系统",
+        "system": "equipment",
+        "code_column": "学校代码",
+        "name_column": "学校名称",
+        "header_row": 1,
+        "column": columns,
+    }
+    data[f"indicator_{columns.index('出口带宽')}"] = "ZJ-02"
+    client.post(url("source_edit", source.pk), data)
+    source.refresh_from_db()
+    assert source.mapping == [{"column": "出口带宽", "indicator": "ZJ-02", "scale": 1.0}]
+    # Another district cannot see or change it; the city cannot change it either.
+    client.force_login(hz.sc_reviewer)
+    assert client.get(url("source_edit", source.pk)).status_code == 404
+    client.force_login(hz.city_admin)
+    assert client.post(url("source_edit", source.pk), data).status_code == 404
