@@ -488,7 +488,10 @@ def decision_notify(
         link=_link("applications:detail", application.pk),
         exclude_users=exclude,
     )
-    levels = [step["org"] for step in application.chain[:-1]]
+    # The levels below the issuer (a stand-in step of the issuer itself, Quanzhou's city for
+    # its 市直 schools, is not a separate level to tell).
+    issuer_org = application.chain[-1]["org"] if application.chain else None
+    levels = sorted({step["org"] for step in application.chain[:-1]} - {issuer_org})
     if levels:
         notify(
             orgs=levels,

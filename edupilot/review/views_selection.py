@@ -60,9 +60,9 @@ def _int_list(values) -> list[int]:
 
 @login_required
 def selection_home(request):
-    programmes = list(experts.selection_programmes(request.scope).order_by("-updated_at"))
-    if not programmes:
+    if request.scope.role != Role.PROGRAMME_ADMIN:
         raise Http404
+    programmes = list(experts.selection_programmes(request.scope).order_by("-updated_at"))
     if len(programmes) == 1:
         return redirect("review:selection", programme_pk=programmes[0].pk)
     return render(request, "review/selection/home.html", {"programmes": programmes})

@@ -392,3 +392,43 @@ def test_zhejiang_public_list_shows_topics_and_regions(client, programmes):
         ("浙江示范大学", "高校试点", "浙江省"),
         ("杭州市西湖区示范小学", "中小学校（含中职）试点", "杭州市西湖区"),
     ]
+
+
+def test_quanzhou_city_direct_school_with_the_expert_groups_opinion(programmes):
+    from edupilot.programmes.models import Programme
+    from edupilot.review import experts
+    from tests.conftest import make_school, org
+
+    from .test_experts_support import recommended
+
+    quanzhou = Programme.objects.get(code__startswith="quanzhou")
+    city = org("350500")
+    admin = who(city, Role.PROGRAMME_ADMIN)
+    city_reviewer = who(city, Role.REVIEWER)
+    direct = make_school(city, name="泉州市直属实验小学", stages=",primary,")
+    app = recommended(quanzhou, "school", direct)
+    # The city stands in for the county, then decides: a chain of two steps, both the city.
+    assert [s["org"] for s in app.chain] == [city.pk, city.pk]
+    box = next(
+        b
+        for b in quanzhou.parsed.form_for(quanzhou.parsed.category("school")).opinions
+        if b.by == "experts"
+    )
+    assert box.title == "专家组意见"
+    experts.expert_group_opinion_record(
+        application=app,
+        text="同意列为试点学校。",
+        signed_by="专家组",
+        scope=admin.scope,
+        actor=admin.actor,
+    )
+    approval.selection_approve(application=app, scope=admin.scope, actor=admin.actor)
+    applicant = who(direct)
+    a = publish(admin, quanzhou)
+    assert a.entries.get().region_name == "泉州市"
+    assert Notification.objects.filter(
+        recipient=applicant.user, event="selection.approved"
+    ).exists()
+    # The issuer is not told about its own decision as if it were a lower level.
+    assert not Notification.objects.filter(recipient=city_reviewer.user).exists()
+    assert experts.current_group_opinion(app).text == "同意列为试点学校。"

@@ -260,3 +260,12 @@ def test_concurrent_approvals_never_pass_the_cap(transactional_seeded):
         t.join()
     assert outcomes.count("ok") == 2 and outcomes.count("refused") == 4
     assert approval.cap_use(zhejiang)["higher_ed"].used == 20
+
+
+def test_a_city_admin_finds_the_selection_entry_explained_not_broken(client, programmes):
+    city_admin = who("郑州市", Role.PROGRAMME_ADMIN)
+    client.force_login(city_admin.user)
+    page = client.get(reverse("review:selection_home"))
+    assert page.status_code == 200 and "发文单位负责" in page.content.decode()
+    client.force_login(who("郑州市", Role.REVIEWER).user)
+    assert client.get(reverse("review:selection_home")).status_code == 404
