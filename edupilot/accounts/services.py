@@ -434,8 +434,8 @@ def admin_request_approve(
     )
     return Credential(
         org_code=req.org.code,
-        org_name=req.org.name,
-        parent_name=req.full_name,
+        org_name=f"{req.org.name}（{req.full_name}）",
+        parent_name=req.org.parent.name if req.org.parent_id else "",
         username=username,
         password=password,
         role=str(Role.PROGRAMME_ADMIN.label),

@@ -89,6 +89,20 @@ def test_xlsx_with_title_row_numbers_and_remarks_in_headers(seeded):
     assert b.bandwidth_mbps == 1000 and b.stage_list == ["primary", "junior"]
 
 
+def test_xlsx_skips_hidden_helper_sheets(seeded):
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    helper = wb.add_worksheet("下拉选项")
+    helper.write(0, 0, "小学")
+    helper.hide()
+    ws = wb.add_worksheet("学校")
+    ws.write_row(0, 0, ["学校标识码", "学校名称", "上级机构代码"])
+    ws.write_row(1, 0, ["T4102250020", "兰考县隐藏表测试小学", "410225"])
+    ws.activate()
+    wb.close()
+    assert run(out.getvalue()).added == 1
+
+
 def test_refused_rows_are_reported_and_valid_rows_written(seeded):
     rows = [
         *ROWS,
