@@ -174,8 +174,13 @@ class StepView:
 def chain_view(application: Application, decisions: list[ReviewDecision]) -> list[StepView]:
     """Each step of the chain with the current submission's decision at it (no queries)."""
     category = application.category_spec
+    boxes = {}
+    if category is not None:
+        boxes = {b.by: b.title for b in application.programme.parsed.form_for(category).opinions}
+    # The form's own 意见 box title where it has one ("…推荐意见"), else the level's.
     titles = {
-        lvl.key: lvl.opinion_title or lvl.name for lvl in (category.review if category else [])
+        lvl.key: boxes.get(lvl.key) or lvl.opinion_title or f"{lvl.name}意见"
+        for lvl in (category.review if category else [])
     }
     current = [d for d in decisions if d.version == application.version]
     steps = []
