@@ -251,3 +251,14 @@ def test_applicants_and_experts_have_no_queue(client, henan, henan_school_app):
     assert login(client, school).get(reverse("review:queue")).status_code == 404
     expert = reviewer("河南省", Role.EXPERT)
     assert login(client, expert).get(reverse("review:queue")).status_code == 404
+
+
+def test_the_issuers_queue_offers_return_but_not_recommendation(client, henan, henan_school_app):
+    a, _ = henan_school_app()
+    city, province = reviewer("郑州市"), reviewer("河南省", Role.PROGRAMME_ADMIN)
+    services.review_recommend(application=a, scope=city.scope, actor=city.actor, opinion="同意")
+    html = login(client, province).get(reverse("review:queue")).content.decode()
+    assert a.applicant_org.name in html
+    assert 'value="return"' in html and 'value="recommend"' not in html
+    html = login(client, city).get(reverse("review:queue")).content.decode()
+    assert a.applicant_org.name not in html  # it left the city's level
