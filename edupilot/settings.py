@@ -249,6 +249,11 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "EduPilot <noreply@edupilot.local>")
 
+# --- background jobs ----------------------------------------------------------------------
+# A job whose worker stopped reporting for this long is marked failed; results are kept this long.
+EDUPILOT_JOB_STALE_MINUTES = int(env("EDUPILOT_JOB_STALE_MINUTES", "60"))
+EDUPILOT_JOB_KEEP_DAYS = int(env("EDUPILOT_JOB_KEEP_DAYS", "7"))
+
 # --- programmes ----------------------------------------------------------------------------------
 EDUPILOT_PROGRAMMES_DIR = Path(env("EDUPILOT_PROGRAMMES_DIR", str(PROJECT_DIR / "programmes")))
 
