@@ -34,7 +34,10 @@ def items_for(request) -> list[dict]:
             url = reverse(e.url_name)
         except NoReverseMatch:
             continue
-        out.append(
-            {"url": url, "label": e.label, "active": request.path.startswith(url) and url != "/"}
-        )
+        out.append({"url": url, "label": e.label, "active": False})
+    # Only the entry with the longest URL prefix of the current path is the current page
+    # (/review/ and /review/selection/ must not both light up).
+    matches = [i for i in out if i["url"] != "/" and request.path.startswith(i["url"])]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return out

@@ -56,13 +56,20 @@ max = 30
 
 
 def henan_file_text() -> str:
+    """The real Henan file without its own [rubric] (the last table), so tests can set theirs."""
     path = Path(settings.EDUPILOT_PROGRAMMES_DIR) / "henan-tencent-smart-campus-2019.toml"
-    return path.read_text(encoding="utf-8")
+    return path.read_text(encoding="utf-8").split("\n[rubric]")[0]
 
 
-def load_henan(*, aggregate="trimmed_mean", per_app=3, extra: str = "") -> Programme:
-    """The real Henan file with a rubric (and anything in ``extra``) appended, open today."""
-    text = henan_file_text() + RUBRIC_TOML.format(aggregate=aggregate, per_app=per_app) + extra
+def load_henan(
+    *, aggregate="trimmed_mean", per_app=3, extra: str = "", rubric: bool = True
+) -> Programme:
+    """The real Henan file with a test rubric (and anything in ``extra``) appended, open today."""
+    text = (
+        henan_file_text()
+        + (RUBRIC_TOML.format(aggregate=aggregate, per_app=per_app) if rubric else "")
+        + extra
+    )
     parsed = loader.parse_text(text, "henan-tencent-smart-campus-2019.toml")
     existing = Programme.objects.filter(code="henan-tencent-2019").first()
     shift = existing.time_shift_days if existing else None
