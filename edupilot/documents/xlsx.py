@@ -67,6 +67,9 @@ class Column:
     kind: Kind = "text"
     num_format: str | None = None
     wrap: bool = False
+    # A header cell spanning adjacent columns of the same group, above their own headers
+    # (试点工作负责人 over 姓名/职务/联系电话): the header then takes two rows.
+    group: str = ""
 
 
 _FORMATS: dict[str, dict] = {
@@ -87,6 +90,9 @@ class XlsxExport:
     columns: Sequence[Column] = ()
     # A line above the header (the notice's table title); the header then starts on row 2.
     heading: str = ""
+    # Lines between the heading and the header, each across the table's width, such as
+    # "申报单位（盖章）：……  填表人：……  联系电话：……" of a summary table.
+    preamble: Sequence[str] = ()
     # Call progress(done, total) every this many rows.
     progress_every: int = 500
 
@@ -166,12 +172,18 @@ class XlsxExport:
             else:
                 sheet.write_string(0, 0, self.heading, title_fmt)
             row_no = 1
-        header_row = row_no
-        sheet.set_row(header_row, 30)
-        for i, col in enumerate(columns):
-            sheet.write_string(header_row, i, str(col.header), header_fmt)
-        sheet.freeze_panes(header_row + 1, 0)
-        row_no += 1
+        if self.preamble:
+            line_fmt = workbook.add_format({**base, "align": "left"})
+            for line in self.preamble:
+                sheet.set_row(row_no, 22)
+                if len(columns) > 1:
+                    sheet.merge_range(row_no, 0, row_no, len(columns) - 1, str(line), line_fmt)
+                else:
+                    sheet.write_string(row_no, 0, str(line), line_fmt)
+                row_no += 1
+        row_no = _write_header(sheet, row_no, columns, header_fmt)
+        header_row = row_no - 1
+        sheet.freeze_panes(row_no, 0)
 
         total = self.total()
         every = max(1, int(self.progress_every))
@@ -209,6 +221,49 @@ class XlsxExport:
         return FileResponse(
             tmp, as_attachment=True, filename=self.filename(), content_type=XLSX_CONTENT_TYPE
         )
+
+
+def _write_header(sheet, row: int, columns: list[Column], fmt) -> int:
+    """Write the header at ``row``; return the first row after it.
+
+    With groups, the header takes two rows: a group's name merged across its adjacent
+    columns above their own headers, and each ungrouped header merged down over both rows.
+    """
+    if not any(col.group for col in columns):
+        sheet.set_row(row, 30)
+        for i, col in enumerate(columns):
+            sheet.write_string(row, i, str(col.header), fmt)
+        return row + 1
+    top, sub = row, row + 1
+    sheet.set_row(top, 22)
+    sheet.set_row(sub, 30)
+    spans: list[tuple[int, int, str]] = []  # (first, last, group) of adjacent equal groups
+    for i, col in enumerate(columns):
+        if col.group and spans and spans[-1][2] == col.group and spans[-1][1] == i - 1:
+            spans[-1] = (spans[-1][0], i, col.group)
+        elif col.group:
+            spans.append((i, i, col.group))
+    grouped = {i for first, last, _g in spans for i in range(first, last + 1)}
+    # constant_memory flushes a row as soon as a later row is written, so the top row is
+    # written completely before the sub row, and the vertical merges of ungrouped headers
+    # are recorded afterwards (merge_range would write into the already flushed top row).
+    for first, last, group in spans:
+        if last > first:
+            sheet.merge_range(top, first, top, last, group, fmt)
+        else:
+            sheet.write_string(top, first, group, fmt)
+    for i, col in enumerate(columns):
+        if i not in grouped:
+            sheet.write_string(top, i, str(col.header), fmt)
+    for i, col in enumerate(columns):
+        if i in grouped:
+            sheet.write_string(sub, i, str(col.header), fmt)
+        else:
+            sheet.write_blank(sub, i, None, fmt)
+    for i in range(len(columns)):
+        if i not in grouped:
+            sheet.merge.append([top, i, sub, i])
+    return sub + 1
 
 
 def _text(sheet, r, c, value, fmt):

@@ -586,7 +586,9 @@ class Batch(Strict):
         return self
 
 
-SUMMARY_SOURCES = ("org.name", "org.code", "org.address", "org.postcode", "category", "topic", "title", "seq", "blank")  # fmt: skip
+# org.region: the applicant's parent org (its county, or its city for a city-direct unit);
+# rank: the reviewing level's recommendation rank; members.count: schools in a region bid.
+SUMMARY_SOURCES = ("org.name", "org.code", "org.address", "org.postcode", "org.region", "category", "topic", "title", "rank", "members.count", "seq", "blank")  # fmt: skip
 
 
 class SummaryColumn(Strict):
