@@ -86,7 +86,13 @@ def build(args) -> dict:
     from django.db.models import Q
     from django.utils import timezone
 
-    from edupilot.applications.models import Application, ApplicationVersion, AppState
+    from edupilot.applications.models import (
+        Application,
+        ApplicationVersion,
+        AppState,
+        Attachment,
+        Blob,
+    )
     from edupilot.audit.services import Actor
     from edupilot.orgs import demo
     from edupilot.orgs.models import Org, OrgKind, Role, Tier
@@ -204,6 +210,18 @@ def build(args) -> dict:
                     )
                 )
         ApplicationVersion.objects.bulk_create(versions, batch_size=1000)
+        # Every bid carries its stamped scan (the submission rules re-run at recommendation
+        # require it); one stored file serves them all, as identical uploads would.
+        blob = Blob.objects.create(
+            sha256="0" * 64, size=1024, content_type="application/pdf", storage_name="bench.pdf"
+        )
+        Attachment.objects.bulk_create(
+            [
+                Attachment(application=app, field_key="form_scan", blob=blob, filename="申请表.pdf")
+                for app in apps
+            ],
+            batch_size=1000,
+        )
         ranks: dict[int, int] = {}
         decisions = []
         for app, (fate, chain) in zip(apps, plans, strict=True):

@@ -528,13 +528,9 @@ def _recommend_locked(
             keys.append(key)
         buckets_of[app.pk] = keys
     states: dict[tuple, QuotaState] = {}
-    allocation_ids = dict(
-        ((a.programme_id, a.category, a.level, a.holder_id, a.direct), a.pk)
-        for a in QuotaAllocation.objects.filter(
-            programme_id__in={k[0] for k in spends}, holder_id__in={k[3] for k in spends}
-        ).only("pk", "programme_id", "category", "level", "holder_id", "direct")
-    )
-    for key in sorted(spends, key=lambda k: (allocation_ids.get(k, 0), k)):
+    # Sorted keys give every transaction the same order of quota row locks, so two bulk
+    # recommendations sharing buckets queue instead of deadlocking.
+    for key in sorted(spends):
         app, policy, bucket = policies[key]
         state = quota_state(app, policy, bucket, lock=True)
         needed = len(spends[key])
