@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "documents"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("programmes/<slug:code>/summary/<slug:key>/", views.summary, name="summary"),
+    path("programmes/<slug:code>/quotas.xlsx", views.quota_table, name="quotas"),
+    path("programmes/<slug:code>/forms.zip", views.forms_zip, name="forms_zip"),
+    path("applications/<int:pk>/form.pdf", views.application_form, name="application_form"),
+    path("announcements/<int:pk>.pdf", views.announcement, name="announcement"),
+]

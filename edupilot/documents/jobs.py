@@ -1,0 +1,58 @@
+"""Background jobs of the notices' documents: large summary tables, a queue's forms as a ZIP.
+
+Each job re-enters the starting user's scope (``job.scope()``) and reads through the same
+selectors as the pages, so it cannot see more than its user did when it started, nor more
+than the user may see now.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from edupilot.core.jobs import JobError, JobResult, register_job
+from edupilot.documents.xlsx import export_job_result
+
+from .forms import QUEUES, forms_zip
+from .summaries import (
+    SummaryExport,
+    access_document_programme,
+    access_summary_spec,
+    summary_target,
+)
+
+GONE = "要导出的内容不存在，或您已无权查看。"
+
+
+@register_job("documents.summary_xlsx")
+def summary_xlsx_job(job, report) -> JobResult:
+    scope = job.scope()
+    try:
+        programme = access_document_programme(scope, job.params["programme"])
+        spec = access_summary_spec(programme, job.params["table"])
+        target = summary_target(scope, job.params.get("org") or None)
+    except Http404 as exc:
+        raise JobError(GONE) from exc
+    filler = job.created_by.display_name if job.created_by else ""
+    report(0, None, "正在汇总")
+    return export_job_result(
+        SummaryExport(scope=scope, spec=spec, target=target, filler=filler), report
+    )
+
+
+@register_job("documents.forms_zip")
+def forms_zip_job(job, report) -> JobResult:
+    scope = job.scope()
+    queue = job.params.get("queue", "pending")
+    category = job.params.get("category", "")
+    try:
+        programme = access_document_programme(scope, job.params["programme"])
+    except Http404 as exc:
+        raise JobError(GONE) from exc
+    if queue not in QUEUES or (category and programme.parsed.category(category) is None):
+        raise JobError(GONE)
+    path = forms_zip(scope, programme, queue=queue, category=category, progress=report)
+    cat = programme.parsed.category(category) if category else None
+    name = f"{programme.parsed.short_title or programme.title}-{QUEUES[queue]}申报表"
+    if cat is not None:
+        name += f"-{cat.name}"
+    return JobResult(f"{name}.zip", "application/zip", content=path, delete_after=True)

@@ -1,0 +1,190 @@
+"""Downloads of the notices' documents. Views stay thin: reads go through the scope.
+
+Small documents answer directly (a form, a city's summary table, the quota table, the
+announcement list); large ones (a province's summary of thousands of rows, a queue's forms
+as one ZIP) start a background job and send the user to its progress page.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from edupilot.accounts.services import actor_from
+from edupilot.applications.models import AppState
+from edupilot.applications.selectors import applications_for
+from edupilot.core.jobs import job_start, jobs_for
+from edupilot.programmes.selectors import programmes_for
+from edupilot.review.models import ReviewAction, ReviewDecision
+from edupilot.review.models_selection import Announcement
+
+from . import announcements, forms, quotas, summaries
+from .pdf import pdf_response
+
+KINDS = ("documents.summary_xlsx", "documents.forms_zip")
+
+
+def _require_documents(request) -> None:
+    if not summaries.can_use_documents(request.scope):
+        raise Http404
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+@require_GET
+def index(request):
+    """What the scope's org can download, programme by programme."""
+    _require_documents(request)
+    scope = request.scope
+    programmes = summaries.document_programmes(scope)
+    quota_codes = set(programmes_for(scope).values_list("code", flat=True))
+    my_tier = summaries.TIER_ORDER.get(scope.org_tier or "", -1)
+    mine = ReviewDecision.objects.filter(
+        application=OuterRef("pk"), org_id=scope.org_id, active=True, action=ReviewAction.RECOMMEND
+    )
+    counts = {
+        r["programme_id"]: r
+        for r in applications_for(scope)
+        .filter(programme__in=programmes)
+        .values("programme_id")
+        .annotate(
+            pending=Count(
+                "pk",
+                filter=Q(
+                    current_org_id=scope.org_id,
+                    state__in=[AppState.SUBMITTED, AppState.RECOMMENDED],
+                ),
+            ),
+            passed=Count("pk", filter=Q(Exists(mine))),
+        )
+        .order_by()
+    }
+    announced: dict[int, list] = {}
+    for a in Announcement.objects.filter(programme__in=programmes).order_by("-published_at"):
+        announced.setdefault(a.programme_id, []).append(a)
+    items = []
+    for p in programmes:
+        tables = []
+        for spec in summaries.summary_specs(p):
+            level_tier = summaries.TIER_ORDER[spec.tier]
+            lower = summaries.reviewing_orgs(scope, spec)
+            own = next((r for r in lower if r.org_id == scope.org_id), None)
+            tables.append(
+                {
+                    "spec": spec,
+                    "own": own is not None or my_tier == level_tier,
+                    "own_rows": own.rows if own else 0,
+                    "above": scope.is_platform_admin or my_tier > level_tier,
+                    "lower": [r for r in lower if r.org_id != scope.org_id],
+                    "total": sum(r.rows for r in lower),
+                }
+            )
+        c = counts.get(p.pk, {})
+        items.append(
+            {
+                "programme": p,
+                "tables": tables,
+                "quotas": p.code in quota_codes and quotas.has_quotas(p),
+                "categories": p.parsed.categories,
+                "pending": c.get("pending", 0),
+                "passed": c.get("passed", 0),
+                "announcements": announced.get(p.pk, []),
+            }
+        )
+    jobs = list(jobs_for(scope).filter(kind__in=KINDS).order_by("-created_at")[:10])
+    return render(
+        request,
+        "documents/notices/index.html",
+        {"items": items, "jobs": jobs, "direct_max": summaries.DIRECT_MAX_ROWS},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def summary(request, code, key):
+    """A summary table: directly when small, otherwise (or on request) as a background job."""
+    _require_documents(request)
+    scope = request.scope
+    programme = summaries.access_document_programme(scope, code)
+    spec = summaries.access_summary_spec(programme, key)
+    org_param = request.POST.get("org") if request.method == "POST" else request.GET.get("org")
+    target = summaries.summary_target(scope, org_param or None)
+    if request.method == "POST":
+        job = job_start(
+            "documents.summary_xlsx",
+            actor=actor_from(request),
+            scope=scope,
+            params={"programme": programme.code, "table": spec.table.key, "org": target.param},
+        )
+        return redirect("core:job_detail", job.pk)
+    export = summaries.SummaryExport(
+        scope=scope, spec=spec, target=target, filler=request.user.display_name
+    )
+    rows = export.total()
+    if rows > summaries.DIRECT_MAX_ROWS:
+        return render(
+            request,
+            "documents/notices/background.html",
+            {"programme": programme, "spec": spec, "target": target, "rows": rows},
+        )
+    return export.response()
+
+
+@login_required
+@require_GET
+def quota_table(request, code):
+    _require_documents(request)
+    programme = quotas.access_quota_programme(request.scope, code)
+    category = request.GET.get("category") or ""
+    if category and programme.parsed.category(category) is None:
+        raise Http404
+    return quotas.QuotaExport(
+        scope=request.scope, programme=programme, category=category
+    ).response()
+
+
+@login_required
+@require_POST
+def forms_zip(request, code):
+    """Start the job that renders a queue's forms into one ZIP."""
+    _require_documents(request)
+    scope = request.scope
+    programme = summaries.access_document_programme(scope, code)
+    queue = request.POST.get("queue", "pending")
+    category = request.POST.get("category", "")
+    if queue not in forms.QUEUES or (category and programme.parsed.category(category) is None):
+        raise Http404
+    job = job_start(
+        "documents.forms_zip",
+        actor=actor_from(request),
+        scope=scope,
+        params={"programme": programme.code, "queue": queue, "category": category},
+    )
+    return redirect("core:job_detail", job.pk)
+
+
+@login_required
+@require_GET
+def application_form(request, pk):
+    """One application's form as the notice prints it (the draft, or a submitted version)."""
+    version = _int(request.GET.get("version")) if request.GET.get("version") else None
+    if request.GET.get("version") and version is None:
+        raise Http404
+    doc = forms.access_form_document(request.scope, pk, version=version)
+    return pdf_response(forms.render_form(doc), doc.filename)
+
+
+@require_GET
+def announcement(request, pk):
+    """The public list of an announcement as PDF (no login, like its page)."""
+    content, filename = announcements.announcement_pdf(pk)
+    return pdf_response(content, filename)
