@@ -6,7 +6,6 @@ from edupilot.core.jobs import job_run
 from edupilot.core.models import Job
 from edupilot.orgs.models import Membership, Role
 from tests.conftest import make_school, make_user, org
-from tests.e2e.conftest import browser  # noqa: F401  (Debian's Chromium via Playwright)
 
 from .test_jobs import school_names  # noqa: F401  (registers the job kind)
 
@@ -43,7 +42,7 @@ def login(page, base):
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
-def test_progress_page_turns_into_a_download(browser, live_server, queued_job, javascript):  # noqa: F811
+def test_progress_page_turns_into_a_download(browser, live_server, queued_job, javascript):
     context = browser.new_context(
         locale="zh-CN", viewport={"width": 390, "height": 844}, java_script_enabled=javascript
     )
