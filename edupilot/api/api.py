@@ -9,8 +9,10 @@ api = NinjaAPI(title="EduPilot API", version="1", auth=django_auth, urls_namespa
 
 def register_routers() -> None:
     from edupilot.applications.api import router as applications_router
+    from edupilot.orgs.api import router as orgs_router
     from edupilot.programmes.api import router as programmes_router
 
+    api.add_router("/orgs", orgs_router)
     api.add_router("/programmes", programmes_router)
     api.add_router("/applications", applications_router)
 
