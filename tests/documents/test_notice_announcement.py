@@ -85,6 +85,12 @@ def test_final_list_after_the_period(client, published):
     assert "最终名单" in text and "郑州市金水区公示一小" in text
 
 
+def test_the_public_page_links_the_pdf(client, published):
+    ann, _issuer = published
+    page = client.get(reverse("review_public:detail", args=[ann.pk])).content.decode()
+    assert reverse("documents:announcement", args=[ann.pk]) in page
+
+
 def test_unknown_announcement_is_404(client, seeded):
     assert client.get(reverse("documents:announcement", args=[999999])).status_code == 404
 
