@@ -43,6 +43,7 @@ from edupilot.applications import signals
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.services import submission_check
 from edupilot.audit.services import Actor, audit_record
+from edupilot.core.notifications import notify
 from edupilot.orgs.models import Org, Role, Tier
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.chain import lineage, quota_bucket
@@ -409,11 +410,7 @@ def quota_refusal(state: QuotaState, needed: int = 1) -> str:
 
 
 def _notify(**kwargs) -> None:
-    """Call site for edupilot.core.notifications.notify (in-app + e-mail on commit)."""
-    try:
-        from edupilot.core.notifications import notify
-    except ImportError:  # the notifications module has not landed in this checkout
-        return
+    """In-app rows now, e-mail after the commit (see edupilot.core.notifications)."""
     notify(**kwargs)
 
 

@@ -1,15 +1,10 @@
 """Who hears about each review decision (in-app rows; e-mail is the notifications module's)."""
 
-import pytest
-
+from edupilot.core.models import Notification
 from edupilot.orgs.models import Role
 from edupilot.review import services
 
 from .conftest import reviewer
-
-notifications = pytest.importorskip("edupilot.core.models")
-Notification = getattr(notifications, "Notification", None)
-pytestmark = pytest.mark.skipif(Notification is None, reason="notifications not installed")
 
 
 def events_for(user):
