@@ -71,7 +71,7 @@ class Application(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["current_org", "state"]),
+            models.Index(fields=["current_org", "state", "submitted_at"]),
             models.Index(fields=["programme", "state"]),
             models.Index(fields=["applicant_org", "programme"]),
         ]

@@ -48,8 +48,10 @@ def _fmt(moment: dt.datetime) -> str:
 
 
 def _lock(application: Application) -> Application:
+    # of=("self",): lock the application row only; locking the joined programme row would
+    # make every submission to one programme wait for the others on PostgreSQL.
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("programme", "applicant_org")
         .get(pk=application.pk)
     )

@@ -247,6 +247,14 @@ def members(request, pk):
 
 @login_required
 def detail(request, pk):
+    if request.scope.is_applicant:
+        submitted = selectors.applications_for(request.scope).filter(pk=pk, version__gt=0).exists()
+        if submitted:
+            # Once submitted, the applicant's page is the review page, read-only: the chain,
+            # each level's opinion and any return reasons are what it needs to see.
+            from edupilot.review.views import detail as review_detail
+
+            return review_detail(request, pk)
     application = selectors.application_detail(request.scope, pk)
     programme = application.programme
     category = programme.parsed.category(application.category)

@@ -176,3 +176,20 @@ def test_english_is_available(client, school):
     client.post("/i18n/setlang/", {"language": "en", "next": "/applications/"})
     html = client.get("/applications/").content.decode()
     assert re.search(r'<html lang="en"', html)
+
+
+def test_applicant_sees_the_return_reasons_and_can_resubmit(client, submitted):
+    from edupilot.review import services as review_services
+
+    city = Who(org("郑州市"), Role.REVIEWER)
+    review_services.review_return(
+        application=submitted,
+        scope=city.scope,
+        actor=city.actor,
+        reasons="请补充无线网络覆盖情况的说明。",
+    )
+    client.force_login(submitted.created_by)
+    html = client.get(f"/applications/{submitted.pk}/").content.decode()
+    assert "请补充无线网络覆盖情况的说明。" in html
+    assert "已退回修改" in html
+    assert f'href="/applications/{submitted.pk}/edit/"' in html
