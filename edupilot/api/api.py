@@ -11,10 +11,12 @@ def register_routers() -> None:
     from edupilot.applications.api import router as applications_router
     from edupilot.orgs.api import router as orgs_router
     from edupilot.programmes.api import router as programmes_router
+    from edupilot.review.api import router as review_router
 
     api.add_router("/orgs", orgs_router)
     api.add_router("/programmes", programmes_router)
     api.add_router("/applications", applications_router)
+    api.add_router("/review", review_router)
 
 
 register_routers()

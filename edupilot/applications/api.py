@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from edupilot.accounts.services import actor_from
@@ -93,12 +93,12 @@ def save_draft(request, pk: int, payload: DraftIn):
             revision=payload.revision,
         )
     except services.StaleDraft as exc:
-        return 409, {"message": exc.message}
+        return Status(409, {"message": exc.message})
     except services.ApplicationError as exc:
-        return 400, {"message": exc.message, "errors": exc.errors}
+        return Status(400, {"message": exc.message, "errors": exc.errors})
     if result.errors:
-        return 400, {"message": "草稿已保存，但有内容需要修改。", "errors": result.errors}
-    return 200, selectors.access_application(request.scope, pk)
+        return Status(400, {"message": "草稿已保存，但有内容需要修改。", "errors": result.errors})
+    return Status(200, selectors.access_application(request.scope, pk))
 
 
 @router.post("/{int:pk}/submit", response={200: ApplicationDetailOut, 400: ProblemOut})
@@ -107,5 +107,5 @@ def submit(request, pk: int):
     try:
         services.application_submit(application=app, scope=request.scope, actor=actor_from(request))
     except services.ApplicationError as exc:
-        return 400, {"message": exc.message, "errors": exc.errors}
-    return 200, selectors.access_application(request.scope, pk)
+        return Status(400, {"message": exc.message, "errors": exc.errors})
+    return Status(200, selectors.access_application(request.scope, pk))

@@ -62,3 +62,39 @@ def test_county_reviewer_cannot_read_the_city_or_a_sibling(client, programmes):
 def test_anonymous_gets_401(client, programmes):
     for url in ("/api/v1/programmes/", "/api/v1/orgs/", "/api/v1/applications/"):
         assert client.get(url).status_code == 401
+
+
+def test_draft_and_submit_over_the_api(client, henan_school):
+    from edupilot.applications.models import Application, AppState
+    from tests.applications.conftest import SCHOOL_FORM
+    from tests.applications.test_flow import attach
+
+    client.force_login(henan_school.user)
+    client.post("/applications/start/", {"programme": "henan-tencent-2019", "category": "school"})
+    app = Application.objects.get(applicant_org=henan_school.org)
+    data = {k[2:]: v for k, v in SCHOOL_FORM.items()}
+    bad = {**data, "student_count": "很多"}
+    r = client.put(
+        f"/api/v1/applications/{app.pk}/draft",
+        {"revision": app.revision, "data": bad},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and r.json()["errors"]["student_count"] == ["“学生数”应为数字"]
+    app.refresh_from_db()
+    r = client.put(
+        f"/api/v1/applications/{app.pk}/draft",
+        {"revision": app.revision - 1, "data": data},
+        content_type="application/json",
+    )
+    assert r.status_code == 409  # another editor's revision
+    r = client.put(
+        f"/api/v1/applications/{app.pk}/draft",
+        {"revision": app.revision, "data": data},
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["data"]["student_count"] == 1200
+    r = client.post(f"/api/v1/applications/{app.pk}/submit")
+    assert r.status_code == 400 and "form_scan" in r.json()["errors"]
+    attach(henan_school, app)
+    r = client.post(f"/api/v1/applications/{app.pk}/submit")
+    assert r.status_code == 200 and r.json()["state"] == AppState.SUBMITTED

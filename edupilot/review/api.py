@@ -1,0 +1,175 @@
+"""Review over the API: the reviewer's queue and one service call per level action.
+
+The same selectors and services as the pages, so the same scope, quota locks, deadlines and
+audit apply; a refusal comes back with the Chinese message the page would show.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import Router, Schema, Status
+
+from edupilot.accounts.services import actor_from
+from edupilot.applications.selectors import access_application
+
+from . import selectors, services
+
+router = Router(tags=["review"])
+
+
+class QueueRowOut(Schema):
+    id: int
+    applicant: str
+    parent: str
+    programme: str
+    category: str
+    topic: str
+    state: str
+    level: str
+    my_rank: str | int
+    submitted: str
+    deadline: str
+    late: bool
+
+
+class QueueOut(Schema):
+    page: int
+    pages: int
+    count: int
+    items: list[QueueRowOut]
+
+
+class RecommendIn(Schema):
+    opinion: str
+    rank: int | None = None
+
+
+class ReasonIn(Schema):
+    reasons: str
+
+
+class DecisionOut(Schema):
+    id: int
+    application: int
+    action: str
+    step: int
+    level: str
+    rank: int | None
+    opinion: str
+    reasons: str
+
+
+class ProblemOut(Schema):
+    message: str
+
+
+def _require_reviewer(request) -> None:
+    if not (request.scope.is_reviewer or request.scope.is_platform_admin):
+        raise Http404
+
+
+@router.get("/queue", response=QueueOut)
+def queue(
+    request,
+    programme: int | None = None,
+    category: str = "",
+    state: str = "",
+    q: str = "",
+    page: int = 1,
+):
+    """Applications standing at the scope's level (or its history), 50 per page."""
+    _require_reviewer(request)
+    params = {
+        "programme": programme,
+        "category": category,
+        "state": state or None,
+        "q": q,
+        "page": page,
+    }
+    view = selectors.review_queue(request.scope, selectors.QueueFilters.from_params(params))
+    return {
+        "page": view.page.number,
+        "pages": view.page.paginator.num_pages,
+        "count": view.page.paginator.count,
+        "items": [
+            {
+                "id": r["pk"],
+                "applicant": r["name"],
+                "parent": r["parent"],
+                "programme": r["programme"],
+                "category": r["category"],
+                "topic": r["topic"],
+                "state": r["state"],
+                "level": r["level"],
+                "my_rank": r["my_rank"],
+                "submitted": r["submitted"],
+                "deadline": r["deadline"],
+                "late": bool(r["late"]),
+            }
+            for r in view.rows
+        ],
+    }
+
+
+def _decision(d) -> dict:
+    return {
+        "id": d.pk,
+        "application": d.application_id,
+        "action": d.action,
+        "step": d.step,
+        "level": d.level,
+        "rank": d.rank,
+        "opinion": d.opinion,
+        "reasons": d.reasons,
+    }
+
+
+def _act(request, pk: int, call):
+    _require_reviewer(request)
+    application = access_application(request.scope, pk)
+    try:
+        return Status(200, _decision(call(application)))
+    except services.ReviewDenied as exc:
+        return Status(403, {"message": exc.message})
+    except services.ReviewError as exc:
+        return Status(409, {"message": exc.message})
+
+
+RESPONSES = {200: DecisionOut, 403: ProblemOut, 409: ProblemOut}
+
+
+@router.post("/{int:pk}/recommend", response=RESPONSES)
+def recommend(request, pk: int, payload: RecommendIn):
+    return _act(
+        request,
+        pk,
+        lambda app: services.review_recommend(
+            application=app,
+            scope=request.scope,
+            actor=actor_from(request),
+            opinion=payload.opinion,
+            rank=payload.rank,
+        ),
+    )
+
+
+@router.post("/{int:pk}/return", response=RESPONSES)
+def return_for_revision(request, pk: int, payload: ReasonIn):
+    return _act(
+        request,
+        pk,
+        lambda app: services.review_return(
+            application=app, scope=request.scope, actor=actor_from(request), reasons=payload.reasons
+        ),
+    )
+
+
+@router.post("/{int:pk}/not-recommend", response=RESPONSES)
+def not_recommend(request, pk: int, payload: ReasonIn):
+    return _act(
+        request,
+        pk,
+        lambda app: services.review_not_recommend(
+            application=app, scope=request.scope, actor=actor_from(request), reason=payload.reasons
+        ),
+    )
