@@ -8,14 +8,17 @@ after which the test client sends the language cookie Django set.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import re
 from pathlib import Path
 
 import polib
 import pytest
 from django.conf import settings
+from django.template import Context, Template
 from django.template.base import Lexer, TokenType
 from django.urls import reverse
+from django.utils import translation
 
 from edupilot.orgs.models import Role
 from edupilot.review import announcements as ann
@@ -199,6 +202,21 @@ def test_catalogue_is_complete_and_not_fuzzy():
             assert out.strip(), e.msgid
             # The same placeholders, or the translated text fails when it is formatted.
             assert set(PLACEHOLDER.findall(out)) == set(PLACEHOLDER.findall(e.msgid)), e.msgid
+
+
+def test_english_counts_take_the_plural_chinese_does_not_mark():
+    template = Template(
+        "{% load i18n %}{% blocktrans count n=k %}{{ n }} 个类别{% plural %}{{ n }} 个类别"
+        "{% endblocktrans %}{% trans '、' %}{{ d|date:_('Y年n月') }}"
+    )
+
+    def render(k, lang):
+        with translation.override(lang):
+            return template.render(Context({"k": k, "d": dt.date(2024, 5, 1)}))
+
+    assert render(1, "en") == "1 category, May 2024"
+    assert render(3, "en") == "3 categories, May 2024"
+    assert render(1, "zh-hans") == "1 个类别、2024年5月"
 
 
 def test_compiled_catalogue_matches_the_po():
