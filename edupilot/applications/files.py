@@ -89,23 +89,49 @@ def blob_store(upload, *, accept: list[str], max_mb: int) -> Blob:
             raise UploadRejected(f"“{filename}”是空文件。")
         if "pdf" in accept:
             _check_pdf(tmp, filename)
-        sha = digest.hexdigest()
-        existing = Blob.objects.filter(sha256=sha).first()
-        if existing is not None:
-            return existing
-        name = f"blobs/{sha[:2]}/{sha[2:4]}/{sha}.pdf"
-        if not default_storage.exists(name):
-            tmp.seek(0)
-            saved = default_storage.save(name, File(tmp, name=name))
-            if saved != name:  # the storage renamed it: someone wrote the same name meanwhile
-                default_storage.delete(saved)
-        try:
-            with transaction.atomic():
-                return Blob.objects.create(
-                    sha256=sha, size=total, content_type="application/pdf", storage_name=name
-                )
-        except IntegrityError:
-            return Blob.objects.get(sha256=sha)
+        return _blob_put(tmp, digest.hexdigest(), total, "application/pdf")
+
+
+EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "text/csv": ".csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+
+
+def _blob_put(fh, sha: str, size: int, content_type: str) -> Blob:
+    """Store content under its sha256 unless it is there already; the row is created once."""
+    existing = Blob.objects.filter(sha256=sha).first()
+    if existing is not None:
+        return existing
+    name = f"blobs/{sha[:2]}/{sha[2:4]}/{sha}{EXTENSIONS.get(content_type, '')}"
+    if not default_storage.exists(name):
+        fh.seek(0)
+        saved = default_storage.save(name, File(fh, name=name))
+        if saved != name:  # the storage renamed it: someone wrote the same name meanwhile
+            default_storage.delete(saved)
+    try:
+        with transaction.atomic():
+            return Blob.objects.create(
+                sha256=sha, size=size, content_type=content_type, storage_name=name
+            )
+    except IntegrityError:
+        # Stored by a concurrent request a moment ago: the same content, so use that row.
+        return Blob.objects.get(sha256=sha)
+
+
+def blob_store_bytes(content: bytes, content_type: str) -> Blob:
+    """Store content that has already been checked by its caller (imports, evidence)."""
+    return _blob_put(
+        io.BytesIO(content), hashlib.sha256(content).hexdigest(), len(content), content_type
+    )
+
+
+def blob_read(blob: Blob) -> bytes:
+    with default_storage.open(blob.storage_name, "rb") as fh:
+        return fh.read()
 
 
 def blob_open(blob: Blob):

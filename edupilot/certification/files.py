@@ -6,13 +6,8 @@ Content is stored once under its sha256 and never overwritten, so an import's pr
 
 from __future__ import annotations
 
-import hashlib
-
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-
-from .models import StoredFile
+from edupilot.applications.files import blob_read, blob_store_bytes
+from edupilot.applications.models import Blob
 
 EVIDENCE_MAX_MB = 20
 IMPORT_MAX_MB = 200
@@ -52,24 +47,10 @@ def import_type(content: bytes, filename: str) -> str:
     raise FileRefused(f"文件“{filename}”不是 XLSX 或 CSV 文件")
 
 
-def store_file(content: bytes, content_type: str) -> StoredFile:
-    sha = hashlib.sha256(content).hexdigest()
-    existing = StoredFile.objects.filter(sha256=sha).first()
-    if existing is not None:
-        return existing
-    name = f"certification/{sha[:2]}/{sha}"
-    if not default_storage.exists(name):
-        name = default_storage.save(name, ContentFile(content))
-    try:
-        with transaction.atomic():
-            return StoredFile.objects.create(
-                sha256=sha, size=len(content), content_type=content_type, storage_name=name
-            )
-    except IntegrityError:
-        # Stored by a concurrent request a moment ago: the same content, so use that row.
-        return StoredFile.objects.get(sha256=sha)
+def store_file(content: bytes, content_type: str) -> Blob:
+    """Into the one content-addressed store that application uploads use too."""
+    return blob_store_bytes(content, content_type)
 
 
-def read_file(stored: StoredFile) -> bytes:
-    with default_storage.open(stored.storage_name, "rb") as fh:
-        return fh.read()
+def read_file(stored: Blob) -> bytes:
+    return blob_read(stored)

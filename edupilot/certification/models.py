@@ -385,19 +385,6 @@ class Entry(models.Model):
         return self.state == EntryState.FILED or self.certifier_id == self.batch.owner_id
 
 
-class StoredFile(models.Model):
-    """File content (imports, evidence), stored once under its sha256, never overwritten."""
-
-    sha256 = models.CharField(max_length=64, unique=True)
-    size = models.PositiveBigIntegerField()
-    content_type = models.CharField(max_length=100)
-    storage_name = models.CharField(max_length=255)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.sha256
-
-
 class SourceSystem(models.TextChoices):
     NATIONAL = "national", _("全国教育信息化工作管理信息系统")
     EQUIPMENT = "equipment", _("浙江省教育技术装备管理系统")
@@ -447,7 +434,7 @@ class ImportRun(models.Model):
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="imports")
     source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="imports")
-    file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
+    file = models.ForeignKey("applications.Blob", on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(_("文件名"), max_length=255)
     sha256 = models.CharField(max_length=64)
     mapping_sha256 = models.CharField(max_length=64)
@@ -593,7 +580,7 @@ class Finding(models.Model):
 class Evidence(models.Model):
     """A PDF or image attached to a correction or a finding."""
 
-    file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
+    file = models.ForeignKey("applications.Blob", on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(max_length=255)
     correction = models.ForeignKey(
         Correction, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
