@@ -94,6 +94,15 @@ def _check_deadline(application: Application, now: dt.datetime) -> None:
         raise ApplicationError(f"申报将于 {_fmt(application.programme.opens_at)}（北京时间）开始。")
 
 
+def _lock_for_edit(application: Application, scope: Scope, now: dt.datetime) -> Application:
+    """Lock the row, then check: the scope's own org, an editable state, before the deadline."""
+    app = _lock(application)
+    _check_applicant(scope, app)
+    _check_editable(app)
+    _check_deadline(app, now)
+    return app
+
+
 def _prefill(form, org: Org) -> dict:
     allowed = {
         "name", "code", "address", "postcode", "website", "locality", "ownership",
@@ -188,10 +197,7 @@ def application_save_draft(
 ) -> formspec.CleanResult:
     """Save what the applicant typed, valid or not, and report what does not validate yet."""
     now = now or timezone.now()
-    app = _lock(application)
-    _check_applicant(scope, app)
-    _check_editable(app)
-    _check_deadline(app, now)
+    app = _lock_for_edit(application, scope, now)
     if (
         revision is not None
         and revision != app.revision
@@ -239,10 +245,7 @@ def application_attach(
 ) -> Attachment:
     """Store an uploaded file for an attachment field. A rejected file changes nothing."""
     now = now or timezone.now()
-    app = _lock(application)
-    _check_applicant(scope, app)
-    _check_editable(app)
-    _check_deadline(app, now)
+    app = _lock_for_edit(application, scope, now)
     category = app.programme.parsed.category(app.category)
     field = app.programme.parsed.form_for(category).field(field_key)
     if field is None or field.type != "attachment":
@@ -290,10 +293,7 @@ def application_detach(
     *, application: Application, attachment_id: int, scope: Scope, actor: Actor, now=None
 ) -> None:
     now = now or timezone.now()
-    app = _lock(application)
-    _check_applicant(scope, app)
-    _check_editable(app)
-    _check_deadline(app, now)
+    app = _lock_for_edit(application, scope, now)
     attachment = Attachment.objects.filter(
         application=app, pk=attachment_id, is_current=True
     ).first()
@@ -341,10 +341,7 @@ def application_set_members(
 ) -> list[Org]:
     """Replace the member list of a region bid with schools from the applicant's subtree."""
     now = now or timezone.now()
-    app = _lock(application)
-    _check_applicant(scope, app)
-    _check_editable(app)
-    _check_deadline(app, now)
+    app = _lock_for_edit(application, scope, now)
     candidates, field = member_candidates(app)
     if field is None:
         raise ApplicationError("本类别没有成员学校名单。")
@@ -414,10 +411,7 @@ def application_submit(
 ) -> ApplicationVersion:
     """Freeze the draft into a new version and send it to the first level of its review chain."""
     now = now or timezone.now()
-    app = _lock(application)
-    _check_applicant(scope, app)
-    _check_editable(app)
-    _check_deadline(app, now)
+    app = _lock_for_edit(application, scope, now)
     result, failed = submission_check(app)
     if not result.ok:
         raise ApplicationError(
