@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if not opts["no_worker"]:
             # The task queue runs in its own process: web workers fork, a thread would not follow.
             worker = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "edupilot.cli", "run_huey", "--workers", "2"],
+                [sys.executable, "-m", "edupilot.cli", "run_huey", "--workers", "2", "--quiet"],
                 stdout=subprocess.DEVNULL if not settings.DEBUG else None,
             )
         url = f"http://{opts['host']}:{opts['port']}/"
