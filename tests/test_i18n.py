@@ -71,6 +71,12 @@ def test_default_is_chinese_without_cookie(client):
 
 
 @pytest.mark.django_db
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
+    html = text_of(client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"))
+    assert '<html lang="zh-CN">' in html and "登录 EduPilot" in html
+
+
+@pytest.mark.django_db
 def test_login_page_in_english_after_the_switch(client):
     switch_to_english(client, next_url=reverse("accounts:login"))
     html = text_of(client.get(reverse("accounts:login")))
