@@ -168,6 +168,7 @@ def build(args) -> None:
                 programme=programme,
                 category="school",
                 applicant_org_id=school.pk,
+                applicant_path=school.path,
                 state=AppState.RECOMMENDED,
                 title=school.name,
                 data={**FORM, "school_name": school.name},

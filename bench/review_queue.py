@@ -180,6 +180,7 @@ def build(args) -> dict:
                 programme=programme,
                 category="school",
                 applicant_org_id=school.pk,
+                applicant_path=school.path,
                 state=state,
                 title=school.name,
                 data=data,

@@ -200,6 +200,7 @@ def main() -> None:
                     programme=programme,
                     category="school",
                     applicant_org=school,
+                    applicant_path=school.path,
                     state=AppState.RECOMMENDED,
                     title=school.name,
                     data={"school_name": school.name, "principal": "王校长"},

@@ -158,6 +158,7 @@ def application_start(
                 programme=programme,
                 category=category_code,
                 applicant_org=org,
+                applicant_path=org.path,
                 data=_prefill(form, org),
                 created_by=actor.user,
             )

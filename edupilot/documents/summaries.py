@@ -167,7 +167,7 @@ def own_bids(scope: Scope, spec: SummarySpec, target: SummaryTarget) -> list[App
         org_field="applicant_org",
     )
     if target.combined:
-        qs = qs.filter(subtree_q(target.org.path, "applicant_org__path"))
+        qs = qs.filter(subtree_q(target.org.path, "applicant_path"))
     else:
         qs = qs.filter(applicant_org=target.org)
     apps = list(

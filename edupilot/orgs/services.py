@@ -459,6 +459,12 @@ def _move_subtree(org: Org, new_parent: Org) -> int:
         depth=F("depth") + delta,
         updated_at=timezone.now(),
     )
+    # Applications keep a copy of their applicant's path (applications.Application.applicant_path).
+    from edupilot.applications.models import Application
+
+    Application.objects.filter(subtree_q(old_path, "applicant_path")).update(
+        applicant_path=Concat(Value(new_path), Substr("applicant_path", len(old_path) + 1))
+    )
     org.parent = new_parent
     org.path = new_path
     org.depth = new_parent.depth + 1

@@ -39,8 +39,7 @@ SORTS = {
 # attributes of the orgs, no timestamps to parse).
 QUEUE_FIELDS = (
     "programme_id", "category", "topic", "state", "title", "version", "chain", "current_step",
-    "current_org_id", "submitted_at", "applicant_org__name", "applicant_org__path",
-    "applicant_org__parent__name",
+    "current_org_id", "submitted_at", "applicant_org_id",
 )  # fmt: skip
 SORT_LABELS = {
     "submitted": "提交时间（先到先列）",
@@ -484,7 +483,7 @@ def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = 
     areas = _areas(scope)
     if filters.area is not None and filters.area in {a for a, _ in areas}:
         area = Org.objects.only("path").get(pk=filters.area)
-        qs = qs.filter(subtree_q(area.path, "applicant_org__path"))
+        qs = qs.filter(subtree_q(area.path, "applicant_path"))
     else:
         filters.area = None
     if filters.stage and filters.stage in Stage.values:
@@ -506,15 +505,20 @@ def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = 
         )
     elif filters.sort == "rank":
         qs = qs.annotate(my_rank=Subquery(mine.values("rank")[:1]))
-    qs = (
-        qs.select_related("applicant_org", "applicant_org__parent")
-        .only(*QUEUE_FIELDS)
-        .order_by(*SORTS[filters.sort])
-    )
+    # The page is cut from the applications alone, then its 50 orgs are fetched by key: a
+    # join before the sort would read the org of every application in the subtree.
+    qs = qs.only(*QUEUE_FIELDS).order_by(*SORTS[filters.sort])
 
     page = Paginator(qs, PAGE_SIZE).get_page(filters.page)
     topic_names = {(p.pk, t.code): t.name for p in programmes for t in p.parsed.topics}
     rows = list(page.object_list)
+    orgs = (
+        Org.objects.select_related("parent")
+        .only("name", "path", "parent__name")
+        .in_bulk([a.applicant_org_id for a in rows])
+    )
+    for app in rows:
+        app.applicant_org = orgs[app.applicant_org_id]
     counting = defaultdict(list)
     for d in ReviewDecision.objects.filter(
         application_id__in=[a.pk for a in rows], active=True, action=ReviewAction.RECOMMEND

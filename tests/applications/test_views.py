@@ -193,3 +193,19 @@ def test_applicant_sees_the_return_reasons_and_can_resubmit(client, submitted):
     assert "请补充无线网络覆盖情况的说明。" in html
     assert "已退回修改" in html
     assert f'href="/applications/{submitted.pk}/edit/"' in html
+
+
+def test_moving_an_org_moves_its_applications_between_reviewers(client, submitted):
+    from edupilot.audit.services import Actor
+    from edupilot.orgs.services import org_move
+
+    school = submitted.applicant_org
+    old_county, new_county = Who(org("金水区"), Role.REVIEWER), Who(org("中原区"), Role.REVIEWER)
+    org_move(org=school, new_parent=org("中原区"), actor=Actor.system())
+    submitted.refresh_from_db()
+    school.refresh_from_db()
+    assert submitted.applicant_path == school.path and school.path.startswith(org("中原区").path)
+    client.force_login(old_county.user)
+    assert client.get(f"/applications/{submitted.pk}/").status_code == 404
+    client.force_login(new_county.user)
+    assert client.get(f"/applications/{submitted.pk}/").status_code == 200
