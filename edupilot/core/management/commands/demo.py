@@ -1,3 +1,4 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from edupilot import demo
@@ -13,6 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="load even if demo accounts exist")
 
     def handle(self, *args, scale, force, **options):
+        # A fresh data directory has no tables yet; the demo should not need a separate step.
+        call_command("migrate", interactive=False, verbosity=0)
         if demo.has_demo() and not force:
             self.stdout.write("演示数据已存在（使用 --force 重新加载）。")
             return
