@@ -6,6 +6,8 @@ selectors, so a job never sees more than its user did.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from edupilot.audit.services import Actor
 from edupilot.core.jobs import JobError, JobResult, register_job
 from edupilot.documents.xlsx import export_job_result
@@ -21,7 +23,7 @@ def _actor(job) -> Actor:
     return Actor(user=job.created_by, org=membership.org if membership else None)
 
 
-@register_job("certification.import")
+@register_job("certification.import", label=_("认定数据导入"))
 def import_job(job, report) -> JobResult:
     scope = job.scope()
     run = selectors.access_import(scope, job.params["run_id"])
@@ -33,7 +35,7 @@ def import_job(job, report) -> JobResult:
     return export_job_result(ImportIssuesExport(run), report)
 
 
-@register_job("certification.assess")
+@register_job("certification.assess", label=_("认定自动评估"))
 def assess_job(job, report) -> JobResult:
     scope = job.scope()
     batch = selectors.access_batch(scope, job.params["batch_id"])
@@ -44,7 +46,7 @@ def assess_job(job, report) -> JobResult:
     return export_job_result(BatchResultsExport(scope=scope, batch=batch), report)
 
 
-@register_job("certification.results_xlsx")
+@register_job("certification.results_xlsx", label=_("认定结果导出"))
 def results_job(job, report) -> JobResult:
     scope = job.scope()
     batch = selectors.access_batch(scope, job.params["batch_id"])

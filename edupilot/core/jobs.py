@@ -99,19 +99,31 @@ Report = Callable[..., None]
 JobFunction = Callable[[Job, Report], JobResult]
 
 _REGISTRY: dict[str, JobFunction] = {}
+_LABELS: dict[str, object] = {}
 
 
-def register_job(kind: str) -> Callable[[JobFunction], JobFunction]:
-    """Register ``fn(job, report) -> JobResult`` under ``kind`` (e.g. ``"review.summary_xlsx"``)."""
+def register_job(kind: str, label=None) -> Callable[[JobFunction], JobFunction]:
+    """Register ``fn(job, report) -> JobResult`` under ``kind`` (e.g. ``"review.summary_xlsx"``).
+
+    ``label`` is what users see on the job pages (a lazy translation, e.g.
+    ``gettext_lazy("汇总表导出")``); without one they see the kind itself.
+    """
 
     def decorator(fn: JobFunction) -> JobFunction:
         existing = _REGISTRY.get(kind)
         if existing is not None and existing.__qualname__ != fn.__qualname__:
             raise ValueError(f"job kind {kind!r} is already registered by {existing.__module__}")
         _REGISTRY[kind] = fn
+        if label is not None:
+            _LABELS[kind] = label
         return fn
 
     return decorator
+
+
+def job_label(kind: str) -> str:
+    """The user-facing name of a job kind, in the active language."""
+    return str(_LABELS.get(kind, kind))
 
 
 def job_kinds() -> list[str]:

@@ -61,6 +61,12 @@ class Job(models.Model):
         return f"{self.kind} #{self.pk} ({self.state})"
 
     @property
+    def kind_label(self) -> str:
+        from .jobs import job_label
+
+        return job_label(self.kind)
+
+    @property
     def is_finished(self) -> bool:
         return self.state in (JobState.DONE, JobState.FAILED)
 

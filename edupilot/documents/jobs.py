@@ -8,6 +8,7 @@ than the user may see now.
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from edupilot.core.jobs import JobError, JobResult, register_job
 from edupilot.documents.xlsx import export_job_result
@@ -23,7 +24,7 @@ from .summaries import (
 GONE = "要导出的内容不存在，或您已无权查看。"
 
 
-@register_job("documents.summary_xlsx")
+@register_job("documents.summary_xlsx", label=_("汇总表导出"))
 def summary_xlsx_job(job, report) -> JobResult:
     scope = job.scope()
     try:
@@ -39,7 +40,7 @@ def summary_xlsx_job(job, report) -> JobResult:
     )
 
 
-@register_job("documents.forms_zip")
+@register_job("documents.forms_zip", label=_("申报表 PDF 打包下载"))
 def forms_zip_job(job, report) -> JobResult:
     scope = job.scope()
     queue = job.params.get("queue", "pending")

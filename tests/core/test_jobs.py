@@ -28,7 +28,7 @@ from tests.conftest import make_school, make_user, org
 CALLS: list[int] = []
 
 
-@register_job("test.school_names")
+@register_job("test.school_names", label="学校名单导出")
 def school_names(job, report):
     """Lists the schools the starting user may see: proves the job re-enters that scope."""
     CALLS.append(job.pk)
@@ -130,8 +130,10 @@ def test_progress_page_and_download_for_the_creator_only(
     assert download.status_code == 200
     assert "金水区实验小学" in b"".join(download.streaming_content).decode()
     assert "filename*=utf-8''" in download["Content-Disposition"]
+    assert "学校名单导出" in html and "test.school_names" not in html  # the label, not the kind
     listing = client.get(reverse("core:job_list")).content.decode()
     assert f'href="{reverse("core:job_detail", args=[job.pk])}"' in listing
+    assert "学校名单导出" in listing
 
     # Another reviewer in another county, and a school inside the owner's own county: the
     # job does not exist for them.
