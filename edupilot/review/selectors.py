@@ -351,7 +351,6 @@ class QueueView:
     # The page's rows as plain dicts of display strings: a template resolves dict keys
     # several times faster than model attributes, which matters at 50 rows a page.
     rows: list[dict] = field(default_factory=list)
-    area_options: list[tuple[int, str, bool]] = field(default_factory=list)
     # Every row on the page waits for this org's final decision (the issuer's level).
     deciding: bool = False
 
@@ -573,7 +572,6 @@ def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = 
         sorts=list(sorts.items()),
         rows=table,
         deciding=bool(rows) and all(a.final_step and a.at_my_level for a in rows),
-        area_options=[(pk, name, pk == filters.area) for pk, name in areas],
         quota=quota_summary(
             scope, [programme.pk] if programme else [p.pk for p in programmes], by_id
         ),
