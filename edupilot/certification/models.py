@@ -285,12 +285,26 @@ class Filing(models.Model):
     deferred = models.PositiveIntegerField(default=0)
     exempt = models.PositiveIntegerField(default=0)
     note = models.TextField(_("报备说明"), blank=True)
+    # The batch owner may send a filing back before publication (退回报备); the row stays as
+    # history and the district files again.
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    return_reason = models.TextField(_("退回理由"), blank=True)
 
     class Meta:
         verbose_name = _("认定结果报备")
         verbose_name_plural = _("认定结果报备")
-        ordering = ["batch", "org__path"]
-        constraints = [models.UniqueConstraint(fields=["batch", "org"], name="cert_filing_unique")]
+        ordering = ["batch", "org__path", "filed_at"]
+        constraints = [
+            # One standing filing per district and batch; returned ones are history.
+            models.UniqueConstraint(
+                fields=["batch", "org"],
+                condition=models.Q(returned_at__isnull=True),
+                name="cert_filing_one_standing",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.org_id}"

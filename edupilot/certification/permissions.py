@@ -78,6 +78,13 @@ def can_file(actor: Actor, batch, org: Org) -> tuple[bool, str]:
     return True, ""
 
 
+def can_return_filing(actor: Actor, batch) -> tuple[bool, str]:
+    """The batch owner's bureau staff may send a district's filing back (退回报备)."""
+    if acts_for(actor, batch.owner):
+        return True, ""
+    return False, _("只有%(org)s可以退回报备") % {"org": batch.owner.name}
+
+
 def can_correct(actor: Actor, entry) -> tuple[bool, str]:
     """A school files corrections of its own data."""
     if acts_for(actor, entry.school, (Role.APPLICANT,)):

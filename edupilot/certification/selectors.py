@@ -174,7 +174,10 @@ def batch_overview(scope: Scope, batch: Batch) -> dict:
         elif decision == Decision.DEFERRED:
             row.deferred += n
     orgs = {o.pk: o for o in Org.objects.filter(pk__in=rows)}
-    filings = {f.org_id: f for f in Filing.objects.filter(batch=batch, org_id__in=rows)}
+    filings = {
+        f.org_id: f
+        for f in Filing.objects.filter(batch=batch, org_id__in=rows, returned_at__isnull=True)
+    }
     for pk, row in rows.items():
         row.org = orgs[pk]
         row.filing = filings.get(pk)

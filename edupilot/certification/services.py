@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
+from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, OrgKind, Role, subtree_q
 from edupilot.orgs.scoping import Scope, scoped
 from edupilot.programmes.models import ParticipantEntry, ParticipantList
@@ -1446,7 +1447,7 @@ def filing_submit(*, batch: Batch, org: Org, note: str, actor: Actor) -> Filing:
     """A district files all its decisions with the batch owner in one step."""
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     _check(permissions.can_file(actor, batch, org))
-    if Filing.objects.filter(batch=batch, org=org).exists():
+    if Filing.objects.filter(batch=batch, org=org, returned_at__isnull=True).exists():
         raise Refused(f"{org.name}已报备本批次认定结果")
     entries = Entry.objects.select_for_update().filter(batch=batch, certifier=org)
     counts = {"total": 0, "queued": 0, "exempt": 0}
@@ -1493,7 +1494,69 @@ def filing_submit(*, batch: Batch, org: Org, note: str, actor: Actor) -> Filing:
             "exempt": filing.exempt,
         },
     )
+    notify(
+        orgs=[batch.owner_id],
+        roles=permissions.BUREAU_ROLES,
+        event="certification.filed",
+        title=f"{org.name}已报备{batch.name}认定结果",
+        body=(
+            f"认定 {filing.certified} 所，不予认定 {filing.not_certified} 所，"
+            f"暂缓 {filing.deferred} 所，自动认定 {filing.exempt} 所。"
+        ),
+        link=_filing_link(batch),
+        exclude_users=[actor.user] if getattr(actor.user, "pk", None) else (),
+    )
     return filing
+
+
+@transaction.atomic
+def filing_return(*, filing: Filing, reason: str, actor: Actor) -> Filing:
+    """The batch owner sends a district's filing back before publication (退回报备).
+
+    The district's filed decisions become editable again; the returned filing stays as
+    history, with who returned it, when and why, and the district files anew.
+    """
+    batch = Batch.objects.select_for_update().select_related("owner").get(pk=filing.batch_id)
+    filing = Filing.objects.select_for_update().select_related("org").get(pk=filing.pk)
+    _check(permissions.can_return_filing(actor, batch))
+    if filing.returned_at is not None:
+        raise Refused(f"{filing.org.name}的这次报备已被退回")
+    if batch.state == BatchState.PUBLISHED:
+        raise Refused("本批次认定结果已公布，不能再退回报备")
+    reason = reason.strip()
+    if not reason:
+        raise Refused("请填写退回理由")
+    now = timezone.now()
+    entries = Entry.objects.filter(batch=batch, filing=filing)
+    reopened = entries.filter(state=EntryState.FILED).update(
+        state=EntryState.DECIDED, filing=None, updated_at=now
+    )
+    entries.update(filing=None)  # the exempt schools it listed
+    filing.returned_at, filing.returned_by, filing.return_reason = now, actor.user, reason
+    filing.save(update_fields=["returned_at", "returned_by", "return_reason"])
+    audit_record(
+        actor=actor,
+        action="certification.filing_return",
+        obj=filing,
+        before={"state": "filed", "filed_at": filing.filed_at},
+        after={"state": "returned", "reason": reason, "reopened": reopened},
+    )
+    notify(
+        orgs=[filing.org_id],
+        roles=permissions.BUREAU_ROLES,
+        event="certification.filing_returned",
+        title=f"{batch.owner.name}退回了{filing.org.name}的{batch.name}认定结果报备",
+        body=f"退回理由：{reason}。请修改认定结论后重新报备。",
+        link=_filing_link(batch),
+        exclude_users=[actor.user] if getattr(actor.user, "pk", None) else (),
+    )
+    return filing
+
+
+def _filing_link(batch: Batch) -> str:
+    from django.urls import reverse
+
+    return reverse("certification:filing", args=[batch.pk])
 
 
 def dumps(value) -> str:

@@ -31,6 +31,7 @@ from .models import (
     Decision,
     EntryState,
     Evidence,
+    Filing,
     ImportState,
     Indicator,
     Provisional,
@@ -849,6 +850,8 @@ def filing(request, pk):
         raise Http404
     org = Org.objects.get(pk=scope.org_id) if scope.org_id else None
     actor = actor_from(request)
+    if request.method == "POST" and request.POST.get("action") == "return":
+        return _filing_return(request, batch, actor)
     if request.method == "POST":
         ok, reason = permissions.can_file(actor, batch, org)
         if not ok:
@@ -865,14 +868,13 @@ def filing(request, pk):
                 f"已向{batch.owner.name}报备：认定 {f.certified} 所，不予认定 {f.not_certified} 所，暂缓 {f.deferred} 所，自动认定 {f.exempt} 所",
             )
         return redirect("certification:filing", batch.pk)
-    filings = batch.filings.select_related("org", "filed_by")
-    if not (
-        scope.is_platform_admin
-        or org
-        and org.pk == batch.owner_id
-        or batch.owner.path.startswith(org.path)
-    ):
+    filings = batch.filings.select_related("org", "filed_by", "returned_by")
+    sees_all = scope.is_platform_admin or (
+        org is not None and (org.pk == batch.owner_id or batch.owner.path.startswith(org.path))
+    )
+    if not sees_all:
         filings = filings.filter(org_id=scope.org_id)
+    mine = batch.filings.filter(org=org).order_by("-filed_at") if org else batch.filings.none()
     return render(
         request,
         "certification/filing.html",
@@ -881,12 +883,32 @@ def filing(request, pk):
             "filings": filings,
             "org": org,
             "can_file": permissions.can_file(actor, batch, org)[0] if org else False,
-            "already": batch.filings.filter(org=org).first() if org else None,
+            "can_return": permissions.can_return_filing(actor, batch)[0]
+            and batch.state != BatchState.PUBLISHED,
+            "already": mine.filter(returned_at__isnull=True).first(),
+            "returned": mine.filter(returned_at__isnull=False).first(),
             "pending": batch.entries.filter(certifier=org, state=EntryState.QUEUED).count()
             if org
             else 0,
         },
     )
+
+
+def _filing_return(request, batch, actor):
+    ok, reason = permissions.can_return_filing(actor, batch)
+    if not ok:
+        return refused(request, reason)
+    try:
+        filing = batch.filings.get(pk=int(request.POST.get("filing", "")))
+    except (ValueError, Filing.DoesNotExist):
+        raise Http404 from None
+    try:
+        services.filing_return(filing=filing, reason=request.POST.get("reason", ""), actor=actor)
+    except services.Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已退回{filing.org.name}的报备，待其修改后重新报备")
+    return redirect("certification:filing", batch.pk)
 
 
 # --- experts ---------------------------------------------------------------------------------------------

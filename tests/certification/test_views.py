@@ -335,3 +335,34 @@ def test_a_source_mapping_is_saved_from_a_sample_file(hz, client):
     assert client.get(url("source_edit", source.pk)).status_code == 404
     client.force_login(hz.city_admin)
     assert client.post(url("source_edit", source.pk), data).status_code == 404
+
+
+def test_filing_page_returns_a_filing_for_the_city_only(hz, client):
+    hz.import_file(export_rows([("HZXH001", "", GOOD), ("HZXH002", "", GOOD)]))
+    xihu = actor_for(hz.xihu_reviewer, hz.xihu)
+    for school in (hz.xh_primary, hz.xh_junior):
+        services.entry_decide(
+            entry=hz.entry(school), decision="certified", opinion="达标", actor=xihu
+        )
+    filing = services.filing_submit(batch=hz.batch, org=hz.xihu, note="", actor=xihu)
+    form = {"action": "return", "filing": filing.pk, "reason": "请复核第一初中"}
+
+    # The district cannot send its own filing back, by page or by a forged POST.
+    login(client, hz.xihu_reviewer)
+    assert "退回报备" not in client.get(url("filing", hz.batch.pk)).content.decode()
+    response = client.post(url("filing", hz.batch.pk), form)
+    assert response.status_code == 403
+    filing.refresh_from_db()
+    assert filing.returned_at is None
+
+    login(client, hz.city_reviewer)
+    assert "退回报备" in client.get(url("filing", hz.batch.pk)).content.decode()
+    response = client.post(url("filing", hz.batch.pk), form)
+    assert response.status_code == 302
+    filing.refresh_from_db()
+    assert filing.return_reason == "请复核第一初中"
+
+    # The district sees why, and may file again.
+    login(client, hz.xihu_reviewer)
+    page = client.get(url("filing", hz.batch.pk)).content.decode()
+    assert "退回了上次报备" in page and "请复核第一初中" in page and "一键报备" in page

@@ -223,6 +223,61 @@ def test_district_files_its_decisions_in_one_step(hz):
     assert Filing.objects.count() == 1
 
 
+def test_city_returns_a_filing_and_the_district_files_again(hz):
+    from edupilot.core.models import Notification
+
+    hz.import_file(export_rows([("HZXH001", "", GOOD), ("HZXH002", "", GOOD)]))
+    xihu = actor_for(hz.xihu_reviewer, hz.xihu)
+    city = actor_for(hz.city_reviewer, hz.city)
+    for school in (hz.xh_primary, hz.xh_junior):
+        services.entry_decide(
+            entry=hz.entry(school), decision="certified", opinion="各项达标", actor=xihu
+        )
+    first = services.filing_submit(batch=hz.batch, org=hz.xihu, note="", actor=xihu)
+    # The city's bureau hears of the filing.
+    assert Notification.objects.filter(
+        recipient=hz.city_reviewer, event="certification.filed"
+    ).exists()
+
+    # Only the batch owner may send it back, and only with a reason.
+    for who in (xihu, actor_for(hz.sc_reviewer, hz.shangcheng)):
+        with pytest.raises(services.Refused, match="只有杭州市可以退回报备"):
+            services.filing_return(filing=first, reason="x", actor=who)
+    with pytest.raises(services.Refused, match="退回理由"):
+        services.filing_return(filing=first, reason="  ", actor=city)
+    assert hz.entry(hz.xh_junior).state == EntryState.FILED
+
+    services.filing_return(filing=first, reason="西湖区第一初中网络覆盖存疑，请复核", actor=city)
+    first.refresh_from_db()
+    assert first.returned_at and first.returned_by == hz.city_reviewer
+    assert {hz.entry(s).state for s in (hz.xh_primary, hz.xh_junior)} == {EntryState.DECIDED}
+    assert hz.entry(hz.xh_junior).filing_id is None
+    note = Notification.objects.get(
+        recipient=hz.xihu_reviewer, event="certification.filing_returned"
+    )
+    assert "网络覆盖存疑" in note.body
+    assert AuditEvent.objects.filter(action="certification.filing_return").count() == 1
+    with pytest.raises(services.Refused, match="已被退回"):
+        services.filing_return(filing=first, reason="again", actor=city)
+
+    # The district changes its conclusion and files again; the returned filing is history.
+    services.entry_decide(
+        entry=hz.entry(hz.xh_junior), decision="deferred", opinion="复核后暂缓", actor=xihu
+    )
+    second = services.filing_submit(batch=hz.batch, org=hz.xihu, note="复核后", actor=xihu)
+    assert (second.certified, second.deferred) == (1, 1)
+    assert Filing.objects.filter(batch=hz.batch, org=hz.xihu).count() == 2
+    assert Filing.objects.filter(batch=hz.batch, org=hz.xihu, returned_at=None).get() == second
+
+    # Once the batch is published, results are final.
+    admin = actor_for(hz.city_admin, hz.city)
+    services.batch_freeze(batch=hz.batch, actor=admin)
+    services.batch_publish(batch=hz.batch, actor=admin)
+    with pytest.raises(services.Refused, match="已公布"):
+        services.filing_return(filing=second, reason="x", actor=city)
+    assert hz.entry(hz.xh_primary).state == EntryState.FILED
+
+
 def test_public_list_has_final_certified_schools_and_no_people(hz):
     hz.import_file(
         export_rows(
