@@ -22,6 +22,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
@@ -1218,6 +1219,14 @@ def correction_file(
             "evidence": len(evidence),
         },
     )
+    notify(
+        orgs=[entry.certifier_id],
+        roles=permissions.BUREAU_ROLES,
+        event="certification.correction_filed",
+        title=f"{entry.school.name}申请更正指标 {indicator} 的数据",
+        body=f"更正理由：{correction.reason}",
+        link=_entry_link(entry),
+    )
     return correction
 
 
@@ -1255,6 +1264,16 @@ def correction_decide(
     )
     if accept:
         assess_entries(batch=entry.batch, entry_ids=[entry.pk])
+    outcome = "已采纳" if accept else "未予采纳"
+    notify(
+        users=[correction.filed_by_id] if correction.filed_by_id else (),
+        orgs=[entry.school_id],
+        roles=[Role.APPLICANT],
+        event="certification.correction_decided",
+        title=f"指标 {correction.indicator} 的数据更正{outcome}",
+        body=correction.response,
+        link=_entry_link(entry),
+    )
     return correction
 
 
@@ -1309,6 +1328,16 @@ def visit_assign(
             "planned_for": planned_for,
         },
     )
+    if team:
+        when = f"，计划于 {planned_for} 进行" if planned_for else ""
+        notify(
+            users=team,
+            event="certification.visit_assigned",
+            title=f"您被指派参加{entry.school.name}的实地核查",
+            body=f"{entry.certifier.name}指派{when}。请在“我的核查任务”中记录核查意见。",
+            link=_visits_link(),
+            exclude_users=[actor.user] if getattr(actor.user, "pk", None) else (),
+        )
     return visit
 
 
@@ -1554,9 +1583,15 @@ def filing_return(*, filing: Filing, reason: str, actor: Actor) -> Filing:
 
 
 def _filing_link(batch: Batch) -> str:
-    from django.urls import reverse
-
     return reverse("certification:filing", args=[batch.pk])
+
+
+def _entry_link(entry: Entry) -> str:
+    return reverse("certification:entry_detail", args=[entry.pk])
+
+
+def _visits_link() -> str:
+    return reverse("certification:my_visits")
 
 
 def dumps(value) -> str:

@@ -17,6 +17,7 @@ from edupilot.certification.models import (
     Provisional,
     Verdict,
 )
+from edupilot.core.models import Notification
 from tests.conftest import pdf_bytes
 
 from .conftest import GOOD, actor_for, export_rows
@@ -66,6 +67,11 @@ def test_school_corrects_its_data_before_the_cutoff(hz):
     )
     assert correction.current_value == 500 and correction.proposed_value == 1000
     assert Evidence.objects.filter(correction=correction).count() == 2
+    # The district that certifies the school hears of it; another district does not.
+    assert Notification.objects.filter(
+        recipient=hz.xihu_reviewer, event="certification.correction_filed"
+    ).exists()
+    assert not Notification.objects.filter(recipient=hz.sc_reviewer).exists()
     # Another school, or a district that does not certify it, cannot file or decide it.
     with pytest.raises(services.Refused):
         services.correction_file(
@@ -101,6 +107,10 @@ def test_school_corrects_its_data_before_the_cutoff(hz):
     assert entry.provisional == Provisional.PASS
     event = AuditEvent.objects.get(action="certification.correction_decide")
     assert event.after["state"] == CorrectionState.ACCEPTED and event.actor == hz.xihu_reviewer
+    told = Notification.objects.get(
+        recipient=hz.xh_school_user, event="certification.correction_decided"
+    )
+    assert "已采纳" in told.title and told.body == "合同属实"
     # A later import does not overwrite a value the bureau accepted from the school.
     hz.import_file(export_rows([("HZXH001", "", {**GOOD, "ZJ-02": 300})]), name="again.xlsx")
     assert hz.entry(hz.xh_primary).data["ZJ-02"][0] == 1000
@@ -137,6 +147,8 @@ def test_site_verification_overturns_and_the_result_updates(hz):
         planned_for=dt.date(2099, 9, 10),
         actor=city,
     )
+    assigned = Notification.objects.get(recipient=hz.expert, event="certification.visit_assigned")
+    assert entry.school.name in assigned.title and "2099-09-10" in assigned.body
     expert = actor_for(hz.expert, hz.expert.memberships.get().org)
     with pytest.raises(services.Refused, match="理由"):
         services.finding_record(
@@ -224,8 +236,6 @@ def test_district_files_its_decisions_in_one_step(hz):
 
 
 def test_city_returns_a_filing_and_the_district_files_again(hz):
-    from edupilot.core.models import Notification
-
     hz.import_file(export_rows([("HZXH001", "", GOOD), ("HZXH002", "", GOOD)]))
     xihu = actor_for(hz.xihu_reviewer, hz.xihu)
     city = actor_for(hz.city_reviewer, hz.city)
