@@ -1,0 +1,167 @@
+"""Certification over the API, read-only: the batches a user may see, their schools' results,
+and one school's assessment indicator by indicator (for bureaus that pull results into
+their own systems). The same selectors as the pages, so the same scope: a district sees its
+schools, the city its whole batch, a school only itself; anything else is a 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.paginator import Paginator
+from ninja import Router, Schema
+
+from . import selectors
+from .models import EntryState
+
+router = Router(tags=["certification"])
+
+PAGE_SIZE = 100
+
+
+class BatchOut(Schema):
+    id: int
+    code: str
+    name: str
+    owner: str
+    owner_code: str
+    certification_date: dt.date
+    cutoff: dt.date
+    standard: str
+    state: str
+
+
+class EntryOut(Schema):
+    id: int
+    school: str
+    school_code: str
+    certifier: str
+    state: str
+    exempt_title: str
+    provisional: str
+    score: float | None
+    unmet: int
+    missing: int
+    decision: str
+
+
+class EntryPageOut(Schema):
+    page: int
+    pages: int
+    count: int
+    items: list[EntryOut]
+
+
+class IndicatorOut(Schema):
+    code: str
+    name: str
+    status: str
+    value: str
+    threshold: str
+    source: str
+
+
+class StandardResultOut(Schema):
+    standard: str
+    passed: bool
+    incomplete: bool
+    score: float
+    max_score: float
+    indicators: list[IndicatorOut]
+
+
+class EntryDetailOut(EntryOut):
+    batch: int
+    opinion: str
+    standards: list[StandardResultOut]
+
+
+def _batch(b) -> dict:
+    return {
+        "id": b.pk,
+        "code": b.code,
+        "name": b.name,
+        "owner": b.owner.name,
+        "owner_code": b.owner.code,
+        "certification_date": b.certification_date,
+        "cutoff": b.cutoff,
+        "standard": b.standard.short_title or b.standard.title,
+        "state": b.state,
+    }
+
+
+def _entry(e) -> dict:
+    return {
+        "id": e.pk,
+        "school": e.school.name,
+        "school_code": e.school.code,
+        "certifier": e.certifier.name,
+        "state": e.state,
+        "exempt_title": e.exempt_title.title if e.exempt_title_id else "",
+        "provisional": e.provisional,
+        "score": float(e.score) if e.score is not None else None,
+        "unmet": e.unmet_count,
+        "missing": e.missing_count,
+        "decision": e.decision,
+    }
+
+
+@router.get("/batches", response=list[BatchOut])
+def batches(request):
+    """Certification batches the user's org takes part in."""
+    return [_batch(b) for b in selectors.batches_for(request.scope).order_by("-cutoff", "pk")]
+
+
+@router.get("/batches/{int:pk}", response=BatchOut)
+def batch(request, pk: int):
+    return _batch(selectors.access_batch(request.scope, pk))
+
+
+@router.get("/batches/{int:pk}/entries", response=EntryPageOut)
+def entries(request, pk: int, state: str = "", page: int = 1):
+    """The batch's schools within the user's scope, 100 per page, by school code."""
+    b = selectors.access_batch(request.scope, pk)
+    qs = selectors.entries_for(request.scope, b).order_by("school__code", "pk")
+    if state in EntryState.values:
+        qs = qs.filter(state=state)
+    p = Paginator(qs, PAGE_SIZE).get_page(page)
+    return {
+        "page": p.number,
+        "pages": p.paginator.num_pages,
+        "count": p.paginator.count,
+        "items": [_entry(e) for e in p.object_list],
+    }
+
+
+@router.get("/entries/{int:pk}", response=EntryDetailOut)
+def entry(request, pk: int):
+    """One school's assessment: each indicator met / unmet / missing, value, threshold, source."""
+    e = selectors.access_entry(request.scope, pk)
+    # Exempt schools are certified by their title; they have no assessment to show.
+    view = selectors.entry_view(e) if e.state != EntryState.EXEMPT else None
+    return {
+        **_entry(e),
+        "batch": e.batch_id,
+        "opinion": e.opinion,
+        "standards": [
+            {
+                "standard": section.standard.short_title or section.standard.title,
+                "passed": section.passed,
+                "incomplete": section.incomplete,
+                "score": section.score,
+                "max_score": section.max_score,
+                "indicators": [
+                    {
+                        "code": row.indicator.code,
+                        "name": row.indicator.name,
+                        "status": row.status,
+                        "value": row.value_text,
+                        "threshold": row.threshold_text,
+                        "source": row.source_text,
+                    }
+                    for row in section.rows
+                ],
+            }
+            for section in (view.sections if view else [])
+        ],
+    }
