@@ -1336,7 +1336,7 @@ def visit_assign(
             title=f"您被指派参加{entry.school.name}的实地核查",
             body=f"{entry.certifier.name}指派{when}。请在“我的核查任务”中记录核查意见。",
             link=_visits_link(),
-            exclude_users=[actor.user] if getattr(actor.user, "pk", None) else (),
+            exclude_users=[actor.user],
         )
     return visit
 
@@ -1533,7 +1533,7 @@ def filing_submit(*, batch: Batch, org: Org, note: str, actor: Actor) -> Filing:
             f"暂缓 {filing.deferred} 所，自动认定 {filing.exempt} 所。"
         ),
         link=_filing_link(batch),
-        exclude_users=[actor.user] if getattr(actor.user, "pk", None) else (),
+        exclude_users=[actor.user],
     )
     return filing
 
@@ -1577,7 +1577,7 @@ def filing_return(*, filing: Filing, reason: str, actor: Actor) -> Filing:
         title=f"{batch.owner.name}退回了{filing.org.name}的{batch.name}认定结果报备",
         body=f"退回理由：{reason}。请修改认定结论后重新报备。",
         link=_filing_link(batch),
-        exclude_users=[actor.user] if getattr(actor.user, "pk", None) else (),
+        exclude_users=[actor.user],
     )
     return filing
 

@@ -53,7 +53,14 @@ SUBJECT_PREFIX = "【EduPilot】"
 
 
 def _ids(values) -> set[int]:
-    return {v if isinstance(v, int) else v.pk for v in values if v is not None}
+    """Ids of the given objects or ids. None and objects without a primary key (the system
+    actor's user, an anonymous user) are skipped, so callers may pass ``actor.user`` as is."""
+    ids = set()
+    for v in values:
+        pk = v if isinstance(v, int) else getattr(v, "pk", None)
+        if pk is not None:
+            ids.add(pk)
+    return ids
 
 
 def _one_line(text: str, limit: int) -> str:

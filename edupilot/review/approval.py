@@ -478,7 +478,7 @@ def decision_notify(
     application: Application, *, event: str, title: str, body: str, actor: Actor | None = None
 ) -> None:
     """Tell the applicant org and every reviewing level below the issuer about a decision."""
-    exclude = [actor.user] if actor is not None and actor.user is not None else []
+    exclude = [actor.user] if actor is not None else []
     notify(
         orgs=[application.applicant_org_id],
         roles=[Role.APPLICANT],

@@ -426,7 +426,7 @@ def _notify_applicant(application: Application, *, event: str, title: str, body:
         title=title,
         body=body,
         link=_detail_link(application),
-        exclude_users=[actor.user] if actor.user is not None else [],
+        exclude_users=[actor.user],
     )
 
 
@@ -440,7 +440,7 @@ def _notify_reviewers(
         title=title,
         body=body,
         link=_detail_link(application),
-        exclude_users=[actor.user] if actor.user is not None else [],
+        exclude_users=[actor.user],
     )
 
 

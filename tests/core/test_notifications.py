@@ -104,6 +104,16 @@ def test_recipients_resolve_orgs_roles_and_users(people):
         )
     }
     assert ids == {people["applicant"].pk, people["rev_a"].pk}  # merged, no duplicates
+    # The acting user is passed as is: the system actor (no user) and an anonymous user
+    # exclude nobody; a real user is left out.
+    from django.contrib.auth.models import AnonymousUser
+
+    everyone = {people["rev_a"].pk, people["admin_a"].pk}
+    for nobody in (None, AnonymousUser()):
+        got = recipients_for(orgs=[jinshui], exclude_users=[nobody])
+        assert {uid for uid, _ in got} == everyone
+    got = recipients_for(orgs=[jinshui], exclude_users=[people["rev_a"]])
+    assert {uid for uid, _ in got} == {people["admin_a"].pk}
     # Inactive memberships and inactive users receive nothing.
     Membership.objects.filter(user=people["rev_a"]).update(is_active=False)
     people["admin_a"].is_active = False
