@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "edupilot.accounts.middleware.ActiveMembershipMiddleware",
     "edupilot.accounts.middleware.ForcePasswordChangeMiddleware",
+    "edupilot.core.middleware.RefusedMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -4,7 +4,18 @@ scoping as the pages: request.scope, built by accounts.middleware."""
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from edupilot.core.errors import Refused
+
 api = NinjaAPI(title="EduPilot API", version="1", auth=django_auth, urls_namespace="api")
+
+
+@api.exception_handler(Refused)
+def refused(request, exc: Refused):
+    """Every refused action, mapped once: 403 when about who acts, else 400, with the reason."""
+    body = {"message": exc.message}
+    if exc.errors:
+        body["errors"] = exc.errors
+    return api.create_response(request, body, status=exc.status)
 
 
 def register_routers() -> None:

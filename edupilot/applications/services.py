@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record, diff
+from edupilot.core.errors import Refused
 from edupilot.orgs.models import Org, OrgKind, subtree_q
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes import rules
@@ -32,11 +33,8 @@ from .models import (
 )
 
 
-class ApplicationError(Exception):
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
+class ApplicationError(Refused):
+    """A refused application action; ``errors`` name the fields."""
 
 
 class StaleDraft(ApplicationError):

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
+from edupilot.core.errors import Refused as BaseRefused
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, OrgKind, Role, subtree_q
 from edupilot.orgs.scoping import Scope, scoped
@@ -93,7 +94,7 @@ def bulk_objects():
 Progress = Callable[..., None] | None
 
 
-class Refused(Exception):
+class Refused(BaseRefused):
     """An action that is not allowed now; the message (Chinese) says why."""
 
 

@@ -37,6 +37,7 @@ from django.utils import timezone
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.signals import application_submitted
 from edupilot.audit.services import Actor, audit_record
+from edupilot.core.errors import Refused
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, Role
 from edupilot.orgs.scoping import Scope, scoped
@@ -56,13 +57,8 @@ TWO_PLACES = Decimal("0.01")
 SCORING_STATES = (AppState.RECOMMENDED,)
 
 
-class SelectionError(Exception):
+class SelectionError(Refused):
     """A refused selection action; ``message`` is shown as is, ``errors`` name fields."""
-
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
 
 
 def fmt_time(moment: dt.datetime) -> str:

@@ -43,6 +43,7 @@ from edupilot.applications import signals
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.services import submission_check
 from edupilot.audit.services import Actor, audit_record
+from edupilot.core.errors import Denied, Refused
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Org, Role, Tier
 from edupilot.orgs.scoping import Scope
@@ -58,13 +59,11 @@ TIER_LABELS = dict(Tier.choices)
 REVIEWER_ROLES = (Role.REVIEWER, Role.PROGRAMME_ADMIN)
 
 
-class ReviewError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ReviewError(Refused):
+    """A refused review action; the message says why."""
 
 
-class ReviewDenied(ReviewError):
+class ReviewDenied(ReviewError, Denied):
     """The scope may not act here at all (as opposed to: not now, not in this state)."""
 
 

@@ -1,0 +1,63 @@
+"""The POST-action skeleton of every page, written once.
+
+A page action calls one service; a :class:`~edupilot.core.errors.Denied` becomes 403, any
+other :class:`~edupilot.core.errors.Refused` becomes an error message on the page the user
+came from, and success a message and a redirect::
+
+    @login_required
+    @require_POST
+    def announcement_close(request, pk):
+        ann = selectors.access_announcement(request.scope, pk)
+        return run_action(
+            request,
+            lambda: services.announcement_close(announcement=ann, scope=request.scope,
+                                                actor=actor_from(request)),
+            success=_("公示已结束，最终名单已发布。"),
+            back=reverse("selection:announcement", args=[ann.pk]),
+        )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .errors import Denied, Refused
+
+
+def safe_back(request, default: str) -> str:
+    """The ``next`` field of the form when it points into this site, else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def run_action(
+    request,
+    call: Callable[[], Any],
+    *,
+    success: str | Callable[[Any], str] | None,
+    back: str,
+    done: str | Callable[[Any], str] | None = None,
+):
+    """Run ``call``; redirect to ``done`` (or ``back``) with ``success``, or to ``back`` with
+    the refusal's message. 403 when the refusal is about who acts."""
+    try:
+        result = call()
+    except Denied as exc:
+        raise PermissionDenied(exc.message) from exc
+    except Refused as exc:
+        messages.error(request, exc.message)
+        return redirect(safe_back(request, back))
+    if success:
+        messages.success(request, success(result) if callable(success) else success)
+    target = done(result) if callable(done) else done
+    return redirect(target or safe_back(request, back))

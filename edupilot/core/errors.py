@@ -1,0 +1,40 @@
+"""One error base class for every refused action.
+
+Services raise :class:`Refused` (or a subclass) with a message in Chinese that says why; a page
+shows the message and keeps what the user typed, the API answers 400 with it. :class:`Denied`
+is a refusal because of who acts (403 on pages and in the API). Both are mapped once: pages in
+``edupilot.core.actions`` and ``edupilot.core.middleware.RefusedMiddleware``, the API in
+``edupilot.api.api``.
+"""
+
+from __future__ import annotations
+
+
+class Refused(Exception):
+    """An action that is not allowed now; ``message`` (Chinese) says why.
+
+    ``errors`` maps form field names to their messages where the refusal is about fields.
+    """
+
+    status = 400
+
+    def __init__(self, message: str = "", errors: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = str(message)
+        self.errors = errors or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Denied(Refused):
+    """Refused because of who acts: the scope may not take this action on this object."""
+
+    status = 403
+
+
+def check(result: tuple[bool, str], exc: type[Refused] = Denied) -> None:
+    """Raise ``exc`` with the predicate's reason when a ``can_…`` predicate says no."""
+    ok, reason = result
+    if not ok:
+        raise exc(reason)
