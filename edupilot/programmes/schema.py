@@ -488,11 +488,11 @@ class Category(Strict):
             )
         self._pipeline = legacy_flow(self.review) if self.review is not None else list(self.flow)
         _unique_keys_attr(self.rules, "id", "规则", ("rules",))
+        check_flow(self._pipeline, self.code, {q.level for q in self.quotas}, self.flow_loc)
         level_tiers = {s.tier for s in self._pipeline if s.kind == "tier_review"}
         for qi, q in enumerate(self.quotas):
             if q.level not in level_tiers:
                 raise LocatedValueError(f"名额层级 {q.level} 不在审核链中", ("quotas", qi, "level"))
-        check_flow(self._pipeline, self.code, {q.level for q in self.quotas}, self.flow_loc)
         return self
 
 
