@@ -179,7 +179,7 @@ def chain_view(application: Application, decisions: list[ReviewDecision]) -> lis
     # The form's own 意见 box title where it has one ("…推荐意见"), else the level's.
     titles = {
         lvl.key: boxes.get(lvl.key) or lvl.opinion_title or f"{lvl.name}意见"
-        for lvl in (category.review if category else [])
+        for lvl in (category.levels if category else [])
     }
     current = [d for d in decisions if d.version == application.version]
     steps = []
@@ -614,7 +614,7 @@ def my_ranked_levels(scope: Scope) -> list[RankedLevel]:
         group = groups.get(key)
         if group is None:
             spec = d.programme.parsed.category(d.category)
-            level = next((lvl for lvl in spec.review if lvl.key == d.level), None) if spec else None
+            level = next((lvl for lvl in spec.levels if lvl.key == d.level), None) if spec else None
             group = groups[key] = RankedLevel(
                 programme=d.programme,
                 category=d.category,
