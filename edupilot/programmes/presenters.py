@@ -9,10 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from edupilot.orgs.models import OrgKind, Stage, Tier
 
 from . import schema
+from .flow import resolved_stages
 from .models import Programme
 from .quotas import formula_text
 
 TIER_LABEL = dict(Tier.choices)
+STAGE_KIND_LABELS = {
+    "tier_review": _("按层级审核"),
+    "org_review": _("指定单位审核"),
+    "expert_scoring": _("专家评审"),
+    "approval": _("审定"),
+    "announcement": _("公示"),
+}
 KIND_LABEL = dict(OrgKind.choices)
 STAGE_LABEL = dict(Stage.choices)
 TYPE_LABEL = {
@@ -99,13 +107,9 @@ def category_view(programme: Programme, spec: schema.Programme, c: schema.Catego
         "closes_at": programme.category_closes_at(c.code),
         "form": spec.forms[c.form].title,
         "rules": c.rules,
-        "review": [
-            {
-                "level": lvl,
-                "tier": TIER_LABEL.get(lvl.tier, lvl.tier),
-                "deadline": programme.level_deadline(c.code, lvl.key),
-            }
-            for lvl in c.levels
+        "flow": [
+            {"stage": r, "kind": STAGE_KIND_LABELS[r.kind], "spec": c.stage(r.key)}
+            for r in resolved_stages(programme, c)
         ],
         "quotas": [
             {
