@@ -64,7 +64,8 @@ def review_chain(
     """The steps ``applicant`` goes through in ``category``, first first.
 
     Tier reviews are filled from the applicant's lineage; an ``org_review`` by its named org;
-    expert scoring inside the chain by the issuer, who runs the panel.
+    expert scoring inside the chain by the issuer, who runs the panel. The last step is the
+    one that decides (the application is then "recommended" to it and awaits approval).
     """
     orgs = orgs if orgs is not None else lineage(applicant)
     steps: list[ChainStep] = []
@@ -95,6 +96,11 @@ def review_chain(
         used.add(reviewer.pk)
         quota = level.quota if level.quota is not None else level.tier in quota_tiers
         steps.append(ChainStep(len(steps), level, reviewer, quota))
+    approval = category.stage_of("approval")
+    if steps and issuer is not None and approval is not None and steps[-1].org.pk != issuer.pk:
+        # The last step decides: where the last review is not the issuer's own (a centre
+        # re-reviews for the city), the issuer's approval is a step of its own.
+        steps.append(ChainStep(len(steps), approval, issuer, False))
     return steps
 
 

@@ -110,6 +110,10 @@ def check_decide(
     if info is None or application.state not in (AppState.SUBMITTED, AppState.RECOMMENDED):
         raise ReviewError(f"申报当前状态为“{application.get_state_display()}”，不在审核中。")
     step = application.current_step
+    if info.get("kind") == "expert_scoring":
+        raise ReviewError(
+            f"本申报正在{info['name']}阶段：专家评分达到要求后自动进入下一阶段，此阶段不能审核。"
+        )
     if not _is_step_reviewer(scope, application, step):
         raise ReviewDenied(
             f"本申报当前由{info['org_name']}（{info['name']}）审核，本账号不能操作。"
@@ -491,6 +495,41 @@ def _start_review(application: Application, now: dt.datetime, fields: list[str])
         fields.append("review_started_at")
 
 
+def _pass_on(
+    app, step: int, rank: int, opinion: str, bucket_key, actor: Actor, now
+) -> ReviewDecision:
+    """Record ``app``'s recommendation at ``step`` and move it to the next step: the last
+    step is the one that decides, so an application reaching it is "recommended"."""
+    info = app.chain[step]
+    decision = ReviewDecision.objects.create(
+        application=app,
+        programme_id=app.programme_id,
+        category=app.category,
+        version=app.version,
+        step=step,
+        level=info["level"],
+        tier=info["tier"],
+        org_id=info["org"],
+        action=ReviewAction.RECOMMEND,
+        rank=rank,
+        opinion=opinion,
+        quota_level=bucket_key[2] if bucket_key else "",
+        quota_holder_id=bucket_key[3] if bucket_key else None,
+        quota_direct=bucket_key[4] if bucket_key else False,
+        decided_by=actor.user if getattr(actor.user, "pk", None) else None,
+        decided_at=now,
+    )
+    nxt = step + 1
+    final = nxt == last_step(app)
+    app.current_step = nxt
+    app.current_org_id = app.chain[nxt]["org"]
+    app.state = AppState.RECOMMENDED if final else AppState.SUBMITTED
+    fields = ["current_step", "current_org", "state", "updated_at"]
+    _start_review(app, now, fields)
+    app.save(update_fields=fields)
+    return decision
+
+
 # --- recommend -------------------------------------------------------------------------------
 
 
@@ -547,34 +586,10 @@ def _recommend_locked(
         if rank <= count:
             level_qs.filter(rank__gte=rank).update(rank=F("rank") + 1)
         bucket_key = buckets_of[app.pk][0] if buckets_of[app.pk] else None
-        decision = ReviewDecision.objects.create(
-            application=app,
-            programme_id=app.programme_id,
-            category=app.category,
-            version=app.version,
-            step=step,
-            level=info["level"],
-            tier=info["tier"],
-            org_id=info["org"],
-            action=ReviewAction.RECOMMEND,
-            rank=rank,
-            opinion=opinion,
-            quota_level=bucket_key[2] if bucket_key else "",
-            quota_holder_id=bucket_key[3] if bucket_key else None,
-            quota_direct=bucket_key[4] if bucket_key else False,
-            decided_by=actor.user if getattr(actor.user, "pk", None) else None,
-            decided_at=now,
-        )
+        state_before = app.state
+        decision = _pass_on(app, step, rank, opinion, bucket_key, actor, now)
         decisions.append(decision)
         nxt = step + 1
-        final = nxt == last_step(app)
-        state_before = app.state
-        app.current_step = nxt
-        app.current_org_id = app.chain[nxt]["org"]
-        app.state = AppState.RECOMMENDED if final else AppState.SUBMITTED
-        fields = ["current_step", "current_org", "state", "updated_at"]
-        _start_review(app, now, fields)
-        app.save(update_fields=fields)
         quota_after = {
             "bucket": states[bucket_key].name if bucket_key else None,
             "used": states[bucket_key].used + 1 if bucket_key else None,
@@ -668,6 +683,46 @@ def review_recommend_bulk(
     return _recommend_locked(
         apps, ranks=[None] * len(apps), opinion=opinion, scope=scope, actor=actor, now=now
     )
+
+
+# --- a panel's step completes --------------------------------------------------------------
+
+
+@transaction.atomic
+def review_panel_done(
+    *, application: Application, actor: Actor, opinion: str, now: dt.datetime | None = None
+) -> ReviewDecision | None:
+    """The expert panel's step of ``application``'s chain has the scores it needs: record it as
+    the step's recommendation and move the application on to the next stage. Nothing happens
+    when the application is not (any more) at a panel step; called by selection on each score.
+    """
+    now = now or timezone.now()
+    app = _lock_one(application)
+    info = current_step_info(app)
+    if app.state != AppState.SUBMITTED or info is None or info.get("kind") != "expert_scoring":
+        return None
+    step = app.current_step
+    key = _level_key(app, step)
+    _lock_levels([key])
+    rank = level_recommendations(key).count() + 1
+    decision = _pass_on(app, step, rank, opinion, None, actor, now)
+    audit_record(
+        actor=actor,
+        action="review.panel_done",
+        obj=app,
+        before={"state": AppState.SUBMITTED, "step": step},
+        after={"state": app.state, "step": app.current_step, "level": info["level"]},
+    )
+    nxt = app.chain[app.current_step]
+    _notify_reviewers(
+        app,
+        app.current_step,
+        event="review.recommended",
+        title=f"{app.applicant_org.name}的申报已完成{info['name']}",
+        body=f"{app.programme.title}·{app.category_name}：{opinion}请{nxt['org_name']}{nxt['name']}。",
+        actor=actor,
+    )
+    return decision
 
 
 # --- return and not recommend -------------------------------------------------------------
