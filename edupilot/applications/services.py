@@ -31,6 +31,7 @@ from .models import (
     AppState,
     Attachment,
 )
+from .workflows import APPLICATION
 
 
 class ApplicationError(Refused):
@@ -159,6 +160,7 @@ def application_start(
                 applicant_path=org.path,
                 data=_prefill(form, org),
                 created_by=actor.user,
+                state=APPLICATION.initial("start"),
             )
     except IntegrityError:
         return Application.objects.get(
@@ -222,8 +224,8 @@ def application_save_draft(
     app.title = _title_from(form, new_data)
     app.revision += 1
     app.last_editor = editor[:40]
-    if app.state == AppState.WITHDRAWN:
-        app.state = AppState.DRAFT
+    if APPLICATION.can_leave(app, "edit"):
+        APPLICATION.advance(app, "edit")
     app.save(
         update_fields=["data", "topic", "title", "revision", "last_editor", "state", "updated_at"]
     )
@@ -456,7 +458,7 @@ def application_submit(
         submitted_by=actor.user,
     )
     app.chain = [s.as_json() for s in steps]
-    app.state = AppState.SUBMITTED
+    APPLICATION.advance(app, "submit")
     app.current_step = 0
     app.current_org = steps[0].org
     app.submitted_at = now
@@ -505,7 +507,7 @@ def application_withdraw(
     ok, why = can_withdraw(app)
     if not ok:
         raise ApplicationError(why)
-    app.state = AppState.WITHDRAWN
+    APPLICATION.advance(app, "withdraw")
     app.current_step = None
     app.current_org = None
     app.save(update_fields=["state", "current_step", "current_org", "updated_at"])

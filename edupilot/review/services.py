@@ -42,6 +42,7 @@ from django.utils import timezone
 from edupilot.applications import signals
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.services import submission_check
+from edupilot.applications.workflows import APPLICATION
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import Denied, Refused
 from edupilot.core.notifications import notify
@@ -496,7 +497,7 @@ def _start_review(application: Application, now: dt.datetime, fields: list[str])
 
 
 def _pass_on(
-    app, step: int, rank: int, opinion: str, bucket_key, actor: Actor, now
+    app, step: int, rank: int, opinion: str, bucket_key, actor: Actor, now, *, transition: str
 ) -> ReviewDecision:
     """Record ``app``'s recommendation at ``step`` and move it to the next step: the last
     step is the one that decides, so an application reaching it is "recommended"."""
@@ -523,7 +524,7 @@ def _pass_on(
     final = nxt == last_step(app)
     app.current_step = nxt
     app.current_org_id = app.chain[nxt]["org"]
-    app.state = AppState.RECOMMENDED if final else AppState.SUBMITTED
+    APPLICATION.advance(app, transition, to=AppState.RECOMMENDED if final else AppState.SUBMITTED)
     fields = ["current_step", "current_org", "state", "updated_at"]
     _start_review(app, now, fields)
     app.save(update_fields=fields)
@@ -587,7 +588,9 @@ def _recommend_locked(
             level_qs.filter(rank__gte=rank).update(rank=F("rank") + 1)
         bucket_key = buckets_of[app.pk][0] if buckets_of[app.pk] else None
         state_before = app.state
-        decision = _pass_on(app, step, rank, opinion, bucket_key, actor, now)
+        decision = _pass_on(
+            app, step, rank, opinion, bucket_key, actor, now, transition="recommend"
+        )
         decisions.append(decision)
         nxt = step + 1
         quota_after = {
@@ -705,7 +708,7 @@ def review_panel_done(
     key = _level_key(app, step)
     _lock_levels([key])
     rank = level_recommendations(key).count() + 1
-    decision = _pass_on(app, step, rank, opinion, None, actor, now)
+    decision = _pass_on(app, step, rank, opinion, None, actor, now, transition="panel_done")
     audit_record(
         actor=actor,
         action="review.panel_done",
@@ -757,7 +760,7 @@ def _return_locked(
         decided_at=now,
     )
     state_before = app.state
-    app.state = AppState.RETURNED
+    APPLICATION.advance(app, "return")
     app.current_org = None
     fields = ["state", "current_org", "updated_at"]
     _start_review(app, now, fields)
@@ -869,7 +872,7 @@ def _not_recommend_locked(
         decided_by=actor.user if getattr(actor.user, "pk", None) else None,
         decided_at=now,
     )
-    app.state = AppState.NOT_RECOMMENDED
+    APPLICATION.advance(app, "not_recommend")
     app.current_org = None
     fields = ["state", "current_org", "updated_at"]
     _start_review(app, now, fields)
@@ -967,7 +970,7 @@ def review_withdraw_recommendation(
     state_before, step_before = app.state, app.current_step
     app.current_step = decision.step
     app.current_org_id = decision.org_id
-    app.state = AppState.SUBMITTED
+    APPLICATION.advance(app, "withdraw_recommendation")
     app.save(update_fields=["current_step", "current_org", "state", "updated_at"])
     audit_record(
         actor=actor,
@@ -1061,7 +1064,7 @@ def on_application_submitted(sender, application: Application, actor: Actor, **k
             after={"version": application.version},
         )
     if len(application.chain) == 1:
-        application.state = AppState.RECOMMENDED
+        APPLICATION.advance(application, "direct_to_issuer")
         application.save(update_fields=["state", "updated_at"])
         audit_record(
             actor=actor,
