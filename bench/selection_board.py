@@ -150,9 +150,9 @@ def main() -> None:
     from edupilot.programmes.chain import review_chain
     from edupilot.programmes.models import QuotaAllocation
     from edupilot.programmes.services import open_now_shift, programme_load
-    from edupilot.review import announcements, approval, experts
     from edupilot.review.models import ReviewAction, ReviewDecision
-    from edupilot.review.models_selection import ExpertAssignment, ExpertScore
+    from edupilot.selection import announcements, approval, board, experts, scoring
+    from edupilot.selection.models import ExpertAssignment, ExpertScore
 
     call_command("migrate", verbosity=0)
     seed_regions(["henan"])
@@ -285,7 +285,7 @@ def main() -> None:
     def score_sample():
         for a in sample:
             m = Membership.objects.get(user_id=a.expert_id, role=Role.EXPERT)
-            experts.expert_scores_save(
+            scoring.expert_scores_save(
                 assignment=a,
                 scores={"basis": "24", "plan": "30", "guarantee": "22.5"},
                 comment="方案可行。",
@@ -331,7 +331,7 @@ def main() -> None:
     task = ExpertAssignment.objects.filter(expert_id=pool_members[1].user_id).first()
     page_latency(expert_client, "expert: one task page", f"/review/expert/{task.pk}/", args.repeat)
 
-    board = approval.selection_board(programme, "school")[0]
+    board = board.selection_board(programme, "school")[0]
     picked = [row.application for row in board.rows[: args.approve]]
     timed(
         f"approve {len(picked)} (one bulk decision)",
