@@ -508,7 +508,8 @@ def _held_up(ann: Announcement, why: str) -> None:
     with transaction.atomic():
         _, created = ReminderSent.objects.get_or_create(
             # The provider name predates the selection app; rows already written carry it.
-            key=f"announcement-held:{ann.pk}", defaults={"provider": "review.announcements"}
+            key=f"announcement-held:{ann.pk}",
+            defaults={"provider": "review.announcements"},
         )
         if created:
             notify(
