@@ -422,7 +422,7 @@ def application_submit(
             "；".join(r.message for r in blocking), {"__rules__": [r.message for r in blocking]}
         )
     category = app.programme.parsed.category(app.category)
-    steps = review_chain(category, app.applicant_org)
+    steps = review_chain(category, app.applicant_org, issuer=app.programme.issuer)
     if not steps:
         raise ApplicationError("无法确定本申报的审核单位，请联系项目管理员。")
     attachments = list(
@@ -455,16 +455,7 @@ def application_submit(
         submitted_at=now,
         submitted_by=actor.user,
     )
-    app.chain = [
-        {
-            "level": s.level.key,
-            "name": s.level.name,
-            "tier": s.level.tier,
-            "org": s.org.pk,
-            "org_name": s.org.name,
-        }
-        for s in steps
-    ]
+    app.chain = [s.as_json() for s in steps]
     app.state = AppState.SUBMITTED
     app.current_step = 0
     app.current_org = steps[0].org

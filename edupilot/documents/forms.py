@@ -329,8 +329,8 @@ def opinion_boxes(
     form: schema.Form,
     version: int | None,
 ) -> list[OpinionBox]:
-    levels = {lvl.key: lvl for lvl in category.review}
-    last_level = category.review[-1].key if category.review else None
+    levels = {lvl.key: lvl for lvl in category.levels}
+    last_level = category.levels[-1].key if category.levels else None
     current = version is not None and version == application.version
     chain_levels = {s["level"] for s in application.chain or []} if current else None
     decisions = _level_decisions(application, version) if version is not None else {}

@@ -96,7 +96,7 @@ def summary_specs(programme: Programme) -> list[SummarySpec]:
         if table.categories:
             order = {code: i for i, code in enumerate(table.categories)}
             cats = tuple(sorted(cats, key=lambda c: order[c.code]))
-        level = next((lvl for c in cats for lvl in c.review if lvl.key == table.by), None)
+        level = next((lvl for c in cats for lvl in c.levels if lvl.key == table.by), None)
         if level is not None:
             out.append(SummarySpec(programme, table, cats, level))
     return out

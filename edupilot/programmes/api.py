@@ -100,7 +100,7 @@ def _detail(p) -> dict:
                         "tier": lv.tier,
                         "deadline": p.level_deadline(c.code, lv.key),
                     }
-                    for lv in c.review
+                    for lv in c.levels
                 ],
             }
         )

@@ -25,19 +25,62 @@ def lineage(org: Org) -> list[Org]:
 @dataclass(frozen=True)
 class ChainStep:
     index: int
-    level: schema.ReviewLevel
+    level: schema.StageBase
     org: Org
+    # Whether a recommendation at this step spends a quota of its tier.
+    quota: bool = True
+
+    @property
+    def kind(self) -> str:
+        return self.level.kind
+
+    def as_json(self) -> dict:
+        """The step as frozen on the application (``Application.chain``)."""
+        return {
+            "level": self.level.key,
+            "name": self.level.name,
+            "kind": self.level.kind,
+            # A tier review's own tier (a stand-in org acts at the level it stands in for).
+            "tier": getattr(self.level, "tier", None) or self.org.tier,
+            "org": self.org.pk,
+            "org_name": self.org.name,
+            "quota": self.quota,
+        }
+
+
+def named_org(ref: str) -> Org | None:
+    """The org an ``org_review`` stage names: by code, else by exact name (the loader has
+    refused a name that is not unique)."""
+    return Org.objects.filter(code=ref).first() or Org.objects.filter(name=ref).first()
 
 
 def review_chain(
-    category: schema.Category, applicant: Org, orgs: list[Org] | None = None
+    category: schema.Category,
+    applicant: Org,
+    orgs: list[Org] | None = None,
+    *,
+    issuer: Org | None = None,
 ) -> list[ChainStep]:
-    """The review steps for ``applicant`` in ``category``, lowest level first."""
+    """The steps ``applicant`` goes through in ``category``, first first.
+
+    Tier reviews are filled from the applicant's lineage; an ``org_review`` by its named org;
+    expert scoring inside the chain by the issuer, who runs the panel.
+    """
     orgs = orgs if orgs is not None else lineage(applicant)
     steps: list[ChainStep] = []
     used: set[int] = set()
     stand_ins: set[int] = set()
-    for level in category.review:
+    quota_tiers = {q.level for q in category.quotas}
+    for level in category.levels:
+        if level.kind == "org_review":
+            reviewer = named_org(level.org)
+            if reviewer is not None:
+                steps.append(ChainStep(len(steps), level, reviewer, False))
+            continue
+        if level.kind == "expert_scoring":
+            if issuer is not None:
+                steps.append(ChainStep(len(steps), level, issuer, False))
+            continue
         reviewer = next((o for o in orgs if o.tier == level.tier and o.kind != "school"), None)
         if reviewer is None and level.direct_fallback and len(orgs) > 1:
             reviewer = orgs[1]
@@ -50,7 +93,8 @@ def review_chain(
             # direct bucket in the county's place, then reviews again at its own level.
             continue
         used.add(reviewer.pk)
-        steps.append(ChainStep(len(steps), level, reviewer))
+        quota = level.quota if level.quota is not None else level.tier in quota_tiers
+        steps.append(ChainStep(len(steps), level, reviewer, quota))
     return steps
 
 

@@ -23,6 +23,7 @@ from .toml_lines import LineIndex
 UNION_TAGS = {
     "text", "longtext", "number", "choice", "date", "phone", "email", "bool", "topic",
     "attachment", "members", "group", "table", "percent", "apportion",
+    "tier_review", "org_review", "expert_scoring", "approval", "announcement",
 }  # fmt: skip
 
 PYDANTIC_MESSAGES = {
@@ -190,6 +191,13 @@ def check_against_database(parsed: ParsedFile) -> list[FileError]:
         err(exc.loc, str(exc))
         return errors
     for ci, category in enumerate(spec.categories):
+        for si, stage in enumerate(category.pipeline):
+            if stage.kind == "org_review":
+                loc = ("categories", ci, *category.flow_loc(si, "org"))
+                try:
+                    resolve_org(stage.org, issuer, loc)
+                except QuotaResolveError as exc:
+                    err(exc.loc, f"阶段 {stage.key}：{exc}")
         try:
             compute_category(category, issuer, ("categories", ci))
         except QuotaResolveError as exc:

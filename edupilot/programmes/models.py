@@ -73,10 +73,10 @@ class Programme(models.Model):
         category = self.parsed.category(category_code)
         if category is None:
             return None
-        for level in category.review:
-            if level.key == level_key:
-                return self.shift(level.deadline_at)
-        return None
+        stage = category.stage(level_key)
+        if stage is None or stage.deadline_at is None:
+            return None
+        return self.shift(stage.deadline_at)
 
     def is_open(self, now: dt.datetime) -> bool:
         return self.is_active and self.opens_at <= now <= self.closes_at

@@ -105,7 +105,7 @@ def category_view(programme: Programme, spec: schema.Programme, c: schema.Catego
                 "tier": TIER_LABEL.get(lvl.tier, lvl.tier),
                 "deadline": programme.level_deadline(c.code, lvl.key),
             }
-            for lvl in c.review
+            for lvl in c.levels
         ],
         "quotas": [
             {

@@ -14,49 +14,34 @@ import datetime as dt
 import re
 from decimal import Decimal
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-SCHEMA_VERSION = 1
-
-Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-OrgKindName = Literal["province", "city", "county", "zone", "school", "university", "unit"]
-TierName = Literal["province", "city", "county"]
-StageName = Literal["kindergarten", "primary", "junior", "senior", "vocational", "teaching_point"]
-
-
-def to_deadline(value: dt.date | dt.datetime) -> dt.datetime:
-    """A date means the end of that day; naive datetimes are Asia/Shanghai."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-    return dt.datetime.combine(value, dt.time(23, 59, 59), tzinfo=SHANGHAI)
-
-
-def to_start(value: dt.date | dt.datetime) -> dt.datetime:
-    """A date means the start of that day; naive datetimes are Asia/Shanghai."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-    return dt.datetime.combine(value, dt.time(0, 0, 0), tzinfo=SHANGHAI)
-
-
-class LocatedValueError(ValueError):
-    """A validation error that knows where, below the model that raised it, the problem is.
-
-    Cross-field checks run on a whole model; ``loc`` lets the loader point at the offending
-    element's line (the second of two duplicated keys, the level that is out of order)
-    instead of at the start of the enclosing table.
-    """
-
-    def __init__(self, message: str, loc: tuple):
-        super().__init__(message)
-        self.loc = loc
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from .schema_base import (  # noqa: F401 - re-exported: the format's types live in one place
+    SCHEMA_VERSION,
+    SHANGHAI,
+    Key,
+    LocatedValueError,
+    OrgKindName,
+    StageName,
+    Strict,
+    TierName,
+    to_deadline,
+    to_start,
+)
+from .stages import (  # noqa: F401 - the stage kinds are part of the format
+    AnnouncementStage,
+    ApprovalStage,
+    ExpertScoring,
+    OrgReview,
+    Stage,
+    StageBase,
+    TierReview,
+    chain_stages,
+    check_flow,
+    legacy_flow,
+    resolve_deadlines,
+)
 
 # --- rules ---------------------------------------------------------------------------------
 
@@ -450,7 +435,10 @@ class Category(Strict):
     topics: list[Key] = Field(default_factory=list)
     form: Key
     rules: list[Rule] = Field(default_factory=list)
-    review: list[ReviewLevel] = Field(min_length=1)
+    # The stages an application goes through, in order (``stages.py``); or, in the older
+    # form, only the review levels (``review``), which mean the default tail.
+    flow: list[Stage] = Field(default_factory=list)
+    review: list[ReviewLevel] | None = None
     quotas: list[QuotaPolicy] = Field(default_factory=list)
     # The most applications the issuer may approve in this category (Zhejiang: 20/20/60).
     cap: int | None = Field(default=None, ge=0)
@@ -463,20 +451,45 @@ class Category(Strict):
     def closes_at(self) -> dt.datetime | None:
         return to_deadline(self.closes) if self.closes is not None else None
 
+    _pipeline: list = PrivateAttr(default_factory=list)
+
+    @property
+    def pipeline(self) -> list[StageBase]:
+        """Every stage of the flow, in order, deadlines resolved."""
+        return self._pipeline
+
+    @property
+    def levels(self) -> list[StageBase]:
+        """The stages each application goes through in turn (its chain): up to the last review."""
+        return chain_stages(self._pipeline)
+
+    def stage(self, key: str) -> StageBase | None:
+        return next((s for s in self._pipeline if s.key == key), None)
+
+    def stage_of(self, kind: str) -> StageBase | None:
+        return next((s for s in self._pipeline if s.kind == kind), None)
+
+    def flow_loc(self, i: int, field: str) -> tuple:
+        """Where stage ``i``'s ``field`` is in the file (the older form: its review level)."""
+        if self.review is not None:
+            return ("review", min(i, len(self.review) - 1), field)
+        return ("flow", i, field)
+
     @model_validator(mode="after")
     def _check(self):
-        _unique_keys_attr(self.review, "key", "审核层级", ("review",))
-        order = {"county": 0, "city": 1, "province": 2}
-        for i in range(1, len(self.review)):
-            if order[self.review[i].tier] < order[self.review[i - 1].tier]:
-                raise LocatedValueError(
-                    "审核层级须自下而上排列（县级→市级→省级）："
-                    f"{self.review[i].key}（{self.review[i].tier}）排在 "
-                    f"{self.review[i - 1].key}（{self.review[i - 1].tier}）之后",
-                    ("review", i, "tier"),
-                )
+        if self.review is not None and self.flow:
+            raise LocatedValueError(
+                "类别不能同时写 review（旧写法）与 flow，请只写 flow", ("review", 0, "key")
+            )
+        if self.review is None and not self.flow:
+            raise LocatedValueError(
+                "类别须写流程：[[categories.flow]]（每个阶段一项，见 docs/programme-format.md）",
+                ("flow",),
+            )
+        self._pipeline = legacy_flow(self.review) if self.review is not None else list(self.flow)
         _unique_keys_attr(self.rules, "id", "规则", ("rules",))
-        level_tiers = {lvl.tier for lvl in self.review}
+        check_flow(self._pipeline, self.code, {q.level for q in self.quotas}, self.flow_loc)
+        level_tiers = {s.tier for s in self._pipeline if s.kind == "tier_review"}
         for qi, q in enumerate(self.quotas):
             if q.level not in level_tiers:
                 raise LocatedValueError(f"名额层级 {q.level} 不在审核链中", ("quotas", qi, "level"))
@@ -665,20 +678,7 @@ class Programme(Strict):
                 raise LocatedValueError(
                     f"类别 {c.code} 有选题，但表单 {c.form} 没有 topic 字段", (*loc, "topics")
                 )
-            level_keys = {lvl.key for lvl in c.review}
-            for bi, box in enumerate(form.opinions):
-                # The same form may serve several categories; the box must fit at least one.
-                fits = box.by in ("applicant", "experts") or box.by in level_keys
-                fits = fits or any(
-                    box.by in {lvl.key for lvl in cc.review}
-                    for cc in self.categories
-                    if cc.form == c.form
-                )
-                if not fits:
-                    raise LocatedValueError(
-                        f"表单 {c.form} 的意见栏 {box.key} 的 by={box.by} 不是审核层级",
-                        ("forms", c.form, "opinions", bi, "by"),
-                    )
+            self._check_opinions(c, form)
             closes = c.closes_at or self.period.closes_at
             if c.closes is not None and not (
                 self.period.opens_at < c.closes_at <= self.period.closes_at
@@ -688,19 +688,10 @@ class Programme(Strict):
                     f"{self.period.closes}）之内",
                     (*loc, "closes"),
                 )
-            for li, lvl in enumerate(c.review):
-                if lvl.deadline_at < closes:
-                    raise LocatedValueError(
-                        f"类别 {c.code} 的审核层级 {lvl.key} 截止时间早于申报截止时间",
-                        (*loc, "review", li, "deadline"),
-                    )
-            for li in range(1, len(c.review)):
-                if c.review[li].deadline_at < c.review[li - 1].deadline_at:
-                    raise LocatedValueError(
-                        f"类别 {c.code} 的审核层级 {c.review[li].key} 截止时间早于下一级 "
-                        f"{c.review[li - 1].key} 的截止时间",
-                        (*loc, "review", li, "deadline"),
-                    )
+            resolve_deadlines(
+                c.pipeline, closes, c.code, lambda i, f, c=c, loc=loc: (*loc, *c.flow_loc(i, f))
+            )
+            self._check_experts(c, ci)
         codes = {c.code for c in self.categories}
         for bi, b in enumerate(self.batches):
             unknown = [x for x in b.categories if x not in codes]
@@ -718,7 +709,7 @@ class Programme(Strict):
                     (*tloc, "categories"),
                 )
             cats = [c for c in self.categories if not t.categories or c.code in t.categories]
-            if not any(t.by in {lvl.key for lvl in c.review} for c in cats):
+            if not any(t.by in {lvl.key for lvl in c.levels} for c in cats):
                 raise LocatedValueError(
                     f"汇总表 {t.key} 的 by={t.by} 不是这些类别的审核层级", (*tloc, "by")
                 )
@@ -730,6 +721,33 @@ class Programme(Strict):
                         (*tloc, "columns", ki, "source"),
                     )
         return self
+
+    def _check_opinions(self, c: Category, form: Form) -> None:
+        # The same form may serve several categories; a box must fit at least one of them.
+        keys = {s.key for cc in self.categories if cc.form == c.form for s in cc.pipeline}
+        for bi, box in enumerate(form.opinions):
+            if box.by not in ("applicant", "experts") and box.by not in keys:
+                raise LocatedValueError(
+                    f"表单 {c.form} 的意见栏 {box.key} 的 by={box.by} 不是审核层级或流程阶段",
+                    ("forms", c.form, "opinions", bi, "by"),
+                )
+
+    def _check_experts(self, c: Category, ci: int) -> None:
+        for i, s in enumerate(c.pipeline):
+            if s.kind != "expert_scoring" or not s.min_scores:
+                continue
+            per_app = s.experts or (self.rubric.experts_per_application if self.rubric else None)
+            if per_app is None:
+                raise LocatedValueError(
+                    f"阶段 {s.key} 要求至少 {s.min_scores} 份评分，请写 experts（每份申报的专家人数）"
+                    "或在 [rubric] 中写 experts_per_application",
+                    ("categories", ci, *c.flow_loc(i, "experts")),
+                )
+            if s.min_scores > per_app:
+                raise LocatedValueError(
+                    f"阶段 {s.key} 的 min_scores（{s.min_scores}）大于每份申报的专家人数（{per_app}）",
+                    ("categories", ci, *c.flow_loc(i, "min_scores")),
+                )
 
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)

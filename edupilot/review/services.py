@@ -318,7 +318,10 @@ class QuotaState:
 def quota_buckets(application: Application, step: int, orgs: list[Org] | None = None):
     """The quota buckets a recommendation at ``step`` spends: ``[(policy, bucket)]``."""
     category = application.programme.parsed.category(application.category)
-    tier = application.chain[step]["tier"]
+    info = application.chain[step]
+    if not info.get("quota", True):
+        return []  # a named org's review or the expert panel spends no quota
+    tier = info["tier"]
     out = []
     seen = set()
     for policy in category.quotas if category else []:

@@ -68,9 +68,15 @@ def test_unknown_field(seeded, tmp_path, example):
     _, errors = validate(tmp_path, text)
     typo = next(e for e in errors if "不认识的字段" in e.message)
     assert line(text, typo) == "deadlne = 2030-04-10"
-    assert typo.field == "categories[1].review[1].deadlne"
-    missing = next(e for e in errors if e.message == "缺少必填项")
-    assert missing.field == "categories[1].review[1].deadline"
+    assert typo.field == "categories[1].flow[1].deadlne"
+
+
+def test_review_stage_without_deadline(seeded, tmp_path, example):
+    text = replace_once(example, "deadline = 2030-04-10\n", "")
+    _, errors = validate(tmp_path, text)
+    assert len(errors) == 1
+    assert errors[0].field == "categories[1].flow[1].deadline"
+    assert "须写截止时间" in errors[0].message
 
 
 def test_wrong_type(tmp_path, example):
@@ -160,7 +166,7 @@ def test_review_levels_out_of_order(tmp_path, example):
     _, errors = validate(tmp_path, text)
     assert len(errors) == 1
     assert "自下而上" in errors[0].message
-    assert errors[0].field == "categories[1].review[2].tier"
+    assert errors[0].field == "categories[1].flow[2].tier"
     review_lines = [i + 1 for i, t in enumerate(text.splitlines()) if t.startswith("tier = ")]
     assert errors[0].line == review_lines[1]
 

@@ -1,10 +1,13 @@
+import json
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from edupilot.audit.services import Actor
-from edupilot.programmes import loader, services
+from edupilot.orgs.models import Org
+from edupilot.programmes import flow, loader, services
+from edupilot.programmes.models import Programme
 
 
 def programme_files(paths: list[str], all_files: bool) -> list[Path]:
@@ -17,7 +20,8 @@ def programme_files(paths: list[str], all_files: bool) -> list[Path]:
 
 class Command(BaseCommand):
     help = (
-        "Programme files: `programme validate FILE...` and `programme load FILE...` (idempotent)."
+        "Programme files: `programme validate FILE...`, `programme load FILE...` (idempotent) "
+        "and `programme show CODE [--applicant ORG] [--format json]` (the resolved stages)."
     )
 
     def add_arguments(self, parser):
@@ -39,7 +43,15 @@ class Command(BaseCommand):
             help="shift dates so that the programme is open today (demo)",
         )
 
-    def handle(self, *args, action, files, all, **options):
+        sh = sub.add_parser("show", help="print each category's stages as they will run")
+        sh.add_argument("code", help="the programme's code")
+        sh.add_argument("--applicant", help="resolve the stages for this org (code or name)")
+        sh.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args, action, **options):
+        if action == "show":
+            return self.show(options["code"], options["applicant"], options["format"])
+        files, all = options["files"], options["all"]
         paths = programme_files(files, all)
         failed = 0
         for path in paths:
@@ -74,3 +86,38 @@ class Command(BaseCommand):
             self.stdout.write(f"{path}: {outcome.action} {outcome.programme.code}")
         if failed:
             raise CommandError(f"{failed} 个文件有错误")
+
+    def show(self, code: str, applicant_ref: str | None, fmt: str) -> None:
+        programme = Programme.objects.select_related("issuer").filter(code=code).first()
+        if programme is None:
+            raise CommandError(f"没有代码为 {code} 的项目；先用 `programme load FILE` 载入项目文件")
+        applicant = None
+        if applicant_ref:
+            matches = list(Org.objects.filter(code=applicant_ref)) or list(
+                Org.objects.filter(name=applicant_ref)
+            )
+            if not matches:
+                raise CommandError(f"组织机构中没有代码或名称为 {applicant_ref} 的单位")
+            if len(matches) > 1:
+                raise CommandError(f"名称 {applicant_ref} 对应多个单位，请用单位代码")
+            applicant = matches[0]
+        data = flow.programme_flow(programme, applicant)
+        if fmt == "json":
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(f"{data['code']}  {data['title']}")
+        if applicant is not None:
+            self.stdout.write(f"申报单位：{applicant.name}（{applicant.code}）")
+        for c in data["categories"]:
+            self.stdout.write(f"\n类别 {c['code']}：{c['name']}")
+            for i, s in enumerate(c["stages"], 1):
+                label = flow.KIND_LABELS.get(s["kind"], s["kind"])
+                parts = [f"  {i}. {s['name']}（{s['key']}，{label}）"]
+                if s.get("skipped"):
+                    parts.append(f"跳过：{s['skipped']}")
+                else:
+                    parts.append(f"办理：{s['actor_org']}")
+                parts.append(f"截止：{s['deadline'] or '—'}")
+                if s["quota"]:
+                    parts.append(f"名额：{s['quota']}")
+                self.stdout.write("  ".join(parts))

@@ -1,0 +1,138 @@
+"""A category's stages as they will run: who acts, until when, whose quota.
+
+``edupilot programme show CODE [--applicant ORG]`` prints this so that a bureau can dry-run
+its file before anyone applies; the programme page shows the same table. Without an
+applicant, a tier review says which tier acts; with one, the org of its lineage that will.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.utils import timezone
+
+from edupilot.orgs.models import Org, Tier
+
+from . import schema
+from .chain import lineage, named_org, quota_bucket, review_chain
+from .models import Programme, QuotaAllocation
+from .stages import KIND_LABELS  # noqa: F401 - for the command
+
+TIER_LABELS = dict(Tier.choices)
+
+
+@dataclass
+class ResolvedStage:
+    key: str
+    name: str
+    kind: str
+    kind_label: str
+    actor_org: str | None
+    deadline: str | None
+    quota: str | None
+    # Why a stage of the file does not apply to this applicant (no org of its tier …).
+    skipped: str = ""
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data.pop("kind_label")
+        if not data["skipped"]:
+            data.pop("skipped")
+        return data
+
+
+def _when(programme: Programme, stage: schema.StageBase) -> str | None:
+    if stage.deadline_at is None:
+        return None
+    return timezone.localtime(programme.shift(stage.deadline_at)).strftime("%Y-%m-%d %H:%M")
+
+
+def _quota_text(
+    programme: Programme, category: schema.Category, tier: str, applicant
+) -> str | None:
+    policies = [q for q in category.quotas if q.level == tier]
+    if not policies:
+        return None
+    if applicant is None:
+        return f"{TIER_LABELS.get(tier, tier)}名额（按所在地）"
+    bucket = quota_bucket(tier, applicant)
+    if bucket is None:
+        return None
+    alloc = QuotaAllocation.objects.filter(
+        programme=programme,
+        category=category.code,
+        level=tier,
+        holder=bucket.holder,
+        direct=bucket.direct,
+    ).first()
+    if alloc is None:
+        limit = "不限" if policies[0].unlisted == "unlimited" else "0 个"
+    else:
+        limit = "不限" if alloc.unlimited else f"{alloc.effective} 个"
+    direct = "（直属单位）" if bucket.direct else ""
+    return f"{bucket.holder.name}{direct}：{limit}"
+
+
+def _actor_generic(programme: Programme, stage: schema.StageBase) -> str:
+    if stage.kind == "tier_review":
+        return f"申报单位所在{TIER_LABELS.get(stage.tier, stage.tier)}教育行政部门"
+    if stage.kind == "org_review":
+        org = named_org(stage.org)
+        return org.name if org else stage.org
+    return programme.issuer.name
+
+
+def resolved_stages(
+    programme: Programme, category: schema.Category, applicant: Org | None = None
+) -> list[ResolvedStage]:
+    """Each stage of ``category``; for ``applicant``, resolved through its lineage."""
+    steps = {}
+    if applicant is not None:
+        orgs = lineage(applicant)
+        steps = {
+            s.level.key: s for s in review_chain(category, applicant, orgs, issuer=programme.issuer)
+        }
+    out = []
+    for stage in category.pipeline:
+        tier = getattr(stage, "tier", None)
+        quota = None
+        if stage.kind == "tier_review" and stage.quota is not False:
+            quota = _quota_text(programme, category, tier, applicant)
+        actor = _actor_generic(programme, stage)
+        skipped = ""
+        if applicant is not None and stage.key in steps:
+            actor = steps[stage.key].org.name
+        elif applicant is not None and stage in category.levels:
+            skipped = "本单位没有该层级的上级单位，跳过此阶段"
+            actor = None
+        out.append(
+            ResolvedStage(
+                key=stage.key,
+                name=stage.name,
+                kind=stage.kind,
+                kind_label=stage.kind_label,
+                actor_org=actor,
+                deadline=_when(programme, stage),
+                quota=quota,
+                skipped=skipped,
+            )
+        )
+    return out
+
+
+def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
+    """The JSON of ``programme show``: every category with its resolved stages."""
+    spec = programme.parsed
+    return {
+        "code": programme.code,
+        "title": programme.title,
+        "applicant": applicant.code if applicant is not None else None,
+        "categories": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "stages": [s.as_json() for s in resolved_stages(programme, c, applicant)],
+            }
+            for c in spec.categories
+        ],
+    }
