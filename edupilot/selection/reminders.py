@@ -82,7 +82,7 @@ def level_reminders(programme: Programme, today: dt.date) -> Iterable[Reminder]:
     leads = lead_days(programme)
     for category in programme.parsed.categories:
         waiting = None
-        for level in category.review:
+        for level in category.levels:
             deadline = programme.level_deadline(category.code, level.key)
             if deadline is None:
                 continue
@@ -118,7 +118,7 @@ def level_reminders(programme: Programme, today: dt.date) -> Iterable[Reminder]:
                     orgs=(org_id,),
                     roles=(Role.APPLICANT,),
                 )
-            if level.key == category.review[-1].key and app_ids:
+            if level.key == category.levels[-1].key and app_ids:
                 yield from _expert_reminders(programme, app_ids, due)
 
 
