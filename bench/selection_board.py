@@ -150,16 +150,18 @@ def main() -> None:
     from edupilot.programmes.chain import review_chain
     from edupilot.programmes.models import QuotaAllocation
     from edupilot.programmes.services import open_now_shift, programme_load
-    from edupilot.review import announcements, approval, experts
     from edupilot.review.models import ReviewAction, ReviewDecision
-    from edupilot.review.models_selection import ExpertAssignment, ExpertScore
+    from edupilot.selection import announcements, approval, board, experts, scoring
+    from edupilot.selection.models import ExpertAssignment, ExpertScore
 
     call_command("migrate", verbosity=0)
     seed_regions(["henan"])
     counts = demo.city_counts(demo.load_counts(), "henan")
     per_scale_one = sum(sum(c.values()) for c in counts.values())
     demo.generate_schools(["henan"], scale=args.schools / per_scale_one, seed=1)
-    text = (ROOT / "programmes" / "henan-tencent-smart-campus-2019.toml").read_text() + RUBRIC
+    # The file's own [rubric] is its last table; the bench sets its own.
+    henan = (ROOT / "programmes" / "henan-tencent-smart-campus-2019.toml").read_text()
+    text = henan.split("\n[rubric]")[0] + RUBRIC
     parsed = loader.parse_text(text, "henan.toml")
     programme = programme_load(
         parsed=parsed, actor=Actor.system(), time_shift_days=open_now_shift(parsed)
@@ -285,7 +287,7 @@ def main() -> None:
     def score_sample():
         for a in sample:
             m = Membership.objects.get(user_id=a.expert_id, role=Role.EXPERT)
-            experts.expert_scores_save(
+            scoring.expert_scores_save(
                 assignment=a,
                 scores={"basis": "24", "plan": "30", "guarantee": "22.5"},
                 comment="方案可行。",
@@ -331,8 +333,8 @@ def main() -> None:
     task = ExpertAssignment.objects.filter(expert_id=pool_members[1].user_id).first()
     page_latency(expert_client, "expert: one task page", f"/review/expert/{task.pk}/", args.repeat)
 
-    board = approval.selection_board(programme, "school")[0]
-    picked = [row.application for row in board.rows[: args.approve]]
+    school_board = board.selection_board(programme, "school")[0]
+    picked = [row.application for row in school_board.rows[: args.approve]]
     timed(
         f"approve {len(picked)} (one bulk decision)",
         lambda: approval.selection_decide(

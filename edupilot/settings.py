@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "edupilot.programmes",
     "edupilot.applications",
     "edupilot.review",
+    "edupilot.selection",
     "edupilot.pilots",
     "edupilot.certification",
     "edupilot.documents",

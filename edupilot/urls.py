@@ -9,6 +9,8 @@ urlpatterns = [
     path("programmes/", include("edupilot.programmes.urls")),
     path("applications/", include("edupilot.applications.urls")),
     path("review/", include("edupilot.review.urls")),
+    # Selection's pages live under /review/selection/ and /review/expert/ (their old paths).
+    path("review/", include("edupilot.selection.urls")),
     path("pilots/", include("edupilot.pilots.urls")),
     path("certification/", include("edupilot.certification.urls")),
     path("documents/", include("edupilot.documents.urls")),

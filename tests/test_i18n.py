@@ -21,12 +21,12 @@ from django.urls import reverse
 from django.utils import translation
 
 from edupilot.orgs.models import Role
-from edupilot.review import announcements as ann
-from edupilot.review import approval
+from edupilot.selection import announcements as ann
+from edupilot.selection import approval
 from tests.applications.conftest import Who
 from tests.conftest import make_school, make_user, org
 from tests.review.conftest import load, submit_as
-from tests.review.test_experts_support import henan_school, load_henan, who
+from tests.selection.test_experts_support import henan_school, load_henan, who
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
 PO = LOCALE / "django.po"
@@ -166,7 +166,7 @@ def announcement(seeded):
 
 @pytest.mark.django_db
 def test_public_announcement_in_both_languages(client, announcement):
-    url = reverse("review_public:detail", args=[announcement.pk])
+    url = reverse("selection_public:detail", args=[announcement.pk])
 
     zh = text_of(client.get(url))
     assert '<html lang="zh-CN">' in zh

@@ -22,7 +22,7 @@ RECOMMENDED, APPROVED, REJECTED, PILOT = (
 
 _APP = "edupilot.applications.services"
 _REVIEW = "edupilot.review.services"
-_SELECTION = "edupilot.review.announcements"
+_SELECTION = "edupilot.selection.announcements"
 
 APPLICANT = _("申报单位")
 STEP_REVIEWER = _("当前步骤的审核单位")

@@ -3,6 +3,6 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("announcements/", include("edupilot.review.public_urls")),
+    path("announcements/", include("edupilot.selection.public_urls")),
     path("certified/", include("edupilot.certification.public_urls")),
 ]

@@ -10,7 +10,7 @@ ROLE_HOME = {
     Role.APPLICANT: ["applications:home"],
     Role.REVIEWER: ["review:queue", "applications:reviewer_list"],
     Role.PROGRAMME_ADMIN: ["review:queue", "programmes:list"],
-    Role.EXPERT: ["review:expert_tasks"],
+    Role.EXPERT: ["selection:expert_tasks"],
     Role.PLATFORM_ADMIN: ["programmes:list"],
 }
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from edupilot.review.announcements import public_announcement
-from edupilot.review.models_selection import Announcement, AnnouncementState
+from edupilot.selection.models import Announcement, AnnouncementState
+from edupilot.selection.selectors import public_announcement
 
 from .pdf import render_pdf
 

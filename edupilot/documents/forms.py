@@ -41,7 +41,7 @@ from edupilot.orgs.scoping import Scope
 from edupilot.programmes import schema
 from edupilot.programmes.models import Programme
 from edupilot.review.models import Deactivation, ReviewAction, ReviewDecision
-from edupilot.review.models_selection import ApprovalDecision, ExpertGroupOpinion
+from edupilot.selection.models import ApprovalDecision, ExpertGroupOpinion
 
 from .pdf import render_pdf
 

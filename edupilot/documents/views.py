@@ -19,7 +19,7 @@ from edupilot.applications.selectors import applications_for
 from edupilot.core.jobs import job_start, jobs_for
 from edupilot.programmes.selectors import programmes_for
 from edupilot.review.models import ReviewAction, ReviewDecision
-from edupilot.review.models_selection import Announcement
+from edupilot.selection.models import Announcement
 
 from . import announcements, forms, quotas, summaries
 from .pdf import pdf_response

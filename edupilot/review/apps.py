@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ReviewConfig(AppConfig):
     name = "edupilot.review"
     label = "review"
-    verbose_name = _("审核与遴选")
+    verbose_name = _("审核推荐")
 
     def ready(self) -> None:
         from edupilot.core.navigation import register
@@ -15,8 +15,3 @@ class ReviewConfig(AppConfig):
         from . import services  # noqa: F401
 
         register("review:queue", _("审核推荐"), [Role.REVIEWER, Role.PROGRAMME_ADMIN], order=20)
-        try:
-            from . import apps_selection
-        except ImportError:
-            return
-        apps_selection.ready()

@@ -95,6 +95,3 @@ class ReviewDecision(models.Model):
     @property
     def counts(self) -> bool:
         return self.active and self.action == ReviewAction.RECOMMEND
-
-
-from .models_selection import *  # noqa: E402, F401, F403

@@ -32,7 +32,6 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.apps import apps as django_apps
 from django.db import connection, transaction
 from django.db.models import F
 from django.dispatch import receiver
@@ -51,6 +50,7 @@ from edupilot.orgs.scoping import Scope
 from edupilot.programmes.chain import lineage, quota_bucket
 from edupilot.programmes.models import Programme, QuotaAllocation
 
+from . import hooks
 from .models import Deactivation, ReviewAction, ReviewDecision
 
 logger = logging.getLogger(__name__)
@@ -169,34 +169,14 @@ def _upper_level_acted(decision: ReviewDecision, application: Application) -> st
     return ""
 
 
-def _selection_model(name: str):
-    try:
-        return django_apps.get_model("review", name)
-    except LookupError:  # the selection part is not installed
-        return None
-
-
 def issuer_acted(application: Application) -> str:
     """What the issuer's level has already done on an application awaiting its decision.
 
     Expert scoring and a pending approval decision are the issuer acting, even though the
-    application stays RECOMMENDED until the announcement is published.
+    application stays RECOMMENDED until the announcement is published; the apps that record
+    them answer through :mod:`edupilot.review.hooks`.
     """
-    approval = _selection_model("ApprovalDecision")
-    if (
-        approval is not None
-        and approval.objects.filter(application=application, is_active=True).exists()
-    ):
-        return "审定单位已作出审定决定"
-    assignment = _selection_model("ExpertAssignment")
-    if (
-        assignment is not None
-        and assignment.objects.filter(
-            application=application, is_active=True, version=application.version
-        ).exists()
-    ):
-        return "审定单位已安排专家评审"
-    return ""
+    return hooks.issuer_acted(application)
 
 
 def check_withdraw_recommendation(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import urls_selection, views
+from . import views
 
 app_name = "review"
 urlpatterns = [
@@ -14,5 +14,3 @@ urlpatterns = [
     path("<int:pk>/not-recommend/", views.not_recommend, name="not_recommend"),
     path("decisions/<int:decision_id>/withdraw/", views.withdraw, name="withdraw"),
 ]
-
-urlpatterns += urls_selection.urlpatterns

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from edupilot.orgs.models import Role
-from edupilot.review import announcements as ann_services
-from edupilot.review import approval
-from tests.review.test_experts_support import henan_school
+from edupilot.selection import announcements as ann_services
+from edupilot.selection import approval
+from tests.selection.test_experts_support import henan_school
 
 from .test_notice_support import body, dark_pixels, load, login, pdf_text, reviewer, squeeze
 
@@ -87,7 +87,7 @@ def test_final_list_after_the_period(client, published):
 
 def test_the_public_page_links_the_pdf(client, published):
     ann, _issuer = published
-    page = client.get(reverse("review_public:detail", args=[ann.pk])).content.decode()
+    page = client.get(reverse("selection_public:detail", args=[ann.pk])).content.decode()
     assert reverse("documents:announcement", args=[ann.pk]) in page
 
 

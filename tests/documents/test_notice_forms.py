@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from edupilot.applications import services as app_services
 from edupilot.orgs.models import Locality, Role
-from edupilot.review import announcements as ann_services
-from edupilot.review import approval, experts
+from edupilot.selection import announcements as ann_services
+from edupilot.selection import approval, scoring
 from tests.conftest import make_school, org
 
 from .test_notice_support import (
@@ -196,7 +196,7 @@ def test_expert_and_issuer_boxes_are_filled_for_the_issuer_only(client, quanzhou
     app = submit_as(school, quanzhou, "school", school_name="晋江市实验中心小学")
     recommend(app, reviewer("晋江市"), opinion="晋江市教育局同意推荐。")
     city = reviewer("泉州市", Role.PROGRAMME_ADMIN)
-    experts.expert_group_opinion_record(
+    scoring.expert_group_opinion_record(
         application=app,
         text="专家组认为该校方案可行，建议立项。",
         signed_by="专家甲、专家乙",

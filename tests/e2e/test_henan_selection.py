@@ -14,7 +14,7 @@ from django.http import QueryDict
 from edupilot.applications import services as app_services
 from edupilot.applications.models import Application, AppState
 from edupilot.orgs.models import Locality, Role
-from edupilot.review.models_selection import Announcement
+from edupilot.selection.models import Announcement
 from tests.applications.conftest import SCHOOL_FORM, Who, upload
 from tests.conftest import make_school, make_user, org
 

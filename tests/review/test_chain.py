@@ -347,7 +347,7 @@ def test_opinion_boxes_for_the_paper_form(henan, henan_school_app):
 
 
 def test_a_pending_issuer_decision_counts_as_the_upper_level_acting(henan, henan_school_app):
-    from edupilot.review.approval import selection_approve
+    from edupilot.selection.approval import selection_approve
 
     app, _ = henan_school_app()
     city, province = reviewer("郑州市"), reviewer("河南省", Role.PROGRAMME_ADMIN)

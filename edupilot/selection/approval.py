@@ -1,0 +1,258 @@
+"""The issuer's decision: approve within the category's cap, or reject.
+
+A decision (:class:`ApprovalDecision`) is pending until the issuer publishes an announcement
+(公示, see announcements.py): then approved applications become APPROVED and are listed,
+rejected ones become REJECTED, and the applicants and the levels that recommended them are
+told. Until then the issuer may revoke a decision and decide again, with the ranking, the
+expert scores and the quota use in view (board.py).
+
+Decisions of one programme are serialised by a lock on the programme row, so two admins
+approving at once cannot pass the cap together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from edupilot.applications.models import Application
+from edupilot.audit.services import Actor, audit_record
+from edupilot.core.errors import check
+from edupilot.core.notifications import notify
+from edupilot.orgs.models import Role
+from edupilot.orgs.scoping import Scope
+from edupilot.programmes.models import Programme
+
+from .board import cap_use
+from .errors import SelectionError
+from .models import ApprovalDecision, ApprovalOutcome
+from .permissions import can_decide_application, can_revoke_decision
+from .rules import check_decision_deadline, check_manage
+
+OPINION_MAX = 2000
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def _clean(text: str | None, label: str, *, required: bool) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise SelectionError(f"请填写{label}。", {"opinion": [f"请填写{label}"]})
+    if len(text) > OPINION_MAX:
+        raise SelectionError(
+            f"{label}不能超过 {OPINION_MAX} 字（现有 {len(text)} 字）。",
+            {"opinion": [f"最多 {OPINION_MAX} 字"]},
+        )
+    return text
+
+
+def _lock_for_decision(
+    applications: Sequence[Application], scope: Scope
+) -> tuple[Programme, list[Application]]:
+    """Lock the programme, then the applications (in the order given); refuse unless every
+    one of them may be decided now."""
+    ids = [a.pk for a in applications]
+    if not ids:
+        raise SelectionError("请先选择申报。")
+    if len(set(ids)) != len(ids):
+        raise SelectionError("同一申报被选择了两次。")
+    programme_ids = {a.programme_id for a in applications}
+    if len(programme_ids) != 1:
+        raise SelectionError("一次只能审定同一个项目的申报。")
+    # The programme row serialises every decision of the programme: the cap check counts,
+    # and nobody else can add to the count until this transaction ends.
+    programme = (
+        Programme.objects.select_for_update().select_related("issuer").get(pk=programme_ids.pop())
+    )
+    check_manage(scope, programme)
+    locked = {
+        a.pk: a
+        for a in Application.objects.select_for_update()
+        .select_related("programme", "applicant_org")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    apps = [locked[pk] for pk in ids if pk in locked]
+    if len(apps) != len(ids):
+        raise SelectionError("所选申报有的已不存在。")
+    decided = set(
+        ApprovalDecision.objects.filter(application_id__in=ids, is_active=True).values_list(
+            "application_id", flat=True
+        )
+    )
+    for a in apps:
+        a.programme = programme
+    problems = [
+        why
+        for a in apps
+        for ok, why in [can_decide_application(scope, a, decided=a.pk in decided)]
+        if not ok
+    ]
+    if problems:
+        raise SelectionError("；".join(problems) + "。")
+    return programme, apps
+
+
+def _check_cap(programme: Programme, apps: list[Application]) -> None:
+    """Refuse approvals that would pass a category's cap, naming the cap and what holds it."""
+    caps = cap_use(programme)
+    adding: dict[str, int] = defaultdict(int)
+    for a in apps:
+        adding[a.category] += 1
+    for code, n in adding.items():
+        use = caps.get(code)
+        if use is None or use.cap is None:
+            continue
+        if use.used + n > use.cap:
+            raise SelectionError(
+                f"“{use.category.name}”的立项上限为 {use.cap} 个：已立项 {use.approved} 个、"
+                f"待公示 {use.pending} 个，还剩 {use.left} 个，不能再同意 {n} 个。"
+                "请减少所选申报，或先撤销其他同意立项的决定。"
+            )
+
+
+@transaction.atomic
+def selection_decide(
+    *,
+    applications: Sequence[Application],
+    outcome: str,
+    opinion: str,
+    scope: Scope,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> list[ApprovalDecision]:
+    """Approve or reject several RECOMMENDED applications of one programme; all or none.
+
+    Approvals are refused when the category's cap would be exceeded, naming the cap and
+    what holds it. A rejection needs its reason (``opinion``).
+    """
+    now = now or timezone.now()
+    if outcome not in ApprovalOutcome.values:
+        raise SelectionError("审定结果无效。")
+    approve = outcome == ApprovalOutcome.APPROVE
+    opinion = _clean(opinion, "审定意见" if approve else "不予立项的理由", required=not approve)
+    programme, apps = _lock_for_decision(applications, scope)
+    for a in apps:
+        check_decision_deadline(a, now)
+    if approve:
+        _check_cap(programme, apps)
+    decisions = []
+    for a in apps:
+        d = ApprovalDecision.objects.create(
+            application=a,
+            programme=programme,
+            category=a.category,
+            outcome=outcome,
+            opinion=opinion,
+            decided_by=actor.user,
+            decided_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action=f"selection.{outcome}",
+            obj=a,
+            after={"decision": d.pk, "outcome": outcome, "opinion": opinion, "pending": True},
+        )
+        decisions.append(d)
+    return decisions
+
+
+def selection_approve(
+    *, application: Application, opinion: str = "", scope: Scope, actor: Actor, now=None
+) -> ApprovalDecision:
+    return selection_decide(
+        applications=[application],
+        outcome=ApprovalOutcome.APPROVE,
+        opinion=opinion,
+        scope=scope,
+        actor=actor,
+        now=now,
+    )[0]
+
+
+def selection_reject(
+    *, application: Application, reason: str, scope: Scope, actor: Actor, now=None
+) -> ApprovalDecision:
+    return selection_decide(
+        applications=[application],
+        outcome=ApprovalOutcome.REJECT,
+        opinion=reason,
+        scope=scope,
+        actor=actor,
+        now=now,
+    )[0]
+
+
+@transaction.atomic
+def selection_revoke(
+    *, decision: ApprovalDecision, scope: Scope, actor: Actor, now: dt.datetime | None = None
+) -> ApprovalDecision:
+    """Take back a decision that has not been published yet."""
+    now = now or timezone.now()
+    Programme.objects.select_for_update().filter(pk=decision.programme_id).first()
+    d = (
+        ApprovalDecision.objects.select_for_update()
+        .select_related("programme__issuer", "application__applicant_org")
+        .get(pk=decision.pk)
+    )
+    check_manage(scope, d.programme)
+    check(can_revoke_decision(scope, d), SelectionError)
+    d.is_active = False
+    d.revoked_by = actor.user
+    d.revoked_at = now
+    d.save(update_fields=["is_active", "revoked_by", "revoked_at"])
+    audit_record(
+        actor=actor,
+        action="selection.revoke",
+        obj=d.application,
+        before={"decision": d.pk, "outcome": d.outcome},
+        after={"revoked": True},
+    )
+    return d
+
+
+# --- notifications of decisions ------------------------------------------------------------------
+
+
+def _link(name: str, *args) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def decision_notify(
+    application: Application, *, event: str, title: str, body: str, actor: Actor | None = None
+) -> None:
+    """Tell the applicant org and every reviewing level below the issuer about a decision."""
+    exclude = [actor.user] if actor is not None else []
+    notify(
+        orgs=[application.applicant_org_id],
+        roles=[Role.APPLICANT],
+        event=event,
+        title=title,
+        body=body,
+        link=_link("applications:detail", application.pk),
+        exclude_users=exclude,
+    )
+    # The levels below the issuer (a stand-in step of the issuer itself, Quanzhou's city for
+    # its 市直 schools, is not a separate level to tell).
+    issuer_org = application.chain[-1]["org"] if application.chain else None
+    levels = sorted({step["org"] for step in application.chain[:-1]} - {issuer_org})
+    if levels:
+        notify(
+            orgs=levels,
+            roles=[Role.REVIEWER, Role.PROGRAMME_ADMIN],
+            event=event,
+            title=f"{application.applicant_org.name}：{title}",
+            body=body,
+            link=_link("review:detail", application.pk)
+            or _link("applications:detail", application.pk),
+            exclude_users=exclude,
+        )

@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SelectionConfig(AppConfig):
+    """Experts, the issuer's approval and announcements (公示), after the review chain."""
+
+    name = "edupilot.selection"
+    label = "selection"
+    verbose_name = _("遴选与公示")
+
+    def ready(self) -> None:
+        from edupilot.core.navigation import register
+        from edupilot.orgs.models import Role
+        from edupilot.review.hooks import register_issuer_check
+
+        # Imported for their side effects: the receiver of application_submitted, and the
+        # periodic close of announcements (Huey only runs tasks it has seen registered).
+        # The reminder provider (reminders.py) is imported by edupilot.core.
+        from . import receivers, tasks  # noqa: F401
+        from .selectors import issuer_acted
+
+        register_issuer_check(issuer_acted)
+        register("selection:selection_home", _("遴选与公示"), [Role.PROGRAMME_ADMIN], order=30)
+        register("selection:expert_tasks", _("评审任务"), [Role.EXPERT], order=20)

@@ -1,0 +1,178 @@
+"""Who may do what in selection: ``can_<verb>_<thing>(scope, obj) -> (bool, reason)``.
+
+Pages use these to show or hide buttons, services to refuse (through ``rules.check_manage``
+and :func:`edupilot.core.errors.check`). The reasons are what the screen says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from edupilot.applications.models import Application, AppState
+from edupilot.orgs.models import Role
+from edupilot.orgs.scoping import Scope
+from edupilot.programmes.models import Programme
+
+from .models import (
+    Announcement,
+    AnnouncementState,
+    ApprovalDecision,
+    ExpertAssignment,
+    Objection,
+    ObjectionState,
+)
+
+Result = tuple[bool, str]
+OK: Result = (True, "")
+
+# Applications that wait for the issuer, and so for the experts.
+SCORING_STATES = (AppState.RECOMMENDED,)
+
+
+def fmt_time(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+# --- who -------------------------------------------------------------------------------------
+
+
+def can_open_selection(scope: Scope, programme: Programme | None = None) -> Result:
+    """The selection pages: programme admins; for one programme, its issuer's admins only."""
+    if programme is not None:
+        return can_manage_selection(scope, programme)
+    if scope.is_authenticated and scope.role == Role.PROGRAMME_ADMIN:
+        return OK
+    return False, "只有项目管理员可以组织专家评审和审定。"
+
+
+def can_manage_selection(scope: Scope, programme: Programme) -> Result:
+    """Pool, assignments, decisions and announcements: the issuer's programme admins only."""
+    if scope.role == Role.PROGRAMME_ADMIN and scope.org_id == programme.issuer_id:
+        return OK
+    return False, f"只有发文单位（{programme.issuer.name}）的项目管理员可以组织专家评审和审定。"
+
+
+def can_list_expert_tasks(scope: Scope, obj=None) -> Result:
+    if scope.is_authenticated and scope.role == Role.EXPERT:
+        return OK
+    return False, "只有评审专家有评审任务。"
+
+
+def is_assigned_expert(scope: Scope, assignment: ExpertAssignment) -> Result:
+    if scope.role == Role.EXPERT and scope.user_id == assignment.expert_id:
+        return OK
+    return False, "只有被分配的专家本人可以评分。"
+
+
+# --- what, now ---------------------------------------------------------------------------------
+
+
+def scoring_state(application: Application) -> Result:
+    if application.state in SCORING_STATES:
+        return OK
+    return False, (
+        f"{application.applicant_org.name} 的申报当前状态为“{application.get_state_display()}”，"
+        "只有“待审定”的申报可以安排专家评审。"
+    )
+
+
+def can_score_assignment(scope: Scope, assignment: ExpertAssignment) -> Result:
+    """The assigned expert, on an open task of the application's current version."""
+    for result in (is_assigned_expert(scope, assignment), _task_open(assignment)):
+        if not result[0]:
+            return result
+    application = assignment.application
+    ok, why = scoring_state(application)
+    if not ok:
+        return ok, why
+    if assignment.version != application.version:
+        return False, "申报已重新提交，本评审任务已失效。"
+    return OK
+
+
+def _task_open(assignment: ExpertAssignment) -> Result:
+    if not assignment.is_active:
+        return False, "该评审任务已被撤回。"
+    if assignment.submitted_at is not None:
+        return False, f"评分已于 {fmt_time(assignment.submitted_at)} 提交，不能再修改。"
+    return OK
+
+
+def can_unassign_expert(scope: Scope, assignment: ExpertAssignment) -> Result:
+    ok, why = can_manage_selection(scope, assignment.application.programme)
+    if not ok:
+        return ok, why
+    if not assignment.is_active:
+        return False, "该评审任务已撤回。"
+    if assignment.submitted_at is not None:
+        return False, "专家已提交评分，评审任务不能撤回。"
+    return OK
+
+
+def can_decide_application(scope: Scope, application: Application, *, decided: bool) -> Result:
+    """Approve or reject: a RECOMMENDED application without an active decision (``decided``:
+    whether it has one, which the caller has already fetched)."""
+    ok, why = can_manage_selection(scope, application.programme)
+    if not ok:
+        return ok, why
+    if application.state != AppState.RECOMMENDED:
+        return False, (
+            f"“{application.applicant_org.name}”当前状态为“{application.get_state_display()}”，"
+            "不在待审定状态"
+        )
+    if decided:
+        return False, f"“{application.applicant_org.name}”已有审定决定，如需改变请先撤销"
+    return OK
+
+
+def can_revoke_decision(scope: Scope, decision: ApprovalDecision) -> Result:
+    ok, why = can_manage_selection(scope, decision.programme)
+    if not ok:
+        return ok, why
+    if not decision.is_active:
+        return False, "该审定决定已撤销。"
+    if decision.announcement_id is not None:
+        return False, "该审定决定已随公示发布，不能撤销；如有异议请在公示中处理。"
+    return OK
+
+
+def can_record_objection(scope: Scope, announcement: Announcement) -> Result:
+    ok, why = can_manage_selection(scope, announcement.programme)
+    if not ok:
+        return ok, why
+    if announcement.state != AnnouncementState.PUBLISHED:
+        return False, "公示已结束，最终名单已公布，不能再登记异议。"
+    return OK
+
+
+def can_resolve_objection(scope: Scope, objection: Objection) -> Result:
+    ok, why = can_manage_selection(scope, objection.announcement.programme)
+    if not ok:
+        return ok, why
+    if objection.announcement.state != AnnouncementState.PUBLISHED:
+        return False, "公示已结束，不能再处理异议。"
+    if objection.state != ObjectionState.OPEN:
+        return False, f"该异议已处理（{objection.get_state_display()}）。"
+    return OK
+
+
+def can_close_announcement(
+    scope: Scope | None, announcement: Announcement, now: dt.datetime | None = None
+) -> Result:
+    """After the objection period; ``scope`` None is the periodic task acting for the system.
+
+    Open objections are counted by the service (a query), not here.
+    """
+    if scope is not None:
+        ok, why = can_manage_selection(scope, announcement.programme)
+        if not ok:
+            return ok, why
+    if announcement.state != AnnouncementState.PUBLISHED:
+        return False, "最终名单已经公布。"
+    if (now or timezone.now()) <= announcement.objection_until:
+        return False, (
+            f"公示期至 {fmt_time(announcement.objection_until)}（北京时间），期满后才能公布最终名单。"
+        )
+    return OK

@@ -1,0 +1,59 @@
+"""Checks every selection write shares: who manages, the issuer's deadline, the scoring state.
+
+Each raises :class:`~edupilot.selection.errors.SelectionError` (``SelectionDenied`` for who
+acts) with the message the screen shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from edupilot.applications.models import Application
+from edupilot.core.errors import check
+from edupilot.orgs.scoping import Scope
+from edupilot.programmes import schema
+from edupilot.programmes.models import Programme
+
+from .errors import SelectionDenied, SelectionError
+from .permissions import can_manage_selection, fmt_time, scoring_state
+
+
+def check_manage(scope: Scope, programme: Programme) -> None:
+    check(can_manage_selection(scope, programme), SelectionDenied)
+
+
+def rubric_of(programme: Programme) -> schema.Rubric | None:
+    return programme.parsed.rubric
+
+
+def decision_level(application: Application) -> dict | None:
+    """The issuer's step of the application's chain (the last one)."""
+    return application.chain[-1] if application.chain else None
+
+
+def decision_deadline(application: Application) -> dt.datetime | None:
+    step = decision_level(application)
+    if step is None:
+        return None
+    return application.programme.level_deadline(application.category, step["level"])
+
+
+def check_decision_deadline(application: Application, now: dt.datetime) -> None:
+    deadline = decision_deadline(application)
+    if deadline is not None and now > deadline:
+        raise SelectionError(
+            f"“{application.category_name}”的审定截止时间 {fmt_time(deadline)}（北京时间）已过，"
+            "不能再进行专家评审或审定。"
+        )
+
+
+def check_scoring_state(application: Application) -> None:
+    check(scoring_state(application), SelectionError)
+
+
+def lock_application(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update()
+        .select_related("programme", "programme__issuer", "applicant_org")
+        .get(pk=application.pk)
+    )

@@ -1,0 +1,275 @@
+"""Scoring: the expert's rubric scores, each expert's total, the aggregate, the ranking, and
+the expert group's opinion (专家组意见).
+
+An expert's scores may be saved as a draft; submitting freezes them. Without a rubric in the
+programme file the expert gives its opinion only. The issuer sees one :class:`ScoreLine` per
+application: the submitted totals, their aggregate (mean or trimmed mean), the spread and
+whether the experts disagree beyond the rubric's threshold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from edupilot.applications.models import Application
+from edupilot.audit.services import Actor, audit_record
+from edupilot.core.errors import check
+from edupilot.orgs.scoping import Scope
+from edupilot.programmes import schema
+
+from .errors import SelectionDenied, SelectionError
+from .models import ExpertAssignment, ExpertGroupOpinion, ExpertScore
+from .permissions import can_score_assignment, is_assigned_expert
+from .rules import (
+    check_decision_deadline,
+    check_manage,
+    check_scoring_state,
+    lock_application,
+    rubric_of,
+)
+
+TWO_PLACES = Decimal("0.01")
+
+
+# --- one expert's scores ----------------------------------------------------------------------
+
+
+def expert_total(rubric: schema.Rubric, scores: Mapping[str, Decimal]) -> Decimal | None:
+    """One expert's score on a 100-point scale: Σ weight×score / Σ weight×max × 100.
+
+    None until every criterion is scored.
+    """
+    num = Decimal(0)
+    den = Decimal(0)
+    for c in rubric.criteria:
+        if scores.get(c.key) is None:
+            return None
+        num += c.weight * Decimal(scores[c.key])
+        den += c.weight * c.max
+    return (num * 100 / den).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def aggregate(rubric: schema.Rubric, totals: list[Decimal]) -> Decimal | None:
+    """Mean, or trimmed mean (drop ``trim`` highest and lowest) when there are enough scores.
+
+    With 2×trim scores or fewer a trimmed mean would drop everything; it falls back to the mean.
+    """
+    if not totals:
+        return None
+    values = sorted(totals)
+    if rubric.aggregate == "trimmed_mean" and rubric.trim and len(values) > 2 * rubric.trim:
+        values = values[rubric.trim : len(values) - rubric.trim]
+    return (sum(values, Decimal(0)) / len(values)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def parse_scores(
+    rubric: schema.Rubric, raw: Mapping[str, str], *, complete: bool
+) -> tuple[dict[str, Decimal], dict[str, list[str]]]:
+    """Read posted scores; errors name the criterion. Blank is allowed unless ``complete``."""
+    values: dict[str, Decimal] = {}
+    errors: dict[str, list[str]] = {}
+    for c in rubric.criteria:
+        text = str(raw.get(c.key, "") or "").strip()
+        if not text:
+            if complete:
+                errors[c.key] = [f"请为“{c.name}”打分（0–{c.max} 分）"]
+            continue
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            errors[c.key] = [f"“{c.name}”的分数应为数字"]
+            continue
+        if not value.is_finite() or value < 0 or value > c.max:
+            errors[c.key] = [f"“{c.name}”的分数应在 0 到 {c.max} 之间"]
+            continue
+        if value != value.quantize(Decimal("0.1")):
+            errors[c.key] = [f"“{c.name}”的分数最多保留一位小数"]
+            continue
+        values[c.key] = value
+    return values, errors
+
+
+@transaction.atomic
+def expert_scores_save(
+    *,
+    assignment: ExpertAssignment,
+    scores: Mapping[str, str],
+    comment: str,
+    submit: bool,
+    scope: Scope,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> ExpertAssignment:
+    """Save the expert's scores and comment; ``submit`` freezes them (every criterion needed)."""
+    now = now or timezone.now()
+    a = ExpertAssignment.objects.select_for_update().get(pk=assignment.pk)
+    check(is_assigned_expert(scope, a), SelectionDenied)
+    app = a.application = lock_application(a.application)
+    check(can_score_assignment(scope, a), SelectionError)
+    check_decision_deadline(app, now)
+    rubric = rubric_of(app.programme)
+    # Without a rubric in the programme file the expert gives its opinion only.
+    values, errors = (
+        parse_scores(rubric, scores, complete=submit) if rubric is not None else ({}, {})
+    )
+    comment = (comment or "").strip()
+    if submit and not comment:
+        errors["comment"] = ["请填写评审意见"]
+    if len(comment) > 5000:
+        errors["comment"] = ["评审意见最多 5000 字"]
+    if errors:
+        raise SelectionError("评分有需要修改的地方，见各项提示；本次未保存。", errors)
+    before = {s.criterion: str(s.score) for s in a.scores.all()}
+    keep = set(values)
+    a.scores.exclude(criterion__in=keep).delete()
+    for key, value in values.items():
+        ExpertScore.objects.update_or_create(assignment=a, criterion=key, defaults={"score": value})
+    a.comment = comment
+    a.saved_at = now
+    a.total = expert_total(rubric, values) if rubric is not None else None
+    fields = ["comment", "saved_at", "total"]
+    if submit:
+        a.submitted_at = now
+        fields.append("submitted_at")
+    a.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action="expert.submit" if submit else "expert.save",
+        obj=a,
+        before={"scores": before} if before else None,
+        after={
+            "scores": {k: str(v) for k, v in values.items()},
+            "total": str(a.total) if a.total is not None else None,
+        },
+    )
+    return a
+
+
+# --- aggregation and ranking ---------------------------------------------------------------
+
+
+@dataclass
+class ScoreLine:
+    """What the issuer sees of one application's expert review."""
+
+    application: Application
+    assignments: list[ExpertAssignment] = field(default_factory=list)
+    totals: list[Decimal] = field(default_factory=list)
+    score: Decimal | None = None
+    spread: Decimal | None = None
+    disagreement: bool = False
+    rank: int | None = None
+    tied: bool = False
+
+    @property
+    def submitted(self) -> int:
+        return len(self.totals)
+
+    @property
+    def assigned(self) -> int:
+        return len(self.assignments)
+
+
+def current_assignments_prefetch(*, light: bool = False) -> Prefetch:
+    """Active assignments onto ``active_assignments``; ``light``: only what ranking needs."""
+    qs = ExpertAssignment.objects.filter(is_active=True).order_by("pk")
+    if light:
+        qs = qs.only("pk", "application_id", "version", "total", "submitted_at", "expert_id")
+    else:
+        qs = qs.select_related("expert", "expert_org").prefetch_related("scores")
+    return Prefetch("expert_assignments", queryset=qs, to_attr="active_assignments")
+
+
+def score_line(application: Application, rubric: schema.Rubric | None) -> ScoreLine:
+    """One application's scores; needs ``active_assignments`` prefetched (else one query)."""
+    items = getattr(application, "active_assignments", None)
+    if items is None:
+        items = list(
+            application.expert_assignments.filter(is_active=True)
+            .select_related("expert", "expert_org")
+            .prefetch_related("scores")
+        )
+    items = [a for a in items if a.version == application.version]
+    line = ScoreLine(application, items)
+    line.totals = [a.total for a in items if a.submitted_at is not None and a.total is not None]
+    if rubric is not None and line.totals:
+        line.score = aggregate(rubric, line.totals)
+        line.spread = max(line.totals) - min(line.totals)
+        line.disagreement = len(line.totals) > 1 and line.spread > rubric.disagreement_threshold
+    return line
+
+
+def rank_lines(lines: list[ScoreLine]) -> list[ScoreLine]:
+    """Order by aggregate score, best first; equal scores share a rank (1, 2, 2, 4).
+
+    Unscored applications come last without a rank, in org order.
+    """
+    scored = sorted(
+        (ln for ln in lines if ln.score is not None),
+        key=lambda ln: (-ln.score, ln.application.applicant_org.path),
+    )
+    unscored = sorted(
+        (ln for ln in lines if ln.score is None), key=lambda ln: ln.application.applicant_org.path
+    )
+    counts: dict[Decimal, int] = defaultdict(int)
+    for ln in scored:
+        counts[ln.score] += 1
+    previous = None
+    for i, ln in enumerate(scored, start=1):
+        ln.rank = previous.rank if previous is not None and previous.score == ln.score else i
+        ln.tied = counts[ln.score] > 1
+        previous = ln
+    return scored + unscored
+
+
+def ranking(applications: Iterable[Application], rubric: schema.Rubric | None) -> list[ScoreLine]:
+    return rank_lines([score_line(a, rubric) for a in applications])
+
+
+# --- expert group opinion ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def expert_group_opinion_record(
+    *,
+    application: Application,
+    text: str,
+    signed_by: str = "",
+    scope: Scope,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> ExpertGroupOpinion:
+    """Record the expert group's opinion (专家组意见); a new record supersedes the last one."""
+    now = now or timezone.now()
+    app = lock_application(application)
+    check_manage(scope, app.programme)
+    check_scoring_state(app)
+    check_decision_deadline(app, now)
+    text = (text or "").strip()
+    if not text:
+        raise SelectionError("请填写专家组意见。", {"text": ["请填写专家组意见"]})
+    if len(text) > 5000:
+        raise SelectionError("专家组意见最多 5000 字。", {"text": ["最多 5000 字"]})
+    previous = app.expert_group_opinions.order_by("-recorded_at", "-id").first()
+    opinion = ExpertGroupOpinion.objects.create(
+        application=app,
+        text=text,
+        signed_by=(signed_by or "").strip()[:300],
+        recorded_by=actor.user,
+    )
+    audit_record(
+        actor=actor,
+        action="expert.group_opinion",
+        obj=app,
+        before={"text": previous.text} if previous else None,
+        after={"text": text, "signed_by": opinion.signed_by},
+    )
+    return opinion

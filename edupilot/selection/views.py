@@ -1,0 +1,492 @@
+"""Pages of selection for the issuer's programme admin: the board, one application, the expert
+pool, announcements. The experts' pages are in ``views_experts.py``, the public ones in
+``views_public.py``.
+
+Views stay thin: they fetch through the scope (``selectors.access_*``: 404 outside it), call
+one service through :func:`edupilot.core.actions.run_action` and show its message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from edupilot.accounts.services import actor_from
+from edupilot.applications.presenters import version_sections
+from edupilot.core.actions import run_action, safe_back
+from edupilot.core.errors import Denied, Refused
+
+from . import announcements as ann_services
+from . import approval, board, experts, scoring, selectors
+from .errors import SelectionError
+from .models import ApprovalOutcome, ObjectionState
+from .permissions import can_close_announcement, can_decide_application, can_open_selection
+from .rules import decision_deadline, rubric_of
+
+
+def act(request, call, *, success, back, done=None):
+    """:func:`run_action`, with the messages of the refused fields added to the refusal's
+    (these forms show no inline errors)."""
+
+    def call_with_details():
+        try:
+            return call()
+        except Denied:
+            raise
+        except Refused as exc:
+            details = [m for ms in exc.errors.values() for m in ms if m not in exc.message]
+            if not details:
+                raise
+            raise SelectionError(f"{exc.message}（{'；'.join(details)}）", exc.errors) from exc
+
+    return run_action(request, call_with_details, success=success, back=back, done=done)
+
+
+def int_list(values) -> list[int]:
+    out = []
+    for v in values:
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+# --- the issuer: programmes and the board ---------------------------------------------------
+
+
+@login_required
+def selection_home(request):
+    if not can_open_selection(request.scope)[0]:
+        raise Http404
+    programmes = list(selectors.selection_programmes(request.scope).order_by("-updated_at"))
+    if len(programmes) == 1:
+        return redirect("selection:selection", programme_pk=programmes[0].pk)
+    return render(request, "selection/home.html", {"programmes": programmes})
+
+
+@login_required
+def selection_board(request, programme_pk):
+    programme = selectors.access_selection_programme(request.scope, programme_pk)
+    category = request.GET.get("category") or None
+    if category and programme.parsed.category(category) is None:
+        category = None
+    return render(
+        request,
+        "selection/board.html",
+        {
+            "programme": programme,
+            "boards": board.selection_board(programme, category),
+            "category": category,
+            "categories": programme.parsed.categories,
+            "rubric": rubric_of(programme),
+            "pending": selectors.pending_decisions(programme).count(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def selection_decide(request, programme_pk):
+    programme = selectors.access_selection_programme(request.scope, programme_pk)
+    back = reverse("selection:selection", args=[programme.pk])
+    ids = list(dict.fromkeys(int_list(request.POST.getlist("application"))))
+    if not ids:
+        messages.error(request, _("请先勾选申报。"))
+        return redirect(safe_back(request, back))
+    by_id = selectors.selection_applications(request.scope, programme).in_bulk(ids)
+    if len(by_id) != len(ids):
+        raise Http404
+    outcome = request.POST.get("outcome", "")
+    label = _("同意立项") if outcome == ApprovalOutcome.APPROVE else _("不予立项")
+    return act(
+        request,
+        lambda: approval.selection_decide(
+            # Keep the order the admin chose (the board's ranking order).
+            applications=[by_id[i] for i in ids],
+            outcome=outcome,
+            opinion=request.POST.get("opinion", ""),
+            scope=request.scope,
+            actor=actor_from(request),
+        ),
+        success=lambda decisions: (
+            _("已对 %(n)s 份申报作出“%(label)s”的决定，发布公示后生效。")
+            % {"n": len(decisions), "label": label}
+        ),
+        back=back,
+    )
+
+
+@login_required
+@require_POST
+def selection_revoke(request, pk):
+    decision = selectors.access_decision(request.scope, pk)
+    return act(
+        request,
+        lambda: approval.selection_revoke(
+            decision=decision, scope=request.scope, actor=actor_from(request)
+        ),
+        success=_("审定决定已撤销。"),
+        back=reverse("selection:selection_application", args=[decision.application_id]),
+    )
+
+
+# --- the issuer: one application --------------------------------------------------------------
+
+
+@login_required
+def selection_application(request, pk):
+    application = selectors.access_selection_application(request.scope, pk)
+    programme = application.programme
+    rubric = rubric_of(programme)
+    line = scoring.score_line(application, rubric)
+    version = application.versions.filter(number=application.version).first()
+    decision = selectors.active_decision(application)
+    return render(
+        request,
+        "selection/application.html",
+        {
+            "application": application,
+            "programme": programme,
+            "rubric": rubric,
+            "line": line,
+            "criteria_scores": _criteria_table(rubric, line.assignments),
+            "sections": version_sections(application, version) if version else [],
+            "version": version,
+            "options": selectors.assignment_options(
+                application, {a.expert_id for a in line.assignments}
+            ),
+            "group_opinion": selectors.current_group_opinion(application),
+            "decision": decision,
+            "deadline": decision_deadline(application),
+            "can_decide": can_decide_application(
+                request.scope, application, decided=decision is not None
+            )[0],
+        },
+    )
+
+
+def _criteria_table(rubric, assignments) -> list[dict]:
+    rows = []
+    for a in assignments:
+        scores = {s.criterion: s.score for s in a.scores.all()}
+        rows.append(
+            {
+                "assignment": a,
+                "scores": [scores.get(c.key) for c in rubric.criteria]
+                if a.submitted_at and rubric is not None
+                else [],
+            }
+        )
+    return rows
+
+
+@login_required
+@require_POST
+def expert_assign(request, pk):
+    application = selectors.access_selection_application(request.scope, pk)
+    member = selectors.access_pool_member(
+        request.scope, application.programme, request.POST.get("member") or 0
+    )
+    return act(
+        request,
+        lambda: experts.expert_assign(
+            application=application, member=member, scope=request.scope, actor=actor_from(request)
+        ),
+        success=lambda a: _("已安排 %(name)s 评审。") % {"name": a.expert.display_name},
+        back=reverse("selection:selection_application", args=[application.pk]),
+    )
+
+
+@login_required
+@require_POST
+def expert_unassign(request, pk):
+    assignment = selectors.access_managed_assignment(request.scope, pk)
+    return act(
+        request,
+        lambda: experts.expert_unassign(
+            assignment=assignment, scope=request.scope, actor=actor_from(request)
+        ),
+        success=_("评审任务已撤回。"),
+        back=reverse("selection:selection_application", args=[assignment.application_id]),
+    )
+
+
+@login_required
+@require_POST
+def group_opinion(request, pk):
+    application = selectors.access_selection_application(request.scope, pk)
+    return act(
+        request,
+        lambda: scoring.expert_group_opinion_record(
+            application=application,
+            text=request.POST.get("text", ""),
+            signed_by=request.POST.get("signed_by", ""),
+            scope=request.scope,
+            actor=actor_from(request),
+        ),
+        success=_("专家组意见已记录。"),
+        back=reverse("selection:selection_application", args=[application.pk]),
+    )
+
+
+# --- the issuer: expert pool -----------------------------------------------------------------
+
+
+@login_required
+def expert_pool(request, programme_pk):
+    programme = selectors.access_selection_programme(request.scope, programme_pk)
+    if request.method == "POST":
+        return _pool_post(request, programme)
+    return render(
+        request,
+        "selection/pool.html",
+        {
+            "programme": programme,
+            "pool": list(selectors.expert_pool(programme)),
+            "candidates": list(selectors.expert_candidates(request.scope, programme)[:200]),
+            "rubric": rubric_of(programme),
+            "waiting": selectors.waiting_count(programme),
+        },
+    )
+
+
+def _pool_post(request, programme):
+    back = reverse("selection:expert_pool", args=[programme.pk])
+    actor = actor_from(request)
+    if request.POST.get("remove"):
+        member = selectors.access_pool_member(request.scope, programme, request.POST["remove"])
+        return act(
+            request,
+            lambda: experts.expert_pool_remove(member=member, scope=request.scope, actor=actor),
+            success=_("已移出专家库。"),
+            back=back,
+        )
+    candidates = selectors.expert_candidates(request.scope, programme)
+    chosen = []
+    for mid in int_list(request.POST.getlist("membership")):
+        membership = candidates.filter(pk=mid).first()
+        if membership is None:
+            raise Http404
+        chosen.append(membership)
+    username = request.POST.get("username", "").strip()
+
+    @transaction.atomic
+    def add():
+        if username:
+            found = selectors.find_expert_membership(username)
+            if found is None:
+                raise SelectionError(
+                    _("没有用户名为“%(u)s”的评审专家账号。") % {"u": username},
+                    {"username": [_("用户名不存在或不是评审专家")]},
+                )
+            chosen.append(found)
+        if not chosen:
+            raise SelectionError(_("请选择专家或填写用户名。"))
+        for membership in chosen:
+            experts.expert_pool_add(
+                programme=programme,
+                membership=membership,
+                note=request.POST.get("note", ""),
+                scope=request.scope,
+                actor=actor,
+            )
+        return len(chosen)
+
+    return act(
+        request,
+        add,
+        success=lambda n: _("已加入专家库 %(n)s 人。") % {"n": n},
+        back=back,
+    )
+
+
+@login_required
+@require_POST
+def experts_auto_assign(request, programme_pk):
+    programme = selectors.access_selection_programme(request.scope, programme_pk)
+    try:
+        per_app = int(request.POST["per_app"]) if request.POST.get("per_app") else None
+    except ValueError:
+        per_app = 0
+
+    back = reverse("selection:expert_pool", args=[programme.pk])
+
+    def then_warn(result) -> str:
+        """After the success message: the applications that could not get enough experts."""
+        for app, have, want in result.short:
+            messages.warning(
+                request,
+                _("%(org)s：可回避后符合条件的专家不足，已安排 %(have)s 位，需要 %(want)s 位。")
+                % {"org": app.applicant_org.name, "have": have, "want": want},
+            )
+        return back
+
+    return act(
+        request,
+        lambda: experts.experts_auto_assign(
+            programme=programme,
+            category=request.POST.get("category") or None,
+            per_app=per_app,
+            scope=request.scope,
+            actor=actor_from(request),
+        ),
+        success=lambda result: (
+            _("已自动分配评审任务 %(n)s 项（每份申报 %(k)s 位专家）。")
+            % {"n": len(result.created), "k": result.per_app}
+        ),
+        back=back,
+        done=then_warn,
+    )
+
+
+# --- the issuer: announcements ---------------------------------------------------------------
+
+
+@login_required
+def announcements(request, programme_pk):
+    programme = selectors.access_selection_programme(request.scope, programme_pk)
+    if request.method == "POST":
+        return act(
+            request,
+            lambda: ann_services.announcement_publish(
+                programme=programme,
+                title=request.POST.get("title", ""),
+                intro=request.POST.get("intro", ""),
+                scope=request.scope,
+                actor=actor_from(request),
+            ),
+            success=_("公示已发布。"),
+            back=reverse("selection:announcements", args=[programme.pk]),
+            done=lambda ann: reverse("selection:announcement", args=[ann.pk]),
+        )
+    pending = list(
+        selectors.pending_decisions(programme)
+        .select_related("application__applicant_org")
+        .order_by("outcome", "application__applicant_org__path")
+    )
+    return render(
+        request,
+        "selection/announcements.html",
+        {
+            "programme": programme,
+            "announcements": list(
+                selectors.announcements_for(request.scope).filter(programme=programme)
+            ),
+            "pending": pending,
+            "pending_approvals": [d for d in pending if d.outcome == ApprovalOutcome.APPROVE],
+            "default_title": ann_services.default_title(programme),
+            "objection_days": programme.parsed.announcement.objection_days,
+        },
+    )
+
+
+@login_required
+def announcement(request, pk):
+    ann = selectors.access_announcement(request.scope, pk)
+    entries = list(ann.entries.select_related("application").order_by("position"))
+    objections = list(
+        ann.objections.select_related("entry", "recorded_by", "resolved_by").order_by(
+            "received_at", "pk"
+        )
+    )
+    now = timezone.now()
+    return render(
+        request,
+        "selection/announcement.html",
+        {
+            "ann": ann,
+            "programme": ann.programme,
+            "entries": entries,
+            "listed": [e for e in entries if e.outcome == "listed"],
+            "objections": objections,
+            "open_objections": [o for o in objections if o.state == ObjectionState.OPEN],
+            "can_close": can_close_announcement(request.scope, ann, now)[0],
+            "now": now,
+        },
+    )
+
+
+def _received_at(text: str) -> dt.datetime | None:
+    """``2019-10-08 09:30`` or ``2019-10-08`` (noon) in Beijing time; None when empty."""
+    text = text.strip()
+    if not text:
+        return None
+    parsed = parse_datetime(text.replace(" ", "T"))
+    if parsed is None:
+        try:
+            parsed = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(12, 0))
+        except ValueError:
+            raise SelectionError(
+                _("收到时间格式不对，应为 2019-10-08 或 2019-10-08 09:30。")
+            ) from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@login_required
+@require_POST
+def objection_record(request, pk):
+    ann = selectors.access_announcement(request.scope, pk)
+    entry = selectors.access_entry(ann, request.POST.get("entry") or 0)
+    return act(
+        request,
+        lambda: ann_services.objection_record(
+            announcement=ann,
+            entry=entry,
+            text=request.POST.get("text", ""),
+            contact=request.POST.get("contact", ""),
+            received_at=_received_at(request.POST.get("received_at", "")),
+            scope=request.scope,
+            actor=actor_from(request),
+        ),
+        success=_("异议已登记。"),
+        back=reverse("selection:announcement", args=[ann.pk]),
+    )
+
+
+@login_required
+@require_POST
+def objection_resolve(request, pk):
+    objection = selectors.access_objection(request.scope, pk)
+    back = reverse("selection:announcement", args=[objection.announcement_id])
+    verdict = request.POST.get("verdict")
+    if verdict not in ("upheld", "dismissed"):
+        messages.error(request, _("请选择异议是否成立。"))
+        return redirect(back)
+    return act(
+        request,
+        lambda: ann_services.objection_resolve(
+            objection=objection,
+            upheld=verdict == "upheld",
+            resolution=request.POST.get("resolution", ""),
+            scope=request.scope,
+            actor=actor_from(request),
+        ),
+        success=_("异议已处理。"),
+        back=back,
+    )
+
+
+@login_required
+@require_POST
+def announcement_close(request, pk):
+    ann = selectors.access_announcement(request.scope, pk)
+    return act(
+        request,
+        lambda: ann_services.announcement_close(
+            announcement=ann, scope=request.scope, actor=actor_from(request)
+        ),
+        success=_("最终名单已公布，名单中的单位已确定为试点。"),
+        back=reverse("selection:announcement", args=[ann.pk]),
+    )
