@@ -124,13 +124,15 @@ def load_demo(*, actor: Actor) -> None:
         "hz-xihu-smart-campus-2024",
         "moe-vocational-digital-campus-2020",
     ):
-        services.standard_load(parsed=parse_file(standards_dir / f"{name}.toml"), actor=actor)
+        services.standard_load(
+            parsed=parse_file(standards_dir / f"{name}.toml"), scope=None, actor=actor
+        )
     city = Org.objects.filter(code="330100").first()
     xihu = Org.objects.filter(code="330106").first()
     if city is None or xihu is None or Batch.objects.filter(code="hz-2024-1").exists():
         return
     city_actor, city_scope = _acting("hangzhou_cert")
-    xihu_actor, _ = _acting("xihu_cert")
+    xihu_actor, xihu_scope = _acting("xihu_cert")
     if city_actor is None or xihu_actor is None:
         log.warning("certification demo: the hangzhou_cert/xihu_cert accounts are missing")
         return
@@ -164,12 +166,14 @@ def load_demo(*, actor: Actor) -> None:
         additional=[vc],
         exempt_titles=titles,
         programme=programme,
+        scope=None,
         actor=actor,
     )
     services.batch_adopt_standard(
         batch=batch1,
         certifier=xihu,
         standard=Standard.objects.get(code="hz-xihu-2024"),
+        scope=None,
         actor=actor,
     )
     source = services.source_save(
@@ -180,6 +184,7 @@ def load_demo(*, actor: Actor) -> None:
         code_column="学校标识码",
         name_column="学校名称",
         mapping=[{"column": col, "indicator": code} for code, col in COLUMNS.items()],
+        scope=None,
         actor=actor,
     )
     entries = list(batch1.entries.select_related("school").order_by("school__code"))
@@ -189,11 +194,12 @@ def load_demo(*, actor: Actor) -> None:
         content=_export(entries, rng),
         filename="全国教育信息化工作管理信息系统-杭州市-2024-08-31.xlsx",
         as_of=dt.date(2024, 8, 31),
+        scope=city_scope,
         actor=city_actor,
     )
     services.import_execute(run=started.run, scope=city_scope)
 
-    def conclude(entry, who):
+    def conclude(entry, actor, scope):
         entry.refresh_from_db()
         if entry.provisional == Provisional.PASS:
             decision, opinion = "certified", "各项基本要求均已达到，认定为智慧校园。"
@@ -201,17 +207,23 @@ def load_demo(*, actor: Actor) -> None:
             decision, opinion = "deferred", "部分指标数据缺失，待补充数据后下批认定。"
         else:
             decision, opinion = "not_certified", "部分基本要求未达到，请对照未达标指标清单整改。"
-        services.entry_decide(entry=entry, decision=decision, opinion=opinion, actor=who)
+        services.entry_decide(
+            entry=entry, decision=decision, opinion=opinion, scope=scope, actor=actor
+        )
 
     for entry in batch1.entries.filter(state=EntryState.QUEUED, certifier=xihu):
-        conclude(entry, xihu_actor)
+        conclude(entry, xihu_actor, xihu_scope)
     services.filing_submit(
-        batch=batch1, org=xihu, note="西湖区第一批认定结果（演示）", actor=xihu_actor
+        batch=batch1,
+        org=xihu,
+        note="西湖区第一批认定结果（演示）",
+        scope=xihu_scope,
+        actor=xihu_actor,
     )
     for entry in batch1.entries.filter(state=EntryState.QUEUED, certifier=city):
-        conclude(entry, city_actor)
-    services.batch_freeze(batch=batch1, actor=actor)
-    services.batch_publish(batch=batch1, actor=actor)
+        conclude(entry, city_actor, city_scope)
+    services.batch_freeze(batch=batch1, scope=None, actor=actor)
+    services.batch_publish(batch=batch1, scope=None, actor=actor)
 
     # The second batch, open now: its dates are moved so the cut-off is a month ahead.
     cutoff = timezone.localdate() + dt.timedelta(days=30)
@@ -225,12 +237,14 @@ def load_demo(*, actor: Actor) -> None:
         additional=[vc],
         exempt_titles=titles,
         programme=programme,
+        scope=None,
         actor=actor,
     )
     services.batch_adopt_standard(
         batch=batch2,
         certifier=xihu,
         standard=Standard.objects.get(code="hz-xihu-2024"),
+        scope=None,
         actor=actor,
     )
     entries = list(batch2.entries.select_related("school").order_by("school__code"))
@@ -240,6 +254,7 @@ def load_demo(*, actor: Actor) -> None:
         content=_export(entries, rng),
         filename="全国教育信息化工作管理信息系统-杭州市-演示.xlsx",
         as_of=timezone.localdate(),
+        scope=city_scope,
         actor=city_actor,
     )
     services.import_execute(run=started.run, scope=city_scope)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cached_property
 from importlib import import_module
 from typing import Any
@@ -112,7 +113,7 @@ class Workflow:
     transitions: Sequence[Transition]
     field: str = "state"
     title: str = ""
-    _by_name: dict[str, Transition] = field(default_factory=dict, init=False, repr=False)
+    _by_name: dict[str, Transition] = dataclass_field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         known = {str(s) for s in self.states}
