@@ -108,12 +108,6 @@ def can_import_titles(scope: Scope | None, plist) -> Decision:
     return False, _("只有使用该称号名单的认定批次的组织单位项目管理员可以导入名单")
 
 
-def can_export_results(scope: Scope | None, batch) -> Decision:
-    if is_bureau(scope) or scope.is_platform_admin:
-        return ALLOWED
-    return False, _("只有教育行政部门可以导出认定结果")
-
-
 # --- standards and data sources ----------------------------------------------------------------
 
 
