@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from django.utils import translation
 
 from edupilot.audit.services import Actor
 from edupilot.certification import services
@@ -136,6 +137,13 @@ class Scenario:
             services.import_execute(run=started.run, scope=scope_for(user, org_))
         started.run.refresh_from_db()
         return started
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Refusals are matched in Chinese, whatever language an earlier test left active."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture
