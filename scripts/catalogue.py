@@ -27,9 +27,7 @@ def main(pairs: list[str]) -> int:
         for i, block in enumerate(blocks):
             if needle in block + "\n":
                 lines = [
-                    ln
-                    for ln in block.split("\n")
-                    if not ln.startswith("#|") and ln != "#, fuzzy"
+                    ln for ln in block.split("\n") if not ln.startswith("#|") and ln != "#, fuzzy"
                 ]
                 lines = [re.sub(r"^#, fuzzy, ", "#, ", ln) for ln in lines]
                 head = lines[: lines.index(needle.rstrip("\n")) + 1]

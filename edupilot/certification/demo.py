@@ -111,36 +111,18 @@ def _acting(username: str):
     return Actor(user=m.user, org=m.org), Scope.for_membership(m)
 
 
-def load_demo(*, actor: Actor) -> None:
-    from django.conf import settings
-
+def _titles(city: Org, actor: Actor) -> list:
+    """The exempting titles of the Hangzhou programme, with three city schools holding one."""
     from edupilot.programmes.models import ParticipantList, Programme
     from edupilot.programmes.services import participants_import
     from edupilot.programmes.tables import ListRow
 
-    standards_dir = settings.PROJECT_DIR / "standards"
-    for name in (
-        "zj-smart-campus-2022",
-        "hz-xihu-smart-campus-2024",
-        "moe-vocational-digital-campus-2020",
-    ):
-        services.standard_load(parsed=parse_file(standards_dir / f"{name}.toml"), actor=actor)
-    city = Org.objects.filter(code="330100").first()
-    xihu = Org.objects.filter(code="330106").first()
-    if city is None or xihu is None or Batch.objects.filter(code="hz-2024-1").exists():
-        return
-    city_actor, city_scope = _acting("hangzhou_cert")
-    xihu_actor, _ = _acting("xihu_cert")
-    if city_actor is None or xihu_actor is None:
-        log.warning("certification demo: the hangzhou_cert/xihu_cert accounts are missing")
-        return
     programme = Programme.objects.filter(code=PROGRAMME).first()
     titles = list(ParticipantList.objects.filter(code__startswith="hz_")) + list(
         ParticipantList.objects.filter(code__startswith="zj_")
     )
     if programme is not None:
         titles = [t for t in titles if t.code in {lst.code for lst in programme.parsed.lists}]
-    rng = random.Random(2024)
     if titles:
         holders = list(
             Org.objects.filter(parent=city, kind="school")
@@ -152,24 +134,96 @@ def load_demo(*, actor: Actor) -> None:
             rows=[ListRow(i + 2, o.code, "2022", "演示") for i, o in enumerate(holders)],
             actor=actor,
         )
-    zj = Standard.objects.get(code="zj-sc-2022")
-    vc = Standard.objects.get(code="moe-vc-2020")
-    batch1 = services.batch_create(
+    return titles
+
+
+def _batch(city, xihu, *, code, name, date, cutoff, titles, actor: Actor) -> Batch:
+    """A Hangzhou batch on the Zhejiang guide (plus the vocational standard), Xihu on its own."""
+    from edupilot.programmes.models import Programme
+
+    batch = services.batch_create(
         owner=city,
-        code="hz-2024-1",
-        name="杭州市中小学智慧校园认定第一批",
-        certification_date=dt.date(2024, 9, 1),
-        cutoff=dt.date(2024, 8, 31),
-        standard=zj,
-        additional=[vc],
+        code=code,
+        name=name,
+        certification_date=date,
+        cutoff=cutoff,
+        standard=Standard.objects.get(code="zj-sc-2022"),
+        additional=[Standard.objects.get(code="moe-vc-2020")],
         exempt_titles=titles,
-        programme=programme,
+        programme=Programme.objects.filter(code=PROGRAMME).first(),
+        scope=None,
         actor=actor,
     )
     services.batch_adopt_standard(
-        batch=batch1,
+        batch=batch,
         certifier=xihu,
         standard=Standard.objects.get(code="hz-xihu-2024"),
+        scope=None,
+        actor=actor,
+    )
+    return batch
+
+
+def _import(batch, source, rng, *, filename, as_of, acting) -> None:
+    entries = list(batch.entries.select_related("school").order_by("school__code"))
+    actor, scope = acting
+    started = services.import_prepare(
+        batch=batch,
+        source=source,
+        content=_export(entries, rng),
+        filename=filename,
+        as_of=as_of,
+        scope=scope,
+        actor=actor,
+    )
+    services.import_execute(run=started.run, scope=scope)
+
+
+def _conclude(entry, acting) -> None:
+    """Decide as the assessment suggests."""
+    entry.refresh_from_db()
+    if entry.provisional == Provisional.PASS:
+        decision, opinion = "certified", "各项基本要求均已达到，认定为智慧校园。"
+    elif entry.provisional == Provisional.INCOMPLETE:
+        decision, opinion = "deferred", "部分指标数据缺失，待补充数据后下批认定。"
+    else:
+        decision, opinion = "not_certified", "部分基本要求未达到，请对照未达标指标清单整改。"
+    actor, scope = acting
+    services.entry_decide(entry=entry, decision=decision, opinion=opinion, scope=scope, actor=actor)
+
+
+def load_demo(*, actor: Actor) -> None:
+    from django.conf import settings
+
+    standards_dir = settings.PROJECT_DIR / "standards"
+    for name in (
+        "zj-smart-campus-2022",
+        "hz-xihu-smart-campus-2024",
+        "moe-vocational-digital-campus-2020",
+    ):
+        services.standard_load(
+            parsed=parse_file(standards_dir / f"{name}.toml"), scope=None, actor=actor
+        )
+    city = Org.objects.filter(code="330100").first()
+    xihu = Org.objects.filter(code="330106").first()
+    if city is None or xihu is None or Batch.objects.filter(code="hz-2024-1").exists():
+        return
+    city_acting, xihu_acting = _acting("hangzhou_cert"), _acting("xihu_cert")
+    if city_acting[0] is None or xihu_acting[0] is None:
+        log.warning("certification demo: the hangzhou_cert/xihu_cert accounts are missing")
+        return
+    titles = _titles(city, actor)
+    rng = random.Random(2024)
+
+    # The first batch: imported, decided, filed by Xihu, frozen and published.
+    batch1 = _batch(
+        city,
+        xihu,
+        code="hz-2024-1",
+        name="杭州市中小学智慧校园认定第一批",
+        date=dt.date(2024, 9, 1),
+        cutoff=dt.date(2024, 8, 31),
+        titles=titles,
         actor=actor,
     )
     source = services.source_save(
@@ -180,66 +234,48 @@ def load_demo(*, actor: Actor) -> None:
         code_column="学校标识码",
         name_column="学校名称",
         mapping=[{"column": col, "indicator": code} for code, col in COLUMNS.items()],
+        scope=None,
         actor=actor,
     )
-    entries = list(batch1.entries.select_related("school").order_by("school__code"))
-    started = services.import_prepare(
-        batch=batch1,
-        source=source,
-        content=_export(entries, rng),
+    _import(
+        batch1,
+        source,
+        rng,
         filename="全国教育信息化工作管理信息系统-杭州市-2024-08-31.xlsx",
         as_of=dt.date(2024, 8, 31),
-        actor=city_actor,
+        acting=city_acting,
     )
-    services.import_execute(run=started.run, scope=city_scope)
-
-    def conclude(entry, who):
-        entry.refresh_from_db()
-        if entry.provisional == Provisional.PASS:
-            decision, opinion = "certified", "各项基本要求均已达到，认定为智慧校园。"
-        elif entry.provisional == Provisional.INCOMPLETE:
-            decision, opinion = "deferred", "部分指标数据缺失，待补充数据后下批认定。"
-        else:
-            decision, opinion = "not_certified", "部分基本要求未达到，请对照未达标指标清单整改。"
-        services.entry_decide(entry=entry, decision=decision, opinion=opinion, actor=who)
-
     for entry in batch1.entries.filter(state=EntryState.QUEUED, certifier=xihu):
-        conclude(entry, xihu_actor)
+        _conclude(entry, xihu_acting)
     services.filing_submit(
-        batch=batch1, org=xihu, note="西湖区第一批认定结果（演示）", actor=xihu_actor
+        batch=batch1,
+        org=xihu,
+        note="西湖区第一批认定结果（演示）",
+        scope=xihu_acting[1],
+        actor=xihu_acting[0],
     )
     for entry in batch1.entries.filter(state=EntryState.QUEUED, certifier=city):
-        conclude(entry, city_actor)
-    services.batch_freeze(batch=batch1, actor=actor)
-    services.batch_publish(batch=batch1, actor=actor)
+        _conclude(entry, city_acting)
+    services.batch_freeze(batch=batch1, scope=None, actor=actor)
+    services.batch_publish(batch=batch1, scope=None, actor=actor)
 
     # The second batch, open now: its dates are moved so the cut-off is a month ahead.
     cutoff = timezone.localdate() + dt.timedelta(days=30)
-    batch2 = services.batch_create(
-        owner=city,
+    batch2 = _batch(
+        city,
+        xihu,
         code="hz-2025-2",
         name="杭州市中小学智慧校园认定第二批（演示：日期已平移）",
-        certification_date=cutoff + dt.timedelta(days=1),
+        date=cutoff + dt.timedelta(days=1),
         cutoff=cutoff,
-        standard=zj,
-        additional=[vc],
-        exempt_titles=titles,
-        programme=programme,
+        titles=titles,
         actor=actor,
     )
-    services.batch_adopt_standard(
-        batch=batch2,
-        certifier=xihu,
-        standard=Standard.objects.get(code="hz-xihu-2024"),
-        actor=actor,
-    )
-    entries = list(batch2.entries.select_related("school").order_by("school__code"))
-    started = services.import_prepare(
-        batch=batch2,
-        source=source,
-        content=_export(entries, rng),
+    _import(
+        batch2,
+        source,
+        rng,
         filename="全国教育信息化工作管理信息系统-杭州市-演示.xlsx",
         as_of=timezone.localdate(),
-        actor=city_actor,
+        acting=city_acting,
     )
-    services.import_execute(run=started.run, scope=city_scope)

@@ -371,27 +371,16 @@ class CompiledStandard:
                 )
 
         def decide(score_: float, unmet_: int, met_: dict) -> tuple[bool, str]:
-            if self.all_basic and unmet_:
-                return False, ""
-            if self.min_score is not None and score_ + 1e-9 < self.min_score:
-                return False, ""
-            if self.expr:
-                ctx = _context(
-                    self.expr_vars,
-                    score=score_,
-                    max_score=self.max_score,
-                    basic_total=self.basic_total,
-                    basic_met=self.basic_total - unmet_,
-                    basic_unmet=unmet_,
-                    missing=len(missing),
-                    advanced_met=len(advanced),
-                    met=met_,
-                    value=values,
-                    dimension_score=dim_score,
-                    school=school or {"stages": list(stages)},
-                )
-                return rules.evaluate(self.expr, ctx)
-            return True, ""
+            return self._decide(
+                score_,
+                unmet_,
+                met_,
+                values=values,
+                missing=len(missing),
+                advanced=len(advanced),
+                dim_score=dim_score,
+                school=school or {"stages": list(stages)},
+            )
 
         passed, error = decide(score, len(unmet_basic), met_map)
         incomplete = False
@@ -417,6 +406,32 @@ class CompiledStandard:
             rule_error=error,
             indicators=outcomes,
         )
+
+    def _decide(
+        self, score: float, unmet: int, met: dict, *, values, missing, advanced, dim_score, school
+    ) -> tuple[bool, str]:
+        """The rule: every basic indicator met, a minimum score, then the CEL expression."""
+        if self.all_basic and unmet:
+            return False, ""
+        if self.min_score is not None and score + 1e-9 < self.min_score:
+            return False, ""
+        if self.expr:
+            ctx = _context(
+                self.expr_vars,
+                score=score,
+                max_score=self.max_score,
+                basic_total=self.basic_total,
+                basic_met=self.basic_total - unmet,
+                basic_unmet=unmet,
+                missing=missing,
+                advanced_met=advanced,
+                met=met,
+                value=values,
+                dimension_score=dim_score,
+                school=school,
+            )
+            return rules.evaluate(self.expr, ctx)
+        return True, ""
 
 
 def _num(v):

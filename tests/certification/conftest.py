@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from django.utils import translation
 
 from edupilot.audit.services import Actor
 from edupilot.certification import services
@@ -50,9 +51,7 @@ def load_standards() -> dict[str, Standard]:
         "hz-xihu-smart-campus-2024",
         "moe-vocational-digital-campus-2020",
     ):
-        outcome = services.standard_load(
-            parsed=parse_file(STANDARDS / f"{name}.toml"), actor=Actor.system()
-        )
+        outcome = services.standard_load(parsed=parse_file(STANDARDS / f"{name}.toml"), **SYSTEM)
         out[outcome.standard.code] = outcome.standard
     return out
 
@@ -78,12 +77,18 @@ def export_rows(schools: list[tuple[str, str, dict]]) -> bytes:
     return xlsx_bytes(rows)
 
 
-def actor_for(user, org_: Org) -> Actor:
-    return Actor(user=user, org=org_)
-
-
 def scope_for(user, org_: Org) -> Scope:
     return Scope.for_membership(Membership.objects.get(user=user, org=org_))
+
+
+def acting(user, org_: Org) -> dict:
+    """Who acts, as services take it: the scope of the user's membership at ``org_`` (for
+    permission) and the actor (for the audit trail)."""
+    return {"scope": scope_for(user, org_), "actor": Actor(user=user, org=org_)}
+
+
+# The command line and the demo: no scope, may do everything.
+SYSTEM = {"scope": None, "actor": Actor.system()}
 
 
 @dataclass
@@ -126,12 +131,19 @@ class Scenario:
             content=content,
             filename=name,
             as_of=as_of,
-            actor=actor_for(user, org_),
+            **acting(user, org_),
         )
         if started.created:
             services.import_execute(run=started.run, scope=scope_for(user, org_))
         started.run.refresh_from_db()
         return started
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Refusals are matched in Chinese, whatever language an earlier test left active."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture
@@ -179,13 +191,13 @@ def hz(seeded, settings, tmp_path) -> Scenario:
         standard=standards["zj-sc-2022"],
         additional=[standards["moe-vc-2020"]],
         exempt_titles=[title],
-        actor=actor_for(city_admin, city),
+        **acting(city_admin, city),
     )
     services.batch_adopt_standard(
         batch=batch,
         certifier=xihu,
         standard=standards["hz-xihu-2024"],
-        actor=actor_for(xihu_admin, xihu),
+        **acting(xihu_admin, xihu),
     )
     source = services.source_save(
         owner=city,
@@ -195,7 +207,7 @@ def hz(seeded, settings, tmp_path) -> Scenario:
         code_column="学校标识码",
         name_column="学校名称",
         mapping=[{"column": COLUMNS[c], "indicator": c} for c in GOOD],
-        actor=actor_for(city_admin, city),
+        **acting(city_admin, city),
     )
     return Scenario(
         standards,

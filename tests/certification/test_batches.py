@@ -7,12 +7,11 @@ import datetime as dt
 import pytest
 
 from edupilot.audit.models import AuditEvent
-from edupilot.audit.services import Actor
 from edupilot.certification import selectors, services
 from edupilot.certification.models import EntryState
 from tests.conftest import make_school
 
-from .conftest import actor_for, scope_for, xlsx_bytes
+from .conftest import SYSTEM, acting, scope_for, xlsx_bytes
 
 
 def test_roster_scope_certifiers_and_exemptions(hz):
@@ -44,7 +43,7 @@ def test_a_batch_refuses_kindergartens_and_late_cutoffs(hz):
         owner=hz.city,
         name="x",
         standard=hz.standards["zj-sc-2022"],
-        actor=actor_for(hz.city_admin, hz.city),
+        **acting(hz.city_admin, hz.city),
     )
     with pytest.raises(services.Refused, match="幼儿园"):
         services.batch_create(
@@ -79,7 +78,7 @@ def test_only_the_owner_admin_creates_batches(hz):
             certification_date=dt.date(2025, 9, 30),
             cutoff=dt.date(2025, 8, 31),
             standard=hz.standards["zj-sc-2022"],
-            actor=actor_for(hz.xihu_admin, hz.xihu),
+            **acting(hz.xihu_admin, hz.xihu),
         )
 
 
@@ -90,7 +89,7 @@ def test_importing_a_title_list_exempts_its_holders(hz):
         content=content,
         filename="示范校.xlsx",
         replace=False,
-        actor=actor_for(hz.city_admin, hz.city),
+        **acting(hz.city_admin, hz.city),
     )
     assert report.count("created") == 1
     entry = hz.entry(hz.sc_primary)
@@ -101,7 +100,7 @@ def test_importing_a_title_list_exempts_its_holders(hz):
         content=content,
         filename="示范校.xlsx",
         replace=False,
-        actor=actor_for(hz.city_admin, hz.city),
+        **acting(hz.city_admin, hz.city),
     )
     assert not again.changed
     # A district cannot import the city's title list.
@@ -111,7 +110,7 @@ def test_importing_a_title_list_exempts_its_holders(hz):
             content=content,
             filename="x.xlsx",
             replace=False,
-            actor=actor_for(hz.xihu_admin, hz.xihu),
+            **acting(hz.xihu_admin, hz.xihu),
         )
 
 
@@ -121,25 +120,25 @@ def test_a_decided_school_is_not_exempted_later(hz):
         entry=entry,
         decision="deferred",
         opinion="数据不全，下批再认定",
-        actor=actor_for(hz.sc_reviewer, hz.shangcheng),
+        **acting(hz.sc_reviewer, hz.shangcheng),
     )
     services.titles_import(
         plist=hz.title,
         content=xlsx_bytes([["学校代码"], ["HZSC001"]]),
         filename="t.xlsx",
         replace=False,
-        actor=actor_for(hz.city_admin, hz.city),
+        **acting(hz.city_admin, hz.city),
     )
     assert hz.entry(hz.sc_primary).state == EntryState.DECIDED
 
 
 def test_new_schools_join_an_open_batch_and_not_a_frozen_one(hz):
     late = make_school(hz.xihu, "西湖区新建小学", code="HZXH099", stages=",primary,")
-    report = services.batch_sync_roster(batch=hz.batch, actor=actor_for(hz.city_admin, hz.city))
+    report = services.batch_sync_roster(batch=hz.batch, **acting(hz.city_admin, hz.city))
     assert report.added == 1 and hz.entry(late).certifier == hz.xihu
-    services.batch_freeze(batch=hz.batch, actor=actor_for(hz.city_admin, hz.city))
+    services.batch_freeze(batch=hz.batch, **acting(hz.city_admin, hz.city))
     with pytest.raises(services.Refused, match="冻结"):
-        services.batch_sync_roster(batch=hz.batch, actor=actor_for(hz.city_admin, hz.city))
+        services.batch_sync_roster(batch=hz.batch, **acting(hz.city_admin, hz.city))
 
 
 def test_district_standard_must_derive_from_the_batch_standard(hz):
@@ -148,7 +147,7 @@ def test_district_standard_must_derive_from_the_batch_standard(hz):
             batch=hz.batch,
             certifier=hz.shangcheng,
             standard=hz.standards["moe-vc-2020"],
-            actor=Actor.system(),
+            **SYSTEM,
         )
     # Xihu's own admin set Xihu's standard; nobody else may set it for them.
     with pytest.raises(services.Refused, match="项目管理员"):
@@ -156,6 +155,6 @@ def test_district_standard_must_derive_from_the_batch_standard(hz):
             batch=hz.batch,
             certifier=hz.xihu,
             standard=hz.standards["hz-xihu-2024"],
-            actor=actor_for(hz.city_admin, hz.city),
+            **acting(hz.city_admin, hz.city),
         )
     assert AuditEvent.objects.filter(action="certification.standard_adopt").count() == 1

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from edupilot.certification.models import Batch, EntryState, ImportRun
 from tests.conftest import make_school, make_user, org
 
-from .conftest import GOOD, export_rows
+from .conftest import GOOD, SYSTEM, export_rows
 
 
 def test_standards_validate_and_load_in_dependency_order(seeded, capsys, tmp_path):
@@ -49,7 +49,6 @@ def test_batch_from_the_hangzhou_programme_then_import_and_assess(programmes, ca
     # Dates and the four exempting titles come from the programme file.
     assert str(batch.cutoff) == "2024-08-31" and batch.exempt_titles.count() == 4
     assert batch.entries.get(school=school).state == EntryState.QUEUED
-    from edupilot.audit.services import Actor
     from edupilot.certification import services
     from tests.certification.conftest import COLUMNS
 
@@ -61,7 +60,7 @@ def test_batch_from_the_hangzhou_programme_then_import_and_assess(programmes, ca
         code_column="学校标识码",
         name_column="学校名称",
         mapping=[{"column": COLUMNS[c], "indicator": c} for c in GOOD],
-        actor=Actor.system(),
+        **SYSTEM,
     )
     export = tmp_path / "export.xlsx"
     export.write_bytes(export_rows([("CLI0001", "", GOOD), ("NOPE", "", GOOD)]))

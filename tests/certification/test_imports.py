@@ -11,7 +11,7 @@ from edupilot.audit.models import AuditEvent
 from edupilot.certification import services
 from edupilot.certification.models import ImportRun, ImportState
 
-from .conftest import GOOD, actor_for, export_rows, scope_for, xlsx_bytes
+from .conftest import GOOD, acting, export_rows, scope_for, xlsx_bytes
 
 
 def test_code_then_name_matching_and_bad_rows(hz):
@@ -78,7 +78,7 @@ def test_values_are_kept_as_of_the_cutoff(hz):
 def test_a_frozen_batch_takes_no_imports(hz):
     hz.import_file(export_rows([("HZXH001", "", GOOD)]))
     before = hz.entry(hz.xh_primary).data
-    services.batch_freeze(batch=hz.batch, actor=actor_for(hz.city_admin, hz.city))
+    services.batch_freeze(batch=hz.batch, **acting(hz.city_admin, hz.city))
     with pytest.raises(services.Refused, match="冻结"):
         hz.import_file(export_rows([("HZXH001", "", {**GOOD, "ZJ-02": 1})]), name="late.xlsx")
     assert hz.entry(hz.xh_primary).data == before
@@ -92,9 +92,9 @@ def test_a_run_started_before_a_freeze_writes_nothing(hz):
         content=content,
         filename="x.xlsx",
         as_of=None,
-        actor=actor_for(hz.city_admin, hz.city),
+        **acting(hz.city_admin, hz.city),
     )
-    services.batch_freeze(batch=hz.batch, actor=actor_for(hz.city_admin, hz.city))
+    services.batch_freeze(batch=hz.batch, **acting(hz.city_admin, hz.city))
     run = services.import_execute(run=started.run, scope=scope_for(hz.city_admin, hz.city))
     assert run.state == ImportState.FAILED and "冻结" in run.message
     assert hz.entry(hz.xh_primary).data == {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from edupilot.audit.services import Actor
 from edupilot.certification import services
 from edupilot.certification.models import Standard
 from edupilot.certification.standards import (
@@ -14,7 +13,7 @@ from edupilot.certification.standards import (
     parse_toml_text,
 )
 
-from .conftest import STANDARDS, load_standards, xlsx_bytes
+from .conftest import STANDARDS, SYSTEM, load_standards, xlsx_bytes
 
 XIHU = (STANDARDS / "hz-xihu-smart-campus-2024.toml").read_text(encoding="utf-8")
 ZJ = (STANDARDS / "zj-smart-campus-2022.toml").read_text(encoding="utf-8")
@@ -46,7 +45,7 @@ def test_shipped_standards_load_and_resolve(seeded):
     assert vc.role == "additional" and vc.applies_to_list == ["vocational"]
     # Loading the same files again changes nothing.
     again = services.standard_load(
-        parsed=parse_file(STANDARDS / "zj-smart-campus-2022.toml"), actor=Actor.system()
+        parsed=parse_file(STANDARDS / "zj-smart-campus-2022.toml"), **SYSTEM
     )
     assert again.action == "unchanged"
 
@@ -58,7 +57,7 @@ def test_district_standard_lowering_a_threshold_is_refused(seeded):
     )
     parsed = parse_toml_text(weaker, "hz-weak.toml")
     with pytest.raises(StandardFileInvalid) as exc:
-        services.standard_load(parsed=parsed, actor=Actor.system())
+        services.standard_load(parsed=parsed, **SYSTEM)
     (error,) = exc.value.errors
     assert error.file == "hz-weak.toml"
     # The line of the override, the indicator, and both values.
@@ -79,7 +78,7 @@ def test_lowering_a_level_a_yes_no_and_a_stage_threshold(seeded):
         '[[overrides]]\ncode = "ZJ-01"\noptional = true\nadvanced = true\n'
     )
     with pytest.raises(StandardFileInvalid) as exc:
-        services.standard_load(parsed=parse_toml_text(text, "w.toml"), actor=Actor.system())
+        services.standard_load(parsed=parse_toml_text(text, "w.toml"), **SYSTEM)
     messages = [e.message for e in exc.value.errors]
     assert any("ZJ-07" in m and "初步应用" in m and "常态应用" in m for m in messages)
     assert any("ZJ-03" in m and "高中" in m and "≤7:1" in m and "≤6:1" in m for m in messages)
@@ -146,7 +145,7 @@ def test_xlsx_standard_loads_like_toml(seeded):
     inds.write_row(1, 0, ["SC-01", "数字家长学校", "区域特色", "是/否", "是", 3])
     wb.close()
     content = buf.getvalue()
-    outcome = services.standard_load(parsed=parse_bytes(content, "上城.xlsx"), actor=Actor.system())
+    outcome = services.standard_load(parsed=parse_bytes(content, "上城.xlsx"), **SYSTEM)
     std = outcome.standard
     assert std.extends.code == "zj-sc-2022" and std.rule["min_score"] == "90"
     assert std.indicators.get(code="ZJ-02").basic == 2000
@@ -166,7 +165,7 @@ def test_xlsx_standard_loads_like_toml(seeded):
     adj.write_row(2, 0, ["ZJ-02", 100])
     wb.close()
     with pytest.raises(StandardFileInvalid) as exc:
-        services.standard_load(parsed=parse_bytes(buf.getvalue(), "弱.xlsx"), actor=Actor.system())
+        services.standard_load(parsed=parse_bytes(buf.getvalue(), "弱.xlsx"), **SYSTEM)
     (error,) = exc.value.errors
     assert error.file == "弱.xlsx[调整]" and error.line == 3
     assert "ZJ-02" in error.message and "≥100Mbps" in error.message and "≥1000Mbps" in error.message
@@ -177,18 +176,18 @@ def test_changing_a_base_rechecks_its_derived_standards(seeded):
     # The province raises its placeholder ratio to ≤5: Xihu's ≤6 would now be weaker.
     stricter = ZJ.replace('direction = "at_most"\nbasic = 8', 'direction = "at_most"\nbasic = 5')
     with pytest.raises(StandardFileInvalid) as exc:
-        services.standard_load(parsed=parse_toml_text(stricter, "zj.toml"), actor=Actor.system())
+        services.standard_load(parsed=parse_toml_text(stricter, "zj.toml"), **SYSTEM)
     assert "hz-xihu-2024" in exc.value.errors[0].message and "ZJ-03" in exc.value.errors[0].message
     assert Standard.objects.get(code="zj-sc-2022").indicators.get(code="ZJ-03").basic == 8
 
     # A change the district still satisfies goes through and reaches the district's copy.
     raised = ZJ.replace("basic = 1000\nadvanced = 2000", "basic = 1000\nadvanced = 2500")
-    services.standard_load(parsed=parse_toml_text(raised, "zj.toml"), actor=Actor.system())
+    services.standard_load(parsed=parse_toml_text(raised, "zj.toml"), **SYSTEM)
     assert Standard.objects.get(code="hz-xihu-2024").indicators.get(code="ZJ-02").advanced == 2500
 
 
 def test_a_standard_in_use_by_a_frozen_batch_cannot_change(hz):
-    services.batch_freeze(batch=hz.batch, actor=Actor.system())
+    services.batch_freeze(batch=hz.batch, **SYSTEM)
     raised = ZJ.replace("basic = 1000\nadvanced = 2000", "basic = 1000\nadvanced = 2500")
     with pytest.raises(services.Refused, match="数据已冻结"):
-        services.standard_load(parsed=parse_toml_text(raised, "zj.toml"), actor=Actor.system())
+        services.standard_load(parsed=parse_toml_text(raised, "zj.toml"), **SYSTEM)

@@ -14,7 +14,7 @@ from edupilot.certification.models import Batch, EntryState, ImportRun
 from edupilot.core.models import Job, JobState
 from tests.conftest import pdf_bytes
 
-from .conftest import GOOD, actor_for, export_rows
+from .conftest import GOOD, acting, export_rows
 
 
 def url(name, *args):
@@ -68,15 +68,15 @@ def test_city_sees_district_schools_but_may_not_certify_them(hz, client):
 
 
 def test_service_refuses_a_district_certifying_outside_its_schools(hz):
-    xihu = actor_for(hz.xihu_reviewer, hz.xihu)
+    xihu = acting(hz.xihu_reviewer, hz.xihu)
     for school, reason in ((hz.sc_primary, "由上城区认定"), (hz.cd_senior, "市直属学校")):
         with pytest.raises(services.Refused, match=reason):
             services.entry_decide(
-                entry=hz.entry(school), decision="not_certified", opinion="x", actor=xihu
+                entry=hz.entry(school), decision="not_certified", opinion="x", **xihu
             )
         with pytest.raises(services.Refused):
             services.visit_assign(
-                entry=hz.entry(school), team=[], team_note="x", planned_for=None, actor=xihu
+                entry=hz.entry(school), team=[], team_note="x", planned_for=None, **xihu
             )
 
 
@@ -107,7 +107,7 @@ def test_an_expert_sees_only_the_schools_it_verifies(hz, client):
         team=[hz.expert],
         team_note="",
         planned_for=None,
-        actor=actor_for(hz.city_reviewer, hz.city),
+        **acting(hz.city_reviewer, hz.city),
     )
     login(client, hz.expert)
     assert client.get(url("entry_detail", entry.pk)).status_code == 200
@@ -203,7 +203,7 @@ def test_certificate_and_unmet_report(hz, client):
         entry=direct,
         decision="certified",
         opinion="达标",
-        actor=actor_for(hz.city_reviewer, hz.city),
+        **acting(hz.city_reviewer, hz.city),
     )
     response = client.get(url("certificate", direct.pk))
     assert response["Content-Type"] == "application/pdf"
@@ -233,7 +233,7 @@ def test_evidence_stays_in_scope(hz, client):
         raw_value="1000",
         reason="扩容",
         evidence=[("合同.pdf", pdf_bytes())],
-        actor=actor_for(hz.xh_school_user, hz.xh_primary),
+        **acting(hz.xh_school_user, hz.xh_primary),
     )
     evidence = correction.evidence.get()
     login(client, hz.xihu_reviewer)
@@ -339,12 +339,10 @@ def test_a_source_mapping_is_saved_from_a_sample_file(hz, client):
 
 def test_filing_page_returns_a_filing_for_the_city_only(hz, client):
     hz.import_file(export_rows([("HZXH001", "", GOOD), ("HZXH002", "", GOOD)]))
-    xihu = actor_for(hz.xihu_reviewer, hz.xihu)
+    xihu = acting(hz.xihu_reviewer, hz.xihu)
     for school in (hz.xh_primary, hz.xh_junior):
-        services.entry_decide(
-            entry=hz.entry(school), decision="certified", opinion="达标", actor=xihu
-        )
-    filing = services.filing_submit(batch=hz.batch, org=hz.xihu, note="", actor=xihu)
+        services.entry_decide(entry=hz.entry(school), decision="certified", opinion="达标", **xihu)
+    filing = services.filing_submit(batch=hz.batch, org=hz.xihu, note="", **xihu)
     form = {"action": "return", "filing": filing.pk, "reason": "请复核第一初中"}
 
     # The district cannot send its own filing back, by page or by a forged POST.

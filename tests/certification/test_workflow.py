@@ -20,7 +20,7 @@ from edupilot.certification.models import (
 from edupilot.core.models import Notification
 from tests.conftest import pdf_bytes
 
-from .conftest import GOOD, actor_for, export_rows
+from .conftest import GOOD, acting, export_rows
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -29,7 +29,7 @@ def test_school_corrects_its_data_before_the_cutoff(hz):
     hz.import_file(export_rows([("HZXH001", "", {**GOOD, "ZJ-02": 500})]))
     entry = hz.entry(hz.xh_primary)
     assert entry.provisional == Provisional.FAIL
-    school = actor_for(hz.xh_school_user, hz.xh_primary)
+    school = acting(hz.xh_school_user, hz.xh_primary)
     with pytest.raises(services.Refused, match="证明材料"):
         services.correction_file(
             entry=entry,
@@ -37,7 +37,7 @@ def test_school_corrects_its_data_before_the_cutoff(hz):
             raw_value="1000",
             reason="已扩容",
             evidence=[],
-            actor=school,
+            **school,
         )
     with pytest.raises(services.Refused, match="不是 PDF 或图片"):
         services.correction_file(
@@ -46,7 +46,7 @@ def test_school_corrects_its_data_before_the_cutoff(hz):
             raw_value="1000",
             reason="已扩容",
             evidence=[("合同.docx", b"PK\x03\x04...")],
-            actor=school,
+            **school,
         )
     with pytest.raises(services.Refused, match="不是数字"):
         services.correction_file(
@@ -55,7 +55,7 @@ def test_school_corrects_its_data_before_the_cutoff(hz):
             raw_value="千兆",
             reason="已扩容",
             evidence=[("合同.pdf", pdf_bytes())],
-            actor=school,
+            **school,
         )
     correction = services.correction_file(
         entry=entry,
@@ -63,7 +63,7 @@ def test_school_corrects_its_data_before_the_cutoff(hz):
         raw_value="1000",
         reason="8月已扩容至千兆",
         evidence=[("扩容合同.pdf", pdf_bytes()), ("机房照片.png", PNG)],
-        actor=school,
+        **school,
     )
     assert correction.current_value == 500 and correction.proposed_value == 1000
     assert Evidence.objects.filter(correction=correction).count() == 2
@@ -80,27 +80,27 @@ def test_school_corrects_its_data_before_the_cutoff(hz):
             raw_value="1",
             reason="x",
             evidence=[("a.pdf", pdf_bytes())],
-            actor=actor_for(hz.sc_school_user, hz.sc_primary),
+            **acting(hz.sc_school_user, hz.sc_primary),
         )
     with pytest.raises(services.Refused, match="西湖区认定"):
         services.correction_decide(
             correction=correction,
             accept=True,
             response="",
-            actor=actor_for(hz.sc_reviewer, hz.shangcheng),
+            **acting(hz.sc_reviewer, hz.shangcheng),
         )
     with pytest.raises(services.Refused, match="理由"):
         services.correction_decide(
             correction=correction,
             accept=False,
             response="",
-            actor=actor_for(hz.xihu_reviewer, hz.xihu),
+            **acting(hz.xihu_reviewer, hz.xihu),
         )
     services.correction_decide(
         correction=correction,
         accept=True,
         response="合同属实",
-        actor=actor_for(hz.xihu_reviewer, hz.xihu),
+        **acting(hz.xihu_reviewer, hz.xihu),
     )
     entry.refresh_from_db()
     assert entry.data["ZJ-02"][0] == 1000 and entry.data["ZJ-02"][1] == f"c{correction.pk}"
@@ -126,7 +126,7 @@ def test_no_corrections_after_the_cutoff(hz):
             raw_value="1000",
             reason="x",
             evidence=[("a.pdf", pdf_bytes())],
-            actor=actor_for(hz.xh_school_user, hz.xh_primary),
+            **acting(hz.xh_school_user, hz.xh_primary),
         )
 
 
@@ -134,22 +134,22 @@ def test_site_verification_overturns_and_the_result_updates(hz):
     hz.import_file(export_rows([("HZCD001", "", GOOD)]))
     entry = hz.entry(hz.cd_senior)
     assert entry.provisional == Provisional.PASS
-    city = actor_for(hz.city_reviewer, hz.city)
+    city = acting(hz.city_reviewer, hz.city)
     # A district reviewer cannot be put on the city's team; an expert can.
     with pytest.raises(services.Refused, match="不能加入核查组"):
         services.visit_assign(
-            entry=entry, team=[hz.xihu_reviewer], team_note="", planned_for=None, actor=city
+            entry=entry, team=[hz.xihu_reviewer], team_note="", planned_for=None, **city
         )
     visit = services.visit_assign(
         entry=entry,
         team=[hz.expert],
         team_note="市专家组",
         planned_for=dt.date(2099, 9, 10),
-        actor=city,
+        **city,
     )
     assigned = Notification.objects.get(recipient=hz.expert, event="certification.visit_assigned")
     assert entry.school.name in assigned.title and "2099-09-10" in assigned.body
-    expert = actor_for(hz.expert, hz.expert.memberships.get().org)
+    expert = acting(hz.expert, hz.expert.memberships.get().org)
     with pytest.raises(services.Refused, match="理由"):
         services.finding_record(
             visit=visit,
@@ -158,7 +158,7 @@ def test_site_verification_overturns_and_the_result_updates(hz):
             observed="",
             reason="",
             evidence=[],
-            actor=expert,
+            **expert,
         )
     confirm = services.finding_record(
         visit=visit,
@@ -167,7 +167,7 @@ def test_site_verification_overturns_and_the_result_updates(hz):
         observed="千兆光纤",
         reason="",
         evidence=[],
-        actor=expert,
+        **expert,
     )
     assert confirm.verdict == Verdict.CONFIRM
     overturn = services.finding_record(
@@ -177,7 +177,7 @@ def test_site_verification_overturns_and_the_result_updates(hz):
         observed="未完成等级保护备案",
         reason="现场未见等保备案证明",
         evidence=[("现场.png", PNG)],
-        actor=expert,
+        **expert,
     )
     assert overturn.verdict == Verdict.OVERTURN
     entry.refresh_from_db()
@@ -187,77 +187,77 @@ def test_site_verification_overturns_and_the_result_updates(hz):
     assert row.status == "unmet" and row.source_text == "实地核查"
     # No decision while the visit is open; then not "certified" on a failed result.
     with pytest.raises(services.Refused, match="实地核查尚未完成"):
-        services.entry_decide(entry=entry, decision="not_certified", opinion="x", actor=city)
-    services.visit_complete(visit=visit, summary="等保未落实", actor=expert)
+        services.entry_decide(entry=entry, decision="not_certified", opinion="x", **city)
+    services.visit_complete(visit=visit, summary="等保未落实", **expert)
     with pytest.raises(services.Refused, match="不能认定为智慧校园"):
-        services.entry_decide(entry=entry, decision="certified", opinion="x", actor=city)
+        services.entry_decide(entry=entry, decision="certified", opinion="x", **city)
     services.entry_decide(
-        entry=entry, decision="not_certified", opinion="网络安全等级保护未落实", actor=city
+        entry=entry, decision="not_certified", opinion="网络安全等级保护未落实", **city
     )
     assert hz.entry(hz.cd_senior).state == EntryState.DECIDED
 
 
 def test_district_files_its_decisions_in_one_step(hz):
     hz.import_file(export_rows([("HZXH001", "", GOOD), ("HZXH002", "", {**GOOD, "ZJ-01": "否"})]))
-    xihu = actor_for(hz.xihu_reviewer, hz.xihu)
+    xihu = acting(hz.xihu_reviewer, hz.xihu)
     with pytest.raises(services.Refused, match="尚未作出认定结论"):
-        services.filing_submit(batch=hz.batch, org=hz.xihu, note="", actor=xihu)
+        services.filing_submit(batch=hz.batch, org=hz.xihu, note="", **xihu)
     services.entry_decide(
-        entry=hz.entry(hz.xh_primary), decision="certified", opinion="各项达标", actor=xihu
+        entry=hz.entry(hz.xh_primary), decision="certified", opinion="各项达标", **xihu
     )
     services.entry_decide(
         entry=hz.entry(hz.xh_junior),
         decision="deferred",
         opinion="网络未全覆盖，下批认定",
-        actor=xihu,
+        **xihu,
     )
     # Shangcheng cannot file for Xihu; the city does not file at all.
     with pytest.raises(services.Refused):
         services.filing_submit(
-            batch=hz.batch, org=hz.xihu, note="", actor=actor_for(hz.sc_reviewer, hz.shangcheng)
+            batch=hz.batch, org=hz.xihu, note="", **acting(hz.sc_reviewer, hz.shangcheng)
         )
     with pytest.raises(services.Refused, match="无需报备"):
         services.filing_submit(
-            batch=hz.batch, org=hz.city, note="", actor=actor_for(hz.city_admin, hz.city)
+            batch=hz.batch, org=hz.city, note="", **acting(hz.city_admin, hz.city)
         )
-    filing = services.filing_submit(batch=hz.batch, org=hz.xihu, note="西湖区第一批", actor=xihu)
+    filing = services.filing_submit(batch=hz.batch, org=hz.xihu, note="西湖区第一批", **xihu)
     assert (filing.total, filing.certified, filing.deferred) == (2, 1, 1)
     assert set(hz.batch.entries.filter(certifier=hz.xihu).values_list("state", flat=True)) == {
         EntryState.FILED
     }
     with pytest.raises(services.Refused, match="已报备"):
-        services.filing_submit(batch=hz.batch, org=hz.xihu, note="", actor=xihu)
+        services.filing_submit(batch=hz.batch, org=hz.xihu, note="", **xihu)
     # Filed conclusions are final.
     with pytest.raises(services.Refused, match="已报备"):
         services.entry_decide(
-            entry=hz.entry(hz.xh_primary), decision="deferred", opinion="x", actor=xihu
+            entry=hz.entry(hz.xh_primary), decision="deferred", opinion="x", **xihu
         )
     assert Filing.objects.count() == 1
 
 
 def test_city_returns_a_filing_and_the_district_files_again(hz):
     hz.import_file(export_rows([("HZXH001", "", GOOD), ("HZXH002", "", GOOD)]))
-    xihu = actor_for(hz.xihu_reviewer, hz.xihu)
-    city = actor_for(hz.city_reviewer, hz.city)
+    xihu = acting(hz.xihu_reviewer, hz.xihu)
+    city = acting(hz.city_reviewer, hz.city)
     for school in (hz.xh_primary, hz.xh_junior):
         services.entry_decide(
-            entry=hz.entry(school), decision="certified", opinion="各项达标", actor=xihu
+            entry=hz.entry(school), decision="certified", opinion="各项达标", **xihu
         )
-    first = services.filing_submit(batch=hz.batch, org=hz.xihu, note="", actor=xihu)
+    first = services.filing_submit(batch=hz.batch, org=hz.xihu, note="", **xihu)
     # The city's bureau hears of the filing.
     assert Notification.objects.filter(
         recipient=hz.city_reviewer, event="certification.filed"
     ).exists()
 
     # Only the batch owner may send it back, and only with a reason.
-    for who in (xihu, actor_for(hz.sc_reviewer, hz.shangcheng)):
+    for who in (xihu, acting(hz.sc_reviewer, hz.shangcheng)):
         with pytest.raises(services.Refused, match="只有杭州市可以退回报备"):
-            services.filing_return(filing=first, reason="x", actor=who)
+            services.filing_return(filing=first, reason="x", **who)
     with pytest.raises(services.Refused, match="退回理由"):
-        services.filing_return(filing=first, reason="  ", actor=city)
+        services.filing_return(filing=first, reason="  ", **city)
     assert hz.entry(hz.xh_junior).state == EntryState.FILED
 
-    services.filing_return(filing=first, reason="西湖区第一初中网络覆盖存疑，请复核", actor=city)
+    services.filing_return(filing=first, reason="西湖区第一初中网络覆盖存疑，请复核", **city)
     first.refresh_from_db()
     assert first.returned_at and first.returned_by == hz.city_reviewer
     assert {hz.entry(s).state for s in (hz.xh_primary, hz.xh_junior)} == {EntryState.DECIDED}
@@ -268,23 +268,23 @@ def test_city_returns_a_filing_and_the_district_files_again(hz):
     assert "网络覆盖存疑" in note.body
     assert AuditEvent.objects.filter(action="certification.filing_return").count() == 1
     with pytest.raises(services.Refused, match="已被退回"):
-        services.filing_return(filing=first, reason="again", actor=city)
+        services.filing_return(filing=first, reason="again", **city)
 
     # The district changes its conclusion and files again; the returned filing is history.
     services.entry_decide(
-        entry=hz.entry(hz.xh_junior), decision="deferred", opinion="复核后暂缓", actor=xihu
+        entry=hz.entry(hz.xh_junior), decision="deferred", opinion="复核后暂缓", **xihu
     )
-    second = services.filing_submit(batch=hz.batch, org=hz.xihu, note="复核后", actor=xihu)
+    second = services.filing_submit(batch=hz.batch, org=hz.xihu, note="复核后", **xihu)
     assert (second.certified, second.deferred) == (1, 1)
     assert Filing.objects.filter(batch=hz.batch, org=hz.xihu).count() == 2
     assert Filing.objects.filter(batch=hz.batch, org=hz.xihu, returned_at=None).get() == second
 
     # Once the batch is published, results are final.
-    admin = actor_for(hz.city_admin, hz.city)
-    services.batch_freeze(batch=hz.batch, actor=admin)
-    services.batch_publish(batch=hz.batch, actor=admin)
+    admin = acting(hz.city_admin, hz.city)
+    services.batch_freeze(batch=hz.batch, **admin)
+    services.batch_publish(batch=hz.batch, **admin)
     with pytest.raises(services.Refused, match="已公布"):
-        services.filing_return(filing=second, reason="x", actor=city)
+        services.filing_return(filing=second, reason="x", **city)
     assert hz.entry(hz.xh_primary).state == EntryState.FILED
 
 
@@ -299,33 +299,33 @@ def test_public_list_has_final_certified_schools_and_no_people(hz):
             ]
         )
     )
-    xihu = actor_for(hz.xihu_reviewer, hz.xihu)
-    city = actor_for(hz.city_reviewer, hz.city)
+    xihu = acting(hz.xihu_reviewer, hz.xihu)
+    city = acting(hz.city_reviewer, hz.city)
     services.entry_decide(
         entry=hz.entry(hz.xh_primary),
         decision="certified",
         opinion="达标，联系人张三 13800000000",
-        actor=xihu,
+        **xihu,
     )
     services.entry_decide(
-        entry=hz.entry(hz.xh_junior), decision="not_certified", opinion="x", actor=xihu
+        entry=hz.entry(hz.xh_junior), decision="not_certified", opinion="x", **xihu
     )
-    services.filing_submit(batch=hz.batch, org=hz.xihu, note="", actor=xihu)
+    services.filing_submit(batch=hz.batch, org=hz.xihu, note="", **xihu)
     services.entry_decide(
-        entry=hz.entry(hz.cd_senior), decision="certified", opinion="达标", actor=city
+        entry=hz.entry(hz.cd_senior), decision="certified", opinion="达标", **city
     )
     # Shangcheng decided but has not filed: not final, not public.
     services.entry_decide(
         entry=hz.entry(hz.sc_primary),
         decision="certified",
         opinion="达标",
-        actor=actor_for(hz.sc_reviewer, hz.shangcheng),
+        **acting(hz.sc_reviewer, hz.shangcheng),
     )
-    admin = actor_for(hz.city_admin, hz.city)
+    admin = acting(hz.city_admin, hz.city)
     with pytest.raises(services.Refused, match="先冻结"):
-        services.batch_publish(batch=hz.batch, actor=admin)
-    services.batch_freeze(batch=hz.batch, actor=admin)
-    services.batch_publish(batch=hz.batch, actor=admin)
+        services.batch_publish(batch=hz.batch, **admin)
+    services.batch_freeze(batch=hz.batch, **admin)
+    services.batch_publish(batch=hz.batch, **admin)
     rows = selectors.public_list(Batch.objects.get(pk=hz.batch.pk))
     assert [(r["school"], r["district"], r["basis"]) for r in rows] == [
         ("杭州市第一中学", "市直属", "认定"),  # ordered by district, then school code

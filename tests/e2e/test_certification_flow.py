@@ -7,12 +7,11 @@ import datetime as dt
 
 import pytest
 
-from edupilot.audit.services import Actor
 from edupilot.certification import services
 from edupilot.certification.models import Batch, EntryState
 from edupilot.orgs.models import Role
 from edupilot.programmes.models import ParticipantEntry, ParticipantList
-from tests.certification.conftest import COLUMNS, GOOD, export_rows, load_standards
+from tests.certification.conftest import COLUMNS, GOOD, SYSTEM, export_rows, load_standards
 from tests.conftest import make_school, make_user, org
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +51,7 @@ def world(transactional_seeded, settings, tmp_path):
         standard=standards["zj-sc-2022"],
         additional=[standards["moe-vc-2020"]],
         exempt_titles=[title],
-        actor=Actor.system(),
+        **SYSTEM,
     )
     services.source_save(
         owner=city,
@@ -62,7 +61,7 @@ def world(transactional_seeded, settings, tmp_path):
         code_column="学校标识码",
         name_column="学校名称",
         mapping=[{"column": COLUMNS[c], "indicator": c} for c in GOOD],
-        actor=Actor.system(),
+        **SYSTEM,
     )
     return batch, schools
 

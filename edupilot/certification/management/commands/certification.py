@@ -135,7 +135,7 @@ class Command(BaseCommand):
                         f"{p.name}: OK（{p.spec.code}，{len(resolved.indicators)} 项指标）"
                     )
                 else:
-                    outcome = services.standard_load(parsed=p, actor=Actor.system())
+                    outcome = services.standard_load(parsed=p, scope=None, actor=Actor.system())
                     self.stdout.write(f"{p.name}: {outcome.action} {outcome.standard.code}")
             except StandardFileInvalid as exc:
                 failed += 1
@@ -205,6 +205,7 @@ class Command(BaseCommand):
                 additional=extra,
                 exempt_titles=lists,
                 programme=prog,
+                scope=None,
                 actor=Actor.system(),
             )
         except services.Refused as exc:
@@ -251,6 +252,7 @@ class Command(BaseCommand):
                 content=path.read_bytes(),
                 filename=path.name,
                 as_of=date_arg(as_of) if as_of else None,
+                scope=scope,
                 actor=actor,
             )
         except services.Refused as exc:

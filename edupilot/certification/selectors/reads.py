@@ -9,8 +9,7 @@ the bureaus of its owner's area (and above), and to the schools and experts that
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -18,8 +17,7 @@ from django.http import Http404
 from edupilot.orgs.models import PATH_SEP, Org, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
 
-from . import engine
-from .models import (
+from ..models import (
     Batch,
     BatchState,
     Correction,
@@ -29,12 +27,9 @@ from .models import (
     EntryState,
     Filing,
     ImportRun,
-    Indicator,
     SiteVisit,
     Standard,
 )
-from .services import BatchPlan, plain_values
-from .standards import fmt_threshold
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -188,135 +183,6 @@ def batch_overview(scope: Scope, batch: Batch) -> dict:
         "total": sum(states.values()),
         "districts": sorted(rows.values(), key=lambda r: (not r.is_owner, r.org.path)),
     }
-
-
-# --- one school's assessment, for display ----------------------------------------------------
-
-
-@dataclass
-class IndicatorRow:
-    indicator: Indicator
-    status: str
-    value_text: str
-    threshold_text: str
-    advanced_text: str
-    advanced_met: bool
-    source_text: str
-    as_of: str
-    finding: Any = None
-
-    @property
-    def status_label(self) -> str:
-        if self.indicator.optional and self.status != engine.MET:
-            return "未达到（可选项）" if self.status == engine.UNMET else "缺数据（可选项）"
-        return engine.STATUS_LABELS[self.status]
-
-    @property
-    def badge(self) -> str:
-        if self.status == engine.MET:
-            return "ok"
-        if self.indicator.optional:
-            return ""
-        return "err" if self.status == engine.UNMET else "warn"
-
-
-@dataclass
-class StandardSection:
-    standard: Standard
-    passed: bool
-    incomplete: bool
-    score: float
-    max_score: float
-    rows: list[IndicatorRow] = field(default_factory=list)
-    is_base: bool = False
-    rule_error: str = ""
-
-
-@dataclass
-class EntryView:
-    entry: Entry
-    sections: list[StandardSection]
-    provisional: str
-
-    @property
-    def unmet_rows(self) -> list[tuple[StandardSection, IndicatorRow]]:
-        return [
-            (s, r)
-            for s in self.sections
-            if not s.is_base
-            for r in s.rows
-            if r.status != engine.MET and not r.indicator.optional
-        ]
-
-
-def source_labels(entry: Entry) -> dict[str, str]:
-    srcs = {item[1] for item in entry.data.values()}
-    runs = ImportRun.objects.filter(
-        pk__in=[int(s[1:]) for s in srcs if s.startswith("i") and s[1:].isdigit()]
-    ).select_related("source")
-    out = {f"i{r.pk}": f"{r.source.name}（{r.filename}）" for r in runs}
-    for s in srcs:
-        if s.startswith("c"):
-            out[s] = "学校更正（已采纳）"
-    return out
-
-
-def entry_view(entry: Entry) -> EntryView:
-    """Each applicable standard with each indicator: status, value, threshold and source."""
-    plan = BatchPlan(entry.batch)
-    stages = entry.stage_list
-    values = plain_values(entry.data)
-    findings = {}
-    finding_objs = {}
-    for visit in entry.visits.order_by("assigned_at", "pk").prefetch_related(
-        "findings", "findings__evidence"
-    ):
-        for f in visit.findings.all():
-            findings[f.indicator] = f.met
-            finding_objs[f.indicator] = f
-    labels = source_labels(entry)
-    compiled = plan.standards_for(entry.certifier_id, stages)
-    chain_len = len(plan.by_certifier.get(entry.certifier_id, plan.default_chain))
-    sections = []
-    outcomes = []
-    for n, cs in enumerate(compiled):
-        standard = plan.standard_objs[cs.code]
-        outcome = cs.assess(values, stages, findings=findings, detail=True)
-        outcomes.append(outcome)
-        section = StandardSection(
-            standard,
-            outcome.passed,
-            outcome.incomplete,
-            outcome.score,
-            outcome.max_score,
-            is_base=0 < n < chain_len,
-            rule_error=outcome.rule_error,
-        )
-        for ind in plan.indicator_rows[standard.pk]:
-            o = outcome.indicators[ind.code]
-            item = entry.data.get(ind.code)
-            source = ""
-            if o.source == "finding":
-                source = "实地核查"
-            elif item is not None:
-                source = labels.get(item[1], item[1])
-            section.rows.append(
-                IndicatorRow(
-                    indicator=ind,
-                    status=o.status,
-                    value_text=engine.format_value(ind.measure, o.value, ind.unit),
-                    threshold_text=fmt_threshold(ind, o.threshold),
-                    advanced_text=fmt_threshold(ind, ind.advanced)
-                    if ind.advanced is not None
-                    else "",
-                    advanced_met=o.advanced,
-                    source_text=source,
-                    as_of=item[2] if item else "",
-                    finding=finding_objs.get(ind.code),
-                )
-            )
-        sections.append(section)
-    return EntryView(entry, sections, engine.combine(outcomes).provisional)
 
 
 # --- other lists ---------------------------------------------------------------------------------

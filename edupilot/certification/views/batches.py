@@ -1,0 +1,303 @@
+"""Pages of a batch: home, set-up, overview, school list, batch actions, titles, filing."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from edupilot.accounts.services import actor_from
+from edupilot.core.actions import run_action
+from edupilot.core.errors import Denied, Refused
+from edupilot.core.jobs import job_start
+from edupilot.orgs.models import Org
+from edupilot.programmes.models import ParticipantList
+from edupilot.programmes.services import ParticipantsImportInvalid
+
+from .. import forms, permissions, selectors, services
+from ..models import Decision, EntryState, Filing, Provisional, Standard
+from .common import batch_url, is_bureau
+
+# --- home and batches ------------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    scope = request.scope
+    my_entries = list(selectors.entries_of_school(scope)) if scope.is_applicant else []
+    visits = selectors.visits_for_user(scope) if scope.is_authenticated else []
+    can_create = (
+        scope.org_id is not None
+        and scope.org_kind in permissions.BATCH_OWNER_KINDS
+        and scope.is_programme_admin
+    )
+    return render(
+        request,
+        "certification/home.html",
+        {
+            "batches": selectors.batches_for(scope),
+            "my_entries": my_entries,
+            "visits": visits,
+            "can_create": can_create,
+        },
+    )
+
+
+@login_required
+def batch_create(request):
+    scope = request.scope
+    if not scope.is_programme_admin:
+        raise Denied("只有教育行政部门的项目管理员可以设立认定批次")
+    owner = Org.objects.get(pk=scope.org_id)
+    form = forms.BatchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            batch = services.batch_create(
+                owner=owner,
+                code=d["code"],
+                name=d["name"],
+                certification_date=d["certification_date"],
+                cutoff=d["cutoff"],
+                standard=d["standard"],
+                additional=d["additional"],
+                exempt_titles=d["exempt_titles"],
+                stages=d["stages"],
+                programme=d["programme"],
+                scope=scope,
+                actor=actor_from(request),
+            )
+        except Denied:
+            raise
+        except Refused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, f"已设立认定批次“{batch.name}”，纳入 {batch.entries.count()} 所学校"
+            )
+            return redirect("certification:batch_detail", batch.pk)
+    return render(request, "certification/batch_form.html", {"form": form, "owner": owner})
+
+
+@login_required
+def batch_detail(request, pk):
+    scope = request.scope
+    batch = selectors.access_batch(scope, pk)
+    if scope.is_applicant:
+        entry = selectors.entries_for(scope, batch).first()
+        if entry is None:
+            raise Http404
+        return redirect("certification:entry_detail", entry.pk)
+    return render(request, "certification/batch_detail.html", selectors.batch_page(scope, batch))
+
+
+@login_required
+def entry_list(request, pk):
+    scope = request.scope
+    batch = selectors.access_batch(scope, pk)
+    if not is_bureau(request) and not scope.is_expert:
+        raise Http404
+    qs = selectors.filter_entries(selectors.entries_for(scope, batch), request.GET)
+    if request.GET.get("mine"):
+        qs = qs.filter(certifier_id=scope.org_id)
+    qs = qs.order_by("certifier__path", "school__path")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    certifiers = Org.objects.filter(
+        pk__in=selectors.entries_for(scope, batch).values("certifier_id")
+    ).order_by("path")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "certification/entry_list.html",
+        {
+            "batch": batch,
+            "page": page,
+            "certifiers": certifiers,
+            "states": EntryState.choices,
+            "provisionals": Provisional.choices,
+            "decisions": Decision.choices,
+            "query": query.urlencode(),
+            "params": request.GET,
+        },
+    )
+
+
+@login_required
+@require_POST
+def batch_assess(request, pk):
+    batch = selectors.access_batch(request.scope, pk)
+    return run_action(
+        request,
+        lambda: services.batch_assess_start(
+            batch=batch, scope=request.scope, actor=actor_from(request)
+        ),
+        success=None,
+        back=batch_url(batch),
+        done=lambda job: reverse("core:job_detail", args=[job.pk]),
+    )
+
+
+@login_required
+@require_POST
+def batch_export(request, pk):
+    scope = request.scope
+    batch = selectors.access_batch(scope, pk)
+    if not is_bureau(request):
+        raise Http404
+    certifier = request.POST.get("certifier") or ""
+    params = {"batch_id": batch.pk}
+    if certifier.isdigit():
+        params["certifier_id"] = int(certifier)
+    job = job_start(
+        "certification.results_xlsx", actor=actor_from(request), scope=scope, params=params
+    )
+    return redirect("core:job_detail", job.pk)
+
+
+def _batch_action(request, pk, service, success: str):
+    batch = selectors.access_batch(request.scope, pk)
+    return run_action(
+        request,
+        lambda: service(batch=batch, scope=request.scope, actor=actor_from(request)),
+        success=success,
+        back=batch_url(batch),
+    )
+
+
+@login_required
+@require_POST
+def batch_freeze(request, pk):
+    return _batch_action(
+        request, pk, services.batch_freeze, "本批次数据已冻结，此后的导入和更正不再改变本批次"
+    )
+
+
+@login_required
+@require_POST
+def batch_publish(request, pk):
+    return _batch_action(request, pk, services.batch_publish, "认定名单已公布")
+
+
+@login_required
+@require_POST
+def batch_sync(request, pk):
+    return _batch_action(
+        request, pk, services.batch_sync_roster, "认定名单已按机构库和称号名单更新"
+    )
+
+
+@login_required
+@require_POST
+def batch_adopt(request, pk):
+    scope = request.scope
+    batch = selectors.access_batch(scope, pk)
+
+    def adopt():
+        try:
+            standard = Standard.objects.get(pk=request.POST.get("standard"))
+        except (Standard.DoesNotExist, ValueError) as exc:
+            raise Refused("请选择认定标准") from exc
+        services.batch_adopt_standard(
+            batch=batch,
+            certifier=Org.objects.get(pk=scope.org_id),
+            standard=standard,
+            scope=scope,
+            actor=actor_from(request),
+        )
+        return standard
+
+    return run_action(
+        request,
+        adopt,
+        success=lambda standard: f"本单位学校将按“{standard}”认定，请重新评估",
+        back=batch_url(batch),
+    )
+
+
+@login_required
+@require_POST
+def titles_import(request, pk, list_pk):
+    batch = selectors.access_batch(request.scope, pk)
+    try:
+        plist = batch.exempt_titles.get(pk=list_pk)
+    except ParticipantList.DoesNotExist as exc:
+        raise Http404 from exc
+
+    def import_titles():
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise Refused("请选择称号名单文件（XLSX 或 CSV）")
+        try:
+            return services.titles_import(
+                plist=plist,
+                content=upload.read(),
+                filename=upload.name,
+                replace=bool(request.POST.get("replace")),
+                scope=request.scope,
+                actor=actor_from(request),
+            )
+        except ParticipantsImportInvalid as exc:
+            errors = [r.message for r in exc.report.rows if r.action == "error"]
+            raise Refused("名单有错误，未导入：" + "；".join(errors[:20])) from exc
+
+    return run_action(
+        request,
+        import_titles,
+        success=lambda report: f"“{plist.title}”：{report.summary()}",
+        back=batch_url(batch),
+    )
+
+
+# --- filing ---------------------------------------------------------------------------------------
+
+
+@login_required
+def filing(request, pk):
+    scope = request.scope
+    batch = selectors.access_batch(scope, pk)
+    if not is_bureau(request):
+        raise Http404
+    org = Org.objects.get(pk=scope.org_id) if scope.org_id else None
+    back = reverse("certification:filing", args=[batch.pk])
+    if request.method == "POST" and request.POST.get("action") == "return":
+        return _filing_return(request, batch, back)
+    if request.method == "POST":
+        return run_action(
+            request,
+            lambda: services.filing_submit(
+                batch=batch,
+                org=org,
+                note=request.POST.get("note", ""),
+                scope=scope,
+                actor=actor_from(request),
+            ),
+            success=lambda f: (
+                f"已向{batch.owner.name}报备：认定 {f.certified} 所，不予认定 {f.not_certified} 所，"
+                f"暂缓 {f.deferred} 所，自动认定 {f.exempt} 所"
+            ),
+            back=back,
+        )
+    return render(request, "certification/filing.html", selectors.filing_page(scope, batch, org))
+
+
+def _filing_return(request, batch, back: str):
+    try:
+        filing = batch.filings.get(pk=int(request.POST.get("filing", "")))
+    except (ValueError, Filing.DoesNotExist):
+        raise Http404 from None
+    return run_action(
+        request,
+        lambda: services.filing_return(
+            filing=filing,
+            reason=request.POST.get("reason", ""),
+            scope=request.scope,
+            actor=actor_from(request),
+        ),
+        success=f"已退回{filing.org.name}的报备，待其修改后重新报备",
+        back=back,
+    )

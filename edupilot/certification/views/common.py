@@ -1,0 +1,27 @@
+"""What the certification pages share."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.urls import reverse
+
+
+def refused(request, reason: str, status: int = 403):
+    """A page that cannot be shown, saying why (a certificate for a school not certified)."""
+    return render(request, "certification/refused.html", {"reason": reason}, status=status)
+
+
+def is_bureau(request) -> bool:
+    return request.scope.is_reviewer or request.scope.is_platform_admin
+
+
+def batch_url(batch) -> str:
+    return reverse("certification:batch_detail", args=[batch.pk])
+
+
+def entry_url(entry_id: int) -> str:
+    return reverse("certification:entry_detail", args=[entry_id])
+
+
+def form_errors(form) -> str:
+    return "；".join(e for es in form.errors.values() for e in es)

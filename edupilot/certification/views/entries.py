@@ -1,0 +1,232 @@
+"""Pages of one school: its data and result, corrections, site visits, the decision, and its
+documents (certificate, unmet-indicator report, evidence)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from edupilot.accounts.services import actor_from
+from edupilot.core.actions import run_action
+from edupilot.core.errors import Refused
+from edupilot.documents.pdf import pdf_response, render_pdf
+
+from .. import files, forms, selectors, services
+from ..exports import SchoolReportExport
+from ..models import Decision, EntryState, Evidence
+from .common import entry_url, form_errors, refused
+
+
+@login_required
+def entry_detail(request, pk):
+    scope = request.scope
+    entry = selectors.access_entry(scope, pk)
+    ctx = selectors.entry_page(scope, entry)
+    choices = ctx["indicator_choices"]
+    visit_actions = ctx["visit_actions"]
+    ctx.update(
+        decision_form=forms.DecisionForm(initial={"decision": entry.decision or None}),
+        correction_form=forms.CorrectionForm(indicators=choices),
+        finding_form=forms.FindingForm(indicators=choices),
+        visit_form=forms.VisitForm(candidates=selectors.team_candidates(entry))
+        if "assign" in visit_actions and visit_actions["assign"].allowed
+        else None,
+    )
+    return render(request, "certification/entry_detail.html", ctx)
+
+
+@login_required
+@require_POST
+def entry_decide(request, pk):
+    entry = selectors.access_entry(request.scope, pk)
+    form = forms.DecisionForm(request.POST)
+
+    def decide():
+        if not form.is_valid():
+            raise Refused("请选择认定结论并填写认定意见")
+        return services.entry_decide(
+            entry=entry,
+            decision=form.cleaned_data["decision"],
+            opinion=form.cleaned_data["opinion"],
+            scope=request.scope,
+            actor=actor_from(request),
+        )
+
+    return run_action(
+        request,
+        decide,
+        success=lambda e: f"已作出认定结论：{Decision(e.decision).label}",
+        back=entry_url(entry.pk),
+    )
+
+
+@login_required
+@require_POST
+def visit_assign(request, pk):
+    entry = selectors.access_entry(request.scope, pk)
+    form = forms.VisitForm(request.POST, candidates=selectors.team_candidates(entry))
+
+    def assign():
+        if not form.is_valid():
+            raise Refused("核查组信息有误：" + form_errors(form))
+        ids = [int(x) for x in form.cleaned_data["team"]]
+        return services.visit_assign(
+            entry=entry,
+            team=list(get_user_model().objects.filter(pk__in=ids)),
+            team_note=form.cleaned_data["team_note"],
+            planned_for=form.cleaned_data["planned_for"],
+            scope=request.scope,
+            actor=actor_from(request),
+        )
+
+    return run_action(request, assign, success="已安排实地核查", back=entry_url(entry.pk))
+
+
+@login_required
+@require_POST
+def finding_record(request, pk):
+    visit = selectors.access_visit(request.scope, pk)
+    choices = [(c, c) for c in request.POST.getlist("indicator")]
+    form = forms.FindingForm(request.POST, request.FILES, indicators=choices)
+
+    def record():
+        if not form.is_valid():
+            raise Refused("核查意见有误：" + form_errors(form))
+        upload = form.cleaned_data.get("evidence")
+        return services.finding_record(
+            visit=visit,
+            indicator=form.cleaned_data["indicator"],
+            met=form.cleaned_data["met"],
+            observed=form.cleaned_data["observed"],
+            reason=form.cleaned_data["reason"],
+            evidence=[(upload.name, upload.read())] if upload else [],
+            scope=request.scope,
+            actor=actor_from(request),
+        )
+
+    return run_action(
+        request,
+        record,
+        success=lambda f: f"已记录指标 {f.indicator} 的核查意见：{f.get_verdict_display()}",
+        back=entry_url(visit.entry_id),
+    )
+
+
+@login_required
+@require_POST
+def visit_complete(request, pk):
+    visit = selectors.access_visit(request.scope, pk)
+    return run_action(
+        request,
+        lambda: services.visit_complete(
+            visit=visit,
+            summary=request.POST.get("summary", ""),
+            scope=request.scope,
+            actor=actor_from(request),
+        ),
+        success="实地核查已完成",
+        back=entry_url(visit.entry_id),
+    )
+
+
+@login_required
+@require_POST
+def correction_file(request, pk):
+    entry = selectors.access_entry(request.scope, pk)
+    choices = [(c, c) for c in request.POST.getlist("indicator")]
+    form = forms.CorrectionForm(request.POST, request.FILES, indicators=choices)
+
+    def file():
+        if not form.is_valid():
+            raise Refused("更正申请有误：" + form_errors(form))
+        upload = form.cleaned_data["evidence"]
+        return services.correction_file(
+            entry=entry,
+            indicator=form.cleaned_data["indicator"],
+            raw_value=form.cleaned_data["value"],
+            reason=form.cleaned_data["reason"],
+            evidence=[(upload.name, upload.read())],
+            scope=request.scope,
+            actor=actor_from(request),
+        )
+
+    return run_action(
+        request, file, success="更正申请已提交，待认定单位处理", back=entry_url(entry.pk)
+    )
+
+
+@login_required
+@require_POST
+def correction_decide(request, pk):
+    correction = selectors.access_correction(request.scope, pk)
+    accept = request.POST.get("action") == "accept"
+    return run_action(
+        request,
+        lambda: services.correction_decide(
+            correction=correction,
+            accept=accept,
+            response=request.POST.get("response", ""),
+            scope=request.scope,
+            actor=actor_from(request),
+        ),
+        success="已采纳更正" if accept else "已不予采纳",
+        back=entry_url(correction.entry_id),
+    )
+
+
+@login_required
+def evidence_download(request, pk):
+    try:
+        ev = Evidence.objects.select_related("file", "correction", "finding__visit").get(pk=pk)
+    except Evidence.DoesNotExist as exc:
+        raise Http404 from exc
+    entry_id = ev.correction.entry_id if ev.correction_id else ev.finding.visit.entry_id
+    selectors.access_entry(request.scope, entry_id)
+    content = files.read_file(ev.file)
+    response = HttpResponse(content, content_type=ev.file.content_type)
+    response["Content-Disposition"] = content_disposition_header(False, ev.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def certificate_pdf(request, pk):
+    entry = selectors.access_entry(request.scope, pk)
+    if not entry.is_certified or not entry.is_final:
+        return refused(request, "该校尚未被认定为智慧校园（或认定结果尚未报备），不能出具证书", 404)
+    content = render_pdf(
+        "certification/pdf/certificate.html",
+        {"entry": entry, "batch": entry.batch, "today": timezone.localdate()},
+    )
+    return pdf_response(content, f"{entry.school.name}-智慧校园认定证书.pdf", inline=True)
+
+
+@login_required
+def school_report(request, pk, fmt):
+    if fmt not in ("pdf", "xlsx"):
+        raise Http404
+    entry = selectors.access_entry(request.scope, pk)
+    if entry.state == EntryState.EXEMPT:
+        return refused(request, "该校已自动认定，无需达标清单", 404)
+    view = selectors.entry_view(entry)
+    if fmt == "xlsx":
+        return SchoolReportExport(view).response()
+    content = render_pdf(
+        "certification/pdf/school_report.html",
+        {"view": view, "entry": entry, "batch": entry.batch, "today": timezone.localdate()},
+    )
+    return pdf_response(content, f"{entry.school.name}-未达标指标清单.pdf", inline=True)
+
+
+@login_required
+def my_visits(request):
+    return render(
+        request,
+        "certification/my_visits.html",
+        {"visits": selectors.visits_for_user(request.scope)},
+    )

@@ -1,0 +1,210 @@
+"""Pages for data from other systems: imports into a batch, and data sources (mappings)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from edupilot.accounts.services import actor_from
+from edupilot.core.errors import Denied, Refused
+from edupilot.orgs.models import Org
+
+from .. import forms, importers, selectors, services
+from ..models import ImportState, Indicator
+from .common import is_bureau
+
+# --- imports -----------------------------------------------------------------------------------
+
+
+@login_required
+def import_list(request, pk):
+    scope = request.scope
+    batch = selectors.access_batch(scope, pk)
+    if not is_bureau(request):
+        raise Http404
+    sources = selectors.sources_for(scope)
+    form = forms.ImportForm(request.POST or None, request.FILES or None, sources=sources)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            started = services.import_submit(
+                batch=batch,
+                source=form.cleaned_data["source"],
+                content=upload.read(),
+                filename=upload.name,
+                as_of=form.cleaned_data["as_of"],
+                scope=scope,
+                actor=actor_from(request),
+            )
+        except Denied:
+            raise
+        except Refused as exc:
+            form.add_error(None, exc.message)
+        else:
+            if not started.created:
+                messages.info(
+                    request, "该文件（同一数据来源、同一对应关系）此前已导入，本次未作任何改动"
+                )
+            # The import's own page shows provenance and, once done, the row report.
+            return redirect("certification:import_detail", started.run.pk)
+    return render(
+        request,
+        "certification/import_list.html",
+        {
+            "batch": batch,
+            "form": form,
+            "runs": selectors.imports_for(scope, batch)[:100],
+            "sources": sources,
+            "import_action": selectors.import_action(scope, batch),
+        },
+    )
+
+
+@login_required
+def import_detail(request, pk):
+    run = selectors.access_import(request.scope, pk)
+    issues = Paginator(run.issues.all(), 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "certification/import_detail.html",
+        {
+            "run": run,
+            "batch": run.batch,
+            "issues": issues,
+            "running": run.state == ImportState.RUNNING,
+        },
+    )
+
+
+# --- data sources ---------------------------------------------------------------------------------
+
+
+@login_required
+def source_list(request):
+    if not is_bureau(request):
+        raise Http404
+    return render(
+        request, "certification/source_list.html", {"sources": selectors.sources_for(request.scope)}
+    )
+
+
+def _indicator_choices():
+    seen = {}
+    for ind in Indicator.objects.select_related("standard").order_by("standard__code", "order"):
+        seen.setdefault(
+            ind.code, f"{ind.code} {ind.name}（{ind.standard.short_title or ind.standard.title}）"
+        )
+    return sorted(seen.items())
+
+
+def _initial(source) -> dict:
+    if source is None:
+        return {}
+    return {
+        "code": source.code,
+        "name": source.name,
+        "system": source.system,
+        "code_column": source.code_column,
+        "name_column": source.name_column,
+        "sheet": source.sheet,
+        "header_row": source.header_row,
+    }
+
+
+def _posted_mapping(request, form, columns: list[str]) -> list[dict]:
+    """The mapping as posted (one row per known column, plus a new one); ``columns`` grows by
+    the sample file's headers and the posted columns."""
+    d = form.cleaned_data
+    sample = d.get("sample")
+    if sample is not None:
+        try:
+            headers, _rows = importers.read_table(
+                sample.read(), sample.name, sheet=d["sheet"], header_row=d["header_row"]
+            )
+            columns[:] = [h for h in headers if h]
+        except importers.TableError as exc:
+            form.add_error("sample", str(exc))
+    posted_columns = request.POST.getlist("column")
+    for extra in posted_columns:
+        if extra and extra not in columns:
+            columns.append(extra)
+    mapping = []
+    for i, column in enumerate(posted_columns):
+        code = request.POST.get(f"indicator_{i}", "")
+        if column and code:
+            scale = request.POST.get(f"scale_{i}") or 1
+            mapping.append({"column": column, "indicator": code, "scale": scale})
+    new_col = request.POST.get("new_column", "").strip()
+    new_ind = request.POST.get("new_indicator", "").strip()
+    if new_col and new_ind:
+        mapping.append({"column": new_col, "indicator": new_ind, "scale": 1})
+        if new_col not in columns:
+            columns.append(new_col)
+    return mapping
+
+
+def _mapping_rows(columns: list[str], current: dict[str, dict]) -> list[dict]:
+    rows = []
+    for column in columns:
+        m = current.get(column, {})
+        rows.append(
+            {"column": column, "indicator": m.get("indicator", ""), "scale": m.get("scale", 1)}
+        )
+    for column, m in current.items():
+        if column not in columns:
+            rows.append({"column": column, "indicator": m["indicator"], "scale": m.get("scale", 1)})
+    return rows
+
+
+@login_required
+def source_edit(request, pk=None):
+    scope = request.scope
+    if not is_bureau(request):
+        raise Http404
+    source = selectors.access_source(scope, pk) if pk else None
+    owner = source.owner if source else Org.objects.get(pk=scope.org_id)
+    form = forms.SourceForm(request.POST or None, request.FILES or None, initial=_initial(source))
+    columns = list(source.known_columns) if source else []
+    current = {m["column"]: m for m in (source.mapping if source else [])}
+    if request.method == "POST" and form.is_valid():
+        mapping = _posted_mapping(request, form, columns)
+        d = form.cleaned_data
+        if not form.errors:
+            try:
+                source = services.source_save(
+                    owner=owner,
+                    code=d["code"],
+                    name=d["name"],
+                    system=d["system"],
+                    code_column=d["code_column"],
+                    name_column=d["name_column"],
+                    sheet=d["sheet"],
+                    header_row=d["header_row"],
+                    mapping=mapping,
+                    known_columns=columns,
+                    scope=scope,
+                    actor=actor_from(request),
+                )
+            except Denied:
+                raise
+            except Refused as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, f"已保存数据来源“{source.name}”（{len(source.mapping)} 列已对应指标）"
+                )
+                return redirect("certification:source_edit", source.pk)
+    return render(
+        request,
+        "certification/source_form.html",
+        {
+            "form": form,
+            "source": source,
+            "rows": _mapping_rows(columns, current),
+            "indicators": _indicator_choices(),
+            "owner": owner,
+        },
+    )
