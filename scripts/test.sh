@@ -11,6 +11,9 @@ echo "== ruff"
 ruff check .
 ruff format --check .
 
+echo "== import layers"
+lint-imports  # contracts in pyproject.toml [tool.importlinter]; see docs/architecture.md "Layers"
+
 echo "== django checks"
 DJANGO_SETTINGS_MODULE=edupilot.test_settings python manage.py check --fail-level WARNING
 DJANGO_SETTINGS_MODULE=edupilot.test_settings python manage.py makemigrations --check --dry-run >/dev/null

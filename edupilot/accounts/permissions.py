@@ -1,49 +1,16 @@
-"""Who may provision, reset and approve accounts: predicates returning (allowed, reason)."""
+"""Who may request and approve admin accounts: predicates returning (allowed, reason).
+
+Who may provision accounts for an org and reset its members' passwords is decided over the
+org tree, in orgs.permissions (the org page shows those buttons too)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from edupilot.orgs.models import Org, Role
+from edupilot.orgs.models import Org
 from edupilot.orgs.scoping import Scope
 
 Decision = tuple[bool, str]
-
-
-def can_provision(scope: Scope | None, org: Org) -> Decision:
-    """Open accounts for the schools of ``org``'s subtree (``org`` itself may be the scope's)."""
-    if scope is None or scope.is_platform_admin:
-        return True, ""
-    if not scope.is_reviewer:
-        return False, _("只有教育部门的审核人、项目管理员或平台管理员可以开通账号。")
-    if not org.path.startswith(scope.org_path or "\0"):
-        return False, _("该机构不在您的管辖范围内。")
-    return True, ""
-
-
-def can_reset_password(scope: Scope | None, user) -> Decision:
-    """An upper org resets the password of a user that acts only below it.
-
-    A user with any role outside the actor's subtree (or at the actor's own org) is not
-    the actor's to reset: otherwise a county reviewer could take over a city's account.
-    """
-    if scope is None:
-        return True, ""
-    if user.is_superuser or user.is_staff:
-        return False, _("系统管理员账号不能在此重置。")
-    if scope.user_id == user.pk:
-        return False, _("请通过“修改密码”修改自己的密码。")
-    memberships = [m for m in user.memberships.all() if m.is_active]
-    if scope.is_platform_admin:
-        return True, ""
-    if not scope.is_reviewer or not memberships:
-        return False, _("您无权重置该账号的密码。")
-    for m in memberships:
-        if m.role == Role.PLATFORM_ADMIN:
-            return False, _("您无权重置该账号的密码。")
-        if not m.org.path.startswith(scope.org_path) or m.org_id == scope.org_id:
-            return False, _("该账号在您管辖范围以外还有身份，只能由更上级的部门重置。")
-    return True, ""
 
 
 def can_request_admin_account(scope: Scope | None, org: Org) -> Decision:

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from edupilot.audit.services import actor_from
+from edupilot.orgs import permissions as org_permissions
 from edupilot.orgs.models import Membership, Org
 from edupilot.orgs.scoping import scoped
 from edupilot.orgs.selectors import access_org, scope_root
@@ -48,7 +50,7 @@ def password_change(request):
         user = services.user_change_password(
             user=request.user,
             new_password=form.cleaned_data["new_password1"],
-            actor=services.actor_from(request),
+            actor=actor_from(request),
         )
         update_session_auth_hash(request, user)
         messages.success(request, _("密码已修改。"))
@@ -133,9 +135,7 @@ def credential_sheet_xlsx(request, sheet_id):
 @login_required
 def credential_sheet_destroy(request, sheet_id):
     try:
-        credentials.sheet_destroy(
-            sheet_id=sheet_id, user=request.user, actor=services.actor_from(request)
-        )
+        credentials.sheet_destroy(sheet_id=sheet_id, user=request.user, actor=actor_from(request))
     except LookupError as exc:
         raise Http404 from exc
     messages.success(request, _("初始密码单已销毁，服务器上不再保留这些密码。"))
@@ -157,7 +157,7 @@ def provision(request):
     code = request.POST.get("org") or request.GET.get("org") or ""
     org = access_org(scope, code) if code else scope_root(scope)
     if org is not None:
-        allowed, reason = permissions.can_provision(scope, org)
+        allowed, reason = org_permissions.can_provision(scope, org)
         if not allowed:
             raise PermissionDenied(reason)
     initial = {"org": org.code if org else ""}
@@ -165,7 +165,7 @@ def provision(request):
     if request.method == "POST" and form.is_valid() and org is not None:
         creds = services.accounts_provision(
             root=org,
-            actor=services.actor_from(request),
+            actor=actor_from(request),
             scope=scope,
             kinds=form.cleaned_data["kinds"],
             limit=services.PAGE_PROVISION_LIMIT,
@@ -199,10 +199,10 @@ def provision(request):
 def reset_password(request, user_id):
     scope = request.scope
     user = selectors.access_user(scope, user_id)
-    allowed, reason = permissions.can_reset_password(scope, user)
+    allowed, reason = org_permissions.can_reset_password(scope, user)
     if not allowed:
         raise PermissionDenied(reason)
-    cred = services.user_reset_password(user=user, actor=services.actor_from(request), scope=scope)
+    cred = services.user_reset_password(user=user, actor=actor_from(request), scope=scope)
     m = next(iter(user.memberships.all()), None)
     sheet, key = credentials.sheet_create(
         entries=[cred],
@@ -276,7 +276,7 @@ def admin_request_new(request):
                     position=data["position"],
                     phone=data["phone"],
                     wechat=data["wechat"],
-                    actor=services.actor_from(request),
+                    actor=actor_from(request),
                     scope=scope,
                 )
             except services.AdminRequestRefused as exc:
@@ -302,7 +302,7 @@ def admin_request_detail(request, pk):
     if request.method == "POST":
         if not can_decide:
             raise PermissionDenied(permissions.can_decide_admin_request(scope, req)[1])
-        actor = services.actor_from(request)
+        actor = actor_from(request)
         try:
             if request.POST.get("decision") == "approve":
                 cred = services.admin_request_approve(request=req, actor=actor, scope=scope)

@@ -19,6 +19,7 @@ def refused(request, exc: Refused):
 
 
 def register_routers() -> None:
+    from edupilot.applications.api import programme_router as eligibility_router
     from edupilot.applications.api import router as applications_router
     from edupilot.certification.api import router as certification_router
     from edupilot.orgs.api import router as orgs_router
@@ -27,6 +28,7 @@ def register_routers() -> None:
 
     api.add_router("/orgs", orgs_router)
     api.add_router("/programmes", programmes_router)
+    api.add_router("/programmes", eligibility_router)  # /programmes/{code}/eligibility
     api.add_router("/applications", applications_router)
     api.add_router("/review", review_router)
     api.add_router("/certification", certification_router)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from edupilot.accounts.services import actor_from
+from edupilot.audit.services import actor_from
+from edupilot.orgs.models import Org
+from edupilot.programmes.selectors import open_programmes_covering
 
 from . import selectors, services
 
 router = Router(tags=["applications"])
+# Mounted at /programmes beside programmes' own router: eligibility is decided here, with the
+# applicant's existing applications, and programmes does not import applications.
+programme_router = Router(tags=["programmes"])
 
 
 class OrgOut(Schema):
@@ -109,3 +115,34 @@ def submit(request, pk: int):
     except services.ApplicationError as exc:
         return Status(400, {"message": exc.message, "errors": exc.errors})
     return Status(200, selectors.access_application(request.scope, pk))
+
+
+class EligibilityOut(Schema):
+    category: str
+    name: str
+    eligible: bool
+    reasons: list[str]
+    warnings: list[str]
+    application_id: int | None
+
+
+@programme_router.get("/{code}/eligibility", response=list[EligibilityOut])
+def eligibility(request, code: str):
+    """For an applicant: each category of the programme it falls under, and why it may not apply."""
+    if not request.scope.is_applicant:
+        raise Http404
+    org = Org.objects.get(pk=request.scope.org_id)
+    if not any(p.code == code for p in open_programmes_covering(org)):
+        raise Http404
+    return [
+        {
+            "category": c.category.code,
+            "name": c.category.name,
+            "eligible": c.eligible,
+            "reasons": [r.message for r in c.failures],
+            "warnings": [r.message for r in c.warnings],
+            "application_id": c.application.pk if c.application else None,
+        }
+        for c in selectors.choices_for_org(org)
+        if c.programme.code == code
+    ]

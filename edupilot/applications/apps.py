@@ -9,6 +9,13 @@ class ApplicationsConfig(AppConfig):
     def ready(self):
         from edupilot.core.navigation import register
         from edupilot.orgs.models import Role
+        from edupilot.orgs.signals import subtree_moved
+        from edupilot.programmes.services import register_submission_counter
+
+        from .receivers import follow_org_move, submissions_of
+
+        subtree_moved.connect(follow_org_move, dispatch_uid="applications.follow_org_move")
+        register_submission_counter(submissions_of)
 
         register("applications:home", _("我的申报"), [Role.APPLICANT], order=10)
         register(

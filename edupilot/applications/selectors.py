@@ -12,6 +12,7 @@ from edupilot.orgs.models import Org, OrgKind, Stage, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
 from edupilot.programmes import rules, schema
 from edupilot.programmes.models import ParticipantEntry, Programme
+from edupilot.programmes.selectors import open_programmes_covering
 
 from .models import Application, ApplicationMember, AppState, Attachment
 
@@ -235,20 +236,11 @@ def category_eligibility(
     return choice
 
 
-def open_programmes(now: dt.datetime | None = None) -> list[Programme]:
-    now = now or timezone.now()
-    return [
-        p
-        for p in Programme.objects.filter(is_active=True, kind="call").select_related("issuer")
-        if p.is_open(now)
-    ]
-
-
 def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryChoice]:
     """Every category of every open programme this org falls under, eligible or not, with why."""
     now = now or timezone.now()
     out = []
-    programmes = [p for p in open_programmes(now) if org.path.startswith(p.issuer.path)]
+    programmes = open_programmes_covering(org, now)
     existing = {
         (a.programme_id, a.category): a
         for a in Application.objects.filter(applicant_org=org, programme__in=programmes)

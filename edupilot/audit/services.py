@@ -35,6 +35,23 @@ class Actor:
         return getattr(self.user, "username", "") or str(self.user)
 
 
+def client_ip(request) -> str | None:
+    # Behind a reverse proxy, configure it to set REMOTE_ADDR (see docs/deployment.md).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def actor_from(request) -> Actor:
+    """The actor of a request: its user, the org of its active membership, its address.
+
+    Here, beside Actor, so every app can build one without importing accounts."""
+    membership = getattr(request, "membership", None)
+    return Actor(
+        user=request.user if request.user.is_authenticated else None,
+        org=membership.org if membership is not None else None,
+        ip=client_ip(request),
+    )
+
+
 def _jsonable(value):
     if value is None:
         return None

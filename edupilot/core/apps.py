@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.core import checks
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -8,12 +7,9 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from edupilot.documents.pdf import check_cjk_fonts
-
         # Imported for their Huey tasks: the worker only runs tasks it has seen registered.
         from . import jobs, notifications  # noqa: F401
 
         # Each app's jobs.py (register_job) and reminders.py (register_reminder_provider), so
         # that the worker process knows every job kind and reminder provider, like admin.py.
         autodiscover_modules("jobs", "reminders")
-        checks.register(check_cjk_fonts, "documents")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +11,10 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         from edupilot.core.navigation import register
         from edupilot.orgs.models import Role
+
+        from .pdf import check_cjk_fonts
+
+        checks.register(check_cjk_fonts, "documents")
 
         register(
             "documents:index",

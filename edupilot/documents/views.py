@@ -13,9 +13,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from edupilot.accounts.services import actor_from
 from edupilot.applications.models import AppState
 from edupilot.applications.selectors import applications_for
+from edupilot.audit.services import actor_from
 from edupilot.core.jobs import job_start, jobs_for
 from edupilot.programmes.selectors import programmes_for
 from edupilot.review.models import ReviewAction, ReviewDecision

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .models import ADMIN_KINDS, Org, OrgKind
+from .models import ADMIN_KINDS, Org, OrgKind, Role
 from .scoping import Scope
 
 # The attributes eligibility rules, quotas and review chains are computed from belong to the
@@ -102,4 +102,43 @@ def can_move(scope: Scope | None, org: Org, new_parent: Org) -> Decision:
         return False, _("该机构不在您的管辖范围内。")
     if not new_parent.path.startswith(scope.org_path):
         return False, _("新的上级机构不在您的管辖范围内。")
+    return True, ""
+
+
+# --- accounts of an org's members (used by accounts and by the org page) ---------------------
+
+
+def can_provision(scope: Scope | None, org: Org) -> Decision:
+    """Open accounts for the schools of ``org``'s subtree (``org`` itself may be the scope's)."""
+    if scope is None or scope.is_platform_admin:
+        return True, ""
+    if not scope.is_reviewer:
+        return False, _("只有教育部门的审核人、项目管理员或平台管理员可以开通账号。")
+    if not org.path.startswith(scope.org_path or "\0"):
+        return False, _("该机构不在您的管辖范围内。")
+    return True, ""
+
+
+def can_reset_password(scope: Scope | None, user) -> Decision:
+    """An upper org resets the password of a user that acts only below it.
+
+    A user with any role outside the actor's subtree (or at the actor's own org) is not
+    the actor's to reset: otherwise a county reviewer could take over a city's account.
+    """
+    if scope is None:
+        return True, ""
+    if user.is_superuser or user.is_staff:
+        return False, _("系统管理员账号不能在此重置。")
+    if scope.user_id == user.pk:
+        return False, _("请通过“修改密码”修改自己的密码。")
+    memberships = [m for m in user.memberships.all() if m.is_active]
+    if scope.is_platform_admin:
+        return True, ""
+    if not scope.is_reviewer or not memberships:
+        return False, _("您无权重置该账号的密码。")
+    for m in memberships:
+        if m.role == Role.PLATFORM_ADMIN:
+            return False, _("您无权重置该账号的密码。")
+        if not m.org.path.startswith(scope.org_path) or m.org_id == scope.org_id:
+            return False, _("该账号在您管辖范围以外还有身份，只能由更上级的部门重置。")
     return True, ""

@@ -18,6 +18,7 @@ from . import permissions
 from .importer import COLUMN_BY_FIELD, ImportFileError, RowError, parse_table
 from .models import ADMIN_KINDS, Org, OrgKind, subtree_q, tier_for
 from .scoping import Scope
+from .signals import subtree_moved
 
 __all__ = [
     "ImportFileError",
@@ -459,12 +460,8 @@ def _move_subtree(org: Org, new_parent: Org) -> int:
         depth=F("depth") + delta,
         updated_at=timezone.now(),
     )
-    # Applications keep a copy of their applicant's path (applications.Application.applicant_path).
-    from edupilot.applications.models import Application
-
-    Application.objects.filter(subtree_q(old_path, "applicant_path")).update(
-        applicant_path=Concat(Value(new_path), Substr("applicant_path", len(old_path) + 1))
-    )
+    # Copies of the path held above (applications' applicant_path) follow in the same transaction.
+    subtree_moved.send(sender=Org, old_path=old_path, new_path=new_path)
     org.parent = new_parent
     org.path = new_path
     org.depth = new_parent.depth + 1

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from edupilot.accounts.services import actor_from
+from edupilot.audit.services import actor_from
 
 from . import permissions, selectors, services
 from .forms import ImportForm, MoveForm, OrgAttributesForm, OrgFilterForm
@@ -86,8 +86,6 @@ def detail(request, code):
     children, direct = ([], 0)
     if org.is_admin_org:
         children, direct = selectors.children_with_counts(org, scope)
-    from edupilot.accounts import permissions as account_permissions
-
     members = list(selectors.members_of(org)) if not scope.is_applicant else []
     return render(
         request,
@@ -97,11 +95,9 @@ def detail(request, code):
             "crumbs": selectors.visible_ancestors(scope, org),
             "children": children,
             "direct": direct,
-            "members": [
-                (m, account_permissions.can_reset_password(scope, m.user)[0]) for m in members
-            ],
+            "members": [(m, permissions.can_reset_password(scope, m.user)[0]) for m in members],
             "can_edit": permissions.can_edit(scope, org)[0],
-            "can_provision": account_permissions.can_provision(scope, org)[0],
+            "can_provision": permissions.can_provision(scope, org)[0],
             "can_move": scope.is_platform_admin
             or (scope.is_reviewer and permissions.is_below(scope, org) and not org.is_admin_org),
             "move_form": MoveForm(),

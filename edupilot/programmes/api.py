@@ -7,7 +7,6 @@ import datetime as dt
 from django.http import Http404
 from ninja import Router, Schema
 
-from edupilot.applications import selectors as app_selectors
 from edupilot.orgs.models import Org
 
 from . import selectors
@@ -45,15 +44,6 @@ class ProgrammeOut(Schema):
 
 class ProgrammeDetailOut(ProgrammeOut):
     categories: list[CategoryOut]
-
-
-class EligibilityOut(Schema):
-    category: str
-    name: str
-    eligible: bool
-    reasons: list[str]
-    warnings: list[str]
-    application_id: int | None
 
 
 class QuotaOut(Schema):
@@ -109,7 +99,7 @@ def _detail(p) -> dict:
 
 def _applicant_programmes(request):
     org = Org.objects.get(pk=request.scope.org_id)
-    return org, [p for p in app_selectors.open_programmes() if org.path.startswith(p.issuer.path)]
+    return org, selectors.open_programmes_covering(org)
 
 
 def _access(request, code: str):
@@ -136,27 +126,6 @@ def list_programmes(request):
 @router.get("/{code}", response=ProgrammeDetailOut)
 def get_programme(request, code: str):
     return _detail(_access(request, code))
-
-
-@router.get("/{code}/eligibility", response=list[EligibilityOut])
-def eligibility(request, code: str):
-    """For an applicant: each category of the programme it falls under, and why it may not apply."""
-    if not request.scope.is_applicant:
-        raise Http404
-    programme = _access(request, code)
-    org = Org.objects.get(pk=request.scope.org_id)
-    return [
-        {
-            "category": c.category.code,
-            "name": c.category.name,
-            "eligible": c.eligible,
-            "reasons": [r.message for r in c.failures],
-            "warnings": [r.message for r in c.warnings],
-            "application_id": c.application.pk if c.application else None,
-        }
-        for c in app_selectors.choices_for_org(org)
-        if c.programme.pk == programme.pk
-    ]
 
 
 @router.get("/{code}/quotas", response=list[QuotaOut])

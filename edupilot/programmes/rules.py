@@ -1,7 +1,9 @@
 """Eligibility and submission rules: CEL expressions, compiled once, evaluated safely.
 
 CEL (Common Expression Language) is side-effect free and always terminates, so a bureau's
-programme file can carry its own rules without being able to run code on the server.
+programme file can carry its own rules without being able to run code on the server. The CEL
+itself (compiling, checking, fail-closed evaluation) is ``edupilot.core.cel``; this module
+names the variables and the sample context.
 
 Variables a rule may use:
 
@@ -21,11 +23,9 @@ Variables a rule may use:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-import cel
+from edupilot.core import cel
 
 ELIGIBILITY_VARS = frozenset({"org", "applicant", "programme"})
 SUBMISSION_VARS = ELIGIBILITY_VARS | {"app"}
@@ -59,22 +59,8 @@ SAMPLE_MEMBER = {
 }
 
 
-_COMPREHENSION_VAR = re.compile(
-    r"\.\s*(?:exists_one|exists|all|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,"
-)
-
-
-class RuleCompileError(ValueError):
-    pass
-
-
-@lru_cache(maxsize=2048)
-def compile_expr(expr: str):
-    try:
-        return cel.compile(expr)
-    except ValueError as exc:
-        # CEL's own text names the column; keep it after a Chinese summary.
-        raise RuleCompileError(f"规则表达式有语法错误：{exc}") from exc
+# The name loader.py catches; every CEL error is one.
+RuleCompileError = cel.ExprError
 
 
 def sample_context(phase: str, data: dict | None = None) -> dict:
@@ -91,22 +77,12 @@ def sample_context(phase: str, data: dict | None = None) -> dict:
 def check_rule(expr: str, phase: str, sample_data: dict | None = None) -> None:
     """Raise RuleCompileError if the rule does not compile, uses unknown variables, or fails
     to evaluate to a boolean against a complete sample context (catches field typos)."""
-    program = compile_expr(expr)
-    allowed = SUBMISSION_VARS if phase == "submission" else ELIGIBILITY_VARS
-    used = set(program.variables())
-    unknown = used - allowed - set(_COMPREHENSION_VAR.findall(expr))
-    if unknown:
-        raise RuleCompileError(
-            f"规则使用了此阶段不可用的变量：{', '.join(sorted(unknown))}（可用：{', '.join(sorted(allowed))}）"
-        )
-    try:
-        result = program.execute(sample_context(phase, sample_data))
-    except KeyError as exc:
-        raise RuleCompileError(f"规则无法求值：没有字段 {exc}") from exc
-    except Exception as exc:  # CEL raises several kinds; all mean the rule is broken.
-        raise RuleCompileError(f"规则无法求值：{exc}") from exc
-    if not isinstance(result, bool):
-        raise RuleCompileError(f"规则的结果必须是 true/false，实际为 {type(result).__name__}")
+    cel.check(
+        expr,
+        allowed=SUBMISSION_VARS if phase == "submission" else ELIGIBILITY_VARS,
+        sample=sample_context(phase, sample_data),
+        unknown_label="此阶段不可用的变量",
+    )
 
 
 @dataclass(frozen=True)
@@ -120,11 +96,8 @@ class RuleResult:
 
 def evaluate(rule, context: dict) -> RuleResult:
     """Evaluate one rule; a rule that cannot be decided counts as failed (fail closed)."""
-    try:
-        value = compile_expr(rule.expr).execute(context)
-    except Exception as exc:
-        return RuleResult(rule.id, False, rule.message, rule.severity, error=str(exc))
-    return RuleResult(rule.id, value is True, rule.message, rule.severity)
+    ok, error = cel.decide(rule.expr, context)
+    return RuleResult(rule.id, ok, rule.message, rule.severity, error=error)
 
 
 def evaluate_all(rules, context: dict, phase: str) -> list[RuleResult]:

@@ -7,10 +7,12 @@ scope's subtree are shown only to those who manage the programme.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from edupilot.orgs.models import Org, Tier
 from edupilot.orgs.scoping import Scope, access, scoped
@@ -38,6 +40,21 @@ def access_programme(scope: Scope, code: str) -> Programme:
         return programmes_for(scope).select_related("issuer").get(code=code)
     except (Programme.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def open_programmes(now: dt.datetime | None = None) -> list[Programme]:
+    """Every call open now, whoever issued it."""
+    now = now or timezone.now()
+    return [
+        p
+        for p in Programme.objects.filter(is_active=True, kind="call").select_related("issuer")
+        if p.is_open(now)
+    ]
+
+
+def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:
+    """The open calls ``org`` may answer: those issued at or above it."""
+    return [p for p in open_programmes(now) if org.path.startswith(p.issuer.path)]
 
 
 # --- quotas --------------------------------------------------------------------------------

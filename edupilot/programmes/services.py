@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +29,18 @@ class LoadOutcome:
     action: str  # "created", "updated", "unchanged"
 
 
-def _has_submissions(programme: Programme) -> int:
-    from edupilot.applications.models import ApplicationVersion
+# Submissions are held by the apps above (applications); each registers a function counting a
+# programme's submissions, in its AppConfig.ready. A changed file is refused once there are any.
+_submission_counters: list[Callable[[Programme], int]] = []
 
-    return ApplicationVersion.objects.filter(application__programme=programme).count()
+
+def register_submission_counter(counter: Callable[[Programme], int]) -> None:
+    if counter not in _submission_counters:
+        _submission_counters.append(counter)
+
+
+def _has_submissions(programme: Programme) -> int:
+    return sum(count(programme) for count in _submission_counters)
 
 
 def open_now_shift(parsed: loader.ParsedFile, now: dt.datetime | None = None) -> int:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from edupilot.accounts.services import actor_from
+from edupilot.audit.services import actor_from
 
 from . import presenters, selectors, services, tables
 from .permissions import can_manage_programme, can_view_programmes
