@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from edupilot.orgs.models import Org, Role
+from edupilot.orgs.models import Org, Role, path_within
 from edupilot.orgs.scoping import Scope
 
 Decision = tuple[bool, str]
@@ -16,7 +16,7 @@ def can_provision(scope: Scope | None, org: Org) -> Decision:
         return True, ""
     if not scope.is_reviewer:
         return False, _("只有教育部门的审核人、项目管理员或平台管理员可以开通账号。")
-    if not org.path.startswith(scope.org_path or "\0"):
+    if not path_within(org.path, scope.org_path):
         return False, _("该机构不在您的管辖范围内。")
     return True, ""
 
@@ -41,7 +41,7 @@ def can_reset_password(scope: Scope | None, user) -> Decision:
     for m in memberships:
         if m.role == Role.PLATFORM_ADMIN:
             return False, _("您无权重置该账号的密码。")
-        if not m.org.path.startswith(scope.org_path) or m.org_id == scope.org_id:
+        if not path_within(m.org.path, scope.org_path) or m.org_id == scope.org_id:
             return False, _("该账号在您管辖范围以外还有身份，只能由更上级的部门重置。")
     return True, ""
 

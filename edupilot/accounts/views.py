@@ -256,7 +256,7 @@ def admin_request_new(request):
         ask_org=scope.is_platform_admin,
         initial={"programme": request.GET.get("programme", "")},
     )
-    own = None if scope.is_platform_admin else Org.objects.get(pk=scope.org_id)
+    own = None if scope.is_platform_admin else scope.org
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         programme = by_code[data["programme"]]

@@ -12,6 +12,7 @@ from edupilot.orgs.models import Org, OrgKind, Stage, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
 from edupilot.programmes import rules, schema
 from edupilot.programmes.models import ParticipantEntry, Programme
+from edupilot.programmes.selectors import programmes_concerning
 
 from .models import Application, ApplicationMember, AppState, Attachment
 
@@ -214,7 +215,7 @@ def structural_checks(
                 "stage", False, f"本类别面向的学段：{stages}；本单位登记的学段不在其中。"
             )
         )
-    if not org.path.startswith(programme.issuer.path):
+    if not org.is_within(programme.issuer):
         out.append(
             rules.RuleResult("region", False, f"本项目面向{programme.issuer.name}所辖单位。")
         )
@@ -235,11 +236,14 @@ def category_eligibility(
     return choice
 
 
-def open_programmes(now: dt.datetime | None = None) -> list[Programme]:
+def open_programmes(org: Org, now: dt.datetime | None = None) -> list[Programme]:
+    """The calls open now to ``org`` (issued by it or an org above it)."""
     now = now or timezone.now()
     return [
         p
-        for p in Programme.objects.filter(is_active=True, kind="call").select_related("issuer")
+        for p in programmes_concerning(org)
+        .filter(is_active=True, kind="call")
+        .select_related("issuer")
         if p.is_open(now)
     ]
 
@@ -248,7 +252,7 @@ def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryCh
     """Every category of every open programme this org falls under, eligible or not, with why."""
     now = now or timezone.now()
     out = []
-    programmes = [p for p in open_programmes(now) if org.path.startswith(p.issuer.path)]
+    programmes = open_programmes(org, now)
     existing = {
         (a.programme_id, a.category): a
         for a in Application.objects.filter(applicant_org=org, programme__in=programmes)

@@ -30,9 +30,7 @@ def home(request):
     """An applicant's desk: its applications, and what it may apply for (or why not)."""
     _require_applicant(request)
     scope = request.scope
-    from edupilot.orgs.models import Org
-
-    org = Org.objects.get(pk=scope.org_id)
+    org = scope.org
     choices = selectors.choices_for_org(org)
     applications = list(selectors.applications_of_org(scope))
     return render(

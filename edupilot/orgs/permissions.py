@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .models import ADMIN_KINDS, Org, OrgKind
+from .models import ADMIN_KINDS, Org, OrgKind, path_within
 from .scoping import Scope
 
 # The attributes eligibility rules, quotas and review chains are computed from belong to the
@@ -41,7 +41,7 @@ Decision = tuple[bool, str]
 
 def is_below(scope: Scope, org: Org) -> bool:
     """Strictly inside the scope's subtree: an upper org acts on its lower orgs, not on itself."""
-    return bool(scope.org_path) and org.path.startswith(scope.org_path) and org.pk != scope.org_id
+    return path_within(org.path, scope.org_path) and org.pk != scope.org_id
 
 
 def can_import(scope: Scope | None) -> Decision:
@@ -81,7 +81,7 @@ def can_edit(scope: Scope | None, org: Org) -> Decision:
 def can_move(scope: Scope | None, org: Org, new_parent: Org) -> Decision:
     if org.kind == OrgKind.PROVINCE:
         return False, _("省级机构没有上级，不能移动。")
-    if new_parent.path.startswith(org.path):
+    if new_parent.is_within(org):
         return False, _("不能把机构移到它自己或它的下级机构之下。")
     if new_parent.kind == OrgKind.SCHOOL:
         return False, _("上级机构不能是学校。")
@@ -100,6 +100,6 @@ def can_move(scope: Scope | None, org: Org, new_parent: Org) -> Decision:
         return False, _("您无权调整机构的隶属关系。")
     if not is_below(scope, org):
         return False, _("该机构不在您的管辖范围内。")
-    if not new_parent.path.startswith(scope.org_path):
+    if not path_within(new_parent.path, scope.org_path):
         return False, _("新的上级机构不在您的管辖范围内。")
     return True, ""

@@ -8,7 +8,6 @@ from django.http import Http404
 from ninja import Router, Schema
 
 from edupilot.applications import selectors as app_selectors
-from edupilot.orgs.models import Org
 
 from . import selectors
 
@@ -108,8 +107,8 @@ def _detail(p) -> dict:
 
 
 def _applicant_programmes(request):
-    org = Org.objects.get(pk=request.scope.org_id)
-    return org, [p for p in app_selectors.open_programmes() if org.path.startswith(p.issuer.path)]
+    org = request.scope.org
+    return org, app_selectors.open_programmes(org)
 
 
 def _access(request, code: str):
@@ -144,7 +143,7 @@ def eligibility(request, code: str):
     if not request.scope.is_applicant:
         raise Http404
     programme = _access(request, code)
-    org = Org.objects.get(pk=request.scope.org_id)
+    org = request.scope.org
     return [
         {
             "category": c.category.code,

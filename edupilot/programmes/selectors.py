@@ -12,13 +12,36 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from edupilot.orgs.models import Org, Tier
+from edupilot.orgs.models import Org, Tier, lineage_paths, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
 
 from . import schema
 from .models import ParticipantEntry, ParticipantList, Programme, QuotaAllocation
 from .permissions import can_manage_programme
 from .quotas import QuotaReport, QuotaRow, compute_category
+
+
+def programmes_concerning(who: Scope | Org, *, lineage_only: bool = False) -> QuerySet[Programme]:
+    """The programmes that concern ``who``: the one rule, one query, no Python filtering.
+
+    - issued by its org or an org above it (the notices open to it);
+    - for reviewers and programme admins, also issued by an org inside their subtree;
+    - a platform admin: every programme; anonymous: none.
+
+    An ``Org`` stands for that org itself applying (the lineage only); ``lineage_only``
+    restricts a scope the same way (who may ask an issuer above it). Callers narrow further
+    (active, kind, open now).
+    """
+    if isinstance(who, Org):
+        return Programme.objects.filter(issuer__path__in=lineage_paths(who.path))
+    if not who.is_authenticated or not who.org_path:
+        return Programme.objects.none()
+    if who.is_platform_admin:
+        return Programme.objects.all()
+    q = Q(issuer__path__in=lineage_paths(who.org_path))
+    if who.is_reviewer and not lineage_only:
+        q |= subtree_q(who.org_path, "issuer__path")
+    return Programme.objects.filter(q)
 
 
 def programmes_for(scope: Scope) -> QuerySet[Programme]:
