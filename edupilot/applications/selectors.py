@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from edupilot.orgs.models import Org, OrgKind, Stage, subtree_q
@@ -246,6 +247,18 @@ def open_programmes(org: Org, now: dt.datetime | None = None) -> list[Programme]
         .select_related("issuer")
         if p.is_open(now)
     ]
+
+
+def access_programme_to_apply(scope: Scope, code) -> Programme:
+    """An active programme open to the scope's org, by code; 404 for any other (existence hidden)."""
+    programme = (
+        programmes_concerning(scope)
+        .filter(is_active=True, code=code or "")
+        .select_related("issuer")
+    ).first()
+    if programme is None:
+        raise Http404
+    return programme
 
 
 def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryChoice]:

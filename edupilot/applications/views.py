@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from edupilot.accounts.services import actor_from
-from edupilot.programmes.models import Programme
 
 from . import selectors, services
 from .files import blob_open
@@ -44,7 +43,7 @@ def home(request):
 @require_POST
 def start(request):
     _require_applicant(request)
-    programme = get_object_or_404(Programme, code=request.POST.get("programme", ""), is_active=True)
+    programme = selectors.access_programme_to_apply(request.scope, request.POST.get("programme"))
     try:
         application = services.application_start(
             programme=programme,
