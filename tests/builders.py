@@ -67,6 +67,7 @@ def _echo(job, report) -> JobResult:
     report(1, 1, "完成")
     return JobResult("矩阵.txt", "text/plain", content="矩阵测试".encode())
 
+
 ROLE_KEYS = ("applicant", "applicant2", "county", "city", "city_admin", "province", "admin")
 ROLE_KEYS += ("expert",)
 
