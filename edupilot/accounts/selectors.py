@@ -56,3 +56,8 @@ def programmes_accepting_requests(scope: Scope):
         .order_by("-updated_at")
     )
     return [p for p in qs if p.parsed.admin_account_requests is not None]
+
+
+def own_active_membership(user, pk) -> Membership | None:
+    """One of ``user``'s own active memberships (the only ones a user may switch to)."""
+    return Membership.objects.filter(pk=pk, user=user, is_active=True).select_related("org").first()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from edupilot.orgs.models import Membership, Org
+from edupilot.orgs.models import Org
 from edupilot.orgs.scoping import scoped
 from edupilot.orgs.selectors import access_org, scope_root
 
@@ -34,7 +34,7 @@ def switch_membership(request):
     except ValueError:
         wanted = None
     # Only the user's own active memberships can be chosen.
-    if wanted and Membership.objects.filter(pk=wanted, user=request.user, is_active=True).exists():
+    if wanted and selectors.own_active_membership(request.user, wanted) is not None:
         request.session[SESSION_KEY] = wanted
     else:
         messages.error(request, _("无效的身份。"))

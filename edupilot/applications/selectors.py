@@ -285,6 +285,19 @@ def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryCh
     return out
 
 
+def access_attachment(scope: Scope, application_pk, attachment_pk) -> Attachment:
+    """One uploaded file, through its application's scope; 404 otherwise."""
+    application = access_application(scope, application_pk)
+    att = (
+        Attachment.objects.select_related("blob")
+        .filter(pk=attachment_pk, application=application)
+        .first()
+    )
+    if att is None:
+        raise Http404
+    return att
+
+
 def attachments_prefetch() -> Prefetch:
     return Prefetch(
         "attachments", queryset=Attachment.objects.filter(is_current=True).select_related("blob")

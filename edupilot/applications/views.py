@@ -15,7 +15,6 @@ from edupilot.accounts.services import actor_from
 
 from . import selectors, services
 from .files import blob_open
-from .models import Attachment
 from .presenters import form_context
 
 
@@ -310,10 +309,7 @@ def withdraw(request, pk):
 @login_required
 def attachment(request, pk, attachment_id):
     """Download an uploaded file, through the application's scope."""
-    application = selectors.access_application(request.scope, pk)
-    att = get_object_or_404(
-        Attachment.objects.select_related("blob"), pk=attachment_id, application=application
-    )
+    att = selectors.access_attachment(request.scope, pk, attachment_id)
     response = FileResponse(
         blob_open(att.blob),
         content_type="application/pdf",
