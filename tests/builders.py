@@ -239,7 +239,7 @@ def _certification(p: Province, standards: dict[str, Standard]) -> None:
     p.batch = cert.batch_create(
         owner=p.city,
         code=p.spec.batch_code,
-        name=f"{p.city.name}智慧校园认定（矩阵）",
+        name=f"{p.city.name}智慧校园认定（矩阵{p.spec.label.upper()}）",
         certification_date=dt.date(2099, 9, 30),
         cutoff=dt.date(2099, 8, 31),
         standard=standards["zj-sc-2022"],

@@ -845,3 +845,24 @@ def test_admin_site_is_staff_only(client, world, who):
         assert response.status_code == status, f"{url} as {who}: {response.status_code}"
         if location:
             assert response["Location"].startswith(location), f"{url}: {response['Location']}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "route, role",
+    [
+        ("applications/in-scope/", "county"),
+        ("review/", "city"),
+        ("certification/", "city_admin"),
+        ("public/announcements/", "applicant"),
+        ("GET /api/v1/orgs/", "county"),
+    ],
+)
+def test_the_markers_are_seen_where_they_belong(client, world, route, role):
+    """A's own people see A's markers on these pages: their absence for B means something."""
+    client.force_login(world.a.users[role])
+    url = route.split(" ", 1)[1] if route.startswith("GET ") else "/" + route
+    if route.startswith("GET "):
+        url += "?q=矩阵&limit=500"
+    body = client.get(url).content.decode()
+    assert "矩阵A" in body or "\\u77e9\\u9635A" in body
