@@ -9,13 +9,20 @@ from edupilot.orgs.scoping import Scope
 SESSION_KEY = "active_membership_id"
 
 
-def active_membership(request):
-    user = request.user
-    if not user.is_authenticated:
-        return None
-    memberships = list(
-        Membership.objects.filter(user=user, is_active=True).select_related("org").order_by("id")
+def user_memberships(request) -> list[Membership]:
+    """The user's active memberships with their orgs: one query, kept on the request."""
+    if not request.user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user=request.user, is_active=True)
+        .select_related("org")
+        .order_by("id")
     )
+
+
+def active_membership(request, memberships: list[Membership] | None = None):
+    if memberships is None:
+        memberships = user_memberships(request)
     if not memberships:
         return None
     wanted = request.session.get(SESSION_KEY)
@@ -30,8 +37,10 @@ class ActiveMembershipMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # One query per authenticated request; the scope is what every selector filters by.
-        membership = active_membership(request)
+        # One query per authenticated request; the scope is what every selector filters by,
+        # and it carries the org loaded here (Scope.org), so views need not fetch it again.
+        request.memberships = user_memberships(request)
+        membership = active_membership(request, request.memberships)
         request.membership = membership
         if membership is not None:
             request.scope = Scope.for_membership(membership)

@@ -47,13 +47,17 @@ def access_admin_request(scope: Scope, pk) -> AdminAccountRequest:
 
 def programmes_accepting_requests(scope: Scope):
     """Active programmes with an admin-account request form whose issuer is above the scope."""
-    from edupilot.programmes.models import Programme
+    from edupilot.programmes.selectors import programmes_concerning
 
-    qs = Programme.objects.filter(is_active=True).select_related("issuer").order_by("-updated_at")
-    out = []
-    for p in qs:
-        if p.parsed.admin_account_requests is None:
-            continue
-        if scope.is_platform_admin or (scope.org_path or "").startswith(p.issuer.path):
-            out.append(p)
-    return out
+    qs = (
+        programmes_concerning(scope, lineage_only=True)
+        .filter(is_active=True)
+        .select_related("issuer")
+        .order_by("-updated_at")
+    )
+    return [p for p in qs if p.parsed.admin_account_requests is not None]
+
+
+def own_active_membership(user, pk) -> Membership | None:
+    """One of ``user``'s own active memberships (the only ones a user may switch to)."""
+    return Membership.objects.filter(pk=pk, user=user, is_active=True).select_related("org").first()

@@ -64,8 +64,7 @@ def unused_applicant_users(root: Org, kinds=APPLICANT_KINDS):
     """Applicant accounts of the subtree whose one-time password was never used."""
     return (
         User.objects.filter(
-            memberships__org__path__gte=root.path,
-            memberships__org__path__lt=root.path[:-1] + "0",
+            subtree_q(root.path, "memberships__org__path"),
             memberships__org__kind__in=list(kinds),
             memberships__role=Role.APPLICANT,
             memberships__is_active=True,
@@ -281,8 +280,7 @@ def admin_request_check(programme, org: Org, *, now: dt.datetime | None = None) 
     spec = programme.parsed.admin_account_requests
     if spec is None or not programme.is_active:
         raise AdminRequestRefused(f"项目“{programme.title}”不受理项目管理员账号申请。")
-    issuer_path = programme.issuer.path
-    if not org.path.startswith(issuer_path) or org.pk == programme.issuer_id:
+    if not org.is_within(programme.issuer) or org.pk == programme.issuer_id:
         raise AdminRequestRefused(f"{org.name}不在发文单位{programme.issuer.name}的管辖范围内。")
     if org.tier not in spec.tiers:
         allowed = "、".join(str(Tier(t).label) for t in spec.tiers)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
 from edupilot.orgs import permissions as org_permissions
-from edupilot.orgs.models import Membership, Org
+from edupilot.orgs.models import Org
 from edupilot.orgs.scoping import scoped
 from edupilot.orgs.selectors import access_org, scope_root
 
@@ -36,7 +36,7 @@ def switch_membership(request):
     except ValueError:
         wanted = None
     # Only the user's own active memberships can be chosen.
-    if wanted and Membership.objects.filter(pk=wanted, user=request.user, is_active=True).exists():
+    if wanted and selectors.own_active_membership(request.user, wanted) is not None:
         request.session[SESSION_KEY] = wanted
     else:
         messages.error(request, _("无效的身份。"))
@@ -256,7 +256,7 @@ def admin_request_new(request):
         ask_org=scope.is_platform_admin,
         initial={"programme": request.GET.get("programme", "")},
     )
-    own = None if scope.is_platform_admin else Org.objects.get(pk=scope.org_id)
+    own = None if scope.is_platform_admin else scope.org
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         programme = by_code[data["programme"]]

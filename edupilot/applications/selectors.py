@@ -6,13 +6,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from edupilot.orgs.models import Org, OrgKind, Stage, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
 from edupilot.programmes import rules, schema
 from edupilot.programmes.models import ParticipantEntry, Programme
-from edupilot.programmes.selectors import open_programmes_covering
+from edupilot.programmes.selectors import open_programmes_covering, programmes_concerning
 
 from .models import Application, ApplicationMember, AppState, Attachment
 
@@ -215,7 +216,7 @@ def structural_checks(
                 "stage", False, f"本类别面向的学段：{stages}；本单位登记的学段不在其中。"
             )
         )
-    if not org.path.startswith(programme.issuer.path):
+    if not org.is_within(programme.issuer):
         out.append(
             rules.RuleResult("region", False, f"本项目面向{programme.issuer.name}所辖单位。")
         )
@@ -234,6 +235,18 @@ def category_eligibility(
                 continue
             (choice.warnings if result.severity == "warn" else choice.failures).append(result)
     return choice
+
+
+def access_programme_to_apply(scope: Scope, code) -> Programme:
+    """An active programme open to the scope's org, by code; 404 for any other (existence hidden)."""
+    programme = (
+        programmes_concerning(scope)
+        .filter(is_active=True, code=code or "")
+        .select_related("issuer")
+    ).first()
+    if programme is None:
+        raise Http404
+    return programme
 
 
 def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryChoice]:
@@ -258,6 +271,19 @@ def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryCh
             choice.application = existing.get((programme.pk, category.code))
             out.append(choice)
     return out
+
+
+def access_attachment(scope: Scope, application_pk, attachment_pk) -> Attachment:
+    """One uploaded file, through its application's scope; 404 otherwise."""
+    application = access_application(scope, application_pk)
+    att = (
+        Attachment.objects.select_related("blob")
+        .filter(pk=attachment_pk, application=application)
+        .first()
+    )
+    if att is None:
+        raise Http404
+    return att
 
 
 def attachments_prefetch() -> Prefetch:

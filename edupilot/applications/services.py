@@ -133,7 +133,7 @@ def application_start(
     now = now or timezone.now()
     if not scope.is_applicant:
         raise ApplicationError("只有申报单位账号可以发起申报。")
-    org = Org.objects.get(pk=scope.org_id)
+    org = scope.org
     category = programme.parsed.category(category_code)
     if category is None:
         raise ApplicationError("申报类别不存在。")

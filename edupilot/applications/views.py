@@ -13,11 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
-from edupilot.programmes.models import Programme
 
 from . import selectors, services
 from .files import blob_open
-from .models import Attachment
 from .presenters import form_context
 
 
@@ -31,9 +29,7 @@ def home(request):
     """An applicant's desk: its applications, and what it may apply for (or why not)."""
     _require_applicant(request)
     scope = request.scope
-    from edupilot.orgs.models import Org
-
-    org = Org.objects.get(pk=scope.org_id)
+    org = scope.org
     choices = selectors.choices_for_org(org)
     applications = list(selectors.applications_of_org(scope))
     return render(
@@ -47,7 +43,7 @@ def home(request):
 @require_POST
 def start(request):
     _require_applicant(request)
-    programme = get_object_or_404(Programme, code=request.POST.get("programme", ""), is_active=True)
+    programme = selectors.access_programme_to_apply(request.scope, request.POST.get("programme"))
     try:
         application = services.application_start(
             programme=programme,
@@ -320,10 +316,7 @@ def withdraw(request, pk):
 @login_required
 def attachment(request, pk, attachment_id):
     """Download an uploaded file, through the application's scope."""
-    application = selectors.access_application(request.scope, pk)
-    att = get_object_or_404(
-        Attachment.objects.select_related("blob"), pk=attachment_id, application=application
-    )
+    att = selectors.access_attachment(request.scope, pk, attachment_id)
     response = FileResponse(
         blob_open(att.blob),
         content_type="application/pdf",

@@ -11,11 +11,15 @@ def edupilot(request):
         return {"nav_items": [], "memberships": [], "notifications_unread": 0}
 
     def memberships():
-        return list(
-            Membership.objects.filter(user=user, is_active=True)
-            .select_related("org")
-            .order_by("id")
-        )
+        # The middleware's list (the same query); a request built without it asks once.
+        found = getattr(request, "memberships", None)
+        if found is None:
+            found = request.memberships = list(
+                Membership.objects.filter(user=user, is_active=True)
+                .select_related("org")
+                .order_by("id")
+            )
+        return found
 
     @cache
     def notifications_unread():

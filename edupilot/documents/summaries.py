@@ -30,6 +30,7 @@ from edupilot.orgs.models import ADMIN_KINDS, Org, Role, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
 from edupilot.programmes import schema
 from edupilot.programmes.models import Programme
+from edupilot.programmes.selectors import programmes_concerning
 from edupilot.review.models import ReviewAction, ReviewDecision
 
 from .xlsx import Column, XlsxExport
@@ -49,15 +50,12 @@ def document_programmes(scope: Scope) -> list[Programme]:
     """Active calls whose issuer's subtree holds the scope's org, or inside the scope."""
     if not can_use_documents(scope) or scope.org_path is None:
         return []
-    return [
-        p
-        for p in Programme.objects.filter(is_active=True, kind="call")
+    return list(
+        programmes_concerning(scope)
+        .filter(is_active=True, kind="call")
         .select_related("issuer")
         .order_by("-updated_at", "pk")
-        if scope.is_platform_admin
-        or scope.org_path.startswith(p.issuer.path)
-        or p.issuer.path.startswith(scope.org_path)
-    ]
+    )
 
 
 def access_document_programme(scope: Scope, code: str) -> Programme:
@@ -129,7 +127,7 @@ def summary_target(scope: Scope, org_param: str | None) -> SummaryTarget:
     if not can_use_documents(scope) or scope.org_id is None:
         raise Http404
     if org_param in (None, "", "all"):
-        org = Org.objects.get(pk=scope.org_id)
+        org = scope.org
         return SummaryTarget(org, combined=org_param == "all")
     return SummaryTarget(access(Org.objects.all(), scope, org_param))
 

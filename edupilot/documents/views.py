@@ -8,20 +8,14 @@ as one ZIP) start a background job and send the user to its progress page.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from edupilot.applications.models import AppState
-from edupilot.applications.selectors import applications_for
 from edupilot.audit.services import actor_from
 from edupilot.core.jobs import job_start, jobs_for
-from edupilot.programmes.selectors import programmes_for
-from edupilot.review.models import ReviewAction, ReviewDecision
-from edupilot.selection.models import Announcement
 
-from . import announcements, forms, quotas, summaries
+from . import announcements, forms, quotas, selectors, summaries
 from .pdf import pdf_response
 
 KINDS = ("documents.summary_xlsx", "documents.forms_zip")
@@ -45,61 +39,7 @@ def index(request):
     """What the scope's org can download, programme by programme."""
     _require_documents(request)
     scope = request.scope
-    programmes = summaries.document_programmes(scope)
-    quota_codes = set(programmes_for(scope).values_list("code", flat=True))
-    my_tier = summaries.TIER_ORDER.get(scope.org_tier or "", -1)
-    mine = ReviewDecision.objects.filter(
-        application=OuterRef("pk"), org_id=scope.org_id, active=True, action=ReviewAction.RECOMMEND
-    )
-    counts = {
-        r["programme_id"]: r
-        for r in applications_for(scope)
-        .filter(programme__in=programmes)
-        .values("programme_id")
-        .annotate(
-            pending=Count(
-                "pk",
-                filter=Q(
-                    current_org_id=scope.org_id,
-                    state__in=[AppState.SUBMITTED, AppState.RECOMMENDED],
-                ),
-            ),
-            passed=Count("pk", filter=Q(Exists(mine))),
-        )
-        .order_by()
-    }
-    announced: dict[int, list] = {}
-    for a in Announcement.objects.filter(programme__in=programmes).order_by("-published_at"):
-        announced.setdefault(a.programme_id, []).append(a)
-    items = []
-    for p in programmes:
-        tables = []
-        for spec in summaries.summary_specs(p):
-            level_tier = summaries.TIER_ORDER[spec.tier]
-            lower = summaries.reviewing_orgs(scope, spec)
-            own = next((r for r in lower if r.org_id == scope.org_id), None)
-            tables.append(
-                {
-                    "spec": spec,
-                    "own": own is not None or my_tier == level_tier,
-                    "own_rows": own.rows if own else 0,
-                    "above": scope.is_platform_admin or my_tier > level_tier,
-                    "lower": [r for r in lower if r.org_id != scope.org_id],
-                    "total": sum(r.rows for r in lower),
-                }
-            )
-        c = counts.get(p.pk, {})
-        items.append(
-            {
-                "programme": p,
-                "tables": tables,
-                "quotas": p.code in quota_codes and quotas.has_quotas(p),
-                "categories": p.parsed.categories,
-                "pending": c.get("pending", 0),
-                "passed": c.get("passed", 0),
-                "announcements": announced.get(p.pk, []),
-            }
-        )
+    items = selectors.document_index(scope)
     jobs = list(jobs_for(scope).filter(kind__in=KINDS).order_by("-created_at")[:10])
     return render(
         request,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from .models import Locality, Org, OrgKind, Ownership, Stage, encode_stages
+from .models import Locality, Org, OrgKind, Ownership, Stage, encode_stages, subtree_q
 from .regions import SEED_REGIONS, seed_regions
 
 DATA = Path(__file__).with_name("data") / "school_counts.json"
@@ -632,7 +632,7 @@ def _counties_by_city(province: Org, city_codes: set[str]) -> dict[str, list[tup
             types[d.code.ljust(6, "0")] = d.type
     out: dict[str, list[tuple[Org, str]]] = defaultdict(list)
     for o in Org.objects.filter(
-        path__startswith=province.path, is_active=True, kind__in=[OrgKind.COUNTY, OrgKind.ZONE]
+        subtree_q(province.path), is_active=True, kind__in=[OrgKind.COUNTY, OrgKind.ZONE]
     ).select_related("parent"):
         city_code = o.division_parent_code or (o.parent.code if o.parent_id else "")
         if city_code not in city_codes:

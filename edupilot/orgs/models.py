@@ -5,6 +5,8 @@ province although its division code sits under a city (``division_parent_code`` 
 and functional zones that act as counties hang under their city with a non-numeric code.
 """
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -153,6 +155,10 @@ class Org(models.Model):
     def is_admin_org(self) -> bool:
         return self.kind in ADMIN_KINDS
 
+    def is_within(self, other: Org) -> bool:
+        """``self`` is ``other`` or one of its descendants (by materialized path, no query)."""
+        return path_within(self.path, other.path)
+
     @property
     def ancestor_codes(self) -> list[str]:
         """Codes of the ancestors, root first (derived from the path, no query)."""
@@ -172,6 +178,25 @@ class Org(models.Model):
 def encode_stages(values) -> str:
     values = [v for v in (values or []) if v]
     return f",{','.join(values)}," if values else ""
+
+
+def path_within(path: str | None, root: str | None) -> bool:
+    """The org at ``path`` is the org at ``root`` or below it; ``Org.is_within`` on paths.
+
+    Paths end with the separator, so "33/3301/" is not within "33/330/" although the
+    strings share a prefix. A missing path (an anonymous scope's) is within nothing.
+    """
+    if not path or not root:
+        return False
+    if not root.endswith(PATH_SEP):
+        root += PATH_SEP
+    return path.startswith(root)
+
+
+def lineage_paths(path: str) -> list[str]:
+    """The paths of the org at ``path`` and of each of its ancestors, root first (no query)."""
+    parts = [c for c in path.split(PATH_SEP) if c]
+    return [PATH_SEP.join(parts[: i + 1]) + PATH_SEP for i in range(len(parts))]
 
 
 def subtree_range(path: str) -> tuple[str, str]:

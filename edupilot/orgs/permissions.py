@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .models import ADMIN_KINDS, Org, OrgKind, Role
+from .models import ADMIN_KINDS, Org, OrgKind, Role, path_within
 from .scoping import Scope
 
 # The attributes eligibility rules, quotas and review chains are computed from belong to the
@@ -41,7 +41,7 @@ Decision = tuple[bool, str]
 
 def is_below(scope: Scope, org: Org) -> bool:
     """Strictly inside the scope's subtree: an upper org acts on its lower orgs, not on itself."""
-    return bool(scope.org_path) and org.path.startswith(scope.org_path) and org.pk != scope.org_id
+    return path_within(org.path, scope.org_path) and org.pk != scope.org_id
 
 
 def can_import(scope: Scope | None) -> Decision:
@@ -81,7 +81,7 @@ def can_edit(scope: Scope | None, org: Org) -> Decision:
 def can_move(scope: Scope | None, org: Org, new_parent: Org) -> Decision:
     if org.kind == OrgKind.PROVINCE:
         return False, _("省级机构没有上级，不能移动。")
-    if new_parent.path.startswith(org.path):
+    if new_parent.is_within(org):
         return False, _("不能把机构移到它自己或它的下级机构之下。")
     if new_parent.kind == OrgKind.SCHOOL:
         return False, _("上级机构不能是学校。")
@@ -100,7 +100,7 @@ def can_move(scope: Scope | None, org: Org, new_parent: Org) -> Decision:
         return False, _("您无权调整机构的隶属关系。")
     if not is_below(scope, org):
         return False, _("该机构不在您的管辖范围内。")
-    if not new_parent.path.startswith(scope.org_path):
+    if not path_within(new_parent.path, scope.org_path):
         return False, _("新的上级机构不在您的管辖范围内。")
     return True, ""
 
@@ -114,7 +114,7 @@ def can_provision(scope: Scope | None, org: Org) -> Decision:
         return True, ""
     if not scope.is_reviewer:
         return False, _("只有教育部门的审核人、项目管理员或平台管理员可以开通账号。")
-    if not org.path.startswith(scope.org_path or "\0"):
+    if not path_within(org.path, scope.org_path):
         return False, _("该机构不在您的管辖范围内。")
     return True, ""
 
@@ -139,6 +139,6 @@ def can_reset_password(scope: Scope | None, user) -> Decision:
     for m in memberships:
         if m.role == Role.PLATFORM_ADMIN:
             return False, _("您无权重置该账号的密码。")
-        if not m.org.path.startswith(scope.org_path) or m.org_id == scope.org_id:
+        if not path_within(m.org.path, scope.org_path) or m.org_id == scope.org_id:
             return False, _("该账号在您管辖范围以外还有身份，只能由更上级的部门重置。")
     return True, ""

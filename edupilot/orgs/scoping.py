@@ -12,12 +12,12 @@ filters through :func:`scoped`, so there is no unscoped path from a URL to an or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import Membership, Org, Role, subtree_q
+from .models import Membership, Org, Role, path_within, subtree_q
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class Scope:
     org_path: str | None = None
     org_tier: str | None = None
     org_kind: str | None = None
+    # The Org row itself, when the scope was built from a membership loaded with it (the
+    # middleware's one query); else fetched on first use. Not part of equality or hashing.
+    _org: Org | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def anonymous(cls) -> Scope:
@@ -45,7 +48,20 @@ class Scope:
             org_path=org.path,
             org_tier=org.tier,
             org_kind=org.kind,
+            _org=org,
         )
+
+    @property
+    def org(self) -> Org | None:
+        """The scope's own org, fetched at most once per scope (None for anonymous).
+
+        Read-only by convention: a service that changes the org locks and re-reads its row.
+        """
+        if self.org_id is None:
+            return None
+        if self._org is None:
+            object.__setattr__(self, "_org", Org.objects.get(pk=self.org_id))
+        return self._org
 
     @property
     def is_authenticated(self) -> bool:
@@ -97,7 +113,7 @@ class Scope:
         if self.role == Role.APPLICANT:
             return org.pk == self.org_id
         if self.role in (Role.REVIEWER, Role.PROGRAMME_ADMIN):
-            return org.path.startswith(self.org_path)
+            return path_within(org.path, self.org_path)
         return False
 
 

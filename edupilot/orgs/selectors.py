@@ -27,7 +27,7 @@ def scope_root(scope: Scope) -> Org | None:
     """The top of what ``scope`` sees; None for a platform admin (the whole forest)."""
     if scope.is_platform_admin or not scope.org_id:
         return None
-    return Org.objects.get(pk=scope.org_id)
+    return scope.org
 
 
 def ancestors(org: Org) -> list[Org]:

@@ -16,7 +16,7 @@ from edupilot.audit.services import Actor, audit_record, diff
 
 from . import permissions
 from .importer import COLUMN_BY_FIELD, ImportFileError, RowError, parse_table
-from .models import ADMIN_KINDS, Org, OrgKind, subtree_q, tier_for
+from .models import ADMIN_KINDS, Org, OrgKind, path_within, subtree_q, tier_for
 from .scoping import Scope
 from .signals import subtree_moved
 
@@ -148,7 +148,7 @@ def _resolve_parents(table, plans: dict[str, _Plan], root: str | None, errors: l
             for o in Org.objects.filter(name__in=names[i : i + _CHUNK]).exclude(
                 kind=OrgKind.SCHOOL
             ):
-                if root is None or o.path.startswith(root):
+                if root is None or path_within(o.path, root):
                     by_name[o.name].append(o)
     col = _col(table, "parent")
     for r in table.rows:
@@ -190,9 +190,9 @@ def _resolve_parents(table, plans: dict[str, _Plan], root: str | None, errors: l
         reason = ""
         if parent.kind == OrgKind.SCHOOL:
             reason = "上级机构不能是学校"
-        elif root is not None and not parent.path.startswith(root):
+        elif root is not None and not path_within(parent.path, root):
             reason = f"上级机构“{ref}”不在您的管辖范围内"
-        elif plan.existing is not None and parent.path.startswith(plan.existing.path):
+        elif plan.existing is not None and parent.is_within(plan.existing):
             reason = "不能把机构移到它自己的下级机构之下"
         if reason:
             errors.append(RowError(r.row, col, reason))
@@ -320,7 +320,7 @@ def orgs_import(
                     )
                 )
                 continue
-            if root is not None and (not org.path.startswith(root) or org.path == root):
+            if root is not None and (not path_within(org.path, root) or org.path == root):
                 errors.append(
                     RowError(r.row, code_col, f"代码 {r.code} 已被您管辖范围以外的机构使用")
                 )

@@ -75,8 +75,7 @@ def browse(request):
 def mine(request):
     if request.scope.org_id is None:
         raise Http404
-    org = Org.objects.get(pk=request.scope.org_id)
-    return redirect("orgs:detail", code=org.code)
+    return redirect("orgs:detail", code=request.scope.org.code)
 
 
 @login_required

@@ -7,8 +7,6 @@ import datetime as dt
 from django.http import Http404
 from ninja import Router, Schema
 
-from edupilot.orgs.models import Org
-
 from . import selectors
 
 router = Router(tags=["programmes"])
@@ -98,7 +96,7 @@ def _detail(p) -> dict:
 
 
 def _applicant_programmes(request):
-    org = Org.objects.get(pk=request.scope.org_id)
+    org = request.scope.org
     return org, selectors.open_programmes_covering(org)
 
 

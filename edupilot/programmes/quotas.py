@@ -122,7 +122,7 @@ def _pick(ref: str, candidates: list[Org], within: Org | None, loc: tuple) -> Or
         return by_code[0]
     matches = [o for o in candidates if o.name == ref]
     if within is not None and len(matches) > 1:
-        matches = [o for o in matches if o.path.startswith(within.path)]
+        matches = [o for o in matches if o.is_within(within)]
     if not matches:
         raise QuotaResolveError(f"机构“{ref}”不存在（请使用机构代码或准确全称）", loc)
     if len(matches) > 1:

@@ -14,13 +14,36 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from edupilot.orgs.models import Org, Tier
+from edupilot.orgs.models import Org, Tier, lineage_paths, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
 
 from . import schema
 from .models import ParticipantEntry, ParticipantList, Programme, QuotaAllocation
 from .permissions import can_manage_programme
 from .quotas import QuotaReport, QuotaRow, compute_category
+
+
+def programmes_concerning(who: Scope | Org, *, lineage_only: bool = False) -> QuerySet[Programme]:
+    """The programmes that concern ``who``: the one rule, one query, no Python filtering.
+
+    - issued by its org or an org above it (the notices open to it);
+    - for reviewers and programme admins, also issued by an org inside their subtree;
+    - a platform admin: every programme; anonymous: none.
+
+    An ``Org`` stands for that org itself applying (the lineage only); ``lineage_only``
+    restricts a scope the same way (who may ask an issuer above it). Callers narrow further
+    (active, kind, open now).
+    """
+    if isinstance(who, Org):
+        return Programme.objects.filter(issuer__path__in=lineage_paths(who.path))
+    if not who.is_authenticated or not who.org_path:
+        return Programme.objects.none()
+    if who.is_platform_admin:
+        return Programme.objects.all()
+    q = Q(issuer__path__in=lineage_paths(who.org_path))
+    if who.is_reviewer and not lineage_only:
+        q |= subtree_q(who.org_path, "issuer__path")
+    return Programme.objects.filter(q)
 
 
 def programmes_for(scope: Scope) -> QuerySet[Programme]:
@@ -42,19 +65,16 @@ def access_programme(scope: Scope, code: str) -> Programme:
         raise Http404 from exc
 
 
-def open_programmes(now: dt.datetime | None = None) -> list[Programme]:
-    """Every call open now, whoever issued it."""
+def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:
+    """The open calls ``org`` may answer: those issued at or above it."""
     now = now or timezone.now()
     return [
         p
-        for p in Programme.objects.filter(is_active=True, kind="call").select_related("issuer")
+        for p in programmes_concerning(org)
+        .filter(is_active=True, kind="call")
+        .select_related("issuer")
         if p.is_open(now)
     ]
-
-
-def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:
-    """The open calls ``org`` may answer: those issued at or above it."""
-    return [p for p in open_programmes(now) if org.path.startswith(p.issuer.path)]
 
 
 # --- quotas --------------------------------------------------------------------------------

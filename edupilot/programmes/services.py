@@ -336,12 +336,12 @@ def _resolve_list_org(
         if not matches:
             return None, f"机构“{ref}”不存在（请使用机构代码或准确全称）"
         if issuers and len(matches) > 1:
-            inside = [m for m in matches if any(m.path.startswith(i.path) for i in issuers)]
+            inside = [m for m in matches if any(m.is_within(i) for i in issuers)]
             matches = inside or matches[:1]
         if len(matches) > 1:
             return None, f"机构名称“{ref}”不唯一，请改用机构代码"
         org = matches[0]
-    if issuers and not any(org.path.startswith(i.path) for i in issuers):
+    if issuers and not any(org.is_within(i) for i in issuers):
         where = "、".join(i.name for i in issuers)
         return None, f"机构“{org.name}”（{org.code}）不在{where}范围内"
     return org, ""

@@ -1,0 +1,48 @@
+"""programmes_concerning: the one rule for which programmes a scope (or an org) deals with."""
+
+import pytest
+
+from edupilot.orgs.models import Membership, Role
+from edupilot.orgs.scoping import Scope
+from edupilot.programmes.selectors import programmes_concerning
+from tests.conftest import make_school, make_user, org
+
+pytestmark = pytest.mark.django_db
+
+HENAN, ZHEJIANG = "henan-tencent-2019", "zhejiang-smart-education-2019"
+QUANZHOU = "quanzhou-smart-campus-2018"  # issued by a city
+
+
+def scope_of(org_code: str, role: str) -> Scope:
+    user = make_user(org(org_code), role)
+    return Scope.for_membership(Membership.objects.get(user=user))
+
+
+def codes(qs) -> set[str]:
+    return set(qs.values_list("code", flat=True))
+
+
+def test_a_school_is_concerned_by_the_calls_above_it_only(programmes):
+    school = make_school(org("410105"), stages=",primary,")
+    assert codes(programmes_concerning(school)) == {HENAN}
+    user = make_user(school, Role.APPLICANT)
+    scope = Scope.for_membership(Membership.objects.get(user=user))
+    assert codes(programmes_concerning(scope)) == {HENAN}
+
+
+def test_a_reviewer_sees_the_lineage_and_what_its_subtree_issued(programmes):
+    fujian = scope_of("350000", Role.REVIEWER)  # Quanzhou's notice is issued below it
+    assert QUANZHOU in codes(programmes_concerning(fujian))
+    assert not programmes_concerning(fujian, lineage_only=True).exists()
+    jinjiang = scope_of("350582", Role.REVIEWER)  # below Quanzhou: concerned by its notice
+    assert codes(programmes_concerning(jinjiang)) == {QUANZHOU}
+    zhengzhou = scope_of("410100", Role.PROGRAMME_ADMIN)
+    assert codes(programmes_concerning(zhengzhou)) == {HENAN}
+    assert ZHEJIANG not in codes(programmes_concerning(zhengzhou))
+
+
+def test_experts_platform_and_anonymous(programmes):
+    assert codes(programmes_concerning(scope_of("410300", Role.EXPERT))) == {HENAN}
+    everything = programmes_concerning(scope_of("410000", Role.PLATFORM_ADMIN))
+    assert {HENAN, ZHEJIANG, QUANZHOU} <= codes(everything)
+    assert not programmes_concerning(Scope.anonymous()).exists()

@@ -1,0 +1,248 @@
+"""A static guard (Zulip's rule): views and API modules do not query org-owned models directly.
+
+Every read of an org's data from a request goes through a selector that filters by the
+scope (orgs.scoping.scoped / access), so there is no unscoped path from a URL to a row. This
+test reads the source of every ``views.py``, ``views_*.py``, ``*_views.py`` and ``api.py``
+under edupilot/ and fails on ``<Model>.objects…`` or ``get_object_or_404(<Model>, …)`` of an
+org-owned model — one with a ForeignKey to orgs.Org, directly or through such a model (an
+application's attachments, a batch's entries). A query wrapped right in ``scoped(…)`` or
+``access(…)`` is scoped and passes.
+
+Existing violations that cannot be fixed here are listed in ``ALLOWED`` with the reason; a
+listed one that disappears fails too, so the list only shrinks.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from functools import cache
+from pathlib import Path
+
+from django.apps import apps
+from django.db import models
+
+import edupilot
+
+ROOT = Path(edupilot.__file__).resolve().parent
+SCOPING_CALLS = {"scoped", "access"}
+FETCH_SHORTCUTS = {"get_object_or_404", "get_list_or_404"}
+
+REVIEW_BUSY = "review/ is being edited by another engineer (selection pages moving out)"
+CERT_BUSY = "certification/ is being edited by another engineer"
+OWN_ORG = "the scope's own org: request.scope.org has it already. " + CERT_BUSY
+
+# (module under edupilot/, function, model) -> why it stays for now. Fix one: delete its line.
+ALLOWED: dict[tuple[str, str, str], str] = {
+    ("review/views.py", "withdraw", "ReviewDecision"): (
+        "by id inside applications_for(scope) (scoped by its application); " + REVIEW_BUSY
+    ),
+    ("review/views.py", "rerank", "Programme"): (
+        "unscoped fetch by pk: another province's reviewer gets a refusal (302) instead of "
+        "404, see test_url_matrix's xfail; " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "selection_revoke", "ApprovalDecision"): (
+        "by pk within selection_programmes(scope) (scoped, but in the view); " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "selection_application", "ExpertPoolMember"): (
+        "the pool of a programme already accessed through the scope; " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "selection_application", "ApprovalDecision"): (
+        "the decisions of an application already accessed through the scope; " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "expert_assign", "ExpertPoolMember"): (
+        "get_object_or_404 within the accessed application's programme; " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "expert_unassign", "ExpertAssignment"): (
+        "by pk within selection_programmes(scope) (scoped, but in the view); " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "expert_pool", "ExpertPoolMember"): (
+        "get_object_or_404 within the accessed programme; " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "expert_pool", "Application"): (
+        "counts of the accessed programme's applications; " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "objection_record", "AnnouncementEntry"): (
+        "get_object_or_404 within the accessed announcement; " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "objection_resolve", "Objection"): (
+        "by pk within selection_programmes(scope) (scoped, but in the view); " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "expert_task", "ApplicationVersion"): (
+        "the version of the expert's own assignment; " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "expert_file", "ApplicationVersion"): (
+        "the version of the expert's own assignment; " + REVIEW_BUSY
+    ),
+    ("review/views_selection.py", "expert_file", "Attachment"): (
+        "a file of the expert's own assignment; " + REVIEW_BUSY
+    ),
+    ("certification/views.py", "batch_create", "Org"): OWN_ORG,
+    ("certification/views.py", "batch_detail", "Org"): OWN_ORG,
+    ("certification/views.py", "batch_adopt", "Org"): OWN_ORG,
+    ("certification/views.py", "source_edit", "Org"): OWN_ORG,
+    ("certification/views.py", "filing", "Org"): OWN_ORG,
+    ("certification/views.py", "batch_detail", "Standard"): (
+        "standards are a shared catalogue (issuer is only who published it); " + CERT_BUSY
+    ),
+    ("certification/views.py", "batch_adopt", "Standard"): (
+        "standards are a shared catalogue; " + CERT_BUSY
+    ),
+    ("certification/views.py", "standard_list", "Standard"): (
+        "standards are a shared catalogue; " + CERT_BUSY
+    ),
+    ("certification/views.py", "_indicator_choices", "Indicator"): (
+        "indicators of the shared standards; " + CERT_BUSY
+    ),
+    ("certification/views.py", "entry_list", "Org"): (
+        "the certifiers of entries already read through entries_for(scope); " + CERT_BUSY
+    ),
+    ("certification/views.py", "_team_candidates", "Membership"): (
+        "the certifier's team members for an entry already accessed; " + CERT_BUSY
+    ),
+    ("certification/views.py", "evidence_download", "Evidence"): (
+        "fetched by pk before its entry is checked with access_entry (a 404 either way, "
+        "but the read belongs in a selector); " + CERT_BUSY
+    ),
+}
+
+
+@cache
+def org_owned() -> frozenset[type[models.Model]]:
+    """Models with a ForeignKey to orgs.Org, directly or through another org-owned model."""
+    org = apps.get_model("orgs", "Org")
+    owned = {org}
+    changed = True
+    while changed:
+        changed = False
+        for model in apps.get_models():
+            if model in owned:
+                continue
+            for f in model._meta.get_fields():
+                if f.many_to_one and f.concrete and f.related_model in owned:
+                    owned.add(model)
+                    changed = True
+                    break
+    return frozenset(owned)
+
+
+def guarded_modules() -> list[Path]:
+    out = []
+    for path in sorted(ROOT.rglob("*.py")):
+        name = path.name
+        if "migrations" in path.parts:
+            continue
+        if (
+            name in ("views.py", "api.py")
+            or name.startswith("views_")
+            or name.endswith("_views.py")
+        ):
+            out.append(path)
+    return out
+
+
+def _imported_names(tree: ast.AST, package: str) -> dict[str, object]:
+    """Names bound by ``from … import …`` anywhere in the module, resolved to objects."""
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            try:
+                module = importlib.import_module(base)
+            except ImportError:
+                continue
+            for alias in node.names:
+                obj = getattr(module, alias.name, None)
+                if obj is None:
+                    try:
+                        obj = importlib.import_module(f"{base}.{alias.name}")
+                    except ImportError:
+                        continue
+                out[alias.asname or alias.name] = obj
+    return out
+
+
+def _model_of(node: ast.AST, names: dict[str, object]):
+    """The model class an expression names (``Org`` or ``models.Org``), if it is one."""
+    if isinstance(node, ast.Name):
+        obj = names.get(node.id)
+    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        obj = getattr(names.get(node.value.id), node.attr, None)
+    else:
+        return None
+    if isinstance(obj, type) and issubclass(obj, models.Model):
+        return obj
+    return None
+
+
+def violations(path: Path) -> list[tuple[int, str, str]]:
+    """(line, enclosing function, model) of each direct query of an org-owned model."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    package = ".".join(rel.parts[:-1])
+    names = _imported_names(tree, package)
+    owned = org_owned()
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+
+    def function_of(node: ast.AST) -> str:
+        while node in parents:
+            node = parents[node]
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                return node.name
+        return "<module>"
+
+    def inside_scoping(node: ast.AST) -> bool:
+        while node in parents:
+            node = parents[node]
+            if isinstance(node, ast.Call):
+                f = node.func
+                name = f.id if isinstance(f, ast.Name) else getattr(f, "attr", "")
+                if name in SCOPING_CALLS:
+                    return True
+        return False
+
+    found = []
+    for node in ast.walk(tree):
+        model = None
+        if isinstance(node, ast.Attribute) and node.attr in ("objects", "_default_manager"):
+            model = _model_of(node.value, names)
+        elif isinstance(node, ast.Call) and node.args:
+            f = node.func
+            fname = f.id if isinstance(f, ast.Name) else getattr(f, "attr", "")
+            if fname in FETCH_SHORTCUTS:
+                model = _model_of(node.args[0], names)
+        if model is not None and model in owned and not inside_scoping(node):
+            found.append((node.lineno, function_of(node), model.__name__))
+    return found
+
+
+def test_views_and_api_do_not_query_org_owned_models_directly():
+    seen, problems = set(), []
+    for path in guarded_modules():
+        rel = str(path.relative_to(ROOT))
+        for lineno, function, model in violations(path):
+            seen.add((rel, function, model))
+            if (rel, function, model) not in ALLOWED:
+                problems.append(
+                    f"edupilot/{rel}:{lineno} ({function}): {model} queried directly; "
+                    "read it through a selector (scoped/access) in the app's selectors.py"
+                )
+    assert not problems, "\n".join(problems)
+    gone = sorted(set(ALLOWED) - seen)
+    assert not gone, f"fixed, remove from ALLOWED: {gone}"
+
+
+def test_the_guard_sees_what_it_should():
+    names = {m.__name__ for m in org_owned()}
+    # direct, through an application, through a batch's entry, and the tree itself
+    assert {"Org", "Application", "Attachment", "Entry", "Evidence", "Programme"} <= names
+    assert "User" not in names and "Blob" not in names
+    modules = {str(p.relative_to(ROOT)) for p in guarded_modules()}
+    assert {"orgs/views.py", "review/views_selection.py", "programmes/api.py"} <= modules
+    assert "core/jobs_views.py" in modules
