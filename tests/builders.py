@@ -19,6 +19,13 @@ import itertools
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from edupilot.review.models_selection import (
+    Announcement,
+    ApprovalDecision,
+    ExpertAssignment,
+    Objection,
+)
+
 from edupilot.accounts import credentials
 from edupilot.accounts import services as account_services
 from edupilot.accounts.models import AdminAccountRequest, User
@@ -46,12 +53,6 @@ from edupilot.review import announcements as ann
 from edupilot.review import approval, experts
 from edupilot.review import services as review
 from edupilot.review.models import ReviewDecision
-from edupilot.review.models_selection import (
-    Announcement,
-    ApprovalDecision,
-    ExpertAssignment,
-    Objection,
-)
 from tests.applications.conftest import Who
 from tests.certification.conftest import GOOD, export_rows, load_standards
 from tests.conftest import make_school, make_user, pdf_bytes

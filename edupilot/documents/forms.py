@@ -330,12 +330,17 @@ def opinion_boxes(
     version: int | None,
 ) -> list[OpinionBox]:
     levels = {lvl.key: lvl for lvl in category.levels}
-    last_level = category.levels[-1].key if category.levels else None
+    # Who decides: the last level of the chain, or the approval stage where it is its own step.
+    approval_stage = category.stage_of("approval")
+    deciders = {category.levels[-1].key} if category.levels else set()
+    if approval_stage is not None:
+        levels.setdefault(approval_stage.key, approval_stage)
+        deciders.add(approval_stage.key)
     current = version is not None and version == application.version
     chain_levels = {s["level"] for s in application.chain or []} if current else None
     decisions = _level_decisions(application, version) if version is not None else {}
     approval = None
-    if current and last_level is not None:
+    if current and deciders:
         approval = (
             ApprovalDecision.objects.filter(
                 application=application, is_active=True, announcement__isnull=False
@@ -373,12 +378,12 @@ def opinion_boxes(
         if box.by not in levels:
             # The form serves several categories; this box belongs to another one's chain.
             continue
-        if chain_levels is not None and box.by not in chain_levels:
+        if chain_levels is not None and box.by not in chain_levels | deciders:
             out.note = "本申报不经此级审核。"
             boxes.append(out)
             continue
         d = decisions.get(box.by)
-        if box.by == last_level and approval is not None and d is None:
+        if box.by in deciders and approval is not None and d is None:
             out.text = approval.opinion or approval.get_outcome_display()
             who = approval.decided_by.display_name if approval.decided_by else ""
             out.note = f"审定结果：{approval.get_outcome_display()}　审定人：{who}　{_local(approval.decided_at)}"

@@ -111,13 +111,13 @@ def check_decide(
     if info is None or application.state not in (AppState.SUBMITTED, AppState.RECOMMENDED):
         raise ReviewError(f"申报当前状态为“{application.get_state_display()}”，不在审核中。")
     step = application.current_step
-    if info.get("kind") == "expert_scoring":
-        raise ReviewError(
-            f"本申报正在{info['name']}阶段：专家评分达到要求后自动进入下一阶段，此阶段不能审核。"
-        )
     if not _is_step_reviewer(scope, application, step):
         raise ReviewDenied(
             f"本申报当前由{info['org_name']}（{info['name']}）审核，本账号不能操作。"
+        )
+    if info.get("kind") == "expert_scoring":
+        raise ReviewError(
+            f"本申报正在{info['name']}阶段：专家评分达到要求后自动进入下一阶段，此阶段不能审核。"
         )
     final = step == last_step(application)
     if action in (ReviewAction.RECOMMEND, ReviewAction.NOT_RECOMMEND) and final:

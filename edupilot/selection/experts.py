@@ -32,14 +32,14 @@ from edupilot.programmes.models import Programme
 
 from .errors import SelectionError
 from .models import ExpertAssignment, ExpertPoolMember
-from .permissions import SCORING_STATES, can_unassign_expert
+from .permissions import SCORING_STATES, can_unassign_expert, scoring_state
 from .rules import (
-    check_decision_deadline,
     check_manage,
+    check_scoring_deadline,
     check_scoring_state,
-    decision_deadline,
     lock_application,
     rubric_of,
+    scoring_deadline,
 )
 
 # --- conflict of interest ------------------------------------------------------------------
@@ -185,7 +185,7 @@ def expert_assign(
     app = lock_application(application)
     check_manage(scope, app.programme)
     check_scoring_state(app)
-    check_decision_deadline(app, now)
+    check_scoring_deadline(app, now)
     member = ExpertPoolMember.objects.select_related("user", "org").get(pk=member.pk)
     if member.programme_id != app.programme_id or not member.is_active:
         raise SelectionError("该专家不在本项目的专家库中。")
@@ -317,11 +317,24 @@ def _apps_to_staff(programme: Programme, category: str | None, now) -> list[Appl
     )
     if category:
         apps_qs = apps_qs.filter(category=category)
-    return [
-        a
-        for a in apps_qs.select_related("applicant_org").order_by("pk")
-        if (decision_deadline(a) is None or now <= decision_deadline(a))
-    ]
+    out = []
+    for a in apps_qs.select_related("applicant_org").order_by("pk"):
+        a.programme = programme
+        deadline = scoring_deadline(a)
+        if scoring_state(a)[0] and (deadline is None or now <= deadline):
+            out.append(a)
+    return out
+
+
+def _panel_experts(programme: Programme, category: str | None) -> int | None:
+    """Experts per application where the file's panel stage says (``experts``)."""
+    for c in programme.parsed.categories:
+        if category and c.code != category:
+            continue
+        stage = c.stage_of("expert_scoring")
+        if stage is not None and stage.experts:
+            return stage.experts
+    return None
 
 
 def _plan_for(
@@ -370,7 +383,10 @@ def experts_auto_assign(
     programme = Programme.objects.select_for_update().select_related("issuer").get(pk=programme.pk)
     check_manage(scope, programme)
     rubric = rubric_of(programme)
-    if rubric is not None:
+    panel = _panel_experts(programme, category)
+    if panel is not None:
+        per_app = panel
+    elif rubric is not None:
         per_app = rubric.experts_per_application
     elif per_app is None or not 1 <= per_app <= 20:
         raise SelectionError(

@@ -27,8 +27,25 @@ from .models import (
 Result = tuple[bool, str]
 OK: Result = (True, "")
 
-# Applications that wait for the issuer, and so for the experts.
-SCORING_STATES = (AppState.RECOMMENDED,)
+# Applications that wait for the issuer, and so for the experts; where the flow puts the
+# panel between two reviews, those waiting at the panel's step of their chain.
+SCORING_STATES = (AppState.RECOMMENDED, AppState.SUBMITTED)
+
+
+def panel_step(application: Application) -> dict | None:
+    """The expert panel's step of the chain, where the flow puts the panel between reviews;
+    None where the panel scores applications that await approval."""
+    return next((s for s in application.chain or [] if s.get("kind") == "expert_scoring"), None)
+
+
+def at_panel(application: Application) -> bool:
+    step = panel_step(application)
+    return (
+        step is not None
+        and application.state == AppState.SUBMITTED
+        and application.current_step is not None
+        and application.chain[application.current_step] == step
+    )
 
 
 def fmt_time(moment: dt.datetime) -> str:
@@ -70,12 +87,34 @@ def is_assigned_expert(scope: Scope, assignment: ExpertAssignment) -> Result:
 
 
 def scoring_state(application: Application) -> Result:
-    if application.state in SCORING_STATES:
+    step = panel_step(application)
+    if step is not None:
+        if at_panel(application):
+            return OK
+        return False, (
+            f"{application.applicant_org.name} 的申报当前不在“{step['name']}”阶段"
+            f"（状态：{application.get_state_display()}），不能安排或进行专家评审。"
+        )
+    if application.state == AppState.RECOMMENDED:
         return OK
     return False, (
         f"{application.applicant_org.name} 的申报当前状态为“{application.get_state_display()}”，"
         "只有“待审定”的申报可以安排专家评审。"
     )
+
+
+def group_opinion_state(application: Application) -> Result:
+    """The expert group's opinion: while the panel scores, and where the panel is a step of
+    the chain, also after it closed while the application is still under review."""
+    step = panel_step(application)
+    if (
+        step is not None
+        and application.state in (AppState.SUBMITTED, AppState.RECOMMENDED)
+        and application.current_step is not None
+        and application.current_step > application.chain.index(step)
+    ):
+        return OK
+    return scoring_state(application)
 
 
 def can_score_assignment(scope: Scope, assignment: ExpertAssignment) -> Result:

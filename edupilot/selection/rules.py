@@ -15,7 +15,7 @@ from edupilot.programmes import schema
 from edupilot.programmes.models import Programme
 
 from .errors import SelectionDenied, SelectionError
-from .permissions import can_manage_selection, fmt_time, scoring_state
+from .permissions import can_manage_selection, fmt_time, panel_step, scoring_state
 
 
 def check_manage(scope: Scope, programme: Programme) -> None:
@@ -36,6 +36,34 @@ def decision_deadline(application: Application) -> dt.datetime | None:
     if step is None:
         return None
     return application.programme.level_deadline(application.category, step["level"])
+
+
+def scoring_deadline(application: Application) -> dt.datetime | None:
+    """Until when experts may score: the panel step's deadline, else the issuer's."""
+    step = panel_step(application)
+    if step is None:
+        return decision_deadline(application)
+    return application.programme.level_deadline(application.category, step["level"])
+
+
+def check_scoring_deadline(application: Application, now: dt.datetime) -> None:
+    step = panel_step(application)
+    if step is None:
+        return check_decision_deadline(application, now)
+    deadline = scoring_deadline(application)
+    if deadline is not None and now > deadline:
+        raise SelectionError(
+            f"“{step['name']}”的截止时间 {fmt_time(deadline)}（北京时间）已过，不能再进行专家评审。"
+        )
+
+
+def panel_stage(application: Application):
+    """The panel's stage in the programme file (min_scores, experts), where it is in the chain."""
+    step = panel_step(application)
+    if step is None:
+        return None
+    category = application.programme.parsed.category(application.category)
+    return category.stage(step["level"]) if category else None
 
 
 def check_decision_deadline(application: Application, now: dt.datetime) -> None:

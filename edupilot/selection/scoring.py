@@ -24,15 +24,22 @@ from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import check
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes import schema
+from edupilot.review.services import review_panel_done
 
 from .errors import SelectionDenied, SelectionError
 from .models import ExpertAssignment, ExpertGroupOpinion, ExpertScore
-from .permissions import can_score_assignment, is_assigned_expert
+from .permissions import (
+    at_panel,
+    can_score_assignment,
+    group_opinion_state,
+    is_assigned_expert,
+    panel_step,
+)
 from .rules import (
-    check_decision_deadline,
     check_manage,
-    check_scoring_state,
+    check_scoring_deadline,
     lock_application,
+    panel_stage,
     rubric_of,
 )
 
@@ -114,7 +121,7 @@ def expert_scores_save(
     check(is_assigned_expert(scope, a), SelectionDenied)
     app = a.application = lock_application(a.application)
     check(can_score_assignment(scope, a), SelectionError)
-    check_decision_deadline(app, now)
+    check_scoring_deadline(app, now)
     rubric = rubric_of(app.programme)
     # Without a rubric in the programme file the expert gives its opinion only.
     values, errors = (
@@ -150,7 +157,28 @@ def expert_scores_save(
             "total": str(a.total) if a.total is not None else None,
         },
     )
+    if submit:
+        _panel_maybe_done(app, rubric, actor, now)
     return a
+
+
+def _panel_maybe_done(app: Application, rubric, actor: Actor, now: dt.datetime) -> None:
+    """Where the panel is a stage of the chain, the application moves on by itself once it has
+    the file's ``min_scores`` submitted scores for its current version."""
+    stage = panel_stage(app)
+    if stage is None:
+        return
+    done = list(
+        ExpertAssignment.objects.filter(
+            application=app, version=app.version, is_active=True, submitted_at__isnull=False
+        ).values_list("total", flat=True)
+    )
+    if len(done) < max(stage.min_scores, 1):
+        return
+    totals = [t for t in done if t is not None]
+    score = aggregate(rubric, totals) if rubric is not None and totals else None
+    opinion = f"{stage.name}完成：{len(done)} 份评分" + (f"，综合得分 {score}。" if score else "。")
+    review_panel_done(application=app, actor=actor, opinion=opinion, now=now)
 
 
 # --- aggregation and ranking ---------------------------------------------------------------
@@ -251,8 +279,9 @@ def expert_group_opinion_record(
     now = now or timezone.now()
     app = lock_application(application)
     check_manage(scope, app.programme)
-    check_scoring_state(app)
-    check_decision_deadline(app, now)
+    check(group_opinion_state(app), SelectionError)
+    if not panel_step(app) or at_panel(app):
+        check_scoring_deadline(app, now)
     text = (text or "").strip()
     if not text:
         raise SelectionError("请填写专家组意见。", {"text": ["请填写专家组意见"]})
