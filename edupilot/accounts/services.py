@@ -19,6 +19,7 @@ from . import permissions
 from .credentials import Credential
 from .models import AdminAccountRequest, AdminRequestState, User
 from .passwords import hash_many, hash_one_time, one_time_password
+from .workflows import ADMIN_REQUEST
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -322,6 +323,7 @@ def admin_request_submit(
     req = AdminAccountRequest(
         programme=programme,
         org=org,
+        state=ADMIN_REQUEST.initial("submit"),
         full_name=full_name,
         gender=gender,
         unit=unit,
@@ -402,7 +404,7 @@ def admin_request_approve(
         must_change_password=True,
     )
     Membership.objects.create(user=user, org=req.org, role=Role.PROGRAMME_ADMIN)
-    req.state = AdminRequestState.APPROVED
+    ADMIN_REQUEST.advance(req, "approve")
     req.decided_by = actor.user if getattr(actor.user, "pk", None) else None
     req.decided_at = timezone.now()
     req.user = user
@@ -437,7 +439,7 @@ def admin_request_reject(
     if not reason:
         raise AdminRequestRefused("不予开通时须填写理由。")
     req = _lock_pending(request, scope)
-    req.state = AdminRequestState.REJECTED
+    ADMIN_REQUEST.advance(req, "reject")
     req.decision_reason = reason
     req.decided_by = actor.user if getattr(actor.user, "pk", None) else None
     req.decided_at = timezone.now()

@@ -61,6 +61,7 @@ from edupilot.audit.services import Actor, audit_record
 from edupilot.orgs.scoping import Scope
 
 from .models import Job, JobState
+from .workflows import JOB
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ def job_start(kind: str, *, actor: Actor, scope: Scope, params: dict | None = No
             params=params,
             created_by_id=scope.user_id,
             membership_id=scope.membership_id,
+            state=JOB.initial("queue"),
         )
         audit_record(actor=actor, action="job.start", obj=job, after={"kind": kind, **params})
         transaction.on_commit(lambda: _enqueue(job.pk))
@@ -226,8 +228,8 @@ class _Reporter:
 def job_run(*, job_id: int) -> Job:
     """Run one queued job to its end (done or failed). Running it twice runs it once."""
     now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
-        state=JobState.RUNNING, started_at=now, heartbeat_at=now
+    claimed = JOB.advance_many(
+        Job.objects.filter(pk=job_id), "claim", started_at=now, heartbeat_at=now
     )
     job = Job.objects.get(pk=job_id)
     if not claimed:
@@ -249,8 +251,9 @@ def job_run(*, job_id: int) -> Job:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         return _fail(job.pk, _("任务执行出错，请稍后重试或联系管理员。"), traceback.format_exc())
     total = report.total if report.total is not None else report.done
-    Job.objects.filter(pk=job.pk).update(
-        state=JobState.DONE,
+    JOB.advance_many(
+        Job.objects.filter(pk=job.pk),
+        "finish",
         done=max(report.done, total),
         total=total,
         message=report.message,
@@ -287,8 +290,9 @@ def _store_result(job: Job, result: JobResult) -> dict:
 
 
 def _fail(job_id: int, public: str, detail: str) -> Job:
-    Job.objects.filter(pk=job_id).exclude(state=JobState.DONE).update(
-        state=JobState.FAILED,
+    JOB.advance_many(
+        Job.objects.filter(pk=job_id),
+        "fail",
         error_public=public[:500],
         error=detail,
         finished_at=timezone.now(),
@@ -303,8 +307,9 @@ def jobs_housekeeping(now=None) -> tuple[int, int]:
     """Fail jobs whose worker died, and remove old result files. Returns (failed, purged)."""
     now = now or timezone.now()
     stale = Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-    failed = stale.update(
-        state=JobState.FAILED,
+    failed = JOB.advance_many(
+        stale,
+        "abandon",
         error_public=_("任务中断（后台进程已重启），请重新发起。"),
         finished_at=now,
     )
