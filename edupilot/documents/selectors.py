@@ -9,7 +9,7 @@ from edupilot.applications.selectors import applications_for
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.selectors import programmes_for
 from edupilot.review.models import ReviewAction, ReviewDecision
-from edupilot.review.models_selection import Announcement
+from edupilot.selection.models import Announcement
 
 from . import quotas, summaries
 
