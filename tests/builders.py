@@ -19,13 +19,6 @@ import itertools
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from edupilot.review.models_selection import (
-    Announcement,
-    ApprovalDecision,
-    ExpertAssignment,
-    Objection,
-)
-
 from edupilot.accounts import credentials
 from edupilot.accounts import services as account_services
 from edupilot.accounts.models import AdminAccountRequest, User
@@ -49,15 +42,21 @@ from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, Role
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import ParticipantList, Programme, QuotaAllocation
-from edupilot.review import announcements as ann
-from edupilot.review import approval, experts
 from edupilot.review import services as review
 from edupilot.review.models import ReviewDecision
+from edupilot.selection import announcements as ann
+from edupilot.selection import approval, experts
+from edupilot.selection.models import (
+    Announcement,
+    ApprovalDecision,
+    ExpertAssignment,
+    Objection,
+)
 from tests.applications.conftest import Who
 from tests.certification.conftest import GOOD, export_rows, load_standards
 from tests.conftest import make_school, make_user, pdf_bytes
 from tests.review.conftest import load, submit_as
-from tests.review.test_experts_support import to_issuer
+from tests.selection.test_experts_support import to_issuer
 
 _n = itertools.count(1)
 
@@ -236,7 +235,7 @@ def _applications(p: Province) -> None:
 
 
 def _certification(p: Province, standards: dict[str, Standard]) -> None:
-    actor = p.actor("city_admin")
+    actor, scope = p.actor("city_admin"), p.scope("city_admin")
     p.batch = cert.batch_create(
         owner=p.city,
         code=p.spec.batch_code,
@@ -244,6 +243,7 @@ def _certification(p: Province, standards: dict[str, Standard]) -> None:
         certification_date=dt.date(2099, 9, 30),
         cutoff=dt.date(2099, 8, 31),
         standard=standards["zj-sc-2022"],
+        scope=scope,
         actor=actor,
     )
     p.entry = p.batch.entries.get(school=p.schools[0])
@@ -255,6 +255,7 @@ def _certification(p: Province, standards: dict[str, Standard]) -> None:
         code_column="学校标识码",
         name_column="学校名称",
         mapping=[{"column": f"{c}列", "indicator": c} for c in GOOD],
+        scope=scope,
         actor=actor,
     )
     started = cert.import_prepare(
@@ -263,9 +264,10 @@ def _certification(p: Province, standards: dict[str, Standard]) -> None:
         content=export_rows([(s.code, s.name, GOOD) for s in p.schools[:2]]),
         filename="national.xlsx",
         as_of=None,
+        scope=scope,
         actor=actor,
     )
-    cert.import_execute(run=started.run, scope=p.scope("city_admin"))
+    cert.import_execute(run=started.run, scope=scope)
     p.import_run = ImportRun.objects.get(pk=started.run.pk)
     p.correction = cert.correction_file(
         entry=p.entry,
@@ -273,6 +275,7 @@ def _certification(p: Province, standards: dict[str, Standard]) -> None:
         raw_value=1200,
         reason="统计口径更正",
         evidence=[("证明.pdf", pdf_bytes())],
+        scope=p.scope("applicant"),
         actor=p.actor("applicant"),
     )
     p.evidence = Evidence.objects.filter(correction=p.correction).first()
@@ -283,9 +286,14 @@ def _certification(p: Province, standards: dict[str, Standard]) -> None:
             Role.REVIEWER,
             f"mx_{p.spec.label}_certifier",
         )
-    certifier = Actor(user=certifier_team, org=Org.objects.get(pk=p.entry.certifier_id))
+    membership = certifier_team.memberships.get(org_id=p.entry.certifier_id)
     p.visit = cert.visit_assign(
-        entry=p.entry, team=[certifier_team], team_note="", planned_for=None, actor=certifier
+        entry=p.entry,
+        team=[certifier_team],
+        team_note="",
+        planned_for=None,
+        scope=Scope.for_membership(membership),
+        actor=Actor(user=certifier_team, org=membership.org),
     )
 
 

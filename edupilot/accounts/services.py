@@ -7,9 +7,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-# actor_from lives in audit now (beside Actor); review and certification still import it from
-# here, until they switch to edupilot.audit.services.
-from edupilot.audit.services import Actor, actor_from, audit_record  # noqa: F401
+from edupilot.audit.services import Actor, audit_record
 from edupilot.core.notifications import notify
 from edupilot.orgs import permissions as org_permissions
 from edupilot.orgs.models import Membership, Org, OrgKind, Role, Tier, subtree_q

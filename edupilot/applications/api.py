@@ -9,7 +9,6 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from edupilot.audit.services import actor_from
-from edupilot.orgs.models import Org
 from edupilot.programmes.selectors import open_programmes_covering
 
 from . import selectors, services
@@ -131,7 +130,7 @@ def eligibility(request, code: str):
     """For an applicant: each category of the programme it falls under, and why it may not apply."""
     if not request.scope.is_applicant:
         raise Http404
-    org = Org.objects.get(pk=request.scope.org_id)
+    org = request.scope.org
     if not any(p.code == code for p in open_programmes_covering(org)):
         raise Http404
     return [

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import rules
+from edupilot.core import cel
 
 MET, UNMET, MISSING = "met", "unmet", "missing"
 STATUS_LABELS = {MET: "达到", UNMET: "未达到", MISSING: "缺数据"}
@@ -285,7 +285,7 @@ class CompiledStandard:
         self.all_basic = bool(rule.get("all_basic", True))
         self.min_score = None if rule.get("min_score") in (None, "") else float(rule["min_score"])
         self.expr = (rule.get("expr") or "").strip()
-        self.expr_vars = rules.variables(self.expr) if self.expr else frozenset()
+        self.expr_vars = cel.variables(self.expr) if self.expr else frozenset()
         self.max_score = sum(i.weight + i.bonus for i in self.indicators)
         self.basic_total = sum(1 for i in self.indicators if not i.optional)
         self.wants_dimensions = "dimension_score" in self.expr_vars
@@ -430,7 +430,7 @@ class CompiledStandard:
                 dimension_score=dim_score,
                 school=school,
             )
-            return rules.evaluate(self.expr, ctx)
+            return cel.decide(self.expr, ctx)
         return True, ""
 
 

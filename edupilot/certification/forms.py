@@ -3,7 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import ParticipantList, Programme
+from edupilot.programmes.selectors import programmes_concerning
 
 from .models import Decision, SourceSystem, Standard, StandardRole
 from .standards import STAGE_LABELS
@@ -46,8 +48,15 @@ class BatchForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     programme = forms.ModelChoiceField(
-        label=_("对应通知"), required=False, queryset=Programme.objects.filter(kind="certification")
+        label=_("对应通知"), required=False, queryset=Programme.objects.none()
     )
+
+    def __init__(self, *args, scope: Scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The certification notices that concern the owner: issued above it or inside its area.
+        self.fields["programme"].queryset = programmes_concerning(scope).filter(
+            kind="certification"
+        )
 
     def clean(self):
         data = super().clean()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from edupilot.orgs.models import OrgKind, Role
+from edupilot.orgs.models import OrgKind, Role, path_within
 from edupilot.orgs.scoping import Scope
 
 BUREAU_ROLES = (Role.REVIEWER, Role.PROGRAMME_ADMIN)
@@ -52,8 +52,7 @@ def is_district_of(scope: Scope | None, batch) -> bool:
         scope is not None
         and scope.org_kind in DISTRICT_KINDS
         and scope.org_id != batch.owner_id
-        and bool(scope.org_path)
-        and scope.org_path.startswith(batch.owner.path)
+        and path_within(scope.org_path, batch.owner.path)
     )
 
 
@@ -91,7 +90,7 @@ def can_import_data(scope: Scope | None, batch) -> Decision:
         return ALLOWED
     if not is_bureau(scope):
         return False, _("只有教育行政部门的审核人或项目管理员可以导入数据")
-    if not (scope.org_path or "").startswith(batch.owner.path):
+    if not path_within(scope.org_path, batch.owner.path):
         return False, _("本批次由%(org)s组织，您所在单位不在其范围内") % {"org": batch.owner.name}
     return ALLOWED
 

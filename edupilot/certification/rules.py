@@ -16,9 +16,7 @@ at 50,000 schools.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-import cel
+from edupilot.core import cel
 
 RULE_VARS = frozenset(
     {
@@ -51,48 +49,22 @@ SAMPLE_CONTEXT = {
 }
 
 
-class RuleCompileError(ValueError):
-    pass
+RuleCompileError = cel.ExprError
 
 
-@lru_cache(maxsize=256)
-def compile_expr(expr: str):
-    try:
-        return cel.compile(expr)
-    except ValueError as exc:
-        raise RuleCompileError(f"规则表达式无法编译：{exc}") from exc
-
-
-def variables(expr: str) -> frozenset[str]:
-    return frozenset(compile_expr(expr).variables())
+def _sample_gap(exc: Exception) -> bool:
+    """Map lookups of indicator codes fail on the empty sample maps; that is not an error."""
+    return isinstance(exc, KeyError) or any(
+        k in str(exc) for k in ("met", "value", "dimension_score")
+    )
 
 
 def check_rule_expr(expr: str) -> None:
     """Raise RuleCompileError unless ``expr`` compiles, uses known variables, and gives a bool."""
-    program = compile_expr(expr)
-    unknown = set(program.variables()) - RULE_VARS
-    if unknown:
-        raise RuleCompileError(
-            f"规则使用了未知的变量：{', '.join(sorted(unknown))}"
-            f"（可用：{', '.join(sorted(RULE_VARS))}）"
-        )
-    try:
-        result = program.execute(SAMPLE_CONTEXT)
-    except Exception as exc:
-        # Map lookups of indicator codes fail on the empty sample; that is not an error.
-        if "met" in str(exc) or "value" in str(exc) or "dimension_score" in str(exc):
-            return
-        if isinstance(exc, KeyError):
-            return
-        raise RuleCompileError(f"规则无法求值：{exc}") from exc
-    if not isinstance(result, bool):
-        raise RuleCompileError(f"规则的结果必须是 true/false，实际为 {type(result).__name__}")
-
-
-def evaluate(expr: str, context: dict) -> tuple[bool, str]:
-    """(result, error). A rule that cannot be decided is not met (fail closed)."""
-    try:
-        value = compile_expr(expr).execute(context)
-    except Exception as exc:
-        return False, str(exc)
-    return value is True, ""
+    cel.check(
+        expr,
+        allowed=RULE_VARS,
+        sample=SAMPLE_CONTEXT,
+        unknown_label="未知的变量",
+        sample_gap=_sample_gap,
+    )

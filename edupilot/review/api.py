@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.http import Http404
 from ninja import Router, Schema, Status
 
-from edupilot.accounts.services import actor_from
 from edupilot.applications.selectors import access_application
+from edupilot.audit.services import actor_from
 
 from . import selectors, services
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from edupilot.applications.selectors import application_detail, applications_for
 from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import Programme, QuotaAllocation
+from edupilot.programmes.selectors import programmes_concerning
 
 from . import services
 from .models import ReviewAction, ReviewDecision
@@ -213,6 +215,14 @@ def chain_view(application: Application, decisions: list[ReviewDecision]) -> lis
     return steps
 
 
+def access_decision(scope: Scope, pk) -> ReviewDecision:
+    """A level decision reached through its application's scope (never by id alone), or 404."""
+    try:
+        return ReviewDecision.objects.filter(application__in=applications_for(scope)).get(pk=pk)
+    except (ReviewDecision.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
 def decisions_of(application: Application) -> list[ReviewDecision]:
     return list(
         ReviewDecision.objects.filter(application=application)
@@ -386,19 +396,25 @@ def _queue_row(app: Application) -> dict:
 
 
 def review_programmes(scope: Scope) -> list[Programme]:
-    """Active calls whose issuer's subtree holds the scope's org (one query)."""
-    if scope.org_path is None:
-        return []
+    """Active calls that concern the scope: issued in its lineage or inside its subtree
+    (``programmes_concerning``, one query)."""
     # The spec is parsed once per file content (Programme.parsed caches it by hash); not
     # loading its JSON with every request keeps the page fast.
-    return [
-        p
-        for p in Programme.objects.filter(is_active=True, kind="call")
+    return list(
+        programmes_concerning(scope)
+        .filter(is_active=True, kind="call")
         .select_related("issuer")
         .defer("spec", "source_text")
         .order_by("-updated_at")
-        if scope.org_path.startswith(p.issuer.path) or p.issuer.path.startswith(scope.org_path)
-    ]
+    )
+
+
+def access_review_programme(scope: Scope, pk) -> Programme:
+    """An active programme that concerns the scope (to order its recommendations), or 404."""
+    try:
+        return programmes_concerning(scope).filter(is_active=True).get(pk=pk)
+    except (Programme.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
 
 
 def _areas(scope: Scope) -> list[tuple[int, str]]:

@@ -11,20 +11,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from edupilot.accounts.services import actor_from
 from edupilot.applications.presenters import form_context, version_diff
 from edupilot.applications.selectors import access_application, applications_for
 from edupilot.applications.services import can_withdraw, edit_deadline
-from edupilot.programmes.models import Programme
+from edupilot.audit.services import actor_from
 
 from . import selectors, services
-from .models import ReviewDecision
 
 
 def _require_reviewer(request) -> None:
@@ -185,11 +183,7 @@ def not_recommend(request, pk):
 @require_POST
 def withdraw(request, decision_id):
     _require_reviewer(request)
-    # The decision is reached through its application's scope, never by id alone.
-    decision = get_object_or_404(
-        ReviewDecision.objects.filter(application__in=applications_for(request.scope)),
-        pk=decision_id,
-    )
+    decision = selectors.access_decision(request.scope, decision_id)
     try:
         services.review_withdraw_recommendation(
             decision=decision, scope=request.scope, actor=actor_from(request)
@@ -272,7 +266,9 @@ def ranking(request):
 @require_POST
 def rerank(request):
     _require_reviewer(request)
-    programme = get_object_or_404(Programme, pk=_int(request.POST.get("programme")), is_active=True)
+    programme = selectors.access_review_programme(
+        request.scope, _int(request.POST.get("programme"))
+    )
     order = [pk for pk in (_int(v) for v in request.POST.getlist("order")) if pk is not None]
     ranks = {pk: _int(request.POST.get(f"rank-{pk}")) for pk in order}
     position = {pk: i for i, pk in enumerate(order)}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from edupilot.applications.models import Application, AppState
+from edupilot.applications.models import Application, ApplicationVersion, AppState, Attachment
 from edupilot.orgs.models import Membership, Role
 from edupilot.orgs.scoping import Scope, scoped
 from edupilot.programmes.models import Programme
@@ -214,6 +214,23 @@ def peer_scores_for(assignment: ExpertAssignment) -> list[ExpertAssignment]:
         .prefetch_related("scores")
         .order_by("submitted_at", "pk")
     )
+
+
+def assigned_version(assignment: ExpertAssignment) -> ApplicationVersion | None:
+    """The frozen version of the application the expert was assigned to score."""
+    return ApplicationVersion.objects.filter(
+        application_id=assignment.application_id, number=assignment.version
+    ).first()
+
+
+def access_assigned_file(assignment: ExpertAssignment, attachment_id) -> Attachment:
+    """An attachment of the assigned version (with its blob), or 404: an expert reads only
+    the files of the version it scores, never a later or an earlier one."""
+    version = assigned_version(assignment)
+    if version is None or attachment_id not in {a.get("id") for a in version.attachments}:
+        raise Http404
+    qs = Attachment.objects.select_related("blob").filter(application_id=assignment.application_id)
+    return _get_or_404(qs, attachment_id)
 
 
 def current_group_opinion(application: Application) -> ExpertGroupOpinion | None:

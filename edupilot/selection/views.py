@@ -21,8 +21,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from edupilot.accounts.services import actor_from
 from edupilot.applications.presenters import version_sections
+from edupilot.audit.services import actor_from
 from edupilot.core.actions import run_action, safe_back
 from edupilot.core.errors import Denied, Refused
 

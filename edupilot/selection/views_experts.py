@@ -9,13 +9,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from edupilot.accounts.services import actor_from
 from edupilot.applications.files import blob_open
-from edupilot.applications.models import ApplicationVersion, Attachment
 from edupilot.applications.presenters import version_sections
+from edupilot.audit.services import actor_from
 
 from . import scoring, selectors
 from .errors import SelectionError
@@ -76,9 +75,7 @@ def expert_task(request, pk):
 def _task_context(request, assignment, posted, errors) -> dict:
     application = assignment.application
     rubric = rubric_of(application.programme)
-    version = ApplicationVersion.objects.filter(
-        application=application, number=assignment.version
-    ).first()
+    version = selectors.assigned_version(assignment)
     own = {s.criterion: s.score for s in assignment.scores.all()}
     criteria = []
     for c in rubric.criteria if rubric else []:
@@ -120,16 +117,7 @@ def _peer_rows(assignment, rubric) -> list[dict]:
 def expert_file(request, pk, attachment_id):
     """An attachment of the assigned version, reached through the expert's assignment."""
     assignment = selectors.access_assignment(request.scope, pk)
-    version = get_object_or_404(
-        ApplicationVersion, application_id=assignment.application_id, number=assignment.version
-    )
-    if attachment_id not in {a.get("id") for a in version.attachments}:
-        raise Http404
-    att = get_object_or_404(
-        Attachment.objects.select_related("blob"),
-        pk=attachment_id,
-        application_id=assignment.application_id,
-    )
+    att = selectors.access_assigned_file(assignment, attachment_id)
     response = FileResponse(
         blob_open(att.blob),
         content_type="application/pdf",

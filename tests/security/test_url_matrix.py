@@ -17,9 +17,9 @@ POST-only actions are also POSTed by ``anon``, ``other`` and ``deny`` with a bod
 act if permitted: the status must match and nothing may change (no audit event is written —
 every change is audited — and the row's probe, where given, reads the same).
 
-Rows are keyed by the route pattern string, not the URL name: the selection pages (now
-``review:selection_*``, ``review:expert_*``, ``review_public:*``) are moving into an app with
-namespace ``selection:`` under the same paths, and the table survives the rename. A URL
+Rows are keyed by the route pattern string, not the URL name: a page that moves to another
+app under the same path (the selection pages went from ``review:`` to ``selection:`` and
+``selection_public:``) keeps its row. A URL
 pattern or API operation without a row fails ``test_every_*_has_a_row`` naming it; a row
 whose route is gone fails the same test, so the table never rots.
 """
@@ -275,11 +275,7 @@ URLS: dict[str, Case] = {
             "level": "city",
         },
         other=404,
-        xfail={
-            "other": "review/views.py rerank fetches the programme unscoped "
-            "(get_object_or_404(Programme, pk=…)): B's reviewer gets 302 with a refusal "
-            "instead of 404 for A's programme (nothing changes)"
-        },
+        why="other: A's programme does not concern B's reviewer (programmes_concerning): 404",
     ),
     "review/<int:pk>/": Case(pk("waiting"), ok="city", deny="expert", deny_status=404),
     "review/<int:pk>/recommend/": action(
@@ -307,7 +303,7 @@ URLS: dict[str, Case] = {
     "review/decisions/<int:decision_id>/withdraw/": action(
         pk("decision", "decision_id"), ok="city", deny="county", post=nothing
     ),
-    # selection (the issuer's programme admin; experts) — moving to namespace "selection:"
+    # selection (the issuer's programme admin; experts): namespace "selection:"
     "review/selection/": Case(
         ok="admin", ok_status=302, deny="county", deny_status=404, why="one programme: to it"
     ),

@@ -177,9 +177,8 @@ def entry_page(scope: Scope, entry: Entry) -> dict:
 def filing_page(scope: Scope, batch: Batch, org) -> dict:
     """A district files here; the batch owner sees every filing and may send one back."""
     filings = batch.filings.select_related("org", "filed_by", "returned_by")
-    sees_all = scope.is_platform_admin or (
-        org is not None and (org.pk == batch.owner_id or batch.owner.path.startswith(org.path))
-    )
+    # The owner and the bureaus above it see every district's filing.
+    sees_all = scope.is_platform_admin or (org is not None and batch.owner.is_within(org))
     if not sees_all:
         filings = filings.filter(org_id=scope.org_id)
     mine = batch.filings.filter(org=org).order_by("-filed_at") if org else batch.filings.none()

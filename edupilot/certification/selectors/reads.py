@@ -25,8 +25,10 @@ from ..models import (
     Decision,
     Entry,
     EntryState,
+    Evidence,
     Filing,
     ImportRun,
+    Indicator,
     SiteVisit,
     Standard,
 )
@@ -99,6 +101,23 @@ def access_correction(scope: Scope, pk) -> Correction:
         raise Http404 from exc
     access_entry(scope, correction.entry_id)
     return correction
+
+
+def access_evidence(scope: Scope, pk) -> Evidence:
+    """A correction's or a finding's evidence file, through its school's entry, or 404."""
+    try:
+        ev = Evidence.objects.select_related("file", "correction", "finding__visit").get(pk=pk)
+    except (Evidence.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    access_entry(scope, ev.correction.entry_id if ev.correction_id else ev.finding.visit.entry_id)
+    return ev
+
+
+def certifiers_of(scope: Scope, batch: Batch) -> QuerySet[Org]:
+    """The certifying bureaus of the entries the scope sees in ``batch`` (the list's filter)."""
+    return Org.objects.filter(pk__in=entries_for(scope, batch).values("certifier_id")).order_by(
+        "path"
+    )
 
 
 def filter_entries(qs: QuerySet[Entry], params) -> QuerySet[Entry]:
@@ -230,8 +249,43 @@ def title_lists(batch: Batch):
     return batch.exempt_titles.annotate(n=Count("entries")).order_by("code")
 
 
+# Standards are a shared catalogue: a bureau publishes one (``issuer``), every bureau may
+# certify by it; they hold no org's data, so they are read without a scope.
+
+
 def standards() -> QuerySet[Standard]:
     return Standard.objects.select_related("extends", "issuer").annotate(n=Count("indicators"))
+
+
+def access_standard(pk) -> Standard:
+    """One standard of the catalogue, or 404."""
+    try:
+        return standards().get(pk=pk)
+    except (Standard.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def standard_chosen(pk) -> Standard | None:
+    """The standard a form names by id (None: none or no such standard)."""
+    try:
+        return Standard.objects.filter(pk=pk).first()
+    except (ValueError, TypeError):
+        return None
+
+
+def standard_by_code(code: str) -> Standard | None:
+    return Standard.objects.filter(code=code).first()
+
+
+def indicator_choices() -> list[tuple[str, str]]:
+    """Every indicator code of the catalogue with its name and the first standard naming it
+    (what a data source's column may be mapped to)."""
+    seen = {}
+    for ind in Indicator.objects.select_related("standard").order_by("standard__code", "order"):
+        seen.setdefault(
+            ind.code, f"{ind.code} {ind.name}（{ind.standard.short_title or ind.standard.title}）"
+        )
+    return sorted(seen.items())
 
 
 def visits_for_user(scope: Scope) -> QuerySet[SiteVisit]:

@@ -10,16 +10,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from edupilot.accounts.services import actor_from
+from edupilot.audit.services import actor_from
 from edupilot.core.actions import run_action
 from edupilot.core.errors import Denied, Refused
 from edupilot.core.jobs import job_start
-from edupilot.orgs.models import Org
 from edupilot.programmes.models import ParticipantList
 from edupilot.programmes.services import ParticipantsImportInvalid
 
 from .. import forms, permissions, selectors, services
-from ..models import Decision, EntryState, Filing, Provisional, Standard
+from ..models import Decision, EntryState, Filing, Provisional
 from .common import batch_url, is_bureau
 
 # --- home and batches ------------------------------------------------------------------------
@@ -52,8 +51,8 @@ def batch_create(request):
     scope = request.scope
     if not scope.is_programme_admin:
         raise Denied("只有教育行政部门的项目管理员可以设立认定批次")
-    owner = Org.objects.get(pk=scope.org_id)
-    form = forms.BatchForm(request.POST or None)
+    owner = scope.org
+    form = forms.BatchForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -106,9 +105,7 @@ def entry_list(request, pk):
         qs = qs.filter(certifier_id=scope.org_id)
     qs = qs.order_by("certifier__path", "school__path")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    certifiers = Org.objects.filter(
-        pk__in=selectors.entries_for(scope, batch).values("certifier_id")
-    ).order_by("path")
+    certifiers = selectors.certifiers_of(scope, batch)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -198,13 +195,12 @@ def batch_adopt(request, pk):
     batch = selectors.access_batch(scope, pk)
 
     def adopt():
-        try:
-            standard = Standard.objects.get(pk=request.POST.get("standard"))
-        except (Standard.DoesNotExist, ValueError) as exc:
-            raise Refused("请选择认定标准") from exc
+        standard = selectors.standard_chosen(request.POST.get("standard"))
+        if standard is None:
+            raise Refused("请选择认定标准")
         services.batch_adopt_standard(
             batch=batch,
-            certifier=Org.objects.get(pk=scope.org_id),
+            certifier=scope.org,
             standard=standard,
             scope=scope,
             actor=actor_from(request),
@@ -262,7 +258,7 @@ def filing(request, pk):
     batch = selectors.access_batch(scope, pk)
     if not is_bureau(request):
         raise Http404
-    org = Org.objects.get(pk=scope.org_id) if scope.org_id else None
+    org = scope.org
     back = reverse("certification:filing", args=[batch.pk])
     if request.method == "POST" and request.POST.get("action") == "return":
         return _filing_return(request, batch, back)

@@ -11,14 +11,14 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from edupilot.accounts.services import actor_from
+from edupilot.audit.services import actor_from
 from edupilot.core.actions import run_action
-from edupilot.core.errors import Refused
+from edupilot.core.errors import Refused, check
 from edupilot.documents.pdf import pdf_response, render_pdf
 
-from .. import files, forms, selectors, services
+from .. import files, forms, permissions, selectors, services
 from ..exports import SchoolReportExport
-from ..models import Decision, EntryState, Evidence
+from ..models import Decision, EntryState
 from .common import entry_url, form_errors, refused
 
 
@@ -142,6 +142,8 @@ def correction_file(request, pk):
     form = forms.CorrectionForm(request.POST, request.FILES, indicators=choices)
 
     def file():
+        # Who files comes first: another school's account is refused (403) whatever it sent.
+        check(permissions.can_file_correction(request.scope, entry))
         if not form.is_valid():
             raise Refused("更正申请有误：" + form_errors(form))
         upload = form.cleaned_data["evidence"]
@@ -181,12 +183,7 @@ def correction_decide(request, pk):
 
 @login_required
 def evidence_download(request, pk):
-    try:
-        ev = Evidence.objects.select_related("file", "correction", "finding__visit").get(pk=pk)
-    except Evidence.DoesNotExist as exc:
-        raise Http404 from exc
-    entry_id = ev.correction.entry_id if ev.correction_id else ev.finding.visit.entry_id
-    selectors.access_entry(request.scope, entry_id)
+    ev = selectors.access_evidence(request.scope, pk)
     content = files.read_file(ev.file)
     response = HttpResponse(content, content_type=ev.file.content_type)
     response["Content-Disposition"] = content_disposition_header(False, ev.filename)

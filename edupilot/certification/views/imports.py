@@ -8,12 +8,11 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from edupilot.accounts.services import actor_from
+from edupilot.audit.services import actor_from
 from edupilot.core.errors import Denied, Refused
-from edupilot.orgs.models import Org
 
 from .. import forms, importers, selectors, services
-from ..models import ImportState, Indicator
+from ..models import ImportState
 from .common import is_bureau
 
 # --- imports -----------------------------------------------------------------------------------
@@ -91,15 +90,6 @@ def source_list(request):
     )
 
 
-def _indicator_choices():
-    seen = {}
-    for ind in Indicator.objects.select_related("standard").order_by("standard__code", "order"):
-        seen.setdefault(
-            ind.code, f"{ind.code} {ind.name}（{ind.standard.short_title or ind.standard.title}）"
-        )
-    return sorted(seen.items())
-
-
 def _initial(source) -> dict:
     if source is None:
         return {}
@@ -165,7 +155,7 @@ def source_edit(request, pk=None):
     if not is_bureau(request):
         raise Http404
     source = selectors.access_source(scope, pk) if pk else None
-    owner = source.owner if source else Org.objects.get(pk=scope.org_id)
+    owner = source.owner if source else scope.org
     form = forms.SourceForm(request.POST or None, request.FILES or None, initial=_initial(source))
     columns = list(source.known_columns) if source else []
     current = {m["column"]: m for m in (source.mapping if source else [])}
@@ -204,7 +194,7 @@ def source_edit(request, pk=None):
             "form": form,
             "source": source,
             "rows": _mapping_rows(columns, current),
-            "indicators": _indicator_choices(),
+            "indicators": selectors.indicator_choices(),
             "owner": owner,
         },
     )

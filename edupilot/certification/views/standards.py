@@ -7,11 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from edupilot.accounts.services import actor_from
+from edupilot.audit.services import actor_from
 from edupilot.core.errors import Denied, Refused, check
 
 from .. import forms, permissions, selectors, services
-from ..models import Standard
 from ..standards import StandardFileInvalid, parse_bytes, resolve
 from .common import is_bureau
 
@@ -39,7 +38,7 @@ def standard_list(request):
                 return redirect("certification:standard_detail", outcome.standard.pk)
             base = None
             if parsed.spec.extends:
-                base_obj = Standard.objects.filter(code=parsed.spec.extends).first()
+                base_obj = selectors.standard_by_code(parsed.spec.extends)
                 base = services.resolved_from_db(base_obj) if base_obj else None
             resolved = resolve(parsed, base)
             messages.success(
@@ -62,10 +61,7 @@ def standard_list(request):
 def standard_detail(request, pk):
     if not is_bureau(request):
         raise Http404
-    try:
-        standard = selectors.standards().get(pk=pk)
-    except Standard.DoesNotExist as exc:
-        raise Http404 from exc
+    standard = selectors.access_standard(pk)
     indicators = list(standard.indicators.all())
     return render(
         request,
