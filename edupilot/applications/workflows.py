@@ -64,7 +64,7 @@ APPLICATION = Workflow(
             "direct_to_issuer",
             SUBMITTED,
             RECOMMENDED,
-            f"{_REVIEW}.on_application_submitted",
+            "edupilot.review.receivers.on_application_submitted",
             who=SYSTEM,
             label=_("直接报送审定"),
         ),

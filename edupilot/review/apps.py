@@ -12,6 +12,6 @@ class ReviewConfig(AppConfig):
         from edupilot.orgs.models import Role
 
         # Connects the receiver of applications.signals.application_submitted.
-        from . import services  # noqa: F401
+        from . import receivers, services  # noqa: F401
 
         register("review:queue", _("审核推荐"), [Role.REVIEWER, Role.PROGRAMME_ADMIN], order=20)

@@ -25,455 +25,63 @@ review_withdraw_…      SUBMITTED / RECOMMENDED at   SUBMITTED at i (its place 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
-from django.dispatch import receiver
-from django.urls import reverse
 from django.utils import timezone
 
-from edupilot.applications import signals
 from edupilot.applications.models import Application, AppState
-from edupilot.applications.services import submission_check
 from edupilot.applications.workflows import APPLICATION
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.errors import Denied, Refused
-from edupilot.core.notifications import notify
-from edupilot.orgs.models import Org, Role, Tier
 from edupilot.orgs.scoping import Scope
-from edupilot.programmes.chain import lineage, quota_bucket
-from edupilot.programmes.models import Programme, QuotaAllocation
+from edupilot.programmes.models import Programme
 
-from . import hooks
+from .locks import (  # noqa: F401 - re-exported for selectors, views and tests
+    LevelKey,
+    _deactivate,
+    _level_key,
+    _lock_applications,
+    _lock_levels,
+    _lock_one,
+    level_recommendations,
+)
 from .models import Deactivation, ReviewAction, ReviewDecision
+from .permissions import (  # noqa: F401 - re-exported for selectors, views and tests
+    REVIEWER_ROLES,
+    TIER_LABELS,
+    ReviewDenied,
+    ReviewError,
+    _fmt,
+    can_decide,
+    can_withdraw_recommendation,
+    check_decide,
+    check_withdraw_recommendation,
+    current_step_info,
+    issuer_acted,
+    last_step,
+    level_deadline,
+)
+from .quotas import (  # noqa: F401 - re-exported for selectors, views and tests
+    QuotaState,
+    quota_buckets,
+    quota_refusal,
+    quota_state,
+)
+from .support import (  # noqa: F401 - OPINION_MAX is re-exported for views
+    OPINION_MAX,
+    _check_rules,
+    _clean_text,
+    _notify,
+    _notify_applicant,
+    _notify_reviewers,
+    _prefixed,
+    _start_review,
+)
 
 logger = logging.getLogger(__name__)
-
-OPINION_MAX = 2000
-TIER_LABELS = dict(Tier.choices)
-REVIEWER_ROLES = (Role.REVIEWER, Role.PROGRAMME_ADMIN)
-
-
-class ReviewError(Refused):
-    """A refused review action; the message says why."""
-
-
-class ReviewDenied(ReviewError, Denied):
-    """The scope may not act here at all (as opposed to: not now, not in this state)."""
-
-
-def _fmt(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-# --- where an application stands -----------------------------------------------------------
-
-
-def last_step(application: Application) -> int:
-    return len(application.chain) - 1
-
-
-def current_step_info(application: Application) -> dict | None:
-    step = application.current_step
-    if step is None or not application.chain or step >= len(application.chain):
-        return None
-    return application.chain[step]
-
-
-def level_deadline(application: Application, step: int) -> dt.datetime | None:
-    return application.programme.level_deadline(
-        application.category, application.chain[step]["level"]
-    )
-
-
-# --- permission predicates: (allowed, reason) ---------------------------------------------
-
-
-def _is_step_reviewer(scope: Scope, application: Application, step: int) -> bool:
-    return (
-        scope.is_authenticated
-        and scope.role in REVIEWER_ROLES
-        and scope.org_id == application.chain[step]["org"]
-    )
-
-
-def check_decide(
-    scope: Scope, application: Application, action: str, now: dt.datetime | None = None
-) -> None:
-    """Raise ReviewDenied / ReviewError unless ``scope`` may take ``action`` now."""
-    info = current_step_info(application)
-    if info is None or application.state not in (AppState.SUBMITTED, AppState.RECOMMENDED):
-        raise ReviewError(f"申报当前状态为“{application.get_state_display()}”，不在审核中。")
-    step = application.current_step
-    if not _is_step_reviewer(scope, application, step):
-        raise ReviewDenied(
-            f"本申报当前由{info['org_name']}（{info['name']}）审核，本账号不能操作。"
-        )
-    if info.get("kind") == "expert_scoring":
-        raise ReviewError(
-            f"本申报正在{info['name']}阶段：专家评分达到要求后自动进入下一阶段，此阶段不能审核。"
-        )
-    final = step == last_step(application)
-    if action in (ReviewAction.RECOMMEND, ReviewAction.NOT_RECOMMEND) and final:
-        raise ReviewError("本级为审定层级，请通过审定（立项）功能处理。")
-    if final and action == ReviewAction.RETURN:
-        why = issuer_acted(application)
-        if why.startswith("审定单位已作出审定决定"):
-            raise ReviewError(why + "，请先撤销该决定再退回修改。")
-    if application.state == AppState.RECOMMENDED and not final:
-        raise ReviewError("申报状态与审核步骤不一致，请联系平台管理员。")
-    deadline = level_deadline(application, step)
-    now = now or timezone.now()
-    if deadline is not None and now > deadline:
-        raise ReviewError(
-            f"本级（{info['name']}）审核截止时间 {_fmt(deadline)}（北京时间）已过，不能再操作。"
-        )
-
-
-def can_decide(
-    scope: Scope, application: Application, action: str, now: dt.datetime | None = None
-) -> tuple[bool, str]:
-    """May ``scope`` take ``action`` (a ReviewAction) on ``application`` now, and if not, why."""
-    try:
-        check_decide(scope, application, action, now)
-    except ReviewError as exc:
-        return False, exc.message
-    return True, ""
-
-
-def _upper_level_acted(decision: ReviewDecision, application: Application) -> str:
-    """Why a recommendation can no longer be withdrawn ('' when it still can)."""
-    if not decision.counts:
-        return "该推荐已不再有效。"
-    if decision.version != application.version:
-        return "申报已重新提交，该推荐已失效。"
-    if application.current_step != decision.step + 1 or application.state not in (
-        AppState.SUBMITTED,
-        AppState.RECOMMENDED,
-    ):
-        return "上级已对该申报作出处理，不能撤回推荐。"
-    if ReviewDecision.objects.filter(
-        application=application, version=application.version, step__gt=decision.step
-    ).exists():
-        return "上级已对该申报作出处理，不能撤回推荐。"
-    if decision.step + 1 == last_step(application):
-        why = issuer_acted(application)
-        if why:
-            return why + "，不能撤回推荐。"
-    return ""
-
-
-def issuer_acted(application: Application) -> str:
-    """What the issuer's level has already done on an application awaiting its decision.
-
-    Expert scoring and a pending approval decision are the issuer acting, even though the
-    application stays RECOMMENDED until the announcement is published; the apps that record
-    them answer through :mod:`edupilot.review.hooks`.
-    """
-    return hooks.issuer_acted(application)
-
-
-def check_withdraw_recommendation(
-    scope: Scope, decision: ReviewDecision, now: dt.datetime | None = None
-) -> None:
-    application = decision.application
-    if not (
-        scope.is_authenticated and scope.role in REVIEWER_ROLES and scope.org_id == decision.org_id
-    ):
-        raise ReviewDenied("只有作出推荐的审核单位可以撤回推荐。")
-    why = _upper_level_acted(decision, application)
-    if why:
-        raise ReviewError(why)
-    deadline = level_deadline(application, decision.step)
-    now = now or timezone.now()
-    if deadline is not None and now > deadline:
-        raise ReviewError(
-            f"本级（{application.chain[decision.step]['name']}）审核截止时间 "
-            f"{_fmt(deadline)}（北京时间）已过，不能再撤回推荐。"
-        )
-
-
-def can_withdraw_recommendation(
-    scope: Scope, decision: ReviewDecision, now: dt.datetime | None = None
-) -> tuple[bool, str]:
-    try:
-        check_withdraw_recommendation(scope, decision, now)
-    except ReviewError as exc:
-        return False, exc.message
-    return True, ""
-
-
-# --- locks ---------------------------------------------------------------------------------
-
-
-def _lock_applications(ids: Sequence[int]) -> dict[int, Application]:
-    # of=self: FOR UPDATE would otherwise also lock the joined programme row and serialise
-    # every review action of the programme behind one row.
-    rows = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("programme", "applicant_org")
-        .filter(pk__in=list(ids))
-        .order_by("pk")
-    )
-    return {a.pk: a for a in rows}
-
-
-def _lock_one(application: Application) -> Application:
-    locked = _lock_applications([application.pk]).get(application.pk)
-    if locked is None:
-        raise ReviewError("申报不存在。")
-    return locked
-
-
-LevelKey = tuple[int, str, str, int]  # programme, category, level key, org
-
-
-def _lock_levels(keys) -> None:
-    """Serialise rank changes of the same review level (PostgreSQL; SQLite serialises writers)."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cur:
-        for key in sorted(set(keys)):
-            digest = hashlib.blake2b(repr(("review-level", *key)).encode(), digest_size=8).digest()
-            cur.execute(
-                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
-            )
-
-
-def _level_key(application: Application, step: int) -> LevelKey:
-    info = application.chain[step]
-    return (application.programme_id, application.category, info["level"], info["org"])
-
-
-def level_recommendations(key: LevelKey):
-    programme_id, category, level, org_id = key
-    return ReviewDecision.objects.filter(
-        programme_id=programme_id,
-        category=category,
-        level=level,
-        org_id=org_id,
-        active=True,
-        action=ReviewAction.RECOMMEND,
-    )
-
-
-def _deactivate(decisions: list[ReviewDecision], reason: str, now: dt.datetime) -> None:
-    """Stop recommendations counting and close the gaps they leave in their levels' ranks."""
-    for d in decisions:
-        d.active = False
-        d.deactivated_at = now
-        d.deactivated_reason = reason
-        d.save(update_fields=["active", "deactivated_at", "deactivated_reason"])
-        if d.action == ReviewAction.RECOMMEND and d.rank is not None:
-            key = (d.programme_id, d.category, d.level, d.org_id)
-            level_recommendations(key).filter(rank__gt=d.rank).update(rank=F("rank") - 1)
-
-
-# --- quotas --------------------------------------------------------------------------------
-
-
-@dataclass
-class QuotaState:
-    """One quota bucket as a recommendation sees it."""
-
-    programme_id: int
-    category: str
-    category_name: str
-    level: str
-    holder: Org
-    direct: bool
-    limit: int | None  # None: unlimited
-    used: int = 0
-    label: str = ""
-
-    @property
-    def unlimited(self) -> bool:
-        return self.limit is None
-
-    @property
-    def left(self) -> int | None:
-        return None if self.limit is None else max(self.limit - self.used, 0)
-
-    @property
-    def name(self) -> str:
-        direct = "（直属单位）" if self.direct else ""
-        return (
-            f"{self.holder.name}{direct}“{self.category_name}”"
-            f"{TIER_LABELS.get(self.level, self.level)}推荐名额"
-        )
-
-    def holders_qs(self):
-        return ReviewDecision.objects.filter(
-            programme_id=self.programme_id,
-            category=self.category,
-            quota_level=self.level,
-            quota_holder=self.holder,
-            quota_direct=self.direct,
-            active=True,
-            action=ReviewAction.RECOMMEND,
-        )
-
-
-def quota_buckets(application: Application, step: int, orgs: list[Org] | None = None):
-    """The quota buckets a recommendation at ``step`` spends: ``[(policy, bucket)]``."""
-    category = application.programme.parsed.category(application.category)
-    info = application.chain[step]
-    if not info.get("quota", True):
-        return []  # a named org's review or the expert panel spends no quota
-    tier = info["tier"]
-    out = []
-    seen = set()
-    for policy in category.quotas if category else []:
-        if policy.level != tier or policy.level in seen:
-            continue
-        seen.add(policy.level)
-        if orgs is None:
-            orgs = lineage(application.applicant_org)
-        bucket = quota_bucket(policy.level, application.applicant_org, orgs)
-        if bucket is not None:
-            out.append((policy, bucket))
-    return out
-
-
-def quota_state(application: Application, policy, bucket, *, lock: bool = False) -> QuotaState:
-    """The limit and use of one bucket; ``lock`` takes the allocation row for the transaction."""
-    qs = QuotaAllocation.objects.filter(
-        programme_id=application.programme_id,
-        category=application.category,
-        level=bucket.level,
-        holder=bucket.holder,
-        direct=bucket.direct,
-    )
-    if lock:
-        qs = qs.select_for_update()
-    alloc = qs.first()
-    if alloc is None:
-        limit = None if policy.unlisted == "unlimited" else 0
-    else:
-        limit = None if alloc.unlimited else alloc.effective
-    state = QuotaState(
-        programme_id=application.programme_id,
-        category=application.category,
-        category_name=application.category_name,
-        level=bucket.level,
-        holder=bucket.holder,
-        direct=bucket.direct,
-        limit=limit,
-        label=alloc.label if alloc else "",
-    )
-    state.used = state.holders_qs().count()
-    return state
-
-
-def quota_refusal(state: QuotaState, needed: int = 1) -> str:
-    holders = list(
-        state.holders_qs()
-        .select_related("application__applicant_org")
-        .order_by("rank", "decided_at")[:30]
-    )
-    names = "、".join(f"{d.application.applicant_org.name}（第 {d.rank} 名）" for d in holders)
-    more = f"等 {state.used} 个" if state.used > len(holders) else ""
-    if state.limit == 0:
-        head = f"{state.name}为 0 个，不能推荐。"
-    elif needed == 1:
-        head = f"{state.name}共 {state.limit} 个，已全部占用，不能再推荐。"
-    else:
-        head = (
-            f"{state.name}共 {state.limit} 个，已用 {state.used} 个，还剩 {state.left} 个，"
-            f"不够推荐所选的 {needed} 个。"
-        )
-    if holders:
-        head += f"占用名额的申报：{names}{more}。如需调整，请先撤回其中的推荐。"
-    return head
-
-
-# --- notifications ---------------------------------------------------------------------------
-
-
-def _notify(**kwargs) -> None:
-    """In-app rows now, e-mail after the commit (see edupilot.core.notifications)."""
-    notify(**kwargs)
-
-
-def _detail_link(application: Application) -> str:
-    return reverse("review:detail", args=[application.pk])
-
-
-def _notify_applicant(application: Application, *, event: str, title: str, body: str, actor):
-    _notify(
-        orgs=[application.applicant_org_id],
-        roles=[Role.APPLICANT],
-        event=event,
-        title=title,
-        body=body,
-        link=_detail_link(application),
-        exclude_users=[actor.user],
-    )
-
-
-def _notify_reviewers(
-    application: Application, step: int, *, event: str, title: str, body: str, actor
-):
-    _notify(
-        orgs=[application.chain[step]["org"]],
-        roles=list(REVIEWER_ROLES),
-        event=event,
-        title=title,
-        body=body,
-        link=_detail_link(application),
-        exclude_users=[actor.user],
-    )
-
-
-@contextmanager
-def _prefixed(prefix: str):
-    """In bulk actions, say which application an error is about."""
-    try:
-        yield
-    except ReviewError as exc:
-        if prefix:
-            exc.message = prefix + exc.message
-            exc.args = (exc.message,)
-        raise
-
-
-# --- input -----------------------------------------------------------------------------------
-
-
-def _clean_text(value: str | None, label: str, *, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ReviewError(f"请填写{label}。")
-    if len(text) > OPINION_MAX:
-        raise ReviewError(f"{label}不能超过 {OPINION_MAX} 字（现有 {len(text)} 字）。")
-    return text
-
-
-def _check_rules(application: Application) -> None:
-    """Re-run the category's submission rules: what held at submission may no longer hold.
-
-    Henan: a school in a submitted region bid and the school's own bid may not both pass.
-    """
-    result, failed = submission_check(application)
-    blocking = [r.message for r in failed if r.severity == "block"]
-    if not result.ok:
-        blocking.insert(0, "申报表内容不完整")
-    if blocking:
-        raise ReviewError(
-            f"“{application.applicant_org.name}”不符合申报规则，不能推荐：" + "；".join(blocking)
-        )
-
-
-def _start_review(application: Application, now: dt.datetime, fields: list[str]) -> None:
-    if application.review_started_at is None:
-        application.review_started_at = now
-        fields.append("review_started_at")
 
 
 def _pass_on(
@@ -1020,45 +628,3 @@ def review_rerank(
         after={"ranks": {pk: current[pk].rank for pk in wanted}},
     )
     return [current[pk] for pk in wanted]
-
-
-# --- the submission hook ------------------------------------------------------------------------
-
-
-@receiver(signals.application_submitted, sender=Application, dispatch_uid="review.on_submitted")
-def on_application_submitted(sender, application: Application, actor: Actor, **kwargs) -> None:
-    """A (re)submission starts a new review: earlier decisions stop counting; a chain of one
-    step goes straight to the issuer's decision."""
-    now = timezone.now()
-    # Only editable applications are resubmitted, and returning one already freed its
-    # recommendations, so what is left here holds no rank: no level lock is needed (taking
-    # one after application_submit's audit lock would invert the lock order).
-    old = list(ReviewDecision.objects.filter(application=application, active=True).order_by("step"))
-    if old:
-        _deactivate(old, Deactivation.RESUBMITTED, now)
-        audit_record(
-            actor=actor,
-            action="review.decisions_superseded",
-            obj=application,
-            before={"active_decisions": [d.pk for d in old]},
-            after={"version": application.version},
-        )
-    if len(application.chain) == 1:
-        APPLICATION.advance(application, "direct_to_issuer")
-        application.save(update_fields=["state", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="review.direct_to_issuer",
-            obj=application,
-            before={"state": AppState.SUBMITTED},
-            after={"state": AppState.RECOMMENDED, "org": application.chain[0]["org"]},
-        )
-    first = application.chain[0]
-    _notify_reviewers(
-        application,
-        0,
-        event="review.submitted",
-        title=f"{application.applicant_org.name}提交了申报（第 {application.version} 版）",
-        body=f"{application.programme.title}·{application.category_name}，请{first['org_name']}{first['name']}。",
-        actor=actor,
-    )

@@ -26,7 +26,7 @@ from edupilot.applications.models import Application
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import check
 from edupilot.core.notifications import notify
-from edupilot.orgs.models import Membership, Org, Role
+from edupilot.orgs.models import Membership, Org, Role, path_within
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import Programme
 
@@ -58,11 +58,10 @@ def conflict_paths(user_ids: Iterable[int]) -> dict[int, list[str]]:
 def paths_conflict(expert_paths: Iterable[str], applicant_path: str) -> str | None:
     """The expert org path that conflicts with the applicant, or None.
 
-    A path is an ancestor-or-self of another exactly when it is a prefix of it (paths end
-    with '/'), so both directions are prefix tests.
+    The expert's org is the applicant, one of its ancestors, or one of its descendants.
     """
     for p in expert_paths:
-        if applicant_path.startswith(p) or p.startswith(applicant_path):
+        if path_within(applicant_path, p) or path_within(p, applicant_path):
             return p
     return None
 
@@ -74,7 +73,7 @@ def conflict_reason(user_id: int, applicant: Org, paths: list[str] | None = None
         return None
     org = Org.objects.filter(path=hit).only("name").first()
     name = org.name if org else hit
-    if applicant.path.startswith(hit):
+    if path_within(applicant.path, hit):
         return f"专家所在单位“{name}”是申报单位“{applicant.name}”本身或其上级，须回避。"
     return f"专家所在单位“{name}”属于申报单位“{applicant.name}”的下属单位，须回避。"
 

@@ -1,0 +1,169 @@
+"""Who may act on an application's review, and when: ``can_…`` predicates and the
+``check_…`` functions services call (they raise :class:`ReviewError` / :class:`ReviewDenied`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from edupilot.applications.models import Application, AppState
+from edupilot.core.errors import Denied, Refused
+from edupilot.orgs.models import Role, Tier
+from edupilot.orgs.scoping import Scope
+
+from . import hooks
+from .models import ReviewAction, ReviewDecision
+
+TIER_LABELS = dict(Tier.choices)
+REVIEWER_ROLES = (Role.REVIEWER, Role.PROGRAMME_ADMIN)
+
+
+class ReviewError(Refused):
+    """A refused review action; the message says why."""
+
+
+class ReviewDenied(ReviewError, Denied):
+    """The scope may not act here at all (as opposed to: not now, not in this state)."""
+
+
+def _fmt(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+# --- where an application stands -----------------------------------------------------------
+
+
+def last_step(application: Application) -> int:
+    return len(application.chain) - 1
+
+
+def current_step_info(application: Application) -> dict | None:
+    step = application.current_step
+    if step is None or not application.chain or step >= len(application.chain):
+        return None
+    return application.chain[step]
+
+
+def level_deadline(application: Application, step: int) -> dt.datetime | None:
+    return application.programme.level_deadline(
+        application.category, application.chain[step]["level"]
+    )
+
+
+# --- permission predicates: (allowed, reason) ---------------------------------------------
+
+
+def _is_step_reviewer(scope: Scope, application: Application, step: int) -> bool:
+    return (
+        scope.is_authenticated
+        and scope.role in REVIEWER_ROLES
+        and scope.org_id == application.chain[step]["org"]
+    )
+
+
+def check_decide(
+    scope: Scope, application: Application, action: str, now: dt.datetime | None = None
+) -> None:
+    """Raise ReviewDenied / ReviewError unless ``scope`` may take ``action`` now."""
+    info = current_step_info(application)
+    if info is None or application.state not in (AppState.SUBMITTED, AppState.RECOMMENDED):
+        raise ReviewError(f"申报当前状态为“{application.get_state_display()}”，不在审核中。")
+    step = application.current_step
+    if not _is_step_reviewer(scope, application, step):
+        raise ReviewDenied(
+            f"本申报当前由{info['org_name']}（{info['name']}）审核，本账号不能操作。"
+        )
+    if info.get("kind") == "expert_scoring":
+        raise ReviewError(
+            f"本申报正在{info['name']}阶段：专家评分达到要求后自动进入下一阶段，此阶段不能审核。"
+        )
+    final = step == last_step(application)
+    if action in (ReviewAction.RECOMMEND, ReviewAction.NOT_RECOMMEND) and final:
+        raise ReviewError("本级为审定层级，请通过审定（立项）功能处理。")
+    if final and action == ReviewAction.RETURN:
+        why = issuer_acted(application)
+        if why.startswith("审定单位已作出审定决定"):
+            raise ReviewError(why + "，请先撤销该决定再退回修改。")
+    if application.state == AppState.RECOMMENDED and not final:
+        raise ReviewError("申报状态与审核步骤不一致，请联系平台管理员。")
+    deadline = level_deadline(application, step)
+    now = now or timezone.now()
+    if deadline is not None and now > deadline:
+        raise ReviewError(
+            f"本级（{info['name']}）审核截止时间 {_fmt(deadline)}（北京时间）已过，不能再操作。"
+        )
+
+
+def can_decide(
+    scope: Scope, application: Application, action: str, now: dt.datetime | None = None
+) -> tuple[bool, str]:
+    """May ``scope`` take ``action`` (a ReviewAction) on ``application`` now, and if not, why."""
+    try:
+        check_decide(scope, application, action, now)
+    except ReviewError as exc:
+        return False, exc.message
+    return True, ""
+
+
+def _upper_level_acted(decision: ReviewDecision, application: Application) -> str:
+    """Why a recommendation can no longer be withdrawn ('' when it still can)."""
+    if not decision.counts:
+        return "该推荐已不再有效。"
+    if decision.version != application.version:
+        return "申报已重新提交，该推荐已失效。"
+    if application.current_step != decision.step + 1 or application.state not in (
+        AppState.SUBMITTED,
+        AppState.RECOMMENDED,
+    ):
+        return "上级已对该申报作出处理，不能撤回推荐。"
+    if ReviewDecision.objects.filter(
+        application=application, version=application.version, step__gt=decision.step
+    ).exists():
+        return "上级已对该申报作出处理，不能撤回推荐。"
+    if decision.step + 1 == last_step(application):
+        why = issuer_acted(application)
+        if why:
+            return why + "，不能撤回推荐。"
+    return ""
+
+
+def issuer_acted(application: Application) -> str:
+    """What the issuer's level has already done on an application awaiting its decision.
+
+    Expert scoring and a pending approval decision are the issuer acting, even though the
+    application stays RECOMMENDED until the announcement is published; the apps that record
+    them answer through :mod:`edupilot.review.hooks`.
+    """
+    return hooks.issuer_acted(application)
+
+
+def check_withdraw_recommendation(
+    scope: Scope, decision: ReviewDecision, now: dt.datetime | None = None
+) -> None:
+    application = decision.application
+    if not (
+        scope.is_authenticated and scope.role in REVIEWER_ROLES and scope.org_id == decision.org_id
+    ):
+        raise ReviewDenied("只有作出推荐的审核单位可以撤回推荐。")
+    why = _upper_level_acted(decision, application)
+    if why:
+        raise ReviewError(why)
+    deadline = level_deadline(application, decision.step)
+    now = now or timezone.now()
+    if deadline is not None and now > deadline:
+        raise ReviewError(
+            f"本级（{application.chain[decision.step]['name']}）审核截止时间 "
+            f"{_fmt(deadline)}（北京时间）已过，不能再撤回推荐。"
+        )
+
+
+def can_withdraw_recommendation(
+    scope: Scope, decision: ReviewDecision, now: dt.datetime | None = None
+) -> tuple[bool, str]:
+    try:
+        check_withdraw_recommendation(scope, decision, now)
+    except ReviewError as exc:
+        return False, exc.message
+    return True, ""

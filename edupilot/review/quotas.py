@@ -1,0 +1,132 @@
+"""Quotas as a recommendation sees them: whose bucket a step spends, its limit and use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edupilot.applications.models import Application
+from edupilot.orgs.models import Org, Tier
+from edupilot.programmes.chain import lineage, quota_bucket
+from edupilot.programmes.models import QuotaAllocation
+
+from .models import ReviewAction, ReviewDecision
+
+TIER_LABELS = dict(Tier.choices)
+
+
+# --- quotas --------------------------------------------------------------------------------
+
+
+@dataclass
+class QuotaState:
+    """One quota bucket as a recommendation sees it."""
+
+    programme_id: int
+    category: str
+    category_name: str
+    level: str
+    holder: Org
+    direct: bool
+    limit: int | None  # None: unlimited
+    used: int = 0
+    label: str = ""
+
+    @property
+    def unlimited(self) -> bool:
+        return self.limit is None
+
+    @property
+    def left(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+    @property
+    def name(self) -> str:
+        direct = "（直属单位）" if self.direct else ""
+        return (
+            f"{self.holder.name}{direct}“{self.category_name}”"
+            f"{TIER_LABELS.get(self.level, self.level)}推荐名额"
+        )
+
+    def holders_qs(self):
+        return ReviewDecision.objects.filter(
+            programme_id=self.programme_id,
+            category=self.category,
+            quota_level=self.level,
+            quota_holder=self.holder,
+            quota_direct=self.direct,
+            active=True,
+            action=ReviewAction.RECOMMEND,
+        )
+
+
+def quota_buckets(application: Application, step: int, orgs: list[Org] | None = None):
+    """The quota buckets a recommendation at ``step`` spends: ``[(policy, bucket)]``."""
+    category = application.programme.parsed.category(application.category)
+    info = application.chain[step]
+    if not info.get("quota", True):
+        return []  # a named org's review or the expert panel spends no quota
+    tier = info["tier"]
+    out = []
+    seen = set()
+    for policy in category.quotas if category else []:
+        if policy.level != tier or policy.level in seen:
+            continue
+        seen.add(policy.level)
+        if orgs is None:
+            orgs = lineage(application.applicant_org)
+        bucket = quota_bucket(policy.level, application.applicant_org, orgs)
+        if bucket is not None:
+            out.append((policy, bucket))
+    return out
+
+
+def quota_state(application: Application, policy, bucket, *, lock: bool = False) -> QuotaState:
+    """The limit and use of one bucket; ``lock`` takes the allocation row for the transaction."""
+    qs = QuotaAllocation.objects.filter(
+        programme_id=application.programme_id,
+        category=application.category,
+        level=bucket.level,
+        holder=bucket.holder,
+        direct=bucket.direct,
+    )
+    if lock:
+        qs = qs.select_for_update()
+    alloc = qs.first()
+    if alloc is None:
+        limit = None if policy.unlisted == "unlimited" else 0
+    else:
+        limit = None if alloc.unlimited else alloc.effective
+    state = QuotaState(
+        programme_id=application.programme_id,
+        category=application.category,
+        category_name=application.category_name,
+        level=bucket.level,
+        holder=bucket.holder,
+        direct=bucket.direct,
+        limit=limit,
+        label=alloc.label if alloc else "",
+    )
+    state.used = state.holders_qs().count()
+    return state
+
+
+def quota_refusal(state: QuotaState, needed: int = 1) -> str:
+    holders = list(
+        state.holders_qs()
+        .select_related("application__applicant_org")
+        .order_by("rank", "decided_at")[:30]
+    )
+    names = "、".join(f"{d.application.applicant_org.name}（第 {d.rank} 名）" for d in holders)
+    more = f"等 {state.used} 个" if state.used > len(holders) else ""
+    if state.limit == 0:
+        head = f"{state.name}为 0 个，不能推荐。"
+    elif needed == 1:
+        head = f"{state.name}共 {state.limit} 个，已全部占用，不能再推荐。"
+    else:
+        head = (
+            f"{state.name}共 {state.limit} 个，已用 {state.used} 个，还剩 {state.left} 个，"
+            f"不够推荐所选的 {needed} 个。"
+        )
+    if holders:
+        head += f"占用名额的申报：{names}{more}。如需调整，请先撤回其中的推荐。"
+    return head

@@ -1,0 +1,101 @@
+"""What the review services share: notifications to the levels and the applicant, and the
+checks of what a reviewer typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+
+from django.urls import reverse
+
+from edupilot.applications.models import Application
+from edupilot.applications.services import submission_check
+from edupilot.core.notifications import notify
+from edupilot.orgs.models import Role
+
+from .permissions import REVIEWER_ROLES, ReviewError
+
+OPINION_MAX = 2000
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def _notify(**kwargs) -> None:
+    """In-app rows now, e-mail after the commit (see edupilot.core.notifications)."""
+    notify(**kwargs)
+
+
+def _detail_link(application: Application) -> str:
+    return reverse("review:detail", args=[application.pk])
+
+
+def _notify_applicant(application: Application, *, event: str, title: str, body: str, actor):
+    _notify(
+        orgs=[application.applicant_org_id],
+        roles=[Role.APPLICANT],
+        event=event,
+        title=title,
+        body=body,
+        link=_detail_link(application),
+        exclude_users=[actor.user],
+    )
+
+
+def _notify_reviewers(
+    application: Application, step: int, *, event: str, title: str, body: str, actor
+):
+    _notify(
+        orgs=[application.chain[step]["org"]],
+        roles=list(REVIEWER_ROLES),
+        event=event,
+        title=title,
+        body=body,
+        link=_detail_link(application),
+        exclude_users=[actor.user],
+    )
+
+
+@contextmanager
+def _prefixed(prefix: str):
+    """In bulk actions, say which application an error is about."""
+    try:
+        yield
+    except ReviewError as exc:
+        if prefix:
+            exc.message = prefix + exc.message
+            exc.args = (exc.message,)
+        raise
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def _clean_text(value: str | None, label: str, *, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ReviewError(f"请填写{label}。")
+    if len(text) > OPINION_MAX:
+        raise ReviewError(f"{label}不能超过 {OPINION_MAX} 字（现有 {len(text)} 字）。")
+    return text
+
+
+def _check_rules(application: Application) -> None:
+    """Re-run the category's submission rules: what held at submission may no longer hold.
+
+    Henan: a school in a submitted region bid and the school's own bid may not both pass.
+    """
+    result, failed = submission_check(application)
+    blocking = [r.message for r in failed if r.severity == "block"]
+    if not result.ok:
+        blocking.insert(0, "申报表内容不完整")
+    if blocking:
+        raise ReviewError(
+            f"“{application.applicant_org.name}”不符合申报规则，不能推荐：" + "；".join(blocking)
+        )
+
+
+def _start_review(application: Application, now: dt.datetime, fields: list[str]) -> None:
+    if application.review_started_at is None:
+        application.review_started_at = now
+        fields.append("review_started_at")
