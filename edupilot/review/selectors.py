@@ -231,43 +231,6 @@ def decisions_of(application: Application) -> list[ReviewDecision]:
     )
 
 
-def opinion_boxes(application: Application, decisions: list[ReviewDecision]) -> list[dict]:
-    """The form's 意见 boxes with what each level wrote on the current submission.
-
-    For the paper form and its PDF: ``{"key", "title", "by", "text", "reviewer", "at",
-    "org"}``; ``text`` is empty where the level has not decided (the box stays blank).
-    """
-    spec = application.programme.parsed
-    category = spec.category(application.category)
-    form = spec.form_for(category)
-    latest: dict[str, ReviewDecision] = {}
-    for d in decisions:
-        if d.version == application.version and (d.active or d.action != ReviewAction.RECOMMEND):
-            latest[d.level] = d
-    out = []
-    for box in form.opinions:
-        d = latest.get(box.by)
-        text = ""
-        if d is not None:
-            text = d.opinion if d.action == ReviewAction.RECOMMEND else d.reasons
-            if d.action == ReviewAction.RECOMMEND and d.rank:
-                text = f"{text}（推荐排序第 {d.rank} 名）"
-        out.append(
-            {
-                "key": box.key,
-                "title": box.title,
-                "by": box.by,
-                "stamp": box.stamp,
-                "text": text,
-                "action": d.get_action_display() if d else "",
-                "reviewer": d.decided_by.display_name if d and d.decided_by else "",
-                "at": d.decided_at if d else None,
-                "org": d.org.name if d else "",
-            }
-        )
-    return out
-
-
 @dataclass
 class ReviewDetail:
     application: Application

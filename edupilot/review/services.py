@@ -84,13 +84,10 @@ from .support import (  # noqa: F401 - OPINION_MAX is re-exported for views
 logger = logging.getLogger(__name__)
 
 
-def _pass_on(
-    app, step: int, rank: int, opinion: str, bucket_key, actor: Actor, now, *, transition: str
-) -> ReviewDecision:
-    """Record ``app``'s recommendation at ``step`` and move it to the next step: the last
-    step is the one that decides, so an application reaching it is "recommended"."""
+def _decide(app, step: int, action: str, actor: Actor, now, **fields) -> ReviewDecision:
+    """The decision row of ``app``'s current version at ``step`` of its chain."""
     info = app.chain[step]
-    decision = ReviewDecision.objects.create(
+    return ReviewDecision.objects.create(
         application=app,
         programme_id=app.programme_id,
         category=app.category,
@@ -99,14 +96,49 @@ def _pass_on(
         level=info["level"],
         tier=info["tier"],
         org_id=info["org"],
-        action=ReviewAction.RECOMMEND,
+        action=action,
+        decided_by=actor.user if getattr(actor.user, "pk", None) else None,
+        decided_at=now,
+        **fields,
+    )
+
+
+def _bulk(applications, locked_one, message: str, *, lock_levels: bool = False, **kwargs):
+    """Lock ``applications`` (by id, the global order) and apply ``locked_one`` to each, all or
+    none; a refusal names the application it is about."""
+    ids = [a.pk for a in applications]
+    if not ids:
+        raise ReviewError(message)
+    locked = _lock_applications(ids)
+    if lock_levels:
+        _lock_levels(
+            (d.programme_id, d.category, d.level, d.org_id)
+            for d in ReviewDecision.objects.filter(
+                application_id__in=list(locked), active=True, action=ReviewAction.RECOMMEND
+            )
+        )
+    return [
+        locked_one(locked[pk], prefix=f"“{locked[pk].applicant_org.name}”：", **kwargs)
+        for pk in sorted(locked)
+    ]
+
+
+def _pass_on(
+    app, step: int, rank: int, opinion: str, bucket_key, actor: Actor, now, *, transition: str
+) -> ReviewDecision:
+    """Record ``app``'s recommendation at ``step`` and move it to the next step: the last
+    step is the one that decides, so an application reaching it is "recommended"."""
+    decision = _decide(
+        app,
+        step,
+        ReviewAction.RECOMMEND,
+        actor,
+        now,
         rank=rank,
         opinion=opinion,
         quota_level=bucket_key[2] if bucket_key else "",
         quota_holder_id=bucket_key[3] if bucket_key else None,
         quota_direct=bucket_key[4] if bucket_key else False,
-        decided_by=actor.user if getattr(actor.user, "pk", None) else None,
-        decided_at=now,
     )
     nxt = step + 1
     final = nxt == last_step(app)
@@ -333,20 +365,7 @@ def _return_locked(
     )
     _lock_levels((d.programme_id, d.category, d.level, d.org_id) for d in lower)
     _deactivate(lower, Deactivation.RETURNED_ABOVE, now)
-    decision = ReviewDecision.objects.create(
-        application=app,
-        programme_id=app.programme_id,
-        category=app.category,
-        version=app.version,
-        step=step,
-        level=info["level"],
-        tier=info["tier"],
-        org_id=info["org"],
-        action=ReviewAction.RETURN,
-        reasons=reasons,
-        decided_by=actor.user if getattr(actor.user, "pk", None) else None,
-        decided_at=now,
-    )
+    decision = _decide(app, step, ReviewAction.RETURN, actor, now, reasons=reasons)
     state_before = app.state
     APPLICATION.advance(app, "return")
     app.current_org = None
@@ -416,27 +435,16 @@ def review_return_bulk(
     """Return several applications with the same reasons; all or none."""
     now = now or timezone.now()
     reasons = _clean_text(reasons, "退回理由")
-    ids = [a.pk for a in applications]
-    if not ids:
-        raise ReviewError("请先选择要退回的申报。")
-    locked = _lock_applications(ids)
-    _lock_levels(
-        (d.programme_id, d.category, d.level, d.org_id)
-        for d in ReviewDecision.objects.filter(
-            application_id__in=list(locked), active=True, action=ReviewAction.RECOMMEND
-        )
+    return _bulk(
+        applications,
+        _return_locked,
+        "请先选择要退回的申报。",
+        lock_levels=True,
+        reasons=reasons,
+        scope=scope,
+        actor=actor,
+        now=now,
     )
-    return [
-        _return_locked(
-            locked[pk],
-            reasons=reasons,
-            scope=scope,
-            actor=actor,
-            now=now,
-            prefix=f"“{locked[pk].applicant_org.name}”：",
-        )
-        for pk in sorted(locked)
-    ]
 
 
 def _not_recommend_locked(
@@ -446,20 +454,7 @@ def _not_recommend_locked(
         check_decide(scope, app, ReviewAction.NOT_RECOMMEND, now)
     step = app.current_step
     info = app.chain[step]
-    decision = ReviewDecision.objects.create(
-        application=app,
-        programme_id=app.programme_id,
-        category=app.category,
-        version=app.version,
-        step=step,
-        level=info["level"],
-        tier=info["tier"],
-        org_id=info["org"],
-        action=ReviewAction.NOT_RECOMMEND,
-        reasons=reason,
-        decided_by=actor.user if getattr(actor.user, "pk", None) else None,
-        decided_at=now,
-    )
+    decision = _decide(app, step, ReviewAction.NOT_RECOMMEND, actor, now, reasons=reason)
     APPLICATION.advance(app, "not_recommend")
     app.current_org = None
     fields = ["state", "current_org", "updated_at"]
@@ -515,21 +510,15 @@ def review_not_recommend_bulk(
 ) -> list[ReviewDecision]:
     now = now or timezone.now()
     reason = _clean_text(reason, "不予推荐的理由")
-    ids = [a.pk for a in applications]
-    if not ids:
-        raise ReviewError("请先选择申报。")
-    locked = _lock_applications(ids)
-    return [
-        _not_recommend_locked(
-            locked[pk],
-            reason=reason,
-            scope=scope,
-            actor=actor,
-            now=now,
-            prefix=f"“{locked[pk].applicant_org.name}”：",
-        )
-        for pk in sorted(locked)
-    ]
+    return _bulk(
+        applications,
+        _not_recommend_locked,
+        "请先选择申报。",
+        reason=reason,
+        scope=scope,
+        actor=actor,
+        now=now,
+    )
 
 
 # --- withdraw a recommendation ----------------------------------------------------------------

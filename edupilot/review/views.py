@@ -21,6 +21,7 @@ from edupilot.applications.presenters import form_context, version_diff
 from edupilot.applications.selectors import access_application, applications_for
 from edupilot.applications.services import can_withdraw, edit_deadline
 from edupilot.audit.services import actor_from
+from edupilot.core.actions import run_action
 
 from . import selectors, services
 
@@ -93,21 +94,21 @@ def detail(request, pk):
             "review": d,
             "changes": changes,
             "previous_version": versions[1] if len(versions) >= 2 else None,
-            "opinions": selectors.opinion_boxes(app, d.decisions),
         },
     )
 
 
-def _act(request, pk, call):
+def _decide(request, pk, call, success: str):
+    """A reviewer's decision on one application: ``call(app)``, then the queue with
+    ``success`` (naming the applicant), or back to the application with the refusal."""
     application = access_application(request.scope, pk)
-    try:
-        call(application)
-    except services.ReviewDenied as exc:
-        raise PermissionDenied(exc.message) from exc
-    except services.ReviewError as exc:
-        messages.error(request, exc.message)
-        return None
-    return application
+    return run_action(
+        request,
+        lambda: call(application),
+        success=lambda _d: success % {"name": application.applicant_org.name},
+        back=reverse("review:detail", args=[pk]),
+        done=reverse("review:queue"),
+    )
 
 
 @login_required
@@ -118,7 +119,7 @@ def recommend(request, pk):
     if request.POST.get("rank") and (rank is None or rank < 1):
         messages.error(request, _("推荐排序须为正整数。"))
         return redirect("review:detail", pk=pk)
-    done = _act(
+    return _decide(
         request,
         pk,
         lambda app: services.review_recommend(
@@ -128,18 +129,15 @@ def recommend(request, pk):
             opinion=request.POST.get("opinion", ""),
             rank=rank,
         ),
+        _("已推荐“%(name)s”。"),
     )
-    if done is not None:
-        messages.success(request, _("已推荐“%(name)s”。") % {"name": done.applicant_org.name})
-        return redirect("review:queue")
-    return redirect("review:detail", pk=pk)
 
 
 @login_required
 @require_POST
 def return_(request, pk):
     _require_reviewer(request)
-    done = _act(
+    return _decide(
         request,
         pk,
         lambda app: services.review_return(
@@ -148,20 +146,15 @@ def return_(request, pk):
             actor=actor_from(request),
             reasons=request.POST.get("reasons", ""),
         ),
+        _("已将“%(name)s”的申报退回修改。"),
     )
-    if done is not None:
-        messages.success(
-            request, _("已将“%(name)s”的申报退回修改。") % {"name": done.applicant_org.name}
-        )
-        return redirect("review:queue")
-    return redirect("review:detail", pk=pk)
 
 
 @login_required
 @require_POST
 def not_recommend(request, pk):
     _require_reviewer(request)
-    done = _act(
+    return _decide(
         request,
         pk,
         lambda app: services.review_not_recommend(
@@ -170,13 +163,8 @@ def not_recommend(request, pk):
             actor=actor_from(request),
             reason=request.POST.get("reason", ""),
         ),
+        _("已对“%(name)s”作出不予推荐。"),
     )
-    if done is not None:
-        messages.success(
-            request, _("已对“%(name)s”作出不予推荐。") % {"name": done.applicant_org.name}
-        )
-        return redirect("review:queue")
-    return redirect("review:detail", pk=pk)
 
 
 @login_required

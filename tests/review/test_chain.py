@@ -339,11 +339,14 @@ def test_opinion_boxes_for_the_paper_form(henan, henan_school_app):
     city = reviewer("郑州市")
     recommend(city, app, "同意推荐该校。")
     app.refresh_from_db()
-    boxes = selectors.opinion_boxes(app, selectors.decisions_of(app))
-    by = {b["by"]: b for b in boxes}
-    assert by["city"]["text"] == "同意推荐该校。（推荐排序第 1 名）"
-    assert by["city"]["reviewer"] == city.user.display_name and by["city"]["at"] is not None
-    assert by["province"]["text"] == "" and by["applicant"]["text"] == ""
+    # One function fills the boxes for the page and the PDF (documents.forms.form_document).
+    from edupilot.documents.forms import form_document
+
+    school, city_box, province_box = form_document(city.scope, app).opinions
+    assert city_box.text == "同意推荐该校。"
+    assert city.user.display_name in city_box.note and "推荐排序第 1 名" in city_box.note
+    assert city_box.date is not None
+    assert province_box.text == "" and school.text == ""
 
 
 def test_a_pending_issuer_decision_counts_as_the_upper_level_acting(henan, henan_school_app):
