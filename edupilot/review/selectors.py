@@ -410,17 +410,9 @@ def _lower_recommendation(field_name: str):
     )
 
 
-def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = None) -> QueueView:
-    """The reviewer's queue: its subtree's applications at its level (or, by ``state``, what it
-    recommended, or everything in its subtree in one state), filtered, sorted, 50 a page."""
-    now = now or timezone.now()
-    programmes = review_programmes(scope)
-    by_id = {p.pk: p for p in programmes}
-    programme = by_id.get(filters.programme)
-    if programme is None and filters.programme is None and len(programmes) == 1:
-        programme = programmes[0]
-    filters.programme = programme.pk if programme else None
-
+def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme):
+    """The queue's applications by tab and filters (invalid filters are dropped, so the page
+    shows what it filtered by)."""
     qs: QuerySet = applications_for(scope).filter(programme__in=[p.pk for p in programmes])
     mine = ReviewDecision.objects.filter(
         application=OuterRef("pk"),
@@ -471,6 +463,10 @@ def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = 
     if filters.q:
         qs = qs.filter(Q(applicant_org__name__icontains=filters.q) | Q(title__icontains=filters.q))
 
+    return qs, mine, states, categories, topics, areas
+
+
+def _queue_sorted(qs, filters: QueueFilters, mine):
     sorts = dict(SORT_LABELS)
     if filters.state != PASSED:
         sorts.pop("rank")
@@ -487,9 +483,12 @@ def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = 
     # join before the sort would read the org of every application in the subtree.
     qs = qs.only(*QUEUE_FIELDS).order_by(*SORTS[filters.sort])
 
-    page = Paginator(qs, PAGE_SIZE).get_page(filters.page)
+    return qs, sorts
+
+
+def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
+    """The page's rows, with the levels' ranks and deadlines, in a fixed number of queries."""
     topic_names = {(p.pk, t.code): t.name for p in programmes for t in p.parsed.topics}
-    rows = list(page.object_list)
     orgs = (
         Org.objects.select_related("parent")
         .only("name", "path", "parent__name")
@@ -529,6 +528,7 @@ def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = 
             and app.state in (AppState.SUBMITTED, AppState.RECOMMENDED)
             and info is not None
             and info["org"] == scope.org_id
+            and info.get("kind") != "expert_scoring"  # the panel's step: nobody reviews there
         )
         app.final_step = info is not None and app.current_step == services.last_step(app)
         app.topic_name = topic_names.get((app.programme_id, app.topic), app.topic)
@@ -538,6 +538,26 @@ def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = 
             else "—"
         )
         table.append(_queue_row(app))
+    return table
+
+
+def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = None) -> QueueView:
+    """The reviewer's queue: its subtree's applications at its level (or, by ``state``, what it
+    recommended, or everything in its subtree in one state), filtered, sorted, 50 a page."""
+    now = now or timezone.now()
+    programmes = review_programmes(scope)
+    by_id = {p.pk: p for p in programmes}
+    programme = by_id.get(filters.programme)
+    if programme is None and filters.programme is None and len(programmes) == 1:
+        programme = programmes[0]
+    filters.programme = programme.pk if programme else None
+    qs, mine, states, categories, topics, areas = _queue_filtered(
+        scope, filters, programmes, programme
+    )
+    qs, sorts = _queue_sorted(qs, filters, mine)
+    page = Paginator(qs, PAGE_SIZE).get_page(filters.page)
+    rows = list(page.object_list)
+    table = _queue_table(scope, rows, programmes, by_id, now)
     return QueueView(
         filters=filters,
         page=page,
