@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from edupilot import demo as site_demo
 from edupilot.applications.models import Application, AppState
+from edupilot.applications.selectors import applications_for
 from edupilot.audit.services import Actor
 from edupilot.orgs.demo import generate_schools
 from edupilot.orgs.models import Membership
@@ -117,6 +118,8 @@ def test_each_stage_has_an_application_today(staged_demo):
     assert ExpertGroupOpinion.objects.filter(application=at_centre).exists()
     ok = review.can_decide(scope_of("hengyang_djg"), at_centre, ReviewAction.RECOMMEND)
     assert ok == (True, "")
+    reached = set(applications_for(scope_of("hengyang_djg")).values_list("pk", flat=True))
+    assert at_centre.pk in reached and waiting.pk not in reached
 
     # The city: one to decide, one approved on a published 公示 (the school_hengnan account's).
     assert can_decide_application(scope_of("hengyang_admin"), for_decision, decided=False)[0]
