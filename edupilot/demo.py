@@ -51,6 +51,10 @@ ADMIN_ACCOUNTS = [
     ("hengyang_admin", Role.PROGRAMME_ADMIN, "430400", "衡阳市教育局 项目管理员"),
     ("hengyangxian", Role.REVIEWER, "430421", "衡阳县教育局 初审"),
     ("hengyangxian_bureau", Role.APPLICANT, "430421", "衡阳县教育局 申报区域智慧教育"),
+    # The staged flow (edupilot.selection.demo): the second county and the centre that
+    # re-reviews after the expert panel; hengyang_admin decides, hengyangxian reviews too.
+    ("hengnan", Role.REVIEWER, "430422", "衡南县教育局 初审（智慧课堂试点）"),
+    ("hengyang_djg", Role.REVIEWER, "衡阳市电化教育馆", "衡阳市电化教育馆 复核（智慧课堂试点）"),
     ("hangzhou_cert", Role.PROGRAMME_ADMIN, "330100", "杭州市教育局 智慧校园认定（市直学校）"),
     ("xihu_cert", Role.REVIEWER, "330106", "西湖区教育局 智慧校园认定"),
 ]
@@ -60,9 +64,11 @@ SCHOOL_ACCOUNTS = [
     ("school_gongyi", "410181", "巩义市（省直管县）的一所学校", {}),
     ("school_xihu", "330106", "杭州市西湖区的一所初中", {"stages__contains": ",junior,"}),
     ("school_jinjiang", "350582", "晋江市的一所乡镇中心小学", {"stages__contains": ",primary,"}),
-    ("school_hengyang", "430421", "衡阳县的一所学校", {}),
+    ("school_hengyang", "430421", "衡阳县的一所小学", {"stages__contains": ",primary,"}),
+    ("school_hengnan", "430422", "衡南县的一所小学", {"stages__contains": ",primary,"}),
 ]
 EXPERTS = [
+    # The first three score 衡阳's staged smart-classroom bids (edupilot.selection.demo).
     ("expert_luoyang", "410300", "专家（洛阳市）"),
     ("expert_kaifeng", "410200", "专家（开封市）"),
     ("expert_nanyang", "411300", "专家（南阳市）"),
@@ -80,14 +86,18 @@ def _user(username: str, full_name: str, org: Org, role: str) -> User:
     return user
 
 
-def _org(ref: str) -> Org:
-    return Org.objects.filter(code=ref).first() or Org.objects.get(name=ref)
+def _org(ref: str) -> Org | None:
+    """An org by code or exact name; None where the tree lacks it (a unit of the demo tree)."""
+    return Org.objects.filter(code=ref).first() or Org.objects.filter(name=ref).first()
 
 
 def create_accounts() -> list[DemoAccount]:
     out = []
     for username, role, ref, note in ADMIN_ACCOUNTS:
         org = _org(ref)
+        if org is None:
+            log.warning("demo account %s not created: no org %s", username, ref)
+            continue
         _user(username, note, org, role)
         out.append(DemoAccount(username, str(Role(role).label), org.name, note))
     for username, parent_code, note, extra in SCHOOL_ACCOUNTS:
@@ -96,6 +106,8 @@ def create_accounts() -> list[DemoAccount]:
             Org.objects.filter(subtree_q(parent.path), kind=OrgKind.SCHOOL, is_active=True, **extra)
             .order_by("code")
             .first()
+            if parent is not None
+            else None
         )
         if school is None:
             continue
@@ -116,6 +128,8 @@ def create_accounts() -> list[DemoAccount]:
         )
     for username, ref, note in EXPERTS:
         org = _org(ref)
+        if org is None:
+            continue
         _user(username, note, org, Role.EXPERT)
         out.append(DemoAccount(username, str(Role.EXPERT.label), org.name, note))
     return out
@@ -130,15 +144,21 @@ def _generate_schools(scale: float) -> None:
     generate_schools(scale=scale, seed=2024)
 
 
+# Apps with demo data of their own, in the order they run: each builds on the one before
+# (applications → review states → the staged selection flow → certification).
+DEMO_PARTS = (
+    "edupilot.applications.demo",
+    "edupilot.review.demo",
+    "edupilot.selection.demo",
+    "edupilot.certification.demo",
+)
+
+
 def _extra_demo_parts(actor: Actor) -> None:
     """Apps that have demo data of their own (certification, review states) add it here."""
     import importlib
 
-    for module in (
-        "edupilot.applications.demo",
-        "edupilot.review.demo",
-        "edupilot.certification.demo",
-    ):
+    for module in DEMO_PARTS:
         try:
             mod = importlib.import_module(module)
         except ImportError:

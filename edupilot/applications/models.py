@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from edupilot.orgs.fields import TreePathField
+from edupilot.orgs.models import OrgKind, Role
 
 
 class AppState(models.TextChoices):
@@ -92,6 +93,21 @@ class Application(models.Model):
         if not self.applicant_path and self.applicant_org_id:
             self.applicant_path = self.applicant_org.path
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def scope_extra_q(scope) -> models.Q:
+        """A unit named by an ``org_review`` stage (a city's 电教馆, an office) is outside
+        the applicants' lineage, so its subtree holds none of them: its reviewers reach the
+        applications at their step and those their org has decided on (see orgs.scoping).
+        Regions see their subtree only; the extra lookup is not paid by their queues."""
+        if (
+            scope.role in (Role.REVIEWER, Role.PROGRAMME_ADMIN)
+            and scope.org_kind == OrgKind.UNIT
+            and scope.org_id
+        ):
+            decided = Application.objects.filter(review_decisions__org_id=scope.org_id)
+            return models.Q(current_org_id=scope.org_id) | models.Q(pk__in=decided.values("pk"))
+        return models.Q(pk__in=[])
 
     @property
     def is_editable(self) -> bool:
