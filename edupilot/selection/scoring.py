@@ -179,6 +179,20 @@ def _panel_maybe_done(app: Application, rubric, actor: Actor, now: dt.datetime) 
     score = aggregate(rubric, totals) if rubric is not None and totals else None
     opinion = f"{stage.name}完成：{len(done)} 份评分" + (f"，综合得分 {score}。" if score else "。")
     review_panel_done(application=app, actor=actor, opinion=opinion, now=now)
+    # The step is closed: the tasks not submitted by then are withdrawn, not left dangling.
+    for open_task in ExpertAssignment.objects.select_for_update().filter(
+        application=app, is_active=True, submitted_at__isnull=True
+    ):
+        open_task.is_active = False
+        open_task.withdrawn_at = now
+        open_task.save(update_fields=["is_active", "withdrawn_at"])
+        audit_record(
+            actor=actor,
+            action="expert.panel_closed",
+            obj=open_task,
+            before={"is_active": True},
+            after={"is_active": False, "reason": f"{stage.name}已完成"},
+        )
 
 
 # --- aggregation and ranking ---------------------------------------------------------------

@@ -200,6 +200,9 @@ def test_a_flow_with_a_panel_and_a_centre_runs_stage_by_stage(staged):
         2,
         centre.pk,
     ), "two scores move it to the centre"
+    # The third expert's task closed with the panel's step.
+    third = ExpertAssignment.objects.get(application=app, expert=panel[2].user)
+    assert not third.is_active and third.submitted_at is None
     panel_decision = review.level_recommendations(review._level_key(app, 1)).get()
     assert "2 份评分" in panel_decision.opinion and "80" in panel_decision.opinion
     scoring.expert_group_opinion_record(
