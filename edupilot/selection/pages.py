@@ -65,8 +65,13 @@ def predicate_action(
 
 def decide_actions(scope: Scope, application: Application, *, decided: bool) -> list[Action]:
     """同意立项 / 不予立项 on one application; none once it left RECOMMENDED."""
-    application.selection_decided = decided  # the predicates need not ask again
-    return APPLICATION.actions(scope, application, names=DECIDE)
+    # The predicates need not ask again; only for this computation, so that the instance
+    # never carries a stale answer.
+    application.selection_decided = decided
+    try:
+        return APPLICATION.actions(scope, application, names=DECIDE)
+    finally:
+        del application.selection_decided
 
 
 # --- the board ----------------------------------------------------------------------------------

@@ -194,8 +194,8 @@ def can_decide_application(scope: Scope, application: Application, *, decided: b
 
 def has_active_decision(application: Application) -> bool:
     """Whether the application has an active decision. A page that fetched the decisions
-    already sets ``application.selection_decided`` and spares the query (the board: one
-    query for all its rows)."""
+    already sets ``application.selection_decided`` while it computes the buttons, and spares
+    the query (the board: one query for all its rows; ``pages.decide_actions``)."""
     decided = getattr(application, "selection_decided", None)
     if decided is None:
         decided = ApprovalDecision.objects.filter(application=application, is_active=True).exists()
