@@ -23,6 +23,7 @@ RECOMMENDED, APPROVED, REJECTED, PILOT = (
 _APP = "edupilot.applications.services"
 _REVIEW = "edupilot.review.services"
 _SELECTION = "edupilot.selection.announcements"
+_SELECTION_CAN = "edupilot.selection.permissions"
 
 APPLICANT = _("申报单位")
 STEP_REVIEWER = _("当前步骤的审核单位")
@@ -109,15 +110,18 @@ APPLICATION = Workflow(
             who=_("作出推荐的审核单位"),
             label=_("撤回推荐"),
         ),
-        # The issuer's decisions take effect when the announcement is published.
+        # The issuer's decisions take effect when the announcement is published. Their buttons
+        # (the selection pages) record the decision, pending until then; the predicates say
+        # whether the issuer may decide now.
         T(
             "approve",
             RECOMMENDED,
             APPROVED,
             f"{_SELECTION}.announcement_publish",
             who=ISSUER,
-            label=_("立项"),
-        ),  # fmt: skip
+            label=_("同意立项"),
+            permission=f"{_SELECTION_CAN}.can_approve_application",
+        ),
         T(
             "reject",
             RECOMMENDED,
@@ -125,7 +129,9 @@ APPLICATION = Workflow(
             f"{_SELECTION}.announcement_publish",
             who=ISSUER,
             label=_("不予立项"),
-        ),  # fmt: skip
+            permission=f"{_SELECTION_CAN}.can_reject_application",
+            style="danger",
+        ),
         T(
             "objection_upheld",
             APPROVED,

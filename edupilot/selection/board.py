@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from edupilot.applications.models import Application, AppState
+from edupilot.core.workflow import Action
 from edupilot.orgs.models import Org
 from edupilot.programmes import schema
 from edupilot.programmes.models import Programme, QuotaAllocation
@@ -173,6 +174,9 @@ class BoardRow:
     line: ScoreLine
     decision: ApprovalDecision | None = None
     recommended_by: ReviewDecision | None = None
+    # The page's buttons (pages.board_page): approve / reject, and the first, for the checkbox.
+    actions: list[Action] = field(default_factory=list)
+    pick: Action | None = None
 
     @property
     def application(self) -> Application:
@@ -186,6 +190,8 @@ class CategoryBoard:
     rows: list[BoardRow] = field(default_factory=list)
     quotas: list[QuotaUse] = field(default_factory=list)
     decided: list[Application] = field(default_factory=list)
+    # The buttons for the rows picked (pages.board_page).
+    actions: list[Action] = field(default_factory=list)
 
 
 def board_applications(programme: Programme, category: str | None = None):

@@ -1,7 +1,9 @@
 """Who may do what in selection: ``can_<verb>_<thing>(scope, obj) -> (bool, reason)``.
 
-Pages use these to show or hide buttons, services to refuse (through ``rules.check_manage``
-and :func:`edupilot.core.errors.check`). The reasons are what the screen says.
+The transition tables (``workflows.py``, and the application's approve / reject rows) name
+these; the pages' buttons come from them (``pages.py``: allowed, or greyed out with the
+reason), and the services refuse with the same reasons (through ``rules.check_manage`` and
+:func:`edupilot.core.errors.check`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .models import (
     Announcement,
     AnnouncementState,
     ApprovalDecision,
+    ApprovalOutcome,
     ExpertAssignment,
     Objection,
     ObjectionState,
@@ -50,6 +53,29 @@ def at_panel(application: Application) -> bool:
 
 def fmt_time(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def decision_level(application: Application) -> dict | None:
+    """The issuer's step of the application's chain (the last one)."""
+    return application.chain[-1] if application.chain else None
+
+
+def decision_deadline(application: Application) -> dt.datetime | None:
+    step = decision_level(application)
+    if step is None:
+        return None
+    return application.programme.level_deadline(application.category, step["level"])
+
+
+def decision_in_time(application: Application, now: dt.datetime | None = None) -> Result:
+    """Before the issuer's deadline for the application's category (when it has one)."""
+    deadline = decision_deadline(application)
+    if deadline is not None and (now or timezone.now()) > deadline:
+        return False, (
+            f"“{application.category_name}”的审定截止时间 {fmt_time(deadline)}（北京时间）已过，"
+            "不能再进行专家评审或审定。"
+        )
+    return OK
 
 
 # --- who -------------------------------------------------------------------------------------
@@ -166,6 +192,35 @@ def can_decide_application(scope: Scope, application: Application, *, decided: b
     return OK
 
 
+def has_active_decision(application: Application) -> bool:
+    """Whether the application has an active decision. A page that fetched the decisions
+    already sets ``application.selection_decided`` while it computes the buttons, and spares
+    the query (the board: one query for all its rows; ``pages.decide_actions``)."""
+    decided = getattr(application, "selection_decided", None)
+    if decided is None:
+        decided = ApprovalDecision.objects.filter(application=application, is_active=True).exists()
+    return decided
+
+
+def _decision_open(scope: Scope, application: Application) -> Result:
+    ok, why = can_decide_application(scope, application, decided=has_active_decision(application))
+    if not ok:
+        return ok, why
+    return decision_in_time(application)
+
+
+def can_approve_application(scope: Scope, application: Application) -> Result:
+    """The issuer's 同意立项 on a RECOMMENDED application without a decision, in time. The
+    decision is pending; the ``approve`` transition is taken when the announcement is
+    published."""
+    return _decision_open(scope, application)
+
+
+def can_reject_application(scope: Scope, application: Application) -> Result:
+    """不予立项: as :func:`can_approve_application` (the reason is asked by the service)."""
+    return _decision_open(scope, application)
+
+
 def can_revoke_decision(scope: Scope, decision: ApprovalDecision) -> Result:
     ok, why = can_manage_selection(scope, decision.programme)
     if not ok:
@@ -174,6 +229,40 @@ def can_revoke_decision(scope: Scope, decision: ApprovalDecision) -> Result:
         return False, "该审定决定已撤销。"
     if decision.announcement_id is not None:
         return False, "该审定决定已随公示发布，不能撤销；如有异议请在公示中处理。"
+    return OK
+
+
+def can_assign_expert(scope: Scope, application: Application) -> Result:
+    """Put a pool expert on the application: while it waits for the panel (or the issuer)."""
+    ok, why = can_manage_selection(scope, application.programme)
+    if not ok:
+        return ok, why
+    return scoring_state(application)
+
+
+def can_record_group_opinion(scope: Scope, application: Application) -> Result:
+    """The expert group's opinion (专家组意见): while the panel scores, or after it."""
+    ok, why = can_manage_selection(scope, application.programme)
+    if not ok:
+        return ok, why
+    return group_opinion_state(application)
+
+
+def can_publish_announcement(scope: Scope, programme: Programme) -> Result:
+    """Publish the pending decisions as an announcement (公示): at least one approval pending
+    on an application that still awaits the issuer."""
+    ok, why = can_manage_selection(scope, programme)
+    if not ok:
+        return ok, why
+    pending = ApprovalDecision.objects.filter(
+        programme=programme,
+        is_active=True,
+        announcement__isnull=True,
+        outcome=ApprovalOutcome.APPROVE,
+        application__state=AppState.RECOMMENDED,
+    )
+    if not pending.exists():
+        return False, "没有待公示的同意立项决定，请先在审定页面作出决定。"
     return OK
 
 
@@ -200,10 +289,8 @@ def can_resolve_objection(scope: Scope, objection: Objection) -> Result:
 def can_close_announcement(
     scope: Scope | None, announcement: Announcement, now: dt.datetime | None = None
 ) -> Result:
-    """After the objection period; ``scope`` None is the periodic task acting for the system.
-
-    Open objections are counted by the service (a query), not here.
-    """
+    """After the objection period, with no objection left open; ``scope`` None is the
+    periodic task acting for the system."""
     if scope is not None:
         ok, why = can_manage_selection(scope, announcement.programme)
         if not ok:
@@ -213,5 +300,11 @@ def can_close_announcement(
     if (now or timezone.now()) <= announcement.objection_until:
         return False, (
             f"公示期至 {fmt_time(announcement.objection_until)}（北京时间），期满后才能公布最终名单。"
+        )
+    open_ = announcement.objections.filter(state=ObjectionState.OPEN).select_related("entry")
+    names = sorted({o.entry.unit_name for o in open_})
+    if names:
+        return False, (
+            f"还有 {len(open_)} 条异议未处理（{'、'.join(names)}），请先处理再公布最终名单。"
         )
     return OK

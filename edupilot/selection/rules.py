@@ -15,7 +15,14 @@ from edupilot.programmes import schema
 from edupilot.programmes.models import Programme
 
 from .errors import SelectionDenied, SelectionError
-from .permissions import can_manage_selection, fmt_time, panel_step, scoring_state
+from .permissions import (
+    can_manage_selection,
+    decision_deadline,
+    decision_in_time,
+    fmt_time,
+    panel_step,
+    scoring_state,
+)
 
 
 def check_manage(scope: Scope, programme: Programme) -> None:
@@ -24,18 +31,6 @@ def check_manage(scope: Scope, programme: Programme) -> None:
 
 def rubric_of(programme: Programme) -> schema.Rubric | None:
     return programme.parsed.rubric
-
-
-def decision_level(application: Application) -> dict | None:
-    """The issuer's step of the application's chain (the last one)."""
-    return application.chain[-1] if application.chain else None
-
-
-def decision_deadline(application: Application) -> dt.datetime | None:
-    step = decision_level(application)
-    if step is None:
-        return None
-    return application.programme.level_deadline(application.category, step["level"])
 
 
 def scoring_deadline(application: Application) -> dt.datetime | None:
@@ -67,12 +62,7 @@ def panel_stage(application: Application):
 
 
 def check_decision_deadline(application: Application, now: dt.datetime) -> None:
-    deadline = decision_deadline(application)
-    if deadline is not None and now > deadline:
-        raise SelectionError(
-            f"“{application.category_name}”的审定截止时间 {fmt_time(deadline)}（北京时间）已过，"
-            "不能再进行专家评审或审定。"
-        )
+    check(decision_in_time(application, now), SelectionError)
 
 
 def check_scoring_state(application: Application) -> None:

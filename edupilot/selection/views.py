@@ -2,8 +2,9 @@
 pool, announcements. The experts' pages are in ``views_experts.py``, the public ones in
 ``views_public.py``.
 
-Views stay thin: they fetch through the scope (``selectors.access_*``: 404 outside it), call
-one service through :func:`edupilot.core.actions.run_action` and show its message.
+Views stay thin: they fetch through the scope (``selectors.access_*``: 404 outside it), render
+what ``pages.py`` computed (the buttons included), or call one service through
+:func:`edupilot.core.actions.run_action` and show its message.
 """
 
 from __future__ import annotations
@@ -21,17 +22,16 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from edupilot.applications.presenters import version_sections
 from edupilot.audit.services import actor_from
 from edupilot.core.actions import run_action, safe_back
 from edupilot.core.errors import Denied, Refused
 
 from . import announcements as ann_services
-from . import approval, board, experts, scoring, selectors
+from . import approval, experts, pages, scoring, selectors
 from .errors import SelectionError
-from .models import ApprovalOutcome, ObjectionState
-from .permissions import can_close_announcement, can_decide_application, can_open_selection
-from .rules import decision_deadline, rubric_of
+from .models import ApprovalOutcome
+from .permissions import can_open_selection
+from .rules import rubric_of
 
 
 def act(request, call, *, success, back, done=None):
@@ -82,17 +82,7 @@ def selection_board(request, programme_pk):
     if category and programme.parsed.category(category) is None:
         category = None
     return render(
-        request,
-        "selection/board.html",
-        {
-            "programme": programme,
-            "boards": board.selection_board(programme, category),
-            "category": category,
-            "categories": programme.parsed.categories,
-            "rubric": rubric_of(programme),
-            "pending": selectors.pending_decisions(programme).count(),
-            "now": timezone.now(),
-        },
+        request, "selection/board.html", pages.board_page(request.scope, programme, category)
     )
 
 
@@ -148,48 +138,9 @@ def selection_revoke(request, pk):
 @login_required
 def selection_application(request, pk):
     application = selectors.access_selection_application(request.scope, pk)
-    programme = application.programme
-    rubric = rubric_of(programme)
-    line = scoring.score_line(application, rubric)
-    version = application.versions.filter(number=application.version).first()
-    decision = selectors.active_decision(application)
     return render(
-        request,
-        "selection/application.html",
-        {
-            "application": application,
-            "programme": programme,
-            "rubric": rubric,
-            "line": line,
-            "criteria_scores": _criteria_table(rubric, line.assignments),
-            "sections": version_sections(application, version) if version else [],
-            "version": version,
-            "options": selectors.assignment_options(
-                application, {a.expert_id for a in line.assignments}
-            ),
-            "group_opinion": selectors.current_group_opinion(application),
-            "decision": decision,
-            "deadline": decision_deadline(application),
-            "can_decide": can_decide_application(
-                request.scope, application, decided=decision is not None
-            )[0],
-        },
+        request, "selection/application.html", pages.application_page(request.scope, application)
     )
-
-
-def _criteria_table(rubric, assignments) -> list[dict]:
-    rows = []
-    for a in assignments:
-        scores = {s.criterion: s.score for s in a.scores.all()}
-        rows.append(
-            {
-                "assignment": a,
-                "scores": [scores.get(c.key) for c in rubric.criteria]
-                if a.submitted_at and rubric is not None
-                else [],
-            }
-        )
-    return rows
 
 
 @login_required
@@ -371,51 +322,16 @@ def announcements(request, programme_pk):
             back=reverse("selection:announcements", args=[programme.pk]),
             done=lambda ann: reverse("selection:announcement", args=[ann.pk]),
         )
-    pending = list(
-        selectors.pending_decisions(programme)
-        .select_related("application__applicant_org")
-        .order_by("outcome", "application__applicant_org__path")
-    )
     return render(
-        request,
-        "selection/announcements.html",
-        {
-            "programme": programme,
-            "announcements": list(
-                selectors.announcements_for(request.scope).filter(programme=programme)
-            ),
-            "pending": pending,
-            "pending_approvals": [d for d in pending if d.outcome == ApprovalOutcome.APPROVE],
-            "default_title": ann_services.default_title(programme),
-            "objection_days": programme.parsed.announcement.objection_days,
-        },
+        request, "selection/announcements.html", pages.announcements_page(request.scope, programme)
     )
 
 
 @login_required
 def announcement(request, pk):
     ann = selectors.access_announcement(request.scope, pk)
-    entries = list(ann.entries.select_related("application").order_by("position"))
-    objections = list(
-        ann.objections.select_related("entry", "recorded_by", "resolved_by").order_by(
-            "received_at", "pk"
-        )
-    )
-    now = timezone.now()
-    return render(
-        request,
-        "selection/announcement.html",
-        {
-            "ann": ann,
-            "programme": ann.programme,
-            "entries": entries,
-            "listed": [e for e in entries if e.outcome == "listed"],
-            "objections": objections,
-            "open_objections": [o for o in objections if o.state == ObjectionState.OPEN],
-            "can_close": can_close_announcement(request.scope, ann, now)[0],
-            "now": now,
-        },
-    )
+    context = pages.announcement_page(request.scope, ann)
+    return render(request, "selection/announcement.html", {**context, "now": timezone.now()})
 
 
 def _received_at(text: str) -> dt.datetime | None:
