@@ -23,6 +23,7 @@ from edupilot.programmes.models import Programme
 
 from . import formspec, selectors, signals
 from .files import UploadRejected, blob_store
+from .locks import lock_application
 from .models import (
     EDITABLE_STATES,
     Application,
@@ -47,13 +48,7 @@ def _fmt(moment: dt.datetime) -> str:
 
 
 def _lock(application: Application) -> Application:
-    # of=("self",): lock the application row only; locking the joined programme row would
-    # make every submission to one programme wait for the others on PostgreSQL.
-    return (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("programme", "applicant_org")
-        .get(pk=application.pk)
-    )
+    return lock_application(application)
 
 
 def _check_applicant(scope: Scope, application: Application) -> None:

@@ -1,4 +1,5 @@
-"""Row locks of the review services, always taken in one global order.
+"""Row locks of the review services, always taken in one global order
+(``edupilot.applications.locks`` writes the whole order down).
 
 Every service that changes applications takes its locks in this order, so that two of them
 never wait on each other (no deadlock), on PostgreSQL and SQLite alike:
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from django.db import connection
 from django.db.models import F
 
+from edupilot.applications.locks import lock_applications
 from edupilot.applications.models import Application
 
 from .models import ReviewAction, ReviewDecision
@@ -32,15 +34,7 @@ from .permissions import ReviewError
 
 
 def _lock_applications(ids: Sequence[int]) -> dict[int, Application]:
-    # of=self: FOR UPDATE would otherwise also lock the joined programme row and serialise
-    # every review action of the programme behind one row.
-    rows = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("programme", "applicant_org")
-        .filter(pk__in=list(ids))
-        .order_by("pk")
-    )
-    return {a.pk: a for a in rows}
+    return lock_applications(ids)
 
 
 def _lock_one(application: Application) -> Application:

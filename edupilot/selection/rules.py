@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from edupilot.applications import locks
 from edupilot.applications.models import Application
 from edupilot.core.errors import check
 from edupilot.orgs.scoping import Scope
@@ -70,8 +71,4 @@ def check_scoring_state(application: Application) -> None:
 
 
 def lock_application(application: Application) -> Application:
-    return (
-        Application.objects.select_for_update()
-        .select_related("programme", "programme__issuer", "applicant_org")
-        .get(pk=application.pk)
-    )
+    return locks.lock_application(application, "programme", "programme__issuer", "applicant_org")
