@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -294,29 +294,8 @@ class ResolvedIndicator:
     overridden: bool = False
 
     def to_row(self) -> dict:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "dimension": self.dimension,
-            "dimension_name": self.dimension_name,
-            "description": self.description,
-            "measure": self.measure,
-            "unit": self.unit,
-            "direction": self.direction,
-            "levels": self.levels,
-            "basic": self.basic,
-            "advanced": self.advanced,
-            "basic_by_stage": self.basic_by_stage,
-            "optional": self.optional,
-            "weight": self.weight,
-            "bonus": self.bonus,
-            "verification": self.verification,
-            "source": self.source,
-            "note": self.note,
-            "order": self.order,
-            "inherited_from": self.inherited_from,
-            "overridden": self.overridden,
-        }
+        """Every field, as the keyword arguments of an ``Indicator`` row."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
