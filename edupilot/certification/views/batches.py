@@ -19,7 +19,7 @@ from edupilot.programmes.services import ParticipantsImportInvalid
 
 from .. import forms, permissions, selectors, services
 from ..models import Decision, EntryState, Filing, Provisional
-from .common import batch_url, is_bureau
+from .common import batch_url, form_submit, is_bureau
 
 # --- home and batches ------------------------------------------------------------------------
 
@@ -54,27 +54,14 @@ def batch_create(request):
     owner = scope.org
     form = forms.BatchForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            batch = services.batch_create(
-                owner=owner,
-                code=d["code"],
-                name=d["name"],
-                certification_date=d["certification_date"],
-                cutoff=d["cutoff"],
-                standard=d["standard"],
-                additional=d["additional"],
-                exempt_titles=d["exempt_titles"],
-                stages=d["stages"],
-                programme=d["programme"],
-                scope=scope,
-                actor=actor_from(request),
-            )
-        except Denied:
-            raise
-        except Refused as exc:
-            form.add_error(None, exc.message)
-        else:
+        # The form's fields are the service's arguments.
+        batch = form_submit(
+            form,
+            lambda: services.batch_create(
+                owner=owner, **form.cleaned_data, scope=scope, actor=actor_from(request)
+            ),
+        )
+        if batch is not None:
             messages.success(
                 request, f"已设立认定批次“{batch.name}”，纳入 {batch.entries.count()} 所学校"
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.urls import reverse
 
+from edupilot.core.errors import Denied, Refused
+
 
 def refused(request, reason: str, status: int = 403):
     """A page that cannot be shown, saying why (a certificate for a school not certified)."""
@@ -21,6 +23,19 @@ def batch_url(batch) -> str:
 
 def entry_url(entry_id: int) -> str:
     return reverse("certification:entry_detail", args=[entry_id])
+
+
+def form_submit(form, call):
+    """Run ``call`` for a valid ``form``: its result, or None when the service refused, with
+    the reason as the form's error (the page shows it and keeps what was typed). A refusal
+    because of who acts goes on and becomes 403."""
+    try:
+        return call()
+    except Denied:
+        raise
+    except Refused as exc:
+        form.add_error(None, exc.message)
+        return None
 
 
 def form_errors(form) -> str:
