@@ -116,24 +116,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
 
-# Fields written straight to the Org model (the others: code, parent, kind, stages).
-SIMPLE_FIELDS = (
-    "name",
-    "ownership",
-    "locality",
-    "bandwidth_mbps",
-    "teacher_count",
-    "student_count",
-    "computer_count",
-    "address",
-    "postcode",
-    "website",
-    "division_code",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-)
-
 # Kinds a roster may create. The administrative tree above schools (province, city, county,
 # functional zone) comes from the division registry (regions.py), never from a spreadsheet.
 IMPORTABLE_KINDS = (OrgKind.SCHOOL, OrgKind.UNIVERSITY, OrgKind.UNIT)
