@@ -40,3 +40,10 @@ def form_submit(form, call):
 
 def form_errors(form) -> str:
     return "；".join(e for es in form.errors.values() for e in es)
+
+
+def cleaned(form, problem: str) -> dict:
+    """The data of a valid ``form``; else a refusal saying ``problem`` and what is wrong."""
+    if not form.is_valid():
+        raise Refused(problem + form_errors(form))
+    return form.cleaned_data
