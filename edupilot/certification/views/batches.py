@@ -19,7 +19,7 @@ from edupilot.programmes.services import ParticipantsImportInvalid
 
 from .. import forms, permissions, selectors, services
 from ..models import Decision, EntryState, Filing, Provisional
-from .common import batch_url, form_submit, is_bureau
+from .common import batch_url, bureau_batch, form_submit, is_bureau
 
 # --- home and batches ------------------------------------------------------------------------
 
@@ -129,16 +129,13 @@ def batch_assess(request, pk):
 @login_required
 @require_POST
 def batch_export(request, pk):
-    scope = request.scope
-    batch = selectors.access_batch(scope, pk)
-    if not is_bureau(request):
-        raise Http404
+    batch = bureau_batch(request, pk)
     certifier = request.POST.get("certifier") or ""
     params = {"batch_id": batch.pk}
     if certifier.isdigit():
         params["certifier_id"] = int(certifier)
     job = job_start(
-        "certification.results_xlsx", actor=actor_from(request), scope=scope, params=params
+        "certification.results_xlsx", actor=actor_from(request), scope=request.scope, params=params
     )
     return redirect("core:job_detail", job.pk)
 
@@ -242,9 +239,7 @@ def titles_import(request, pk, list_pk):
 @login_required
 def filing(request, pk):
     scope = request.scope
-    batch = selectors.access_batch(scope, pk)
-    if not is_bureau(request):
-        raise Http404
+    batch = bureau_batch(request, pk)
     org = scope.org
     back = reverse("certification:filing", args=[batch.pk])
     if request.method == "POST" and request.POST.get("action") == "return":

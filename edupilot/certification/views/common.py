@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
 from edupilot.core.errors import Denied, Refused
+
+from .. import selectors
 
 
 def refused(request, reason: str, status: int = 403):
@@ -15,6 +18,14 @@ def refused(request, reason: str, status: int = 403):
 
 def is_bureau(request) -> bool:
     return request.scope.is_reviewer or request.scope.is_platform_admin
+
+
+def bureau_batch(request, pk):
+    """The batch ``pk`` for a page only education bureaus see; 404 for anyone else."""
+    batch = selectors.access_batch(request.scope, pk)
+    if not is_bureau(request):
+        raise Http404
+    return batch
 
 
 def batch_url(batch) -> str:

@@ -12,7 +12,7 @@ from edupilot.audit.services import actor_from
 
 from .. import forms, importers, selectors, services
 from ..models import ImportState
-from .common import form_submit, is_bureau
+from .common import bureau_batch, form_submit, is_bureau
 
 # --- imports -----------------------------------------------------------------------------------
 
@@ -20,9 +20,7 @@ from .common import form_submit, is_bureau
 @login_required
 def import_list(request, pk):
     scope = request.scope
-    batch = selectors.access_batch(scope, pk)
-    if not is_bureau(request):
-        raise Http404
+    batch = bureau_batch(request, pk)
     sources = selectors.sources_for(scope)
     form = forms.ImportForm(request.POST or None, request.FILES or None, sources=sources)
     if request.method == "POST" and form.is_valid():
