@@ -93,8 +93,6 @@ def entry_list(request, pk):
     qs = qs.order_by("certifier__path", "school__path")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     certifiers = selectors.certifiers_of(scope, batch)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "certification/entry_list.html",
@@ -105,7 +103,6 @@ def entry_list(request, pk):
             "states": EntryState.choices,
             "provisionals": Provisional.choices,
             "decisions": Decision.choices,
-            "query": query.urlencode(),
             "params": request.GET,
         },
     )
