@@ -2,21 +2,27 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+# The apps whose pages live under their own name: /<app>/ is edupilot.<app>.urls.
+APPS_BY_NAME = (
+    "accounts",
+    "orgs",
+    "programmes",
+    "applications",
+    "review",
+    "pilots",
+    "certification",
+    "documents",
+    "audit",
+    "api",
+)
+
 urlpatterns = [
     path("", include("edupilot.core.urls")),
-    path("accounts/", include("edupilot.accounts.urls")),
-    path("orgs/", include("edupilot.orgs.urls")),
-    path("programmes/", include("edupilot.programmes.urls")),
-    path("applications/", include("edupilot.applications.urls")),
-    path("review/", include("edupilot.review.urls")),
-    # Selection's pages live under /review/selection/ and /review/expert/ (their old paths).
+    *(path(f"{app}/", include(f"edupilot.{app}.urls")) for app in APPS_BY_NAME),
+    # Selection's pages live under /review/selection/ and /review/expert/ (their old paths),
+    # after review's own.
     path("review/", include("edupilot.selection.urls")),
-    path("pilots/", include("edupilot.pilots.urls")),
-    path("certification/", include("edupilot.certification.urls")),
-    path("documents/", include("edupilot.documents.urls")),
-    path("audit/", include("edupilot.audit.urls")),
     path("public/", include("edupilot.core.public_urls")),
-    path("api/", include("edupilot.api.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

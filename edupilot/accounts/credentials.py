@@ -40,6 +40,18 @@ class Credential:
     password: str
     role: str
 
+    @classmethod
+    def at(cls, org, *, username: str, password: str, role: str, name: str = "") -> Credential:
+        """The credential of an account at ``org`` (``name``: how the sheet names the org)."""
+        return cls(
+            org_code=org.code,
+            org_name=name or org.name,
+            parent_name=org.parent.name if org.parent_id else "",
+            username=username,
+            password=password,
+            role=role,
+        )
+
 
 class SheetUnavailable(Exception):
     """The sheet is gone (destroyed, expired) or cannot be read from this browser."""

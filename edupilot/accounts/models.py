@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from edupilot.core.models import user_ref
+
 
 class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=60, blank=True)
@@ -103,13 +105,9 @@ class AdminAccountRequest(models.Model):
         default=AdminRequestState.PENDING,
     )
     decision_reason = models.TextField(_("审批意见"), blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    requested_by = user_ref(blank=True)
     requested_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    decided_by = user_ref(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from edupilot.orgs.models import Membership, Org
-from edupilot.orgs.scoping import Scope, scoped
+from edupilot.orgs.scoping import Scope, get_or_404, scoped
 
 from .models import AdminAccountRequest, User
 
@@ -39,10 +39,7 @@ def admin_requests_for(scope: Scope):
 
 
 def access_admin_request(scope: Scope, pk) -> AdminAccountRequest:
-    try:
-        return admin_requests_for(scope).get(pk=pk)
-    except (AdminAccountRequest.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_or_404(admin_requests_for(scope), pk=pk)
 
 
 def programmes_accepting_requests(scope: Scope):

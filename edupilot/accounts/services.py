@@ -174,33 +174,16 @@ def accounts_provision(
             [Membership(user=by_name[un], org=org, role=Role.APPLICANT) for org, un, _ in pending],
             batch_size=500,
         )
+        role = str(Role.APPLICANT.label)
         for org, username, password in pending:
-            out.append(
-                Credential(
-                    org_code=org.code,
-                    org_name=org.name,
-                    parent_name=org.parent.name if org.parent_id else "",
-                    username=username,
-                    password=password,
-                    role=str(Role.APPLICANT.label),
-                )
-            )
+            out.append(Credential.at(org, username=username, password=password, role=role))
         now = timezone.now()
         for user, password, hashed in zip(
             reissue, reissue_passwords, hashes[len(targets) :], strict=True
         ):
             user.password = hashed
             m = next(m for m in user.memberships.all() if m.role == Role.APPLICANT)
-            out.append(
-                Credential(
-                    org_code=m.org.code,
-                    org_name=m.org.name,
-                    parent_name=m.org.parent.name if m.org.parent_id else "",
-                    username=user.username,
-                    password=password,
-                    role=str(Role.APPLICANT.label),
-                )
-            )
+            out.append(Credential.at(m.org, username=user.username, password=password, role=role))
         if reissue:
             User.objects.bulk_update(reissue, ["password"], batch_size=500)
         if not out:
@@ -246,13 +229,10 @@ def user_reset_password(*, user: User, actor: Actor, scope: Scope | None = None)
         after={"must_change_password": True, "username": user.username},
     )
     m = next(iter(user.memberships.all()), None)
-    return Credential(
-        org_code=m.org.code if m else "",
-        org_name=m.org.name if m else "",
-        parent_name=m.org.parent.name if m and m.org.parent_id else "",
-        username=user.username,
-        password=password,
-        role=str(m.get_role_display()) if m else "",
+    if m is None:
+        return Credential("", "", "", username=user.username, password=password, role="")
+    return Credential.at(
+        m.org, username=user.username, password=password, role=str(m.get_role_display())
     )
 
 
@@ -328,7 +308,7 @@ def admin_request_submit(
         position=position,
         phone=phone,
         wechat=wechat,
-        requested_by=actor.user if getattr(actor.user, "pk", None) else None,
+        requested_by=_user_of(actor),
     )
     req.full_clean()
     req.save()
@@ -373,6 +353,32 @@ def _lock_pending(request: AdminAccountRequest, scope: Scope | None) -> AdminAcc
     return req
 
 
+def _user_of(actor: Actor) -> User | None:
+    """The account behind ``actor``, if it is one (not the system or an anonymous user)."""
+    return actor.user if getattr(actor.user, "pk", None) else None
+
+
+def _decide(
+    req: AdminAccountRequest, transition: str, actor: Actor, *, body: str, after: dict, **fields
+) -> None:
+    """Move a pending request on by ``transition``, noting who decided, when and ``fields``;
+    tell the requester (``body``) and audit (``after``)."""
+    ADMIN_REQUEST.advance(req, transition)
+    for name, value in fields.items():
+        setattr(req, name, value)
+    req.decided_by = _user_of(actor)
+    req.decided_at = timezone.now()
+    req.save(update_fields=["state", *fields, "decided_by", "decided_at"])
+    _notify_decision(req, body)
+    audit_record(
+        actor=actor,
+        action=f"admin_request.{transition}",
+        obj=req,
+        before={"state": AdminRequestState.PENDING},
+        after={"state": req.state, **after},
+    )
+
+
 def _notify_decision(req: AdminAccountRequest, body: str) -> None:
     notify(
         users=[req.requested_by] if req.requested_by_id else (),
@@ -402,27 +408,18 @@ def admin_request_approve(
         must_change_password=True,
     )
     Membership.objects.create(user=user, org=req.org, role=Role.PROGRAMME_ADMIN)
-    ADMIN_REQUEST.advance(req, "approve")
-    req.decided_by = actor.user if getattr(actor.user, "pk", None) else None
-    req.decided_at = timezone.now()
-    req.user = user
-    req.save(update_fields=["state", "decided_by", "decided_at", "user"])
-    _notify_decision(
+    _decide(
         req,
-        f"您单位申请的项目管理员账号（{req.full_name}）已开通，用户名 {username}；"
+        "approve",
+        actor,
+        body=f"您单位申请的项目管理员账号（{req.full_name}）已开通，用户名 {username}；"
         "初始密码由发文单位另行告知，首次登录须修改密码。",
+        after={"username": username, "org": req.org.code},
+        user=user,
     )
-    audit_record(
-        actor=actor,
-        action="admin_request.approve",
-        obj=req,
-        before={"state": AdminRequestState.PENDING},
-        after={"state": req.state, "username": username, "org": req.org.code},
-    )
-    return Credential(
-        org_code=req.org.code,
-        org_name=f"{req.org.name}（{req.full_name}）",
-        parent_name=req.org.parent.name if req.org.parent_id else "",
+    return Credential.at(
+        req.org,
+        name=f"{req.org.name}（{req.full_name}）",
         username=username,
         password=password,
         role=str(Role.PROGRAMME_ADMIN.label),
@@ -437,17 +434,12 @@ def admin_request_reject(
     if not reason:
         raise AdminRequestRefused("不予开通时须填写理由。")
     req = _lock_pending(request, scope)
-    ADMIN_REQUEST.advance(req, "reject")
-    req.decision_reason = reason
-    req.decided_by = actor.user if getattr(actor.user, "pk", None) else None
-    req.decided_at = timezone.now()
-    req.save(update_fields=["state", "decision_reason", "decided_by", "decided_at"])
-    _notify_decision(req, f"您单位为{req.full_name}申请的项目管理员账号未予开通。理由：{reason}")
-    audit_record(
-        actor=actor,
-        action="admin_request.reject",
-        obj=req,
-        before={"state": AdminRequestState.PENDING},
-        after={"state": req.state, "reason": reason},
+    _decide(
+        req,
+        "reject",
+        actor,
+        body=f"您单位为{req.full_name}申请的项目管理员账号未予开通。理由：{reason}",
+        after={"reason": reason},
+        decision_reason=reason,
     )
     return req

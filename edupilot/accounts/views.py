@@ -1,3 +1,5 @@
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -81,45 +83,49 @@ def _hand_over(sheet, key: str) -> HttpResponse:
     return response
 
 
-def _open_sheet(request, sheet_id):
-    try:
-        return credentials.sheet_open(
-            sheet_id=sheet_id,
-            user=request.user,
-            key=request.COOKIES.get(credentials.COOKIE_NAME),
-        )
-    except LookupError as exc:
-        raise Http404 from exc
+def _open_sheet(view):
+    """``view(request, sheet, entries)`` for a sheet of this user that this browser holds the
+    key of; 404 for another's, and a page saying why (410) once it is gone."""
+
+    @functools.wraps(view)
+    def opened(request, sheet_id):
+        try:
+            sheet, entries = credentials.sheet_open(
+                sheet_id=sheet_id,
+                user=request.user,
+                key=request.COOKIES.get(credentials.COOKIE_NAME),
+            )
+        except LookupError as exc:
+            raise Http404 from exc
+        except credentials.SheetUnavailable as exc:
+            return render(request, "accounts/sheet_gone.html", {"reason": str(exc)}, status=410)
+        return view(request, sheet, entries)
+
+    return opened
+
+
+def _login_url() -> str:
+    return settings.BASE_URL.rstrip("/") + reverse("accounts:login")
 
 
 @never_cache
 @login_required
-def credential_sheet(request, sheet_id):
-    try:
-        sheet, entries = _open_sheet(request, sheet_id)
-    except credentials.SheetUnavailable as exc:
-        return render(request, "accounts/sheet_gone.html", {"reason": str(exc)}, status=410)
+@_open_sheet
+def credential_sheet(request, sheet, entries):
     return render(
         request,
         "accounts/sheet.html",
-        {
-            "sheet": sheet,
-            "entries": entries,
-            "login_url": settings.BASE_URL.rstrip("/") + reverse("accounts:login"),
-        },
+        {"sheet": sheet, "entries": entries, "login_url": _login_url()},
     )
 
 
 @never_cache
 @login_required
-def credential_sheet_xlsx(request, sheet_id):
-    try:
-        sheet, entries = _open_sheet(request, sheet_id)
-    except credentials.SheetUnavailable as exc:
-        return render(request, "accounts/sheet_gone.html", {"reason": str(exc)}, status=410)
+@_open_sheet
+def credential_sheet_xlsx(request, sheet, entries):
     data = credentials.credentials_xlsx(
         entries,
-        login_url=settings.BASE_URL.rstrip("/") + reverse("accounts:login"),
+        login_url=_login_url(),
         title=f"EduPilot 初始密码单（{sheet.get_purpose_display()}，{sheet.count} 个账号）",
     )
     credentials.sheet_mark_downloaded(sheet)

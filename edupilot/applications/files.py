@@ -10,6 +10,7 @@ import tempfile
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.http import FileResponse
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
@@ -136,3 +137,15 @@ def blob_read(blob: Blob) -> bytes:
 
 def blob_open(blob: Blob):
     return default_storage.open(blob.storage_name, "rb")
+
+
+def attachment_response(attachment) -> FileResponse:
+    """An uploaded PDF, shown in the browser under its own name (the caller checked access)."""
+    response = FileResponse(
+        blob_open(attachment.blob),
+        content_type="application/pdf",
+        as_attachment=False,
+        filename=attachment.filename,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,7 +1,7 @@
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from edupilot.core.models import user_ref
 from edupilot.orgs.fields import TreePathField
 from edupilot.orgs.models import OrgKind, Role
 
@@ -63,9 +63,7 @@ class Application(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     # Set by the first review action on the current submission; until then it may be withdrawn.
     review_started_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_ref()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -152,9 +150,7 @@ class ApplicationVersion(models.Model):
     members = models.JSONField(default=list)
     attachments = models.JSONField(default=list)
     submitted_at = models.DateTimeField()
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    submitted_by = user_ref()
 
     class Meta:
         constraints = [
@@ -188,9 +184,7 @@ class Attachment(models.Model):
     field_key = models.CharField(max_length=64)
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(max_length=255)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    uploaded_by = user_ref()
     uploaded_at = models.DateTimeField(auto_now_add=True)
     # Removed from the draft; kept because submitted versions may still refer to it.
     is_current = models.BooleanField(default=True)

@@ -267,12 +267,10 @@ def application_attach(
         filename=(getattr(upload, "name", "") or "file.pdf")[:255],
         uploaded_by=actor.user,
     )
-    app.revision += 1
-    app.save(update_fields=["revision", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="application.attach",
-        obj=app,
+    _new_revision(
+        app,
+        actor,
+        "application.attach",
         before={"field": field_key, "replaced": replaced} if replaced else None,
         after={
             "field": field_key,
@@ -282,6 +280,14 @@ def application_attach(
         },
     )
     return attachment
+
+
+def _new_revision(app: Application, actor: Actor, action: str, *, before=None, after=None):
+    """The draft's attachments or members changed: a new revision (an editor open on the old
+    one is told), audited as ``action``."""
+    app.revision += 1
+    app.save(update_fields=["revision", "updated_at"])
+    audit_record(actor=actor, action=action, obj=app, before=before, after=after)
 
 
 @transaction.atomic
@@ -297,12 +303,10 @@ def application_detach(
         raise ApplicationError("附件不存在或已删除。")
     attachment.is_current = False
     attachment.save(update_fields=["is_current"])
-    app.revision += 1
-    app.save(update_fields=["revision", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="application.detach",
-        obj=app,
+    _new_revision(
+        app,
+        actor,
+        "application.detach",
         before={
             "field": attachment.field_key,
             "filename": attachment.filename,
@@ -358,12 +362,10 @@ def application_set_members(
         [ApplicationMember(application=app, org_id=i) for i in wanted - current]
     )
     codes = dict(Org.objects.filter(pk__in=current | wanted).values_list("pk", "code"))
-    app.revision += 1
-    app.save(update_fields=["revision", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="application.members",
-        obj=app,
+    _new_revision(
+        app,
+        actor,
+        "application.members",
         before={"removed": sorted(codes[i] for i in current - wanted)},
         after={"added": sorted(codes[i] for i in wanted - current), "count": len(wanted)},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import resolve, reverse
 from django.utils import timezone
@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
+from edupilot.core.actions import run_action
 
 from . import selectors, services
-from .files import blob_open
+from .files import attachment_response
 from .presenters import form_context
 
 
@@ -78,6 +79,22 @@ def _save_uploads(request, application, errors: dict) -> int:
     return saved
 
 
+def _save_draft(request, application, actor):
+    """Save the posted draft; ``revision`` is the one the page was loaded at (stale: refused)."""
+    try:
+        revision = int(request.POST.get("revision", ""))
+    except ValueError:
+        revision = None
+    return services.application_save_draft(
+        application=application,
+        post=request.POST,
+        scope=request.scope,
+        actor=actor,
+        revision=revision,
+        editor=request.POST.get("editor", ""),
+    )
+
+
 @login_required
 def edit(request, pk):
     _require_applicant(request)
@@ -91,18 +108,7 @@ def edit(request, pk):
         actor = actor_from(request)
         action = request.POST.get("action", "save")
         try:
-            revision = int(request.POST.get("revision", ""))
-        except ValueError:
-            revision = None
-        try:
-            result = services.application_save_draft(
-                application=application,
-                post=request.POST,
-                scope=request.scope,
-                actor=actor,
-                revision=revision,
-                editor=request.POST.get("editor", ""),
-            )
+            result = _save_draft(request, application, actor)
             errors.update(result.errors)
         except services.StaleDraft as exc:
             messages.error(request, exc.message)
@@ -172,18 +178,7 @@ def autosave(request, pk):
     _require_applicant(request)
     application = selectors.access_application(request.scope, pk)
     try:
-        revision = int(request.POST.get("revision", ""))
-    except ValueError:
-        revision = None
-    try:
-        result = services.application_save_draft(
-            application=application,
-            post=request.POST,
-            scope=request.scope,
-            actor=actor_from(request),
-            revision=revision,
-            editor=request.POST.get("editor", ""),
-        )
+        result = _save_draft(request, application, actor_from(request))
     except services.ApplicationError as exc:
         return render(
             request,
@@ -303,28 +298,20 @@ def version(request, pk, number):
 def withdraw(request, pk):
     _require_applicant(request)
     application = selectors.access_application(request.scope, pk)
-    try:
-        services.application_withdraw(
+    return run_action(
+        request,
+        lambda: services.application_withdraw(
             application=application, scope=request.scope, actor=actor_from(request)
-        )
-        messages.success(request, _("申报已撤回，可以修改后重新提交。"))
-    except services.ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("applications:detail", pk=application.pk)
+        ),
+        success=_("申报已撤回，可以修改后重新提交。"),
+        back=reverse("applications:detail", kwargs={"pk": application.pk}),
+    )
 
 
 @login_required
 def attachment(request, pk, attachment_id):
     """Download an uploaded file, through the application's scope."""
-    att = selectors.access_attachment(request.scope, pk, attachment_id)
-    response = FileResponse(
-        blob_open(att.blob),
-        content_type="application/pdf",
-        as_attachment=False,
-        filename=att.filename,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(selectors.access_attachment(request.scope, pk, attachment_id))
 
 
 @login_required

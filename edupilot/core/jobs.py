@@ -58,7 +58,7 @@ from huey.consumer import Consumer
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from edupilot.audit.services import Actor, audit_record
-from edupilot.orgs.scoping import Scope
+from edupilot.orgs.scoping import Scope, get_or_404
 
 from .models import Job, JobState
 from .workflows import JOB
@@ -140,12 +140,9 @@ def access_job(scope: Scope, pk) -> Job:
 
     if not scope.is_authenticated:
         raise Http404
-    try:
-        return Job.objects.get(
-            pk=pk, created_by_id=scope.user_id, membership_id=scope.membership_id
-        )
-    except (Job.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_or_404(
+        Job.objects, pk=pk, created_by_id=scope.user_id, membership_id=scope.membership_id
+    )
 
 
 def jobs_for(scope: Scope):

@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from edupilot.orgs.models import Tier
-from edupilot.orgs.scoping import Scope, scoped
+from edupilot.orgs.scoping import Scope, get_or_404, scoped
 from edupilot.programmes.models import Programme, QuotaAllocation
 from edupilot.programmes.permissions import can_manage_programme
 from edupilot.programmes.selectors import programmes_for
@@ -37,10 +37,7 @@ def access_quota_programme(scope: Scope, code: str) -> Programme:
     """A programme whose quotas the scope may see: issued in or holding quotas in its subtree."""
     if not can_use_documents(scope):
         raise Http404
-    try:
-        return programmes_for(scope).select_related("issuer").get(code=code, kind="call")
-    except (Programme.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_or_404(programmes_for(scope).select_related("issuer"), code=code, kind="call")
 
 
 def has_quotas(programme: Programme) -> bool:

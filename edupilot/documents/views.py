@@ -26,13 +26,6 @@ def _require_documents(request) -> None:
         raise Http404
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 @login_required
 @require_GET
 def index(request):
@@ -116,9 +109,10 @@ def forms_zip(request, code):
 @require_GET
 def application_form(request, pk):
     """One application's form as the notice prints it (the draft, or a submitted version)."""
-    version = _int(request.GET.get("version")) if request.GET.get("version") else None
-    if request.GET.get("version") and version is None:
-        raise Http404
+    try:
+        version = int(request.GET["version"]) if request.GET.get("version") else None
+    except ValueError:
+        raise Http404 from None
     doc = forms.access_form_document(request.scope, pk, version=version)
     return pdf_response(forms.render_form(doc), doc.filename)
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Org, OrgKind, Stage, encode_stages
+from .permissions import EDITABLE_FIELDS
 
 MAX_IMPORT_MB = 20
 
@@ -29,23 +30,8 @@ class OrgAttributesForm(forms.ModelForm):
 
     class Meta:
         model = Org
-        fields = [
-            "name",
-            "ownership",
-            "locality",
-            "bandwidth_mbps",
-            "teacher_count",
-            "student_count",
-            "computer_count",
-            "division_code",
-            "is_active",
-            "address",
-            "postcode",
-            "website",
-            "contact_name",
-            "contact_phone",
-            "contact_email",
-        ]
+        # Every editable attribute; the stages are edited as ``stage_list``.
+        fields = [f for f in EDITABLE_FIELDS if f != "stages"]
 
     def __init__(self, *args, allowed: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)

@@ -116,24 +116,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
 
-# Fields written straight to the Org model (the others: code, parent, kind, stages).
-SIMPLE_FIELDS = (
-    "name",
-    "ownership",
-    "locality",
-    "bandwidth_mbps",
-    "teacher_count",
-    "student_count",
-    "computer_count",
-    "address",
-    "postcode",
-    "website",
-    "division_code",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-)
-
 # Kinds a roster may create. The administrative tree above schools (province, city, county,
 # functional zone) comes from the division registry (regions.py), never from a spreadsheet.
 IMPORTABLE_KINDS = (OrgKind.SCHOOL, OrgKind.UNIVERSITY, OrgKind.UNIT)
@@ -224,9 +206,16 @@ LOCALITY_VALUES = {
 }
 
 CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{1,31}$")
-POSTCODE_RE = re.compile(r"^\d{6}$")
-DIVISION_RE = re.compile(r"^\d{6}(\d{3}|\d{6})?$")
-PHONE_RE = re.compile(r"^[0-9+()\- ]{5,30}$")
+# Fields that must match a pattern (after full-width digits and signs are folded), and what
+# the row report says when one does not.
+PATTERNS = {
+    "postcode": (re.compile(r"^\d{6}$"), "邮编应为 6 位数字"),
+    "division_code": (re.compile(r"^\d{6}(\d{3}|\d{6})?$"), "行政区划代码应为 6、9 或 12 位数字"),
+    "contact_phone": (
+        re.compile(r"^[0-9+()\- ]{5,30}$"),
+        "电话号码只能含数字、空格、“-”“+”和括号",
+    ),
+}
 INT_LIMITS = {
     "bandwidth_mbps": 100_000,
     "teacher_count": 100_000,
@@ -465,20 +454,11 @@ def parse_value(field_name: str, text: str):
         return parse_choice(text, LOCALITY_VALUES, "城乡类别", "城区、镇区、乡村")
     if field_name in INT_LIMITS:
         return parse_int(text, field_name)
-    if field_name == "postcode":
+    if field_name in PATTERNS:
+        pattern, problem = PATTERNS[field_name]
         value = _nfkc(text)
-        if not POSTCODE_RE.match(value):
-            raise ValueError("邮编应为 6 位数字")
-        return value
-    if field_name == "division_code":
-        value = _nfkc(text)
-        if not DIVISION_RE.match(value):
-            raise ValueError("行政区划代码应为 6、9 或 12 位数字")
-        return value
-    if field_name == "contact_phone":
-        value = _nfkc(text)
-        if not PHONE_RE.match(value):
-            raise ValueError("电话号码只能含数字、空格、“-”“+”和括号")
+        if not pattern.match(value):
+            raise ValueError(problem)
         return value
     if field_name == "contact_email":
         value = _nfkc(text)

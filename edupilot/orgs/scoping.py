@@ -129,9 +129,14 @@ def scoped(qs: QuerySet, scope: Scope, *, org_field: str = "") -> QuerySet:
     return qs.filter(q)
 
 
-def access(qs: QuerySet, scope: Scope, pk, *, org_field: str = ""):
-    """Fetch one row through the scope, or 404 so that its existence does not leak."""
+def get_or_404(qs: QuerySet, **lookup):
+    """The row of ``qs`` matching ``lookup``, or 404 (a malformed key as well)."""
     try:
-        return scoped(qs, scope, org_field=org_field).get(pk=pk)
+        return qs.get(**lookup)
     except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def access(qs: QuerySet, scope: Scope, pk, *, org_field: str = ""):
+    """Fetch one row through the scope, or 404 so that its existence does not leak."""
+    return get_or_404(scoped(qs, scope, org_field=org_field), pk=pk)

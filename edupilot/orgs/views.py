@@ -53,8 +53,6 @@ def browse(request):
             stage=filters.get("stage", ""),
         )
     page = selectors.org_page(qs, request.GET.get("page")) if qs is not None else None
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "orgs/browse.html",
@@ -66,7 +64,6 @@ def browse(request):
             "children": children,
             "direct": direct,
             "page": page,
-            "query": params.urlencode(),
         },
     )
 

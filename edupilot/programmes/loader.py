@@ -71,10 +71,16 @@ class FileError:
         )
 
 
-class ProgrammeFileInvalid(Exception):
+class FileInvalid(Exception):
+    """A file that cannot be read: every problem found, each naming file, line and field."""
+
     def __init__(self, errors: list[FileError]):
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = errors
+
+
+class ProgrammeFileInvalid(FileInvalid):
+    pass
 
 
 @dataclass
@@ -104,10 +110,11 @@ def field_label(loc: tuple) -> str:
     return label
 
 
-def _message(err: dict) -> str:
-    template = PYDANTIC_MESSAGES.get(err["type"])
+def pydantic_message(err: dict) -> str:
+    """One pydantic error in Chinese (a validator's own message as it was written)."""
     if err["type"] == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
+    template = PYDANTIC_MESSAGES.get(err["type"])
     if template is None:
         return err["msg"]
     try:
@@ -116,14 +123,19 @@ def _message(err: dict) -> str:
         return err["msg"]
 
 
-def parse_text(text: str, name: str) -> ParsedFile:
+def load_toml(text: str, name: str, invalid: type[FileInvalid]) -> dict:
+    """The TOML table of ``text``; a syntax error raises ``invalid`` naming its line."""
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise ProgrammeFileInvalid(
+        raise invalid(
             [FileError(name, int(m.group(1)) if m else None, "", f"TOML 语法错误：{exc}")]
         ) from exc
+
+
+def parse_text(text: str, name: str) -> ParsedFile:
+    data = load_toml(text, name, ProgrammeFileInvalid)
     index = LineIndex(text)
     try:
         spec = schema.Programme.model_validate(data)
@@ -135,7 +147,9 @@ def parse_text(text: str, name: str) -> ParsedFile:
             inner = getattr((err.get("ctx") or {}).get("error"), "loc", None)
             if inner:
                 loc = (*loc, *inner)
-            errors.append(FileError(name, index.line_for(loc), field_label(loc), _message(err)))
+            errors.append(
+                FileError(name, index.line_for(loc), field_label(loc), pydantic_message(err))
+            )
         raise ProgrammeFileInvalid(errors) from exc
     return ParsedFile(name, text, hashlib.sha256(text.encode()).hexdigest(), spec, index)
 

@@ -1,8 +1,9 @@
 import datetime as dt
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from edupilot.core.models import user_ref
 
 from . import schema
 
@@ -146,9 +147,7 @@ class QuotaAllocation(models.Model):
     declared = models.IntegerField(null=True, blank=True)
     override = models.IntegerField(null=True, blank=True)
     override_reason = models.TextField(blank=True)
-    overridden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    overridden_by = user_ref(blank=True)
     overridden_at = models.DateTimeField(null=True, blank=True)
     unlimited = models.BooleanField(default=False)
     effective = models.IntegerField(default=0)

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from edupilot.orgs.models import Org, Tier, lineage_paths, subtree_q
-from edupilot.orgs.scoping import Scope, access, scoped
+from edupilot.orgs.scoping import Scope, access, get_or_404, scoped
 
 from . import schema
 from .models import ParticipantEntry, ParticipantList, Programme, QuotaAllocation
@@ -59,10 +59,7 @@ def programmes_for(scope: Scope) -> QuerySet[Programme]:
 
 def access_programme(scope: Scope, code: str) -> Programme:
     """One programme (by code) through the scope, or 404 so that its existence does not leak."""
-    try:
-        return programmes_for(scope).select_related("issuer").get(code=code)
-    except (Programme.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_or_404(programmes_for(scope).select_related("issuer"), code=code)
 
 
 def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:

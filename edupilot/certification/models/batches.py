@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.apps import apps
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from edupilot.core.models import user_ref
 
 from ..standards import STAGE_LABELS
 from .standards import Standard
@@ -59,13 +60,7 @@ class Batch(models.Model):
     )
     frozen_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = user_ref(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -132,9 +127,7 @@ class Filing(models.Model):
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="filings")
     org = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="+")
-    filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    filed_by = user_ref()
     filed_at = models.DateTimeField()
     total = models.PositiveIntegerField(default=0)
     certified = models.PositiveIntegerField(default=0)
@@ -145,9 +138,7 @@ class Filing(models.Model):
     # The batch owner may send a filing back before publication (退回报备); the row stays as
     # history and the district files again.
     returned_at = models.DateTimeField(null=True, blank=True)
-    returned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    returned_by = user_ref()
     return_reason = models.TextField(_("退回理由"), blank=True)
 
     class Meta:
@@ -200,9 +191,7 @@ class Entry(models.Model):
     assessed_at = models.DateTimeField(null=True, blank=True)
     decision = models.CharField(_("认定结论"), max_length=16, choices=Decision.choices, blank=True)
     opinion = models.TextField(_("认定意见"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    decided_by = user_ref(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     filing = models.ForeignKey(
         Filing, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from edupilot.core.models import user_ref
+
 from .batches import Entry
 
 
@@ -27,13 +29,9 @@ class Correction(models.Model):
     state = models.CharField(
         max_length=16, choices=CorrectionState.choices, default=CorrectionState.PENDING
     )
-    filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    filed_by = user_ref()
     filed_at = models.DateTimeField()
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    decided_by = user_ref(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     response = models.TextField(_("处理意见"), blank=True)
 
@@ -59,9 +57,7 @@ class SiteVisit(models.Model):
     team = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="cert_visits", blank=True)
     team_note = models.CharField(_("核查组"), max_length=300, blank=True)
     planned_for = models.DateField(_("计划日期"), null=True, blank=True)
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    assigned_by = user_ref()
     assigned_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
     summary = models.TextField(_("核查结论"), blank=True)
@@ -87,9 +83,7 @@ class Finding(models.Model):
     met = models.BooleanField(_("核查后是否达到"))
     observed = models.CharField(_("核查所见"), max_length=200, blank=True)
     reason = models.TextField(_("理由"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    recorded_by = user_ref()
     recorded_at = models.DateTimeField()
 
     class Meta:
@@ -113,9 +107,7 @@ class Evidence(models.Model):
     finding = models.ForeignKey(
         Finding, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
     )
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    uploaded_by = user_ref()
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from edupilot.core.models import user_ref
 
 from .batches import Batch
 
@@ -64,9 +65,7 @@ class ImportRun(models.Model):
     mapping_sha256 = models.CharField(max_length=64)
     mapping = models.JSONField(default=list)
     as_of = models.DateField(_("数据日期"))
-    imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    imported_by = user_ref()
     importer_org = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="+")
     state = models.CharField(
         max_length=16, choices=ImportState.choices, default=ImportState.RUNNING

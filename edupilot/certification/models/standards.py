@@ -126,19 +126,22 @@ class Indicator(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    # What the assessment engine reads of an indicator.
+    ENGINE_FIELDS = (
+        "code",
+        "name",
+        "dimension",
+        "measure",
+        "direction",
+        "levels",
+        "basic",
+        "advanced",
+        "basic_by_stage",
+        "optional",
+        "weight",
+        "bonus",
+        "unit",
+    )
+
     def as_engine_row(self) -> dict:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "dimension": self.dimension,
-            "measure": self.measure,
-            "direction": self.direction,
-            "levels": self.levels,
-            "basic": self.basic,
-            "advanced": self.advanced,
-            "basic_by_stage": self.basic_by_stage,
-            "optional": self.optional,
-            "weight": self.weight,
-            "bonus": self.bonus,
-            "unit": self.unit,
-        }
+        return {name: getattr(self, name) for name in self.ENGINE_FIELDS}

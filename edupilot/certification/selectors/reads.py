@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from edupilot.orgs.models import PATH_SEP, Org, subtree_q
-from edupilot.orgs.scoping import Scope, access, scoped
+from edupilot.orgs.scoping import Scope, access, get_or_404, scoped
 
 from ..models import (
     Batch,
@@ -56,10 +56,7 @@ def batches_for(scope: Scope) -> QuerySet[Batch]:
 
 
 def access_batch(scope: Scope, pk) -> Batch:
-    try:
-        return batches_for(scope).get(pk=pk)
-    except (Batch.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_or_404(batches_for(scope), pk=pk)
 
 
 def entries_for(scope: Scope, batch: Batch) -> QuerySet[Entry]:
@@ -85,32 +82,30 @@ def access_entry(scope: Scope, pk) -> Entry:
     return access(qs, scope, pk, org_field="school")
 
 
+def _via_entry(scope: Scope, qs, pk, entry_id):
+    """The row ``pk`` of ``qs`` when ``scope`` may see the school's entry ``entry_id(row)``,
+    else 404."""
+    row = get_or_404(qs, pk=pk)
+    access_entry(scope, entry_id(row))
+    return row
+
+
 def access_visit(scope: Scope, pk) -> SiteVisit:
-    try:
-        visit = SiteVisit.objects.select_related("entry").get(pk=pk)
-    except (SiteVisit.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
-    access_entry(scope, visit.entry_id)
-    return visit
+    return _via_entry(scope, SiteVisit.objects.select_related("entry"), pk, lambda v: v.entry_id)
 
 
 def access_correction(scope: Scope, pk) -> Correction:
-    try:
-        correction = Correction.objects.select_related("entry").get(pk=pk)
-    except (Correction.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
-    access_entry(scope, correction.entry_id)
-    return correction
+    return _via_entry(scope, Correction.objects.select_related("entry"), pk, lambda c: c.entry_id)
 
 
 def access_evidence(scope: Scope, pk) -> Evidence:
     """A correction's or a finding's evidence file, through its school's entry, or 404."""
-    try:
-        ev = Evidence.objects.select_related("file", "correction", "finding__visit").get(pk=pk)
-    except (Evidence.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
-    access_entry(scope, ev.correction.entry_id if ev.correction_id else ev.finding.visit.entry_id)
-    return ev
+    return _via_entry(
+        scope,
+        Evidence.objects.select_related("file", "correction", "finding__visit"),
+        pk,
+        lambda ev: ev.correction.entry_id if ev.correction_id else ev.finding.visit.entry_id,
+    )
 
 
 def certifiers_of(scope: Scope, batch: Batch) -> QuerySet[Org]:
@@ -218,10 +213,7 @@ def sources_for(scope: Scope) -> QuerySet[DataSource]:
 
 
 def access_source(scope: Scope, pk) -> DataSource:
-    try:
-        return sources_for(scope).get(pk=pk)
-    except (DataSource.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_or_404(sources_for(scope), pk=pk)
 
 
 def imports_for(scope: Scope, batch: Batch) -> QuerySet[ImportRun]:
@@ -237,12 +229,8 @@ def imports_for(scope: Scope, batch: Batch) -> QuerySet[ImportRun]:
 
 
 def access_import(scope: Scope, pk) -> ImportRun:
-    try:
-        run = ImportRun.objects.select_related("batch").get(pk=pk)
-        batch = access_batch(scope, run.batch_id)
-        return imports_for(scope, batch).get(pk=pk)
-    except (ImportRun.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    run = get_or_404(ImportRun.objects.select_related("batch"), pk=pk)
+    return get_or_404(imports_for(scope, access_batch(scope, run.batch_id)), pk=pk)
 
 
 def title_lists(batch: Batch):
@@ -259,10 +247,7 @@ def standards() -> QuerySet[Standard]:
 
 def access_standard(pk) -> Standard:
     """One standard of the catalogue, or 404."""
-    try:
-        return standards().get(pk=pk)
-    except (Standard.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_or_404(standards(), pk=pk)
 
 
 def standard_chosen(pk) -> Standard | None:

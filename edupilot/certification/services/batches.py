@@ -36,7 +36,7 @@ from ..permissions import (
     can_manage_batch,
 )
 from ..workflows import BATCH, ENTRY
-from .common import CHUNK, Denied, Refused, check
+from .common import CHUNK, Denied, Refused, advance_audited, check
 
 # --- exempting titles ------------------------------------------------------------------------
 
@@ -331,16 +331,13 @@ def batch_freeze(*, batch: Batch, scope: Scope | None, actor: Actor) -> Batch:
     check(can_manage_batch(scope, batch))
     if batch.is_frozen:
         raise Refused("本批次数据已冻结")
-    before = batch.state
-    fields = BATCH.advance(batch, "freeze")
-    batch.frozen_at = timezone.now()
-    batch.save(update_fields=[*fields, "frozen_at"])
-    audit_record(
+    advance_audited(
+        batch,
+        BATCH,
+        "freeze",
         actor=actor,
         action="certification.batch_freeze",
-        obj=batch,
-        before={"state": before},
-        after={"state": batch.state},
+        frozen_at=timezone.now(),
     )
     return batch
 
@@ -353,15 +350,12 @@ def batch_publish(*, batch: Batch, scope: Scope | None, actor: Actor) -> Batch:
         raise Refused("请先冻结本批次数据，再公布认定名单")
     if batch.state == BatchState.PUBLISHED:
         raise Refused("本批次认定名单已公布")
-    before = batch.state
-    fields = BATCH.advance(batch, "publish")
-    batch.published_at = timezone.now()
-    batch.save(update_fields=[*fields, "published_at"])
-    audit_record(
+    advance_audited(
+        batch,
+        BATCH,
+        "publish",
         actor=actor,
         action="certification.batch_publish",
-        obj=batch,
-        before={"state": before},
-        after={"state": batch.state},
+        published_at=timezone.now(),
     )
     return batch

@@ -12,7 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils import timezone
 
-from edupilot.audit.services import Actor
+from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import Denied, Refused, check
 
 from .. import files
@@ -52,6 +52,32 @@ def open_entry(entry: Entry) -> None:
         raise Refused("该校持有免于认定的称号，已自动认定")
     if entry.state == EntryState.FILED:
         raise Refused("该校认定结果已报备，不能再更改")
+
+
+def advance_audited(
+    obj,
+    workflow,
+    transition: str,
+    *,
+    actor: Actor,
+    action: str,
+    after: dict | None = None,
+    **fields,
+) -> None:
+    """Take ``transition`` on the locked ``obj``, set and save ``fields`` with its state, and
+    audit ``action`` from the old state to the new one (plus ``after``)."""
+    before = getattr(obj, workflow.field)
+    moved = workflow.advance(obj, transition)
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=[*moved, *fields])
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        before={"state": before},
+        after={"state": getattr(obj, workflow.field), **(after or {})},
+    )
 
 
 def store_evidence(uploads, actor: Actor, **target) -> None:

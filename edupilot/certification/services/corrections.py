@@ -18,7 +18,7 @@ from ..models import Batch, Correction, CorrectionState, Entry
 from ..permissions import BUREAU_ROLES, can_decide_correction, can_file_correction
 from ..workflows import CORRECTION
 from .assessment import BatchPlan, assess_entries
-from .common import Refused, check, entry_link, store_evidence, today
+from .common import Refused, advance_audited, check, entry_link, store_evidence, today
 
 
 def _indicator_for(entry: Entry, code: str) -> dict:
@@ -121,11 +121,17 @@ def correction_decide(
         raise Refused("本批次数据已冻结，不能再处理更正")
     if not accept and not response.strip():
         raise Refused("不予采纳时请填写理由")
-    before = correction.state
-    fields = CORRECTION.advance(correction, "accept" if accept else "reject")
-    correction.response = response.strip()
-    correction.decided_by, correction.decided_at = actor.user, timezone.now()
-    correction.save(update_fields=[*fields, "response", "decided_by", "decided_at"])
+    advance_audited(
+        correction,
+        CORRECTION,
+        "accept" if accept else "reject",
+        actor=actor,
+        action="certification.correction_decide",
+        after={"response": response.strip()},
+        response=response.strip(),
+        decided_by=actor.user,
+        decided_at=timezone.now(),
+    )
     if accept:
         entry.data[correction.indicator] = [
             correction.proposed_value,
@@ -133,13 +139,6 @@ def correction_decide(
             timezone.localtime(correction.filed_at).date().isoformat(),
         ]
         entry.save(update_fields=["data", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="certification.correction_decide",
-        obj=correction,
-        before={"state": before},
-        after={"state": correction.state, "response": correction.response},
-    )
     if accept:
         assess_entries(batch=entry.batch, entry_ids=[entry.pk])
     outcome = "已采纳" if accept else "未予采纳"

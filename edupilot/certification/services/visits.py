@@ -19,7 +19,7 @@ from ..models import Entry, Finding, SiteVisit, Verdict, VisitState
 from ..permissions import can_assign_visit, can_complete_visit, can_record_finding
 from ..workflows import VISIT
 from .assessment import BatchPlan, assess_entries, plain_values
-from .common import Refused, check, open_entry, store_evidence, visits_link
+from .common import Refused, advance_audited, check, open_entry, store_evidence, visits_link
 
 
 def team_member_q(certifier: Org) -> Q:
@@ -158,15 +158,14 @@ def visit_complete(
         raise Refused("该实地核查已完成")
     if not summary.strip():
         raise Refused("请填写核查结论")
-    before = visit.state
-    fields = VISIT.advance(visit, "complete")
-    visit.summary, visit.completed_at = summary.strip(), timezone.now()
-    visit.save(update_fields=[*fields, "summary", "completed_at"])
-    audit_record(
+    advance_audited(
+        visit,
+        VISIT,
+        "complete",
         actor=actor,
         action="certification.visit_complete",
-        obj=visit,
-        before={"state": before},
-        after={"state": visit.state, "summary": visit.summary},
+        after={"summary": summary.strip()},
+        summary=summary.strip(),
+        completed_at=timezone.now(),
     )
     return visit

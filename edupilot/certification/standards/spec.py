@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -24,7 +22,13 @@ from pydantic import (
     model_validator,
 )
 
-from edupilot.programmes.loader import PYDANTIC_MESSAGES, FileError, field_label
+from edupilot.programmes.loader import (
+    FileError,
+    FileInvalid,
+    field_label,
+    load_toml,
+    pydantic_message,
+)
 from edupilot.programmes.toml_lines import LineIndex
 
 from .. import rules
@@ -290,29 +294,8 @@ class ResolvedIndicator:
     overridden: bool = False
 
     def to_row(self) -> dict:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "dimension": self.dimension,
-            "dimension_name": self.dimension_name,
-            "description": self.description,
-            "measure": self.measure,
-            "unit": self.unit,
-            "direction": self.direction,
-            "levels": self.levels,
-            "basic": self.basic,
-            "advanced": self.advanced,
-            "basic_by_stage": self.basic_by_stage,
-            "optional": self.optional,
-            "weight": self.weight,
-            "bonus": self.bonus,
-            "verification": self.verification,
-            "source": self.source,
-            "note": self.note,
-            "order": self.order,
-            "inherited_from": self.inherited_from,
-            "overridden": self.overridden,
-        }
+        """Every field, as the keyword arguments of an ``Indicator`` row."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
@@ -326,10 +309,8 @@ class ResolvedStandard:
         return next((i for i in self.indicators if i.code == code), None)
 
 
-class StandardFileInvalid(Exception):
-    def __init__(self, errors: list[FileError]):
-        super().__init__("\n".join(str(e) for e in errors))
-        self.errors = errors
+class StandardFileInvalid(FileInvalid):
+    pass
 
 
 @dataclass
@@ -342,29 +323,22 @@ class ParsedStandard:
     errors: list[FileError] = field(default_factory=list)
 
     def error(self, loc: tuple, message: str) -> FileError:
-        return FileError(
-            self.index.file_for(loc) if hasattr(self.index, "file_for") else self.name,
-            self.index.line_for(loc),
-            field_label(loc),
-            message,
-        )
+        return _located(self.index, self.name, loc, message)
+
+
+def _located(index, name: str, loc: tuple, message: str) -> FileError:
+    """The error at ``loc``: in the sheet of the workbook it came from, or in the file."""
+    file = index.file_for(loc) if hasattr(index, "file_for") else name
+    return FileError(file, index.line_for(loc), field_label(loc), message)
 
 
 def _message(err: dict) -> str:
-    if err["type"] == "value_error":
-        return str(err["msg"]).removeprefix("Value error, ")
-    template = PYDANTIC_MESSAGES.get(err["type"])
     # A union of strict types failed: say what a threshold may be.
     if err["type"] in ("bool_type", "int_type", "float_type", "string_type") and any(
         part in ("basic", "advanced") for part in err["loc"] if isinstance(part, str)
     ):
         return "门槛值应为 true、数字或等级名称"
-    if template is None:
-        return err["msg"]
-    try:
-        return template.format(**(err.get("ctx") or {}))
-    except (KeyError, IndexError):
-        return err["msg"]
+    return pydantic_message(err)
 
 
 _UNION_PARTS = {"bool", "int", "float", "str", "function-after", "function-before"}
@@ -389,19 +363,12 @@ def _validate(data: dict, name: str, sha: str, text: str, index) -> ParsedStanda
             if (loc, message) in seen:
                 continue  # a strict union reports the same problem once per member
             seen.add((loc, message))
-            file = index.file_for(loc) if hasattr(index, "file_for") else name
-            errors.append(FileError(file, index.line_for(loc), field_label(loc), message))
+            errors.append(_located(index, name, loc, message))
         raise StandardFileInvalid(errors) from exc
     return ParsedStandard(name, sha, text, spec, index)
 
 
 def parse_toml_text(text: str, name: str) -> ParsedStandard:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise StandardFileInvalid(
-            [FileError(name, int(m.group(1)) if m else None, "", f"TOML 语法错误：{exc}")]
-        ) from exc
+    data = load_toml(text, name, StandardFileInvalid)
     sha = hashlib.sha256(text.encode()).hexdigest()
     return _validate(data, name, sha, text, LineIndex(text))

@@ -19,7 +19,7 @@ from edupilot.programmes.services import ParticipantsImportInvalid
 
 from .. import forms, permissions, selectors, services
 from ..models import Decision, EntryState, Filing, Provisional
-from .common import batch_url, is_bureau
+from .common import batch_url, bureau_batch, form_submit, is_bureau
 
 # --- home and batches ------------------------------------------------------------------------
 
@@ -54,27 +54,14 @@ def batch_create(request):
     owner = scope.org
     form = forms.BatchForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            batch = services.batch_create(
-                owner=owner,
-                code=d["code"],
-                name=d["name"],
-                certification_date=d["certification_date"],
-                cutoff=d["cutoff"],
-                standard=d["standard"],
-                additional=d["additional"],
-                exempt_titles=d["exempt_titles"],
-                stages=d["stages"],
-                programme=d["programme"],
-                scope=scope,
-                actor=actor_from(request),
-            )
-        except Denied:
-            raise
-        except Refused as exc:
-            form.add_error(None, exc.message)
-        else:
+        # The form's fields are the service's arguments.
+        batch = form_submit(
+            form,
+            lambda: services.batch_create(
+                owner=owner, **form.cleaned_data, scope=scope, actor=actor_from(request)
+            ),
+        )
+        if batch is not None:
             messages.success(
                 request, f"已设立认定批次“{batch.name}”，纳入 {batch.entries.count()} 所学校"
             )
@@ -106,8 +93,6 @@ def entry_list(request, pk):
     qs = qs.order_by("certifier__path", "school__path")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     certifiers = selectors.certifiers_of(scope, batch)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "certification/entry_list.html",
@@ -118,7 +103,6 @@ def entry_list(request, pk):
             "states": EntryState.choices,
             "provisionals": Provisional.choices,
             "decisions": Decision.choices,
-            "query": query.urlencode(),
             "params": request.GET,
         },
     )
@@ -142,16 +126,13 @@ def batch_assess(request, pk):
 @login_required
 @require_POST
 def batch_export(request, pk):
-    scope = request.scope
-    batch = selectors.access_batch(scope, pk)
-    if not is_bureau(request):
-        raise Http404
+    batch = bureau_batch(request, pk)
     certifier = request.POST.get("certifier") or ""
     params = {"batch_id": batch.pk}
     if certifier.isdigit():
         params["certifier_id"] = int(certifier)
     job = job_start(
-        "certification.results_xlsx", actor=actor_from(request), scope=scope, params=params
+        "certification.results_xlsx", actor=actor_from(request), scope=request.scope, params=params
     )
     return redirect("core:job_detail", job.pk)
 
@@ -255,9 +236,7 @@ def titles_import(request, pk, list_pk):
 @login_required
 def filing(request, pk):
     scope = request.scope
-    batch = selectors.access_batch(scope, pk)
-    if not is_bureau(request):
-        raise Http404
+    batch = bureau_batch(request, pk)
     org = scope.org
     back = reverse("certification:filing", args=[batch.pk])
     if request.method == "POST" and request.POST.get("action") == "return":

@@ -19,7 +19,7 @@ from edupilot.documents.pdf import pdf_response, render_pdf
 from .. import files, forms, permissions, selectors, services
 from ..exports import SchoolReportExport
 from ..models import Decision, EntryState
-from .common import entry_url, form_errors, refused
+from .common import cleaned, entry_url, refused
 
 
 @login_required
@@ -72,14 +72,13 @@ def visit_assign(request, pk):
     form = forms.VisitForm(request.POST, candidates=selectors.team_candidates(entry))
 
     def assign():
-        if not form.is_valid():
-            raise Refused("核查组信息有误：" + form_errors(form))
-        ids = [int(x) for x in form.cleaned_data["team"]]
+        d = cleaned(form, "核查组信息有误：")
+        ids = [int(x) for x in d["team"]]
         return services.visit_assign(
             entry=entry,
             team=list(get_user_model().objects.filter(pk__in=ids)),
-            team_note=form.cleaned_data["team_note"],
-            planned_for=form.cleaned_data["planned_for"],
+            team_note=d["team_note"],
+            planned_for=d["planned_for"],
             scope=request.scope,
             actor=actor_from(request),
         )
@@ -95,15 +94,14 @@ def finding_record(request, pk):
     form = forms.FindingForm(request.POST, request.FILES, indicators=choices)
 
     def record():
-        if not form.is_valid():
-            raise Refused("核查意见有误：" + form_errors(form))
-        upload = form.cleaned_data.get("evidence")
+        d = cleaned(form, "核查意见有误：")
+        upload = d.get("evidence")
         return services.finding_record(
             visit=visit,
-            indicator=form.cleaned_data["indicator"],
-            met=form.cleaned_data["met"],
-            observed=form.cleaned_data["observed"],
-            reason=form.cleaned_data["reason"],
+            indicator=d["indicator"],
+            met=d["met"],
+            observed=d["observed"],
+            reason=d["reason"],
             evidence=[(upload.name, upload.read())] if upload else [],
             scope=request.scope,
             actor=actor_from(request),
@@ -144,14 +142,13 @@ def correction_file(request, pk):
     def file():
         # Who files comes first: another school's account is refused (403) whatever it sent.
         check(permissions.can_file_correction(request.scope, entry))
-        if not form.is_valid():
-            raise Refused("更正申请有误：" + form_errors(form))
-        upload = form.cleaned_data["evidence"]
+        d = cleaned(form, "更正申请有误：")
+        upload = d["evidence"]
         return services.correction_file(
             entry=entry,
-            indicator=form.cleaned_data["indicator"],
-            raw_value=form.cleaned_data["value"],
-            reason=form.cleaned_data["reason"],
+            indicator=d["indicator"],
+            raw_value=d["value"],
+            reason=d["reason"],
             evidence=[(upload.name, upload.read())],
             scope=request.scope,
             actor=actor_from(request),

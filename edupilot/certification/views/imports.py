@@ -9,11 +9,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from edupilot.audit.services import actor_from
-from edupilot.core.errors import Denied, Refused
 
 from .. import forms, importers, selectors, services
 from ..models import ImportState
-from .common import is_bureau
+from .common import bureau_batch, form_submit, is_bureau
 
 # --- imports -----------------------------------------------------------------------------------
 
@@ -21,15 +20,14 @@ from .common import is_bureau
 @login_required
 def import_list(request, pk):
     scope = request.scope
-    batch = selectors.access_batch(scope, pk)
-    if not is_bureau(request):
-        raise Http404
+    batch = bureau_batch(request, pk)
     sources = selectors.sources_for(scope)
     form = forms.ImportForm(request.POST or None, request.FILES or None, sources=sources)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
-            started = services.import_submit(
+        started = form_submit(
+            form,
+            lambda: services.import_submit(
                 batch=batch,
                 source=form.cleaned_data["source"],
                 content=upload.read(),
@@ -37,12 +35,9 @@ def import_list(request, pk):
                 as_of=form.cleaned_data["as_of"],
                 scope=scope,
                 actor=actor_from(request),
-            )
-        except Denied:
-            raise
-        except Refused as exc:
-            form.add_error(None, exc.message)
-        else:
+            ),
+        )
+        if started is not None:
             if not started.created:
                 messages.info(
                     request, "该文件（同一数据来源、同一对应关系）此前已导入，本次未作任何改动"
@@ -90,18 +85,12 @@ def source_list(request):
     )
 
 
+# The fields of the source form that are the data source's own (and the service's arguments).
+SOURCE_FIELDS = ("code", "name", "system", "code_column", "name_column", "sheet", "header_row")
+
+
 def _initial(source) -> dict:
-    if source is None:
-        return {}
-    return {
-        "code": source.code,
-        "name": source.name,
-        "system": source.system,
-        "code_column": source.code_column,
-        "name_column": source.name_column,
-        "sheet": source.sheet,
-        "header_row": source.header_row,
-    }
+    return {name: getattr(source, name) for name in SOURCE_FIELDS} if source else {}
 
 
 def _posted_mapping(request, form, columns: list[str]) -> list[dict]:
@@ -161,32 +150,25 @@ def source_edit(request, pk=None):
     current = {m["column"]: m for m in (source.mapping if source else [])}
     if request.method == "POST" and form.is_valid():
         mapping = _posted_mapping(request, form, columns)
-        d = form.cleaned_data
+        fields = {name: form.cleaned_data[name] for name in SOURCE_FIELDS}
+        saved = None
         if not form.errors:
-            try:
-                source = services.source_save(
+            saved = form_submit(
+                form,
+                lambda: services.source_save(
                     owner=owner,
-                    code=d["code"],
-                    name=d["name"],
-                    system=d["system"],
-                    code_column=d["code_column"],
-                    name_column=d["name_column"],
-                    sheet=d["sheet"],
-                    header_row=d["header_row"],
+                    **fields,
                     mapping=mapping,
                     known_columns=columns,
                     scope=scope,
                     actor=actor_from(request),
-                )
-            except Denied:
-                raise
-            except Refused as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(
-                    request, f"已保存数据来源“{source.name}”（{len(source.mapping)} 列已对应指标）"
-                )
-                return redirect("certification:source_edit", source.pk)
+                ),
+            )
+        if saved is not None:
+            messages.success(
+                request, f"已保存数据来源“{saved.name}”（{len(saved.mapping)} 列已对应指标）"
+            )
+            return redirect("certification:source_edit", saved.pk)
     return render(
         request,
         "certification/source_form.html",

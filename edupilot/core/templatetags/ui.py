@@ -25,3 +25,12 @@ def options(choices, selected=None):
         mark = " selected" if value == chosen else ""
         parts.append(f'<option value="{escape(value)}"{mark}>{escape(str(label))}</option>')
     return mark_safe("".join(parts))  # noqa: S308 -- every piece is escaped above
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number) -> str:
+    """This page's address at page ``number`` of its list, its other query parameters kept."""
+    params = context["request"].GET.copy()
+    params.pop("page", None)
+    params["page"] = number
+    return "?" + params.urlencode()
