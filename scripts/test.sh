@@ -19,7 +19,7 @@ DJANGO_SETTINGS_MODULE=edupilot.test_settings python manage.py check --fail-leve
 DJANGO_SETTINGS_MODULE=edupilot.test_settings python manage.py makemigrations --check --dry-run >/dev/null
 
 echo "== pytest on SQLite"
-env -u DATABASE_URL pytest "$@"
+env -u DATABASE_URL pytest -n 2 "$@"
 
 echo "== pytest on PostgreSQL"
 pg_url="${EDUPILOT_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
@@ -28,4 +28,4 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
 fi
-DATABASE_URL="$pg_url" pytest "$@"
+DATABASE_URL="$pg_url" pytest -n 2 "$@"
