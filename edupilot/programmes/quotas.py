@@ -263,6 +263,130 @@ def _percent(count: int, policy: schema.PercentQuota, what: str) -> tuple[int, s
     return value, how
 
 
+def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple) -> None:
+    """A quota table's rows, and a row for every holder it does not list."""
+    entries = _declared_map(policy.entries, issuer, (*qloc, "entries"))
+    listed = {org_id for org_id, direct in entries if not direct}
+    report.unlisted_holders = [h for h in _holders(issuer, policy.level) if h.pk not in listed]
+    for org, e in entries.values():
+        report.rows.append(
+            QuotaRow(
+                category.code,
+                policy.level,
+                org,
+                e.direct,
+                "table",
+                label=e.label,
+                declared=e.quota,
+                effective=e.quota,
+                derivation="名额表",
+                note=e.note,
+            )
+        )
+    # Every holder gets a row, so that an admin can override an unlisted one (with a
+    # reason) and enforcement finds a row for everyone.
+    unlimited = policy.unlisted == "unlimited"
+    for h in report.unlisted_holders:
+        report.rows.append(
+            QuotaRow(
+                category.code,
+                policy.level,
+                h,
+                False,
+                "table",
+                effective=0,
+                unlimited=unlimited,
+                derivation="名额表未列：" + ("不限" if unlimited else "0 个"),
+            )
+        )
+
+
+def _formula_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple) -> None:
+    """A percent or apportioned quota's rows, checked against the notice's own table."""
+    holders = _holders(issuer, policy.level)
+    counts = _counts(holders, policy.count)
+    declared = _declared_map(policy.declared, issuer, (*qloc, "declared"))
+    what = count_label(policy.count)
+    report.count_label = what
+    if isinstance(policy, schema.PercentQuota):
+        values = {h.pk: _percent(counts[h.pk], policy, what) for h in holders}
+    else:
+        split = largest_remainder(policy.total, [counts[h.pk] for h in holders], policy.minimum)
+        weight_sum = sum(counts[h.pk] for h in holders)
+        values = {
+            h.pk: (
+                v,
+                f"总数 {policy.total} 按{what}（{counts[h.pk]}/{weight_sum}）最大余额法分配得 {v}",
+            )
+            for h, v in zip(holders, split, strict=True)
+        }
+    for h in holders:
+        v, how = values[h.pk]
+        d = declared.get((h.pk, False))
+        entry = d[1] if d else None
+        row = QuotaRow(
+            category.code,
+            policy.level,
+            h,
+            False,
+            policy.policy,
+            label=entry.label if entry else "",
+            basis=counts[h.pk],
+            computed=v,
+            declared=entry.quota if entry else None,
+            derivation=how,
+            notice_basis=entry.basis if entry else None,
+            note=entry.note if entry else "",
+        )
+        if (
+            row.notice_basis is not None
+            and row.notice_basis != row.basis
+            and isinstance(policy, schema.PercentQuota)
+        ):
+            then, then_how = _percent(row.notice_basis, policy, what)
+            row.notice_computed = then
+            row.derivation += f"；通知发布时{then_how}"
+        use_declared = policy.authority == "declared" and row.declared is not None
+        row.effective = row.declared if use_declared else v
+        if use_declared and row.differs:
+            row.derivation += f"；以通知公布的名额表为准：{row.declared}"
+        report.rows.append(row)
+    holder_ids = {h.pk for h in holders}
+    for (org_id, direct), (org, e) in declared.items():
+        if direct or org_id not in holder_ids:
+            report.rows.append(
+                QuotaRow(
+                    category.code,
+                    policy.level,
+                    org,
+                    direct,
+                    policy.policy,
+                    label=e.label,
+                    declared=e.quota,
+                    effective=e.quota,
+                    derivation="名额表（公式未覆盖）",
+                    note=e.note,
+                )
+            )
+
+
+def _check_totals(policy, report: QuotaReport) -> None:
+    if report.declared_total is not None and report.total != report.declared_total:
+        report.problems.append(
+            f"名额合计 {report.total} 与通知公布的合计 {report.declared_total} 不一致"
+        )
+    computed_total = report.computed_total
+    if (
+        policy.policy != "table"
+        and report.declared_total is not None
+        and computed_total is not None
+        and computed_total != report.declared_total
+    ):
+        report.problems.append(
+            f"按公式计算的合计 {computed_total} 与通知公布的合计 {report.declared_total} 不同"
+        )
+
+
 def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) -> list[QuotaReport]:
     """Compute every quota of a category; raises QuotaResolveError for unknown orgs."""
     reports = []
@@ -279,123 +403,9 @@ def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) ->
             note=policy.note,
         )
         if isinstance(policy, schema.TableQuota):
-            entries = _declared_map(policy.entries, issuer, (*qloc, "entries"))
-            listed = {org_id for org_id, direct in entries if not direct}
-            report.unlisted_holders = [
-                h for h in _holders(issuer, policy.level) if h.pk not in listed
-            ]
-            for org, e in entries.values():
-                report.rows.append(
-                    QuotaRow(
-                        category.code,
-                        policy.level,
-                        org,
-                        e.direct,
-                        "table",
-                        label=e.label,
-                        declared=e.quota,
-                        effective=e.quota,
-                        derivation="名额表",
-                        note=e.note,
-                    )
-                )
-            # Every holder gets a row, so that an admin can override an unlisted one (with a
-            # reason) and enforcement finds a row for everyone.
-            unlimited = policy.unlisted == "unlimited"
-            for h in report.unlisted_holders:
-                report.rows.append(
-                    QuotaRow(
-                        category.code,
-                        policy.level,
-                        h,
-                        False,
-                        "table",
-                        effective=0,
-                        unlimited=unlimited,
-                        derivation="名额表未列：" + ("不限" if unlimited else "0 个"),
-                    )
-                )
+            _table_rows(category, policy, issuer, report, qloc)
         else:
-            holders = _holders(issuer, policy.level)
-            counts = _counts(holders, policy.count)
-            declared = _declared_map(policy.declared, issuer, (*qloc, "declared"))
-            what = count_label(policy.count)
-            report.count_label = what
-            if isinstance(policy, schema.PercentQuota):
-                values = {h.pk: _percent(counts[h.pk], policy, what) for h in holders}
-            else:
-                split = largest_remainder(
-                    policy.total, [counts[h.pk] for h in holders], policy.minimum
-                )
-                weight_sum = sum(counts[h.pk] for h in holders)
-                values = {
-                    h.pk: (
-                        v,
-                        f"总数 {policy.total} 按{what}（{counts[h.pk]}/{weight_sum}）最大余额法分配得 {v}",
-                    )
-                    for h, v in zip(holders, split, strict=True)
-                }
-            for h in holders:
-                v, how = values[h.pk]
-                d = declared.get((h.pk, False))
-                entry = d[1] if d else None
-                row = QuotaRow(
-                    category.code,
-                    policy.level,
-                    h,
-                    False,
-                    policy.policy,
-                    label=entry.label if entry else "",
-                    basis=counts[h.pk],
-                    computed=v,
-                    declared=entry.quota if entry else None,
-                    derivation=how,
-                    notice_basis=entry.basis if entry else None,
-                    note=entry.note if entry else "",
-                )
-                if (
-                    row.notice_basis is not None
-                    and row.notice_basis != row.basis
-                    and isinstance(policy, schema.PercentQuota)
-                ):
-                    then, then_how = _percent(row.notice_basis, policy, what)
-                    row.notice_computed = then
-                    row.derivation += f"；通知发布时{then_how}"
-                use_declared = policy.authority == "declared" and row.declared is not None
-                row.effective = row.declared if use_declared else v
-                if use_declared and row.differs:
-                    row.derivation += f"；以通知公布的名额表为准：{row.declared}"
-                report.rows.append(row)
-            holder_ids = {h.pk for h in holders}
-            for (org_id, direct), (org, e) in declared.items():
-                if direct or org_id not in holder_ids:
-                    report.rows.append(
-                        QuotaRow(
-                            category.code,
-                            policy.level,
-                            org,
-                            direct,
-                            policy.policy,
-                            label=e.label,
-                            declared=e.quota,
-                            effective=e.quota,
-                            derivation="名额表（公式未覆盖）",
-                            note=e.note,
-                        )
-                    )
-        if report.declared_total is not None and report.total != report.declared_total:
-            report.problems.append(
-                f"名额合计 {report.total} 与通知公布的合计 {report.declared_total} 不一致"
-            )
-        computed_total = report.computed_total
-        if (
-            policy.policy != "table"
-            and report.declared_total is not None
-            and computed_total is not None
-            and computed_total != report.declared_total
-        ):
-            report.problems.append(
-                f"按公式计算的合计 {computed_total} 与通知公布的合计 {report.declared_total} 不同"
-            )
+            _formula_rows(category, policy, issuer, report, qloc)
+        _check_totals(policy, report)
         reports.append(report)
     return reports
