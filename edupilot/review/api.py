@@ -10,9 +10,9 @@ from django.http import Http404
 from ninja import Router, Schema, Status
 
 from edupilot.applications.selectors import access_application
-from edupilot.audit.services import actor_from
 
 from . import selectors, services
+from .calls import level_call
 
 router = Router(tags=["review"])
 
@@ -141,35 +141,15 @@ RESPONSES = {200: DecisionOut, 403: ProblemOut, 409: ProblemOut}
 @router.post("/{int:pk}/recommend", response=RESPONSES)
 def recommend(request, pk: int, payload: RecommendIn):
     return _act(
-        request,
-        pk,
-        lambda app: services.review_recommend(
-            application=app,
-            scope=request.scope,
-            actor=actor_from(request),
-            opinion=payload.opinion,
-            rank=payload.rank,
-        ),
+        request, pk, level_call(request, "recommend", opinion=payload.opinion, rank=payload.rank)
     )
 
 
 @router.post("/{int:pk}/return", response=RESPONSES)
 def return_for_revision(request, pk: int, payload: ReasonIn):
-    return _act(
-        request,
-        pk,
-        lambda app: services.review_return(
-            application=app, scope=request.scope, actor=actor_from(request), reasons=payload.reasons
-        ),
-    )
+    return _act(request, pk, level_call(request, "return", reasons=payload.reasons))
 
 
 @router.post("/{int:pk}/not-recommend", response=RESPONSES)
 def not_recommend(request, pk: int, payload: ReasonIn):
-    return _act(
-        request,
-        pk,
-        lambda app: services.review_not_recommend(
-            application=app, scope=request.scope, actor=actor_from(request), reason=payload.reasons
-        ),
-    )
+    return _act(request, pk, level_call(request, "not_recommend", reason=payload.reasons))
