@@ -8,7 +8,7 @@ from django.urls import reverse
 from edupilot.applications import services as app_services
 from edupilot.applications.models import AppState
 from edupilot.orgs.models import Role
-from edupilot.review import services
+from edupilot.review import selectors, services
 from edupilot.review.models import ReviewDecision
 from tests.conftest import org
 
@@ -290,3 +290,14 @@ def test_resubmitted_version_shows_its_changes_to_reviewer_and_applicant(
         html = login(client, who).get(url).content.decode()
         assert 'class="diff-new"' in html and new_text[:15] in html, url
         assert "内容没有变化" not in html
+
+
+def test_queue_pages_keep_the_filters(client, henan, henan_school_app, monkeypatch):
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 1)
+    henan_school_app("郑州市金水区第一实验小学")
+    henan_school_app("郑州市二七区实验小学", parent="二七区")
+    client = login(client, reviewer("郑州市"))
+    html = client.get(reverse("review:queue") + "?category=school&page=1").content.decode()
+    assert 'href="?category=school&amp;page=2"' in html
+    html = client.get(reverse("review:queue") + "?category=school&page=2").content.decode()
+    assert 'href="?category=school&amp;page=1"' in html
