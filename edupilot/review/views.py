@@ -88,10 +88,12 @@ def detail(request, pk):
     )
 
 
-def _decide(request, pk, call, success: str):
-    """A reviewer's decision on one application: ``call(app)``, then the queue with
-    ``success`` (naming the applicant), or back to the application with the refusal."""
+def _decide(request, pk, action: str, success: str, **fields):
+    """A reviewer's decision on one application (:func:`level_call` of ``action`` with
+    ``fields``), then the queue with ``success`` (naming the applicant), or back to the
+    application with the refusal."""
     application = access_application(request.scope, pk)
+    call = level_call(request, action, **fields)
     return run_action(
         request,
         lambda: call(application),
@@ -112,8 +114,10 @@ def recommend(request, pk):
     return _decide(
         request,
         pk,
-        level_call(request, "recommend", opinion=request.POST.get("opinion", ""), rank=rank),
+        "recommend",
         _("已推荐“%(name)s”。"),
+        opinion=request.POST.get("opinion", ""),
+        rank=rank,
     )
 
 
@@ -124,8 +128,9 @@ def return_(request, pk):
     return _decide(
         request,
         pk,
-        level_call(request, "return", reasons=request.POST.get("reasons", "")),
+        "return",
         _("已将“%(name)s”的申报退回修改。"),
+        reasons=request.POST.get("reasons", ""),
     )
 
 
@@ -136,8 +141,9 @@ def not_recommend(request, pk):
     return _decide(
         request,
         pk,
-        level_call(request, "not_recommend", reason=request.POST.get("reason", "")),
+        "not_recommend",
         _("已对“%(name)s”作出不予推荐。"),
+        reason=request.POST.get("reason", ""),
     )
 
 
