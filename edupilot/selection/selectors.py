@@ -48,6 +48,14 @@ def access_selection_programme(scope: Scope, pk) -> Programme:
     return get_or_404(selection_programmes(scope), pk=pk)
 
 
+def _of_managed(model, scope: Scope, programme_path: str) -> QuerySet:
+    """Rows of ``model`` whose programme (at ``programme_path``) ``scope`` manages, the
+    programme and its issuer joined."""
+    return model.objects.filter(
+        **{f"{programme_path}__in": selection_programmes(scope).values("pk")}
+    ).select_related(f"{programme_path}__issuer")
+
+
 def selection_applications(scope: Scope, programme: Programme) -> QuerySet[Application]:
     """The applications of a managed programme, through the scope (the issuer's subtree)."""
     if not can_manage_selection(scope, programme)[0]:
@@ -57,10 +65,8 @@ def selection_applications(scope: Scope, programme: Programme) -> QuerySet[Appli
 
 def access_selection_application(scope: Scope, pk) -> Application:
     qs = scoped(
-        Application.objects.filter(programme__in=selection_programmes(scope).values("pk")),
-        scope,
-        org_field="applicant_org",
-    ).select_related("programme", "programme__issuer", "applicant_org", "current_org")
+        _of_managed(Application, scope, "programme"), scope, org_field="applicant_org"
+    ).select_related("applicant_org", "current_org")
     return get_or_404(qs, pk=pk)
 
 
@@ -150,9 +156,7 @@ def assignment_options(application: Application, assigned_users: set[int]) -> li
 
 def managed_assignments(scope: Scope) -> QuerySet[ExpertAssignment]:
     """Assignments on the programmes ``scope`` manages (to withdraw them)."""
-    return ExpertAssignment.objects.filter(
-        application__programme__in=selection_programmes(scope).values("pk")
-    ).select_related("application__programme__issuer")
+    return _of_managed(ExpertAssignment, scope, "application__programme")
 
 
 def access_managed_assignment(scope: Scope, pk) -> ExpertAssignment:
@@ -245,12 +249,7 @@ def active_decision(application: Application) -> ApprovalDecision | None:
 
 
 def access_decision(scope: Scope, pk) -> ApprovalDecision:
-    return get_or_404(
-        ApprovalDecision.objects.filter(
-            programme__in=selection_programmes(scope).values("pk")
-        ).select_related("programme__issuer"),
-        pk=pk,
-    )
+    return get_or_404(_of_managed(ApprovalDecision, scope, "programme"), pk=pk)
 
 
 def pending_decisions(programme: Programme) -> QuerySet[ApprovalDecision]:
@@ -283,9 +282,7 @@ def issuer_acted(application: Application) -> str:
 
 def announcements_for(scope: Scope) -> QuerySet[Announcement]:
     """Announcements of the programmes ``scope`` manages (objections included)."""
-    return Announcement.objects.filter(
-        programme__in=selection_programmes(scope).values("pk")
-    ).select_related("programme", "programme__issuer")
+    return _of_managed(Announcement, scope, "programme")
 
 
 def access_announcement(scope: Scope, pk) -> Announcement:
@@ -298,12 +295,7 @@ def access_entry(announcement: Announcement, pk) -> AnnouncementEntry:
 
 
 def access_objection(scope: Scope, pk) -> Objection:
-    return get_or_404(
-        Objection.objects.filter(
-            announcement__programme__in=selection_programmes(scope).values("pk")
-        ).select_related("announcement__programme__issuer"),
-        pk=pk,
-    )
+    return get_or_404(_of_managed(Objection, scope, "announcement__programme"), pk=pk)
 
 
 def public_announcements() -> QuerySet[Announcement]:
