@@ -10,9 +10,9 @@ from django.http import Http404
 from ninja import Router, Schema, Status
 
 from edupilot.applications.selectors import access_application
-from edupilot.audit.services import actor_from
 
 from . import selectors, services
+from .calls import level_call
 
 router = Router(tags=["review"])
 
@@ -124,11 +124,13 @@ def _decision(d) -> dict:
     }
 
 
-def _act(request, pk: int, call):
+def _act(request, pk: int, action: str, **fields):
+    """One level action (:func:`level_call` of ``action`` with ``fields``): the decision, or
+    403/409 with the refusal's message."""
     _require_reviewer(request)
     application = access_application(request.scope, pk)
     try:
-        return Status(200, _decision(call(application)))
+        return Status(200, _decision(level_call(request, action, **fields)(application)))
     except services.ReviewDenied as exc:
         return Status(403, {"message": exc.message})
     except services.ReviewError as exc:
@@ -140,36 +142,14 @@ RESPONSES = {200: DecisionOut, 403: ProblemOut, 409: ProblemOut}
 
 @router.post("/{int:pk}/recommend", response=RESPONSES)
 def recommend(request, pk: int, payload: RecommendIn):
-    return _act(
-        request,
-        pk,
-        lambda app: services.review_recommend(
-            application=app,
-            scope=request.scope,
-            actor=actor_from(request),
-            opinion=payload.opinion,
-            rank=payload.rank,
-        ),
-    )
+    return _act(request, pk, "recommend", opinion=payload.opinion, rank=payload.rank)
 
 
 @router.post("/{int:pk}/return", response=RESPONSES)
 def return_for_revision(request, pk: int, payload: ReasonIn):
-    return _act(
-        request,
-        pk,
-        lambda app: services.review_return(
-            application=app, scope=request.scope, actor=actor_from(request), reasons=payload.reasons
-        ),
-    )
+    return _act(request, pk, "return", reasons=payload.reasons)
 
 
 @router.post("/{int:pk}/not-recommend", response=RESPONSES)
 def not_recommend(request, pk: int, payload: ReasonIn):
-    return _act(
-        request,
-        pk,
-        lambda app: services.review_not_recommend(
-            application=app, scope=request.scope, actor=actor_from(request), reason=payload.reasons
-        ),
-    )
+    return _act(request, pk, "not_recommend", reason=payload.reasons)

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.selectors import application_detail, applications_for
 from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q
-from edupilot.orgs.scoping import Scope
+from edupilot.orgs.scoping import Scope, get_or_404
 from edupilot.programmes.models import Programme, QuotaAllocation
 from edupilot.programmes.selectors import programmes_concerning
 
@@ -217,10 +216,7 @@ def chain_view(application: Application, decisions: list[ReviewDecision]) -> lis
 
 def access_decision(scope: Scope, pk) -> ReviewDecision:
     """A level decision reached through its application's scope (never by id alone), or 404."""
-    try:
-        return ReviewDecision.objects.filter(application__in=applications_for(scope)).get(pk=pk)
-    except (ReviewDecision.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_or_404(ReviewDecision.objects.filter(application__in=applications_for(scope)), pk=pk)
 
 
 def decisions_of(application: Application) -> list[ReviewDecision]:
@@ -374,10 +370,7 @@ def review_programmes(scope: Scope) -> list[Programme]:
 
 def access_review_programme(scope: Scope, pk) -> Programme:
     """An active programme that concerns the scope (to order its recommendations), or 404."""
-    try:
-        return programmes_concerning(scope).filter(is_active=True).get(pk=pk)
-    except (Programme.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return get_or_404(programmes_concerning(scope).filter(is_active=True), pk=pk)
 
 
 def _areas(scope: Scope) -> list[tuple[int, str]]:

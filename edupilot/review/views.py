@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,9 +20,10 @@ from edupilot.applications.presenters import form_context, version_diff
 from edupilot.applications.selectors import access_application, applications_for
 from edupilot.applications.services import can_withdraw, edit_deadline
 from edupilot.audit.services import actor_from
-from edupilot.core.actions import run_action
+from edupilot.core.actions import run_action, safe_back
 
 from . import selectors, services
+from .calls import level_call
 
 
 def _require_reviewer(request) -> None:
@@ -38,27 +38,17 @@ def _int(value) -> int | None:
         return None
 
 
-def _back(request, default):
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(default)
-
-
 @login_required
 def queue(request):
     _require_reviewer(request)
     filters = selectors.QueueFilters.from_params(request.GET)
     view = selectors.review_queue(request.scope, filters)
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "review/queue.html",
         {
             "q": view,
             "page": view.page,
-            "query": params.urlencode(),
             "pending": view.filters.state == selectors.PENDING,
             "passed": view.filters.state == selectors.PASSED,
             # One reverse for the page instead of one per row.
@@ -98,10 +88,12 @@ def detail(request, pk):
     )
 
 
-def _decide(request, pk, call, success: str):
-    """A reviewer's decision on one application: ``call(app)``, then the queue with
-    ``success`` (naming the applicant), or back to the application with the refusal."""
+def _decide(request, pk, action: str, success: str, **fields):
+    """A reviewer's decision on one application (:func:`level_call` of ``action`` with
+    ``fields``), then the queue with ``success`` (naming the applicant), or back to the
+    application with the refusal."""
     application = access_application(request.scope, pk)
+    call = level_call(request, action, **fields)
     return run_action(
         request,
         lambda: call(application),
@@ -122,14 +114,10 @@ def recommend(request, pk):
     return _decide(
         request,
         pk,
-        lambda app: services.review_recommend(
-            application=app,
-            scope=request.scope,
-            actor=actor_from(request),
-            opinion=request.POST.get("opinion", ""),
-            rank=rank,
-        ),
+        "recommend",
         _("已推荐“%(name)s”。"),
+        opinion=request.POST.get("opinion", ""),
+        rank=rank,
     )
 
 
@@ -140,13 +128,9 @@ def return_(request, pk):
     return _decide(
         request,
         pk,
-        lambda app: services.review_return(
-            application=app,
-            scope=request.scope,
-            actor=actor_from(request),
-            reasons=request.POST.get("reasons", ""),
-        ),
+        "return",
         _("已将“%(name)s”的申报退回修改。"),
+        reasons=request.POST.get("reasons", ""),
     )
 
 
@@ -157,13 +141,9 @@ def not_recommend(request, pk):
     return _decide(
         request,
         pk,
-        lambda app: services.review_not_recommend(
-            application=app,
-            scope=request.scope,
-            actor=actor_from(request),
-            reason=request.POST.get("reason", ""),
-        ),
+        "not_recommend",
         _("已对“%(name)s”作出不予推荐。"),
+        reason=request.POST.get("reason", ""),
     )
 
 
@@ -172,17 +152,14 @@ def not_recommend(request, pk):
 def withdraw(request, decision_id):
     _require_reviewer(request)
     decision = selectors.access_decision(request.scope, decision_id)
-    try:
-        services.review_withdraw_recommendation(
+    return run_action(
+        request,
+        lambda: services.review_withdraw_recommendation(
             decision=decision, scope=request.scope, actor=actor_from(request)
-        )
-    except services.ReviewDenied as exc:
-        raise PermissionDenied(exc.message) from exc
-    except services.ReviewError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已撤回推荐，名额已释放，申报回到本级待审列表。"))
-    return _back(request, reverse("review:detail", args=[decision.application_id]))
+        ),
+        success=_("已撤回推荐，名额已释放，申报回到本级待审列表。"),
+        back=reverse("review:detail", args=[decision.application_id]),
+    )
 
 
 @login_required
@@ -238,7 +215,7 @@ def bulk(request):
         raise PermissionDenied(exc.message) from exc
     except services.ReviewError as exc:
         messages.error(request, exc.message + str(_("（本次批量操作未作任何修改。）")))
-    return _back(request, "review:queue")
+    return redirect(safe_back(request, reverse("review:queue")))
 
 
 @login_required
@@ -263,19 +240,16 @@ def rerank(request):
     order = sorted(
         order, key=lambda pk: (ranks[pk] if ranks[pk] is not None else 10**6, position[pk])
     )
-    try:
-        services.review_rerank(
+    return run_action(
+        request,
+        lambda: services.review_rerank(
             programme=programme,
             category=request.POST.get("category", ""),
             level=request.POST.get("level", ""),
             order=order,
             scope=request.scope,
             actor=actor_from(request),
-        )
-    except services.ReviewDenied as exc:
-        raise PermissionDenied(exc.message) from exc
-    except services.ReviewError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("推荐排序已更新。"))
-    return redirect("review:ranking")
+        ),
+        success=_("推荐排序已更新。"),
+        back=reverse("review:ranking"),
+    )

@@ -163,30 +163,28 @@ def selection_decide(
     return decisions
 
 
+def _decide_one(application: Application, outcome: str, opinion: str, **kwargs) -> ApprovalDecision:
+    """:func:`selection_decide` for one application (``kwargs``: scope, actor, now)."""
+    (decision,) = selection_decide(
+        applications=[application], outcome=outcome, opinion=opinion, **kwargs
+    )
+    return decision
+
+
 def selection_approve(
     *, application: Application, opinion: str = "", scope: Scope, actor: Actor, now=None
 ) -> ApprovalDecision:
-    return selection_decide(
-        applications=[application],
-        outcome=ApprovalOutcome.APPROVE,
-        opinion=opinion,
-        scope=scope,
-        actor=actor,
-        now=now,
-    )[0]
+    return _decide_one(
+        application, ApprovalOutcome.APPROVE, opinion, scope=scope, actor=actor, now=now
+    )
 
 
 def selection_reject(
     *, application: Application, reason: str, scope: Scope, actor: Actor, now=None
 ) -> ApprovalDecision:
-    return selection_decide(
-        applications=[application],
-        outcome=ApprovalOutcome.REJECT,
-        opinion=reason,
-        scope=scope,
-        actor=actor,
-        now=now,
-    )[0]
+    return _decide_one(
+        application, ApprovalOutcome.REJECT, reason, scope=scope, actor=actor, now=now
+    )
 
 
 @transaction.atomic

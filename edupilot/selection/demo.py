@@ -152,17 +152,10 @@ def _walk_through(programme: Programme) -> None:
         return
     waiting, at_panel, approved, for_decision, at_centre = apps
     try:
-        _county(counties["430421"], [at_panel])
-        _county(counties["430422"], [approved, for_decision, at_centre])
+        _recommend(counties["430421"], [at_panel], COUNTY_OPINION)
+        _recommend(counties["430422"], [approved, for_decision, at_centre], COUNTY_OPINION)
         _panel(programme, city, panel, approved, for_decision, at_centre, at_panel)
-        for app in (approved, for_decision):
-            app.refresh_from_db()
-            review.review_recommend(
-                application=app,
-                scope=centre.scope,
-                actor=centre.actor,
-                opinion="经复核，申报材料真实完整，专家评审程序规范，同意报市教育局审定。",
-            )
+        _recommend(centre, [approved, for_decision], CENTRE_OPINION)
         approved.refresh_from_db()
         approval.selection_approve(
             application=approved,
@@ -176,14 +169,15 @@ def _walk_through(programme: Programme) -> None:
         log.warning("staged demo stopped: %s", exc.message)
 
 
-def _county(reviewer: Acting, apps: list[Application]) -> None:
+COUNTY_OPINION = "该校智慧课堂建设基础较好，方案切实可行，同意推荐。"
+CENTRE_OPINION = "经复核，申报材料真实完整，专家评审程序规范，同意报市教育局审定。"
+
+
+def _recommend(reviewer: Acting, apps: list[Application], opinion: str) -> None:
     for app in apps:
         app.refresh_from_db()
         review.review_recommend(
-            application=app,
-            scope=reviewer.scope,
-            actor=reviewer.actor,
-            opinion="该校智慧课堂建设基础较好，方案切实可行，同意推荐。",
+            application=app, scope=reviewer.scope, actor=reviewer.actor, opinion=opinion
         )
 
 

@@ -16,7 +16,7 @@ from django.http import Http404
 
 from edupilot.applications.models import Application, ApplicationVersion, AppState, Attachment
 from edupilot.orgs.models import Membership, Role
-from edupilot.orgs.scoping import Scope, scoped
+from edupilot.orgs.scoping import Scope, get_or_404, scoped
 from edupilot.programmes.models import Programme
 
 from .experts import conflict_paths, paths_conflict
@@ -33,14 +33,6 @@ from .models import (
 )
 from .permissions import can_manage_selection
 
-
-def _get_or_404(qs: QuerySet, pk):
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
-
-
 # --- the issuer's programmes and applications ---------------------------------------------------
 
 
@@ -53,7 +45,15 @@ def selection_programmes(scope: Scope) -> QuerySet[Programme]:
 
 def access_selection_programme(scope: Scope, pk) -> Programme:
     """One programme the scope manages, or 404 so that its existence does not leak."""
-    return _get_or_404(selection_programmes(scope), pk)
+    return get_or_404(selection_programmes(scope), pk=pk)
+
+
+def _of_managed(model, scope: Scope, programme_path: str) -> QuerySet:
+    """Rows of ``model`` whose programme (at ``programme_path``) ``scope`` manages, the
+    programme and its issuer joined."""
+    return model.objects.filter(
+        **{f"{programme_path}__in": selection_programmes(scope).values("pk")}
+    ).select_related(f"{programme_path}__issuer")
 
 
 def selection_applications(scope: Scope, programme: Programme) -> QuerySet[Application]:
@@ -65,11 +65,9 @@ def selection_applications(scope: Scope, programme: Programme) -> QuerySet[Appli
 
 def access_selection_application(scope: Scope, pk) -> Application:
     qs = scoped(
-        Application.objects.filter(programme__in=selection_programmes(scope).values("pk")),
-        scope,
-        org_field="applicant_org",
-    ).select_related("programme", "programme__issuer", "applicant_org", "current_org")
-    return _get_or_404(qs, pk)
+        _of_managed(Application, scope, "programme"), scope, org_field="applicant_org"
+    ).select_related("applicant_org", "current_org")
+    return get_or_404(qs, pk=pk)
 
 
 def waiting_count(programme: Programme) -> int:
@@ -99,7 +97,7 @@ def expert_pool(programme: Programme) -> QuerySet[ExpertPoolMember]:
 def access_pool_member(scope: Scope, programme: Programme, pk) -> ExpertPoolMember:
     if not can_manage_selection(scope, programme)[0]:
         raise Http404
-    return _get_or_404(ExpertPoolMember.objects.filter(programme=programme), pk)
+    return get_or_404(ExpertPoolMember.objects.filter(programme=programme), pk=pk)
 
 
 def expert_candidates(scope: Scope, programme: Programme) -> QuerySet[Membership]:
@@ -158,13 +156,11 @@ def assignment_options(application: Application, assigned_users: set[int]) -> li
 
 def managed_assignments(scope: Scope) -> QuerySet[ExpertAssignment]:
     """Assignments on the programmes ``scope`` manages (to withdraw them)."""
-    return ExpertAssignment.objects.filter(
-        application__programme__in=selection_programmes(scope).values("pk")
-    ).select_related("application__programme__issuer")
+    return _of_managed(ExpertAssignment, scope, "application__programme")
 
 
 def access_managed_assignment(scope: Scope, pk) -> ExpertAssignment:
-    return _get_or_404(managed_assignments(scope), pk)
+    return get_or_404(managed_assignments(scope), pk=pk)
 
 
 def assignments_for(scope: Scope) -> QuerySet[ExpertAssignment]:
@@ -181,7 +177,7 @@ def access_assignment(scope: Scope, pk) -> ExpertAssignment:
         "application__programme__issuer",
         "application__applicant_org",
     )
-    return _get_or_404(qs, pk)
+    return get_or_404(qs, pk=pk)
 
 
 def expert_tasks(scope: Scope) -> list[ExpertAssignment]:
@@ -230,7 +226,7 @@ def access_assigned_file(assignment: ExpertAssignment, attachment_id) -> Attachm
     if version is None or attachment_id not in {a.get("id") for a in version.attachments}:
         raise Http404
     qs = Attachment.objects.select_related("blob").filter(application_id=assignment.application_id)
-    return _get_or_404(qs, attachment_id)
+    return get_or_404(qs, pk=attachment_id)
 
 
 def current_group_opinion(application: Application) -> ExpertGroupOpinion | None:
@@ -253,12 +249,7 @@ def active_decision(application: Application) -> ApprovalDecision | None:
 
 
 def access_decision(scope: Scope, pk) -> ApprovalDecision:
-    return _get_or_404(
-        ApprovalDecision.objects.filter(
-            programme__in=selection_programmes(scope).values("pk")
-        ).select_related("programme__issuer"),
-        pk,
-    )
+    return get_or_404(_of_managed(ApprovalDecision, scope, "programme"), pk=pk)
 
 
 def pending_decisions(programme: Programme) -> QuerySet[ApprovalDecision]:
@@ -291,27 +282,20 @@ def issuer_acted(application: Application) -> str:
 
 def announcements_for(scope: Scope) -> QuerySet[Announcement]:
     """Announcements of the programmes ``scope`` manages (objections included)."""
-    return Announcement.objects.filter(
-        programme__in=selection_programmes(scope).values("pk")
-    ).select_related("programme", "programme__issuer")
+    return _of_managed(Announcement, scope, "programme")
 
 
 def access_announcement(scope: Scope, pk) -> Announcement:
-    return _get_or_404(announcements_for(scope), pk)
+    return get_or_404(announcements_for(scope), pk=pk)
 
 
 def access_entry(announcement: Announcement, pk) -> AnnouncementEntry:
     """An entry of an announcement already reached through the scope."""
-    return _get_or_404(AnnouncementEntry.objects.filter(announcement=announcement), pk)
+    return get_or_404(AnnouncementEntry.objects.filter(announcement=announcement), pk=pk)
 
 
 def access_objection(scope: Scope, pk) -> Objection:
-    return _get_or_404(
-        Objection.objects.filter(
-            announcement__programme__in=selection_programmes(scope).values("pk")
-        ).select_related("announcement__programme__issuer"),
-        pk,
-    )
+    return get_or_404(_of_managed(Objection, scope, "announcement__programme"), pk=pk)
 
 
 def public_announcements() -> QuerySet[Announcement]:
@@ -325,7 +309,7 @@ def public_announcements() -> QuerySet[Announcement]:
 
 def public_announcement(pk) -> Announcement:
     """One announcement with its listed entries only: names of units, never of people."""
-    return _get_or_404(
+    return get_or_404(
         Announcement.objects.select_related("programme", "programme__issuer").prefetch_related(
             Prefetch(
                 "entries",
@@ -335,5 +319,5 @@ def public_announcement(pk) -> Announcement:
                 to_attr="listed_entries",
             )
         ),
-        pk,
+        pk=pk,
     )

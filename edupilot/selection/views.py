@@ -52,6 +52,17 @@ def act(request, call, *, success, back, done=None):
     return run_action(request, call_with_details, success=success, back=back, done=done)
 
 
+def act_as(request, service, *, success, back, done=None, **fields):
+    """:func:`act` on ``service(**fields)`` with the scope and the actor of ``request``."""
+    return act(
+        request,
+        lambda: service(**fields, scope=request.scope, actor=actor_from(request)),
+        success=success,
+        back=back,
+        done=done,
+    )
+
+
 def int_list(values) -> list[int]:
     out = []
     for v in values:
@@ -100,16 +111,13 @@ def selection_decide(request, programme_pk):
         raise Http404
     outcome = request.POST.get("outcome", "")
     label = _("同意立项") if outcome == ApprovalOutcome.APPROVE else _("不予立项")
-    return act(
+    return act_as(
         request,
-        lambda: approval.selection_decide(
-            # Keep the order the admin chose (the board's ranking order).
-            applications=[by_id[i] for i in ids],
-            outcome=outcome,
-            opinion=request.POST.get("opinion", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),
+        approval.selection_decide,
+        # Keep the order the admin chose (the board's ranking order).
+        applications=[by_id[i] for i in ids],
+        outcome=outcome,
+        opinion=request.POST.get("opinion", ""),
         success=lambda decisions: (
             _("已对 %(n)s 份申报作出“%(label)s”的决定，发布公示后生效。")
             % {"n": len(decisions), "label": label}
@@ -122,11 +130,10 @@ def selection_decide(request, programme_pk):
 @require_POST
 def selection_revoke(request, pk):
     decision = selectors.access_decision(request.scope, pk)
-    return act(
+    return act_as(
         request,
-        lambda: approval.selection_revoke(
-            decision=decision, scope=request.scope, actor=actor_from(request)
-        ),
+        approval.selection_revoke,
+        decision=decision,
         success=_("审定决定已撤销。"),
         back=reverse("selection:selection_application", args=[decision.application_id]),
     )
@@ -150,11 +157,11 @@ def expert_assign(request, pk):
     member = selectors.access_pool_member(
         request.scope, application.programme, request.POST.get("member") or 0
     )
-    return act(
+    return act_as(
         request,
-        lambda: experts.expert_assign(
-            application=application, member=member, scope=request.scope, actor=actor_from(request)
-        ),
+        experts.expert_assign,
+        application=application,
+        member=member,
         success=lambda a: _("已安排 %(name)s 评审。") % {"name": a.expert.display_name},
         back=reverse("selection:selection_application", args=[application.pk]),
     )
@@ -164,11 +171,10 @@ def expert_assign(request, pk):
 @require_POST
 def expert_unassign(request, pk):
     assignment = selectors.access_managed_assignment(request.scope, pk)
-    return act(
+    return act_as(
         request,
-        lambda: experts.expert_unassign(
-            assignment=assignment, scope=request.scope, actor=actor_from(request)
-        ),
+        experts.expert_unassign,
+        assignment=assignment,
         success=_("评审任务已撤回。"),
         back=reverse("selection:selection_application", args=[assignment.application_id]),
     )
@@ -178,15 +184,12 @@ def expert_unassign(request, pk):
 @require_POST
 def group_opinion(request, pk):
     application = selectors.access_selection_application(request.scope, pk)
-    return act(
+    return act_as(
         request,
-        lambda: scoring.expert_group_opinion_record(
-            application=application,
-            text=request.POST.get("text", ""),
-            signed_by=request.POST.get("signed_by", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),
+        scoring.expert_group_opinion_record,
+        application=application,
+        text=request.POST.get("text", ""),
+        signed_by=request.POST.get("signed_by", ""),
         success=_("专家组意见已记录。"),
         back=reverse("selection:selection_application", args=[application.pk]),
     )
@@ -218,9 +221,10 @@ def _pool_post(request, programme):
     actor = actor_from(request)
     if request.POST.get("remove"):
         member = selectors.access_pool_member(request.scope, programme, request.POST["remove"])
-        return act(
+        return act_as(
             request,
-            lambda: experts.expert_pool_remove(member=member, scope=request.scope, actor=actor),
+            experts.expert_pool_remove,
+            member=member,
             success=_("已移出专家库。"),
             back=back,
         )
@@ -284,15 +288,12 @@ def experts_auto_assign(request, programme_pk):
             )
         return back
 
-    return act(
+    return act_as(
         request,
-        lambda: experts.experts_auto_assign(
-            programme=programme,
-            category=request.POST.get("category") or None,
-            per_app=per_app,
-            scope=request.scope,
-            actor=actor_from(request),
-        ),
+        experts.experts_auto_assign,
+        programme=programme,
+        category=request.POST.get("category") or None,
+        per_app=per_app,
         success=lambda result: (
             _("已自动分配评审任务 %(n)s 项（每份申报 %(k)s 位专家）。")
             % {"n": len(result.created), "k": result.per_app}
@@ -309,15 +310,12 @@ def experts_auto_assign(request, programme_pk):
 def announcements(request, programme_pk):
     programme = selectors.access_selection_programme(request.scope, programme_pk)
     if request.method == "POST":
-        return act(
+        return act_as(
             request,
-            lambda: ann_services.announcement_publish(
-                programme=programme,
-                title=request.POST.get("title", ""),
-                intro=request.POST.get("intro", ""),
-                scope=request.scope,
-                actor=actor_from(request),
-            ),
+            ann_services.announcement_publish,
+            programme=programme,
+            title=request.POST.get("title", ""),
+            intro=request.POST.get("intro", ""),
             success=_("公示已发布。"),
             back=reverse("selection:announcements", args=[programme.pk]),
             done=lambda ann: reverse("selection:announcement", args=[ann.pk]),
@@ -380,15 +378,12 @@ def objection_resolve(request, pk):
     if verdict not in ("upheld", "dismissed"):
         messages.error(request, _("请选择异议是否成立。"))
         return redirect(back)
-    return act(
+    return act_as(
         request,
-        lambda: ann_services.objection_resolve(
-            objection=objection,
-            upheld=verdict == "upheld",
-            resolution=request.POST.get("resolution", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),
+        ann_services.objection_resolve,
+        objection=objection,
+        upheld=verdict == "upheld",
+        resolution=request.POST.get("resolution", ""),
         success=_("异议已处理。"),
         back=back,
     )
@@ -398,11 +393,10 @@ def objection_resolve(request, pk):
 @require_POST
 def announcement_close(request, pk):
     ann = selectors.access_announcement(request.scope, pk)
-    return act(
+    return act_as(
         request,
-        lambda: ann_services.announcement_close(
-            announcement=ann, scope=request.scope, actor=actor_from(request)
-        ),
+        ann_services.announcement_close,
+        announcement=ann,
         success=_("最终名单已公布，名单中的单位已确定为试点。"),
         back=reverse("selection:announcement", args=[ann.pk]),
     )

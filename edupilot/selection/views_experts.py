@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from edupilot.applications.files import blob_open
+from edupilot.applications.files import attachment_response
 from edupilot.applications.presenters import version_sections
 from edupilot.audit.services import actor_from
 
@@ -117,12 +117,4 @@ def _peer_rows(assignment, rubric) -> list[dict]:
 def expert_file(request, pk, attachment_id):
     """An attachment of the assigned version, reached through the expert's assignment."""
     assignment = selectors.access_assignment(request.scope, pk)
-    att = selectors.access_assigned_file(assignment, attachment_id)
-    response = FileResponse(
-        blob_open(att.blob),
-        content_type="application/pdf",
-        as_attachment=False,
-        filename=att.filename,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(selectors.access_assigned_file(assignment, attachment_id))

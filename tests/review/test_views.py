@@ -5,13 +5,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from edupilot.applications import services as app_services
 from edupilot.applications.models import AppState
 from edupilot.orgs.models import Role
-from edupilot.review import services
+from edupilot.review import selectors, services
 from edupilot.review.models import ReviewDecision
 from tests.conftest import org
 
-from .conftest import reviewer, set_quota
+from .conftest import reviewer, set_quota, valid_post
 
 
 def login(client, who):
@@ -262,3 +263,41 @@ def test_the_issuers_queue_offers_return_but_not_recommendation(client, henan, h
     assert 'value="return"' in html and 'value="recommend"' not in html
     html = login(client, city).get(reverse("review:queue")).content.decode()
     assert a.applicant_org.name not in html  # it left the city's level
+
+
+def test_resubmitted_version_shows_its_changes_to_reviewer_and_applicant(
+    client, henan, henan_school_app
+):
+    """The changes table (one template, ``applications/_changes.html``) on both pages."""
+    app, school = henan_school_app()
+    city = reviewer("郑州市")
+    services.review_return(
+        application=app, scope=city.scope, actor=city.actor, reasons="请补充经费数额。"
+    )
+    app.refresh_from_db()
+    new_text = "学校每年安排专项经费五十万元。" * 10
+    app_services.application_save_draft(
+        application=app,
+        post=valid_post(henan, "school", guarantees=new_text),
+        scope=school.scope,
+        actor=school.actor,
+    )
+    app_services.application_submit(application=app, scope=school.scope, actor=school.actor)
+    for who, url in [
+        (city, reverse("review:detail", args=[app.pk])),
+        (school, reverse("applications:version", args=[app.pk, 2])),
+    ]:
+        html = login(client, who).get(url).content.decode()
+        assert 'class="diff-new"' in html and new_text[:15] in html, url
+        assert "内容没有变化" not in html
+
+
+def test_queue_pages_keep_the_filters(client, henan, henan_school_app, monkeypatch):
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 1)
+    henan_school_app("郑州市金水区第一实验小学")
+    henan_school_app("郑州市二七区实验小学", parent="二七区")
+    client = login(client, reviewer("郑州市"))
+    html = client.get(reverse("review:queue") + "?category=school&page=1").content.decode()
+    assert 'href="?category=school&amp;page=2"' in html
+    html = client.get(reverse("review:queue") + "?category=school&page=2").content.decode()
+    assert 'href="?category=school&amp;page=1"' in html
