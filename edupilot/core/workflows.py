@@ -8,52 +8,17 @@ from .workflow import NEW, T, Workflow
 _JOBS = "edupilot.core.jobs"
 WORKER = _("后台任务进程")
 
-JOB = Workflow(
-    "job",
-    "core.Job",
-    JobState,
-    [
-        T(
-            "queue",
-            NEW,
-            JobState.QUEUED,
-            f"{_JOBS}.job_start",
-            who=_("发起任务的用户"),
-            label=_("发起"),
-        ),  # fmt: skip
-        T(
-            "claim",
-            JobState.QUEUED,
-            JobState.RUNNING,
-            f"{_JOBS}.job_run",
-            who=WORKER,
-            label=_("开始执行"),
-        ),  # fmt: skip
-        T(
-            "finish",
-            JobState.RUNNING,
-            JobState.DONE,
-            f"{_JOBS}.job_run",
-            who=WORKER,
-            label=_("完成"),
-        ),  # fmt: skip
-        T(
-            "fail",
-            [JobState.QUEUED, JobState.RUNNING],
-            JobState.FAILED,
-            f"{_JOBS}.job_run",
-            who=WORKER,
-            label=_("失败"),
-        ),  # fmt: skip
-        # A worker that died: its job is failed by the housekeeping task.
-        T(
-            "abandon",
-            JobState.RUNNING,
-            JobState.FAILED,
-            f"{_JOBS}.jobs_housekeeping",
-            who=WORKER,
-            label=_("中断"),
-        ),  # fmt: skip
-    ],
-    title=_("后台任务"),
-)
+QUEUED, RUNNING, DONE, FAILED = JobState.QUEUED, JobState.RUNNING, JobState.DONE, JobState.FAILED
+
+# A worker that died: its job is failed by the housekeeping task ("abandon").
+# fmt: off
+ROWS = [
+    T("queue",   NEW,               QUEUED,  f"{_JOBS}.job_start",         who=_("发起任务的用户"), label=_("发起")),
+    T("claim",   QUEUED,            RUNNING, f"{_JOBS}.job_run",           who=WORKER, label=_("开始执行")),
+    T("finish",  RUNNING,           DONE,    f"{_JOBS}.job_run",           who=WORKER, label=_("完成")),
+    T("fail",    [QUEUED, RUNNING], FAILED,  f"{_JOBS}.job_run",           who=WORKER, label=_("失败")),
+    T("abandon", RUNNING,           FAILED,  f"{_JOBS}.jobs_housekeeping", who=WORKER, label=_("中断")),
+]
+# fmt: on
+
+JOB = Workflow("job", "core.Job", JobState, ROWS, title=_("后台任务"))

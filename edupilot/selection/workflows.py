@@ -16,71 +16,26 @@ _ANN = "edupilot.selection.announcements"
 _CAN = "edupilot.selection.permissions"
 ISSUER = _("发文单位")
 
-ANNOUNCEMENT = Workflow(
-    "announcement",
-    "selection.Announcement",
-    AnnouncementState,
-    [
-        T(
-            "publish",
-            NEW,
-            AnnouncementState.PUBLISHED,
-            f"{_ANN}.announcement_publish",
-            who=ISSUER,
-            label=_("发布公示"),
-            # Created under the programme: the predicate is asked about the programme.
-            permission=f"{_CAN}.can_publish_announcement",
-            url="selection:announcements",
-        ),
-        T(
-            "close",
-            AnnouncementState.PUBLISHED,
-            AnnouncementState.CLOSED,
-            f"{_ANN}.announcement_close",
-            who=_("发文单位（或公示期满自动）"),
-            label=_("结束公示，公布最终名单"),
-            permission=f"{_CAN}.can_close_announcement",
-            url="selection:announcement_close",
-        ),
-    ],
-    title=_("公示"),
-)
+PUBLISHED, CLOSED = AnnouncementState.PUBLISHED, AnnouncementState.CLOSED
+OPEN, UPHELD, DISMISSED = ObjectionState.OPEN, ObjectionState.UPHELD, ObjectionState.DISMISSED
 
+# A row created under a parent (the programme, the announcement) asks its predicate about the
+# parent. Other open objections to the same entry are settled by the one upheld.
+# fmt: off
+ANNOUNCEMENT_ROWS = [
+    T("publish",          NEW,       PUBLISHED,           f"{_ANN}.announcement_publish", who=ISSUER, label=_("发布公示"), permission=f"{_CAN}.can_publish_announcement", url="selection:announcements"),
+    T("close",            PUBLISHED, CLOSED,              f"{_ANN}.announcement_close",   who=_("发文单位（或公示期满自动）"), label=_("结束公示，公布最终名单"), permission=f"{_CAN}.can_close_announcement", url="selection:announcement_close"),
+]
+OBJECTION_ROWS = [
+    T("record",           NEW,       OPEN,                f"{_ANN}.objection_record",     who=ISSUER, label=_("登记异议"), permission=f"{_CAN}.can_record_objection", url="selection:objection_record"),
+    T("resolve",          OPEN,      [UPHELD, DISMISSED], f"{_ANN}.objection_resolve",    who=ISSUER, label=_("处理异议"), permission=f"{_CAN}.can_resolve_objection", url="selection:objection_resolve"),
+    T("settled_by_other", OPEN,      UPHELD,              f"{_ANN}.objection_resolve",    who=_("系统"), label=_("同一单位的异议已成立")),
+]
+# fmt: on
+
+ANNOUNCEMENT = Workflow(
+    "announcement", "selection.Announcement", AnnouncementState, ANNOUNCEMENT_ROWS, title=_("公示")
+)
 OBJECTION = Workflow(
-    "objection",
-    "selection.Objection",
-    ObjectionState,
-    [
-        T(
-            "record",
-            NEW,
-            ObjectionState.OPEN,
-            f"{_ANN}.objection_record",
-            who=ISSUER,
-            label=_("登记异议"),
-            # Created under the announcement: the predicate is asked about the announcement.
-            permission=f"{_CAN}.can_record_objection",
-            url="selection:objection_record",
-        ),
-        T(
-            "resolve",
-            ObjectionState.OPEN,
-            [ObjectionState.UPHELD, ObjectionState.DISMISSED],
-            f"{_ANN}.objection_resolve",
-            who=ISSUER,
-            label=_("处理异议"),
-            permission=f"{_CAN}.can_resolve_objection",
-            url="selection:objection_resolve",
-        ),
-        # Other open objections to the same entry are settled by the one upheld.
-        T(
-            "settled_by_other",
-            ObjectionState.OPEN,
-            ObjectionState.UPHELD,
-            f"{_ANN}.objection_resolve",
-            who=_("系统"),
-            label=_("同一单位的异议已成立"),
-        ),
-    ],
-    title=_("异议"),
+    "objection", "selection.Objection", ObjectionState, OBJECTION_ROWS, title=_("异议")
 )
