@@ -151,16 +151,7 @@ def build(args) -> None:
     for school in chosen:
         lineage = [school] + [admin[c] for c in reversed(school.ancestor_codes) if c in admin]
         steps = review_chain(category, school, lineage)
-        chain = [
-            {
-                "level": s.level.key,
-                "name": s.level.name,
-                "tier": s.level.tier,
-                "org": s.org.pk,
-                "org_name": s.org.name,
-            }
-            for s in steps
-        ]
+        chain = [s.as_json() for s in steps]
         if len(chain) < 2:
             continue
         apps.append(

@@ -142,16 +142,7 @@ def build(args) -> dict:
             admin_orgs[c] for c in reversed(school.ancestor_codes) if c in admin_orgs
         ]
         steps = review_chain(category, school, lineage)
-        chain = [
-            {
-                "level": s.level.key,
-                "name": s.level.name,
-                "tier": s.level.tier,
-                "org": s.org.pk,
-                "org_name": s.org.name,
-            }
-            for s in steps
-        ]
+        chain = [s.as_json() for s in steps]
         roll = rng.random()
         if len(chain) == 1:
             fate = "direct"

@@ -187,16 +187,7 @@ def main() -> None:
             lineage = [school] + [
                 admin_orgs[c] for c in reversed(school.ancestor_codes) if c in admin_orgs
             ]
-            chain = [
-                {
-                    "level": s.level.key,
-                    "name": s.level.name,
-                    "tier": s.level.tier,
-                    "org": s.org.pk,
-                    "org_name": s.org.name,
-                }
-                for s in review_chain(category, school, lineage)
-            ]
+            chain = [s.as_json() for s in review_chain(category, school, lineage)]
             apps.append(
                 Application(
                     programme=programme,

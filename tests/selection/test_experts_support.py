@@ -151,16 +151,7 @@ def recommended(
     """A RECOMMENDED application made directly (for volume: caps, rankings, query counts)."""
     spec = programme.parsed.category(category)
     steps = review_chain(spec, applicant)
-    chain = [
-        {
-            "level": s.level.key,
-            "name": s.level.name,
-            "tier": s.level.tier,
-            "org": s.org.pk,
-            "org_name": s.org.name,
-        }
-        for s in steps
-    ]
+    chain = [s.as_json() for s in steps]
     app = Application.objects.create(
         programme=programme,
         category=category,
