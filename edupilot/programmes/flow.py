@@ -16,7 +16,6 @@ from edupilot.orgs.models import Org, Tier
 from . import schema
 from .chain import lineage, named_org, quota_bucket, review_chain
 from .models import Programme, QuotaAllocation
-from .stages import KIND_LABELS  # noqa: F401 - for the command
 
 TIER_LABELS = dict(Tier.choices)
 
@@ -26,7 +25,6 @@ class ResolvedStage:
     key: str
     name: str
     kind: str
-    kind_label: str
     actor_org: str | None
     deadline: str | None
     quota: str | None
@@ -35,7 +33,6 @@ class ResolvedStage:
 
     def as_json(self) -> dict:
         data = asdict(self)
-        data.pop("kind_label")
         if not data["skipped"]:
             data.pop("skipped")
         return data
@@ -110,7 +107,6 @@ def resolved_stages(
                 key=stage.key,
                 name=stage.name,
                 kind=stage.kind,
-                kind_label=stage.kind_label,
                 actor_org=actor,
                 deadline=_when(programme, stage),
                 quota=quota,

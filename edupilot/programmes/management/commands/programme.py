@@ -8,6 +8,7 @@ from edupilot.audit.services import Actor
 from edupilot.orgs.models import Org
 from edupilot.programmes import flow, loader, services
 from edupilot.programmes.models import Programme
+from edupilot.programmes.stages import KIND_LABELS
 
 
 def programme_files(paths: list[str], all_files: bool) -> list[Path]:
@@ -111,7 +112,7 @@ class Command(BaseCommand):
         for c in data["categories"]:
             self.stdout.write(f"\n类别 {c['code']}：{c['name']}")
             for i, s in enumerate(c["stages"], 1):
-                label = flow.KIND_LABELS.get(s["kind"], s["kind"])
+                label = KIND_LABELS.get(s["kind"], s["kind"])
                 parts = [f"  {i}. {s['name']}（{s['key']}，{label}）"]
                 if s.get("skipped"):
                     parts.append(f"跳过：{s['skipped']}")
