@@ -16,6 +16,7 @@ from edupilot.orgs.models import Org, Tier
 from . import schema
 from .chain import lineage, named_org, quota_bucket, review_chain
 from .models import Programme, QuotaAllocation
+from .quotas import bucket_limit
 
 TIER_LABELS = dict(Tier.choices)
 
@@ -62,10 +63,8 @@ def _quota_text(
         holder=bucket.holder,
         direct=bucket.direct,
     ).first()
-    if alloc is None:
-        limit = "不限" if policies[0].unlisted == "unlimited" else "0 个"
-    else:
-        limit = "不限" if alloc.unlimited else f"{alloc.effective} 个"
+    places = bucket_limit(alloc, policies[0])
+    limit = "不限" if places is None else f"{places} 个"
     direct = "（直属单位）" if bucket.direct else ""
     return f"{bucket.holder.name}{direct}：{limit}"
 

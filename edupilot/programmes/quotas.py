@@ -115,6 +115,14 @@ class QuotaReport:
         return [r for r in self.rows if r.differs]
 
 
+def bucket_limit(allocation, policy) -> int | None:
+    """The places a bucket holds (None: no limit): its allocation row's effective number, or,
+    for a holder the policy does not list, what ``unlisted`` says."""
+    if allocation is None:
+        return None if policy.unlisted == "unlimited" else 0
+    return None if allocation.unlimited else allocation.effective
+
+
 def _pick(ref: str, candidates: list[Org], within: Org | None, loc: tuple) -> Org:
     """The org ``ref`` names among ``candidates`` (every org whose code or name is ``ref``)."""
     by_code = [o for o in candidates if o.code == ref]

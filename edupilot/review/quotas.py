@@ -8,6 +8,7 @@ from edupilot.applications.models import Application
 from edupilot.orgs.models import Org, Tier
 from edupilot.programmes.chain import lineage, quota_bucket
 from edupilot.programmes.models import QuotaAllocation
+from edupilot.programmes.quotas import bucket_limit
 
 from .models import ReviewAction, ReviewDecision
 
@@ -92,10 +93,7 @@ def quota_state(application: Application, policy, bucket, *, lock: bool = False)
     if lock:
         qs = qs.select_for_update()
     alloc = qs.first()
-    if alloc is None:
-        limit = None if policy.unlisted == "unlimited" else 0
-    else:
-        limit = None if alloc.unlimited else alloc.effective
+    limit = bucket_limit(alloc, policy)
     state = QuotaState(
         programme_id=application.programme_id,
         category=application.category,
