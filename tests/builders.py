@@ -41,6 +41,8 @@ from edupilot.core.models import Job, Notification
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, Role
 from edupilot.orgs.scoping import Scope
+from edupilot.pilots.creation import pilots_create
+from edupilot.pilots.models import Pilot
 from edupilot.programmes.models import ParticipantList, Programme, QuotaAllocation
 from edupilot.review import services as review
 from edupilot.review.models import ReviewDecision
@@ -134,6 +136,7 @@ class Province:
     sheet_id: object = None
     sheet_key: str = ""
     admin_request: AdminAccountRequest | None = None
+    pilot: Pilot | None = None
 
     def scope(self, key: str) -> Scope:
         return Scope.for_membership(self.memberships[key])
@@ -232,6 +235,8 @@ def _applications(p: Province) -> None:
     p.pending_decision = ApprovalDecision.objects.get(application=pending, is_active=True)
     for app in (p.draft, p.waiting, p.recommended, p.approved):
         app.refresh_from_db()
+    # The approved unit as a pilot (its final list is not out yet: the objection is open).
+    (p.pilot,) = pilots_create(applications=[p.approved], actor=admin.actor)
 
 
 def _certification(p: Province, standards: dict[str, Standard]) -> None:

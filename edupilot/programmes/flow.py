@@ -16,6 +16,7 @@ from edupilot.orgs.models import Org, Tier
 from . import schema
 from .chain import lineage, named_org, quota_bucket, review_chain
 from .models import Programme, QuotaAllocation
+from .pilot_schema import due_rule
 from .quotas import bucket_limit
 
 TIER_LABELS = dict(Tier.choices)
@@ -115,6 +116,40 @@ def resolved_stages(
     return out
 
 
+def _supervisor(programme: Programme, category: schema.Category, steps: dict) -> str:
+    pilot = programme.parsed.pilot
+    key = pilot.supervisor if pilot else None
+    stage = category.stage(key) if key else next(s for s in category.pipeline if s.is_review)
+    if key in steps or (key is None and stage.key in steps):
+        return steps[stage.key].org.name
+    return _actor_generic(programme, stage)
+
+
+def pilot_stages(
+    programme: Programme, category: schema.Category, applicant: Org | None = None
+) -> list[ResolvedStage]:
+    """The pilot period's stages for ``category``: who approves what the unit hands in."""
+    pilot = programme.parsed.pilot
+    if pilot is None:
+        return []
+    steps = {}
+    if applicant is not None:
+        chain = review_chain(category, applicant, lineage(applicant), issuer=programme.issuer)
+        steps = {s.level.key: s for s in chain}
+    supervisor = _supervisor(programme, category, steps)
+    return [
+        ResolvedStage(
+            key=s.key,
+            name=s.name,
+            kind=s.kind,
+            actor_org=supervisor if s.approver == "supervisor" else programme.issuer.name,
+            deadline=due_rule(s),
+            quota=f"预算 {s.budget} 元" if s.kind == "awards" else None,
+        )
+        for s in pilot.pipeline
+    ]
+
+
 def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
     """The JSON of ``programme show``: every category with its resolved stages."""
     spec = programme.parsed
@@ -127,6 +162,7 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
                 "code": c.code,
                 "name": c.name,
                 "stages": [s.as_json() for s in resolved_stages(programme, c, applicant)],
+                "pilot_stages": [s.as_json() for s in pilot_stages(programme, c, applicant)],
             }
             for c in spec.categories
         ],

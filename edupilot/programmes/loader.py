@@ -23,6 +23,7 @@ from .toml_lines import LineIndex
 UNION_TAGS = {
     "text", "longtext", "number", "choice", "date", "phone", "email", "bool", "topic",
     "attachment", "members", "group", "table", "percent", "apportion",
+    "plan", "reports", "inspection", "acceptance", "appraisal", "awards", "cases",
     "tier_review", "org_review", "expert_scoring", "approval", "announcement",
 }  # fmt: skip
 

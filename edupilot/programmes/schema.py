@@ -40,6 +40,7 @@ from .form_schema import (  # noqa: F401 - re-exported: the format in one namesp
     TopicField,
     _unique_keys,
 )
+from .pilot_schema import PilotSpec
 from .schema_base import (  # noqa: F401 - re-exported: the format's types live in one place
     SCHEMA_VERSION,
     SHANGHAI,
@@ -280,16 +281,6 @@ class Period(Strict):
         return self
 
 
-class PilotSpec(Strict):
-    # None where the notice does not say how long the pilot runs.
-    duration_months: int | None = Field(default=None, ge=1, le=120)
-    report_cadence: Literal["none", "monthly", "quarterly", "semiannual", "annual"] = "none"
-    report_day: int | None = Field(default=None, ge=1, le=28, description="每月几号前上报")
-    plan_required: bool = True
-    evaluation: str = ""
-    awards: list[str] = Field(default_factory=list)
-
-
 class Criterion(Strict):
     key: Key
     name: str = Field(min_length=1)
@@ -420,6 +411,20 @@ class Programme(Strict):
     batches: list[Batch] = Field(default_factory=list)
     summary_tables: list[SummaryTable] = Field(default_factory=list)
 
+    def _check_supervisor(self) -> None:
+        key = self.pilot.supervisor if self.pilot else None
+        if key is None:
+            return
+        for c in self.categories:
+            stage = c.stage(key)
+            if stage is None or not stage.is_review:
+                reviews = "、".join(s.key for s in c.pipeline if s.is_review)
+                raise LocatedValueError(
+                    f"试点督导单位 supervisor = {key} 须是每个类别流程中的审核阶段；"
+                    f"类别 {c.code} 的审核阶段：{reviews}",
+                    ("pilot", "supervisor"),
+                )
+
     @model_validator(mode="after")
     def _cross(self):
         _unique_keys_attr(self.categories, "code", "类别", ("categories",))
@@ -457,6 +462,7 @@ class Programme(Strict):
                 c.pipeline, closes, c.code, lambda i, f, c=c, loc=loc: (*loc, *c.flow_loc(i, f))
             )
             self._check_experts(c, ci)
+        self._check_supervisor()
         codes = {c.code for c in self.categories}
         for bi, b in enumerate(self.batches):
             unknown = [x for x in b.categories if x not in codes]

@@ -52,6 +52,7 @@ from .permissions import (
 from .rules import check_manage, rubric_of
 from .scoring import current_assignments_prefetch, ranking
 from .selectors import pending_decisions
+from .signals import final_list_published
 from .workflows import ANNOUNCEMENT, OBJECTION
 
 logger = logging.getLogger(__name__)
@@ -480,6 +481,9 @@ def announcement_close(
         obj=ann,
         before={"state": AnnouncementState.PUBLISHED},
         after={"state": ann.state, "pilots": [a.pk for a in piloted]},
+    )
+    final_list_published.send(
+        sender=Announcement, announcement=ann, applications=piloted, actor=actor, now=now
     )
     for a in piloted:
         decision_notify(

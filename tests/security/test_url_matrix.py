@@ -303,6 +303,9 @@ URLS: dict[str, Case] = {
     "review/decisions/<int:decision_id>/withdraw/": action(
         pk("decision", "decision_id"), ok="city", deny="county", post=nothing
     ),
+    # pilots: the unit, every level above it and the issuer; namespace "pilots:"
+    "pilots/": Case(why="each level's own list; empty for a unit without pilots"),
+    "pilots/<int:pk>/": Case(pk("pilot"), ok="county", deny="applicant", deny_status=404),
     # selection (the issuer's programme admin; experts): namespace "selection:"
     "review/selection/": Case(
         ok="admin", ok_status=302, deny="county", deny_status=404, why="one programme: to it"

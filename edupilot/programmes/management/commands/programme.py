@@ -8,6 +8,7 @@ from edupilot.audit.services import Actor
 from edupilot.orgs.models import Org
 from edupilot.programmes import flow, loader, services
 from edupilot.programmes.models import Programme
+from edupilot.programmes.pilot_schema import PILOT_KIND_LABELS
 from edupilot.programmes.stages import KIND_LABELS
 
 
@@ -121,4 +122,13 @@ class Command(BaseCommand):
                 parts.append(f"截止：{s['deadline'] or '—'}")
                 if s["quota"]:
                     parts.append(f"名额：{s['quota']}")
+                self.stdout.write("  ".join(parts))
+            if c["pilot_stages"]:
+                self.stdout.write("  试点期：")
+            for i, s in enumerate(c["pilot_stages"], 1):
+                label = PILOT_KIND_LABELS.get(s["kind"], s["kind"])
+                parts = [f"  {i}. {s['name']}（{s['key']}，{label}）", f"审核：{s['actor_org']}"]
+                parts.append(f"期限：{s['deadline']}")
+                if s["quota"]:
+                    parts.append(s["quota"])
                 self.stdout.write("  ".join(parts))

@@ -1,0 +1,3 @@
+"""Routes of inspections, acceptance, titles, awards."""
+
+urlpatterns: list = []

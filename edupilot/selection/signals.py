@@ -1,0 +1,7 @@
+"""Signals other apps listen to. Sent inside the transaction of the change they announce."""
+
+import django.dispatch
+
+# Sent by announcement_close once the listed applications became PILOT:
+# kwargs announcement, applications (those that became pilots), actor, now.
+final_list_published = django.dispatch.Signal()
