@@ -10,10 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
-from edupilot.core.actions import run_action
+from edupilot.core.action_views import object_action
 
 from . import selectors, services
 from .files import attachment_response
@@ -293,19 +294,14 @@ def version(request, pk, number):
     )
 
 
-@login_required
-@require_POST
-def withdraw(request, pk):
-    _require_applicant(request)
-    application = selectors.access_application(request.scope, pk)
-    return run_action(
-        request,
-        lambda: services.application_withdraw(
-            application=application, scope=request.scope, actor=actor_from(request)
-        ),
-        success=_("申报已撤回，可以修改后重新提交。"),
-        back=reverse("applications:detail", kwargs={"pk": application.pk}),
-    )
+withdraw = object_action(
+    selectors.access_application,
+    services.application_withdraw,
+    "application",
+    guard=_require_applicant,
+    success=gettext_lazy("申报已撤回，可以修改后重新提交。"),
+    back=lambda application: reverse("applications:detail", kwargs={"pk": application.pk}),
+)
 
 
 @login_required

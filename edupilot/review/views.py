@@ -14,12 +14,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from edupilot.applications.presenters import form_context, version_diff
 from edupilot.applications.selectors import access_application, applications_for
 from edupilot.applications.services import can_withdraw, edit_deadline
 from edupilot.audit.services import actor_from
+from edupilot.core.action_views import object_action
 from edupilot.core.actions import run_action, safe_back
 
 from . import selectors, services
@@ -147,19 +149,14 @@ def not_recommend(request, pk):
     )
 
 
-@login_required
-@require_POST
-def withdraw(request, decision_id):
-    _require_reviewer(request)
-    decision = selectors.access_decision(request.scope, decision_id)
-    return run_action(
-        request,
-        lambda: services.review_withdraw_recommendation(
-            decision=decision, scope=request.scope, actor=actor_from(request)
-        ),
-        success=_("已撤回推荐，名额已释放，申报回到本级待审列表。"),
-        back=reverse("review:detail", args=[decision.application_id]),
-    )
+withdraw = object_action(
+    selectors.access_decision,
+    services.review_withdraw_recommendation,
+    "decision",
+    guard=_require_reviewer,
+    success=gettext_lazy("已撤回推荐，名额已释放，申报回到本级待审列表。"),
+    back=lambda decision: reverse("review:detail", args=[decision.application_id]),
+)
 
 
 @login_required
