@@ -18,7 +18,7 @@ from edupilot.core.action_views import object_action
 
 from . import selectors, services
 from .files import attachment_response
-from .presenters import form_context
+from .presenters import detail_context, form_context
 
 
 def _require_applicant(request):
@@ -255,23 +255,7 @@ def detail(request, pk):
             # each level's opinion and any return reasons are what it needs to see.
             return _serve_url(request, "review:detail", pk)
     application = selectors.application_detail(request.scope, pk)
-    programme = application.programme
-    category = programme.parsed.category(application.category)
-    form = programme.parsed.form_for(category)
-    can_withdraw, _why = services.can_withdraw(application)
-    return render(
-        request,
-        "applications/detail.html",
-        {
-            "application": application,
-            "category": category,
-            "sections": form_context(application)["sections"],
-            "form": form,
-            "can_withdraw": can_withdraw and request.scope.is_applicant,
-            "can_edit": application.is_editable and request.scope.is_applicant,
-            "deadline": services.edit_deadline(application),
-        },
-    )
+    return render(request, "applications/detail.html", detail_context(application, request.scope))
 
 
 @login_required
