@@ -73,6 +73,32 @@ def cn_number(n: int) -> str:
 ORDINALS = [cn_number(i) for i in range(1, 100)]
 
 
+# Regions of one city whose counts file gives ranges: the city, the block of the file, and the
+# keys of the primary, junior, senior and vocational ranges.
+ONE_CITY_RANGES = {
+    "quanzhou": (
+        "350500",
+        "current_estimate",
+        (
+            "primary_schools_range",
+            "junior_secondary_range",
+            "senior_secondary_range",
+            "vocational_range",
+        ),
+    ),
+    "hengyang": (
+        "430400",
+        "ranges",
+        (
+            "primary_schools",
+            "junior_secondary_schools",
+            "senior_secondary_schools",
+            "vocational_secondary_schools",
+        ),
+    ),
+}
+
+
 def city_counts(data: dict, region: str) -> dict[str, dict[str, float]]:
     """Schools per bucket for each city code of ``region``, estimates filled in."""
     ratios = data["meta"]["fill_in"]["ratios"]
@@ -105,32 +131,11 @@ def city_counts(data: dict, region: str) -> dict[str, dict[str, float]]:
                 c["vocational_secondary_schools"],
                 henan=region == "henan",
             )
-    elif region == "quanzhou":
-        est = data["quanzhou"]["current_estimate"]
-
-        def mid(key):
-            return sum(est[key]) / 2
-
-        fill(
-            "350500",
-            mid("primary_schools_range"),
-            mid("junior_secondary_range"),
-            mid("senior_secondary_range"),
-            mid("vocational_range"),
-        )
-    elif region == "hengyang":
-        r = data["hengyang"]["ranges"]
-
-        def mid(key):
-            return sum(r[key]) / 2
-
-        fill(
-            "430400",
-            mid("primary_schools"),
-            mid("junior_secondary_schools"),
-            mid("senior_secondary_schools"),
-            mid("vocational_secondary_schools"),
-        )
+    elif region in ONE_CITY_RANGES:
+        # A region of one city, whose counts are reported as ranges: the middle of each.
+        adcode, block, keys = ONE_CITY_RANGES[region]
+        ranges = data[region][block]
+        fill(adcode, *(sum(ranges[key]) / 2 for key in keys))
     return out
 
 
