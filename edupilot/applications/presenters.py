@@ -9,6 +9,7 @@ from edupilot.orgs.models import Org
 
 from . import formspec
 from .models import Application, ApplicationVersion, Attachment
+from .services import can_withdraw, edit_deadline
 
 
 @dataclass
@@ -76,6 +77,23 @@ def _posted(posted, key: str, multiple: bool):
     if multiple:
         return posted.getlist(key)
     return posted.get(key)
+
+
+def detail_context(application: Application, scope) -> dict:
+    """What an application's page shows of it, the applicant's page and the review page alike:
+    its category, form and filled-in sections, and whether the applicant may withdraw or edit
+    it now (and until when)."""
+    category = application.category_spec
+    may_withdraw, _why = can_withdraw(application)
+    return {
+        "application": application,
+        "category": category,
+        "sections": form_context(application)["sections"],
+        "form": application.programme.parsed.form_for(category),
+        "can_withdraw": may_withdraw and scope.is_applicant,
+        "can_edit": application.is_editable and scope.is_applicant,
+        "deadline": edit_deadline(application),
+    }
 
 
 def form_context(

@@ -10,14 +10,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
-from edupilot.core.actions import run_action
+from edupilot.core.action_views import object_action
 
 from . import selectors, services
 from .files import attachment_response
-from .presenters import form_context
+from .presenters import detail_context, form_context
 
 
 def _require_applicant(request):
@@ -254,23 +255,7 @@ def detail(request, pk):
             # each level's opinion and any return reasons are what it needs to see.
             return _serve_url(request, "review:detail", pk)
     application = selectors.application_detail(request.scope, pk)
-    programme = application.programme
-    category = programme.parsed.category(application.category)
-    form = programme.parsed.form_for(category)
-    can_withdraw, _why = services.can_withdraw(application)
-    return render(
-        request,
-        "applications/detail.html",
-        {
-            "application": application,
-            "category": category,
-            "sections": form_context(application)["sections"],
-            "form": form,
-            "can_withdraw": can_withdraw and request.scope.is_applicant,
-            "can_edit": application.is_editable and request.scope.is_applicant,
-            "deadline": services.edit_deadline(application),
-        },
-    )
+    return render(request, "applications/detail.html", detail_context(application, request.scope))
 
 
 @login_required
@@ -293,19 +278,14 @@ def version(request, pk, number):
     )
 
 
-@login_required
-@require_POST
-def withdraw(request, pk):
-    _require_applicant(request)
-    application = selectors.access_application(request.scope, pk)
-    return run_action(
-        request,
-        lambda: services.application_withdraw(
-            application=application, scope=request.scope, actor=actor_from(request)
-        ),
-        success=_("申报已撤回，可以修改后重新提交。"),
-        back=reverse("applications:detail", kwargs={"pk": application.pk}),
-    )
+withdraw = object_action(
+    selectors.access_application,
+    services.application_withdraw,
+    "application",
+    guard=_require_applicant,
+    success=gettext_lazy("申报已撤回，可以修改后重新提交。"),
+    back=lambda application: reverse("applications:detail", kwargs={"pk": application.pk}),
+)
 
 
 @login_required

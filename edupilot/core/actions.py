@@ -4,17 +4,16 @@ A page action calls one service; a :class:`~edupilot.core.errors.Denied` becomes
 other :class:`~edupilot.core.errors.Refused` becomes an error message on the page the user
 came from, and success a message and a redirect::
 
-    @login_required
-    @require_POST
-    def announcement_close(request, pk):
-        ann = selectors.access_announcement(request.scope, pk)
-        return run_action(
-            request,
-            lambda: services.announcement_close(announcement=ann, scope=request.scope,
-                                                actor=actor_from(request)),
-            success=_("公示已结束，最终名单已发布。"),
-            back=reverse("selection:announcement", args=[ann.pk]),
-        )
+    def adopt():
+        standard = selectors.standard_chosen(request.POST.get("standard"))
+        if standard is None:
+            raise Refused("请选择认定标准")
+        return services.batch_adopt_standard(batch=batch, standard=standard, ...)
+
+    return run_action(request, adopt, success="已选用", back=batch_url(batch))
+
+The common case, one service on the object of the URL, is declared with
+:func:`edupilot.core.action_views.object_action` instead.
 """
 
 from __future__ import annotations

@@ -161,7 +161,8 @@ class MembersField(FieldBase):
     max_items: int | None = Field(default=None, ge=1)
 
 
-ScalarField = Annotated[
+# Every field type but the group; a group holds only (the simple ones of) these.
+SCALAR_TYPES = (
     TextField
     | LongTextField
     | NumberField
@@ -172,9 +173,9 @@ ScalarField = Annotated[
     | BoolField
     | TopicField
     | AttachmentField
-    | MembersField,
-    Field(discriminator="type"),
-]
+    | MembersField
+)
+ScalarField = Annotated[SCALAR_TYPES, Field(discriminator="type")]
 
 GROUP_ITEM_TYPES = ("text", "longtext", "number", "choice", "date", "phone", "email", "bool")
 
@@ -198,21 +199,7 @@ class GroupField(FieldBase):
         return self
 
 
-FormField = Annotated[
-    TextField
-    | LongTextField
-    | NumberField
-    | ChoiceField
-    | DateField
-    | PhoneField
-    | EmailField
-    | BoolField
-    | TopicField
-    | AttachmentField
-    | MembersField
-    | GroupField,
-    Field(discriminator="type"),
-]
+FormField = Annotated[SCALAR_TYPES | GroupField, Field(discriminator="type")]
 
 
 def _unique_keys(fields, where: str, loc: tuple = ()) -> None:

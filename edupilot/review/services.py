@@ -351,6 +351,37 @@ def review_panel_done(
 # --- return and not recommend -------------------------------------------------------------
 
 
+def _close(
+    app: Application, step: int, action: str, transition: str, reasons: str, actor, now, **after
+) -> ReviewDecision:
+    """Record ``action`` (return or not recommend) with ``reasons`` at ``step``, take ``app``
+    out of review by ``transition`` and audit it as ``review.<transition>`` (``after`` adds to
+    the audited state)."""
+    info = app.chain[step]
+    decision = _decide(app, step, action, actor, now, reasons=reasons)
+    state_before = app.state
+    APPLICATION.advance(app, transition)
+    app.current_org = None
+    fields = ["state", "current_org", "updated_at"]
+    _start_review(app, now, fields)
+    app.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action=f"review.{transition}",
+        obj=app,
+        before={"state": state_before, "step": step},
+        after={
+            "state": app.state,
+            "level": info["level"],
+            "reasons": reasons,
+            "version": app.version,
+            "decision": decision.pk,
+            **after,
+        },
+    )
+    return decision
+
+
 def _return_locked(
     app: Application, *, reasons: str, scope: Scope, actor: Actor, now: dt.datetime, prefix: str
 ) -> ReviewDecision:
@@ -365,26 +396,8 @@ def _return_locked(
     )
     _lock_levels((d.programme_id, d.category, d.level, d.org_id) for d in lower)
     _deactivate(lower, Deactivation.RETURNED_ABOVE, now)
-    decision = _decide(app, step, ReviewAction.RETURN, actor, now, reasons=reasons)
-    state_before = app.state
-    APPLICATION.advance(app, "return")
-    app.current_org = None
-    fields = ["state", "current_org", "updated_at"]
-    _start_review(app, now, fields)
-    app.save(update_fields=fields)
-    audit_record(
-        actor=actor,
-        action="review.return",
-        obj=app,
-        before={"state": state_before, "step": step},
-        after={
-            "state": app.state,
-            "level": info["level"],
-            "reasons": reasons,
-            "version": app.version,
-            "decision": decision.pk,
-            "freed": [d.pk for d in lower],
-        },
+    decision = _close(
+        app, step, ReviewAction.RETURN, "return", reasons, actor, now, freed=[d.pk for d in lower]
     )
     deadline = level_deadline(app, step)
     until = f"请在 {_fmt(deadline)}（北京时间）前修改并重新提交。" if deadline else ""
@@ -454,25 +467,7 @@ def _not_recommend_locked(
         check_decide(scope, app, ReviewAction.NOT_RECOMMEND, now)
     step = app.current_step
     info = app.chain[step]
-    decision = _decide(app, step, ReviewAction.NOT_RECOMMEND, actor, now, reasons=reason)
-    APPLICATION.advance(app, "not_recommend")
-    app.current_org = None
-    fields = ["state", "current_org", "updated_at"]
-    _start_review(app, now, fields)
-    app.save(update_fields=fields)
-    audit_record(
-        actor=actor,
-        action="review.not_recommend",
-        obj=app,
-        before={"state": AppState.SUBMITTED, "step": step},
-        after={
-            "state": app.state,
-            "level": info["level"],
-            "reasons": reason,
-            "version": app.version,
-            "decision": decision.pk,
-        },
-    )
+    decision = _close(app, step, ReviewAction.NOT_RECOMMEND, "not_recommend", reason, actor, now)
     _notify_applicant(
         app,
         event="review.not_recommended",

@@ -14,12 +14,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from edupilot.applications.presenters import form_context, version_diff
+from edupilot.applications.presenters import detail_context, version_diff
 from edupilot.applications.selectors import access_application, applications_for
-from edupilot.applications.services import can_withdraw, edit_deadline
 from edupilot.audit.services import actor_from
+from edupilot.core.action_views import object_action
 from edupilot.core.actions import run_action, safe_back
 
 from . import selectors, services
@@ -64,23 +65,15 @@ def detail(request, pk):
         raise Http404
     d = selectors.review_detail(scope, pk)
     app = d.application
-    category = app.category_spec
     versions = app.version_list
     changes = None
     if len(versions) >= 2:
         changes = version_diff(app, versions[1], versions[0])
-    ok_withdraw, _why = can_withdraw(app)
     return render(
         request,
         "review/detail.html",
         {
-            "application": app,
-            "category": category,
-            "sections": form_context(app)["sections"],
-            "form": app.programme.parsed.form_for(category),
-            "can_withdraw": ok_withdraw and scope.is_applicant,
-            "can_edit": app.is_editable and scope.is_applicant,
-            "deadline": edit_deadline(app),
+            **detail_context(app, scope),
             "review": d,
             "changes": changes,
             "previous_version": versions[1] if len(versions) >= 2 else None,
@@ -147,19 +140,41 @@ def not_recommend(request, pk):
     )
 
 
-@login_required
-@require_POST
-def withdraw(request, decision_id):
-    _require_reviewer(request)
-    decision = selectors.access_decision(request.scope, decision_id)
-    return run_action(
-        request,
-        lambda: services.review_withdraw_recommendation(
-            decision=decision, scope=request.scope, actor=actor_from(request)
-        ),
-        success=_("已撤回推荐，名额已释放，申报回到本级待审列表。"),
-        back=reverse("review:detail", args=[decision.application_id]),
-    )
+withdraw = object_action(
+    selectors.access_decision,
+    services.review_withdraw_recommendation,
+    "decision",
+    guard=_require_reviewer,
+    success=gettext_lazy("已撤回推荐，名额已释放，申报回到本级待审列表。"),
+    back=lambda decision: reverse("review:detail", args=[decision.application_id]),
+)
+
+
+# The queue's bulk actions: the service, its text argument and that text's default, the
+# message, and whether the ranks typed beside the ticks order the applications.
+BULK_ACTIONS = {
+    "recommend": (
+        services.review_recommend_bulk,
+        "opinion",
+        gettext_lazy("同意推荐。"),
+        gettext_lazy("已按所选顺序推荐 %(n)s 个申报。"),
+        True,
+    ),
+    "return": (
+        services.review_return_bulk,
+        "reasons",
+        "",
+        gettext_lazy("已退回 %(n)s 个申报。"),
+        False,
+    ),
+    "not_recommend": (
+        services.review_not_recommend_bulk,
+        "reason",
+        "",
+        gettext_lazy("已对 %(n)s 个申报作出不予推荐。"),
+        False,
+    ),
+}
 
 
 @login_required
@@ -176,41 +191,25 @@ def bulk(request):
     apps = {a.pk: a for a in applications_for(request.scope).filter(pk__in=ids)}
     if len(apps) != len(ids):
         raise Http404
-    action = request.POST.get("action", "")
-    actor = actor_from(request)
+    action = BULK_ACTIONS.get(request.POST.get("action", ""))
+    if action is None:
+        messages.error(request, _("请选择批量操作。"))
+        return redirect(safe_back(request, reverse("review:queue")))
 
     def order_key(pk):
         rank = _int(request.POST.get(f"rank-{pk}"))
         return (rank if rank is not None and rank > 0 else 10**6, ids.index(pk))
 
+    service, text_field, default_text, success, ranked = action
+    chosen = sorted(ids, key=order_key) if ranked else ids
     try:
-        if action == "recommend":
-            ordered = [apps[pk] for pk in sorted(ids, key=order_key)]
-            done = services.review_recommend_bulk(
-                applications=ordered,
-                scope=request.scope,
-                actor=actor,
-                opinion=request.POST.get("text", "") or str(_("同意推荐。")),
-            )
-            messages.success(request, _("已按所选顺序推荐 %(n)s 个申报。") % {"n": len(done)})
-        elif action == "return":
-            done = services.review_return_bulk(
-                applications=[apps[pk] for pk in ids],
-                scope=request.scope,
-                actor=actor,
-                reasons=request.POST.get("text", ""),
-            )
-            messages.success(request, _("已退回 %(n)s 个申报。") % {"n": len(done)})
-        elif action == "not_recommend":
-            done = services.review_not_recommend_bulk(
-                applications=[apps[pk] for pk in ids],
-                scope=request.scope,
-                actor=actor,
-                reason=request.POST.get("text", ""),
-            )
-            messages.success(request, _("已对 %(n)s 个申报作出不予推荐。") % {"n": len(done)})
-        else:
-            messages.error(request, _("请选择批量操作。"))
+        done = service(
+            applications=[apps[pk] for pk in chosen],
+            scope=request.scope,
+            actor=actor_from(request),
+            **{text_field: request.POST.get("text", "") or str(default_text)},
+        )
+        messages.success(request, str(success) % {"n": len(done)})
     except services.ReviewDenied as exc:
         raise PermissionDenied(exc.message) from exc
     except services.ReviewError as exc:

@@ -20,9 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
+from edupilot.core.action_views import object_action
 from edupilot.core.actions import run_action, safe_back
 from edupilot.core.errors import Denied, Refused
 
@@ -126,17 +128,16 @@ def selection_decide(request, programme_pk):
     )
 
 
-@login_required
-@require_POST
-def selection_revoke(request, pk):
-    decision = selectors.access_decision(request.scope, pk)
-    return act_as(
-        request,
-        approval.selection_revoke,
-        decision=decision,
-        success=_("审定决定已撤销。"),
-        back=reverse("selection:selection_application", args=[decision.application_id]),
-    )
+selection_revoke = object_action(
+    selectors.access_decision,
+    approval.selection_revoke,
+    "decision",
+    success=gettext_lazy("审定决定已撤销。"),
+    back=lambda decision: reverse(
+        "selection:selection_application", args=[decision.application_id]
+    ),
+    run=act,
+)
 
 
 # --- the issuer: one application --------------------------------------------------------------
@@ -167,32 +168,26 @@ def expert_assign(request, pk):
     )
 
 
-@login_required
-@require_POST
-def expert_unassign(request, pk):
-    assignment = selectors.access_managed_assignment(request.scope, pk)
-    return act_as(
-        request,
-        experts.expert_unassign,
-        assignment=assignment,
-        success=_("评审任务已撤回。"),
-        back=reverse("selection:selection_application", args=[assignment.application_id]),
-    )
+expert_unassign = object_action(
+    selectors.access_managed_assignment,
+    experts.expert_unassign,
+    "assignment",
+    success=gettext_lazy("评审任务已撤回。"),
+    back=lambda assignment: reverse(
+        "selection:selection_application", args=[assignment.application_id]
+    ),
+    run=act,
+)
 
-
-@login_required
-@require_POST
-def group_opinion(request, pk):
-    application = selectors.access_selection_application(request.scope, pk)
-    return act_as(
-        request,
-        scoring.expert_group_opinion_record,
-        application=application,
-        text=request.POST.get("text", ""),
-        signed_by=request.POST.get("signed_by", ""),
-        success=_("专家组意见已记录。"),
-        back=reverse("selection:selection_application", args=[application.pk]),
-    )
+group_opinion = object_action(
+    selectors.access_selection_application,
+    scoring.expert_group_opinion_record,
+    "application",
+    posted=("text", "signed_by"),
+    success=gettext_lazy("专家组意见已记录。"),
+    back=lambda application: reverse("selection:selection_application", args=[application.pk]),
+    run=act,
+)
 
 
 # --- the issuer: expert pool -----------------------------------------------------------------
@@ -389,14 +384,11 @@ def objection_resolve(request, pk):
     )
 
 
-@login_required
-@require_POST
-def announcement_close(request, pk):
-    ann = selectors.access_announcement(request.scope, pk)
-    return act_as(
-        request,
-        ann_services.announcement_close,
-        announcement=ann,
-        success=_("最终名单已公布，名单中的单位已确定为试点。"),
-        back=reverse("selection:announcement", args=[ann.pk]),
-    )
+announcement_close = object_action(
+    selectors.access_announcement,
+    ann_services.announcement_close,
+    "announcement",
+    success=gettext_lazy("最终名单已公布，名单中的单位已确定为试点。"),
+    back=lambda ann: reverse("selection:announcement", args=[ann.pk]),
+    run=act,
+)

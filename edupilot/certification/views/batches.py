@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
+from edupilot.core.action_views import object_action
 from edupilot.core.actions import run_action
 from edupilot.core.errors import Denied, Refused
 from edupilot.core.jobs import job_start
@@ -108,19 +109,14 @@ def entry_list(request, pk):
     )
 
 
-@login_required
-@require_POST
-def batch_assess(request, pk):
-    batch = selectors.access_batch(request.scope, pk)
-    return run_action(
-        request,
-        lambda: services.batch_assess_start(
-            batch=batch, scope=request.scope, actor=actor_from(request)
-        ),
-        success=None,
-        back=batch_url(batch),
-        done=lambda job: reverse("core:job_detail", args=[job.pk]),
-    )
+batch_assess = object_action(
+    selectors.access_batch,
+    services.batch_assess_start,
+    "batch",
+    success=None,
+    back=batch_url,
+    done=lambda job: reverse("core:job_detail", args=[job.pk]),
+)
 
 
 @login_required
@@ -137,36 +133,15 @@ def batch_export(request, pk):
     return redirect("core:job_detail", job.pk)
 
 
-def _batch_action(request, pk, service, success: str):
-    batch = selectors.access_batch(request.scope, pk)
-    return run_action(
-        request,
-        lambda: service(batch=batch, scope=request.scope, actor=actor_from(request)),
-        success=success,
-        back=batch_url(batch),
-    )
+def _batch_action(service, success: str):
+    return object_action(selectors.access_batch, service, "batch", success=success, back=batch_url)
 
 
-@login_required
-@require_POST
-def batch_freeze(request, pk):
-    return _batch_action(
-        request, pk, services.batch_freeze, "本批次数据已冻结，此后的导入和更正不再改变本批次"
-    )
-
-
-@login_required
-@require_POST
-def batch_publish(request, pk):
-    return _batch_action(request, pk, services.batch_publish, "认定名单已公布")
-
-
-@login_required
-@require_POST
-def batch_sync(request, pk):
-    return _batch_action(
-        request, pk, services.batch_sync_roster, "认定名单已按机构库和称号名单更新"
-    )
+batch_freeze = _batch_action(
+    services.batch_freeze, "本批次数据已冻结，此后的导入和更正不再改变本批次"
+)
+batch_publish = _batch_action(services.batch_publish, "认定名单已公布")
+batch_sync = _batch_action(services.batch_sync_roster, "认定名单已按机构库和称号名单更新")
 
 
 @login_required

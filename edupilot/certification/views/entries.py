@@ -12,6 +12,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
+from edupilot.core.action_views import object_action
 from edupilot.core.actions import run_action
 from edupilot.core.errors import Refused, check
 from edupilot.documents.pdf import pdf_response, render_pdf
@@ -115,21 +116,14 @@ def finding_record(request, pk):
     )
 
 
-@login_required
-@require_POST
-def visit_complete(request, pk):
-    visit = selectors.access_visit(request.scope, pk)
-    return run_action(
-        request,
-        lambda: services.visit_complete(
-            visit=visit,
-            summary=request.POST.get("summary", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),
-        success="实地核查已完成",
-        back=entry_url(visit.entry_id),
-    )
+visit_complete = object_action(
+    selectors.access_visit,
+    services.visit_complete,
+    "visit",
+    posted=("summary",),
+    success="实地核查已完成",
+    back=lambda visit: entry_url(visit.entry_id),
+)
 
 
 @login_required
