@@ -252,6 +252,15 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "EduPilot <noreply@edupilot.local>")
 
+# --- audit checkpoints (see edupilot/audit/checkpoints.py and docs/deployment.md) ----------------
+# The HMAC key that signs checkpoints of the audit chain: EDUPILOT_AUDIT_KEY, else a key file
+# (generated on first use). Keep either out of reach of whoever can write the database.
+EDUPILOT_AUDIT_KEY = env("EDUPILOT_AUDIT_KEY", "")
+EDUPILOT_AUDIT_KEY_FILE = Path(env("EDUPILOT_AUDIT_KEY_FILE", str(DATA_DIR / "audit_key")))
+EDUPILOT_AUDIT_CHECKPOINTS = Path(
+    env("EDUPILOT_AUDIT_CHECKPOINTS", str(DATA_DIR / "audit_checkpoints.jsonl"))
+)
+
 # --- background jobs ----------------------------------------------------------------------
 # A job whose worker stopped reporting for this long is marked failed; results are kept this long.
 EDUPILOT_JOB_STALE_MINUTES = int(env("EDUPILOT_JOB_STALE_MINUTES", "60"))
