@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "django_password_validators.password_history",
     "huey.contrib.djhuey",
     "edupilot.core",
     "edupilot.audit",
@@ -182,6 +183,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # No reuse of the last 5 passwords (issue 12 §5): django-password-validators' history.
+    {"NAME": "edupilot.accounts.passwords.RecentPasswordsValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -283,5 +286,6 @@ LOGGING = {
 
 if env_bool("EDUPILOT_TESTING"):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+    DPV_DEFAULT_HISTORY_HASHER = "edupilot.accounts.passwords.FastHistoryHasher"
     HUEY["immediate"] = True
     EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
