@@ -88,12 +88,14 @@ class ResetPasswordForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("账号本人会在站内和电子邮件中收到通知，通知中包含此理由。"),
+        error_messages={"required": _("请填写重置理由。")},
     )
     password = forms.CharField(
         label=_("您本人的登录密码"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("重置他人密码前须再次确认您的身份。"),
+        error_messages={"required": _("请输入您本人的登录密码。")},
     )
 
     def clean_reason(self):
