@@ -14,9 +14,10 @@ from edupilot.audit.services import Actor, audit_record, audit_verify
 from edupilot.core.models import Notification
 from edupilot.orgs.models import Org, OrgKind, Role
 from tests.conftest import make_user, org
-from tests.core.test_notifications import smtp  # noqa: F401  (a real SMTP server on loopback)
+from tests.core import test_notifications
 
 PASSWORD = "pass-Word-123"
+smtp = test_notifications.smtp  # the fixture: a real SMTP server on loopback
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_owner_is_told_in_app_and_by_mail_and_the_sheet_opens_once(
     client,
     people,
     smtp,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     client.force_login(people["province"])
     with django_capture_on_commit_callbacks(execute=True):
