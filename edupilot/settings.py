@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "django_password_validators.password_history",
     "huey.contrib.djhuey",
     "edupilot.core",
     "edupilot.audit",
@@ -182,6 +183,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # No reuse of the last 5 passwords (issue 12 §5): django-password-validators' history.
+    {"NAME": "edupilot.accounts.passwords.RecentPasswordsValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -252,6 +255,15 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "EduPilot <noreply@edupilot.local>")
 
+# --- audit checkpoints (see edupilot/audit/checkpoints.py and docs/deployment.md) ----------------
+# The HMAC key that signs checkpoints of the audit chain: EDUPILOT_AUDIT_KEY, else a key file
+# (generated on first use). Keep either out of reach of whoever can write the database.
+EDUPILOT_AUDIT_KEY = env("EDUPILOT_AUDIT_KEY", "")
+EDUPILOT_AUDIT_KEY_FILE = Path(env("EDUPILOT_AUDIT_KEY_FILE", str(DATA_DIR / "audit_key")))
+EDUPILOT_AUDIT_CHECKPOINTS = Path(
+    env("EDUPILOT_AUDIT_CHECKPOINTS", str(DATA_DIR / "audit_checkpoints.jsonl"))
+)
+
 # --- background jobs ----------------------------------------------------------------------
 # A job whose worker stopped reporting for this long is marked failed; results are kept this long.
 EDUPILOT_JOB_STALE_MINUTES = int(env("EDUPILOT_JOB_STALE_MINUTES", "60"))
@@ -274,5 +286,6 @@ LOGGING = {
 
 if env_bool("EDUPILOT_TESTING"):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+    DPV_DEFAULT_HISTORY_HASHER = "edupilot.accounts.passwords.FastHistoryHasher"
     HUEY["immediate"] = True
     EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")

@@ -33,6 +33,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         seed_database()
 
 
+@pytest.fixture(autouse=True)
+def audit_checkpoint_files(settings, tmp_path):
+    """Each test its own audit checkpoint file and key: checkpoints describe one database."""
+    settings.EDUPILOT_AUDIT_KEY = ""
+    settings.EDUPILOT_AUDIT_KEY_FILE = tmp_path / "audit_key"
+    settings.EDUPILOT_AUDIT_CHECKPOINTS = tmp_path / "audit_checkpoints.jsonl"
+
+
 @pytest.fixture
 def seeded(db):
     """The seed regions, present even after a transactional test flushed the database."""

@@ -8,6 +8,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from edupilot.core.navigation import register
+
+        from . import signals
+
+        signals.connect()
         from edupilot.orgs.models import Role
 
         bureau = {Role.REVIEWER, Role.PROGRAMME_ADMIN, Role.PLATFORM_ADMIN}

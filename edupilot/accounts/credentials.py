@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
 
-from .models import CredentialSheet
+from .models import CredentialPurpose, CredentialSheet
 
 COOKIE_NAME = "edupilot_sheet"
 
@@ -88,7 +88,13 @@ def sheet_open(*, sheet_id, user, key: str | None) -> tuple[CredentialSheet, lis
     sheet = CredentialSheet.objects.filter(pk=sheet_id, created_by=user).first()
     if sheet is None:
         raise LookupError
+    once = sheet.purpose == CredentialPurpose.RESET
     if sheet.ciphertext is None:
+        if once and sheet.downloaded_at is not None:
+            raise SheetUnavailable(
+                "重置密码单只显示一次，已经打开过，服务器上不再保留该密码。"
+                "如未记下，只能再次重置（须重新填写理由，账号本人会再次收到通知）。"
+            )
         raise SheetUnavailable(
             "该初始密码单已销毁或已过期。如仍需要，请重新为尚未登录的账号生成初始密码。"
         )
@@ -98,6 +104,16 @@ def sheet_open(*, sheet_id, user, key: str | None) -> tuple[CredentialSheet, lis
         data = Fernet(key.encode()).decrypt(bytes(sheet.ciphertext))
     except (InvalidToken, ValueError) as exc:
         raise SheetUnavailable("初始密码单只能在生成它的浏览器中查看。") from exc
+    if once:
+        # A reset hands over one account's password: it opens once, then the server forgets
+        # it. The conditional update lets only one of two simultaneous opens through.
+        now = timezone.now()
+        opened = CredentialSheet.objects.filter(pk=sheet.pk, ciphertext__isnull=False).update(
+            ciphertext=None, downloaded_at=now, destroyed_at=now
+        )
+        if not opened:
+            raise SheetUnavailable("重置密码单只显示一次，已经打开过，服务器上不再保留该密码。")
+        sheet.ciphertext, sheet.downloaded_at, sheet.destroyed_at = None, now, now
     return sheet, [Credential(**e) for e in json.loads(data)]
 
 

@@ -78,3 +78,28 @@ class AdminRequestForm(forms.Form):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(label=_("不予开通的理由"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ResetPasswordForm(forms.Form):
+    """An upper org resets a lower account's password: why, and who is asking (re-auth)."""
+
+    reason = forms.CharField(
+        label=_("重置理由"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("账号本人会在站内和电子邮件中收到通知，通知中包含此理由。"),
+        error_messages={"required": _("请填写重置理由。")},
+    )
+    password = forms.CharField(
+        label=_("您本人的登录密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("重置他人密码前须再次确认您的身份。"),
+        error_messages={"required": _("请输入您本人的登录密码。")},
+    )
+
+    def clean_reason(self):
+        value = " ".join(self.cleaned_data["reason"].split())
+        if not value:
+            raise forms.ValidationError(_("请填写重置理由。"))
+        return value

@@ -16,6 +16,11 @@ class User(AbstractUser):
         default=False,
         help_text=_("批量开通或重置的账号首次登录时必须修改密码"),
     )
+    # Set when someone else reset this account's password (an upper org hands accounts down
+    # level by level): until the owner sets a password of its own, what the account does is
+    # marked "代设密码期间" in the audit log and on the pages that show who acted.
+    handed_down_at = models.DateTimeField(_("代设密码起始时间"), null=True, blank=True)
+    ever_handed_down = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -132,3 +137,30 @@ class AdminAccountRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org.name} · {self.full_name}"
+
+
+class PasswordHandover(models.Model):
+    """One period during which an account ran on a password someone else set (a reset)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="handovers"
+    )
+    reset_by = user_ref(blank=True)
+    reset_by_org = models.ForeignKey(
+        "orgs.Org", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("重置理由"))
+    started_at = models.DateTimeField(_("开始"))
+    ended_at = models.DateTimeField(_("结束"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("代设密码期间")
+        verbose_name_plural = _("代设密码期间")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.started_at:%Y-%m-%d %H:%M}"
+
+    def covers(self, when) -> bool:
+        return self.started_at <= when and (self.ended_at is None or when < self.ended_at)

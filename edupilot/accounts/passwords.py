@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import secrets
 
-from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
+from django.contrib.auth.hashers import Argon2PasswordHasher, PBKDF2PasswordHasher, make_password
+from django.utils.translation import gettext as _
 
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 GROUPS = 3
@@ -53,3 +54,47 @@ def hash_many(passwords: list[str]) -> list[str]:
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(hash_one_time, passwords, chunksize=32))
+
+
+# --- password history -------------------------------------------------------------------------
+
+RECENT_PASSWORDS = 5
+
+
+class RecentPasswordsValidator:
+    """Refuse the account's last ``last_passwords`` passwords (django-password-validators keeps
+    them, hashed with PBKDF2 under a per-user salt; see docs/decisions/0104-password-history.md).
+
+    A thin wrapper for a Chinese message that says how many; the library's message is generic.
+    """
+
+    def __init__(self, last_passwords: int = RECENT_PASSWORDS):
+        from django_password_validators.password_history.password_validation import (
+            UniquePasswordsValidator,
+        )
+
+        self.last_passwords = int(last_passwords)
+        self._inner = UniquePasswordsValidator(last_passwords=self.last_passwords)
+
+    def validate(self, password, user=None):
+        from django.core.exceptions import ValidationError
+
+        try:
+            self._inner.validate(password, user)
+        except ValidationError as exc:
+            raise ValidationError(
+                _("新密码不能与最近使用过的 %(n)d 个密码相同。") % {"n": self.last_passwords},
+                code="password_used",
+            ) from exc
+
+    def password_changed(self, password, user=None):
+        self._inner.password_changed(password, user)
+
+    def get_help_text(self):
+        return _("不能与最近使用过的 %(n)d 个密码相同。") % {"n": self.last_passwords}
+
+
+class FastHistoryHasher(PBKDF2PasswordHasher):
+    """For the test suite only (DPV_DEFAULT_HISTORY_HASHER): history without the stretching."""
+
+    iterations = 1

@@ -6,8 +6,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
+from edupilot.core.errors import Refused
 from edupilot.core.notifications import notify
 from edupilot.orgs import permissions as org_permissions
 from edupilot.orgs.models import Membership, Org, OrgKind, Role, Tier, subtree_q
@@ -15,7 +17,7 @@ from edupilot.orgs.scoping import Scope
 
 from . import permissions
 from .credentials import Credential
-from .models import AdminAccountRequest, AdminRequestState, User
+from .models import AdminAccountRequest, AdminRequestState, PasswordHandover, User
 from .passwords import hash_many, hash_one_time, one_time_password
 from .workflows import ADMIN_REQUEST
 
@@ -24,16 +26,31 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @transaction.atomic
 def user_change_password(*, user: User, new_password: str, actor: Actor) -> User:
+    """Set ``user``'s own password.
+
+    Replacing a one-time password from a reset does not end the handover period: whoever held
+    that password (the owner, or the upper org that reset it) chose the new one. The next
+    change, from a password the account chose itself, is the owner's and ends it.
+    """
     user.set_password(new_password)
     was_forced = user.must_change_password
+    handed_down = user.handed_down_at is not None
+    ends_handover = handed_down and not was_forced
     user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
+    fields = ["password", "must_change_password"]
+    if ends_handover:
+        user.handed_down_at = None
+        fields.append("handed_down_at")
+        PasswordHandover.objects.filter(user=user, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
+    user.save(update_fields=fields)
     audit_record(
         actor=actor,
         action="user.password_change",
         obj=user,
-        before={"must_change_password": was_forced},
-        after={"must_change_password": False},
+        before={"must_change_password": was_forced, "handed_down": handed_down},
+        after={"must_change_password": False, "handed_down": handed_down and not ends_handover},
     )
     return user
 
@@ -207,32 +224,77 @@ AUDIT_NAME_LIMIT = 500
 
 
 @transaction.atomic
-def user_reset_password(*, user: User, actor: Actor, scope: Scope | None = None) -> Credential:
-    """Give ``user`` a new one-time password (and lift a login lockout); audited."""
+def user_reset_password(
+    *, user: User, actor: Actor, scope: Scope | None = None, reason: str = ""
+) -> Credential:
+    """Give ``user`` a new one-time password (and lift a login lockout); audited.
+
+    Never silent: a person must give a reason, the owner is told in the app and by e-mail,
+    and the account is "handed down" until its owner sets a password of its own (see
+    ``user_change_password``). The caller re-authenticated the person beforehand.
+    """
+    reason = " ".join((reason or "").split())
+    if _user_of(actor) is not None and not reason:
+        raise Refused(_("重置他人密码须填写理由。"), errors={"reason": [_("请填写重置理由。")]})
     user = (
         User.objects.select_for_update(of=("self",))
         .prefetch_related("memberships__org__parent")
         .get(pk=user.pk)
     )
-    allowed, reason = org_permissions.can_reset_password(scope, user)
+    allowed, why = org_permissions.can_reset_password(scope, user)
     if not allowed:
-        raise PermissionDenied(reason)
+        raise PermissionDenied(why)
+    now = timezone.now()
     password = one_time_password()
     user.password = hash_one_time(password)
     user.must_change_password = True
-    user.save(update_fields=["password", "must_change_password"])
+    user.handed_down_at = now
+    user.ever_handed_down = True
+    user.save(
+        update_fields=["password", "must_change_password", "handed_down_at", "ever_handed_down"]
+    )
+    PasswordHandover.objects.filter(user=user, ended_at__isnull=True).update(ended_at=now)
+    PasswordHandover.objects.create(
+        user=user,
+        reset_by=_user_of(actor),
+        reset_by_org=actor.org if getattr(actor.org, "pk", None) else None,
+        reason=reason or "—",
+        started_at=now,
+    )
     _lift_lockout(user.username)
     audit_record(
         actor=actor,
         action="user.password_reset",
         obj=user,
-        after={"must_change_password": True, "username": user.username},
+        after={"must_change_password": True, "username": user.username, "reason": reason},
     )
+    _notify_reset(user, actor, reason, now)
     m = next(iter(user.memberships.all()), None)
     if m is None:
         return Credential("", "", "", username=user.username, password=password, role="")
     return Credential.at(
         m.org, username=user.username, password=password, role=str(m.get_role_display())
+    )
+
+
+def _notify_reset(user: User, actor: Actor, reason: str, when: dt.datetime) -> None:
+    who = actor.name if _user_of(actor) is None else actor.user.display_name
+    if getattr(actor.org, "pk", None):
+        who = f"{actor.org.name} {who}"
+    local = timezone.localtime(when, SHANGHAI)
+    notify(
+        users=[user],
+        event="user.password_reset",
+        title=f"您的账号 {user.username} 的密码已被{who}重置",
+        body=(
+            f"{who}于 {local:%Y年%m月%d日 %H:%M}（北京时间）重置了您的账号 {user.username} 的密码，"
+            f"并取得了一次性初始密码。理由：{reason or '—'}\n"
+            "在您本人设置自己的密码之前，用该账号所做的操作都会标注为“代设密码期间”。"
+            "如果您收到了初始密码，请登录后修改密码；用初始密码登录后须先修改一次，"
+            "之后请再修改一次为只有您本人知道的密码，代设密码期间即告结束。"
+            "如果这次重置不是您所知道的，请立即联系上级部门。"
+        ),
+        link=reverse("accounts:password_change"),
     )
 
 

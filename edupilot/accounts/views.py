@@ -2,7 +2,7 @@ import functools
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,13 +14,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
+from edupilot.core.errors import Refused
 from edupilot.orgs import permissions as org_permissions
 from edupilot.orgs.models import Org
 from edupilot.orgs.scoping import scoped
 from edupilot.orgs.selectors import access_org, scope_root
 
 from . import credentials, permissions, selectors, services
-from .forms import AdminRequestForm, OneTimePasswordChangeForm, ProvisionForm, RejectForm
+from .forms import (
+    AdminRequestForm,
+    OneTimePasswordChangeForm,
+    ProvisionForm,
+    RejectForm,
+    ResetPasswordForm,
+)
 from .middleware import SESSION_KEY
 from .models import AdminRequestState, CredentialPurpose
 
@@ -200,23 +207,53 @@ def provision(request):
     )
 
 
-@require_POST
+@never_cache
 @login_required
 def reset_password(request, user_id):
+    """Reset a lower account's password: reason, the resetter's own password, then a sheet
+    that opens once; the owner is told (services.user_reset_password)."""
     scope = request.scope
     user = selectors.access_user(scope, user_id)
     allowed, reason = org_permissions.can_reset_password(scope, user)
     if not allowed:
         raise PermissionDenied(reason)
-    cred = services.user_reset_password(user=user, actor=actor_from(request), scope=scope)
-    m = next(iter(user.memberships.all()), None)
-    sheet, key = credentials.sheet_create(
-        entries=[cred],
-        created_by=request.user,
-        org=m.org if m else None,
-        purpose=CredentialPurpose.RESET,
+    form = ResetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # Through the authentication backends: a wrong password counts towards the lockout
+        # (django-axes) and is audited like a failed login.
+        me = authenticate(
+            request, username=request.user.get_username(), password=form.cleaned_data["password"]
+        )
+        if me is None or me.pk != request.user.pk:
+            form.add_error("password", _("密码不正确。"))
+        else:
+            try:
+                cred = services.user_reset_password(
+                    user=user,
+                    actor=actor_from(request),
+                    scope=scope,
+                    reason=form.cleaned_data["reason"],
+                )
+            except Refused as exc:
+                form.add_error(None, str(exc))
+            else:
+                m = next(iter(user.memberships.all()), None)
+                sheet, key = credentials.sheet_create(
+                    entries=[cred],
+                    created_by=request.user,
+                    org=m.org if m else None,
+                    purpose=CredentialPurpose.RESET,
+                )
+                return _hand_over(sheet, key)
+    return render(
+        request,
+        "accounts/reset.html",
+        {
+            "form": form,
+            "target": user,
+            "memberships": [m for m in user.memberships.all() if m.is_active],
+        },
     )
-    return _hand_over(sheet, key)
 
 
 # --- admin account requests ---------------------------------------------------------------------

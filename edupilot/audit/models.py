@@ -35,6 +35,9 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # The actor was using a password handed down by an upper org (accounts: a reset by
+    # someone else, until the owner sets its own): pages show such acts as "代设密码期间".
+    handed_down = models.BooleanField(_("代设密码期间"), default=False)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -58,7 +61,7 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("audit events cannot be deleted")
 
     def payload(self) -> dict:
-        return {
+        data = {
             "created_at": self.created_at.isoformat(),
             "actor": self.actor_id,
             "actor_name": self.actor_name,
@@ -70,6 +73,10 @@ class AuditEvent(models.Model):
             "after": self.after,
             "ip": self.ip,
         }
+        if self.handed_down:
+            # Only when set, so that events written before the field existed keep their hash.
+            data["handed_down"] = True
+        return data
 
     def compute_hash(self) -> str:
         body = json.dumps(self.payload(), sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder)

@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .checkpoints import Checkpoint, checkpoint_write, checkpoints_read
 from .models import GENESIS, AuditEvent
 
 # Any constant works: it only has to be the same key for every writer of the chain.
@@ -89,6 +90,7 @@ def audit_record(
             before=_jsonable(before),
             after=_jsonable(after),
             ip=actor.ip,
+            handed_down=bool(getattr(actor.user, "handed_down_at", None)),
             prev_hash=head or GENESIS,
         )
         # Hash what the database will give back (microsecond-rounded time, JSON round trip).
@@ -102,14 +104,56 @@ class VerifyResult:
     checked: int
     broken_id: int | None = None
     reason: str = ""
+    checkpoints: int = 0  # how many signed checkpoints the chain was checked against
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return not self.reason
 
 
-def audit_verify(batch_size: int = 5000) -> VerifyResult:
-    """Walk the chain in id order and report the first event whose link does not hold."""
+def _check_at_checkpoint(event: AuditEvent, position: int, cp: Checkpoint) -> str:
+    if cp.count != position:
+        return (
+            f"checkpoint of {cp.at} counted {cp.count} events up to id={cp.last_id}, "
+            f"the chain has {position}: events were deleted or inserted before it"
+        )
+    if cp.head != event.hash:
+        return (
+            f"hash of event id={event.pk} differs from the checkpoint of {cp.at}: "
+            "the chain was rewritten and recomputed at or before this event"
+        )
+    return ""
+
+
+def _missing_anchors(pending: dict[int, list[Checkpoint]], checked: int, last_id: int) -> str:
+    """The first checkpoint whose event was never reached, as a message ("" when none)."""
+    if not pending:
+        return ""
+    cp = min((c for cps in pending.values() for c in cps), key=lambda c: c.last_id)
+    if cp.last_id > last_id:
+        return (
+            f"the chain ends after {checked} events (id={last_id or '-'}), but the checkpoint "
+            f"of {cp.at} counted {cp.count} events up to id={cp.last_id}: "
+            "the newest events were deleted"
+        )
+    return (
+        f"event id={cp.last_id}, recorded by the checkpoint of {cp.at}, is missing: it was deleted"
+    )
+
+
+def audit_verify(batch_size: int = 5000, *, checkpoint: bool = False) -> VerifyResult:
+    """Walk the chain in id order, checking each link and every signed checkpoint.
+
+    Reports the first event whose link does not hold, or the first checkpoint the chain
+    contradicts (a truncated tail, a recomputed chain). ``checkpoint``: when the chain holds,
+    sign and append a checkpoint of it (``audit verify`` and the periodic task do).
+    """
+    cps, bad = checkpoints_read()
+    if bad:
+        return VerifyResult(0, None, bad[0])
+    pending: dict[int, list[Checkpoint]] = {}
+    for cp in cps:
+        pending.setdefault(cp.last_id, []).append(cp)
     prev = GENESIS
     checked = 0
     last_id = 0
@@ -120,14 +164,59 @@ def audit_verify(batch_size: int = 5000) -> VerifyResult:
         for event in batch:
             if event.prev_hash != prev:
                 return VerifyResult(
-                    checked, event.pk, "prev_hash does not match the previous event"
+                    checked,
+                    event.pk,
+                    f"event id={event.pk}: prev_hash does not match the previous event "
+                    "(an event before it was deleted or altered)",
                 )
             if event.compute_hash() != event.hash:
-                return VerifyResult(checked, event.pk, "content does not match its hash")
-            prev = event.hash
+                return VerifyResult(
+                    checked,
+                    event.pk,
+                    f"event id={event.pk}: content does not match its hash (the row was edited)",
+                )
             checked += 1
+            for cp in pending.pop(event.pk, ()):
+                problem = _check_at_checkpoint(event, checked, cp)
+                if problem:
+                    return VerifyResult(checked - 1, event.pk, problem)
+            prev = event.hash
             last_id = event.pk
-    return VerifyResult(checked)
+    problem = _missing_anchors(pending, checked, last_id)
+    if problem:
+        return VerifyResult(checked, None, problem)
+    if checkpoint:
+        checkpoint_write(count=checked, last_id=last_id, head=prev)
+    return VerifyResult(checked, checkpoints=len(cps))
+
+
+def audit_checkpoint() -> VerifyResult:
+    """Check the events added since the newest checkpoint, then sign a new one.
+
+    Cheap enough to run every few minutes: the older part of the chain is anchored by the
+    checkpoint (its hash covers every event before it) and fully walked by ``audit verify``.
+    """
+    cps, bad = checkpoints_read()
+    if bad:
+        return VerifyResult(0, None, bad[0])
+    if not cps:
+        return audit_verify(checkpoint=True)
+    cp = max(cps, key=lambda c: c.last_id)
+    anchor = AuditEvent.objects.filter(pk=cp.last_id).first()
+    position = AuditEvent.objects.filter(pk__lte=cp.last_id).count()
+    if anchor is None:
+        newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        return VerifyResult(0, None, _missing_anchors({cp.last_id: [cp]}, position, newest))
+    problem = _check_at_checkpoint(anchor, position, cp)
+    if problem:
+        return VerifyResult(0, anchor.pk, problem)
+    prev, checked, last_id = anchor.hash, position, anchor.pk
+    for event in AuditEvent.objects.filter(id__gt=cp.last_id).order_by("id").iterator(2000):
+        if event.prev_hash != prev or event.compute_hash() != event.hash:
+            return VerifyResult(checked, event.pk, f"event id={event.pk}: the chain is broken")
+        prev, checked, last_id = event.hash, checked + 1, event.pk
+    checkpoint_write(count=checked, last_id=last_id, head=prev)
+    return VerifyResult(checked, checkpoints=1)
 
 
 def diff(before: dict, after: dict) -> tuple[dict, dict]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .models import ADMIN_KINDS, Org, OrgKind, Role, path_within
+from .models import ADMIN_KINDS, Org, OrgKind, Role, Tier, path_within
 from .scoping import Scope
 
 # The attributes eligibility rules, quotas and review chains are computed from belong to the
@@ -133,6 +133,8 @@ def can_reset_password(scope: Scope | None, user) -> Decision:
         return False, _("请通过“修改密码”修改自己的密码。")
     memberships = [m for m in user.memberships.all() if m.is_active]
     if scope.is_platform_admin:
+        if any(m.role == Role.PLATFORM_ADMIN for m in memberships):
+            return False, _("不能重置同级或上级账号的密码。")
         return True, ""
     if not scope.is_reviewer or not memberships:
         return False, _("您无权重置该账号的密码。")
@@ -141,4 +143,11 @@ def can_reset_password(scope: Scope | None, user) -> Decision:
             return False, _("您无权重置该账号的密码。")
         if not path_within(m.org.path, scope.org_path) or m.org_id == scope.org_id:
             return False, _("该账号在您管辖范围以外还有身份，只能由更上级的部门重置。")
+        # Below in the tree is not enough: a zone under a county acts at county level too.
+        if TIER_RANK.get(m.org.tier, 99) <= TIER_RANK.get(scope.org_tier, -1):
+            return False, _("不能重置同级或上级账号的密码。")
     return True, ""
+
+
+# Higher levels first: an account may be reset only from a strictly higher level.
+TIER_RANK = {Tier.PROVINCE: 0, Tier.CITY: 1, Tier.COUNTY: 2, Tier.UNIT: 3}

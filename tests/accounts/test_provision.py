@@ -181,7 +181,10 @@ def test_upper_org_resets_a_school_password(client, county_schools):
     school = county_schools["schools"][0]
     user = make_user(school, username="zm-school")
     client.force_login(make_user(org("410122"), Role.REVIEWER))
-    r = client.post(reverse("accounts:reset", args=[user.pk]))
+    r = client.post(
+        reverse("accounts:reset", args=[user.pk]),
+        {"reason": "学校管理员调动", "password": "pass-Word-123"},
+    )
     assert r.status_code == 302
     page = client.get(r["Location"])
     cred = page.context["entries"][0]

@@ -127,12 +127,13 @@ URLS: dict[str, Case] = {
         why="only the poster's own memberships can be chosen",
     ),
     "accounts/provision/": Case(ok="county", deny="applicant"),
-    "accounts/users/<int:user_id>/reset/": action(
+    "accounts/users/<int:user_id>/reset/": Case(
         lambda a: {"user_id": a.users["applicant"].pk},
         ok="county",
         deny="applicant",
         deny_status=404,
-        post=lambda a: {},
+        post=lambda a: {"reason": "矩阵测试", "password": "pass-Word-123"},
+        why="GET: the form asking for a reason and the resetter's own password",
     ),
     "accounts/credentials/<uuid:sheet_id>/": Case(
         lambda a: {"sheet_id": a.sheet_id},
