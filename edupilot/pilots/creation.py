@@ -51,7 +51,9 @@ def pilots_create(
         spec = a.programme.parsed.pilot
         if spec is None or a.pk in existing:
             continue
-        starts = spec.starts if isinstance(spec.starts, dt.date) else timezone.localdate(now)
+        starts = timezone.localdate(now)
+        if isinstance(spec.starts, dt.date):  # a date the notice fixes, moved like its others
+            starts = spec.starts + dt.timedelta(days=a.programme.time_shift_days)
         pilot = Pilot(
             application=a,
             programme=a.programme,

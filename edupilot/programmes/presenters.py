@@ -11,6 +11,7 @@ from edupilot.orgs.models import OrgKind, Stage, Tier
 from . import schema
 from .flow import resolved_stages
 from .models import Programme
+from .pilot_schema import due_rule
 from .quotas import formula_text
 
 TIER_LABEL = dict(Tier.choices)
@@ -36,13 +37,6 @@ TYPE_LABEL = {
     "attachment": _("附件"),
     "members": _("成员学校"),
     "group": _("重复组"),
-}
-CADENCE_LABEL = {
-    "none": _("不定期"),
-    "monthly": _("每月"),
-    "quarterly": _("每季度"),
-    "semiannual": _("每半年"),
-    "annual": _("每年"),
 }
 
 
@@ -132,7 +126,11 @@ def programme_view(programme: Programme) -> dict:
         "categories": [category_view(programme, spec, c) for c in spec.categories],
         "forms": [form_view(k, f) for k, f in spec.forms.items()],
         "pilot": pilot,
-        "cadence": CADENCE_LABEL.get(pilot.report_cadence) if pilot else None,
+        "pilot_stages": [
+            {"name": s.name, "kind": s.kind_label, "rule": due_rule(s)} for s in pilot.pipeline
+        ]
+        if pilot
+        else [],
         "batches": [
             {
                 "batch": b,
