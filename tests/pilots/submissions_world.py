@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import pytest
-
 from edupilot.applications.models import Application, AppState
 from edupilot.audit.services import Actor
 from edupilot.orgs.models import Org, Role
@@ -80,8 +78,3 @@ def build() -> W:
         w.users[key].email = f"{key}@example.cn"
         w.users[key].save(update_fields=["email"])
     return w
-
-
-@pytest.fixture
-def qz(seeded):
-    return build()

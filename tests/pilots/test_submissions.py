@@ -17,9 +17,15 @@ from edupilot.pilots.models import PilotState, Submission, SubmissionVersion
 from edupilot.programmes.pilot_schema import AcceptanceStage, ReportsStage
 from edupilot.programmes.schema_base import SHANGHAI
 from tests.conftest import pdf_bytes
-from tests.pilots.submissions_world import qz  # noqa: F401 - fixture
+from tests.pilots.submissions_world import build
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def qz(seeded):
+    return build()
+
 
 APRIL = {"f-progress": "完成平台部署，开展教师培训两次。", "f-users": "320"}
 
