@@ -42,8 +42,8 @@ from edupilot.core.models import Job, Notification
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, Role
 from edupilot.orgs.scoping import Scope
-from edupilot.pilots.creation import pilots_create
 from edupilot.pilots import services as pilot_services
+from edupilot.pilots.creation import pilots_create
 from edupilot.pilots.models import Pilot, Submission, SubmissionAttachment
 from edupilot.programmes.models import ParticipantList, Programme, QuotaAllocation
 from edupilot.review import services as review

@@ -36,6 +36,13 @@ def access_submission(scope: Scope, pk) -> Submission:
     return get_or_404(qs, pk=pk)
 
 
+def access_submission_file(scope: Scope, pk, file_pk) -> SubmissionAttachment:
+    """A file of a submission the scope sees (old versions' files too), else 404."""
+    sub = access_submission(scope, pk)
+    qs = SubmissionAttachment.objects.filter(submission=sub).select_related("blob")
+    return get_or_404(qs, pk=file_pk)
+
+
 def _soon_days(stage) -> int:
     days = getattr(stage, "remind_days_before", None) or [3]
     return max(days)

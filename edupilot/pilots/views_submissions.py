@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,7 +20,6 @@ from edupilot.core.errors import Denied, Refused
 
 from . import pages_submissions as pages
 from . import reports, selectors, services
-from .models import SubmissionAttachment
 from .permissions import is_unit
 from .views import _require_org_role
 
@@ -173,11 +172,7 @@ def submission_return(request, pk):
 @login_required
 def submission_file(request, pk, file):
     _require_org_role(request)
-    sub = pages.access_submission(request.scope, pk)
-    attachment = get_object_or_404(
-        SubmissionAttachment.objects.select_related("blob"), pk=file, submission=sub
-    )
-    return attachment_response(attachment)
+    return attachment_response(pages.access_submission_file(request.scope, pk, file))
 
 
 def _require_supervisor(request):
