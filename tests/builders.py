@@ -23,6 +23,7 @@ from edupilot.accounts import credentials
 from edupilot.accounts import services as account_services
 from edupilot.accounts.models import AdminAccountRequest, User
 from edupilot.applications import services as app_services
+from edupilot.applications.files import blob_store_bytes
 from edupilot.applications.models import Application
 from edupilot.audit.services import Actor
 from edupilot.certification import services as cert
@@ -41,8 +42,9 @@ from edupilot.core.models import Job, Notification
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, Role
 from edupilot.orgs.scoping import Scope
+from edupilot.pilots import services as pilot_services
 from edupilot.pilots.creation import pilots_create
-from edupilot.pilots.models import Pilot
+from edupilot.pilots.models import Pilot, Submission, SubmissionAttachment
 from edupilot.programmes.models import ParticipantList, Programme, QuotaAllocation
 from edupilot.review import services as review
 from edupilot.review.models import ReviewDecision
@@ -137,6 +139,8 @@ class Province:
     sheet_key: str = ""
     admin_request: AdminAccountRequest | None = None
     pilot: Pilot | None = None
+    submission: Submission | None = None  # the pilot's plan, submitted
+    submission_file: SubmissionAttachment | None = None
 
     def scope(self, key: str) -> Scope:
         return Scope.for_membership(self.memberships[key])
@@ -172,6 +176,7 @@ def _people(p: Province) -> None:
         "province": (p.province, Role.REVIEWER),
         "admin": (p.province, Role.PROGRAMME_ADMIN),
         "expert": (Org.objects.get(code=p.spec.expert_city), Role.EXPERT),
+        "pilot_unit": (p.schools[4], Role.APPLICANT),  # the approved school, a pilot later
     }
     for key, (org_, role) in where.items():
         user = make_user(org_, role, username=f"mx_{label}_{key}")
@@ -237,6 +242,46 @@ def _applications(p: Province) -> None:
         app.refresh_from_db()
     # The approved unit as a pilot (its final list is not out yet: the objection is open).
     (p.pilot,) = pilots_create(applications=[p.approved], actor=admin.actor)
+    _pilot_submission(p)
+
+
+def _fill(field, prefix: str, post: dict) -> None:
+    """A value for one field of a stage's form, as the browser posts it."""
+    name = f"{prefix}{field.key}"
+    if field.type == "group":
+        post[f"{name}-rows"] = "1"
+        for sub in field.fields:
+            _fill(sub, f"{name}-0-", post)
+    elif field.type == "number":
+        post[name] = "1"
+    elif field.type == "date":
+        post[name] = "2026-01-01"
+    elif field.type == "choice":
+        post[name] = field.options[0].value
+    elif field.type in ("text", "longtext"):
+        post[name] = "矩阵填写内容"
+
+
+def _pilot_submission(p: Province) -> None:
+    """The pilot's plan, submitted and awaiting its supervisor; with a file."""
+    unit = p.who("pilot_unit")
+    stage = p.pilot.spec.stage_of("plan")
+    post: dict = {}
+    for f in pilot_services.stage_form(stage).all_fields():
+        _fill(f, "f-", post)
+    sub, _ = pilot_services.submission_save(
+        pilot=p.pilot, stage_key=stage.key, post=post, scope=unit.scope, actor=unit.actor
+    )
+    pilot_services.submission_submit(submission=sub, scope=unit.scope, actor=unit.actor)
+    sub.refresh_from_db()
+    p.submission = sub
+    p.submission_file = SubmissionAttachment.objects.create(
+        submission=sub,
+        field_key="plan",
+        blob=blob_store_bytes(pdf_bytes(), "application/pdf"),
+        filename="矩阵方案.pdf",
+        uploaded_by=unit.user,
+    )
 
 
 def _certification(p: Province, standards: dict[str, Standard]) -> None:

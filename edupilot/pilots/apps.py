@@ -13,7 +13,10 @@ class PilotsConfig(AppConfig):
         from edupilot.core.navigation import register
         from edupilot.orgs.models import Role
 
-        from . import receivers  # noqa: F401 - connects final_list_published
+        from . import (
+            receivers,  # noqa: F401 - connects final_list_published
+            tasks,  # noqa: F401 - the report reminders' periodic task
+        )
 
         register(
             "pilots:list",

@@ -41,6 +41,7 @@ from edupilot.api.api import api
 from edupilot.applications.models import Application
 from edupilot.audit.models import AuditEvent
 from edupilot.core.models import Notification
+from edupilot.pilots.models import Submission
 from tests.builders import Province, World, build_world
 
 LOGIN = "login"  # 302 to the login page
@@ -91,6 +92,10 @@ def first_attachment(app: Application) -> int:
 
 def app_state(attr: str):
     return lambda a: Application.objects.get(pk=getattr(a, attr).pk).state
+
+
+def sub_state(a: Province) -> str:
+    return Submission.objects.get(pk=a.submission.pk).state
 
 
 def action(kwargs=None, **kw) -> Case:
@@ -307,6 +312,47 @@ URLS: dict[str, Case] = {
     # pilots: the unit, every level above it and the issuer; namespace "pilots:"
     "pilots/": Case(why="each level's own list; empty for a unit without pilots"),
     "pilots/<int:pk>/": Case(pk("pilot"), ok="county", deny="applicant", deny_status=404),
+    "pilots/<int:pk>/fill/<slug:stage>/": Case(
+        lambda a: {"pk": a.pilot.pk, "stage": "evaluation"},
+        ok="pilot_unit",
+        deny="county",
+        why="the unit's blank form of a stage not saved yet; supervisors only read",
+    ),
+    "pilots/submissions/<int:pk>/": Case(
+        pk("submission"),
+        ok="county",
+        deny="applicant",
+        deny_status=404,
+        post=lambda a: {"f-plan": "改写", "action": "save"},
+        probe=lambda a: Submission.objects.get(pk=a.submission.pk).data,
+    ),
+    "pilots/submissions/<int:pk>/submit/": action(
+        pk("submission"), ok="pilot_unit", deny="county", post=nothing, probe=sub_state
+    ),
+    "pilots/submissions/<int:pk>/accept/": action(
+        pk("submission"), ok="county", deny="pilot_unit", post=nothing, probe=sub_state
+    ),
+    "pilots/submissions/<int:pk>/return/": action(
+        pk("submission"),
+        ok="county",
+        deny="pilot_unit",
+        post=lambda a: {"reason": "请补充"},
+        probe=sub_state,
+    ),
+    "pilots/submissions/<int:pk>/files/<int:file>/": Case(
+        lambda a: {"pk": a.submission.pk, "file": a.submission_file.pk},
+        ok="county",
+        deny="applicant",
+        deny_status=404,
+    ),
+    "pilots/completeness/": Case(ok="county", deny="applicant", deny_status=404),
+    "pilots/completeness/export/": Case(
+        ok="county",
+        ok_status=404,
+        deny="applicant",
+        deny_status=404,
+        why="Henan's pilots have no periodic reports: nothing to export",
+    ),  # fmt: skip
     # selection (the issuer's programme admin; experts): namespace "selection:"
     "review/selection/": Case(
         ok="admin", ok_status=302, deny="county", deny_status=404, why="one programme: to it"

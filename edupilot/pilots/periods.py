@@ -1,0 +1,241 @@
+"""When a pilot's plan and reports are due, and where each period stands.
+
+A reports stage (``[[pilot.stages]]`` of kind ``reports``) has one period per calendar month,
+quarter, half-year or year inside the pilot's ``[starts_on, ends_on]``; ``midterm`` has one
+period ending half-way, ``final`` one ending with the pilot. Keys: ``2027-03``, ``2027-Q1``,
+``2027-H1``, ``2027``, ``mid``, ``final``. Each period is due at the end of its due day,
+Beijing time.
+
+``working_days``: a due day on a non-working day moves to the next working day and
+``due_days`` count working days, on China's working-day calendar (``chinese_calendar``, which
+knows 调休). For a year the package does not cover yet (the State Council publishes each
+year's arrangement in the autumn before), Monday–Friday is used and the period is marked
+``estimated`` so the page can say so.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import chinese_calendar
+from django.utils import timezone
+
+from edupilot.programmes.pilot_schema import PilotStageBase, PlanStage, ReportsStage
+from edupilot.programmes.schema_base import SHANGHAI, to_deadline
+
+ESTIMATED_NOTE = "该年度节假日安排尚未发布，按周一至周五计算"
+DEFAULT_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # '' for a stage without periods (the plan)
+    label: str
+    start: dt.date
+    end: dt.date
+    due_on: dt.date | None
+    estimated: bool = False  # the due day used Monday–Friday (holidays not published yet)
+
+    @property
+    def due_at(self) -> dt.datetime | None:
+        return to_deadline(self.due_on) if self.due_on else None
+
+
+# --- the working-day calendar ------------------------------------------------------------------
+
+
+def is_workday(day: dt.date) -> tuple[bool, bool]:
+    """(is a working day, estimated): China's calendar, or Monday–Friday beyond its years."""
+    try:
+        return chinese_calendar.is_workday(day), False
+    except NotImplementedError:
+        return day.weekday() < 5, True
+
+
+def next_workday(day: dt.date) -> tuple[dt.date, bool]:
+    """``day`` if it is a working day, else the next one; and whether that was estimated."""
+    estimated = False
+    while True:
+        ok, est = is_workday(day)
+        estimated |= est
+        if ok:
+            return day, estimated
+        day += dt.timedelta(days=1)
+
+
+def add_workdays(day: dt.date, n: int) -> tuple[dt.date, bool]:
+    """The ``n``-th working day after ``day`` (``n = 0``: ``day`` or the next working day)."""
+    if n == 0:
+        return next_workday(day)
+    estimated = False
+    while n > 0:
+        day += dt.timedelta(days=1)
+        ok, est = is_workday(day)
+        estimated |= est
+        n -= ok
+    return day, estimated
+
+
+# --- periods --------------------------------------------------------------------------------
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def pilot_end(pilot) -> dt.date:
+    """The pilot's last day: ``ends_on``, else its start plus the programme's duration."""
+    if pilot.ends_on:
+        return pilot.ends_on
+    spec = pilot.spec
+    months = (spec.duration_months if spec else None) or DEFAULT_MONTHS
+    return add_months(pilot.starts_on, months) - dt.timedelta(days=1)
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _calendar_spans(cadence: str, start: dt.date, end: dt.date):
+    """(key, label, first day, last day) of each calendar period overlapping [start, end]."""
+    step = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}[cadence]
+    year, month = start.year, (start.month - 1) // step * step + 1
+    while dt.date(year, month, 1) <= end:
+        last_month = month + step - 1
+        first, last = dt.date(year, month, 1), _month_end(year, last_month)
+        if cadence == "monthly":
+            key, label = f"{year}-{month:02d}", f"{year}年{month}月"
+        elif cadence == "quarterly":
+            q = (month - 1) // 3 + 1
+            key, label = f"{year}-Q{q}", f"{year}年第{q}季度"
+        elif cadence == "semiannual":
+            h = 1 if month == 1 else 2
+            key, label = f"{year}-H{h}", f"{year}年{'上' if h == 1 else '下'}半年"
+        else:
+            key, label = f"{year}", f"{year}年"
+        yield key, label, max(first, start), min(last, end)
+        year, month = (year + 1, 1) if last_month == 12 else (year, last_month + 1)
+
+
+def _due(stage: ReportsStage, key: str, start: dt.date, end: dt.date) -> tuple[dt.date, bool]:
+    if stage.cadence == "monthly":
+        year, month = int(key[:4]), int(key[5:7])
+        if stage.due_month == "next":
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        day = dt.date(year, month, stage.due_day)
+        return next_workday(day) if stage.working_days else (day, False)
+    if stage.working_days:
+        return add_workdays(end, stage.due_after)
+    return end + dt.timedelta(days=stage.due_after), False
+
+
+def report_periods(pilot, stage: ReportsStage) -> list[Period]:
+    """The periods of ``stage`` for ``pilot``, in order, each with its due day.
+
+    A monthly report due (this month's ``due_day``) before the pilot has started is not asked
+    for: the first report is the first one due after the start.
+    """
+    start, end = pilot.starts_on, pilot_end(pilot)
+    if stage.cadence in ("midterm", "final"):
+        if stage.cadence == "midterm":
+            mid = start + (end - start) / 2
+            spans = [("mid", "中期", start, mid)]
+        else:
+            spans = [("final", "期末", start, end)]
+    else:
+        spans = list(_calendar_spans(stage.cadence, start, end))
+    out = []
+    for key, label, first, last in spans:
+        due_on, estimated = _due(stage, key, first, last)
+        if due_on < start:
+            continue
+        out.append(Period(key, label, first, last, due_on, estimated))
+    return out
+
+
+def plan_period(pilot, stage: PlanStage) -> Period:
+    due_on = pilot.starts_on + dt.timedelta(days=stage.due_days)
+    return Period("", stage.name, pilot.starts_on, due_on, due_on)
+
+
+def stage_periods(pilot, stage: PilotStageBase) -> list[Period]:
+    """The periods a unit hands something in for at ``stage``: one per report period, the plan
+    with its due day, one undated period for acceptance materials and cases."""
+    if stage.kind == "reports":
+        return report_periods(pilot, stage)
+    if stage.kind == "plan":
+        return [plan_period(pilot, stage)]
+    if stage.kind in ("acceptance", "cases"):
+        end = pilot_end(pilot)
+        return [Period("", stage.name, pilot.starts_on, end, None)]
+    return []
+
+
+def find_period(pilot, stage: PilotStageBase, key: str) -> Period | None:
+    return next((p for p in stage_periods(pilot, stage) if p.key == key), None)
+
+
+# --- status ---------------------------------------------------------------------------------
+
+STATUS_LABELS = {
+    "not_due": "未到期",
+    "due_soon": "即将到期",
+    "overdue": "逾期未交",
+    "draft": "草稿",
+    "on_time": "按时提交",
+    "late": "逾期提交",
+    "returned": "已退回修改",
+    "accepted": "已通过",
+    "accepted_late": "已通过（逾期提交）",
+}
+CELL_LABELS = {"on_time": "按时", "late": "逾期", "missing": "未交", "not_due": "未到期"}
+
+
+def _due_at(period: Period | None, submission) -> dt.datetime | None:
+    if submission is not None and submission.due_at is not None:
+        return submission.due_at
+    return period.due_at if period else None
+
+
+def period_status(period: Period | None, submission, now: dt.datetime, soon_days: int = 3) -> str:
+    """Where a period stands: one of :data:`STATUS_LABELS`.
+
+    Lateness is judged by the first submission (a report returned and resubmitted after the
+    due day was still handed in on time); overdue means nothing submitted and the due day past.
+    """
+    due_at = _due_at(period, submission)
+    state = getattr(submission, "state", None)
+    first = getattr(submission, "first_submitted_at", None)
+    if state == "returned":
+        return "returned"
+    if first is not None:
+        late = due_at is not None and first > due_at
+        if state == "accepted":
+            return "accepted_late" if late else "accepted"
+        return "late" if late else "on_time"
+    if due_at is None:
+        return "draft" if submission is not None else "not_due"
+    if now > due_at:
+        return "overdue"
+    if due_at - now <= dt.timedelta(days=soon_days):
+        return "due_soon"
+    return "draft" if submission is not None else "not_due"
+
+
+def completeness_cell(period: Period, submission, now: dt.datetime) -> str:
+    """A reporting-rate cell: ``on_time``, ``late``, ``missing`` or ``not_due``."""
+    due_at = _due_at(period, submission)
+    first = getattr(submission, "first_submitted_at", None)
+    if first is not None:
+        return "late" if due_at is not None and first > due_at else "on_time"
+    if due_at is not None and now > due_at:
+        return "missing"
+    return "not_due"
+
+
+def today_beijing(now: dt.datetime | None = None) -> dt.date:
+    return timezone.localtime(now or timezone.now(), SHANGHAI).date()
