@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from django.db import transaction
@@ -13,14 +12,8 @@ from edupilot.audit.services import Actor, audit_record
 from edupilot.orgs.models import Org
 
 from .models import Pilot
+from .periods import add_months
 from .workflows import PILOT
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the month's last day where it is shorter)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def supervisor_of(application: Application) -> int:
@@ -64,7 +57,11 @@ def pilots_create(
             unit_path=a.applicant_path or a.applicant_org.path,
             supervisor=Org(pk=supervisor_of(a)),
             starts_on=starts,
-            ends_on=add_months(starts, spec.duration_months) if spec.duration_months else None,
+            ends_on=(
+                add_months(starts, spec.duration_months) - dt.timedelta(days=1)
+                if spec.duration_months
+                else None
+            ),
             state=PILOT.initial("create"),
         )
         pilot.save()

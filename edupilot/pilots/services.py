@@ -53,10 +53,27 @@ class SubmissionError(Refused):
 # --- the stage's form ---------------------------------------------------------------------------
 
 
+def material_key(key: str) -> str:
+    """The upload field of an acceptance material (kept apart from the stage's own fields)."""
+    return f"material_{key}"
+
+
 def stage_form(stage: PilotStageBase) -> schema.Form:
-    """What the unit fills in at ``stage``: its ``fields``, or one required summary (情况说明)."""
+    """What the unit fills in at ``stage``: its ``fields`` (or one required summary, 情况说明),
+    and an upload slot per acceptance material the file names."""
     fields = list(stage.fields) or [
         {"key": "summary", "label": "情况说明", "type": "longtext", "required": True}
+    ]
+    # An acceptance's named materials (试点成果材料 …) are uploads, one slot each.
+    fields += [
+        {
+            "key": material_key(m.key),
+            "label": m.name,
+            "type": "attachment",
+            "required": m.required,
+            "max_count": 10,
+        }
+        for m in getattr(stage, "materials", [])
     ]
     return schema.Form.model_validate(
         {"title": stage.name, "sections": [{"key": "main", "title": stage.name, "fields": fields}]}

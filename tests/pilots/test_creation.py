@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from edupilot.applications.models import AppState
 from edupilot.orgs.models import Role
-from edupilot.pilots.creation import add_months, pilots_create
+from edupilot.pilots.creation import pilots_create
 from edupilot.pilots.models import Pilot, PilotState
+from edupilot.pilots.periods import add_months
 from edupilot.selection import announcements as ann
 from edupilot.selection import approval
 from tests.selection.test_experts_support import henan_school, load_henan, who

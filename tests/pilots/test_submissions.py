@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -188,6 +189,20 @@ def test_acceptance_hand_in_opens_the_acceptance_and_return_reopens(qz):
         actor=qz.actor("school0"),
         now=at(2027, 12, 1),
     )
+    # The file's materials are upload slots: the required 试点工作总结 is missing.
+    with pytest.raises(services.SubmissionError) as refused:
+        services.submission_submit(
+            submission=sub, scope=qz.scope("school0"), actor=qz.actor("school0")
+        )
+    assert "试点工作总结" in str(refused.value.errors)
+    for m in stage.materials:
+        services.submission_attach(
+            submission=sub,
+            field_key=services.material_key(m.key),
+            upload=SimpleUploadedFile(f"{m.name}.pdf", pdf_bytes(), content_type="application/pdf"),
+            scope=qz.scope("school0"),
+            actor=qz.actor("school0"),
+        )
     services.submission_submit(submission=sub, scope=qz.scope("school0"), actor=qz.actor("school0"))
     pilot.refresh_from_db()
     assert pilot.state == PilotState.ACCEPTANCE
