@@ -11,12 +11,12 @@ from edupilot.pilots.models import PilotState, Submission, SubmissionState
 from tests.review.conftest import load, reviewer, school_in, submit_as
 
 
-def make_pilot(programme, category="school", parent=None):
+def make_pilot(programme, category="school", parent=None, **form):
     """A unit's pilot: a real application submitted, then made a pilot (the final list's step)."""
     issuer = programme.issuer
     parent = parent or _county_under(issuer)
     unit = school_in(parent)
-    app = submit_as(unit, programme, category)
+    app = submit_as(unit, programme, category, **form)
     (pilot,) = pilots_create(applications=[app], actor=unit.actor)
     pilot.refresh_from_db()
     return pilot, unit
