@@ -227,8 +227,9 @@ def awards_page(scope, programme) -> dict:
             .order_by("rank", "pk")
         )
         granted = budget.granted if budget else 0
-        out.append({"stage": s, "awards": awards, "granted": granted,
-                    "remaining": s.budget - granted})  # fmt: skip
+        total = budget.budget if budget else s.budget  # the row, once made, is the budget
+        out.append({"stage": s, "awards": awards, "granted": granted, "budget": total,
+                    "remaining": total - granted})  # fmt: skip
     return {"programme": programme, "stages": out}
 
 

@@ -66,10 +66,13 @@ def _form(request, form, call, *, success, back):
         else:
             messages.success(request, success)
             return redirect(back)
+    for f in form["fields"]:  # what the user typed is kept; each field's messages
+        f["value"] = request.POST.get(f["name"], f.get("value", ""))
+        f["errors"] = errors.get(f["name"], [])
     return render(
         request,
         "pilots/stage_form.html",
-        {**form, "errors": errors, "data": request.POST, "back": back},
+        {**form, "back": back},
         status=400 if errors or request.method == "POST" else 200,
     )
 

@@ -109,11 +109,15 @@ def test_rectify_returns_the_submission(zhejiang):
     rectify = next(g for g in stage.grades if g.result == "rectify")
     sub = in_acceptance(pilot)
     boss = issuer_admin(zhejiang)
-    if stage.min_scores:
-        pytest.skip("zhejiang's acceptance asks for scores")
+    for who, review in _panel(zhejiang, pilot, boss, n=stage.min_scores):
+        acc.acceptance_score(
+            review=review, scores={c.key: str(c.max / 2) for c in stage.criteria},
+            comment="需整改", submit=True, scope=who.scope, actor=who.actor,
+        )  # fmt: skip
     pilot = acc.acceptance_decide(
         submission=sub, grade=rectify.key, scope=boss.scope, actor=boss.actor
     )
     assert pilot.state == PilotState.RECTIFYING and pilot.closed_at is None
     sub.refresh_from_db()
     assert sub.state == SubmissionState.RETURNED and sub.due_at
+    assert not sub.reviews.filter(is_active=True).exists()  # the next round is scored anew
