@@ -32,6 +32,8 @@ from .permissions import (
     can_grant_award,
     can_manage_honours,
     can_schedule_inspection,
+    is_inspector,
+    is_pilot_unit,
 )
 from .workflows import HONOUR, INSPECTION
 
@@ -136,6 +138,7 @@ def schedule_form(scope, pilot) -> dict:
                    _f("scheduled_for", _("检查日期"), "date"),
                    _f("team", _("检查组成员"), help=_("姓名，用顿号分隔"))],
         "action": _action("schedule", _("安排检查"), can_schedule_inspection(scope, pilot), "", 0),
+        "permitted": is_inspector(scope, pilot)[0],
     }  # fmt: skip
 
 
@@ -146,6 +149,7 @@ def record_form(scope, inspection) -> dict:
                    _f("demands", _("整改要求"), "longtext", help=_("不需整改的留空，检查即结束")),
                    _f("rectify_days", _("整改期限（天）"), "number")],
         "action": _table_action(scope, inspection, "record"),
+        "permitted": is_inspector(scope, inspection.pilot)[0],
     }  # fmt: skip
 
 
@@ -155,6 +159,7 @@ def respond_form(scope, inspection) -> dict:
         "shown": [(_("整改要求"), inspection.demands), (_("整改期限"), inspection.rectify_by)],
         "fields": [_f("response", _("整改情况"), "longtext")],
         "action": _table_action(scope, inspection, "respond"),
+        "permitted": is_pilot_unit(scope, inspection.pilot)[0],
     }  # fmt: skip
 
 
@@ -167,6 +172,7 @@ def close_form(scope, inspection) -> dict:
                       options=[("0", _("整改验收，结束检查")), ("1", _("整改不到位，继续整改"))]),
                    _f("rectify_days", _("继续整改期限（天）"), "number")],
         "action": _table_action(scope, inspection, "close"),
+        "permitted": is_inspector(scope, inspection.pilot)[0],
     }  # fmt: skip
 
 

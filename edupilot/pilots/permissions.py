@@ -32,26 +32,27 @@ def is_inspector(scope, pilot) -> Result:
     """The pilot's inspection stage lets its supervisor (or an org above it up to the issuer)
     and/or the issuer inspect; reviewers and programme admins of those orgs act."""
     stage = pilot.spec.stage_of("inspection") if pilot.spec else None
-    if stage is None:
-        return False, "本项目的试点期没有检查环节。"
+    by = stage.by if stage else ("supervisor", "issuer")
     if scope.role not in (Role.REVIEWER, Role.PROGRAMME_ADMIN) or not scope.org_path:
         return False, "只有督导单位或发文单位的审核人、项目管理员可以检查。"
     issuer = pilot.programme.issuer
-    if "issuer" in stage.by and scope.org_id == issuer.pk:
+    if "issuer" in by and scope.org_id == issuer.pk:
         return OK
     if (
-        "supervisor" in stage.by
+        "supervisor" in by
         and path_within(pilot.supervisor.path, scope.org_path)
         and path_within(scope.org_path, issuer.path)
     ):
         return OK
-    who = "、".join({"supervisor": "督导单位（及其上级）", "issuer": "发文单位"}[b] for b in stage.by)
+    who = "、".join({"supervisor": "督导单位（及其上级）", "issuer": "发文单位"}[b] for b in by)
     return False, f"只有{who}可以安排和办理检查。"
 
 
 def can_schedule_inspection(scope, pilot) -> Result:
     if pilot.is_closed:
         return False, f"试点已结束（{pilot.get_state_display()}），不再安排检查。"
+    if pilot.spec is None or pilot.spec.stage_of("inspection") is None:
+        return False, "本项目的试点期没有检查环节。"
     return is_inspector(scope, pilot)
 
 

@@ -54,6 +54,8 @@ def _issuer_programme(request, pk) -> Programme:
 
 def _form(request, form, call, *, success, back):
     """A form page: GET shows it; POST runs the service, keeps what was typed on refusal."""
+    if not form.get("permitted", True):  # not one of the people this form is for
+        raise PermissionDenied(form["action"].reason)
     errors = {}
     if request.method == "POST":
         try:
