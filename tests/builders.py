@@ -41,8 +41,8 @@ from edupilot.core.models import Job, Notification
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, Role
 from edupilot.orgs.scoping import Scope
-from edupilot.pilots.creation import pilots_create
 from edupilot.pilots.acceptance import acceptance_assign
+from edupilot.pilots.creation import pilots_create
 from edupilot.pilots.models import (
     AcceptanceReview,
     Honour,

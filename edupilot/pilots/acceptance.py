@@ -38,7 +38,11 @@ from .workflows import PILOT, SUBMISSION
 
 TWO = Decimal("0.01")
 TEXT_MAX = 5000
-RESULT_STATE = {"pass": PilotState.ACCEPTED, "rectify": PilotState.RECTIFYING, "fail": PilotState.FAILED}
+RESULT_STATE = {
+    "pass": PilotState.ACCEPTED,
+    "rectify": PilotState.RECTIFYING,
+    "fail": PilotState.FAILED,
+}
 
 
 class AcceptanceError(Refused):

@@ -131,7 +131,9 @@ def honours_announce(
     )
     if not honours:
         raise HonourError("没有拟认定的称号，请先提出拟认定名单。")
-    until = to_deadline(timezone.localtime(now).date() + dt.timedelta(days=appraisal.objection_days))
+    until = to_deadline(
+        timezone.localtime(now).date() + dt.timedelta(days=appraisal.objection_days)
+    )
     for h in honours:
         HONOUR.advance(h, "announce")
         h.announced_at, h.objection_until = now, until
@@ -154,8 +156,10 @@ def honours_announce(
 
 @transaction.atomic
 def honour_withdraw(*, honour: Honour, reason: str, scope: Scope, actor: Actor) -> Honour:
-    h = Honour.objects.select_for_update().select_related("pilot", "pilot__programme").get(
-        pk=honour.pk
+    h = (
+        Honour.objects.select_for_update()
+        .select_related("pilot", "pilot__programme")
+        .get(pk=honour.pk)
     )
     check(can_manage_honours(scope, h.pilot.programme), HonourError)
     HONOUR.refuse_unless(h, "withdraw")
@@ -273,5 +277,10 @@ def award_grant(
         obj=award,
         after={"pilot": pilot.pk, "amount": amount, "basis": basis, "granted": budget.granted},
     )
-    _tell_unit(pilot, f"获{awards.name}奖补", f"{pilot.programme.title}：{amount:,.2f} 元（{basis}）。", actor)
+    _tell_unit(
+        pilot,
+        f"获{awards.name}奖补",
+        f"{pilot.programme.title}：{amount:,.2f} 元（{basis}）。",
+        actor,
+    )
     return award

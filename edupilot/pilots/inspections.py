@@ -226,7 +226,9 @@ def inspection_close(
         days = rectify_days or ins.pilot.spec.stage(ins.stage).rectify_days
         if not 1 <= days <= 366:
             raise InspectionError("整改期限应在 1 到 366 天之间。", {"rectify_days": ["1–366 天"]})
-        ins.demands = f"{ins.demands}\n\n{timezone.localtime(now):%Y-%m-%d} 继续整改：{conclusion}".strip()
+        ins.demands = (
+            f"{ins.demands}\n\n{timezone.localtime(now):%Y-%m-%d} 继续整改：{conclusion}".strip()
+        )
         ins.rectify_by = timezone.localtime(now).date() + dt.timedelta(days=days)
     else:
         ins.conclusion = conclusion

@@ -102,8 +102,12 @@ def inspection_schedule(request, pk):
         request,
         pages_stages.schedule_form(request.scope, pilot),
         lambda post: inspections.inspection_schedule(
-            pilot=pilot, mode=post.get("mode", ""), scheduled_for=_date(post.get("scheduled_for")),
-            team=post.get("team", ""), scope=request.scope, actor=actor_from(request),
+            pilot=pilot,
+            mode=post.get("mode", ""),
+            scheduled_for=_date(post.get("scheduled_for")),
+            team=post.get("team", ""),
+            scope=request.scope,
+            actor=actor_from(request),
         ),  # fmt: skip
         success=_("检查已安排，已通知试点单位。"),
         back=back,
@@ -117,8 +121,11 @@ def inspection_record(request, pk):
         request,
         pages_stages.record_form(request.scope, i),
         lambda post: inspections.inspection_record(
-            inspection=i, findings=post.get("findings", ""), demands=post.get("demands", ""),
-            rectify_days=_int(post.get("rectify_days")), scope=request.scope,
+            inspection=i,
+            findings=post.get("findings", ""),
+            demands=post.get("demands", ""),
+            rectify_days=_int(post.get("rectify_days")),
+            scope=request.scope,
             actor=actor_from(request),
         ),  # fmt: skip
         success=_("检查意见已保存。"),
@@ -133,7 +140,9 @@ def inspection_respond(request, pk):
         request,
         pages_stages.respond_form(request.scope, i),
         lambda post: inspections.inspection_respond(
-            inspection=i, response=post.get("response", ""), scope=request.scope,
+            inspection=i,
+            response=post.get("response", ""),
+            scope=request.scope,
             actor=actor_from(request),
         ),  # fmt: skip
         success=_("整改情况已提交。"),
@@ -148,8 +157,11 @@ def inspection_close(request, pk):
         request,
         pages_stages.close_form(request.scope, i),
         lambda post: inspections.inspection_close(
-            inspection=i, conclusion=post.get("conclusion", ""), again=post.get("again") == "1",
-            rectify_days=_int(post.get("rectify_days")), scope=request.scope,
+            inspection=i,
+            conclusion=post.get("conclusion", ""),
+            again=post.get("again") == "1",
+            rectify_days=_int(post.get("rectify_days")),
+            scope=request.scope,
             actor=actor_from(request),
         ),  # fmt: skip
         success=_("已保存。"),
@@ -190,8 +202,12 @@ def acceptance_score(request, pk):
         request,
         pages_stages.score_form(request.scope, review),
         lambda post: acceptance.acceptance_score(
-            review=review, scores=post, comment=post.get("comment", ""),
-            submit=post.get("submit") == "1", scope=request.scope, actor=actor_from(request),
+            review=review,
+            scores=post,
+            comment=post.get("comment", ""),
+            submit=post.get("submit") == "1",
+            scope=request.scope,
+            actor=actor_from(request),
         ),  # fmt: skip
         success=_("评分已保存。"),
         back=reverse("pilots:acceptance_score", args=[review.pk]),
@@ -205,8 +221,10 @@ def acceptance_decide(request, pk):
     return run_action(
         request,
         lambda: acceptance.acceptance_decide(
-            submission=sub, grade=request.POST.get("grade", ""),
-            opinion=request.POST.get("opinion", ""), scope=request.scope,
+            submission=sub,
+            grade=request.POST.get("grade", ""),
+            opinion=request.POST.get("opinion", ""),
+            scope=request.scope,
             actor=actor_from(request),
         ),  # fmt: skip
         success=_("验收等级已评定，已通知试点单位。"),
@@ -224,8 +242,12 @@ def honour_propose(request, pk):
     return run_action(
         request,
         lambda: honours.honour_propose(
-            pilot=pilot, stage=request.POST.get("stage", ""), title=request.POST.get("title", ""),
-            note=request.POST.get("note", ""), scope=request.scope, actor=actor_from(request),
+            pilot=pilot,
+            stage=request.POST.get("stage", ""),
+            title=request.POST.get("title", ""),
+            note=request.POST.get("note", ""),
+            scope=request.scope,
+            actor=actor_from(request),
         ),  # fmt: skip
         success=_("已列入拟认定名单。"),
         back=_pilot_url(pilot.pk, "honours"),
@@ -239,8 +261,11 @@ def award_grant(request, pk):
     return run_action(
         request,
         lambda: honours.award_grant(
-            pilot=pilot, stage=request.POST.get("stage", ""), rank=_int(request.POST.get("rank")),
-            scope=request.scope, actor=actor_from(request),
+            pilot=pilot,
+            stage=request.POST.get("stage", ""),
+            rank=_int(request.POST.get("rank")),
+            scope=request.scope,
+            actor=actor_from(request),
         ),  # fmt: skip
         success=_("奖补已授予。"),
         back=_pilot_url(pilot.pk, "awards"),
@@ -262,7 +287,9 @@ def honours_announce(request, pk):
     return run_action(
         request,
         lambda: honours.honours_announce(
-            programme=programme, stage=request.POST.get("stage", ""), scope=request.scope,
+            programme=programme,
+            stage=request.POST.get("stage", ""),
+            scope=request.scope,
             actor=actor_from(request),
         ),  # fmt: skip
         success=lambda n: _("已发布公示（%(n)s 个）。") % {"n": n},
@@ -277,7 +304,9 @@ def honours_finalize(request, pk):
     return run_action(
         request,
         lambda: honours.honours_finalize(
-            programme=programme, stage=request.POST.get("stage", ""), scope=request.scope,
+            programme=programme,
+            stage=request.POST.get("stage", ""),
+            scope=request.scope,
             actor=actor_from(request),
         ),  # fmt: skip
         success=lambda n: _("认定名单已公布（%(n)s 个）。") % {"n": n},
@@ -293,7 +322,9 @@ def honour_withdraw(request, pk):
     return run_action(
         request,
         lambda: honours.honour_withdraw(
-            honour=h, reason=request.POST.get("reason", ""), scope=request.scope,
+            honour=h,
+            reason=request.POST.get("reason", ""),
+            scope=request.scope,
             actor=actor_from(request),
         ),  # fmt: skip
         success=_("已撤销。"),

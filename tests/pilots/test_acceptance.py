@@ -67,7 +67,11 @@ def test_panel_scores_mean_and_pass_grade(quanzhou):
     with pytest.raises(Refused, match="已提交"):
         _score(e1, r1, "1", "1", "1")
     pilot = acc.acceptance_decide(
-        submission=sub, grade="excellent", opinion="综合评定优秀", scope=boss.scope, actor=boss.actor
+        submission=sub,
+        grade="excellent",
+        opinion="综合评定优秀",
+        scope=boss.scope,
+        actor=boss.actor,
     )
     assert pilot.state == PilotState.ACCEPTED and pilot.grade_name == "优秀" and pilot.closed_at
     sub.refresh_from_db()

@@ -100,3 +100,20 @@ def test_pages_render(quanzhou, client):
     r = client.post(f"/pilots/{active.pk}/inspections/new/", {"mode": "site", "team": "张三"})
     assert r.status_code == 400 and "请填写检查日期" in r.content.decode()
     assert "张三" in r.content.decode()
+
+
+def test_accepted_cases_are_public_and_drafts_are_not(zhejiang, client):
+    from edupilot.pilots.models import Submission, SubmissionState
+
+    published, _ = make_pilot(zhejiang, "k12", unit_type="school")
+    draft, _ = make_pilot(zhejiang, "k12", unit_type="school")
+    stage = published.spec.stage_of("cases")
+    texts = {
+        f.key: "以数据驱动课堂改进的做法" for f in stage.fields if f.type in ("text", "longtext")
+    }
+    for pilot, state in ((published, SubmissionState.ACCEPTED), (draft, SubmissionState.SUBMITTED)):
+        Submission.objects.create(pilot=pilot, stage=stage.key, kind="cases", state=state,
+                                  data={**texts, "summary": "以数据驱动课堂改进的做法"})  # fmt: skip
+    text = client.get("/public/pilots/").content.decode()
+    assert published.unit.name in text and "以数据驱动课堂改进的做法" in text
+    assert draft.unit.name not in text

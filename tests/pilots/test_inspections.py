@@ -43,11 +43,21 @@ def test_schedule_record_respond_close(quanzhou):
         inspection=i, conclusion="仍不到位。", again=True, scope=boss.scope, actor=boss.actor
     )
     assert i.state == InspectionState.RECTIFYING
-    i = ins.inspection_respond(inspection=i, response="再整改。", scope=unit.scope, actor=unit.actor)
-    i = ins.inspection_close(inspection=i, conclusion="整改到位。", scope=boss.scope, actor=boss.actor)
+    i = ins.inspection_respond(
+        inspection=i, response="再整改。", scope=unit.scope, actor=unit.actor
+    )
+    i = ins.inspection_close(
+        inspection=i, conclusion="整改到位。", scope=boss.scope, actor=boss.actor
+    )
     assert i.state == InspectionState.CLOSED and i.closed_at
-    actions = set(AuditEvent.objects.filter(object_type="pilots.inspection").values_list("action", flat=True))
-    assert {"pilot.inspection.schedule", "pilot.inspection.close", "pilot.inspection.demand_again"} <= actions
+    actions = set(
+        AuditEvent.objects.filter(object_type="pilots.inspection").values_list("action", flat=True)
+    )
+    assert {
+        "pilot.inspection.schedule",
+        "pilot.inspection.close",
+        "pilot.inspection.demand_again",
+    } <= actions
 
 
 def test_record_without_demands_closes(quanzhou):

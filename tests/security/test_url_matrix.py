@@ -352,13 +352,25 @@ URLS: dict[str, Case] = {
         pk("programme"), ok="admin", deny="province", deny_status=404
     ),
     "pilots/programmes/<int:pk>/honours/announce/": action(
-        pk("programme"), ok="admin", deny="province", deny_status=404, post=lambda a: {"stage": "titles"}
+        pk("programme"),
+        ok="admin",
+        deny="province",
+        deny_status=404,
+        post=lambda a: {"stage": "titles"},
     ),
     "pilots/programmes/<int:pk>/honours/finalize/": action(
-        pk("programme"), ok="admin", deny="province", deny_status=404, post=lambda a: {"stage": "titles"}
+        pk("programme"),
+        ok="admin",
+        deny="province",
+        deny_status=404,
+        post=lambda a: {"stage": "titles"},
     ),
     "pilots/honours/<int:pk>/withdraw/": action(
-        pk("honour"), ok="admin", deny="province", deny_status=404, post=lambda a: {"reason": "异议成立"}
+        pk("honour"),
+        ok="admin",
+        deny="province",
+        deny_status=404,
+        post=lambda a: {"reason": "异议成立"},
     ),
     "pilots/programmes/<int:pk>/awards.xlsx": Case(
         pk("programme"), ok="admin", deny="province", deny_status=404
