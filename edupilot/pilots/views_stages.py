@@ -8,8 +8,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,10 +18,10 @@ from edupilot.core.actions import run_action
 from edupilot.core.errors import Denied, Refused
 from edupilot.documents.xlsx import Column, XlsxExport
 from edupilot.programmes.models import Programme
+from edupilot.selection.models import ExpertPoolMember
 
-from . import acceptance, honours, inspections, pages_stages, selectors
-from .models import AcceptanceReview, Honour, Inspection, Submission
-from .permissions import can_manage_honours
+from . import acceptance, honours, inspections, pages_stages, selectors, selectors_stages
+from .models import Inspection, Submission
 
 
 def _pilot_url(pilot_id, anchor=""):
@@ -30,26 +29,15 @@ def _pilot_url(pilot_id, anchor=""):
 
 
 def _inspection(request, pk) -> Inspection:
-    i = get_object_or_404(Inspection.objects.only("pk", "pilot_id"), pk=pk)
-    pilot = selectors.access_pilot(request.scope, i.pilot_id)
-    i = Inspection.objects.get(pk=pk)
-    i.pilot = pilot
-    return i
+    return selectors_stages.access_inspection(request.scope, pk)
 
 
 def _submission(request, pk) -> Submission:
-    s = get_object_or_404(Submission.objects.only("pk", "pilot_id"), pk=pk, kind="acceptance")
-    pilot = selectors.access_pilot(request.scope, s.pilot_id)
-    s = Submission.objects.get(pk=pk)
-    s.pilot = pilot
-    return s
+    return selectors_stages.access_acceptance_submission(request.scope, pk)
 
 
 def _issuer_programme(request, pk) -> Programme:
-    programme = get_object_or_404(Programme.objects.select_related("issuer"), pk=pk)
-    if not can_manage_honours(request.scope, programme)[0]:
-        raise Http404
-    return programme
+    return selectors_stages.issuer_programme(request.scope, pk)
 
 
 def _form(request, form, call, *, success, back):
@@ -176,8 +164,6 @@ def inspection_close(request, pk):
 @require_POST
 def acceptance_assign(request, pk):
     sub = _submission(request, pk)
-    from edupilot.selection.models import ExpertPoolMember
-
     member = ExpertPoolMember(pk=_int(request.POST.get("member")) or 0)
     return run_action(
         request,
@@ -191,13 +177,7 @@ def acceptance_assign(request, pk):
 
 @login_required
 def acceptance_score(request, pk):
-    review = get_object_or_404(
-        AcceptanceReview.objects.select_related(
-            "submission", "submission__pilot", "submission__pilot__programme",
-            "submission__pilot__unit",
-        ),
-        pk=pk, expert_id=request.scope.user_id or 0, is_active=True,
-    )  # fmt: skip
+    review = selectors_stages.own_review(request.scope, pk)
     return _form(
         request,
         pages_stages.score_form(request.scope, review),
@@ -317,8 +297,7 @@ def honours_finalize(request, pk):
 @login_required
 @require_POST
 def honour_withdraw(request, pk):
-    h = get_object_or_404(Honour.objects.select_related("pilot__programme__issuer"), pk=pk)
-    _issuer_programme(request, h.pilot.programme_id)
+    h = selectors_stages.issuer_honour(request.scope, pk)
     return run_action(
         request,
         lambda: honours.honour_withdraw(
