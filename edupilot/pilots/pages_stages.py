@@ -92,6 +92,7 @@ def _appraisal_section(scope, pilot, stage) -> dict:
     return {
         "template": TEMPLATE, "kind": "appraisal", "stage": stage,
         "honours": list(pilot.honours.filter(stage=stage.key)),
+        "honours_programme": pilot.programme_id,
         "propose": _action("propose", _("拟认定"), can_manage_honours(scope, pilot.programme),
                            "pilots:honour_propose", pilot.pk),
     }  # fmt: skip

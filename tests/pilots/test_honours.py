@@ -117,3 +117,14 @@ def test_accepted_cases_are_public_and_drafts_are_not(zhejiang, client):
     text = client.get("/public/pilots/").content.decode()
     assert published.unit.name in text and "以数据驱动课堂改进的做法" in text
     assert draft.unit.name not in text
+
+
+def test_the_issuer_sees_the_title_form_and_the_unit_does_not(henan, client):
+    boss = issuer_admin(henan)
+    good, unit = accepted(henan, "excellent")
+    client.force_login(boss.user)
+    text = client.get(f"/pilots/{good.pk}/").content.decode()
+    assert "示范学校" in text and f"/pilots/programmes/{henan.pk}/honours/" in text
+    client.force_login(unit.user)
+    text = client.get(f"/pilots/{good.pk}/").content.decode()
+    assert f"/pilots/programmes/{henan.pk}/honours/" not in text
