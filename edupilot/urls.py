@@ -22,6 +22,7 @@ urlpatterns = [
     # Selection's pages live under /review/selection/ and /review/expert/ (their old paths),
     # after review's own.
     path("review/", include("edupilot.selection.urls")),
+    path("public/pilots/", include("edupilot.pilots.public_urls")),
     path("public/", include("edupilot.core.public_urls")),
     path("django-admin/", admin.site.urls),
 ]

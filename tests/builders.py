@@ -43,8 +43,18 @@ from edupilot.core.notifications import notify
 from edupilot.orgs.models import Membership, Org, Role
 from edupilot.orgs.scoping import Scope
 from edupilot.pilots import services as pilot_services
+from edupilot.pilots.acceptance import acceptance_assign
 from edupilot.pilots.creation import pilots_create
-from edupilot.pilots.models import Pilot, Submission, SubmissionAttachment
+from edupilot.pilots.models import (
+    AcceptanceReview,
+    Honour,
+    Inspection,
+    InspectionState,
+    Pilot,
+    Submission,
+    SubmissionAttachment,
+    SubmissionState,
+)
 from edupilot.programmes.models import ParticipantList, Programme, QuotaAllocation
 from edupilot.review import services as review
 from edupilot.review.models import ReviewDecision
@@ -141,6 +151,11 @@ class Province:
     pilot: Pilot | None = None
     submission: Submission | None = None  # the pilot's plan, submitted
     submission_file: SubmissionAttachment | None = None
+    # The pilot period's stages (pilots.inspections / acceptance / honours).
+    inspection: Inspection | None = None
+    acceptance_submission: Submission | None = None
+    acceptance_review: AcceptanceReview | None = None
+    honour: Honour | None = None
 
     def scope(self, key: str) -> Scope:
         return Scope.for_membership(self.memberships[key])
@@ -284,6 +299,35 @@ def _pilot_submission(p: Province) -> None:
     )
 
 
+def _pilot_stages(p: Province) -> None:
+    """The pilot's unit account, an inspection awaiting the inspector, an acceptance
+    submission with the province's expert assigned, a proposed title."""
+    pilot, admin = p.pilot, p.who("admin")
+    # The unit's account (made with the others as "pilot_unit") also answers to "unit".
+    p.users["unit"], p.memberships["unit"] = p.users["pilot_unit"], p.memberships["pilot_unit"]
+    p.inspection = Inspection.objects.create(
+        pilot=pilot, stage="inspection", mode="site", org=p.county, scheduled_for=dt.date(2099, 1, 5),
+        team="矩阵检查组", state=InspectionState.ANSWERED, findings="需整改", demands="整改",
+        response="已整改",
+    )  # fmt: skip
+    stage = pilot.spec.stage_of("acceptance")
+    p.acceptance_submission = Submission.objects.create(
+        pilot=pilot, stage=stage.key, kind="acceptance", state=SubmissionState.SUBMITTED,
+        data={"summary": "试点工作总结"},
+    )  # fmt: skip
+    p.acceptance_review = acceptance_assign(
+        submission=p.acceptance_submission,
+        member=p.assignment.pool_member,
+        scope=admin.scope,
+        actor=admin.actor,
+    )
+    title = pilot.spec.stage_of("appraisal").titles[0]
+    p.honour = Honour.objects.create(
+        pilot=pilot, stage=pilot.spec.stage_of("appraisal").key, title_key=title.key,
+        title_name=title.name,
+    )  # fmt: skip
+
+
 def _certification(p: Province, standards: dict[str, Standard]) -> None:
     actor, scope = p.actor("city_admin"), p.scope("city_admin")
     p.batch = cert.batch_create(
@@ -397,6 +441,7 @@ def build_province(spec: ProvinceSpec, standards: dict[str, Standard]) -> Provin
     p = Province(spec, province, city, county, schools, programme)
     _people(p)
     _applications(p)
+    _pilot_stages(p)
     _certification(p, standards)
     _desk(p)
     return p

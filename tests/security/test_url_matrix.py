@@ -315,8 +315,10 @@ URLS: dict[str, Case] = {
     "pilots/<int:pk>/fill/<slug:stage>/": Case(
         lambda a: {"pk": a.pilot.pk, "stage": "evaluation"},
         ok="pilot_unit",
+        ok_status=302,
         deny="county",
-        why="the unit's blank form of a stage not saved yet; supervisors only read",
+        why="the acceptance materials exist already: the unit is sent to them (the blank form "
+        "of a stage not saved yet is tested in tests/pilots); supervisors only read",
     ),
     "pilots/submissions/<int:pk>/": Case(
         pk("submission"),
@@ -353,6 +355,75 @@ URLS: dict[str, Case] = {
         deny_status=404,
         why="Henan's pilots have no periodic reports: nothing to export",
     ),  # fmt: skip
+    # pilots: inspections, acceptance, titles, awards (pilots.views_stages)
+    "pilots/<int:pk>/inspections/new/": Case(pk("pilot"), ok="province", deny="unit"),
+    "pilots/inspections/<int:pk>/record/": Case(pk("inspection"), ok="province", deny="unit"),
+    "pilots/inspections/<int:pk>/respond/": Case(pk("inspection"), ok="unit", deny="county"),
+    "pilots/inspections/<int:pk>/close/": Case(pk("inspection"), ok="province", deny="unit"),
+    "pilots/acceptance/<int:pk>/assign/": action(
+        pk("acceptance_submission"),
+        ok="admin",
+        deny="county",
+        deny_status=302,
+        post=lambda a: {"member": a.assignment.pool_member_id},
+        probe=lambda a: a.acceptance_submission.reviews.count(),
+        why="a refused action goes back to the pilot page with the reason",
+    ),
+    "pilots/acceptance/<int:pk>/decide/": action(
+        pk("acceptance_submission"),
+        ok="admin",
+        deny="county",
+        deny_status=302,
+        post=lambda a: {"grade": "pass"},
+        probe=lambda a: Application.objects.get(pk=a.approved.pk).pilot.state,
+        why="a refused action goes back to the pilot page with the reason",
+    ),
+    "pilots/acceptance/reviews/<int:pk>/": Case(
+        pk("acceptance_review"), ok="expert", deny="admin", deny_status=404
+    ),
+    "pilots/<int:pk>/honours/propose/": action(
+        pk("pilot"),
+        ok="admin",
+        deny="county",
+        deny_status=302,
+        post=lambda a: {"stage": "titles", "title": "demo_school"},
+        why="a refused action goes back to the pilot page with the reason",
+    ),
+    "pilots/<int:pk>/awards/grant/": action(
+        pk("pilot"),
+        ok="admin",
+        deny="county",
+        deny_status=302,
+        post=lambda a: {"stage": "awards"},
+        why="a refused action goes back to the pilot page with the reason",
+    ),
+    "pilots/programmes/<int:pk>/honours/": Case(
+        pk("programme"), ok="admin", deny="province", deny_status=404
+    ),
+    "pilots/programmes/<int:pk>/honours/announce/": action(
+        pk("programme"),
+        ok="admin",
+        deny="province",
+        deny_status=404,
+        post=lambda a: {"stage": "titles"},
+    ),
+    "pilots/programmes/<int:pk>/honours/finalize/": action(
+        pk("programme"),
+        ok="admin",
+        deny="province",
+        deny_status=404,
+        post=lambda a: {"stage": "titles"},
+    ),
+    "pilots/honours/<int:pk>/withdraw/": action(
+        pk("honour"),
+        ok="admin",
+        deny="province",
+        deny_status=404,
+        post=lambda a: {"reason": "异议成立"},
+    ),
+    "pilots/programmes/<int:pk>/awards.xlsx": Case(
+        pk("programme"), ok="admin", deny="province", deny_status=404
+    ),
     # selection (the issuer's programme admin; experts): namespace "selection:"
     "review/selection/": Case(
         ok="admin", ok_status=302, deny="county", deny_status=404, why="one programme: to it"
@@ -569,6 +640,7 @@ URLS: dict[str, Case] = {
         pk("announcement"), public=True, anon=200, why="a published 公示 is public"
     ),
     # public pages (no login)
+    "public/pilots/": Case(public=True, anon=200),
     "public/announcements/": Case(public=True, anon=200),
     "public/announcements/<int:pk>/": Case(pk("announcement"), public=True, anon=200),
     "public/certified/": Case(public=True, anon=200),

@@ -1,0 +1,130 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from edupilot.core.errors import Refused
+from edupilot.pilots import honours as hon
+from edupilot.pilots import pages_stages
+from edupilot.pilots.models import Award, AwardBudget, HonourState, PilotState
+
+from .conftest import issuer_admin, make_pilot
+
+pytestmark = pytest.mark.django_db
+
+
+def accepted(programme, grade_key, **kw):
+    pilot, unit = make_pilot(programme, **kw)
+    g = pilot.spec.stage_of("acceptance").grade(grade_key)
+    pilot.state, pilot.grade, pilot.grade_name = PilotState.ACCEPTED, g.key, g.name
+    pilot.save()
+    return pilot, unit
+
+
+def test_titles_propose_announce_withdraw_finalize(henan, client):
+    boss = issuer_admin(henan)
+    good, _ = accepted(henan, "excellent")
+    other, _ = accepted(henan, "excellent")
+    plain, _ = accepted(henan, "pass")
+    h = hon.honour_propose(pilot=good, stage="titles", title="demo_school", scope=boss.scope,
+                           actor=boss.actor)  # fmt: skip
+    h2 = hon.honour_propose(pilot=other, stage="titles", title="demo_school", scope=boss.scope,
+                            actor=boss.actor)  # fmt: skip
+    with pytest.raises(Refused, match="须验收等级为优秀"):
+        hon.honour_propose(pilot=plain, stage="titles", title="demo_school", scope=boss.scope,
+                           actor=boss.actor)  # fmt: skip
+    with pytest.raises(Refused, match="已有"):
+        hon.honour_propose(pilot=good, stage="titles", title="demo_school", scope=boss.scope,
+                           actor=boss.actor)  # fmt: skip
+    now = timezone.now()
+    assert hon.honours_announce(programme=henan, stage="titles", scope=boss.scope,
+                                actor=boss.actor, now=now) == 2  # fmt: skip
+    h.refresh_from_db()
+    assert h.state == HonourState.ANNOUNCED and h.objection_until > now + dt.timedelta(days=4)
+    with pytest.raises(Refused, match="期满后"):
+        hon.honours_finalize(programme=henan, stage="titles", scope=boss.scope, actor=boss.actor,
+                             now=now)  # fmt: skip
+    hon.honour_withdraw(honour=h2, reason="异议成立：材料不实", scope=boss.scope, actor=boss.actor)
+    assert hon.honours_finalize(now=now + dt.timedelta(days=10)) == 1  # the periodic task
+    h.refresh_from_db()
+    assert h.state == HonourState.FINAL
+    page = client.get("/public/pilots/")
+    text = page.content.decode()
+    assert page.status_code == 200 and good.unit.name in text and other.unit.name not in text
+
+
+def test_awards_by_grade_within_budget(quanzhou):
+    boss = issuer_admin(quanzhou)
+    AwardBudget.objects.create(programme=quanzhou, stage="awards", budget=Decimal("250000"))
+    pilots = [accepted(quanzhou, "excellent")[0] for _ in range(3)]
+    plain, _ = accepted(quanzhou, "pass")
+    with pytest.raises(Refused, match="没有以奖代补"):
+        hon.award_grant(pilot=plain, stage="awards", scope=boss.scope, actor=boss.actor)
+    for p in pilots[:2]:
+        hon.award_grant(pilot=p, stage="awards", scope=boss.scope, actor=boss.actor)
+    with pytest.raises(Refused, match="已获"):
+        hon.award_grant(pilot=pilots[0], stage="awards", scope=boss.scope, actor=boss.actor)
+    with pytest.raises(Refused, match="预算余额 50,000.00 元"):
+        hon.award_grant(pilot=pilots[2], stage="awards", scope=boss.scope, actor=boss.actor)
+    assert AwardBudget.objects.get().granted == Decimal("200000")
+    assert Award.objects.count() == 2
+    page = pages_stages.awards_page(boss.scope, quanzhou)
+    assert page["stages"][0]["remaining"] == Decimal("50000")
+
+
+def test_only_accepted_pilots_and_the_issuer(quanzhou):
+    boss = issuer_admin(quanzhou)
+    pilot, unit = make_pilot(quanzhou)
+    with pytest.raises(Refused, match="通过验收"):
+        hon.award_grant(pilot=pilot, stage="awards", scope=boss.scope, actor=boss.actor)
+    good, _ = accepted(quanzhou, "excellent")
+    with pytest.raises(Refused, match="发文单位"):
+        hon.award_grant(pilot=good, stage="awards", scope=unit.scope, actor=unit.actor)
+
+
+def test_pages_render(quanzhou, client):
+    boss = issuer_admin(quanzhou)
+    good, _ = accepted(quanzhou, "excellent")
+    hon.award_grant(pilot=good, stage="awards", scope=boss.scope, actor=boss.actor)
+    client.force_login(boss.user)
+    r = client.get(f"/pilots/{good.pk}/")
+    assert r.status_code == 200 and "以奖代补" in r.content.decode()
+    r = client.get(f"/pilots/programmes/{quanzhou.pk}/honours/")
+    assert r.status_code == 200 and good.unit.name in r.content.decode()
+    r = client.get(f"/pilots/programmes/{quanzhou.pk}/awards.xlsx")
+    assert r.status_code == 200 and b"".join(r.streaming_content)[:2] == b"PK"
+    active, _ = make_pilot(quanzhou)
+    r = client.get(f"/pilots/{active.pk}/inspections/new/")
+    assert r.status_code == 200
+    r = client.post(f"/pilots/{active.pk}/inspections/new/", {"mode": "site", "team": "张三"})
+    assert r.status_code == 400 and "请填写检查日期" in r.content.decode()
+    assert "张三" in r.content.decode()
+
+
+def test_accepted_cases_are_public_and_drafts_are_not(zhejiang, client):
+    from edupilot.pilots.models import Submission, SubmissionState
+
+    published, _ = make_pilot(zhejiang, "k12", unit_type="school")
+    draft, _ = make_pilot(zhejiang, "k12", unit_type="school")
+    stage = published.spec.stage_of("cases")
+    texts = {
+        f.key: "以数据驱动课堂改进的做法" for f in stage.fields if f.type in ("text", "longtext")
+    }
+    for pilot, state in ((published, SubmissionState.ACCEPTED), (draft, SubmissionState.SUBMITTED)):
+        Submission.objects.create(pilot=pilot, stage=stage.key, kind="cases", state=state,
+                                  data={**texts, "summary": "以数据驱动课堂改进的做法"})  # fmt: skip
+    text = client.get("/public/pilots/").content.decode()
+    assert published.unit.name in text and "以数据驱动课堂改进的做法" in text
+    assert draft.unit.name not in text
+
+
+def test_the_issuer_sees_the_title_form_and_the_unit_does_not(henan, client):
+    boss = issuer_admin(henan)
+    good, unit = accepted(henan, "excellent")
+    client.force_login(boss.user)
+    text = client.get(f"/pilots/{good.pk}/").content.decode()
+    assert "示范学校" in text and f"/pilots/programmes/{henan.pk}/honours/" in text
+    client.force_login(unit.user)
+    text = client.get(f"/pilots/{good.pk}/").content.decode()
+    assert f"/pilots/programmes/{henan.pk}/honours/" not in text
