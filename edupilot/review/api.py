@@ -70,7 +70,7 @@ def _require_reviewer(request) -> None:
 @router.get("/queue", response=QueueOut)
 def queue(
     request,
-    programme: int | None = Field(None, ge=1, le=2**31 - 1),
+    programme: Id | None = None,
     category: Key = "",
     state: Key = "",
     q: Query = "",
