@@ -1,6 +1,7 @@
 """Applications over the API: the same selectors and services as the pages, the same scope."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
@@ -51,7 +52,9 @@ MAX_FIELDS = 2000
 
 class DraftIn(Schema):
     revision: int = Field(..., ge=0, le=2**31 - 1)
-    data: dict[Key, Text(DOCUMENT) | list[Text(DOCUMENT)]] = Field(..., max_length=MAX_FIELDS)
+    data: dict[Key, Text(DOCUMENT) | Annotated[list[Text(DOCUMENT)], Field(max_length=500)]] = (
+        Field(..., max_length=MAX_FIELDS)
+    )
 
 
 class ProblemOut(Schema):
