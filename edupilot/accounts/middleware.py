@@ -1,5 +1,6 @@
 """Resolve the membership a request acts through, and force first-login password changes."""
 
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -64,5 +65,10 @@ class ForcePasswordChangeMiddleware:
         if user is not None and user.is_authenticated and user.must_change_password:
             allowed = {reverse(n) for n in self.allowed_names}
             if request.path not in allowed and not request.path.startswith(("/static/", "/i18n/")):
+                if request.path.startswith("/api/"):
+                    # An API client cannot follow a redirect to a form: say what to do.
+                    return JsonResponse(
+                        {"message": "请先在网页上修改一次性密码，然后再使用接口。"}, status=403
+                    )
                 return redirect("accounts:password_change")
         return self.get_response(request)

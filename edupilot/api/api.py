@@ -2,6 +2,7 @@
 scoping as the pages: request.scope, built by accounts.middleware."""
 
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 from ninja.security import django_auth
 
 from edupilot.core.errors import Refused
@@ -16,6 +17,51 @@ def refused(request, exc: Refused):
     if exc.errors:
         body["errors"] = exc.errors
     return api.create_response(request, body, status=exc.status)
+
+
+# Pydantic's error types in the API's words (anything else keeps pydantic's own message).
+MESSAGES = {
+    "missing": "缺少必填项",
+    "string_too_long": "最长 {max_length} 个字符",
+    "string_too_short": "至少 {min_length} 个字符",
+    "too_long": "最多 {max_length} 项",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "string_type": "应为字符串",
+    "dict_type": "应为对象 { … }",
+    "list_type": "应为列表 [ … ]",
+    "model_attributes_type": "应为对象 { … }",
+    "json_invalid": "不是有效的 JSON",
+}
+
+
+def _message(err: dict) -> str:
+    template = MESSAGES.get(err.get("type", ""))
+    if template is None:
+        return str(err.get("msg", "取值无效"))
+    try:
+        return template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return str(err.get("msg", "取值无效"))
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc: ValidationError):
+    """A request the schema refuses: 422 with a Chinese message per field (and pydantic's
+    ``detail`` for clients that read it)."""
+    errors: dict[str, list[str]] = {}
+    for err in exc.errors:
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        errors.setdefault(where, []).append(_message(err))
+    first = next(iter(errors.items()), ("", ["请求有误"]))
+    body = {
+        "message": f"请求参数有误：{first[0]} {first[1][0]}".strip(),
+        "errors": errors,
+        "detail": exc.errors,
+    }
+    return api.create_response(request, body, status=422)
 
 
 def register_routers() -> None:

@@ -1,14 +1,14 @@
 """Applications over the API: the same selectors and services as the pages, the same scope."""
 
-from __future__ import annotations
-
 import datetime as dt
+from typing import Annotated
 
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from edupilot.audit.services import actor_from
+from edupilot.core.inputs import DOCUMENT, KEY, BoundedLimitOffset, Id, Key, Text
 from edupilot.programmes.selectors import open_programmes_covering
 
 from . import selectors, services
@@ -40,13 +40,21 @@ class ApplicationOut(Schema):
 
 
 class ApplicationDetailOut(ApplicationOut):
+    # What the draft PUT must send back: the save is refused (409) if the draft changed since.
+    revision: int
     data: dict
     chain: list
 
 
+# A form has at most a few hundred fields (groups post one per cell).
+MAX_FIELDS = 2000
+
+
 class DraftIn(Schema):
-    revision: int
-    data: dict[str, str | list[str]]
+    revision: int = Field(..., ge=0, le=2**31 - 1)
+    data: dict[Key, Text(DOCUMENT) | Annotated[list[Text(DOCUMENT)], Field(max_length=500)]] = (
+        Field(..., max_length=MAX_FIELDS)
+    )
 
 
 class ProblemOut(Schema):
@@ -55,8 +63,8 @@ class ProblemOut(Schema):
 
 
 @router.get("/", response=list[ApplicationOut])
-@paginate(LimitOffsetPagination)
-def list_applications(request, state: str | None = None, programme: str | None = None):
+@paginate(BoundedLimitOffset)
+def list_applications(request, state: Key | None = None, programme: Key | None = None):
     qs = selectors.applications_for(request.scope).select_related(
         "programme", "applicant_org", "current_org"
     )
@@ -68,7 +76,7 @@ def list_applications(request, state: str | None = None, programme: str | None =
 
 
 @router.get("/{int:pk}", response=ApplicationDetailOut)
-def get_application(request, pk: int):
+def get_application(request, pk: Id):
     return selectors.access_application(request.scope, pk)
 
 
@@ -87,7 +95,7 @@ def _form_data(payload: DraftIn):
 @router.put(
     "/{int:pk}/draft", response={200: ApplicationDetailOut, 400: ProblemOut, 409: ProblemOut}
 )
-def save_draft(request, pk: int, payload: DraftIn):
+def save_draft(request, pk: Id, payload: DraftIn):
     app = selectors.access_application(request.scope, pk)
     try:
         result = services.application_save_draft(
@@ -107,7 +115,7 @@ def save_draft(request, pk: int, payload: DraftIn):
 
 
 @router.post("/{int:pk}/submit", response={200: ApplicationDetailOut, 400: ProblemOut})
-def submit(request, pk: int):
+def submit(request, pk: Id):
     app = selectors.access_application(request.scope, pk)
     try:
         services.application_submit(application=app, scope=request.scope, actor=actor_from(request))
@@ -126,7 +134,7 @@ class EligibilityOut(Schema):
 
 
 @programme_router.get("/{code}/eligibility", response=list[EligibilityOut])
-def eligibility(request, code: str):
+def eligibility(request, code: Text(KEY)):
     """For an applicant: each category of the programme it falls under, and why it may not apply."""
     if not request.scope.is_applicant:
         raise Http404

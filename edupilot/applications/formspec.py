@@ -94,6 +94,10 @@ def clean_value(f, raw, res: CleanResult, key: str, *, topics: list[schema.Topic
     raw = (raw or "").strip() if isinstance(raw, str) else raw
     if raw in ("", None):
         return None
+    if f.type not in ("text", "longtext") and isinstance(raw, str) and len(raw) > f.limit:
+        # Kept as typed (a draft loses nothing) but not read as a number, date or phone.
+        res.add(key, f"“{f.label}”过长（最多 {f.limit} 个字符，现有 {len(raw)} 个）")
+        return raw
     if f.type == "text":
         if len(raw) > f.max_length:
             res.add(key, f"“{f.label}”最多 {f.max_length} 个字符（现有 {len(raw)} 个）")
@@ -105,8 +109,8 @@ def clean_value(f, raw, res: CleanResult, key: str, *, topics: list[schema.Topic
         unit = "汉字" if f.count == "han" else "字"
         if f.max_chars is not None and n > f.max_chars:
             res.add(key, f"“{f.label}”最多 {f.max_chars} 个{unit}（现有 {n} 个）")
-        if len(raw) > 200_000:
-            res.add(key, f"“{f.label}”过长")
+        if len(raw) > f.limit:
+            res.add(key, f"“{f.label}”过长（最多 {f.limit} 个字符，现有 {len(raw)} 个）")
         return raw
     if f.type == "number":
         return _number(f, raw, res, key)

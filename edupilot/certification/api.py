@@ -4,12 +4,12 @@ their own systems). The same selectors as the pages, so the same scope: a distri
 schools, the city its whole batch, a school only itself; anything else is a 404.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 from django.core.paginator import Paginator
 from ninja import Router, Schema
+
+from edupilot.core.inputs import Id, Key, Page
 
 from . import selectors
 from .models import EntryState
@@ -113,12 +113,12 @@ def batches(request):
 
 
 @router.get("/batches/{int:pk}", response=BatchOut)
-def batch(request, pk: int):
+def batch(request, pk: Id):
     return _batch(selectors.access_batch(request.scope, pk))
 
 
 @router.get("/batches/{int:pk}/entries", response=EntryPageOut)
-def entries(request, pk: int, state: str = "", page: int = 1):
+def entries(request, pk: Id, state: Key = "", page: Page = 1):
     """The batch's schools within the user's scope, 100 per page, by school code."""
     b = selectors.access_batch(request.scope, pk)
     qs = selectors.entries_for(request.scope, b).order_by("school__code", "pk")
@@ -134,7 +134,7 @@ def entries(request, pk: int, state: str = "", page: int = 1):
 
 
 @router.get("/entries/{int:pk}", response=EntryDetailOut)
-def entry(request, pk: int):
+def entry(request, pk: Id):
     """One school's assessment: each indicator met / unmet / missing, value, threshold, source."""
     e = selectors.access_entry(request.scope, pk)
     # Exempt schools are certified by their title; they have no assessment to show.

@@ -49,3 +49,75 @@ class RefusedMiddleware:
             messages.error(request, exception.message)
             return redirect(back)
         return HttpResponseBadRequest(escape(exception.message))
+
+
+class InputCleaningMiddleware:
+    """Control characters out of every request, before any view (see ``edupilot.core.inputs``).
+
+    Pages: each GET and POST value (and name, and uploaded file name) loses them, so what the
+    user sees is what is saved, on SQLite and PostgreSQL alike. The API (``/api/``) refuses a
+    query parameter or a JSON value holding one with a 400 that names it. A path holding one
+    names no page: 404.
+
+    Comes after CsrfViewMiddleware (which reads the token from the raw POST).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import Http404
+
+        from .inputs import clean_text, has_control_chars
+
+        if has_control_chars(request.path):
+            raise Http404
+        if request.path.startswith("/api/"):
+            refused = self._refused_api(request)
+            if refused is not None:
+                return refused
+            return self.get_response(request)
+        request.GET = self._cleaned(request.GET, clean_text)
+        if request.method == "POST":
+            request.POST = self._cleaned(request.POST, clean_text)
+            for f in request.FILES.values():
+                f.name = clean_text(f.name or "")
+        return self.get_response(request)
+
+    @staticmethod
+    def _cleaned(query, clean):
+        from .inputs import has_control_chars
+
+        if not any(
+            has_control_chars(k) or any(has_control_chars(v) for v in vs) for k, vs in query.lists()
+        ):
+            return query
+        out = query.copy()
+        out.clear()
+        for k, vs in query.lists():
+            out.setlist(clean(k), [clean(v) for v in vs])
+        out._mutable = False
+        return out
+
+    @staticmethod
+    def _refused_api(request):
+        import json
+
+        from django.http import JsonResponse
+
+        from .inputs import CONTROL_MESSAGE, find_control_chars, has_control_chars
+
+        errors: dict[str, list[str]] = {}
+        for k, vs in request.GET.lists():
+            if has_control_chars(k) or any(has_control_chars(v) for v in vs):
+                errors[f"query.{k}"] = [str(CONTROL_MESSAGE)]
+        if request.content_type == "application/json" and request.body:
+            try:
+                body = json.loads(request.body)
+            except ValueError:
+                body = None  # the API answers malformed JSON itself
+            for loc in find_control_chars(body):
+                errors[".".join(["body", *map(str, loc)])] = [str(CONTROL_MESSAGE)]
+        if not errors:
+            return None
+        return JsonResponse({"message": str(CONTROL_MESSAGE), "errors": errors}, status=400)

@@ -1,9 +1,9 @@
 """Orgs over the API, through the same scoping as the pages."""
 
-from __future__ import annotations
-
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
+
+from edupilot.core.inputs import BoundedLimitOffset, Key, Query
 
 from . import selectors
 
@@ -33,11 +33,11 @@ class OrgOut(Schema):
 
 
 @router.get("/", response=list[OrgOut])
-@paginate(LimitOffsetPagination)
-def list_orgs(request, q: str = "", kind: str = "", stage: str = ""):
+@paginate(BoundedLimitOffset)
+def list_orgs(request, q: Query = "", kind: Key = "", stage: Key = ""):
     return selectors.org_search(request.scope, q=q, kind=kind, stage=stage)
 
 
 @router.get("/{code}", response=OrgOut)
-def get_org(request, code: str):
+def get_org(request, code: Key):
     return selectors.access_org(request.scope, code)

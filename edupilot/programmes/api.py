@@ -1,11 +1,11 @@
 """Programmes over the API: what a scope may see, its eligibility and its quotas."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from django.http import Http404
 from ninja import Router, Schema
+
+from edupilot.core.inputs import Key
 
 from . import selectors
 
@@ -122,12 +122,12 @@ def list_programmes(request):
 
 
 @router.get("/{code}", response=ProgrammeDetailOut)
-def get_programme(request, code: str):
+def get_programme(request, code: Key):
     return _detail(_access(request, code))
 
 
 @router.get("/{code}/quotas", response=list[QuotaOut])
-def quotas(request, code: str, category: str | None = None):
+def quotas(request, code: Key, category: Key | None = None):
     """Quotas of the scope's subtree (all of them for the programme's own admins)."""
     if request.scope.is_applicant or request.scope.is_expert:
         raise Http404

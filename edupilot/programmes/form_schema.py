@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -26,6 +26,10 @@ PREFILL_SOURCES = (
 
 
 class FieldBase(Strict):
+    # The most characters one value of this type may have as typed (a longer one is refused
+    # with a message; see applications.formspec). Text types say it in the file.
+    input_limit: ClassVar[int] = 200
+
     key: Key
     label: str = Field(min_length=1)
     required: bool = False
@@ -34,6 +38,11 @@ class FieldBase(Strict):
     prefill: str | None = None
     # Show this field on the summary table (汇总表) and lists.
     summary: bool = False
+
+    @property
+    def limit(self) -> int:
+        """The most characters one typed value may have."""
+        return self.input_limit
 
     @field_validator("prefill")
     @classmethod
@@ -49,6 +58,10 @@ class TextField(FieldBase):
     min_length: int = Field(default=0, ge=0)
     pattern: str | None = None
     pattern_message: str | None = None
+
+    @property
+    def limit(self) -> int:
+        return self.max_length
 
     @field_validator("pattern")
     @classmethod
@@ -70,6 +83,12 @@ class LongTextField(FieldBase):
     max_chars: int | None = Field(default=None, ge=1)
     count: Literal["han", "all"] = "han"
     outline: list[str] = Field(default_factory=list, description="要点提纲，显示给填写人")
+    # Characters as typed, spaces and punctuation included: a bound on what is stored.
+    max_length: int = Field(default=100_000, ge=1, le=200_000)
+
+    @property
+    def limit(self) -> int:
+        return self.max_length
 
     @model_validator(mode="after")
     def _bounds(self):
@@ -83,6 +102,7 @@ class LongTextField(FieldBase):
 
 
 class NumberField(FieldBase):
+    input_limit: ClassVar[int] = 40
     type: Literal["number"]
     min: Decimal | None = None
     max: Decimal | None = None
@@ -96,6 +116,7 @@ class Option(Strict):
 
 
 class ChoiceField(FieldBase):
+    input_limit: ClassVar[int] = 64
     type: Literal["choice"]
     options: list[Option] = Field(min_length=1)
     multiple: bool = False
@@ -110,17 +131,20 @@ class ChoiceField(FieldBase):
 
 
 class DateField(FieldBase):
+    input_limit: ClassVar[int] = 32
     type: Literal["date"]
     min: dt.date | None = None
     max: dt.date | None = None
 
 
 class PhoneField(FieldBase):
+    input_limit: ClassVar[int] = 40
     type: Literal["phone"]
     kind: Literal["mobile", "landline", "any"] = "any"
 
 
 class EmailField(FieldBase):
+    input_limit: ClassVar[int] = 254
     type: Literal["email"]
 
 
@@ -130,6 +154,8 @@ class BoolField(FieldBase):
 
 class TopicField(FieldBase):
     """The programme topic (选题) this application takes; options come from the category."""
+
+    input_limit: ClassVar[int] = 64
 
     type: Literal["topic"]
 

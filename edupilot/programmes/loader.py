@@ -124,10 +124,15 @@ def pydantic_message(err: dict) -> str:
         return err["msg"]
 
 
+TOO_DEEP = "数组或表嵌套层数过深，无法读取（项目文件不需要这么多层）"
+
+
 def load_toml(text: str, name: str, invalid: type[FileInvalid]) -> dict:
     """The TOML table of ``text``; a syntax error raises ``invalid`` naming its line."""
     try:
         return tomllib.loads(text)
+    except RecursionError as exc:
+        raise invalid([FileError(name, None, "", TOO_DEEP)]) from exc
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise invalid(
@@ -140,6 +145,8 @@ def parse_text(text: str, name: str) -> ParsedFile:
     index = LineIndex(text)
     try:
         spec = schema.Programme.model_validate(data)
+    except RecursionError as exc:
+        raise ProgrammeFileInvalid([FileError(name, None, "", TOO_DEEP)]) from exc
     except ValidationError as exc:
         errors = []
         for err in exc.errors():
@@ -161,8 +168,16 @@ def parse_file(path: str | Path) -> ParsedFile:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ProgrammeFileInvalid([FileError(str(path), None, "", "文件不存在")]) from exc
+    except IsADirectoryError as exc:
+        raise ProgrammeFileInvalid(
+            [FileError(str(path), None, "", "这是一个目录，请给出其中的 .toml 文件")]
+        ) from exc
     except UnicodeDecodeError as exc:
         raise ProgrammeFileInvalid([FileError(str(path), None, "", "文件不是 UTF-8 编码")]) from exc
+    except OSError as exc:
+        raise ProgrammeFileInvalid(
+            [FileError(str(path), None, "", f"文件无法读取：{exc.strerror or exc}")]
+        ) from exc
     return parse_text(text, str(path))
 
 
@@ -184,14 +199,10 @@ def _sample_form_data(form: schema.Form) -> dict:
     return data
 
 
-def check_against_database(parsed: ParsedFile) -> list[FileError]:
-    """Checks that need the org tree: issuer, quota tables; and a dry run of every rule."""
+def check_rules(parsed: ParsedFile) -> list[FileError]:
+    """A dry run of every rule on plausible form data (no database needed)."""
     spec, index, name = parsed.spec, parsed.index, parsed.name
     errors: list[FileError] = []
-
-    def err(loc: tuple, message: str) -> None:
-        errors.append(FileError(name, index.line_for(loc), field_label(loc), message))
-
     for ci, category in enumerate(spec.categories):
         form = spec.forms[category.form]
         sample = _sample_form_data(form)
@@ -199,7 +210,24 @@ def check_against_database(parsed: ParsedFile) -> list[FileError]:
             try:
                 rules.check_rule(rule.expr, rule.phase, sample)
             except rules.RuleCompileError as exc:
-                err(("categories", ci, "rules", ri, "expr"), str(exc))
+                loc = ("categories", ci, "rules", ri, "expr")
+                errors.append(FileError(name, index.line_for(loc), field_label(loc), str(exc)))
+    return errors
+
+
+def check_against_database(parsed: ParsedFile) -> list[FileError]:
+    """Checks that need the org tree: issuer, quota tables; and a dry run of every rule."""
+    return check_rules(parsed) + check_orgs(parsed)
+
+
+def check_orgs(parsed: ParsedFile) -> list[FileError]:
+    """Checks that need the org tree: the issuer, review orgs and quota tables."""
+    spec, index, name = parsed.spec, parsed.index, parsed.name
+    errors: list[FileError] = []
+
+    def err(loc: tuple, message: str) -> None:
+        errors.append(FileError(name, index.line_for(loc), field_label(loc), message))
+
     try:
         issuer = resolve_org(spec.issuer, None, ("issuer",))
     except QuotaResolveError as exc:
@@ -222,12 +250,15 @@ def check_against_database(parsed: ParsedFile) -> list[FileError]:
     return errors
 
 
-def validate(path: str | Path) -> tuple[ParsedFile | None, list[FileError]]:
+def validate(
+    path: str | Path, *, with_database: bool = True
+) -> tuple[ParsedFile | None, list[FileError]]:
+    """The file's problems; ``with_database=False`` checks the file alone (no org tree yet)."""
     try:
         parsed = parse_file(path)
     except ProgrammeFileInvalid as exc:
         return None, exc.errors
-    return parsed, check_against_database(parsed)
+    return parsed, check_rules(parsed) + (check_orgs(parsed) if with_database else [])
 
 
 def issuer_for(spec: schema.Programme) -> Org:

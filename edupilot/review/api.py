@@ -4,12 +4,11 @@ The same selectors and services as the pages, so the same scope, quota locks, de
 audit apply; a refusal comes back with the Chinese message the page would show.
 """
 
-from __future__ import annotations
-
 from django.http import Http404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from edupilot.applications.selectors import access_application
+from edupilot.core.inputs import LONG, Id, Key, Page, Query, Text
 
 from . import selectors, services
 from .calls import level_call
@@ -40,12 +39,12 @@ class QueueOut(Schema):
 
 
 class RecommendIn(Schema):
-    opinion: str
-    rank: int | None = None
+    opinion: Text(LONG)
+    rank: int | None = Field(None, ge=1, le=100_000)
 
 
 class ReasonIn(Schema):
-    reasons: str
+    reasons: Text(LONG)
 
 
 class DecisionOut(Schema):
@@ -71,11 +70,11 @@ def _require_reviewer(request) -> None:
 @router.get("/queue", response=QueueOut)
 def queue(
     request,
-    programme: int | None = None,
-    category: str = "",
-    state: str = "",
-    q: str = "",
-    page: int = 1,
+    programme: Id | None = None,
+    category: Key = "",
+    state: Key = "",
+    q: Query = "",
+    page: Page = 1,
 ):
     """Applications standing at the scope's level (or its history), 50 per page."""
     _require_reviewer(request)
@@ -124,7 +123,7 @@ def _decision(d) -> dict:
     }
 
 
-def _act(request, pk: int, action: str, **fields):
+def _act(request, pk: Id, action: str, **fields):
     """One level action (:func:`level_call` of ``action`` with ``fields``): the decision, or
     403/409 with the refusal's message."""
     _require_reviewer(request)
@@ -141,15 +140,15 @@ RESPONSES = {200: DecisionOut, 403: ProblemOut, 409: ProblemOut}
 
 
 @router.post("/{int:pk}/recommend", response=RESPONSES)
-def recommend(request, pk: int, payload: RecommendIn):
+def recommend(request, pk: Id, payload: RecommendIn):
     return _act(request, pk, "recommend", opinion=payload.opinion, rank=payload.rank)
 
 
 @router.post("/{int:pk}/return", response=RESPONSES)
-def return_for_revision(request, pk: int, payload: ReasonIn):
+def return_for_revision(request, pk: Id, payload: ReasonIn):
     return _act(request, pk, "return", reasons=payload.reasons)
 
 
 @router.post("/{int:pk}/not-recommend", response=RESPONSES)
-def not_recommend(request, pk: int, payload: ReasonIn):
+def not_recommend(request, pk: Id, payload: ReasonIn):
     return _act(request, pk, "not_recommend", reason=payload.reasons)

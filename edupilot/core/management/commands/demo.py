@@ -1,7 +1,10 @@
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from edupilot import demo
+
+# Ten times the real school counts is already a load test; more would run for hours.
+MAX_SCALE = 10.0
 
 
 class Command(BaseCommand):
@@ -14,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="load even if demo accounts exist")
 
     def handle(self, *args, scale, force, **options):
+        if not 0 < scale <= MAX_SCALE:
+            raise CommandError(f"--scale 应大于 0 且不超过 {MAX_SCALE}（1 为真实学校数）")
         # A fresh data directory has no tables yet; the demo should not need a separate step.
         call_command("migrate", interactive=False, verbosity=0)
         if demo.has_demo() and not force:

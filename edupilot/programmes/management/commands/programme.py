@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
 
 from edupilot.audit.services import Actor
 from edupilot.orgs.models import Org
@@ -13,11 +14,39 @@ from edupilot.programmes.stages import KIND_LABELS
 
 
 def programme_files(paths: list[str], all_files: bool) -> list[Path]:
+    """The files named, a directory standing for the .toml files directly in it."""
     if all_files:
         return sorted(Path(settings.EDUPILOT_PROGRAMMES_DIR).glob("*.toml"))
     if not paths:
         raise CommandError("请给出至少一个项目文件，或使用 --all")
-    return [Path(p) for p in paths]
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.glob("*.toml") if f.is_file())
+            if not found:
+                raise CommandError(f"{p} 是一个目录，其中没有 .toml 项目文件")
+            files.extend(found)
+        else:
+            files.append(p)
+    return files
+
+
+NO_DATABASE = (
+    "数据库尚未建立：先运行 `edupilot migrate`（或 `edupilot serve`，首次启动时会建立数据库）"
+)
+NO_ORGS = "组织机构树为空：先运行 `edupilot serve` 或 `edupilot demo` 载入行政区划"
+
+
+def database_problem() -> str | None:
+    """Why the org tree cannot be read yet (a fresh installation), or None."""
+    try:
+        if Org._meta.db_table not in connection.introspection.table_names():
+            return NO_DATABASE
+        if not Org.objects.exists():
+            return NO_ORGS
+    except DatabaseError as exc:
+        return f"无法连接数据库（{exc}）".strip()
+    return None
 
 
 class Command(BaseCommand):
@@ -55,10 +84,18 @@ class Command(BaseCommand):
             return self.show(options["code"], options["applicant"], options["format"])
         files, all = options["files"], options["all"]
         paths = programme_files(files, all)
+        problem = database_problem()
+        if problem and action == "load":
+            raise CommandError(problem)
+        if problem:
+            self.stderr.write(
+                f"注意：{problem}。本次只检查文件本身，发文单位、审核单位和名额表"
+                "需要组织机构树，未检查。"
+            )
         failed = 0
         for path in paths:
             if action == "validate":
-                parsed, errors = loader.validate(path)
+                parsed, errors = loader.validate(path, with_database=problem is None)
                 if errors:
                     failed += 1
                     for e in errors:
@@ -90,6 +127,8 @@ class Command(BaseCommand):
             raise CommandError(f"{failed} 个文件有错误")
 
     def show(self, code: str, applicant_ref: str | None, fmt: str) -> None:
+        if problem := database_problem():
+            raise CommandError(problem)
         programme = Programme.objects.select_related("issuer").filter(code=code).first()
         if programme is None:
             raise CommandError(f"没有代码为 {code} 的项目；先用 `programme load FILE` 载入项目文件")

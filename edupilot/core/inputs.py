@@ -1,0 +1,111 @@
+"""What input may hold, in one place: which characters a text may carry, how long each kind of
+value may be, and how far a list may be paged.
+
+Control characters (NUL and the other C0 codes except tab, line feed and carriage return, DEL,
+and the lone surrogates JSON can carry) are what PostgreSQL refuses or what no keyboard types.
+Pages: :class:`edupilot.core.middleware.InputCleaningMiddleware` removes them from every GET
+and POST value before a view runs, so a save goes through on both databases with what the
+user sees (Word's line and page breaks become line breaks). The API refuses them with a
+400 naming the field, and its schemas bound every string with the lengths below.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
+from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# Word's manual line break (vertical tab) and page break: kept as a line break.
+SOFT_BREAKS = re.compile("[\x0b\x0c]")
+
+CONTROL_MESSAGE = _("含有不可见的控制字符（如 NUL），请删除后再提交")
+
+# Length bounds, in characters, per kind of value.
+KEY = 64  # a code, a key, a choice value
+SHORT = 300  # a name, a title, a contact (the widest CharField of the models)
+QUERY = 200  # a search box
+LONG = 20_000  # an opinion, reasons, a note
+DOCUMENT = 200_000  # a long text of an application form (its 汉字 count is checked apart)
+
+# Lists: rows per API page and how far one may page.
+MAX_LIMIT = 500
+MAX_OFFSET = 10_000_000
+MAX_PAGE = 1_000_000
+
+
+def has_control_chars(value: str) -> bool:
+    return bool(CONTROL_CHARS.search(value) or SOFT_BREAKS.search(value))
+
+
+def clean_text(value: str) -> str:
+    """``value`` without control characters (Word's soft breaks become line breaks)."""
+    if not has_control_chars(value):
+        return value
+    return CONTROL_CHARS.sub("", SOFT_BREAKS.sub("\n", value))
+
+
+def find_control_chars(value: Any, loc: tuple = ()) -> list[tuple]:
+    """Where in a JSON value (keys included) a string holds a control character."""
+    found: list[tuple] = []
+    if isinstance(value, str):
+        if has_control_chars(value):
+            found.append(loc)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(k, str) and has_control_chars(k):
+                found.append((*loc, k))
+            found.extend(find_control_chars(v, (*loc, k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found.extend(find_control_chars(v, (*loc, i)))
+    return found
+
+
+def page_number(raw: Any) -> int:
+    """A page number from a query parameter: anything odd is the first page, and the largest
+    is bounded (a paginator shows the last page for a number past the end)."""
+    try:
+        n = int(str(raw)[:12])
+    except (TypeError, ValueError):
+        return 1
+    return min(max(n, 1), MAX_PAGE)
+
+
+# --- API schemas ---------------------------------------------------------------------------
+
+
+def _no_control_chars(value: str) -> str:
+    if has_control_chars(value):
+        raise PydanticCustomError("control_chars", str(CONTROL_MESSAGE))
+    return value
+
+
+def Text(max_length: int = LONG, min_length: int = 0) -> Any:  # noqa: N802 - a type
+    """A string of at most ``max_length`` characters without control characters."""
+    return Annotated[
+        str,
+        StringConstraints(max_length=max_length, min_length=min_length),
+        AfterValidator(_no_control_chars),
+    ]
+
+
+# Row ids: beyond 2**53 no table of ours reaches, and SQLite overflows past 2**63.
+MAX_ID = 2**53
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Key = Text(KEY)
+Query = Text(QUERY)
+Page = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+
+
+class BoundedLimitOffset(LimitOffsetPagination):
+    """``?limit=&offset=`` with bounds: no more than 500 rows a page, no absurd offset."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=MAX_LIMIT)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
