@@ -119,6 +119,12 @@ URLS: dict[str, Case] = {
     ),
     # accounts
     "accounts/login/": Case(public=True, anon=200, ok_status=302),
+    "accounts/sso/login/": Case(
+        public=True, anon=404, ok_status=404, why="SSO is off unless configured (test_sso.py)"
+    ),
+    "accounts/sso/callback/": Case(
+        public=True, anon=404, ok_status=404, why="SSO is off unless configured (test_sso.py)"
+    ),
     "accounts/logout/": action(anon=302, post=lambda a: {}, other=302, why="logs out the poster"),
     "accounts/password/": Case(),
     "accounts/membership/": action(
