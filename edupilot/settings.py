@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "edupilot.pilots",
     "edupilot.certification",
     "edupilot.documents",
+    "edupilot.tokens",
     "edupilot.api",
 ]
 

@@ -41,6 +41,7 @@ from edupilot.api.api import api
 from edupilot.applications.models import Application
 from edupilot.audit.models import AuditEvent
 from edupilot.core.models import Notification
+from edupilot.tokens.models import ApiToken
 from tests.builders import Province, World, build_world
 
 LOGIN = "login"  # 302 to the login page
@@ -91,6 +92,24 @@ def first_attachment(app: Application) -> int:
 
 def app_state(attr: str):
     return lambda a: Application.objects.get(pk=getattr(a, attr).pk).state
+
+
+def a_token(a: Province) -> dict:
+    """An API token of A's county reviewer (made on first use; the test's transaction drops it)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token, _ = ApiToken.objects.get_or_create(
+        token_hash="0" * 64,
+        defaults={
+            "name": "矩阵令牌",
+            "membership": a.memberships["county"],
+            "prefix": "edp_matrix",
+            "expires_at": timezone.now() + timedelta(days=30),
+        },
+    )
+    return {"pk": token.pk}
 
 
 def action(kwargs=None, **kw) -> Case:
@@ -169,6 +188,17 @@ URLS: dict[str, Case] = {
         deny="county",
         deny_status=404,
         post=lambda a: {"decision": "approve"},
+    ),
+    # API tokens: each person's own
+    "tokens/": Case(ok="county", why="one's own tokens and the form to make one"),
+    "tokens/<int:pk>/revoke/": action(
+        a_token,
+        ok="county",
+        deny="city",
+        deny_status=404,
+        post=nothing,
+        probe=lambda a: ApiToken.objects.get(pk=a_token(a)["pk"]).revoked_at,
+        why="a token is its owner's alone, even above it",
     ),
     # orgs
     "orgs/": Case(ok="county", deny="expert"),
