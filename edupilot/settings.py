@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "edupilot.pilots",
     "edupilot.certification",
     "edupilot.documents",
+    "edupilot.tokens",
     "edupilot.api",
 ]
 
@@ -171,6 +172,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on (OIDC): inert unless the EDUPILOT_OIDC_* settings below are set.
+    "edupilot.accounts.sso.OIDCBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -195,6 +198,28 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SECURE = env_bool("EDUPILOT_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- single sign-on (OpenID Connect, mozilla-django-oidc; docs/deployment.md) -----------------
+# A bureau's identity provider may log its people in; each login is matched to an existing
+# account by one claim (never creates an account or a membership). Off unless all of the
+# endpoints, the client id and the secret are set; password login stays.
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("EDUPILOT_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env("EDUPILOT_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env("EDUPILOT_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env("EDUPILOT_OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = env("EDUPILOT_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env("EDUPILOT_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = env("EDUPILOT_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env("EDUPILOT_OIDC_SCOPES", "openid profile email")
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
+# The claim that names the account, and the account field it must equal (username or email).
+EDUPILOT_OIDC_MATCH_CLAIM = env("EDUPILOT_OIDC_MATCH_CLAIM", "preferred_username")
+EDUPILOT_OIDC_MATCH_FIELD = env("EDUPILOT_OIDC_MATCH_FIELD", "username")
+# What the login page's button says, e.g. "河南省教育厅统一身份认证登录".
+EDUPILOT_OIDC_LABEL = env("EDUPILOT_OIDC_LABEL", "")
 
 # django-axes: lock an account (per username + IP) after repeated failures.
 AXES_FAILURE_LIMIT = int(env("EDUPILOT_LOGIN_FAILURE_LIMIT", "5"))

@@ -13,6 +13,7 @@ APPS_BY_NAME = (
     "certification",
     "documents",
     "audit",
+    "tokens",
     "api",
 )
 

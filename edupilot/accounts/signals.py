@@ -16,23 +16,32 @@ def _ip(request) -> str | None:
     return client_ip(request) if request is not None else None
 
 
+def _sso_subject(request) -> str | None:
+    """The identity provider's name for who tried a single sign-on (accounts/sso.py), if any."""
+    return getattr(request, "sso_subject", None)
+
+
 def on_logged_in(sender, request, user, **kwargs):
+    after = {"one_time_password": bool(user.must_change_password)}
+    if _sso_subject(request) is not None:
+        after["method"] = "oidc"
     audit_record(
-        actor=Actor(user=user, ip=_ip(request)),
-        action="auth.login",
-        obj=user,
-        after={"one_time_password": bool(user.must_change_password)},
+        actor=Actor(user=user, ip=_ip(request)), action="auth.login", obj=user, after=after
     )
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
-    username = str((credentials or {}).get("username", ""))[:USERNAME_LIMIT]
+    subject = _sso_subject(request)
+    username = str((credentials or {}).get("username", "") or subject or "")[:USERNAME_LIMIT]
+    after = {"username": username, "path": getattr(request, "path", "")}
+    if subject is not None:
+        after["method"] = "oidc"
     audit_record(
         actor=Actor(ip=_ip(request)),
         action="auth.login_failed",
         object_type="accounts.user",
         object_id=username[:64],
-        after={"username": username, "path": getattr(request, "path", "")},
+        after=after,
     )
 
 

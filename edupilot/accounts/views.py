@@ -20,7 +20,7 @@ from edupilot.orgs.models import Org
 from edupilot.orgs.scoping import scoped
 from edupilot.orgs.selectors import access_org, scope_root
 
-from . import credentials, permissions, selectors, services
+from . import credentials, permissions, selectors, services, sso
 from .forms import (
     AdminRequestForm,
     OneTimePasswordChangeForm,
@@ -35,6 +35,12 @@ from .models import AdminRequestState, CredentialPurpose
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if sso.sso_enabled():
+            context["sso_label"] = sso.sso_label()
+        return context
 
 
 @require_POST

@@ -1,5 +1,6 @@
 """REST API (django-ninja, OpenAPI at /api/v1/docs). Every endpoint goes through the same
-scoping as the pages: request.scope, built by accounts.middleware."""
+scoping as the pages: request.scope, built by accounts.middleware for a browser session, or
+by auth.TokenAuth for an API token (``Authorization: Bearer …``)."""
 
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
@@ -7,7 +8,14 @@ from ninja.security import django_auth
 
 from edupilot.core.errors import Refused
 
-api = NinjaAPI(title="EduPilot API", version="1", auth=django_auth, urls_namespace="api")
+from .auth import TokenAuth
+
+api = NinjaAPI(
+    title="EduPilot API",
+    version="1",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+)
 
 
 @api.exception_handler(Refused)

@@ -42,6 +42,7 @@ from edupilot.applications.models import Application
 from edupilot.audit.models import AuditEvent
 from edupilot.core.models import Notification
 from edupilot.pilots.models import Submission
+from edupilot.tokens.models import ApiToken
 from tests.builders import Province, World, build_world
 
 LOGIN = "login"  # 302 to the login page
@@ -98,6 +99,24 @@ def sub_state(a: Province) -> str:
     return Submission.objects.get(pk=a.submission.pk).state
 
 
+def a_token(a: Province) -> dict:
+    """An API token of A's county reviewer (made on first use; the test's transaction drops it)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token, _ = ApiToken.objects.get_or_create(
+        token_hash="0" * 64,
+        defaults={
+            "name": "矩阵令牌",
+            "membership": a.memberships["county"],
+            "prefix": "edp_matrix",
+            "expires_at": timezone.now() + timedelta(days=30),
+        },
+    )
+    return {"pk": token.pk}
+
+
 def action(kwargs=None, **kw) -> Case:
     """A POST-only action view."""
     return Case(kwargs, post_only=True, **kw)
@@ -124,6 +143,12 @@ URLS: dict[str, Case] = {
     ),
     # accounts
     "accounts/login/": Case(public=True, anon=200, ok_status=302),
+    "accounts/sso/login/": Case(
+        public=True, anon=404, ok_status=404, why="SSO is off unless configured (test_sso.py)"
+    ),
+    "accounts/sso/callback/": Case(
+        public=True, anon=404, ok_status=404, why="SSO is off unless configured (test_sso.py)"
+    ),
     "accounts/logout/": action(anon=302, post=lambda a: {}, other=302, why="logs out the poster"),
     "accounts/password/": Case(),
     "accounts/membership/": action(
@@ -168,6 +193,17 @@ URLS: dict[str, Case] = {
         deny="county",
         deny_status=404,
         post=lambda a: {"decision": "approve"},
+    ),
+    # API tokens: each person's own
+    "tokens/": Case(ok="county", why="one's own tokens and the form to make one"),
+    "tokens/<int:pk>/revoke/": action(
+        a_token,
+        ok="county",
+        deny="city",
+        deny_status=404,
+        post=nothing,
+        probe=lambda a: ApiToken.objects.get(pk=a_token(a)["pk"]).revoked_at,
+        why="a token is its owner's alone, even above it",
     ),
     # orgs
     "orgs/": Case(ok="county", deny="expert"),
