@@ -145,11 +145,12 @@ def _generate_schools(scale: float) -> None:
 
 
 # Apps with demo data of their own, in the order they run: each builds on the one before
-# (applications → review states → the staged selection flow → certification).
+# (applications → review states → the staged selection flow → the pilot period → certification).
 DEMO_PARTS = (
     "edupilot.applications.demo",
     "edupilot.review.demo",
     "edupilot.selection.demo",
+    "edupilot.pilots.demo",
     "edupilot.certification.demo",
 )
 

@@ -114,8 +114,10 @@ def report_reminders(today: dt.date) -> Iterable[Reminder]:
             title=f"{what}：{len(units)} 个试点单位逾期未报",
             body=f"截止日期 {due_on:%Y-%m-%d}，尚未提交：{names}。请督促其尽快上报。",
             link=reverse("pilots:completeness") + f"?programme={programme_id}&stage={stage_key}",
+            # The supervising bureau's staff: its admins, and its reviewers where a county
+            # bureau has no programme admin of its own.
             orgs=(supervisor_id,),
-            roles=(Role.PROGRAMME_ADMIN,),
+            roles=(Role.PROGRAMME_ADMIN, Role.REVIEWER),
         )
 
 

@@ -49,7 +49,7 @@ from .permissions import (
     can_resolve_objection,
     fmt_time,
 )
-from .rules import check_manage, rubric_of
+from .rules import check_manage, objection_days, rubric_of
 from .scoring import current_assignments_prefetch, ranking
 from .selectors import pending_decisions
 from .signals import final_list_published
@@ -208,7 +208,7 @@ def announcement_publish(
     pending = _lock_pending(programme, now)
     if not pending.approvals:
         raise SelectionError("没有待公示的同意立项决定，请先在审定页面作出决定。")
-    days = programme.parsed.announcement.objection_days
+    days = objection_days(programme)
     # The period ends at the end of its last day, Beijing time.
     until = to_deadline(timezone.localtime(now).date() + dt.timedelta(days=days))
     announcement = Announcement.objects.create(

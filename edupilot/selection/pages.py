@@ -32,7 +32,7 @@ from .permissions import (
     can_revoke_decision,
     can_unassign_expert,
 )
-from .rules import decision_deadline, rubric_of
+from .rules import decision_deadline, objection_days, rubric_of
 from .workflows import ANNOUNCEMENT, OBJECTION
 
 # The issuer's decision on a RECOMMENDED application: the application table's rows. The
@@ -217,7 +217,7 @@ def announcements_page(scope: Scope, programme: Programme) -> dict:
         "pending": pending,
         "pending_approvals": [d for d in pending if d.outcome == ApprovalOutcome.APPROVE],
         "default_title": default_title(programme),
-        "objection_days": programme.parsed.announcement.objection_days,
+        "objection_days": objection_days(programme),
         "publish_action": create_action(ANNOUNCEMENT, "publish", scope, programme),
     }
 

@@ -72,3 +72,16 @@ def check_scoring_state(application: Application) -> None:
 
 def lock_application(application: Application) -> Application:
     return locks.lock_application(application, "programme", "programme__issuer", "applicant_org")
+
+
+def objection_days(programme: Programme) -> int:
+    """Days of the 公示's objection period: the longest any category's announcement stage sets
+    (``objection_days`` of a ``kind = "announcement"`` stage), else ``[announcement]``'s."""
+    spec = programme.parsed
+    days = [
+        s.objection_days
+        for c in spec.categories
+        for s in c.pipeline
+        if s.kind == "announcement" and s.objection_days is not None
+    ]
+    return max(days) if days else spec.announcement.objection_days

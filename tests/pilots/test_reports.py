@@ -94,19 +94,21 @@ def test_reminders_before_due_and_escalation_after_each_once(
     assert again.sent == 0 and again.skipped == 2
     assert reminded.count() == 2
 
-    # Overdue by two days (escalate_days_after = 1): each county's programme admin is told.
+    # Overdue by two days (escalate_days_after = 1): each county bureau's staff is told.
     with django_capture_on_commit_callbacks(execute=True):
         run = reports.report_reminders_send(now=at(2026, 4, 27, 9))
     assert run.sent == 2
     esc = Notification.objects.filter(event="pilot.report_escalation")
-    assert sorted(n.recipient.username for n in esc) == ["qz_county0_admin", "qz_county1_admin"]
+    assert sorted(n.recipient.username for n in esc) == [
+        "qz_county0", "qz_county0_admin", "qz_county1", "qz_county1_admin"
+    ]  # fmt: skip
     county0 = esc.get(recipient__username="qz_county0_admin")
     assert "1 个试点单位逾期未报" in county0.title and "泉州试点乙小学" in county0.body
     assert "泉州试点甲小学" not in county0.body  # it reported
-    assert wait_for(lambda: len(smtp.messages) >= 4)
+    assert wait_for(lambda: len(smtp.messages) >= 6)
     with django_capture_on_commit_callbacks(execute=True):
         assert reports.report_reminders_send(now=at(2026, 4, 28, 9)).sent == 0
-    assert esc.count() == 2
+    assert esc.count() == 4
     assert ReminderSent.objects.filter(provider=reports.PROVIDER).count() == 4
 
 
