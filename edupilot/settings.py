@@ -253,8 +253,9 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "EduPilot <noreply@edupilot.local>")
 
 # --- background jobs ----------------------------------------------------------------------
-# A job whose worker stopped reporting for this long is marked failed; results are kept this long.
-EDUPILOT_JOB_STALE_MINUTES = int(env("EDUPILOT_JOB_STALE_MINUTES", "60"))
+# A running job without a heartbeat for this long is marked failed; results are kept this long.
+EDUPILOT_JOB_STALE_SECONDS = int(env("EDUPILOT_JOB_STALE_SECONDS", "60"))
+EDUPILOT_JOB_HEARTBEAT_SECONDS = float(env("EDUPILOT_JOB_HEARTBEAT_SECONDS", "15"))
 EDUPILOT_JOB_KEEP_DAYS = int(env("EDUPILOT_JOB_KEEP_DAYS", "7"))
 
 # --- programmes ----------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ def _upload(cmd: dict) -> None:
 
 
 def _job(cmd: dict) -> None:
+    import tests.crash_jobs  # noqa: F401  (registers the job kinds)
     from edupilot.core.jobs import job_run
 
     job_run(job_id=cmd["job"])
