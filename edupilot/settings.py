@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "edupilot.core.middleware.RequestTooLargeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -232,6 +233,14 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # Uploads: the largest single file a form may declare; each field may set a lower limit.
 EDUPILOT_MAX_UPLOAD_MB = int(env("EDUPILOT_MAX_UPLOAD_MB", "50"))
+# A request whose body is larger than this is refused (413) before it is read: the largest
+# file any form accepts (a programme's attachment field or a certification import, 200 MB)
+# plus room for the other fields.
+EDUPILOT_MAX_REQUEST_MB = int(
+    env("EDUPILOT_MAX_REQUEST_MB", str(max(EDUPILOT_MAX_UPLOAD_MB, 200) + 10))
+)
+# An uploaded PDF whose compressed streams inflate past this in total is refused (a "bomb").
+EDUPILOT_PDF_MAX_INFLATED_MB = int(env("EDUPILOT_PDF_MAX_INFLATED_MB", "256"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000

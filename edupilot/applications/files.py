@@ -9,15 +9,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from .models import Blob
+from .pdfcheck import PdfRefused, inspect_pdf
 
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
@@ -33,8 +33,25 @@ class BlobDamaged(OSError):
     """A stored file is missing or does not match its size and sha256: it is never served."""
 
 
-def _check_pdf(fh, filename: str) -> int:
-    """Raise UploadRejected unless ``fh`` holds a readable PDF; returns its page count."""
+REFUSALS = {
+    "javascript": "“{name}”含有 JavaScript 脚本，出于安全原因不能上传。请打印后重新扫描，或“打印为 PDF”后再上传。",
+    "launch": "“{name}”含有启动外部程序的动作（Launch），出于安全原因不能上传。请重新扫描或“打印为 PDF”后再上传。",
+    "open_action": "“{name}”含有打开时自动执行的动作，出于安全原因不能上传。请重新扫描或“打印为 PDF”后再上传。",
+    "embedded_file": "“{name}”内嵌了其他文件（附件），不能上传。请只上传扫描件本身。",
+    "inflates": "“{name}”解压后的内容过大（可能是恶意构造的文件），不能上传。",
+    "encrypted": "“{name}”已加密，请上传未加密的 PDF。",
+    "unreadable": "“{name}”无法作为 PDF 读取（文件已损坏或格式不对）。",
+    "no_pages": "“{name}”没有任何页面。",
+    "too_slow": "“{name}”结构过于复杂，检查超时，不能上传。请重新扫描或“打印为 PDF”后再上传。",
+}
+
+
+def _check_pdf(fh, path: str, filename: str) -> int:
+    """Raise UploadRejected unless the file holds a safe, readable PDF; returns its page count.
+
+    Cheap checks here; the structure is inspected with pikepdf in a bounded child process
+    (``pdfcheck``): active content, embedded files and inflation bombs are refused.
+    """
     fh.seek(0)
     head = fh.read(1024)
     if b"%PDF-" not in head:
@@ -46,28 +63,12 @@ def _check_pdf(fh, filename: str) -> int:
     fh.seek(max(0, size - 2048))
     if b"%%EOF" not in fh.read():
         raise UploadRejected(f"“{filename}”不是完整的 PDF 文件（可能上传中断或文件已损坏）。")
-    fh.seek(0)
+    fh.flush()
     try:
-        reader = PdfReader(fh, strict=False)
-        if reader.is_encrypted:
-            raise UploadRejected(f"“{filename}”已加密，请上传未加密的 PDF。")
-        pages = len(reader.pages)
-    except UploadRejected:
-        raise
-    except (
-        PdfReadError,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        RecursionError,
-    ) as exc:
-        log.info("rejected unreadable pdf %s: %s", filename, exc)
-        raise UploadRejected(f"“{filename}”无法作为 PDF 读取（文件已损坏或格式不对）。") from exc
-    if pages < 1:
-        raise UploadRejected(f"“{filename}”没有任何页面。")
-    return pages
+        return inspect_pdf(path, settings.EDUPILOT_PDF_MAX_INFLATED_MB * 1024 * 1024)
+    except PdfRefused as exc:
+        log.info("rejected pdf %s: %s", filename, exc.cause)
+        raise UploadRejected(REFUSALS[exc.cause].format(name=filename)) from exc
 
 
 def blob_store(upload, *, accept: list[str], max_mb: int) -> Blob:
@@ -82,7 +83,7 @@ def blob_store(upload, *, accept: list[str], max_mb: int) -> Blob:
     if size == 0:
         raise UploadRejected(f"“{filename}”是空文件。")
     # Spool to a temporary file while hashing, so large uploads never sit in memory.
-    with tempfile.TemporaryFile() as tmp:
+    with tempfile.NamedTemporaryFile() as tmp:
         digest = hashlib.sha256()
         total = 0
         for chunk in (
@@ -98,7 +99,7 @@ def blob_store(upload, *, accept: list[str], max_mb: int) -> Blob:
         if total == 0:
             raise UploadRejected(f"“{filename}”是空文件。")
         if "pdf" in accept:
-            _check_pdf(tmp, filename)
+            _check_pdf(tmp, tmp.name, filename)
         return _blob_put(tmp, digest.hexdigest(), total, "application/pdf")
 
 

@@ -1,4 +1,4 @@
-"""Chinese unless the user chose otherwise."""
+"""Request-wide rules: Chinese unless chosen otherwise, refusals, oversized bodies, headers."""
 
 
 class ChineseByDefaultMiddleware:
@@ -49,3 +49,36 @@ class RefusedMiddleware:
             messages.error(request, exception.message)
             return redirect(back)
         return HttpResponseBadRequest(escape(exception.message))
+
+
+class RequestTooLargeMiddleware:
+    """Refuse a request whose declared body exceeds the largest allowed upload (413), before
+    anything reads the body: no multi-gigabyte upload is spooled to disk only to be refused.
+
+    The limit (``EDUPILOT_MAX_REQUEST_MB``) is the largest single file any form accepts plus
+    room for the form's other fields. Must come first in MIDDLEWARE.
+    """
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.limit_mb = settings.EDUPILOT_MAX_REQUEST_MB
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > self.limit_mb * 1024 * 1024:
+            from django.http import HttpResponse
+            from django.utils.translation import gettext as _
+
+            message = _(
+                "上传的内容过大（%(size).1f MB），超过了 %(limit)s MB 的上限，未被接收。"
+            ) % {
+                "size": length / 1024 / 1024,
+                "limit": self.limit_mb,
+            }
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
