@@ -255,4 +255,6 @@ def attachment_response(attachment) -> HttpResponse:
         filename=attachment.filename,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    # The page policy (no plugins, no frames) would stop the browser's own PDF viewer.
+    response._csp_exempt = True
     return response

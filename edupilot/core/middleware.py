@@ -82,3 +82,23 @@ class RequestTooLargeMiddleware:
             }
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class NoStoreWhenLoggedInMiddleware:
+    """``Cache-Control: no-store`` on every response to a logged-in user: pages and files hold
+    a school's or a bureau's data, which no shared or browser cache should keep (a shared
+    office PC, the back button after logging out). Static files never reach this (WhiteNoise
+    answers them first). Place after AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            from django.utils.cache import add_never_cache_headers
+
+            add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private
+        return response
