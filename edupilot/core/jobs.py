@@ -361,6 +361,13 @@ def jobs_sweep(jobs=None, now=None) -> int:
     )
 
 
+def job_check_alive(job: Job) -> Job:
+    """The job as it is now, failed first if it is running without a heartbeat (on reading)."""
+    if job.state == JobState.RUNNING and jobs_sweep(Job.objects.filter(pk=job.pk)):
+        job.refresh_from_db()
+    return job
+
+
 def jobs_housekeeping(now=None) -> tuple[int, int]:
     """Fail jobs whose worker died, and remove old result files. Returns (failed, purged)."""
     now = now or timezone.now()

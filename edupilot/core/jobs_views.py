@@ -5,8 +5,8 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 
-from .jobs import KEEP_RESULTS, access_job, jobs_for, jobs_sweep
-from .models import Job, JobState
+from .jobs import KEEP_RESULTS, access_job, job_check_alive, jobs_for, jobs_sweep
+from .models import JobState
 
 
 @login_required
@@ -19,8 +19,7 @@ def job_list(request):
 @login_required
 def job_detail(request, pk: int):
     job = access_job(request.scope, pk)
-    if jobs_sweep(Job.objects.filter(pk=job.pk)):  # its worker died: say so, stop spinning
-        job.refresh_from_db()
+    job = job_check_alive(job)  # its worker died: say so, stop spinning
     context = {"job": job}
     if request.htmx:
         return render(request, "core/_job_progress.html", context)
