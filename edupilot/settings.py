@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # django-ninja's API docs then use its bundled Swagger files (no CDN, no inline script).
+    "ninja",
     "axes",
     "django_password_validators.password_history",
     "huey.contrib.djhuey",
@@ -84,7 +87,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "edupilot.core.middleware.RequestTooLargeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "edupilot.core.middleware.ChineseByDefaultMiddleware",
@@ -93,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "edupilot.core.middleware.InputCleaningMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "edupilot.core.middleware.NoStoreWhenLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -261,6 +267,14 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # Uploads: the largest single file a form may declare; each field may set a lower limit.
 EDUPILOT_MAX_UPLOAD_MB = int(env("EDUPILOT_MAX_UPLOAD_MB", "50"))
+# A request whose body is larger than this is refused (413) before it is read: the largest
+# file any form accepts (a programme's attachment field or a certification import, 200 MB)
+# plus room for the other fields.
+EDUPILOT_MAX_REQUEST_MB = int(
+    env("EDUPILOT_MAX_REQUEST_MB", str(max(EDUPILOT_MAX_UPLOAD_MB, 200) + 10))
+)
+# An uploaded PDF whose compressed streams inflate past this in total is refused (a "bomb").
+EDUPILOT_PDF_MAX_INFLATED_MB = int(env("EDUPILOT_PDF_MAX_INFLATED_MB", "256"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
@@ -291,8 +305,9 @@ EDUPILOT_AUDIT_CHECKPOINTS = Path(
 )
 
 # --- background jobs ----------------------------------------------------------------------
-# A job whose worker stopped reporting for this long is marked failed; results are kept this long.
-EDUPILOT_JOB_STALE_MINUTES = int(env("EDUPILOT_JOB_STALE_MINUTES", "60"))
+# A running job without a heartbeat for this long is marked failed; results are kept this long.
+EDUPILOT_JOB_STALE_SECONDS = int(env("EDUPILOT_JOB_STALE_SECONDS", "60"))
+EDUPILOT_JOB_HEARTBEAT_SECONDS = float(env("EDUPILOT_JOB_HEARTBEAT_SECONDS", "15"))
 EDUPILOT_JOB_KEEP_DAYS = int(env("EDUPILOT_JOB_KEEP_DAYS", "7"))
 
 # --- programmes ----------------------------------------------------------------------------------
@@ -302,6 +317,28 @@ EDUPILOT_PROGRAMMES_DIR = Path(env("EDUPILOT_PROGRAMMES_DIR", str(PROJECT_DIR / 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# HSTS once the site runs on HTTPS (secure cookies on): browsers then refuse plain HTTP for a
+# year. SecurityMiddleware sends it on requests Django sees as HTTPS (request.is_secure()).
+SECURE_HSTS_SECONDS = int(env("EDUPILOT_HSTS_SECONDS", "31536000")) if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_HSTS_PRELOAD = False
+# Content-Security-Policy (django-csp 4): scripts only from our own static files, never inline
+# (tests/security/test_headers.py fails on an inline <script> or on* attribute). Styles allow
+# 'unsafe-inline' for now: a few templates still carry style attributes and <style> blocks.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF],
+        "style-src": [csp_constants.SELF, csp_constants.UNSAFE_INLINE],
+        "img-src": [csp_constants.SELF, "data:"],
+        "font-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

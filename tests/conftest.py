@@ -150,5 +150,12 @@ def page(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
     pg = context.new_page()
     pg.set_default_timeout(20_000)
+    # A script or style the Content-Security-Policy blocked is a broken page: fail on it.
+    blocked: list[str] = []
+    pg.on(
+        "console",
+        lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     yield pg
     context.close()
+    assert not blocked, f"blocked by the Content-Security-Policy: {blocked}"

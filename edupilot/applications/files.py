@@ -1,31 +1,57 @@
-"""Uploaded files: checked by content, stored once under their sha256, never overwritten."""
+"""Uploaded files: checked by content, stored once under their sha256, written atomically."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import logging
+import os
 import tempfile
+from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.http import FileResponse
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext as _
 
 from .models import Blob
+from .pdfcheck import PdfRefused, inspect_pdf
 
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
+# Writes and checks go in smaller pieces, so no large buffer sits in memory.
+WRITE_CHUNK = 64 * 1024
 
 
 class UploadRejected(ValueError):
     """A file that may not be stored; the message is shown to the user as it is."""
 
 
-def _check_pdf(fh, filename: str) -> int:
-    """Raise UploadRejected unless ``fh`` holds a readable PDF; returns its page count."""
+class BlobDamaged(OSError):
+    """A stored file is missing or does not match its size and sha256: it is never served."""
+
+
+REFUSALS = {
+    "javascript": "“{name}”含有 JavaScript 脚本，出于安全原因不能上传。请打印后重新扫描，或“打印为 PDF”后再上传。",
+    "launch": "“{name}”含有启动外部程序的动作（Launch），出于安全原因不能上传。请重新扫描或“打印为 PDF”后再上传。",
+    "open_action": "“{name}”含有打开时自动执行的动作，出于安全原因不能上传。请重新扫描或“打印为 PDF”后再上传。",
+    "embedded_file": "“{name}”内嵌了其他文件（附件），不能上传。请只上传扫描件本身。",
+    "inflates": "“{name}”解压后的内容过大（可能是恶意构造的文件），不能上传。",
+    "encrypted": "“{name}”已加密，请上传未加密的 PDF。",
+    "unreadable": "“{name}”无法作为 PDF 读取（文件已损坏或格式不对）。",
+    "no_pages": "“{name}”没有任何页面。",
+    "too_slow": "“{name}”结构过于复杂，检查超时，不能上传。请重新扫描或“打印为 PDF”后再上传。",
+}
+
+
+def _check_pdf(fh, path: str, filename: str) -> int:
+    """Raise UploadRejected unless the file holds a safe, readable PDF; returns its page count.
+
+    Cheap checks here; the structure is inspected with pikepdf in a bounded child process
+    (``pdfcheck``): active content, embedded files and inflation bombs are refused.
+    """
     fh.seek(0)
     head = fh.read(1024)
     if b"%PDF-" not in head:
@@ -37,28 +63,12 @@ def _check_pdf(fh, filename: str) -> int:
     fh.seek(max(0, size - 2048))
     if b"%%EOF" not in fh.read():
         raise UploadRejected(f"“{filename}”不是完整的 PDF 文件（可能上传中断或文件已损坏）。")
-    fh.seek(0)
+    fh.flush()
     try:
-        reader = PdfReader(fh, strict=False)
-        if reader.is_encrypted:
-            raise UploadRejected(f"“{filename}”已加密，请上传未加密的 PDF。")
-        pages = len(reader.pages)
-    except UploadRejected:
-        raise
-    except (
-        PdfReadError,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        RecursionError,
-    ) as exc:
-        log.info("rejected unreadable pdf %s: %s", filename, exc)
-        raise UploadRejected(f"“{filename}”无法作为 PDF 读取（文件已损坏或格式不对）。") from exc
-    if pages < 1:
-        raise UploadRejected(f"“{filename}”没有任何页面。")
-    return pages
+        return inspect_pdf(path, settings.EDUPILOT_PDF_MAX_INFLATED_MB * 1024 * 1024)
+    except PdfRefused as exc:
+        log.info("rejected pdf %s: %s", filename, exc.cause)
+        raise UploadRejected(REFUSALS[exc.cause].format(name=filename)) from exc
 
 
 def blob_store(upload, *, accept: list[str], max_mb: int) -> Blob:
@@ -73,7 +83,7 @@ def blob_store(upload, *, accept: list[str], max_mb: int) -> Blob:
     if size == 0:
         raise UploadRejected(f"“{filename}”是空文件。")
     # Spool to a temporary file while hashing, so large uploads never sit in memory.
-    with tempfile.TemporaryFile() as tmp:
+    with tempfile.NamedTemporaryFile() as tmp:
         digest = hashlib.sha256()
         total = 0
         for chunk in (
@@ -89,7 +99,7 @@ def blob_store(upload, *, accept: list[str], max_mb: int) -> Blob:
         if total == 0:
             raise UploadRejected(f"“{filename}”是空文件。")
         if "pdf" in accept:
-            _check_pdf(tmp, filename)
+            _check_pdf(tmp, tmp.name, filename)
         return _blob_put(tmp, digest.hexdigest(), total, "application/pdf")
 
 
@@ -102,17 +112,22 @@ EXTENSIONS = {
 }
 
 
+def blob_name(sha: str, content_type: str) -> str:
+    return f"blobs/{sha[:2]}/{sha[2:4]}/{sha}{EXTENSIONS.get(content_type, '')}"
+
+
 def _blob_put(fh, sha: str, size: int, content_type: str) -> Blob:
-    """Store content under its sha256 unless it is there already; the row is created once."""
+    """Store content under its sha256 unless a sound copy is there already; one row per sha.
+
+    A file already under the name is trusted only once its size and sha256 match (a write cut
+    short by an older version, or a file planted there, is replaced by the verified content).
+    """
     existing = Blob.objects.filter(sha256=sha).first()
+    name = existing.storage_name if existing is not None else blob_name(sha, content_type)
+    if not _stored_intact(name, sha, size):
+        _write_atomically(fh, name, sha, size)
     if existing is not None:
         return existing
-    name = f"blobs/{sha[:2]}/{sha[2:4]}/{sha}{EXTENSIONS.get(content_type, '')}"
-    if not default_storage.exists(name):
-        fh.seek(0)
-        saved = default_storage.save(name, File(fh, name=name))
-        if saved != name:  # the storage renamed it: someone wrote the same name meanwhile
-            default_storage.delete(saved)
     try:
         with transaction.atomic():
             return Blob.objects.create(
@@ -123,6 +138,70 @@ def _blob_put(fh, sha: str, size: int, content_type: str) -> Blob:
         return Blob.objects.get(sha256=sha)
 
 
+def _digest(fh) -> tuple[str, int]:
+    digest, total = hashlib.sha256(), 0
+    for chunk in iter(lambda: fh.read(WRITE_CHUNK), b""):
+        digest.update(chunk)
+        total += len(chunk)
+    return digest.hexdigest(), total
+
+
+def _stored_intact(name: str, sha: str, size: int) -> bool:
+    """Whether the stored file under ``name`` holds exactly the content with this sha256."""
+    try:
+        if default_storage.size(name) != size:
+            return False
+        with default_storage.open(name, "rb") as fh:
+            return _digest(fh) == (sha, size)
+    except (FileNotFoundError, OSError):
+        return False
+
+
+def _write_atomically(fh, name: str, sha: str, size: int) -> None:
+    """Write to a temporary name beside the target, check size and sha256, then rename.
+
+    A process killed at any point leaves either no file under ``name`` or the whole verified
+    file (and perhaps a stray ``.tmp-…`` file, which nothing reads).
+    """
+    try:
+        target = Path(default_storage.path(name))
+    except NotImplementedError:
+        target = None
+    if target is None:
+        # A remote storage (object store): its writes are whole objects; still verify.
+        fh.seek(0)
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        default_storage.save(name, File(fh, name=name))
+        if not _stored_intact(name, sha, size):
+            raise BlobDamaged(name)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            fh.seek(0)
+            for chunk in iter(lambda: fh.read(WRITE_CHUNK), b""):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        with tmp.open("rb") as back:
+            if _digest(back) != (sha, size):
+                raise BlobDamaged(name)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    # The rename itself is durable once the directory is synced.
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def blob_store_bytes(content: bytes, content_type: str) -> Blob:
     """Store content that has already been checked by its caller (imports, evidence)."""
     return _blob_put(
@@ -130,22 +209,52 @@ def blob_store_bytes(content: bytes, content_type: str) -> Blob:
     )
 
 
+def blob_open(blob: Blob):
+    """The stored file, checked against the blob's size and sha256; BlobDamaged if it differs."""
+    try:
+        fh = default_storage.open(blob.storage_name, "rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise BlobDamaged(blob.storage_name) from exc
+    try:
+        intact = _digest(fh) == (blob.sha256, blob.size)
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+    if not intact:
+        fh.close()
+        raise BlobDamaged(blob.storage_name)
+    return fh
+
+
 def blob_read(blob: Blob) -> bytes:
-    with default_storage.open(blob.storage_name, "rb") as fh:
+    with blob_open(blob) as fh:
         return fh.read()
 
 
-def blob_open(blob: Blob):
-    return default_storage.open(blob.storage_name, "rb")
+def attachment_response(attachment) -> HttpResponse:
+    """An uploaded PDF, shown in the browser under its own name (the caller checked access).
 
-
-def attachment_response(attachment) -> FileResponse:
-    """An uploaded PDF, shown in the browser under its own name (the caller checked access)."""
+    A stored file that no longer matches its sha256 is never sent: the user is told, and the
+    administrators find the name in the log.
+    """
+    try:
+        fh = blob_open(attachment.blob)
+    except BlobDamaged:
+        log.error("stored file of blob %s is missing or damaged", attachment.blob.sha256)
+        return HttpResponse(
+            _("文件“%(name)s”在服务器上已损坏或丢失，暂时无法打开；请联系管理员，或重新上传。")
+            % {"name": attachment.filename},
+            status=500,
+            content_type="text/plain; charset=utf-8",
+        )
     response = FileResponse(
-        blob_open(attachment.blob),
+        fh,
         content_type="application/pdf",
         as_attachment=False,
         filename=attachment.filename,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    # The page policy (no plugins, no frames) would stop the browser's own PDF viewer.
+    response._csp_exempt = True
     return response

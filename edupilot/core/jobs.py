@@ -25,8 +25,10 @@ message and keeps the traceback for administrators.
 The worker: ``edupilot serve`` starts ``edupilot run_huey`` beside the web server (embedded
 default: the SQLite task queue); at scale run ``edupilot run_huey`` processes against Redis
 (docs/deployment.md). :func:`start_worker_thread` runs the same consumer as threads inside
-the current process. A long job should call ``report`` at least every few minutes: a job
-silent for ``STALE_AFTER`` is taken to have died with its worker.
+the current process. While a job runs, a heartbeat thread stamps it every
+``HEARTBEAT_SECONDS``; a running job without a heartbeat for ``STALE_AFTER`` (a minute) is
+taken to have died with its worker and is failed with a reason the user sees. The check runs
+every minute (a periodic task) and whenever the job's page is read.
 """
 
 from __future__ import annotations
@@ -67,9 +69,11 @@ logger = logging.getLogger(__name__)
 
 # The progress bar need not be exact; writing it more often only adds database load.
 REPORT_INTERVAL_SECONDS = 0.5
-# A running job whose function has not reported for this long is taken to have died with
-# its worker (a restart, a crash) and is marked failed so its page stops spinning.
-STALE_AFTER = timedelta(minutes=int(getattr(settings, "EDUPILOT_JOB_STALE_MINUTES", 60)))
+# While a job runs, a thread beside it stamps ``heartbeat_at`` this often, whatever the job
+# function is doing. A running job whose heartbeat is older than ``STALE_AFTER`` has lost
+# its worker (killed, crashed, restarted): it is failed, visibly, within about a minute.
+STALE_AFTER = timedelta(seconds=int(getattr(settings, "EDUPILOT_JOB_STALE_SECONDS", 60)))
+HEARTBEAT_SECONDS = float(getattr(settings, "EDUPILOT_JOB_HEARTBEAT_SECONDS", 15))
 # Result files are removed after this many days; the job row stays as a record.
 KEEP_RESULTS = timedelta(days=int(getattr(settings, "EDUPILOT_JOB_KEEP_DAYS", 7)))
 
@@ -222,6 +226,43 @@ class _Reporter:
         )
 
 
+class _Heartbeat:
+    """Stamps the running job's ``heartbeat_at`` from a thread until stopped.
+
+    The job function may spend minutes in one call (a large export) without reporting; the
+    heartbeat shows that its process is alive. A process killed outright stops beating.
+    """
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"job-{job_id}-heartbeat", daemon=True
+        )
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(HEARTBEAT_SECONDS):
+                try:
+                    Job.objects.filter(pk=self.job_id, state=JobState.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:
+                    logger.exception("job %s: heartbeat not written", self.job_id)
+        finally:
+            connection.close()
+
+
 def job_run(*, job_id: int) -> Job:
     """Run one queued job to its end (done or failed). Running it twice runs it once."""
     now = timezone.now()
@@ -238,10 +279,11 @@ def job_run(*, job_id: int) -> Job:
         return _fail(job.pk, _("发起任务的账号或机构身份已停用，任务未执行。"), "")
     report = _Reporter(job)
     try:
-        result = fn(job, report)
-        if not isinstance(result, JobResult):
-            raise TypeError(f"job {job.kind} returned {type(result).__name__}, not JobResult")
-        stored = _store_result(job, result)
+        with _Heartbeat(job.pk):
+            result = fn(job, report)
+            if not isinstance(result, JobResult):
+                raise TypeError(f"job {job.kind} returned {type(result).__name__}, not JobResult")
+            stored = _store_result(job, result)
     except JobError as exc:
         return _fail(job.pk, str(exc), traceback.format_exc())
     except Exception:
@@ -300,16 +342,36 @@ def _fail(job_id: int, public: str, detail: str) -> Job:
 # --- housekeeping -------------------------------------------------------------------------
 
 
+def jobs_sweep(jobs=None, now=None) -> int:
+    """Fail the running jobs (of ``jobs``, default all) whose worker stopped beating.
+
+    The user sees why on the job's page and may start it again; nothing re-runs by itself,
+    as a job that killed its worker (memory, a crash) would only do so again.
+    """
+    now = now or timezone.now()
+    jobs = Job.objects.all() if jobs is None else jobs
+    stale = jobs.filter(state=JobState.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    return JOB.advance_many(
+        stale,
+        "abandon",
+        error_public=_("任务中断：执行任务的后台进程已停止（超过 %(s)s 秒没有响应），请重新发起。")
+        % {"s": int(STALE_AFTER.total_seconds())},
+        error=f"heartbeat older than {STALE_AFTER} at {now.isoformat()}",
+        finished_at=now,
+    )
+
+
+def job_check_alive(job: Job) -> Job:
+    """The job as it is now, failed first if it is running without a heartbeat (on reading)."""
+    if job.state == JobState.RUNNING and jobs_sweep(Job.objects.filter(pk=job.pk)):
+        job.refresh_from_db()
+    return job
+
+
 def jobs_housekeeping(now=None) -> tuple[int, int]:
     """Fail jobs whose worker died, and remove old result files. Returns (failed, purged)."""
     now = now or timezone.now()
-    stale = Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-    failed = JOB.advance_many(
-        stale,
-        "abandon",
-        error_public=_("任务中断（后台进程已重启），请重新发起。"),
-        finished_at=now,
-    )
+    failed = jobs_sweep(now=now)
     purged = 0
     old = Job.objects.filter(finished_at__lt=now - KEEP_RESULTS).exclude(result_path="")
     for job in old.only("pk", "result_path").iterator():
@@ -321,6 +383,11 @@ def jobs_housekeeping(now=None) -> tuple[int, int]:
         Job.objects.filter(pk=job.pk).update(result_path="")
         purged += 1
     return failed, purged
+
+
+@db_periodic_task(crontab(minute="*"))
+def jobs_sweep_task() -> None:
+    jobs_sweep()
 
 
 @db_periodic_task(crontab(minute="17"))

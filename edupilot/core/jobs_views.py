@@ -5,12 +5,13 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 
-from .jobs import KEEP_RESULTS, access_job, jobs_for
+from .jobs import KEEP_RESULTS, access_job, job_check_alive, jobs_for, jobs_sweep
 from .models import JobState
 
 
 @login_required
 def job_list(request):
+    jobs_sweep(jobs_for(request.scope))  # a job whose worker died shows as failed at once
     jobs = list(jobs_for(request.scope)[:50])
     return render(request, "core/job_list.html", {"jobs": jobs, "keep_days": KEEP_RESULTS.days})
 
@@ -18,6 +19,7 @@ def job_list(request):
 @login_required
 def job_detail(request, pk: int):
     job = access_job(request.scope, pk)
+    job = job_check_alive(job)  # its worker died: say so, stop spinning
     context = {"job": job}
     if request.htmx:
         return render(request, "core/_job_progress.html", context)
