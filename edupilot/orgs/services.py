@@ -190,6 +190,8 @@ def _resolve_parents(table, plans: dict[str, _Plan], root: str | None, errors: l
         reason = ""
         if parent.kind == OrgKind.SCHOOL:
             reason = "上级机构不能是学校"
+        elif parent.kind == OrgKind.GROUP:
+            reason = "上级机构不能是教育集团（校区挂在所在地的教育部门之下，所属集团在机构页设置）"
         elif root is not None and not path_within(parent.path, root):
             reason = f"上级机构“{ref}”不在您的管辖范围内"
         elif plan.existing is not None and parent.is_within(plan.existing):
