@@ -78,8 +78,11 @@ class Command(BaseCommand):
             )
         except services.ImportFileError as exc:
             raise CommandError(str(exc)) from exc
-        for e in report.errors:
-            self.stderr.write(f"拒绝 {e}")
+        # Refused rows at every verbosity, on stderr: what to fix, row by row, in file order.
+        if report.errors:
+            self.stderr.write(f"以下 {report.refused} 行未通过检查：")
+            for line in report.refused_lines():
+                self.stderr.write(f"  {line}")
         if verbosity >= 2:
             for c in report.changes:
                 label = "新增" if c.action == "added" else "更新"
