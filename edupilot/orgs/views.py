@@ -254,8 +254,12 @@ def _add_unit(request, kind: str, form) -> str | None:
             code=data["code"], name=data["name"], parent=parent, actor=actor, scope=scope
         )
         return _("已添加功能区 %(name)s。") % {"name": org.name}
-    group = Org.objects.filter(code=data["code"].strip(), kind=OrgKind.GROUP).first()
-    if group is not None and scope.contains_org(group):
+    group = (
+        scoped(Org.objects.filter(kind=OrgKind.GROUP), scope)
+        .filter(code=data["code"].strip())
+        .first()
+    )
+    if group is not None:
         unit_services.set_campuses(group=group, campuses=data["campuses"], actor=actor, scope=scope)
         return _("已更新教育集团 %(name)s 的校区。") % {"name": group.name}
     group = unit_services.create_group(
