@@ -97,15 +97,17 @@ class Application(models.Model):
         """A unit named by an ``org_review`` stage (a city's 电教馆, an office) is outside
         the applicants' lineage, so its subtree holds none of them: its reviewers reach the
         applications at their step and those their org has decided on (see orgs.scoping).
-        Regions see their subtree only; the extra lookup is not paid by their queues."""
-        if (
-            scope.role in (Role.REVIEWER, Role.PROGRAMME_ADMIN)
-            and scope.org_kind == OrgKind.UNIT
-            and scope.org_id
-        ):
+        Regions see their subtree, and the applications of units folded into it in a
+        programme (``[[folds]]``: one small query over the active programmes)."""
+        if scope.role not in (Role.REVIEWER, Role.PROGRAMME_ADMIN) or not scope.org_id:
+            return models.Q(pk__in=[])
+        if scope.org_kind == OrgKind.UNIT:
             decided = Application.objects.filter(review_decisions__org_id=scope.org_id)
             return models.Q(current_org_id=scope.org_id) | models.Q(pk__in=decided.values("pk"))
-        return models.Q(pk__in=[])
+        # A region also reaches the units a programme folds into it ([[folds]]).
+        from edupilot.programmes.folds import visible_q
+
+        return visible_q(scope)
 
     @property
     def is_editable(self) -> bool:

@@ -514,8 +514,7 @@ def plan_schools(
     out: list[Org] = []
     stats: Counter = Counter()
     for region in regions or list(SEED_REGIONS):
-        spec = SEED_REGIONS[region]
-        province = Org.objects.get(code=spec.province_code.ljust(6, "0"))
+        province = Org.objects.get(code=SEED_REGIONS[region][:2].ljust(6, "0"))
         counts = city_counts(data, region)
         cities = {
             o.code: o

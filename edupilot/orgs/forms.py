@@ -82,3 +82,37 @@ class ImportForm(forms.Form):
 
 class MoveForm(forms.Form):
     parent = forms.CharField(label=_("新的上级机构代码"), max_length=32)
+
+
+class DivisionForm(forms.Form):
+    codes = forms.CharField(
+        label=_("行政区划代码"),
+        max_length=400,
+        help_text=_("6 位代码，多个用空格分隔；添加省或市时，其下所有行政区划一并添加。"),
+    )
+
+    def clean_codes(self):
+        return self.cleaned_data["codes"].replace("，", " ").replace(",", " ").split()
+
+
+class ZoneForm(forms.Form):
+    parent = forms.CharField(label=_("所属省或设区市的代码"), max_length=32)
+    code = forms.CharField(label=_("功能区代码"), max_length=32, help_text=_("如 350500-KFQ"))
+    name = forms.CharField(label=_("功能区名称"), max_length=200)
+
+
+class GroupForm(forms.Form):
+    parent = forms.CharField(label=_("主管教育部门的代码"), max_length=32)
+    code = forms.CharField(label=_("集团代码"), max_length=32)
+    name = forms.CharField(
+        label=_("集团名称"), max_length=200, required=False, help_text=_("新建集团时必填")
+    )
+    campuses = forms.CharField(
+        label=_("校区（学校标识码）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("每行或用空格分隔一个学校标识码；已有集团时，以此为准更新其校区。"),
+    )
+
+    def clean_campuses(self):
+        return self.cleaned_data["campuses"].replace("，", " ").replace(",", " ").split()

@@ -261,6 +261,8 @@ class ParsedTable:
     rows: list[ParsedRow]
     errors: list[RowError]
     total_rows: int
+    # Each data row's code and name as written ("T41… 兰考县实验小学"), to name refused rows.
+    labels: dict[int, str] = field(default_factory=dict)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -509,6 +511,7 @@ def parse_table(data: bytes) -> ParsedTable:
         raise ImportFileError(f"一次最多导入 {MAX_ROWS} 行，请分批导入")
     parsed: list[ParsedRow] = []
     seen: dict[str, int] = {}
+    labels: dict[int, str] = {}
     total = 0
     for offset, cells in enumerate(data_rows):
         row_no = header_index + offset + 2
@@ -516,6 +519,7 @@ def parse_table(data: bytes) -> ParsedTable:
             continue
         total += 1
         raw = {f: (cells[p] if p < len(cells) else "") for p, f in positions.items()}
+        labels[row_no] = " ".join(_nfkc(raw[f]) for f in ("code", "name") if raw.get(f))[:80]
         code_text = raw.get("code", "")
         if not code_text:
             errors.append(RowError(row_no, columns["code"], "缺少学校标识码"))
@@ -555,6 +559,7 @@ def parse_table(data: bytes) -> ParsedTable:
         rows=parsed,
         errors=errors,
         total_rows=total,
+        labels=labels,
     )
 
 

@@ -24,6 +24,9 @@ class OrgKind(models.TextChoices):
     SCHOOL = "school", _("学校")
     UNIVERSITY = "university", _("高等学校")
     UNIT = "unit", _("直属单位")
+    # A school group (教育集团): an org of its own under the bureau that runs it; its campuses
+    # stay where they are in the tree and point at it (``Org.group``).
+    GROUP = "group", _("教育集团")
 
 
 class Tier(models.TextChoices):
@@ -97,6 +100,16 @@ class Org(models.Model):
         help_text=_("省直管县：其区划代码所属的设区市"),
     )
     is_active = models.BooleanField(_("有效"), default=True)
+    # The school group (教育集团) this school is a campus of; see docs/decisions/0105.
+    group = models.ForeignKey(
+        "self",
+        verbose_name=_("所属教育集团"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campuses",
+        limit_choices_to={"kind": "group"},
+    )
 
     # Attributes the notices' rules and forms use (mostly for schools).
     stages = models.CharField(

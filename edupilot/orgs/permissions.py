@@ -85,6 +85,8 @@ def can_move(scope: Scope | None, org: Org, new_parent: Org) -> Decision:
         return False, _("不能把机构移到它自己或它的下级机构之下。")
     if new_parent.kind == OrgKind.SCHOOL:
         return False, _("上级机构不能是学校。")
+    if new_parent.kind == OrgKind.GROUP:
+        return False, _("教育集团不是上级机构：校区留在所在地，在机构页设置所属集团。")
     if org.kind == OrgKind.CITY and new_parent.kind != OrgKind.PROVINCE:
         return False, _("设区市的上级只能是省级机构。")
     if org.kind in (OrgKind.COUNTY, OrgKind.ZONE) and new_parent.kind not in (
@@ -151,3 +153,25 @@ def can_reset_password(scope: Scope | None, user) -> Decision:
 
 # Higher levels first: an account may be reset only from a strictly higher level.
 TIER_RANK = {Tier.PROVINCE: 0, Tier.CITY: 1, Tier.COUNTY: 2, Tier.UNIT: 3}
+
+
+# --- adding units: divisions, zones, school groups (units.py) --------------------------------
+
+
+def can_manage_units(scope: Scope | None) -> Decision:
+    """Platform admins anywhere; a province's or city's programme admin in its own subtree."""
+    if scope is None or scope.is_platform_admin:
+        return True, ""
+    if scope.is_programme_admin and scope.org_kind in (OrgKind.PROVINCE, OrgKind.CITY):
+        return True, ""
+    return False, _("只有平台管理员和省、市两级的项目管理员可以添加行政区划、功能区和教育集团。")
+
+
+def can_add_under(scope: Scope | None, parent: Org) -> Decision:
+    allowed, reason = can_manage_units(scope)
+    if not allowed:
+        return allowed, reason
+    outside = scope is not None and not scope.is_platform_admin
+    if outside and not path_within(parent.path, scope.org_path):
+        return False, _("上级机构不在您的管辖范围内。")
+    return True, ""

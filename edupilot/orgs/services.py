@@ -81,12 +81,28 @@ class ImportReport:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     changes: list[RowChange] = field(default_factory=list)
+    labels: dict[int, str] = field(default_factory=dict)
     written: bool = False
     audit_event_id: int | None = None
 
     @property
     def refused_rows(self) -> list[int]:
         return sorted({e.row for e in self.errors})
+
+    def refused_lines(self) -> list[str]:
+        """One line per refused row, in file order: the row, its code and name as written,
+        and every reason ("第5行 T4102250004 坏学段：未导入。“学段”列：…；“邮编”列：…")."""
+        by_row: dict[int, list[RowError]] = defaultdict(list)
+        for e in self.errors:
+            by_row[e.row].append(e)
+        out = []
+        for row in sorted(by_row):
+            label = self.labels.get(row, "")
+            reasons = "；".join(
+                f"“{e.column}”列：{e.reason}" if e.column else e.reason for e in by_row[row]
+            )
+            out.append(f"第{row}行{' ' + label if label else ''}：未导入。{reasons}")
+        return out
 
     @property
     def refused(self) -> int:
@@ -190,6 +206,8 @@ def _resolve_parents(table, plans: dict[str, _Plan], root: str | None, errors: l
         reason = ""
         if parent.kind == OrgKind.SCHOOL:
             reason = "上级机构不能是学校"
+        elif parent.kind == OrgKind.GROUP:
+            reason = "上级机构不能是教育集团（校区挂在所在地的教育部门之下，所属集团在机构页设置）"
         elif root is not None and not path_within(parent.path, root):
             reason = f"上级机构“{ref}”不在您的管辖范围内"
         elif plan.existing is not None and parent.is_within(plan.existing):
@@ -299,6 +317,7 @@ def orgs_import(
     )
     table = parse_table(data)
     report.total_rows = table.total_rows
+    report.labels = table.labels
     errors = list(table.errors)
     code_col = _col(table, "code")
 

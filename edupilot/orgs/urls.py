@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.browse, name="browse"),
     path("mine/", views.mine, name="mine"),
     path("import/", views.import_roster, name="import"),
+    path("units/", views.units, name="units"),
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("o/<str:code>/", views.detail, name="detail"),
     path("o/<str:code>/edit/", views.edit, name="edit"),

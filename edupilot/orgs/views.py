@@ -16,9 +16,19 @@ from django.views.decorators.http import require_POST
 from edupilot.audit.services import actor_from
 
 from . import permissions, selectors, services
-from .forms import ImportForm, MoveForm, OrgAttributesForm, OrgFilterForm
+from . import units as unit_services
+from .forms import (
+    DivisionForm,
+    GroupForm,
+    ImportForm,
+    MoveForm,
+    OrgAttributesForm,
+    OrgFilterForm,
+    ZoneForm,
+)
 from .importer import roster_template
-from .models import Org, Role
+from .models import Org, OrgKind, Role
+from .regions import DivisionError
 from .scoping import scoped
 
 BUREAU_ROLES = (Role.REVIEWER, Role.PROGRAMME_ADMIN, Role.PLATFORM_ADMIN)
@@ -64,6 +74,7 @@ def browse(request):
             "children": children,
             "direct": direct,
             "page": page,
+            "can_manage_units": permissions.can_manage_units(scope)[0],
         },
     )
 
@@ -97,6 +108,11 @@ def detail(request, code):
             "can_move": scope.is_platform_admin
             or (scope.is_reviewer and permissions.is_below(scope, org) and not org.is_admin_org),
             "move_form": MoveForm(),
+            "campuses": (
+                list(scoped(org.campuses.all(), scope).order_by("path"))
+                if org.kind == OrgKind.GROUP
+                else []
+            ),
         },
     )
 
@@ -206,6 +222,77 @@ def import_template(request):
     )
     response["Content-Disposition"] = "attachment; filename=roster-template.xlsx"
     return response
+
+
+UNIT_FORMS = {"division": DivisionForm, "zone": ZoneForm, "group": GroupForm}
+
+
+def _unit_parent(scope, form) -> Org | None:
+    parent = scoped(Org.objects.all(), scope).filter(code=form.cleaned_data["parent"]).first()
+    if parent is None:
+        form.add_error("parent", _("机构代码不存在或不在您的管辖范围内。"))
+    return parent
+
+
+def _add_unit(request, kind: str, form) -> str | None:
+    """Act on one valid form; the success message, or None (errors are on the form)."""
+    scope, actor = request.scope, actor_from(request)
+    data = form.cleaned_data
+    if kind == "division":
+        result = unit_services.add_divisions(codes=data["codes"], actor=actor, scope=scope)
+        names = "、".join(o.name for o in result.orgs)
+        return _("已添加%(names)s：新增 %(n)s 个机构，已存在 %(m)s 个。") % {
+            "names": names,
+            "n": len(result.created),
+            "m": result.existing,
+        }
+    parent = _unit_parent(scope, form)
+    if parent is None:
+        return None
+    if kind == "zone":
+        org = unit_services.create_zone(
+            code=data["code"], name=data["name"], parent=parent, actor=actor, scope=scope
+        )
+        return _("已添加功能区 %(name)s。") % {"name": org.name}
+    group = (
+        scoped(Org.objects.filter(kind=OrgKind.GROUP), scope)
+        .filter(code=data["code"].strip())
+        .first()
+    )
+    if group is not None:
+        unit_services.set_campuses(group=group, campuses=data["campuses"], actor=actor, scope=scope)
+        return _("已更新教育集团 %(name)s 的校区。") % {"name": group.name}
+    group = unit_services.create_group(
+        code=data["code"],
+        name=data["name"],
+        parent=parent,
+        campuses=data["campuses"],
+        actor=actor,
+        scope=scope,
+    )
+    return _("已添加教育集团 %(name)s。") % {"name": group.name}
+
+
+@login_required
+def units(request):
+    """Add divisions from the registry, functional zones and school groups (own subtree)."""
+    allowed, reason = permissions.can_manage_units(request.scope)
+    if not allowed:
+        raise PermissionDenied(reason)
+    kind = request.POST.get("form") if request.method == "POST" else None
+    forms = {k: cls(request.POST if k == kind else None, prefix=k) for k, cls in UNIT_FORMS.items()}
+    if kind in forms and forms[kind].is_valid():
+        form = forms[kind]
+        try:
+            done = _add_unit(request, kind, form)
+        except (DivisionError, unit_services.UnitError, PermissionDenied) as exc:
+            form.add_error(None, str(exc))
+            done = None
+        if done:
+            messages.success(request, done)
+            return redirect("orgs:units")
+    root = selectors.scope_root(request.scope)
+    return render(request, "orgs/units.html", {"forms": forms, "root": root, "active": kind})
 
 
 def detail_url(org: Org) -> str:

@@ -1,7 +1,7 @@
 """Who reviews an application, and whose quota it spends, from the org tree.
 
-Both are derived from the applicant's path (its ancestors) and the category's declared
-levels, so a new programme needs no code: Henan schools go city (or province-administered
+Both are derived from the applicant's path (its ancestors, after the programme's
+``[[folds]]``: folds.py) and the category's declared levels, so a new programme needs no code: Henan schools go city (or province-administered
 county) → province, Zhejiang higher-ed goes straight to the province, city-direct schools
 skip the county.
 """
@@ -12,14 +12,17 @@ from dataclasses import dataclass
 
 from edupilot.orgs.models import Org
 
+from . import folds as folding
 from . import schema
 
 
-def lineage(org: Org) -> list[Org]:
-    """The org and its ancestors, nearest first (one query)."""
-    codes = org.ancestor_codes
-    by_code = {o.code: o for o in Org.objects.filter(code__in=codes)} if codes else {}
-    return [org] + [by_code[c] for c in reversed(codes) if c in by_code]
+def lineage(org: Org, category: schema.Category | None = None) -> folding.Lineage:
+    """The org and its ancestors, nearest first (one query); in ``category``, with the
+    programme's ``[[folds]]`` applied (a folded unit's place taken by its 归口 unit)."""
+    orgs = folding.plain_lineage(org)
+    if category is None or not category.folds:
+        return folding.Lineage(orgs)
+    return folding.fold_lineage(orgs, folding.resolve(category.folds))
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def review_chain(
     expert scoring inside the chain by the issuer, who runs the panel. The last step is the
     one that decides (the application is then "recommended" to it and awaits approval).
     """
-    orgs = orgs if orgs is not None else lineage(applicant)
+    orgs = orgs if orgs is not None else lineage(applicant, category)
     steps: list[ChainStep] = []
     used: set[int] = set()
     stand_ins: set[int] = set()
@@ -112,15 +115,19 @@ class QuotaBucket:
 
 
 def quota_bucket(
-    level_tier: str, applicant: Org, orgs: list[Org] | None = None
+    level_tier: str,
+    applicant: Org,
+    orgs: list[Org] | None = None,
+    category: schema.Category | None = None,
 ) -> QuotaBucket | None:
     """Whose places an application spends at ``level_tier``.
 
     The nearest org (the applicant or an ancestor) at that tier holds the quota; an
     applicant with no org at that tier above it (a 市直 school when quotas are per county)
-    spends its parent's *direct* bucket.
+    spends its parent's *direct* bucket. Pass the category's lineage (``lineage(applicant,
+    category)``) or the category, so that its folds count.
     """
-    orgs = orgs if orgs is not None else lineage(applicant)
+    orgs = orgs if orgs is not None else lineage(applicant, category)
     for o in orgs:
         if o.tier == level_tier and o.kind != "school":
             return QuotaBucket(level_tier, o, False)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from edupilot.orgs.models import Org, Tier
 
+from . import folds as folding
 from . import schema
 from .chain import lineage, named_org, quota_bucket, review_chain
 from .models import Programme, QuotaAllocation
@@ -54,7 +55,8 @@ def _quota_text(
         return None
     if applicant is None:
         return f"{TIER_LABELS.get(tier, tier)}名额（按所在地）"
-    bucket = quota_bucket(tier, applicant)
+    orgs = lineage(applicant, category)
+    bucket = quota_bucket(tier, applicant, orgs)
     if bucket is None:
         return None
     alloc = QuotaAllocation.objects.filter(
@@ -67,7 +69,7 @@ def _quota_text(
     places = bucket_limit(alloc, policies[0])
     limit = "不限" if places is None else f"{places} 个"
     direct = "（直属单位）" if bucket.direct else ""
-    return f"{bucket.holder.name}{direct}：{limit}"
+    return f"{bucket.holder.name}{direct}{orgs.fold_note(bucket.holder)}：{limit}"
 
 
 def _actor_generic(programme: Programme, stage: schema.StageBase) -> str:
@@ -85,7 +87,7 @@ def resolved_stages(
     """Each stage of ``category``; for ``applicant``, resolved through its lineage."""
     steps = {}
     if applicant is not None:
-        orgs = lineage(applicant)
+        orgs = lineage(applicant, category)
         steps = {
             s.level.key: s for s in review_chain(category, applicant, orgs, issuer=programme.issuer)
         }
@@ -98,7 +100,9 @@ def resolved_stages(
         actor = _actor_generic(programme, stage)
         skipped = ""
         if applicant is not None and stage.key in steps:
-            actor = steps[stage.key].org.name
+            org = steps[stage.key].org
+            actor = org.name
+            actor += orgs.fold_note(org)
         elif applicant is not None and stage in category.levels:
             skipped = "本单位没有该层级的上级单位，跳过此阶段"
             actor = None
@@ -134,7 +138,7 @@ def pilot_stages(
         return []
     steps = {}
     if applicant is not None:
-        chain = review_chain(category, applicant, lineage(applicant), issuer=programme.issuer)
+        chain = review_chain(category, applicant, issuer=programme.issuer)
         steps = {s.level.key: s for s in chain}
     supervisor = _supervisor(programme, category, steps)
     return [
@@ -150,6 +154,23 @@ def pilot_stages(
     ]
 
 
+def fold_rows(spec: schema.Programme) -> list[dict]:
+    """The file's ``[[folds]]`` with the orgs' names as the tree has them."""
+    names = {}
+    for f in folding.resolve(spec.folds):
+        names[f.org.code] = names[f.org.name] = f.org.name
+        names[f.into.code] = names[f.into.name] = f.into.name
+    return [
+        {
+            "org": names.get(f.org, f.org),
+            "into": names.get(f.into, f.into),
+            "categories": list(f.categories),
+            "note": f.note,
+        }
+        for f in spec.folds
+    ]
+
+
 def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
     """The JSON of ``programme show``: every category with its resolved stages."""
     spec = programme.parsed
@@ -157,6 +178,7 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
         "code": programme.code,
         "title": programme.title,
         "applicant": applicant.code if applicant is not None else None,
+        "folds": fold_rows(spec),
         "categories": [
             {
                 "code": c.code,

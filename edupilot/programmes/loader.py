@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from edupilot.orgs.models import Org
 
+from . import folds as folding
 from . import rules, schema
 from .quotas import QuotaResolveError, compute_category, resolve_org
 from .toml_lines import LineIndex
@@ -233,6 +234,8 @@ def check_orgs(parsed: ParsedFile) -> list[FileError]:
     except QuotaResolveError as exc:
         err(exc.loc, str(exc))
         return errors
+    if not _check_folds(spec, issuer, err):
+        return errors
     for ci, category in enumerate(spec.categories):
         for si, stage in enumerate(category.pipeline):
             if stage.kind == "org_review":
@@ -248,6 +251,38 @@ def check_orgs(parsed: ParsedFile) -> list[FileError]:
         except ValueError as exc:
             err(("categories", ci, "quotas"), str(exc))
     return errors
+
+
+def _check_folds(spec: schema.Programme, issuer: Org, err) -> bool:
+    """``[[folds]]``: both orgs exist under the issuer, ``into`` is a bureau not below ``org``,
+    and no chain of folds loops. False when a fold is wrong (the quotas are not checked then)."""
+    resolved = []
+    for fi, f in enumerate(spec.folds):
+        try:
+            org = resolve_org(f.org, issuer, ("folds", fi, "org"))
+            into = resolve_org(f.into, issuer, ("folds", fi, "into"))
+        except QuotaResolveError as exc:
+            err(exc.loc, str(exc))
+            continue
+        fold = folding.ResolvedFold(org, into, tuple(f.categories))
+        problem = folding.check(fold, issuer)
+        if problem:
+            err(("folds", fi, "into"), problem)
+            continue
+        resolved.append((fi, fold))
+    if len(resolved) < len(spec.folds):
+        return False
+    for category in spec.categories:
+        applicable = [
+            (fi, fd) for fi, fd in resolved if not fd.categories or category.code in fd.categories
+        ]
+        for fi, fold in applicable:
+            try:
+                folding.fold_lineage(folding.plain_lineage(fold.org), [f for _, f in applicable])
+            except folding.FoldCycle as exc:
+                err(("folds", fi, "into"), str(exc))
+                return False
+    return True
 
 
 def validate(

@@ -48,6 +48,10 @@ class Programme(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def parsed_if_cached(self) -> schema.Programme | None:
+        """The parsed spec when this process has it already (no ``spec`` column needed)."""
+        return _SPEC_CACHE.get(self.source_sha256)
+
     @property
     def parsed(self) -> schema.Programme:
         spec = _SPEC_CACHE.get(self.source_sha256)

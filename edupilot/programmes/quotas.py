@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 
 from edupilot.orgs.models import Org, OrgKind, Tier, subtree_q
 
+from . import folds as folding
 from . import schema
 
 ROUNDING = {"half_up": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}
@@ -189,12 +190,34 @@ def largest_remainder(total: int, weights: list[int], minimum: int = 0) -> list[
     return [b + f for b, f in zip(base, floors, strict=True)]
 
 
-def _holders(issuer: Org, level: str) -> list[Org]:
-    return list(
-        Org.objects.filter(subtree_q(issuer.path), tier=level, is_active=True)
-        .exclude(kind__in=[OrgKind.SCHOOL, OrgKind.UNIVERSITY, OrgKind.UNIT])
+def _holders(issuer: Org, level: str, folded: dict | None = None) -> list[Org]:
+    """Orgs at ``level`` under the issuer; a unit folded into another holds no quota."""
+    return [
+        o
+        for o in Org.objects.filter(subtree_q(issuer.path), tier=level, is_active=True)
+        .exclude(kind__in=[OrgKind.SCHOOL, OrgKind.UNIVERSITY, OrgKind.UNIT, OrgKind.GROUP])
         .order_by("path")
-    )
+        if o.pk not in (folded or {})
+    ]
+
+
+def _fold_adjust(counts: dict[int, int], holders: list[Org], folded: dict, spec) -> None:
+    """Move each folded unit's count (its own subtree, itself included) from the holders it
+    sits in to the holders its 归口 unit sits in."""
+    for fold in folded.values():
+        inner = _counts([fold.org], spec).get(fold.org.pk, 0)
+        if (
+            spec.what == "counties"
+            and fold.org.tier == Tier.COUNTY
+            or spec.what == "schools"
+            and fold.org.kind == OrgKind.SCHOOL
+        ):
+            inner += 1
+        for h in holders:
+            if fold.into.is_within(h) and not fold.org.is_within(h):
+                counts[h.pk] += inner
+            elif fold.org.is_within(h) and not fold.into.is_within(h):
+                counts[h.pk] -= inner
 
 
 def _counts(holders: list[Org], spec: schema.CountSpec) -> dict[int, int]:
@@ -221,12 +244,19 @@ def _counts(holders: list[Org], spec: schema.CountSpec) -> dict[int, int]:
 
 
 def _declared_map(
-    entries: Iterable[schema.QuotaEntry], issuer: Org, loc: tuple
+    entries: Iterable[schema.QuotaEntry], issuer: Org, loc: tuple, folded: dict | None = None
 ) -> dict[tuple[int, bool], tuple[Org, schema.QuotaEntry]]:
     entries = list(entries)
     orgs = resolve_orgs([e.org for e in entries], issuer, loc)
     out = {}
     for i, (e, org) in enumerate(zip(entries, orgs, strict=True)):
+        fold = (folded or {}).get(org.pk)
+        if fold is not None and not e.direct:
+            raise QuotaResolveError(
+                f"{org.name} 已按 [[folds]] 归口到 {fold.into.name}，其申报计入 "
+                f"{fold.into.name} 的名额，名额表中不应再列出它",
+                (*loc, i, "org"),
+            )
         key = (org.pk, e.direct)
         if key in out:
             raise QuotaResolveError(f"机构“{e.org}”在名额表中出现了两次", (*loc, i, "org"))
@@ -271,11 +301,12 @@ def _percent(count: int, policy: schema.PercentQuota, what: str) -> tuple[int, s
     return value, how
 
 
-def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple) -> None:
+def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple, folded) -> None:
     """A quota table's rows, and a row for every holder it does not list."""
-    entries = _declared_map(policy.entries, issuer, (*qloc, "entries"))
+    entries = _declared_map(policy.entries, issuer, (*qloc, "entries"), folded)
     listed = {org_id for org_id, direct in entries if not direct}
-    report.unlisted_holders = [h for h in _holders(issuer, policy.level) if h.pk not in listed]
+    holders = _holders(issuer, policy.level, folded)
+    report.unlisted_holders = [h for h in holders if h.pk not in listed]
     for org, e in entries.values():
         report.rows.append(
             QuotaRow(
@@ -309,11 +340,12 @@ def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple)
         )
 
 
-def _formula_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple) -> None:
+def _formula_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple, folded) -> None:
     """A percent or apportioned quota's rows, checked against the notice's own table."""
-    holders = _holders(issuer, policy.level)
+    holders = _holders(issuer, policy.level, folded)
     counts = _counts(holders, policy.count)
-    declared = _declared_map(policy.declared, issuer, (*qloc, "declared"))
+    _fold_adjust(counts, holders, folded, policy.count)
+    declared = _declared_map(policy.declared, issuer, (*qloc, "declared"), folded)
     what = count_label(policy.count)
     report.count_label = what
     if isinstance(policy, schema.PercentQuota):
@@ -398,6 +430,7 @@ def _check_totals(policy, report: QuotaReport) -> None:
 def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) -> list[QuotaReport]:
     """Compute every quota of a category; raises QuotaResolveError for unknown orgs."""
     reports = []
+    folded = {f.org.pk: f for f in folding.resolve(category.folds)}
     for qi, policy in enumerate(category.quotas):
         qloc = (*loc, "quotas", qi)
         report = QuotaReport(
@@ -411,9 +444,9 @@ def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) ->
             note=policy.note,
         )
         if isinstance(policy, schema.TableQuota):
-            _table_rows(category, policy, issuer, report, qloc)
+            _table_rows(category, policy, issuer, report, qloc, folded)
         else:
-            _formula_rows(category, policy, issuer, report, qloc)
+            _formula_rows(category, policy, issuer, report, qloc, folded)
         _check_totals(policy, report)
         reports.append(report)
     return reports

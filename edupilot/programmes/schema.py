@@ -191,6 +191,20 @@ class ParticipantListRef(Strict):
     description: str = ""
 
 
+class Fold(Strict):
+    """``[[folds]]``: in this programme, ``org`` applies as part of ``into`` (a development
+    zone as part of district X): its applicants' tier steps and quotas are those of ``into``
+    and its ancestors, as if ``into`` stood in ``org``'s place in the tree. The tree itself is
+    unchanged, so other programmes still route ``org`` by its own place. Codes or exact names.
+    """
+
+    org: str = Field(min_length=1)
+    into: str = Field(min_length=1)
+    # The categories the fold applies to (empty: every category).
+    categories: list[Key] = Field(default_factory=list)
+    note: str = ""
+
+
 class Category(Strict):
     code: Key
     name: str = Field(min_length=1)
@@ -218,6 +232,12 @@ class Category(Strict):
         return to_deadline(self.closes) if self.closes is not None else None
 
     _pipeline: list = PrivateAttr(default_factory=list)
+    _folds: list = PrivateAttr(default_factory=list)
+
+    @property
+    def folds(self) -> list[Fold]:
+        """The programme's ``[[folds]]`` that apply to this category."""
+        return self._folds
 
     @property
     def pipeline(self) -> list[StageBase]:
@@ -410,6 +430,28 @@ class Programme(Strict):
     contacts: list[dict[str, str]] = Field(default_factory=list)
     batches: list[Batch] = Field(default_factory=list)
     summary_tables: list[SummaryTable] = Field(default_factory=list)
+    folds: list[Fold] = Field(default_factory=list)
+
+    def _check_folds(self) -> None:
+        codes = {c.code for c in self.categories}
+        seen: dict[str, set[str]] = {}
+        for fi, f in enumerate(self.folds):
+            unknown = [x for x in f.categories if x not in codes]
+            if unknown:
+                raise LocatedValueError(
+                    f"归口 {f.org} 引用了未定义的类别：{', '.join(unknown)}",
+                    ("folds", fi, "categories"),
+                )
+            if f.org == f.into:
+                raise LocatedValueError("不能把机构归口到它自己", ("folds", fi, "into"))
+            cats = set(f.categories or codes)
+            if seen.get(f.org, set()) & cats:
+                raise LocatedValueError(
+                    f"机构 {f.org} 在同一类别中归口了两次", ("folds", fi, "org")
+                )
+            seen.setdefault(f.org, set()).update(cats)
+        for c in self.categories:
+            c._folds = [f for f in self.folds if not f.categories or c.code in f.categories]
 
     def _check_supervisor(self) -> None:
         key = self.pilot.supervisor if self.pilot else None
@@ -463,6 +505,7 @@ class Programme(Strict):
             )
             self._check_experts(c, ci)
         self._check_supervisor()
+        self._check_folds()
         codes = {c.code for c in self.categories}
         for bi, b in enumerate(self.batches):
             unknown = [x for x in b.categories if x not in codes]

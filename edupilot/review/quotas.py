@@ -74,7 +74,7 @@ def quota_buckets(application: Application, step: int, orgs: list[Org] | None = 
             continue
         seen.add(policy.level)
         if orgs is None:
-            orgs = lineage(application.applicant_org)
+            orgs = lineage(application.applicant_org, category)
         bucket = quota_bucket(policy.level, application.applicant_org, orgs)
         if bucket is not None:
             out.append((policy, bucket))

@@ -257,3 +257,32 @@ def test_template_round_trips(seeded):
     table = parse_table(roster_template())
     assert table.errors == [] and len(table.rows) == 1
     assert table.rows[0].values["stages"] == ",primary,junior,"
+
+
+def test_the_command_names_each_refused_row_with_its_reasons_at_default_verbosity(seeded, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    rows = [
+        ROWS[0],
+        "T4102250004,坏学段,410225,大学,公办,乡村,abc,10,200,,,12,,",
+        "T4102250006,上级不存在,999999,小学,,,,,,,,,,",
+        ",没有代码,410225,小学,,,,,,,,,,",
+    ]
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes(rows))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("orgs", "import", str(path), stdout=out, stderr=err)
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "以下 3 行未通过检查："
+    assert lines[1].startswith("  第3行 T4102250004 坏学段：未导入。")
+    assert "“学段”列：不认识的学段“大学”" in lines[1]
+    assert "“出口带宽(Mbps)”列：“abc”不是带宽数值" in lines[1]
+    assert "“邮编”列：邮编应为 6 位数字" in lines[1]
+    assert (
+        lines[2]
+        == "  第4行 T4102250006 上级不存在：未导入。“上级机构代码”列：上级机构“999999”不存在"
+    )
+    assert lines[3] == "  第5行 没有代码：未导入。“学校标识码”列：缺少学校标识码"
+    assert "新增 1" in out.getvalue() and "拒绝 3" in out.getvalue()
+    with pytest.raises(CommandError, match="3 行未通过检查"):
+        call_command("orgs", "import", str(path), "--dry-run", stdout=out, stderr=io.StringIO())

@@ -1,6 +1,7 @@
 """Every recipe of docs/cookbook.md, spliced into the reference's complete example, validates:
 a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
-recipe its pilot stages. The recipes cannot rot."""
+recipe its pilot stages, and a ``[[folds]]`` recipe is added before its ``[period]``. The
+recipes cannot rot."""
 
 import re
 from pathlib import Path
@@ -28,6 +29,9 @@ def splice(recipe: str) -> str:
             if i > first and x.startswith("[") and not x.startswith("[[categories.flow]]")
         )
         return "".join(lines[:first]) + recipe + "\n" + "".join(lines[end:])
+    if recipe.startswith("[[folds]]"):
+        period = EXAMPLE.index("\n[period]\n")
+        return EXAMPLE[:period] + "\n" + recipe + EXAMPLE[period:]
     assert "[[pilot.stages]]" in recipe
     start = next(i for i, x in enumerate(lines) if x.startswith("[[pilot.stages]]"))
     return "".join(lines[:start]) + recipe
@@ -44,11 +48,18 @@ def offices(seeded):
         Org.objects.get_or_create(
             code=code, defaults={"name": name, "kind": OrgKind.UNIT, "parent": city}
         )
+    Org.objects.get_or_create(
+        code="430400-GXQ",
+        defaults={"name": "衡阳高新技术产业开发区", "kind": OrgKind.ZONE, "parent": city},
+    )
 
 
 def test_there_are_recipes_of_both_kinds():
-    kinds = {("pilot" if "[[pilot.stages]]" in r else "flow") for _, r in RECIPES}
-    assert kinds == {"flow", "pilot"} and len(RECIPES) >= 6
+    kinds = {
+        ("pilot" if "[[pilot.stages]]" in r else "folds" if "[[folds]]" in r else "flow")
+        for _, r in RECIPES
+    }
+    assert kinds == {"flow", "pilot", "folds"} and len(RECIPES) >= 7
 
 
 @pytest.mark.parametrize("title, recipe", RECIPES, ids=[t[:30] for t, _ in RECIPES])
@@ -57,6 +68,8 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
     path.write_text(splice(recipe), encoding="utf-8")
     parsed, errors = loader.validate(path)
     assert not errors, [str(e) for e in errors]
+    if "[[folds]]" in recipe:
+        assert [f.into for f in parsed.spec.folds] == re.findall(r'^into = "(.+)"', recipe, re.M)
     if "[[pilot.stages]]" in recipe:
         assert [s.key for s in parsed.spec.pilot.pipeline] == re.findall(
             r'^\[\[pilot\.stages\]\]\nkind = "\w+"\nkey = "(\w+)"', recipe, re.M

@@ -210,6 +210,7 @@ URLS: dict[str, Case] = {
     "orgs/mine/": Case(ok_status=302),
     "orgs/import/": Case(ok="county", deny="applicant"),
     "orgs/import/template.xlsx": Case(ok="county", deny="applicant"),
+    "orgs/units/": Case(ok="admin", deny="county"),
     "orgs/o/<str:code>/": Case(code("school"), ok="county", deny="applicant2", deny_status=404),
     "orgs/o/<str:code>/edit/": Case(
         code("school"),

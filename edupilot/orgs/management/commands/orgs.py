@@ -1,14 +1,14 @@
-"""``edupilot orgs import|move|demo|template``: the org tree from the command line."""
+"""``edupilot orgs import|add-region|move|demo|template``: the org tree from the command line."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from edupilot.audit.services import Actor
-from edupilot.orgs import demo, services
+from edupilot.orgs import demo, services, units
 from edupilot.orgs.importer import roster_template
 from edupilot.orgs.models import Org
-from edupilot.orgs.regions import SEED_REGIONS
+from edupilot.orgs.regions import SEED_REGIONS, DivisionError
 
 
 class Command(BaseCommand):
@@ -27,6 +27,12 @@ class Command(BaseCommand):
             metavar="CODE",
             help="refuse rows outside this org's subtree (what a bureau's reviewer could import)",
         )
+        ar = sub.add_parser(
+            "add-region",
+            help="add provinces, cities or counties by division code, with their ancestors "
+            "and (province, city) every division under them; idempotent",
+        )
+        ar.add_argument("codes", nargs="+", metavar="CODE", help="6-digit division code")
         mv = sub.add_parser("move", help="give an org a new parent (its subtree follows)")
         mv.add_argument("code")
         mv.add_argument("--parent", required=True, metavar="CODE")
@@ -39,7 +45,7 @@ class Command(BaseCommand):
         tp.add_argument("file")
 
     def handle(self, *args, action, **options):
-        return getattr(self, f"do_{action}")(**options)
+        return getattr(self, f"do_{action.replace('-', '_')}")(**options)
 
     def do_import(self, file, dry_run, strict, within, verbosity, **_):
         path = Path(file)
@@ -72,8 +78,11 @@ class Command(BaseCommand):
             )
         except services.ImportFileError as exc:
             raise CommandError(str(exc)) from exc
-        for e in report.errors:
-            self.stderr.write(f"拒绝 {e}")
+        # Refused rows at every verbosity, on stderr: what to fix, row by row, in file order.
+        if report.errors:
+            self.stderr.write(f"以下 {report.refused} 行未通过检查：")
+            for line in report.refused_lines():
+                self.stderr.write(f"  {line}")
         if verbosity >= 2:
             for c in report.changes:
                 label = "新增" if c.action == "added" else "更新"
@@ -81,6 +90,16 @@ class Command(BaseCommand):
         self.stdout.write(report.summary())
         if report.errors and (strict or dry_run):
             raise CommandError(f"{report.refused} 行未通过检查")
+
+    def do_add_region(self, codes, **_):
+        try:
+            result = units.add_divisions(codes=codes, actor=Actor.system())
+        except DivisionError as exc:
+            raise CommandError(str(exc)) from exc
+        names = "、".join(o.name for o in result.orgs)
+        self.stdout.write(
+            f"{names}：新增 {len(result.created)} 个机构，已存在 {result.existing} 个"
+        )
 
     def do_move(self, code, parent, **_):
         org = Org.objects.filter(code=code).first()

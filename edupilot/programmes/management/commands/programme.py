@@ -149,6 +149,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{data['code']}  {data['title']}")
         if applicant is not None:
             self.stdout.write(f"申报单位：{applicant.name}（{applicant.code}）")
+        for f in data["folds"]:
+            cats = "、".join(f["categories"]) or "全部类别"
+            note = f"  {f['note']}" if f["note"] else ""
+            self.stdout.write(f"归口：{f['org']} 按 {f['into']} 申报（{cats}）{note}")
         for c in data["categories"]:
             self.stdout.write(f"\n类别 {c['code']}：{c['name']}")
             for i, s in enumerate(c["stages"], 1):
