@@ -87,9 +87,9 @@ def test_wrong_type(tmp_path, example):
 
 
 def test_wrong_choice_value(tmp_path, example):
-    text = replace_once(example, 'report_cadence = "quarterly"', 'report_cadence = "weekly"')
+    text = replace_once(example, 'cadence = "quarterly"', 'cadence = "weekly"')
     _, errors = validate(tmp_path, text)
-    assert line(text, errors[0]) == 'report_cadence = "weekly"'
+    assert line(text, errors[0]) == 'cadence = "weekly"'
     assert "取值必须是" in errors[0].message
 
 
@@ -213,7 +213,7 @@ def test_summary_table_with_unknown_column(tmp_path, example):
 def test_several_errors_are_reported_together(tmp_path, example):
     text = replace_once(example, "min_chars = 1000", 'min_chars = "many"')
     text = replace_once(text, "max = 200", "max = false")
-    text = replace_once(text, 'report_cadence = "quarterly"', 'report_cadence = "weekly"')
+    text = replace_once(text, 'cadence = "quarterly"', 'cadence = "weekly"')
     _, errors = validate(tmp_path, text)
     assert len(errors) == 3
     assert all(e.line and e.file.endswith("notice.toml") for e in errors)
