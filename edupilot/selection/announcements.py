@@ -43,13 +43,13 @@ from .models import (
     Objection,
     ObjectionState,
 )
-from .public_text import personal_data_in
 from .permissions import (
     can_close_announcement,
     can_record_objection,
     can_resolve_objection,
     fmt_time,
 )
+from .public_text import personal_data_in
 from .rules import check_manage, rubric_of
 from .scoring import current_assignments_prefetch, ranking
 from .selectors import pending_decisions

@@ -24,7 +24,9 @@ FINDERS: tuple[tuple[str, re.Pattern], ...] = (
     # Mobile: 11 digits from 13x to 19x, spaces or hyphens allowed as 3-4-4 (+86 optional).
     (
         "电话号码",
-        re.compile(_NOT_DIGIT_BEFORE + r"(?:\+?86[-\s]?)?1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}" + _NOT_DIGIT_AFTER),
+        re.compile(
+            _NOT_DIGIT_BEFORE + r"(?:\+?86[-\s]?)?1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}" + _NOT_DIGIT_AFTER
+        ),
     ),
     # Landline with its area code: 0371-65901234, (0371)65901234, 010 8888 6666.
     (
