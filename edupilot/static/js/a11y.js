@@ -3,6 +3,7 @@
  * - Form errors: each field whose wrapper has class "has-error" gets aria-invalid="true" and
  *   aria-describedby pointing at its error list; after a refused submit the first such field
  *   takes the focus (the page's one error summary, role="alert", announces the errors once).
+ * - The sticky save bar of a form never covers the focused field.
  * - Wide tables: a .table-wrap that scrolls sideways becomes a focusable region (so keyboard
  *   users can scroll it) and shows a hint "左右滑动查看" above it at narrow widths.
  */
@@ -39,7 +40,15 @@
       }
     }
     if (first && document.querySelector("[data-focus-first-error]")) {
-      first.focus({ preventScroll: false });
+      first.focus();
+      // A URL fragment (#main, after the skip link) moves the focus again once the page has
+      // loaded: take it back unless the user has moved on.
+      window.addEventListener("load", function () {
+        setTimeout(function () {
+          var a = document.activeElement;
+          if (!a || a === document.body || a.id === "main" || a === first) first.focus();
+        }, 0);
+      });
     }
   }
 
@@ -66,7 +75,22 @@
     }
   }
 
+  // The sticky save/submit bar must not cover the focused field: scroll-padding (CSS) moves
+  // hidden fields into view; a field partly under the bar is scrolled up here.
+  function keepFocusClear(e) {
+    var bar = document.querySelector(".sticky-actions");
+    var el = e.target;
+    if (!bar || !el || !el.getBoundingClientRect || bar.contains(el)) return;
+    window.requestAnimationFrame(function () {
+      var r = el.getBoundingClientRect(), b = bar.getBoundingClientRect();
+      if (r.bottom <= b.top) return;
+      var by = Math.min(r.bottom - b.top + 8, r.top - 8);
+      if (by > 0) window.scrollBy(0, by);
+    });
+  }
+
   function ready() {
+    document.addEventListener("focusin", keepFocusClear);
     linkErrors();
     hintWideTables();
     window.addEventListener("resize", hintWideTables);
