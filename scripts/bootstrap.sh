@@ -15,6 +15,7 @@ installed fonts-noto-cjk || need+=(fonts-noto-cjk)
 if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+  command -v npm >/dev/null 2>&1 || need+=(npm)
 fi
 python3 -c "import ctypes.util,sys; sys.exit(0 if ctypes.util.find_library('pango-1.0') else 1)" || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ ${#need[@]} -gt 0 ]; then
@@ -34,4 +35,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
+fi
+
+# axe-core for the accessibility tests (tests/e2e/test_a11y.py), pinned in tests/e2e/package.json.
+if [ "$want_test" = 1 ] && [ ! -f tests/e2e/node_modules/axe-core/axe.min.js ]; then
+  (cd tests/e2e && npm ci --no-audit --no-fund --silent)
 fi

@@ -182,6 +182,8 @@ def form_context(
         "form": form,
         "sections": sections,
         "rule_errors": errors.get("__rules__", []),
+        # The fields with errors, in form order: the page's one error summary links to them.
+        "error_fields": [v for s in sections for v in s["fields"] if v.errors],
         "revision": application.revision,
         # One token per rendered form page; see Application.last_editor.
         "editor": posted.get("editor", "") if posted is not None else uuid.uuid4().hex,

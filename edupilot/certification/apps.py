@@ -19,3 +19,18 @@ class CertificationConfig(AppConfig):
             [Role.APPLICANT, Role.REVIEWER, Role.PROGRAMME_ADMIN, Role.EXPERT, Role.PLATFORM_ADMIN],
             order=60,
         )
+
+        from edupilot.core import public
+
+        from .views.public import section_items
+
+        public.register(
+            public.PublicSection(
+                "certified",
+                _("智慧校园认定名单"),
+                "certification_public:index",
+                items=section_items,
+                order=40,
+                intro=_("按批次公布的认定学校名单。"),
+            )
+        )

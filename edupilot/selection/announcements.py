@@ -49,6 +49,7 @@ from .permissions import (
     can_resolve_objection,
     fmt_time,
 )
+from .public_text import personal_data_in
 from .rules import check_manage, objection_days, rubric_of
 from .scoring import current_assignments_prefetch, ranking
 from .selectors import pending_decisions
@@ -101,13 +102,23 @@ def default_title(programme: Programme) -> str:
     return spec.announcement.title or f"关于{programme.title}拟立项名单的公示"
 
 
-def _clean_texts(programme: Programme, title: str, intro: str) -> tuple[str, str]:
+def clean_texts(programme: Programme, title: str, intro: str) -> tuple[str, str]:
+    """The title (the default when empty) and the introduction, checked; no database access."""
     title = (title or "").strip() or default_title(programme)
     if len(title) > 300:
         raise SelectionError("标题最多 300 字。", {"title": ["最多 300 字"]})
     intro = (intro or "").strip()
     if len(intro) > TEXT_MAX:
         raise SelectionError(f"说明最多 {TEXT_MAX} 字。", {"intro": [f"最多 {TEXT_MAX} 字"]})
+    for field, text in (("title", title), ("intro", intro)):
+        found = personal_data_in(text)
+        if found:
+            kinds = "、".join(dict.fromkeys(kind for kind, _ in found))
+            hits = "、".join(hit for _, hit in found[:3])
+            raise SelectionError(
+                f"公示内容向社会公开，不能包含{kinds}（{hits}）。请删除后再发布。",
+                {field: [f"请删除{kinds}：{hits}"]},
+            )
     return title, intro
 
 
@@ -204,7 +215,7 @@ def announcement_publish(
     now = now or timezone.now()
     programme = Programme.objects.select_for_update().select_related("issuer").get(pk=programme.pk)
     check_manage(scope, programme)
-    title, intro = _clean_texts(programme, title, intro)
+    title, intro = clean_texts(programme, title, intro)
     pending = _lock_pending(programme, now)
     if not pending.approvals:
         raise SelectionError("没有待公示的同意立项决定，请先在审定页面作出决定。")

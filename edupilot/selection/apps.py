@@ -23,3 +23,30 @@ class SelectionConfig(AppConfig):
         register_issuer_check(issuer_acted)
         register("selection:selection_home", _("遴选与公示"), [Role.PROGRAMME_ADMIN], order=30)
         register("selection:expert_tasks", _("评审任务"), [Role.EXPERT], order=20)
+
+        from edupilot.core import public
+
+        from . import views_public
+
+        public.register(
+            public.PublicSection(
+                "announcements",
+                _("公示"),
+                "selection_public:list",
+                items=views_public.announcements_in_period,
+                order=20,
+                intro=_("拟立项名单在公示期内接受书面异议。"),
+                url_query="state=published",
+            )
+        )
+        public.register(
+            public.PublicSection(
+                "final-lists",
+                _("最终名单"),
+                "selection_public:list",
+                items=views_public.final_lists,
+                order=30,
+                intro=_("公示期满后公布的立项名单。"),
+                url_query="state=closed",
+            )
+        )

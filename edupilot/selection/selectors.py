@@ -14,7 +14,13 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from edupilot.applications.models import Application, ApplicationVersion, AppState, Attachment
+from edupilot.applications.models import (
+    Application,
+    ApplicationMember,
+    ApplicationVersion,
+    AppState,
+    Attachment,
+)
 from edupilot.orgs.models import Membership, Role
 from edupilot.orgs.scoping import Scope, get_or_404, scoped
 from edupilot.programmes.models import Programme
@@ -307,9 +313,29 @@ def public_announcements() -> QuerySet[Announcement]:
     )
 
 
+def public_announcements_search(q: str = "", state: str = "") -> QuerySet[Announcement]:
+    """:func:`public_announcements` of one state ("" for all) whose title, programme or a
+    listed unit's name contains ``q``."""
+    qs = public_announcements()
+    if state:
+        qs = qs.filter(state=state)
+    if q:
+        listed = AnnouncementEntry.objects.filter(
+            outcome=EntryOutcome.LISTED, unit_name__icontains=q
+        ).values("announcement_id")
+        qs = qs.filter(
+            Q(title__icontains=q)
+            | Q(programme__title__icontains=q)
+            | Q(programme__issuer__name__icontains=q)
+            | Q(pk__in=listed)
+        )
+    return qs
+
+
 def public_announcement(pk) -> Announcement:
-    """One announcement with its listed entries only: names of units, never of people."""
-    return get_or_404(
+    """One announcement with its listed entries only: names of units, never of people; a
+    region bid's entry carries its member schools (``entry.member_names``)."""
+    ann = get_or_404(
         Announcement.objects.select_related("programme", "programme__issuer").prefetch_related(
             Prefetch(
                 "entries",
@@ -321,3 +347,16 @@ def public_announcement(pk) -> Announcement:
         ),
         pk=pk,
     )
+    members: dict[int, list[str]] = {}
+    rows = (
+        ApplicationMember.objects.filter(
+            application_id__in=[e.application_id for e in ann.listed_entries]
+        )
+        .order_by("org__path", "org__code")
+        .values_list("application_id", "org__name")
+    )
+    for app_id, name in rows:
+        members.setdefault(app_id, []).append(name)
+    for e in ann.listed_entries:
+        e.member_names = members.get(e.application_id, [])
+    return ann

@@ -304,20 +304,31 @@ def experts_auto_assign(request, programme_pk):
 @login_required
 def announcements(request, programme_pk):
     programme = selectors.access_selection_programme(request.scope, programme_pk)
+    context = pages.announcements_page(request.scope, programme)
     if request.method == "POST":
+        title = request.POST.get("title", "")
+        intro = request.POST.get("intro", "")
+        try:
+            # Refusals that name a field (personal data in the text) come back to the form
+            # with what was typed; the others go back to the page as a message.
+            ann_services.clean_texts(programme, title, intro)
+        except SelectionError as exc:
+            if not exc.errors:
+                raise
+            messages.error(request, exc.message)
+            context.update(form_title=title, form_intro=intro, form_errors=exc.errors)
+            return render(request, "selection/announcements.html", context, status=400)
         return act_as(
             request,
             ann_services.announcement_publish,
             programme=programme,
-            title=request.POST.get("title", ""),
-            intro=request.POST.get("intro", ""),
+            title=title,
+            intro=intro,
             success=_("公示已发布。"),
             back=reverse("selection:announcements", args=[programme.pk]),
             done=lambda ann: reverse("selection:announcement", args=[ann.pk]),
         )
-    return render(
-        request, "selection/announcements.html", pages.announcements_page(request.scope, programme)
-    )
+    return render(request, "selection/announcements.html", context)
 
 
 @login_required

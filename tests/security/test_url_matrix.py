@@ -125,7 +125,7 @@ def action(kwargs=None, **kw) -> Case:
 # --- the pages ----------------------------------------------------------------------------------
 URLS: dict[str, Case] = {
     # core
-    "": Case(ok_status=302, why="sends each role to its desk"),
+    "": Case(ok_status=302, anon=200, why="sends each role to its desk; visitors see the portal"),
     "healthz": Case(public=True, anon=200),
     "i18n/setlang/": Case(public=True, anon=302, ok_status=302, why="GET just goes back"),
     "jobs/": Case(),
@@ -678,6 +678,9 @@ URLS: dict[str, Case] = {
     ),
     # public pages (no login)
     "public/pilots/": Case(public=True, anon=200),
+    "public/": Case(public=True, anon=200),
+    "public/calls/": Case(public=True, anon=200),
+    "public/calls/<slug:code>/": Case(code("programme"), public=True, anon=200),
     "public/announcements/": Case(public=True, anon=200),
     "public/announcements/<int:pk>/": Case(pk("announcement"), public=True, anon=200),
     "public/certified/": Case(public=True, anon=200),

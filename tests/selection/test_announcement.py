@@ -175,7 +175,7 @@ def test_public_page_lists_units_and_no_personal_data(
         actor=issuer.actor,
     )
     client.logout()
-    with django_assert_max_num_queries(3):  # the announcement, its listed entries
+    with django_assert_max_num_queries(4):  # the announcement, its listed entries, members
         client.get(reverse("selection_public:detail", args=[a.pk]))
     listing = client.get(reverse("selection_public:list"))
     assert listing.status_code == 200 and a.title in listing.content.decode()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from edupilot.orgs.models import PATH_SEP, Org, subtree_q
@@ -286,6 +286,24 @@ def visits_for_user(scope: Scope) -> QuerySet[SiteVisit]:
 
 def published_batches() -> QuerySet[Batch]:
     return Batch.objects.filter(state=BatchState.PUBLISHED).select_related("owner")
+
+
+def public_batches_search(q: str = "") -> QuerySet[Batch]:
+    """Published batches, newest first, whose name, owner or a certified school's name
+    contains ``q`` (the schools :func:`public_list` shows)."""
+    qs = published_batches().order_by("-published_at", "-pk")
+    if not q:
+        return qs
+    certified = (
+        Entry.objects.filter(school__name__icontains=q)
+        .filter(
+            Q(state=EntryState.EXEMPT)
+            | Q(decision=Decision.CERTIFIED, state=EntryState.FILED)
+            | Q(decision=Decision.CERTIFIED, certifier_id=F("batch__owner_id"))
+        )
+        .values("batch_id")
+    )
+    return qs.filter(Q(name__icontains=q) | Q(owner__name__icontains=q) | Q(pk__in=certified))
 
 
 def public_list(batch: Batch) -> list[dict]:
