@@ -71,8 +71,6 @@ INSTALLED_APPS = [
     "axes",
     "django_password_validators.password_history",
     "huey.contrib.djhuey",
-    # django-ninja's templates and static files: Swagger UI is served from here, not a CDN.
-    "ninja",
     "edupilot.core",
     "edupilot.audit",
     "edupilot.orgs",
