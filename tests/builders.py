@@ -49,6 +49,7 @@ from edupilot.pilots.models import (
     AcceptanceReview,
     Honour,
     Inspection,
+    InspectionEvidence,
     InspectionState,
     Pilot,
     Submission,
@@ -153,6 +154,7 @@ class Province:
     submission_file: SubmissionAttachment | None = None
     # The pilot period's stages (pilots.inspections / acceptance / honours).
     inspection: Inspection | None = None
+    evidence: InspectionEvidence | None = None
     acceptance_submission: Submission | None = None
     acceptance_review: AcceptanceReview | None = None
     honour: Honour | None = None
@@ -310,6 +312,11 @@ def _pilot_stages(p: Province) -> None:
         team="矩阵检查组", state=InspectionState.ANSWERED, findings="需整改", demands="整改",
         response="已整改",
     )  # fmt: skip
+    p.evidence = InspectionEvidence.objects.create(
+        inspection=p.inspection,
+        blob=blob_store_bytes(pdf_bytes(), "application/pdf"),
+        filename="整改佐证.pdf",
+    )
     stage = pilot.spec.stage_of("acceptance")
     p.acceptance_submission = Submission.objects.create(
         pilot=pilot, stage=stage.key, kind="acceptance", state=SubmissionState.SUBMITTED,

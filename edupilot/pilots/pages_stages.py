@@ -47,10 +47,10 @@ def _action(name, label, result, url, pk, style="primary") -> Action:
 
 def _inspection_section(scope, pilot, stage) -> dict:
     rows = []
-    for i in pilot.inspections.select_related("org").all():
+    for i in pilot.inspections.select_related("org").prefetch_related("evidence").all():
         i.pilot = pilot
         rows.append({"inspection": i, "mode": MODE_LABELS.get(i.mode, i.mode),
-                     "actions": INSPECTION.actions(scope, i)})  # fmt: skip
+                     "actions": INSPECTION.actions(scope, i), "evidence": list(i.evidence.all())})  # fmt: skip
     return {
         "template": TEMPLATE, "kind": "inspection", "stage": stage, "rows": rows,
         "schedule": _action("schedule", INSPECTION["schedule"].label,
@@ -158,7 +158,8 @@ def respond_form(scope, inspection) -> dict:
     return {
         "title": _("提交整改情况"), "subject": inspection.pilot.unit.name,
         "shown": [(_("整改要求"), inspection.demands), (_("整改期限"), inspection.rectify_by)],
-        "fields": [_f("response", _("整改情况"), "longtext")],
+        "fields": [_f("response", _("整改情况"), "longtext"),
+                   _f("evidence", _("佐证材料（PDF，可选多个）"), "files")],
         "action": _table_action(scope, inspection, "respond"),
         "permitted": is_pilot_unit(scope, inspection.pilot)[0],
     }  # fmt: skip

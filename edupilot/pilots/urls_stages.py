@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("inspections/<int:pk>/record/", v.inspection_record, name="inspection_record"),
     path("inspections/<int:pk>/respond/", v.inspection_respond, name="inspection_respond"),
     path("inspections/<int:pk>/close/", v.inspection_close, name="inspection_close"),
+    path("evidence/<int:pk>/", v.inspection_evidence_file, name="inspection_evidence"),
     path("acceptance/<int:pk>/assign/", v.acceptance_assign, name="acceptance_assign"),
     path("acceptance/<int:pk>/decide/", v.acceptance_decide, name="acceptance_decide"),
     path("acceptance/reviews/<int:pk>/", v.acceptance_score, name="acceptance_score"),

@@ -8,11 +8,13 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from edupilot.applications.files import attachment_response
 from edupilot.audit.services import actor_from
 from edupilot.core.actions import run_action
 from edupilot.core.errors import Denied, Refused
@@ -20,7 +22,7 @@ from edupilot.documents.xlsx import Column, XlsxExport
 from edupilot.programmes.models import Programme
 from edupilot.selection.models import ExpertPoolMember
 
-from . import acceptance, honours, inspections, pages_stages, selectors, selectors_stages
+from . import acceptance, evidence, honours, inspections, pages_stages, selectors, selectors_stages
 from .models import Inspection, Submission
 
 
@@ -127,9 +129,10 @@ def inspection_respond(request, pk):
     return _form(
         request,
         pages_stages.respond_form(request.scope, i),
-        lambda post: inspections.inspection_respond(
+        lambda post: evidence.inspection_answer(
             inspection=i,
             response=post.get("response", ""),
+            uploads=request.FILES.getlist("evidence"),
             scope=request.scope,
             actor=actor_from(request),
         ),  # fmt: skip
@@ -344,3 +347,12 @@ def awards_xlsx(request, pk):
 
 def public_honours(request):
     return render(request, "pilots/public.html", pages_stages.public_page())
+
+
+@login_required
+def inspection_evidence_file(request, pk):
+    if not (
+        request.scope.is_applicant or request.scope.is_reviewer or request.scope.is_platform_admin
+    ):
+        raise Http404
+    return attachment_response(evidence.access_evidence(request.scope, pk))

@@ -92,3 +92,52 @@ def test_who_may_schedule_and_bad_input(quanzhou):
         ins.inspection_schedule(pilot=pilot, mode="site", scheduled_for=dt.date(2030, 1, 1),
                                 team="x", scope=expert.scope, actor=expert.actor)  # fmt: skip
     assert sibling  # a reviewer of the unit's parent may (it is the supervisor's lineage)
+
+
+def test_the_answer_carries_evidence_files_seen_in_scope_only(quanzhou, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from edupilot.pilots import evidence
+    from edupilot.pilots.models import InspectionEvidence
+    from tests.conftest import pdf_bytes
+
+    pilot, unit = make_pilot(quanzhou)
+    other, other_unit = make_pilot(quanzhou)
+    boss = issuer_admin(quanzhou)
+    i = ins.inspection_schedule(
+        pilot=pilot, mode="document", scheduled_for=dt.date(2030, 5, 6), team="张三",
+        scope=boss.scope, actor=boss.actor,
+    )  # fmt: skip
+    i = ins.inspection_record(
+        inspection=i, findings="数据未对接。", demands="完成对接并报送佐证。",
+        scope=boss.scope, actor=boss.actor,
+    )  # fmt: skip
+
+    def pdf(name):
+        return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
+
+    # A fake PDF refuses the whole answer: no file and no text are kept.
+    fake = SimpleUploadedFile("假.pdf", b"<html>not a pdf</html>", content_type="application/pdf")
+    with pytest.raises(Refused):
+        evidence.inspection_answer(
+            inspection=i, response="已对接。", uploads=[pdf("a.pdf"), fake],
+            scope=unit.scope, actor=unit.actor,
+        )  # fmt: skip
+    i.refresh_from_db()
+    assert i.state == InspectionState.RECTIFYING and not i.response
+    assert not InspectionEvidence.objects.exists()
+
+    i = evidence.inspection_answer(
+        inspection=i, response="已完成数据对接。", uploads=[pdf("对接截图.pdf")],
+        scope=unit.scope, actor=unit.actor,
+    )  # fmt: skip
+    assert i.state == InspectionState.ANSWERED
+    (e,) = InspectionEvidence.objects.filter(inspection=i)
+    url = reverse("pilots:inspection_evidence", args=[e.pk])
+    client.force_login(boss.user)
+    assert "对接截图.pdf" in client.get(reverse("pilots:detail", args=[pilot.pk])).text
+    got = client.get(url)
+    assert got.status_code == 200 and got["Content-Type"] == "application/pdf"
+    client.force_login(other_unit.user)  # another pilot's school: not its file
+    assert client.get(url).status_code == 404

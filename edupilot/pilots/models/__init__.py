@@ -14,7 +14,7 @@
 
 from .acceptance import AcceptanceReview, AcceptanceScore
 from .honours import Award, AwardBudget, Honour, HonourState
-from .inspections import Inspection, InspectionState
+from .inspections import Inspection, InspectionEvidence, InspectionState
 from .pilot import Pilot, PilotState
 from .submissions import Submission, SubmissionAttachment, SubmissionState, SubmissionVersion
 
@@ -26,6 +26,7 @@ __all__ = [
     "Honour",
     "HonourState",
     "Inspection",
+    "InspectionEvidence",
     "InspectionState",
     "Pilot",
     "PilotState",

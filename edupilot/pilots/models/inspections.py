@@ -42,3 +42,19 @@ class Inspection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pilot_id} {self.mode} {self.scheduled_for}"
+
+
+class InspectionEvidence(models.Model):
+    """A file the unit hands in with its rectification (整改佐证材料)."""
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="evidence")
+    blob = models.ForeignKey("applications.Blob", on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    uploaded_by = user_ref()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
