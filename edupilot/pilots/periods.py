@@ -175,6 +175,22 @@ def stage_periods(pilot, stage: PilotStageBase) -> list[Period]:
     return []
 
 
+class PeriodMemo:
+    """:func:`stage_periods` computed once per programme, stage and pilot dates: the scans over
+    every pilot (completeness, reminders) share the periods of pilots that started together
+    instead of walking the calendar for each one. The lists are shared: do not change them."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple, list[Period]] = {}
+
+    def __call__(self, pilot, stage: PilotStageBase) -> list[Period]:
+        key = (pilot.programme_id, stage.key, pilot.starts_on, pilot.ends_on)
+        periods = self._memo.get(key)
+        if periods is None:
+            periods = self._memo[key] = stage_periods(pilot, stage)
+        return periods
+
+
 def find_period(pilot, stage: PilotStageBase, key: str) -> Period | None:
     return next((p for p in stage_periods(pilot, stage) if p.key == key), None)
 

@@ -20,6 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import transaction
 from django.urls import reverse
@@ -33,7 +34,7 @@ from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import Programme
 
 from .models import Pilot, PilotState, Submission
-from .periods import CELL_LABELS, completeness_cell, stage_periods, today_beijing
+from .periods import CELL_LABELS, PeriodMemo, completeness_cell, today_beijing
 from .selectors import pilots_for
 
 PROVIDER = "pilots.reports"
@@ -42,6 +43,8 @@ OPEN_STATES = (PilotState.ACTIVE, PilotState.RECTIFYING, PilotState.ACCEPTANCE)
 CATCH_UP_DAYS = 7
 PLAN_REMIND = (3,)
 PLAN_ESCALATE = 1
+# What the scans read of a pilot: its periods' inputs, who to tell (not the whole row).
+PILOT_FIELDS = ("programme_id", "unit_id", "unit_path", "supervisor_id", "starts_on", "ends_on")
 
 
 def _with_programmes(pilots: list[Pilot]) -> list[Pilot]:
@@ -54,11 +57,20 @@ def _with_programmes(pilots: list[Pilot]) -> list[Pilot]:
     return pilots
 
 
-def _submitted(pilot_ids_q) -> dict[tuple, dict]:
-    rows = Submission.objects.filter(pilot__in=pilot_ids_q, kind__in=("plan", "reports")).values(
-        "pilot_id", "stage", "period", "first_submitted_at"
+def _submitted(pilot_ids_q) -> set[tuple]:
+    """(pilot, stage, period) of every plan and report handed in (first submitted)."""
+    return set(
+        Submission.objects.filter(
+            pilot__in=pilot_ids_q, kind__in=("plan", "reports"), first_submitted_at__isnull=False
+        ).values_list("pilot_id", "stage", "period")
     )
-    return {(r["pilot_id"], r["stage"], r["period"]): r for r in rows}
+
+
+class _Sent(NamedTuple):
+    """What a completeness cell reads of a submission (not the whole row with its data)."""
+
+    first_submitted_at: dt.datetime | None
+    due_at: dt.datetime | None
 
 
 def _dated_stages(pilot: Pilot):
@@ -73,16 +85,20 @@ def _dated_stages(pilot: Pilot):
 def report_reminders(today: dt.date) -> Iterable[Reminder]:
     """What is due ``today`` (Beijing): reminders to units, escalations to supervisors."""
     pilots = _with_programmes(
-        list(Pilot.objects.filter(state__in=OPEN_STATES).select_related("unit", "supervisor"))
+        list(
+            Pilot.objects.filter(state__in=OPEN_STATES)
+            .select_related("unit")
+            .only(*PILOT_FIELDS, "unit__name")
+        )
     )
     done = _submitted(Pilot.objects.filter(state__in=OPEN_STATES).values("pk"))
+    periods_of = PeriodMemo()
     late: dict[tuple, list[Pilot]] = defaultdict(list)
     escalate_meta: dict[tuple, tuple] = {}
     for pilot in pilots:
         for stage, remind, escalate in _dated_stages(pilot):
-            for period in stage_periods(pilot, stage):
-                row = done.get((pilot.pk, stage.key, period.key))
-                if period.due_on is None or (row and row["first_submitted_at"]):
+            for period in periods_of(pilot, stage):
+                if period.due_on is None or (pilot.pk, stage.key, period.key) in done:
                     continue
                 what = f"{pilot.programme.title}·{stage.name}" + (
                     f"（{period.label}）" if period.key else ""
@@ -219,17 +235,28 @@ def completeness(scope: Scope, params, *, now: dt.datetime | None = None) -> Com
     data.stages = data.programme.parsed.pilot.report_stages()
     data.stage = next((s for s in data.stages if s.key == params.get("stage")), data.stages[0])
     qs = base.filter(programme=data.programme)
-    pilots = list(qs.select_related("unit").order_by("unit_path", "pk"))
+    pilots = list(
+        qs.select_related("unit")
+        .only(*PILOT_FIELDS, "category", "unit__name")
+        .order_by("unit_path", "pk")
+    )
     by_key: dict[int, dict] = defaultdict(dict)
-    for s in Submission.objects.filter(pilot__in=qs.values("pk"), stage=data.stage.key):
-        by_key[s.pilot_id][s.period] = s
+    rows = Submission.objects.filter(pilot__in=qs.values("pk"), stage=data.stage.key).values_list(
+        "pilot_id", "period", "first_submitted_at", "due_at"
+    )
+    for pilot_id, period, first, due_at in rows:
+        by_key[pilot_id][period] = _Sent(first, due_at)
+    memo, keyed = PeriodMemo(), {}
     periods_of = {}
     columns: dict[str, tuple] = {}
     for pilot in pilots:
         pilot.programme = data.programme
-        periods_of[pilot.pk] = {p.key: p for p in stage_periods(pilot, data.stage)}
-        for p in periods_of[pilot.pk].values():
-            columns.setdefault(p.key, (p.start.replace(day=1), p.key, p.label))
+        periods = memo(pilot, data.stage)
+        if id(periods) not in keyed:  # once per distinct list of periods
+            keyed[id(periods)] = {p.key: p for p in periods}
+            for p in periods:
+                columns.setdefault(p.key, (p.start.replace(day=1), p.key, p.label))
+        periods_of[pilot.pk] = keyed[id(periods)]
     ordered = sorted(columns.values())
     data.columns = [(key, label) for _, key, label in ordered]
     for pilot in pilots:

@@ -177,3 +177,33 @@ def test_completeness_constant_queries_and_pages(qz):
     s = Client()
     s.force_login(qz.users["school0"])
     assert s.get(reverse("pilots:completeness")).status_code == 404
+
+
+def test_pages_export_and_escalation_read_no_field_per_pilot(qz):
+    """The scans load only some columns of each pilot (and its submissions as tuples, their
+    periods once per start date): the page, the XLSX and the escalation's unit names must not
+    load a deferred field per pilot."""
+    c = Client()
+    c.force_login(qz.users["city_admin"])
+
+    def measure():
+        with CaptureQueriesContext(connection) as page:
+            assert c.get(reverse("pilots:completeness")).status_code == 200
+        with CaptureQueriesContext(connection) as export:
+            assert c.get(reverse("pilots:completeness_export")).status_code == 200
+        with CaptureQueriesContext(connection) as scan:
+            escalations = [
+                r
+                for r in reports.report_reminders(dt.date(2026, 3, 27))
+                if "逾期未报" in r.title and r.orgs == (qz.counties[0].pk,)
+            ]
+        return len(page), len(export), len(scan), escalations
+
+    hand_in(qz, 0, "2026-03", at(2026, 3, 20))
+    few = measure()
+    more_pilots(qz, 5)
+    many = measure()
+    assert many[:3] == few[:3]
+    (before,), (after,) = few[3], many[3]  # one message to the county, naming its late units
+    assert "1 个试点单位" in before.title and "6 个试点单位" in after.title
+    assert "泉州加测4小学" in after.body
