@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -181,11 +182,16 @@ def _require_supervisor(request):
         raise Http404
 
 
+COMPLETENESS_PAGE = 100
+
+
 @login_required
 def completeness(request):
     _require_supervisor(request)
     data = reports.completeness(request.scope, request.GET)
-    return render(request, "pilots/completeness.html", {"data": data})
+    # 100 pilots a page; the totals (and the XLSX) cover them all.
+    page = Paginator(data.rows, COMPLETENESS_PAGE).get_page(request.GET.get("page") or 1)
+    return render(request, "pilots/completeness.html", {"data": data, "page": page})
 
 
 @login_required
