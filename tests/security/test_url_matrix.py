@@ -677,6 +677,12 @@ URLS: dict[str, Case] = {
     "documents/applications/<int:pk>/form.pdf": Case(
         pk("waiting"), ok="applicant2", deny="applicant", deny_status=404
     ),
+    "documents/pilots/submissions/<int:pk>.pdf": Case(
+        pk("submission"), ok="county", deny="applicant", deny_status=404
+    ),
+    "documents/pilots/programmes/<int:pk>/acceptance.xlsx": Case(
+        pk("programme"), ok="admin", deny="province", deny_status=404
+    ),
     "documents/announcements/<int:pk>.pdf": Case(
         pk("announcement"), public=True, anon=200, why="a published 公示 is public"
     ),
