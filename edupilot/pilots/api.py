@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
+from django.db.models import Q
 from django.http import Http404, QueryDict
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -247,7 +248,7 @@ def list_pilots(
     if category:
         qs = qs.filter(category=category)
     if q.strip():
-        qs = qs.filter(unit__name__icontains=q.strip()) | qs.filter(title__icontains=q.strip())
+        qs = qs.filter(Q(unit__name__icontains=q.strip()) | Q(title__icontains=q.strip()))
     return qs.order_by("programme_id", "unit_path", "pk")
 
 
@@ -298,7 +299,7 @@ def get_pilot(request, pk: Id):
 def list_submissions(request, pk: Id, stage: Key = ""):
     _require_org_role(request)
     pilot = selectors.access_pilot(request.scope, pk)
-    qs = Submission.objects.filter(pilot=pilot)
+    qs = pilot.submissions.all()
     if stage:
         qs = qs.filter(stage=stage)
     return list(qs.order_by("stage", "period", "pk"))
@@ -411,10 +412,6 @@ def _inspection(request, pk) -> Inspection:
     return selectors_stages.access_inspection(request.scope, pk)
 
 
-def _inspection_out(ins: Inspection) -> Inspection:
-    return Inspection.objects.select_related("org").get(pk=ins.pk)
-
-
 @router.post("/{int:pk}/inspections/schedule", response=INSPECTION_ACTION)
 def schedule_inspection(request, pk: Id, payload: ScheduleIn):
     _require_org_role(request)
@@ -427,7 +424,7 @@ def schedule_inspection(request, pk: Id, payload: ScheduleIn):
         scope=request.scope,
         actor=actor_from(request),
     )
-    return _inspection_out(ins)
+    return ins
 
 
 @router.post("/inspections/{int:pk}/record", response=INSPECTION_ACTION)
@@ -440,7 +437,7 @@ def record_inspection(request, pk: Id, payload: RecordIn):
         scope=request.scope,
         actor=actor_from(request),
     )
-    return _inspection_out(ins)
+    return ins
 
 
 @router.post("/inspections/{int:pk}/respond", response=INSPECTION_ACTION)
@@ -451,7 +448,7 @@ def respond_inspection(request, pk: Id, payload: RespondIn):
         scope=request.scope,
         actor=actor_from(request),
     )
-    return _inspection_out(ins)
+    return ins
 
 
 @router.post("/inspections/{int:pk}/close", response=INSPECTION_ACTION)
@@ -464,7 +461,7 @@ def close_inspection(request, pk: Id, payload: CloseIn):
         scope=request.scope,
         actor=actor_from(request),
     )
-    return _inspection_out(ins)
+    return ins
 
 
 # --- acceptance ---------------------------------------------------------------------------------
