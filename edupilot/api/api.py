@@ -77,6 +77,7 @@ def register_routers() -> None:
     from edupilot.applications.api import router as applications_router
     from edupilot.certification.api import router as certification_router
     from edupilot.orgs.api import router as orgs_router
+    from edupilot.pilots.api import router as pilots_router
     from edupilot.programmes.api import router as programmes_router
     from edupilot.review.api import router as review_router
 
@@ -86,6 +87,7 @@ def register_routers() -> None:
     api.add_router("/applications", applications_router)
     api.add_router("/review", review_router)
     api.add_router("/certification", certification_router)
+    api.add_router("/pilots", pilots_router)
 
 
 register_routers()

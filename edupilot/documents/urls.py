@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_pilots
 
 app_name = "documents"
 urlpatterns = [
@@ -10,4 +10,10 @@ urlpatterns = [
     path("programmes/<slug:code>/forms.zip", views.forms_zip, name="forms_zip"),
     path("applications/<int:pk>/form.pdf", views.application_form, name="application_form"),
     path("announcements/<int:pk>.pdf", views.announcement, name="announcement"),
+    path("pilots/submissions/<int:pk>.pdf", views_pilots.submission_form, name="pilot_submission"),
+    path(
+        "pilots/programmes/<int:pk>/acceptance.xlsx",
+        views_pilots.acceptance_results,
+        name="pilot_acceptance",
+    ),
 ]

@@ -50,6 +50,12 @@ class SubmissionError(Refused):
     """A refused plan, report, acceptance or case action; ``errors`` name the fields."""
 
 
+class StaleSubmission(SubmissionError):
+    """The draft changed since the caller read it (the API's ``revision``): 409."""
+
+    status = 409
+
+
 # --- the stage's form ---------------------------------------------------------------------------
 
 
@@ -146,11 +152,14 @@ def submission_save(
     post,
     scope: Scope,
     actor: Actor,
+    revision: int | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Submission, formspec.CleanResult]:
     """Save what the unit typed, valid or not; the result says what does not validate yet.
 
-    The submission row is made on the first save, with the period's due time.
+    The submission row is made on the first save, with the period's due time. ``revision``
+    (the API's): the revision the caller read (0 before the first save); another one is
+    refused with :class:`StaleSubmission` and nothing is saved.
     """
     now = now or timezone.now()
     locked = _lock_pilot(pilot.pk)
@@ -174,6 +183,8 @@ def submission_save(
     )
     sub.pilot = locked
     check(can_edit_submission(scope, sub), _as_unit(scope, sub))
+    if revision is not None and revision != sub.revision:
+        raise StaleSubmission("该材料已在其他窗口或由他人修改，请重新读取后再保存。")
     result = formspec.clean_post(stage_form(stage), post)
     new_data = {**sub.data, **result.data}
     if sub.pk is not None and new_data == sub.data:

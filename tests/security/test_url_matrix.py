@@ -41,7 +41,7 @@ from edupilot.api.api import api
 from edupilot.applications.models import Application
 from edupilot.audit.models import AuditEvent
 from edupilot.core.models import Notification
-from edupilot.pilots.models import Submission
+from edupilot.pilots.models import Inspection, Submission
 from edupilot.tokens.models import ApiToken
 from tests.builders import Province, World, build_world
 
@@ -97,6 +97,10 @@ def app_state(attr: str):
 
 def sub_state(a: Province) -> str:
     return Submission.objects.get(pk=a.submission.pk).state
+
+
+def ins_state(a: Province) -> str:
+    return Inspection.objects.get(pk=a.inspection.pk).state
 
 
 def a_token(a: Province) -> dict:
@@ -676,6 +680,12 @@ URLS: dict[str, Case] = {
     "documents/applications/<int:pk>/form.pdf": Case(
         pk("waiting"), ok="applicant2", deny="applicant", deny_status=404
     ),
+    "documents/pilots/submissions/<int:pk>.pdf": Case(
+        pk("submission"), ok="county", deny="applicant", deny_status=404
+    ),
+    "documents/pilots/programmes/<int:pk>/acceptance.xlsx": Case(
+        pk("programme"), ok="admin", deny="province", deny_status=404
+    ),
     "documents/announcements/<int:pk>.pdf": Case(
         pk("announcement"), public=True, anon=200, why="a published 公示 is public"
     ),
@@ -768,6 +778,101 @@ API: dict[str, Case] = {
     "GET /api/v1/certification/entries/{pk}": api_case(
         pk("entry"), deny="applicant2", deny_status=404
     ),
+    # pilots (edupilot.pilots.api): the pages' scope; writes refused for who acts are 403 from
+    # the submission services, 400 from the inspection and acceptance services (their reason)
+    "GET /api/v1/pilots/": api_case(ok="county"),
+    "GET /api/v1/pilots/{pk}": api_case(
+        pk("pilot"), ok="county", deny="applicant", deny_status=404
+    ),
+    "GET /api/v1/pilots/{pk}/submissions": api_case(
+        pk("pilot"), ok="county", deny="applicant", deny_status=404
+    ),
+    "GET /api/v1/pilots/submissions/{pk}": api_case(
+        pk("submission"), ok="pilot_unit", deny="applicant", deny_status=404
+    ),
+    "PUT /api/v1/pilots/{pk}/drafts/{stage}": api_case(
+        kwargs=lambda a: {"pk": a.pilot.pk, "stage": "plan"},
+        post_only=True,
+        ok="pilot_unit",
+        deny="county",
+        post=lambda a: {"revision": a.submission.revision, "data": {"plan": "改写"}},
+        probe=lambda a: Submission.objects.get(pk=a.submission.pk).data,
+    ),
+    "POST /api/v1/pilots/submissions/{pk}/submit": api_case(
+        kwargs=pk("submission"),
+        post_only=True,
+        ok="pilot_unit",
+        deny="county",
+        post=nothing,
+        probe=sub_state,
+    ),  # fmt: skip
+    "POST /api/v1/pilots/submissions/{pk}/accept": api_case(
+        kwargs=pk("submission"),
+        post_only=True,
+        ok="county",
+        deny="pilot_unit",
+        post=lambda a: {"reason": "同意"},
+        probe=sub_state,
+    ),  # fmt: skip
+    "POST /api/v1/pilots/submissions/{pk}/return": api_case(
+        kwargs=pk("submission"),
+        post_only=True,
+        ok="county",
+        deny="pilot_unit",
+        post=lambda a: {"reason": "请补充"},
+        probe=sub_state,
+    ),  # fmt: skip
+    "GET /api/v1/pilots/{pk}/inspections": api_case(
+        pk("pilot"), ok="county", deny="applicant", deny_status=404
+    ),
+    "POST /api/v1/pilots/{pk}/inspections/schedule": api_case(
+        kwargs=pk("pilot"),
+        post_only=True,
+        ok="province",
+        deny="unit",
+        deny_status=400,
+        post=lambda a: {"mode": "site", "scheduled_for": "2099-02-01", "team": "检查组"},
+        probe=lambda a: a.pilot.inspections.count(),
+    ),  # fmt: skip
+    "POST /api/v1/pilots/inspections/{pk}/record": api_case(
+        kwargs=pk("inspection"),
+        post_only=True,
+        ok="province",
+        deny="unit",
+        deny_status=400,
+        post=lambda a: {"findings": "良好"},
+        probe=ins_state,
+    ),  # fmt: skip
+    "POST /api/v1/pilots/inspections/{pk}/respond": api_case(
+        kwargs=pk("inspection"),
+        post_only=True,
+        ok="unit",
+        deny="county",
+        deny_status=400,
+        post=lambda a: {"response": "已整改"},
+        probe=ins_state,
+    ),  # fmt: skip
+    "POST /api/v1/pilots/inspections/{pk}/close": api_case(
+        kwargs=pk("inspection"),
+        post_only=True,
+        ok="province",
+        deny="unit",
+        deny_status=400,
+        post=lambda a: {"conclusion": "整改到位"},
+        probe=ins_state,
+    ),  # fmt: skip
+    "GET /api/v1/pilots/acceptance/{pk}": api_case(
+        pk("acceptance_submission"), ok="admin", deny="applicant", deny_status=404
+    ),
+    "POST /api/v1/pilots/acceptance/{pk}/decide": api_case(
+        kwargs=pk("acceptance_submission"),
+        post_only=True,
+        ok="admin",
+        deny="county",
+        deny_status=400,
+        post=lambda a: {"grade": "pass"},
+        probe=lambda a: Application.objects.get(pk=a.approved.pk).pilot.state,
+    ),  # fmt: skip
 }
 
 # The Django admin site: no role of the app is staff, so every page sends everyone to the
