@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.http import Http404
 from django.utils import timezone
@@ -31,6 +32,7 @@ from edupilot.pilots.models import (
     SubmissionState,
     SubmissionVersion,
 )
+from edupilot.pilots.pages_stages import awards_page
 from edupilot.pilots.pages_submissions import access_submission
 from edupilot.pilots.periods import find_period
 from edupilot.pilots.services import stage_form
@@ -276,3 +278,33 @@ class AcceptanceResults(XlsxExport):
                 pilot.grade_name, s.mean, s.percent if s.percent is not None else pilot.score,
                 experts, decided,
             ]  # fmt: skip
+
+
+# --- the award decision (以奖代补的决定) ----------------------------------------------------
+
+
+AWARD_TEMPLATE = "documents/pilots/award_decision.html"
+
+
+def award_decision(programme: Programme, stage_key: str, now: dt.datetime | None = None) -> dict:
+    """The printable decision of one awards stage: fund, budget, each award and the total."""
+    page = awards_page(None, programme)
+    block = next((s for s in page["stages"] if s["stage"].key == stage_key), None)
+    if block is None:
+        raise Http404
+    total = sum((a.amount for a in block["awards"]), Decimal(0))
+    return {
+        "programme": programme,
+        "stage": block["stage"],
+        "awards": block["awards"],
+        "budget": block["budget"],
+        "total": total,
+        "issuer": programme.issuer.name,
+        "decided_at": max((a.decided_at for a in block["awards"]), default=None),
+        "generated_at": now or timezone.now(),
+        "filename": f"{programme.title}-{block['stage'].name}决定.pdf",
+    }
+
+
+def render_award_decision(doc: dict) -> bytes:
+    return render_pdf(AWARD_TEMPLATE, doc)

@@ -12,6 +12,11 @@ urlpatterns = [
     path("announcements/<int:pk>.pdf", views.announcement, name="announcement"),
     path("pilots/submissions/<int:pk>.pdf", views_pilots.submission_form, name="pilot_submission"),
     path(
+        "pilots/programmes/<int:pk>/awards/<slug:stage>.pdf",
+        views_pilots.award_decision,
+        name="pilot_award_decision",
+    ),
+    path(
         "pilots/programmes/<int:pk>/acceptance.xlsx",
         views_pilots.acceptance_results,
         name="pilot_acceptance",

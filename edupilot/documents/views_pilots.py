@@ -29,3 +29,11 @@ def submission_form(request, pk):
 def acceptance_results(request, pk):
     """Every acceptance of the programme, for its issuer's programme admins."""
     return pilots.AcceptanceResults(issuer_programme(request.scope, pk)).response()
+
+
+@login_required
+@require_GET
+def award_decision(request, pk, stage):
+    """以奖代补的决定: the issuer's decision document of an awards stage, with its table."""
+    doc = pilots.award_decision(issuer_programme(request.scope, pk), stage)
+    return pdf_response(pilots.render_award_decision(doc), doc["filename"])

@@ -128,3 +128,22 @@ def test_the_issuer_sees_the_title_form_and_the_unit_does_not(henan, client):
     client.force_login(unit.user)
     text = client.get(f"/pilots/{good.pk}/").content.decode()
     assert f"/pilots/programmes/{henan.pk}/honours/" not in text
+
+
+def test_award_decision_pdf_lists_the_awards_for_the_issuer_only(quanzhou, client):
+    from tests.documents.test_notice_support import pdf_text, squeeze
+
+    boss = issuer_admin(quanzhou)
+    good, _ = accepted(quanzhou, "excellent")
+    hon.award_grant(pilot=good, stage="awards", scope=boss.scope, actor=boss.actor)
+    url = f"/documents/pilots/programmes/{quanzhou.pk}/awards/awards.pdf"
+    client.force_login(boss.user)
+    r = client.get(url)
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    text = squeeze(pdf_text(b"".join(r.streaming_content) if r.streaming else r.content))
+    assert squeeze(good.unit.name) in text and "以奖代补" in text and "100000.00" in text
+    assert "智慧校园建设专项资金" in text  # the file's fund
+    assert client.get(url.replace("/awards.pdf", "/nope.pdf")).status_code == 404
+    _, unit = make_pilot(quanzhou)
+    client.force_login(unit.user)  # not the issuer's admin
+    assert client.get(url).status_code == 404

@@ -683,6 +683,15 @@ URLS: dict[str, Case] = {
     "documents/pilots/submissions/<int:pk>.pdf": Case(
         pk("submission"), ok="county", deny="applicant", deny_status=404
     ),
+    "documents/pilots/programmes/<int:pk>/awards/<slug:stage>.pdf": Case(
+        lambda a: {"pk": a.programme.pk, "stage": "awards"},
+        ok="admin",
+        ok_status=404,
+        deny="province",
+        deny_status=404,
+        why="Henan's pilot period has no awards stage (a Quanzhou decision is tested in "
+        "tests/pilots/test_honours.py); only the issuer's programme admins reach it",
+    ),
     "documents/pilots/programmes/<int:pk>/acceptance.xlsx": Case(
         pk("programme"), ok="admin", deny="province", deny_status=404
     ),
