@@ -20,7 +20,6 @@ from edupilot.documents.xlsx import Column, XlsxExport
 from edupilot.selection.models import ExpertPoolMember
 
 from . import acceptance, honours, inspections, pages_stages, selectors, selectors_stages
-from .models import Inspection
 
 
 def _pilot_url(pilot_id, anchor=""):
@@ -97,10 +96,6 @@ def _checked(text) -> bool:
 # --- inspections ------------------------------------------------------------------------------
 
 
-def _at_inspection(i: Inspection) -> str:
-    return _pilot_url(i.pilot_id, f"inspection-{i.pk}")
-
-
 inspection_schedule = _form_view(
     selectors.access_pilot,
     pages_stages.schedule_form,
@@ -111,34 +106,36 @@ inspection_schedule = _form_view(
     back=lambda pilot: _pilot_url(pilot.pk, "inspections"),
 )
 
-inspection_record = _form_view(
-    selectors_stages.access_inspection,
+
+def _inspection_form(form, service, *, posted, success):
+    return _form_view(
+        selectors_stages.access_inspection,
+        form,
+        service,
+        "inspection",
+        posted=posted,
+        success=success,
+        back=lambda i: _pilot_url(i.pilot_id, f"inspection-{i.pk}"),
+    )
+
+
+inspection_record = _inspection_form(
     pages_stages.record_form,
     inspections.inspection_record,
-    "inspection",
     posted={"findings": str, "demands": str, "rectify_days": _int},
     success=gettext_lazy("检查意见已保存。"),
-    back=_at_inspection,
 )
-
-inspection_respond = _form_view(
-    selectors_stages.access_inspection,
+inspection_respond = _inspection_form(
     pages_stages.respond_form,
     inspections.inspection_respond,
-    "inspection",
     posted={"response": str},
     success=gettext_lazy("整改情况已提交。"),
-    back=_at_inspection,
 )
-
-inspection_close = _form_view(
-    selectors_stages.access_inspection,
+inspection_close = _inspection_form(
     pages_stages.close_form,
     inspections.inspection_close,
-    "inspection",
     posted={"conclusion": str, "again": _checked, "rectify_days": _int},
     success=gettext_lazy("已保存。"),
-    back=_at_inspection,
 )
 
 
@@ -150,13 +147,26 @@ def _pool_member(text) -> ExpertPoolMember:
     return ExpertPoolMember(pk=_int(text) or 0)
 
 
-acceptance_assign = object_action(
-    selectors_stages.access_acceptance_submission,
+def _acceptance_action(service, *, posted, success):
+    return object_action(
+        selectors_stages.access_acceptance_submission,
+        service,
+        "submission",
+        posted=posted,
+        success=success,
+        back=lambda sub: _pilot_url(sub.pilot_id, "acceptance"),
+    )
+
+
+acceptance_assign = _acceptance_action(
     acceptance.acceptance_assign,
-    "submission",
     posted={"member": _pool_member},
     success=gettext_lazy("已分配验收专家。"),
-    back=lambda sub: _pilot_url(sub.pilot_id, "acceptance"),
+)
+acceptance_decide = _acceptance_action(
+    acceptance.acceptance_decide,
+    posted=("grade", "opinion"),
+    success=gettext_lazy("验收等级已评定，已通知试点单位。"),
 )
 
 
@@ -177,16 +187,6 @@ def acceptance_score(request, pk):
         success=_("评分已保存。"),
         back=reverse("pilots:acceptance_score", args=[review.pk]),
     )
-
-
-acceptance_decide = object_action(
-    selectors_stages.access_acceptance_submission,
-    acceptance.acceptance_decide,
-    "submission",
-    posted=("grade", "opinion"),
-    success=gettext_lazy("验收等级已评定，已通知试点单位。"),
-    back=lambda sub: _pilot_url(sub.pilot_id, "acceptance"),
-)
 
 
 # --- titles and awards ----------------------------------------------------------------------
@@ -223,22 +223,23 @@ def _honours_url(programme_id) -> str:
     return reverse("pilots:honours", args=[programme_id])
 
 
-honours_announce = object_action(
-    selectors_stages.issuer_programme,
-    honours.honours_announce,
-    "programme",
-    posted=("stage",),
-    success=lambda n: _("已发布公示（%(n)s 个）。") % {"n": n},
-    back=lambda programme: _honours_url(programme.pk),
-)
+def _stage_list_action(service, success):
+    """A step on a stage's whole list (announce, finalize); ``success`` takes the count."""
+    return object_action(
+        selectors_stages.issuer_programme,
+        service,
+        "programme",
+        posted=("stage",),
+        success=lambda n: success % {"n": n},
+        back=lambda programme: _honours_url(programme.pk),
+    )
 
-honours_finalize = object_action(
-    selectors_stages.issuer_programme,
-    honours.honours_finalize,
-    "programme",
-    posted=("stage",),
-    success=lambda n: _("认定名单已公布（%(n)s 个）。") % {"n": n},
-    back=lambda programme: _honours_url(programme.pk),
+
+honours_announce = _stage_list_action(
+    honours.honours_announce, gettext_lazy("已发布公示（%(n)s 个）。")
+)
+honours_finalize = _stage_list_action(
+    honours.honours_finalize, gettext_lazy("认定名单已公布（%(n)s 个）。")
 )
 
 honour_withdraw = object_action(
