@@ -19,7 +19,7 @@ from edupilot.core.errors import Denied, Refused
 from edupilot.documents.xlsx import Column, XlsxExport
 from edupilot.selection.models import ExpertPoolMember
 
-from . import acceptance, honours, inspections, pages_stages, selectors, selectors_stages
+from . import acceptance, honours, inspections, pages_stages, selectors
 
 
 def _pilot_url(pilot_id, anchor=""):
@@ -109,7 +109,7 @@ inspection_schedule = _form_view(
 
 def _inspection_form(form, service, *, posted, success):
     return _form_view(
-        selectors_stages.access_inspection,
+        selectors.access_inspection,
         form,
         service,
         "inspection",
@@ -149,7 +149,7 @@ def _pool_member(text) -> ExpertPoolMember:
 
 def _acceptance_action(service, *, posted, success):
     return object_action(
-        selectors_stages.access_acceptance_submission,
+        selectors.access_acceptance_submission,
         service,
         "submission",
         posted=posted,
@@ -172,7 +172,7 @@ acceptance_decide = _acceptance_action(
 
 @login_required
 def acceptance_score(request, pk):
-    review = selectors_stages.own_review(request.scope, pk)
+    review = selectors.own_review(request.scope, pk)
     return _form(
         request,
         pages_stages.score_form(request.scope, review),
@@ -213,7 +213,7 @@ award_grant = object_action(
 
 @login_required
 def programme_honours(request, pk):
-    programme = selectors_stages.issuer_programme(request.scope, pk)
+    programme = selectors.issuer_programme(request.scope, pk)
     return render(
         request, "pilots/honours.html", pages_stages.honours_page(request.scope, programme)
     )
@@ -226,7 +226,7 @@ def _honours_url(programme_id) -> str:
 def _stage_list_action(service, success):
     """A step on a stage's whole list (announce, finalize); ``success`` takes the count."""
     return object_action(
-        selectors_stages.issuer_programme,
+        selectors.issuer_programme,
         service,
         "programme",
         posted=("stage",),
@@ -243,7 +243,7 @@ honours_finalize = _stage_list_action(
 )
 
 honour_withdraw = object_action(
-    selectors_stages.issuer_honour,
+    selectors.issuer_honour,
     honours.honour_withdraw,
     "honour",
     posted=("reason",),
@@ -275,7 +275,7 @@ class AwardTable(XlsxExport):
 
 @login_required
 def awards_xlsx(request, pk):
-    programme = selectors_stages.issuer_programme(request.scope, pk)
+    programme = selectors.issuer_programme(request.scope, pk)
     page = pages_stages.awards_page(request.scope, programme)
     return AwardTable([a for s in page["stages"] for a in s["awards"]]).response()
 

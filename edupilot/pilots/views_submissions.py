@@ -107,7 +107,7 @@ def submission_new(request, pk, stage):
 @login_required
 def submission_detail(request, pk):
     _require_org_role(request)
-    sub = pages.access_submission(request.scope, pk)
+    sub = selectors.access_submission(request.scope, pk)
     if request.method == "POST":
         return _post(request, pilot=sub.pilot, stage_key=sub.stage, period=sub.period)
     return render(request, TEMPLATE, pages.submission_page(request.scope, sub))
@@ -115,7 +115,7 @@ def submission_detail(request, pk):
 
 def _action(request, pk, call, success):
     _require_org_role(request)
-    sub = pages.access_submission(request.scope, pk)
+    sub = selectors.access_submission(request.scope, pk)
     return run_action(
         request,
         lambda: call(sub),
@@ -172,7 +172,7 @@ def submission_return(request, pk):
 @login_required
 def submission_file(request, pk, file):
     _require_org_role(request)
-    return attachment_response(pages.access_submission_file(request.scope, pk, file))
+    return attachment_response(selectors.access_submission_file(request.scope, pk, file))
 
 
 def _require_supervisor(request):
