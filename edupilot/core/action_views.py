@@ -13,7 +13,7 @@ that calls :func:`run_action` itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -22,6 +22,15 @@ from django.views.decorators.http import require_POST
 from edupilot.audit.services import actor_from
 
 from .actions import run_action
+
+Posted = Sequence[str] | Mapping[str, Callable[[str], Any]]
+
+
+def posted_values(post, posted: Posted) -> dict[str, Any]:
+    """The named POST fields: the text ("" when absent), or with a mapping ``name: parse``,
+    ``parse(text)`` (a number, a date, a checkbox)."""
+    parse = posted if isinstance(posted, Mapping) else dict.fromkeys(posted, str)
+    return {name: read(post.get(name, "")) for name, read in parse.items()}
 
 
 def object_action(
@@ -32,16 +41,16 @@ def object_action(
     success: str | Callable[[Any], str] | None,
     back: Callable[[Any], str],
     done: str | Callable[[Any], str] | None = None,
-    posted: Sequence[str] = (),
+    posted: Posted = (),
     guard: Callable[[Any], None] | None = None,
     run: Callable[..., Any] = run_action,
 ):
     """The view of a POST action on the object the URL names (its one argument).
 
     ``guard(request)`` runs first when given (it raises to refuse); ``access(scope, id)``
-    fetches the object; ``service(<field>=obj, <each of posted>=the POST text or "",
-    scope=…, actor=…)`` acts on it through ``run`` (:func:`run_action` or a wrapper of it
-    with the same arguments), which goes ``back(obj)`` on refusal and to ``done`` (default:
+    fetches the object; ``service(<field>=obj, <each of posted>=its value (see
+    :func:`posted_values`), scope=…, actor=…)`` acts on it through ``run`` (:func:`run_action`
+    or a wrapper of it with the same arguments), which goes ``back(obj)`` on refusal and to ``done`` (default:
     back) with ``success`` otherwise.
     """
 
@@ -52,7 +61,7 @@ def object_action(
             guard(request)
         (ident,) = (*args, *kwargs.values())
         obj = access(request.scope, ident)
-        fields = {name: request.POST.get(name, "") for name in posted}
+        fields = posted_values(request.POST, posted)
         return run(
             request,
             lambda: service(

@@ -33,8 +33,8 @@ from edupilot.pilots.models import (
     SubmissionVersion,
 )
 from edupilot.pilots.pages_stages import awards_page
-from edupilot.pilots.pages_submissions import access_submission
 from edupilot.pilots.periods import find_period
+from edupilot.pilots.selectors import access_submission
 from edupilot.pilots.services import stage_form
 from edupilot.programmes.models import Programme
 from edupilot.programmes.pilot_schema import PilotStageBase

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.views.decorators.http import require_GET
 
-from edupilot.pilots.selectors_stages import issuer_programme
+from edupilot.pilots.selectors import issuer_programme
 
 from . import pilots
 from .pdf import pdf_response

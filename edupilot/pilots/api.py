@@ -27,9 +27,10 @@ from edupilot.core.inputs import (
 )
 from edupilot.programmes.pilot_schema import due_rule
 
-from . import acceptance, inspections, selectors, selectors_stages, services
+from . import acceptance, inspections, selectors, services
 from .models import Inspection, Pilot, PilotState, Submission
-from .pages_submissions import access_submission, submission_sections
+from .pages_submissions import submission_sections
+from .selectors import access_submission
 
 router = Router(tags=["pilots"])
 
@@ -409,7 +410,7 @@ INSPECTION_ACTION = {200: InspectionOut, 400: ProblemOut, 403: ProblemOut}
 
 def _inspection(request, pk) -> Inspection:
     _require_org_role(request)
-    return selectors_stages.access_inspection(request.scope, pk)
+    return selectors.access_inspection(request.scope, pk)
 
 
 @router.post("/{int:pk}/inspections/schedule", response=INSPECTION_ACTION)
@@ -468,7 +469,7 @@ def close_inspection(request, pk: Id, payload: CloseIn):
 
 
 def _acceptance(request, pk) -> dict:
-    sub = selectors_stages.access_acceptance_submission(request.scope, pk)
+    sub = selectors.access_acceptance_submission(request.scope, pk)
     pilot = sub.pilot
     stage = pilot.spec.stage(sub.stage)
     summary = acceptance.acceptance_summary(sub)
@@ -503,7 +504,7 @@ def get_acceptance(request, pk: Id):
 )
 def decide_acceptance(request, pk: Id, payload: DecideIn):
     _require_org_role(request)
-    sub = selectors_stages.access_acceptance_submission(request.scope, pk)
+    sub = selectors.access_acceptance_submission(request.scope, pk)
     acceptance.acceptance_decide(
         submission=sub,
         grade=payload.grade,

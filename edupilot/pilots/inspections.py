@@ -70,6 +70,23 @@ def _lock(inspection: Inspection) -> Inspection:
     )
 
 
+def _open(inspection: Inspection, scope: Scope, permitted, transition: str) -> Inspection:
+    """The inspection locked, once ``permitted`` and the table allow ``transition`` on it."""
+    ins = _lock(inspection)
+    check(permitted(scope, ins), InspectionError)
+    INSPECTION.refuse_unless(ins, transition)
+    return ins
+
+
+def _rectify_by(ins: Inspection, days: int | None, now: dt.datetime) -> dt.date:
+    """The rectification's due day: ``days`` (the stage's default when None) from today."""
+    if days is None:
+        days = ins.pilot.spec.stage(ins.stage).rectify_days
+    if not 1 <= days <= 366:
+        raise InspectionError("整改期限应在 1 到 366 天之间。", {"rectify_days": ["1–366 天"]})
+    return timezone.localtime(now).date() + dt.timedelta(days=days)
+
+
 @transaction.atomic
 def inspection_schedule(
     *,
@@ -132,21 +149,16 @@ def inspection_record(
 ) -> Inspection:
     """Findings; with rectification demands the inspection waits for the unit, else closes."""
     now = now or timezone.now()
-    ins = _lock(inspection)
-    check(can_record_inspection(scope, ins), InspectionError)
-    INSPECTION.refuse_unless(ins, "record")
+    ins = _open(inspection, scope, can_record_inspection, "record")
     findings = _text(findings, "findings", "检查意见")
     demands = _text(demands, "demands", "整改要求", required=False)
     before = {"state": ins.state}
     ins.findings = findings
     if demands:
-        stage = ins.pilot.spec.stage(ins.stage)
-        days = rectify_days if rectify_days is not None else stage.rectify_days
-        if not 1 <= days <= 366:
-            raise InspectionError("整改期限应在 1 到 366 天之间。", {"rectify_days": ["1–366 天"]})
+        rectify_by = _rectify_by(ins, rectify_days, now)
         INSPECTION.advance(ins, "record", to=InspectionState.RECTIFYING)
         ins.demands = demands
-        ins.rectify_by = timezone.localtime(now).date() + dt.timedelta(days=days)
+        ins.rectify_by = rectify_by
     else:
         INSPECTION.advance(ins, "record", to=InspectionState.CLOSED)
         ins.closed_at = now
@@ -176,9 +188,7 @@ def inspection_respond(
     now: dt.datetime | None = None,
 ) -> Inspection:
     now = now or timezone.now()
-    ins = _lock(inspection)
-    check(can_respond_inspection(scope, ins), InspectionError)
-    INSPECTION.refuse_unless(ins, "respond")
+    ins = _open(inspection, scope, can_respond_inspection, "respond")
     ins.response = _text(response, "response", "整改情况")
     INSPECTION.advance(ins, "respond")
     ins.responded_at = now
@@ -216,20 +226,16 @@ def inspection_close(
 ) -> Inspection:
     """Accept the rectification and close, or (``again``) demand further rectification."""
     now = now or timezone.now()
-    ins = _lock(inspection)
-    check(can_close_inspection(scope, ins), InspectionError)
     name = "demand_again" if again else "close"
-    INSPECTION.refuse_unless(ins, name)
+    ins = _open(inspection, scope, can_close_inspection, name)
     conclusion = _text(conclusion, "conclusion", "意见")
     INSPECTION.advance(ins, name)
     if again:
-        days = rectify_days or ins.pilot.spec.stage(ins.stage).rectify_days
-        if not 1 <= days <= 366:
-            raise InspectionError("整改期限应在 1 到 366 天之间。", {"rectify_days": ["1–366 天"]})
+        rectify_by = _rectify_by(ins, rectify_days or None, now)  # 0: the stage's default
         ins.demands = (
             f"{ins.demands}\n\n{timezone.localtime(now):%Y-%m-%d} 继续整改：{conclusion}".strip()
         )
-        ins.rectify_by = timezone.localtime(now).date() + dt.timedelta(days=days)
+        ins.rectify_by = rectify_by
     else:
         ins.conclusion = conclusion
         ins.closed_at = now

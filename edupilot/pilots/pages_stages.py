@@ -143,39 +143,44 @@ def schedule_form(scope, pilot) -> dict:
     }  # fmt: skip
 
 
-def record_form(scope, inspection) -> dict:
+def _inspection_form(scope, inspection, transition, title, fields, shown=(), who=is_inspector):
+    """The form of an inspection's step: what it shows, its button from the table, and who
+    the form is for (the inspector, or the pilot unit)."""
     return {
-        "title": _("填写检查意见"), "subject": inspection.pilot.unit.name,
-        "fields": [_f("findings", _("检查意见"), "longtext"),
-                   _f("demands", _("整改要求"), "longtext", help=_("不需整改的留空，检查即结束")),
-                   _f("rectify_days", _("整改期限（天）"), "number")],
-        "action": _table_action(scope, inspection, "record"),
-        "permitted": is_inspector(scope, inspection.pilot)[0],
+        "title": title, "subject": inspection.pilot.unit.name, "shown": list(shown),
+        "fields": fields,
+        "action": _table_action(scope, inspection, transition),
+        "permitted": who(scope, inspection.pilot)[0],
     }  # fmt: skip
+
+
+def record_form(scope, inspection) -> dict:
+    fields = [
+        _f("findings", _("检查意见"), "longtext"),
+        _f("demands", _("整改要求"), "longtext", help=_("不需整改的留空，检查即结束")),
+        _f("rectify_days", _("整改期限（天）"), "number"),
+    ]
+    return _inspection_form(scope, inspection, "record", _("填写检查意见"), fields)
 
 
 def respond_form(scope, inspection) -> dict:
-    return {
-        "title": _("提交整改情况"), "subject": inspection.pilot.unit.name,
-        "shown": [(_("整改要求"), inspection.demands), (_("整改期限"), inspection.rectify_by)],
-        "fields": [_f("response", _("整改情况"), "longtext"),
-                   _f("evidence", _("佐证材料（PDF，可选多个）"), "files")],
-        "action": _table_action(scope, inspection, "respond"),
-        "permitted": is_pilot_unit(scope, inspection.pilot)[0],
-    }  # fmt: skip
+    fields = [_f("response", _("整改情况"), "longtext"),
+              _f("evidence", _("佐证材料（PDF，可选多个）"), "files")]  # fmt: skip
+    shown = [(_("整改要求"), inspection.demands), (_("整改期限"), inspection.rectify_by)]
+    return _inspection_form(
+        scope, inspection, "respond", _("提交整改情况"), fields, shown, who=is_pilot_unit
+    )
 
 
 def close_form(scope, inspection) -> dict:
-    return {
-        "title": _("整改验收"), "subject": inspection.pilot.unit.name,
-        "shown": [(_("整改要求"), inspection.demands), (_("整改情况"), inspection.response)],
-        "fields": [_f("conclusion", _("意见"), "longtext"),
-                   _f("again", _("结论"), "choice",
-                      options=[("0", _("整改验收，结束检查")), ("1", _("整改不到位，继续整改"))]),
-                   _f("rectify_days", _("继续整改期限（天）"), "number")],
-        "action": _table_action(scope, inspection, "close"),
-        "permitted": is_inspector(scope, inspection.pilot)[0],
-    }  # fmt: skip
+    again = [("0", _("整改验收，结束检查")), ("1", _("整改不到位，继续整改"))]
+    fields = [
+        _f("conclusion", _("意见"), "longtext"),
+        _f("again", _("结论"), "choice", options=again),
+        _f("rectify_days", _("继续整改期限（天）"), "number"),
+    ]
+    shown = [(_("整改要求"), inspection.demands), (_("整改情况"), inspection.response)]
+    return _inspection_form(scope, inspection, "close", _("整改验收"), fields, shown)
 
 
 def _table_action(scope, obj, name) -> Action:

@@ -15,32 +15,15 @@ from django.utils import timezone
 
 from edupilot.applications.formspec import count_chars
 from edupilot.applications.presenters import FieldView, display_value
-from edupilot.orgs.scoping import Scope, get_or_404
 from edupilot.programmes.pilot_schema import PilotStageBase
 
 from .models import Pilot, Submission, SubmissionAttachment
 from .periods import ESTIMATED_NOTE, STATUS_LABELS, period_status, stage_periods, today_beijing
 from .permissions import can_edit_submission, is_unit
-from .selectors import pilots_for
 from .services import SUBMITTABLE_KINDS, stage_form
 from .workflows import SUBMISSION
 
 TEMPLATE = "pilots/_submissions.html"
-
-
-def access_submission(scope: Scope, pk) -> Submission:
-    """One submission of a pilot the scope sees (404 otherwise)."""
-    qs = Submission.objects.filter(pilot__in=pilots_for(scope)).select_related(
-        "pilot", "pilot__programme", "pilot__programme__issuer", "pilot__unit", "pilot__supervisor"
-    )
-    return get_or_404(qs, pk=pk)
-
-
-def access_submission_file(scope: Scope, pk, file_pk) -> SubmissionAttachment:
-    """A file of a submission the scope sees (old versions' files too), else 404."""
-    sub = access_submission(scope, pk)
-    qs = SubmissionAttachment.objects.filter(submission=sub).select_related("blob")
-    return get_or_404(qs, pk=file_pk)
 
 
 def _soon_days(stage) -> int:

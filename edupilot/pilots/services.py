@@ -333,15 +333,6 @@ def submission_submit(
     return sub
 
 
-def _decide(sub: Submission, outcome: str, reason: str, actor: Actor, now) -> None:
-    sub.decided_at = now
-    sub.decided_by = actor.user
-    sub.reason = reason
-    SubmissionVersion.objects.filter(submission=sub, number=sub.version).update(
-        outcome=outcome, reason=reason, decided_at=now, decided_by=actor.user
-    )
-
-
 def _clean_reason(reason: str, required: bool) -> str:
     reason = (reason or "").replace("\x00", "").strip()
     if required and not reason:
@@ -349,6 +340,43 @@ def _clean_reason(reason: str, required: bool) -> str:
     if len(reason) > REASON_MAX:
         raise SubmissionError(f"意见最多 {REASON_MAX} 字。", {"reason": [f"最多 {REASON_MAX} 字"]})
     return reason
+
+
+_DECISIONS = {
+    "accept": ("accepted", can_accept_submission),
+    "return": ("returned", can_return_submission),
+}
+
+
+def _decide(
+    submission: Submission, transition: str, reason: str, scope: Scope, actor: Actor, now
+) -> tuple[Submission, PilotStageBase, str]:
+    """The approver's decision (``accept`` or ``return``, a reason required to return): lock,
+    check, move the submission and record the outcome on it and on its current version.
+    Returns the locked submission, its stage and the cleaned reason."""
+    outcome, permitted = _DECISIONS[transition]
+    reason = _clean_reason(reason, required=transition == "return")
+    sub, stage = _lock(submission)
+    check(permitted(scope, sub), _as_approver(scope, sub, stage))
+    fields = SUBMISSION.advance(sub, transition)
+    sub.decided_at = now
+    sub.decided_by = actor.user
+    sub.reason = reason
+    SubmissionVersion.objects.filter(submission=sub, number=sub.version).update(
+        outcome=outcome, reason=reason, decided_at=now, decided_by=actor.user
+    )
+    sub.save(update_fields=[*fields, "decided_at", "decided_by", "reason", "updated_at"])
+    return sub, stage, reason
+
+
+def _audit_decision(sub: Submission, transition: str, reason: str, actor: Actor) -> None:
+    audit_record(
+        actor=actor,
+        action=f"pilot_submission.{transition}",
+        obj=sub,
+        before={"state": "submitted"},
+        after={"state": sub.state, "version": sub.version, "reason": reason},
+    )
 
 
 @transaction.atomic
@@ -360,20 +388,8 @@ def submission_accept(
     reason: str = "",
     now: dt.datetime | None = None,
 ) -> Submission:
-    now = now or timezone.now()
-    reason = _clean_reason(reason, required=False)
-    sub, stage = _lock(submission)
-    check(can_accept_submission(scope, sub), _as_approver(scope, sub, stage))
-    fields = SUBMISSION.advance(sub, "accept")
-    _decide(sub, "accepted", reason, actor, now)
-    sub.save(update_fields=[*fields, "decided_at", "decided_by", "reason", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="pilot_submission.accept",
-        obj=sub,
-        before={"state": "submitted"},
-        after={"state": sub.state, "version": sub.version, "reason": reason},
-    )
+    sub, stage, reason = _decide(submission, "accept", reason, scope, actor, now or timezone.now())
+    _audit_decision(sub, "accept", reason, actor)
     notify(
         orgs=(sub.pilot.unit_id,),
         roles=(Role.APPLICANT,),
@@ -390,24 +406,12 @@ def submission_return(
     *, submission: Submission, scope: Scope, actor: Actor, reason: str, now=None
 ) -> Submission:
     """Return for revision with a reason; returned acceptance materials reopen the pilot."""
-    now = now or timezone.now()
-    reason = _clean_reason(reason, required=True)
-    sub, stage = _lock(submission)
-    check(can_return_submission(scope, sub), _as_approver(scope, sub, stage))
-    fields = SUBMISSION.advance(sub, "return")
-    _decide(sub, "returned", reason, actor, now)
-    sub.save(update_fields=[*fields, "decided_at", "decided_by", "reason", "updated_at"])
+    sub, stage, reason = _decide(submission, "return", reason, scope, actor, now or timezone.now())
     pilot = sub.pilot
     if stage.kind == "acceptance" and pilot.state == PilotState.ACCEPTANCE:
         back = PilotState.RECTIFYING if pilot.grade else PilotState.ACTIVE
         pilot.save(update_fields=PILOT.advance(pilot, "reopen", to=back))
-    audit_record(
-        actor=actor,
-        action="pilot_submission.return",
-        obj=sub,
-        before={"state": "submitted"},
-        after={"state": sub.state, "version": sub.version, "reason": reason},
-    )
+    _audit_decision(sub, "return", reason, actor)
     notify(
         orgs=(pilot.unit_id,),
         roles=(Role.APPLICANT,),

@@ -12,34 +12,20 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
 from edupilot.applications.files import attachment_response
 from edupilot.audit.services import actor_from
-from edupilot.core.actions import run_action
+from edupilot.core.action_views import object_action, posted_values
 from edupilot.core.errors import Denied, Refused
 from edupilot.documents.xlsx import Column, XlsxExport
-from edupilot.programmes.models import Programme
 from edupilot.selection.models import ExpertPoolMember
 
-from . import acceptance, evidence, honours, inspections, pages_stages, selectors, selectors_stages
-from .models import Inspection, Submission
+from . import acceptance, evidence, honours, inspections, pages_stages, selectors
 
 
 def _pilot_url(pilot_id, anchor=""):
     return reverse("pilots:detail", args=[pilot_id]) + (f"#{anchor}" if anchor else "")
-
-
-def _inspection(request, pk) -> Inspection:
-    return selectors_stages.access_inspection(request.scope, pk)
-
-
-def _submission(request, pk) -> Submission:
-    return selectors_stages.access_acceptance_submission(request.scope, pk)
-
-
-def _issuer_programme(request, pk) -> Programme:
-    return selectors_stages.issuer_programme(request.scope, pk)
 
 
 def _form(request, form, call, *, success, back):
@@ -69,6 +55,30 @@ def _form(request, form, call, *, success, back):
     )
 
 
+def _form_view(access, form, service, field, *, posted, success, back):
+    """The view of a form page on the object the URL names: GET shows ``form(scope, obj)``;
+    POST calls ``service(<field>=obj, <each of posted>=its value, scope=…, actor=…)``
+    (``posted`` as for :func:`~edupilot.core.action_views.object_action`), see :func:`_form`."""
+
+    @login_required
+    def view(request, pk):
+        obj = access(request.scope, pk)
+        return _form(
+            request,
+            form(request.scope, obj),
+            lambda post: service(
+                **{field: obj},
+                **posted_values(post, posted),
+                scope=request.scope,
+                actor=actor_from(request),
+            ),
+            success=success,
+            back=back(obj),
+        )
+
+    return view
+
+
 def _date(text):
     try:
         return dt.date.fromisoformat((text or "").strip())
@@ -81,51 +91,48 @@ def _int(text):
     return int(text) if text.isdigit() and len(text) < 9 else None
 
 
+def _checked(text) -> bool:
+    return text == "1"
+
+
 # --- inspections ------------------------------------------------------------------------------
 
 
-@login_required
-def inspection_schedule(request, pk):
-    pilot = selectors.access_pilot(request.scope, pk)
-    back = _pilot_url(pilot.pk, "inspections")
-    return _form(
-        request,
-        pages_stages.schedule_form(request.scope, pilot),
-        lambda post: inspections.inspection_schedule(
-            pilot=pilot,
-            mode=post.get("mode", ""),
-            scheduled_for=_date(post.get("scheduled_for")),
-            team=post.get("team", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),  # fmt: skip
-        success=_("检查已安排，已通知试点单位。"),
-        back=back,
+inspection_schedule = _form_view(
+    selectors.access_pilot,
+    pages_stages.schedule_form,
+    inspections.inspection_schedule,
+    "pilot",
+    posted={"mode": str, "scheduled_for": _date, "team": str},
+    success=gettext_lazy("检查已安排，已通知试点单位。"),
+    back=lambda pilot: _pilot_url(pilot.pk, "inspections"),
+)
+
+
+def _inspection_form(form, service, *, posted, success):
+    return _form_view(
+        selectors.access_inspection,
+        form,
+        service,
+        "inspection",
+        posted=posted,
+        success=success,
+        back=lambda i: _pilot_url(i.pilot_id, f"inspection-{i.pk}"),
     )
 
 
-@login_required
-def inspection_record(request, pk):
-    i = _inspection(request, pk)
-    return _form(
-        request,
-        pages_stages.record_form(request.scope, i),
-        lambda post: inspections.inspection_record(
-            inspection=i,
-            findings=post.get("findings", ""),
-            demands=post.get("demands", ""),
-            rectify_days=_int(post.get("rectify_days")),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),  # fmt: skip
-        success=_("检查意见已保存。"),
-        back=_pilot_url(i.pilot_id, f"inspection-{i.pk}"),
-    )
+inspection_record = _inspection_form(
+    pages_stages.record_form,
+    inspections.inspection_record,
+    posted={"findings": str, "demands": str, "rectify_days": _int},
+    success=gettext_lazy("检查意见已保存。"),
+)
 
 
 @login_required
 def inspection_respond(request, pk):
-    i = _inspection(request, pk)
+    """The unit's answer: its text and its evidence files (request.FILES), in one service."""
+    i = selectors.access_inspection(request.scope, pk)
     return _form(
         request,
         pages_stages.respond_form(request.scope, i),
@@ -135,52 +142,54 @@ def inspection_respond(request, pk):
             uploads=request.FILES.getlist("evidence"),
             scope=request.scope,
             actor=actor_from(request),
-        ),  # fmt: skip
-        success=_("整改情况已提交。"),
+        ),
+        success=gettext_lazy("整改情况已提交。"),
         back=_pilot_url(i.pilot_id, f"inspection-{i.pk}"),
     )
 
 
-@login_required
-def inspection_close(request, pk):
-    i = _inspection(request, pk)
-    return _form(
-        request,
-        pages_stages.close_form(request.scope, i),
-        lambda post: inspections.inspection_close(
-            inspection=i,
-            conclusion=post.get("conclusion", ""),
-            again=post.get("again") == "1",
-            rectify_days=_int(post.get("rectify_days")),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),  # fmt: skip
-        success=_("已保存。"),
-        back=_pilot_url(i.pilot_id, f"inspection-{i.pk}"),
-    )
+inspection_close = _inspection_form(
+    pages_stages.close_form,
+    inspections.inspection_close,
+    posted={"conclusion": str, "again": _checked, "rectify_days": _int},
+    success=gettext_lazy("已保存。"),
+)
 
 
 # --- acceptance --------------------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def acceptance_assign(request, pk):
-    sub = _submission(request, pk)
-    member = ExpertPoolMember(pk=_int(request.POST.get("member")) or 0)
-    return run_action(
-        request,
-        lambda: acceptance.acceptance_assign(
-            submission=sub, member=member, scope=request.scope, actor=actor_from(request)
-        ),
-        success=_("已分配验收专家。"),
-        back=_pilot_url(sub.pilot_id, "acceptance"),
+def _pool_member(text) -> ExpertPoolMember:
+    """The chosen member by its id only: the service checks it is of the programme's pool."""
+    return ExpertPoolMember(pk=_int(text) or 0)
+
+
+def _acceptance_action(service, *, posted, success):
+    return object_action(
+        selectors.access_acceptance_submission,
+        service,
+        "submission",
+        posted=posted,
+        success=success,
+        back=lambda sub: _pilot_url(sub.pilot_id, "acceptance"),
     )
+
+
+acceptance_assign = _acceptance_action(
+    acceptance.acceptance_assign,
+    posted={"member": _pool_member},
+    success=gettext_lazy("已分配验收专家。"),
+)
+acceptance_decide = _acceptance_action(
+    acceptance.acceptance_decide,
+    posted=("grade", "opinion"),
+    success=gettext_lazy("验收等级已评定，已通知试点单位。"),
+)
 
 
 @login_required
 def acceptance_score(request, pk):
-    review = selectors_stages.own_review(request.scope, pk)
+    review = selectors.own_review(request.scope, pk)
     return _form(
         request,
         pages_stages.score_form(request.scope, review),
@@ -188,7 +197,7 @@ def acceptance_score(request, pk):
             review=review,
             scores=post,
             comment=post.get("comment", ""),
-            submit=post.get("submit") == "1",
+            submit=_checked(post.get("submit")),
             scope=request.scope,
             actor=actor_from(request),
         ),  # fmt: skip
@@ -197,121 +206,67 @@ def acceptance_score(request, pk):
     )
 
 
-@login_required
-@require_POST
-def acceptance_decide(request, pk):
-    sub = _submission(request, pk)
-    return run_action(
-        request,
-        lambda: acceptance.acceptance_decide(
-            submission=sub,
-            grade=request.POST.get("grade", ""),
-            opinion=request.POST.get("opinion", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),  # fmt: skip
-        success=_("验收等级已评定，已通知试点单位。"),
-        back=_pilot_url(sub.pilot_id, "acceptance"),
-    )
-
-
 # --- titles and awards ----------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def honour_propose(request, pk):
-    pilot = selectors.access_pilot(request.scope, pk)
-    return run_action(
-        request,
-        lambda: honours.honour_propose(
-            pilot=pilot,
-            stage=request.POST.get("stage", ""),
-            title=request.POST.get("title", ""),
-            note=request.POST.get("note", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),  # fmt: skip
-        success=_("已列入拟认定名单。"),
-        back=_pilot_url(pilot.pk, "honours"),
-    )
+honour_propose = object_action(
+    selectors.access_pilot,
+    honours.honour_propose,
+    "pilot",
+    posted=("stage", "title", "note"),
+    success=gettext_lazy("已列入拟认定名单。"),
+    back=lambda pilot: _pilot_url(pilot.pk, "honours"),
+)
 
-
-@login_required
-@require_POST
-def award_grant(request, pk):
-    pilot = selectors.access_pilot(request.scope, pk)
-    return run_action(
-        request,
-        lambda: honours.award_grant(
-            pilot=pilot,
-            stage=request.POST.get("stage", ""),
-            rank=_int(request.POST.get("rank")),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),  # fmt: skip
-        success=_("奖补已授予。"),
-        back=_pilot_url(pilot.pk, "awards"),
-    )
+award_grant = object_action(
+    selectors.access_pilot,
+    honours.award_grant,
+    "pilot",
+    posted={"stage": str, "rank": _int},
+    success=gettext_lazy("奖补已授予。"),
+    back=lambda pilot: _pilot_url(pilot.pk, "awards"),
+)
 
 
 @login_required
 def programme_honours(request, pk):
-    programme = _issuer_programme(request, pk)
+    programme = selectors.issuer_programme(request.scope, pk)
     return render(
         request, "pilots/honours.html", pages_stages.honours_page(request.scope, programme)
     )
 
 
-@login_required
-@require_POST
-def honours_announce(request, pk):
-    programme = _issuer_programme(request, pk)
-    return run_action(
-        request,
-        lambda: honours.honours_announce(
-            programme=programme,
-            stage=request.POST.get("stage", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),  # fmt: skip
-        success=lambda n: _("已发布公示（%(n)s 个）。") % {"n": n},
-        back=reverse("pilots:honours", args=[programme.pk]),
+def _honours_url(programme_id) -> str:
+    return reverse("pilots:honours", args=[programme_id])
+
+
+def _stage_list_action(service, success):
+    """A step on a stage's whole list (announce, finalize); ``success`` takes the count."""
+    return object_action(
+        selectors.issuer_programme,
+        service,
+        "programme",
+        posted=("stage",),
+        success=lambda n: success % {"n": n},
+        back=lambda programme: _honours_url(programme.pk),
     )
 
 
-@login_required
-@require_POST
-def honours_finalize(request, pk):
-    programme = _issuer_programme(request, pk)
-    return run_action(
-        request,
-        lambda: honours.honours_finalize(
-            programme=programme,
-            stage=request.POST.get("stage", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),  # fmt: skip
-        success=lambda n: _("认定名单已公布（%(n)s 个）。") % {"n": n},
-        back=reverse("pilots:honours", args=[programme.pk]),
-    )
+honours_announce = _stage_list_action(
+    honours.honours_announce, gettext_lazy("已发布公示（%(n)s 个）。")
+)
+honours_finalize = _stage_list_action(
+    honours.honours_finalize, gettext_lazy("认定名单已公布（%(n)s 个）。")
+)
 
-
-@login_required
-@require_POST
-def honour_withdraw(request, pk):
-    h = selectors_stages.issuer_honour(request.scope, pk)
-    return run_action(
-        request,
-        lambda: honours.honour_withdraw(
-            honour=h,
-            reason=request.POST.get("reason", ""),
-            scope=request.scope,
-            actor=actor_from(request),
-        ),  # fmt: skip
-        success=_("已撤销。"),
-        back=reverse("pilots:honours", args=[h.pilot.programme_id]),
-    )
+honour_withdraw = object_action(
+    selectors.issuer_honour,
+    honours.honour_withdraw,
+    "honour",
+    posted=("reason",),
+    success=gettext_lazy("已撤销。"),
+    back=lambda h: _honours_url(h.pilot.programme_id),
+)
 
 
 class AwardTable(XlsxExport):
@@ -337,7 +292,7 @@ class AwardTable(XlsxExport):
 
 @login_required
 def awards_xlsx(request, pk):
-    programme = _issuer_programme(request, pk)
+    programme = selectors.issuer_programme(request.scope, pk)
     page = pages_stages.awards_page(request.scope, programme)
     return AwardTable([a for s in page["stages"] for a in s["awards"]]).response()
 

@@ -11,12 +11,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
 from edupilot.applications import formspec
 from edupilot.applications.files import attachment_response
 from edupilot.audit.services import actor_from
-from edupilot.core.actions import run_action
+from edupilot.core.action_views import object_action
 from edupilot.core.errors import Denied, Refused
 
 from . import pages_submissions as pages
@@ -108,72 +108,39 @@ def submission_new(request, pk, stage):
 @login_required
 def submission_detail(request, pk):
     _require_org_role(request)
-    sub = pages.access_submission(request.scope, pk)
+    sub = selectors.access_submission(request.scope, pk)
     if request.method == "POST":
         return _post(request, pilot=sub.pilot, stage_key=sub.stage, period=sub.period)
     return render(request, TEMPLATE, pages.submission_page(request.scope, sub))
 
 
-def _action(request, pk, call, success):
-    _require_org_role(request)
-    sub = pages.access_submission(request.scope, pk)
-    return run_action(
-        request,
-        lambda: call(sub),
+def _submission_action(service, *, posted=(), success):
+    return object_action(
+        selectors.access_submission,
+        service,
+        "submission",
+        posted=posted,
         success=success,
-        back=reverse("pilots:submission", args=[sub.pk]),
+        back=lambda sub: reverse("pilots:submission", args=[sub.pk]),
+        guard=_require_org_role,
     )
 
 
-@login_required
-@require_POST
-def submission_submit(request, pk):
-    return _action(
-        request,
-        pk,
-        lambda sub: services.submission_submit(
-            submission=sub, scope=request.scope, actor=actor_from(request)
-        ),
-        _("已提交，等待审核。"),
-    )
-
-
-@login_required
-@require_POST
-def submission_accept(request, pk):
-    return _action(
-        request,
-        pk,
-        lambda sub: services.submission_accept(
-            submission=sub,
-            scope=request.scope,
-            actor=actor_from(request),
-            reason=request.POST.get("reason", ""),
-        ),
-        _("已审核通过。"),
-    )
-
-
-@login_required
-@require_POST
-def submission_return(request, pk):
-    return _action(
-        request,
-        pk,
-        lambda sub: services.submission_return(
-            submission=sub,
-            scope=request.scope,
-            actor=actor_from(request),
-            reason=request.POST.get("reason", ""),
-        ),
-        _("已退回修改。"),
-    )
+submission_submit = _submission_action(
+    services.submission_submit, success=gettext_lazy("已提交，等待审核。")
+)
+submission_accept = _submission_action(
+    services.submission_accept, posted=("reason",), success=gettext_lazy("已审核通过。")
+)
+submission_return = _submission_action(
+    services.submission_return, posted=("reason",), success=gettext_lazy("已退回修改。")
+)
 
 
 @login_required
 def submission_file(request, pk, file):
     _require_org_role(request)
-    return attachment_response(pages.access_submission_file(request.scope, pk, file))
+    return attachment_response(selectors.access_submission_file(request.scope, pk, file))
 
 
 def _require_supervisor(request):

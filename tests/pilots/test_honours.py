@@ -117,6 +117,11 @@ def test_accepted_cases_are_public_and_drafts_are_not(zhejiang, client):
     text = client.get("/public/pilots/").content.decode()
     assert published.unit.name in text and "以数据驱动课堂改进的做法" in text
     assert draft.unit.name not in text
+    # The portal's search finds the accepted case by its unit and by its programme.
+    for q in (published.unit.name, published.programme.title):
+        text = client.get("/public/", {"q": q}).content.decode()
+        assert f"{published.unit.name}：典型案例" in text
+        assert draft.unit.name not in text
 
 
 def test_the_issuer_sees_the_title_form_and_the_unit_does_not(henan, client):
