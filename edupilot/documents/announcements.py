@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from edupilot.selection.models import Announcement, AnnouncementState
+from edupilot.orgs.scoping import get_or_404
+from edupilot.selection.models import Announcement, AnnouncementState, EntryOutcome
 from edupilot.selection.selectors import public_announcement
 
 from .pdf import render_pdf
@@ -35,8 +36,17 @@ def announcement_context(announcement: Announcement) -> dict:
 
 
 def announcement_inputs(ann: Announcement) -> list:
-    """Everything the list prints but its generation time: a change is a new stored file."""
+    """Everything the list prints but its generation time: a change is a new stored file.
+
+    Read as plain values (the listed entries' public snapshots), not as model instances: this
+    runs on every download, before the stored file is served.
+    """
     programme = ann.programme
+    listed = (
+        ann.entries.filter(outcome=EntryOutcome.LISTED)
+        .order_by("position")
+        .values_list("unit_name", "category_name", "topic_name", "region_name")
+    )
     return [
         TEMPLATE,
         ann.state,
@@ -48,20 +58,21 @@ def announcement_inputs(ann: Announcement) -> list:
         programme.title,
         programme.doc_no,
         programme.parsed.issuer_name or programme.issuer.name,
-        [(e.unit_name, e.category_name, e.topic_name, e.region_name) for e in ann.listed_entries],
+        list(listed),
     ]
 
 
 def announcement_document(pk) -> Stored:
     """The PDF of a published announcement, to serve or render (404 if there is none)."""
-    ann = public_announcement(pk)
+    # Every announcement is public (selectors.public_announcement); no count is needed here.
+    ann = get_or_404(Announcement.objects.select_related("programme", "programme__issuer"), pk=pk)
     suffix = "最终名单" if ann.state == AnnouncementState.CLOSED else "公示名单"
     return Stored(
         kind="announcement",
         object_id=str(ann.pk),
         key=document_key("announcement", ann.pk, announcement_inputs(ann)),
         filename=f"{ann.title}-{suffix}.pdf",
-        render=lambda: render_pdf(TEMPLATE, announcement_context(ann)),
+        render=lambda: render_pdf(TEMPLATE, announcement_context(public_announcement(pk))),
     )
 
 
