@@ -10,6 +10,8 @@ it prints (:func:`document_key`), its file name and how to render it. Then:
   now, store, and serve;
 - :func:`ensure_stored` (the background task): render and store unless already stored.
 
+:func:`from_template` describes a document by the HTML its template prints (certificates).
+
 Files go to the blob store (``applications.files``: content-addressed, written once); the
 ``StoredDocument`` row maps a key to its blob. Nothing here checks access: callers fetch the
 object through their scope or the public selector first, and everything a reader's scope
@@ -26,15 +28,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.http import FileResponse
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 import edupilot
-from edupilot.applications.files import blob_open, blob_read, blob_store_bytes
+from edupilot.applications.files import blob_read, blob_store_bytes
 from edupilot.applications.models import Blob
 
 from .models import StoredDocument
-from .pdf import PDF_CONTENT_TYPE
+from .pdf import PDF_CONTENT_TYPE, pdf_response, render_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +70,41 @@ def document_key(kind: str, object_id, inputs) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def from_template(
+    kind: str,
+    object_id,
+    template: str,
+    context: dict,
+    filename: str,
+    *,
+    stamp: dict,
+    inline: bool = False,
+) -> Stored:
+    """A document keyed by the HTML its template prints: whatever it prints is in the key.
+
+    ``stamp`` holds what only says when the file was made (``{"today": date}``): it is left
+    out of the key's HTML and given to the render, so the stored file tells its own date.
+    Rendering the template costs milliseconds; laying it out as PDF, a second.
+    """
+    blank = render_to_string(template, {**context, **dict.fromkeys(stamp)})
+    return Stored(
+        kind=kind,
+        object_id=str(object_id),
+        key=document_key(kind, object_id, hashlib.sha256(blank.encode()).hexdigest()),
+        filename=filename,
+        render=lambda: render_pdf(template, {**context, **stamp}),
+        inline=inline,
+    )
+
+
 def stored_blob(key: str) -> Blob | None:
     row = StoredDocument.objects.filter(key=key, blob__isnull=False).select_related("blob").first()
     return row.blob if row is not None else None
 
 
-def file_response(blob: Blob, filename: str, *, inline: bool = False) -> FileResponse:
-    response = FileResponse(
-        blob_open(blob), content_type=PDF_CONTENT_TYPE, as_attachment=not inline, filename=filename
-    )
+def file_response(blob: Blob, filename: str, *, inline: bool = False) -> HttpResponse:
+    """The stored PDF as a response (read whole: a few hundred KB, like a fresh render)."""
+    response = pdf_response(blob_read(blob), filename, inline=inline)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -107,7 +136,7 @@ def stored_content(doc: Stored) -> bytes:
     return content
 
 
-def serve_or_render(doc: Stored) -> FileResponse:
+def serve_or_render(doc: Stored) -> HttpResponse:
     """The stored file, or render it now, keep it and serve it (documents one reader asks for)."""
     blob = stored_blob(doc.key) or _keep(doc, doc.render())
     return file_response(blob, doc.filename, inline=doc.inline)
@@ -131,7 +160,7 @@ def claim_render(doc: Stored, *, now: dt.datetime | None = None) -> bool:
         )
 
 
-def serve_or_start(doc: Stored, start: Callable[[], None]) -> FileResponse | None:
+def serve_or_start(doc: Stored, start: Callable[[], None]) -> HttpResponse | None:
     """The stored file, or None after starting (``start``, on commit) or joining its render."""
     blob = stored_blob(doc.key)
     if blob is not None:
