@@ -3,6 +3,7 @@
     python bench/documents_pdf_soak.py                       # 1,000 renders, the fix
     python bench/documents_pdf_soak.py --per-render-fonts    # the old way: new fonts each time
     python bench/documents_pdf_soak.py --renders 300 --entries 200
+    python bench/documents_pdf_soak.py --renders 600 --threads 4   # like gunicorn --threads 4
 
 Renders the public announcement list (``documents/notices/announcement.html``, the PDF
 anyone can ask for) ``--renders`` times in one process, the way a long-lived web worker does,
@@ -22,6 +23,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -79,6 +81,7 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=60)
     parser.add_argument("--per-render-fonts", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="render from N threads at once")
     args = parser.parse_args()
 
     os.environ.setdefault("EDUPILOT_DATA_DIR", tempfile.mkdtemp(prefix="pdf-soak-"))
@@ -110,22 +113,37 @@ def main() -> None:
     marks = {1, args.renders} | {10**k for k in range(1, 7) if 10**k <= args.renders}
     times: list[float] = []
     cpus: list[float] = []
+    lock = threading.Lock()
     cpu0 = time.process_time()
-    for i in range(1, args.renders + 1):
-        t, c = time.perf_counter(), time.process_time()
-        size = len(render())
-        times.append(time.perf_counter() - t)
-        cpus.append(time.process_time() - c)
-        if i in marks:
-            window, cwindow = times[-10:], cpus[-10:]
-            m = memory()
-            print(
-                f"render {i:>5}: median of last {len(window):>2} {statistics.median(window):.3f} s"
-                f" (CPU {statistics.median(cwindow):.3f} s)"
-                f"  RSS {m['VmRSS']:.0f} MiB (heap {m['RssAnon']:.0f}, files {m['RssFile']:.0f})"
-                f"  peak {m['VmHWM']:.0f} MiB  maps {m['maps']}  pdf {size / 1024:.0f} KiB",
-                flush=True,
-            )
+
+    def report(i: int, size: int) -> None:
+        window, cwindow = times[-10:], cpus[-10:]
+        m = memory()
+        print(
+            f"render {i:>5}: median of last {len(window):>2} {statistics.median(window):.3f} s"
+            f" (CPU {statistics.median(cwindow):.3f} s)"
+            f"  RSS {m['VmRSS']:.0f} MiB (heap {m['RssAnon']:.0f}, files {m['RssFile']:.0f})"
+            f"  peak {m['VmHWM']:.0f} MiB  maps {m['maps']}  pdf {size / 1024:.0f} KiB",
+            flush=True,
+        )
+
+    def work(n: int) -> None:
+        for _ in range(n):
+            t, c = time.perf_counter(), time.thread_time()
+            size = len(render())
+            with lock:
+                times.append(time.perf_counter() - t)
+                cpus.append(time.thread_time() - c)
+                if len(times) in marks or (args.threads > 1 and len(times) % 100 == 0):
+                    report(len(times), size)
+
+    share = [args.renders // args.threads] * args.threads
+    share[0] += args.renders - sum(share)
+    workers = [threading.Thread(target=work, args=(n,)) for n in share]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
     cpu = time.process_time() - cpu0
     print(f"CPU {cpu:.1f} s for {args.renders} renders = {cpu / args.renders:.3f} s each")
 
