@@ -111,10 +111,13 @@ def file_response(blob: Blob, filename: str, *, inline: bool = False) -> HttpRes
 
 def _keep(doc: Stored, content: bytes) -> Blob:
     blob = blob_store_bytes(content, PDF_CONTENT_TYPE)
-    StoredDocument.objects.update_or_create(
-        key=doc.key,
-        defaults={"kind": doc.kind, "object_id": doc.object_id, "blob": blob},
-    )
+    fields = {"kind": doc.kind, "object_id": doc.object_id, "blob": blob}
+    try:
+        with transaction.atomic():
+            StoredDocument.objects.update_or_create(key=doc.key, defaults=fields)
+    except IntegrityError:
+        # Two first clicks rendered at once and the other one stored first: keep ours too.
+        StoredDocument.objects.filter(key=doc.key).update(**fields)
     return blob
 
 
