@@ -2,16 +2,21 @@
 
 It reads only the entries' publication snapshots (unit, category, topic, region) through
 the public selector, like the public page: no person's name, phone or e-mail can reach it.
+
+Anyone may ask for it, so it is rendered once, in the background when the list is published
+(and again when the final list is), and served as a stored file (``stored.py``).
 """
 
 from __future__ import annotations
 
 from django.utils import timezone
 
-from edupilot.selection.models import Announcement, AnnouncementState
+from edupilot.orgs.scoping import get_or_404
+from edupilot.selection.models import Announcement, AnnouncementState, EntryOutcome
 from edupilot.selection.selectors import public_announcement
 
 from .pdf import render_pdf
+from .stored import Stored, document_key
 
 TEMPLATE = "documents/notices/announcement.html"
 
@@ -30,8 +35,48 @@ def announcement_context(announcement: Announcement) -> dict:
     }
 
 
-def announcement_pdf(pk) -> tuple[bytes, str]:
-    """The PDF of a published announcement and its file name (404 if there is none)."""
-    ann = public_announcement(pk)
+def announcement_inputs(ann: Announcement) -> list:
+    """Everything the list prints but its generation time: a change is a new stored file.
+
+    Read as plain values (the listed entries' public snapshots), not as model instances: this
+    runs on every download, before the stored file is served.
+    """
+    programme = ann.programme
+    listed = (
+        ann.entries.filter(outcome=EntryOutcome.LISTED)
+        .order_by("position")
+        .values_list("unit_name", "category_name", "topic_name", "region_name")
+    )
+    return [
+        TEMPLATE,
+        ann.state,
+        ann.title,
+        ann.intro,
+        ann.published_at,
+        ann.objection_until,
+        ann.final_published_at,
+        programme.title,
+        programme.doc_no,
+        programme.parsed.issuer_name or programme.issuer.name,
+        list(listed),
+    ]
+
+
+def announcement_document(pk) -> Stored:
+    """The PDF of a published announcement, to serve or render (404 if there is none)."""
+    # Every announcement is public (selectors.public_announcement); no count is needed here.
+    ann = get_or_404(Announcement.objects.select_related("programme", "programme__issuer"), pk=pk)
     suffix = "最终名单" if ann.state == AnnouncementState.CLOSED else "公示名单"
-    return render_pdf(TEMPLATE, announcement_context(ann)), f"{ann.title}-{suffix}.pdf"
+    return Stored(
+        kind="announcement",
+        object_id=str(ann.pk),
+        key=document_key("announcement", ann.pk, announcement_inputs(ann)),
+        filename=f"{ann.title}-{suffix}.pdf",
+        render=lambda: render_pdf(TEMPLATE, announcement_context(public_announcement(pk))),
+    )
+
+
+def announcement_pdf(pk) -> tuple[bytes, str]:
+    """The PDF of a published announcement and its file name, rendered now."""
+    doc = announcement_document(pk)
+    return doc.render(), doc.filename

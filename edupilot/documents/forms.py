@@ -21,7 +21,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
@@ -44,6 +44,7 @@ from edupilot.review.models import Deactivation, ReviewAction, ReviewDecision
 from edupilot.selection.models import ApprovalDecision, ExpertGroupOpinion
 
 from .pdf import render_pdf
+from .stored import Stored, document_key, stored_content
 
 TEMPLATE = "documents/notices/application_form.html"
 STAGE_LABELS = dict(Stage.choices)
@@ -444,6 +445,34 @@ def render_form(doc: FormDocument) -> bytes:
     return render_pdf(TEMPLATE, doc.context)
 
 
+def form_inputs(doc: FormDocument) -> list:
+    """Everything the form prints but its generation time: a new opinion is a new file."""
+    return [
+        TEMPLATE,
+        doc.programme.title,
+        doc.programme.doc_no,
+        doc.category.name,
+        doc.title,
+        list(doc.form.instructions or []),
+        doc.org_name,
+        doc.version,
+        doc.submitted_at,
+        [asdict(r) for r in doc.rows],
+        [asdict(b) for b in doc.opinions],
+    ]
+
+
+def stored_form(doc: FormDocument) -> Stored:
+    """The form as a stored document: rendered on the first click, served from then on."""
+    return Stored(
+        kind="application_form",
+        object_id=str(doc.application.pk),
+        key=document_key("application_form", doc.application.pk, form_inputs(doc)),
+        filename=doc.filename,
+        render=lambda: render_form(doc),
+    )
+
+
 # --- a queue's forms as one ZIP ----------------------------------------------------------------
 
 QUEUES = {"pending": "待本级审核", "passed": "本级已推荐"}
@@ -502,7 +531,7 @@ def forms_zip(
             for i, app in enumerate(apps, 1):
                 doc = form_document(scope, app)
                 name = _UNSAFE.sub("_", f"{i:03d}-{app.applicant_org.name}-{doc.category.name}.pdf")
-                zf.writestr(name, render_form(doc))
+                zf.writestr(name, stored_content(stored_form(doc)))
                 if progress is not None:
                     progress(i, total, f"已生成 {i} / {total} 份：{app.applicant_org.name}")
             if not apps:

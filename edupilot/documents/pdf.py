@@ -9,13 +9,21 @@ without bundling fonts. ``scripts/bootstrap.sh`` installs the package, and a sys
 Resources are fetched only from ``data:`` URLs and the project's own static files: the
 HTML may carry applicant-typed text, and a PDF renderer must not become a way to read
 files or reach hosts on the server's network.
+
+Fonts: every render uses the calling thread's one :class:`FontConfiguration` (see
+:func:`font_configuration`). WeasyPrint makes a new one per document when none is given: a
+fresh fontconfig scan and a new Pango font map, whose faces (the Noto CJK files are 20-30 MB
+each) are mapped again and never all released, so a long-lived web worker grew by ~0.3 MB
+of heap per render and its mapped font data swung by hundreds of MB (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
+import threading
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -26,6 +34,7 @@ from django.core import checks
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 logger = logging.getLogger(__name__)
@@ -63,13 +72,42 @@ def default_base_url() -> str:
     return (Path(settings.BASE_DIR) / "static").resolve().as_uri() + "/"
 
 
+# WeasyPrint's per-configuration caches are keyed by style (font, size, features), so they
+# stay small for our templates; past this many entries they are emptied, whatever a document
+# holds, so no input can make them grow without bound.
+FONT_CACHE_MAX = 2048
+_fonts = threading.local()
+# Renders done by this process (tests and benchmarks read it to tell a render from a copy).
+render_count = 0
+
+
+def font_configuration() -> FontConfiguration:
+    """This thread's font configuration, made once and reused by every render.
+
+    One per thread, because Pango font maps are not safe to share between threads (gunicorn
+    runs several per worker, the task queue too); one per process id, because a forked worker
+    must not use the parent's fontconfig state.
+    """
+    config = getattr(_fonts, "config", None)
+    if config is None or _fonts.pid != os.getpid():
+        config = _fonts.config = FontConfiguration()
+        _fonts.pid = os.getpid()
+    elif len(config.strut_layouts) > FONT_CACHE_MAX or len(config.font_features) > FONT_CACHE_MAX:
+        config.strut_layouts.clear()
+        config.font_features.clear()
+    return config
+
+
 def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
+    global render_count
     document = weasyprint.HTML(
         string=html,
         base_url=base_url or default_base_url(),
         url_fetcher=LocalOnlyFetcher(),
     )
-    return document.write_pdf()
+    content = document.write_pdf(font_config=font_configuration())
+    render_count += 1
+    return content
 
 
 def render_pdf(template_name: str, context: dict, *, request=None) -> bytes:

@@ -16,9 +16,12 @@ from edupilot.audit.services import actor_from
 from edupilot.core.jobs import job_start, jobs_for
 
 from . import announcements, forms, quotas, selectors, summaries
-from .pdf import pdf_response
+from .jobs import render_published_task
+from .stored import serve_or_render, serve_or_start
 
 KINDS = ("documents.summary_xlsx", "documents.forms_zip")
+# The "please wait" page of a document being rendered reloads itself this often.
+REFRESH_SECONDS = 3
 
 
 def _require_documents(request) -> None:
@@ -114,11 +117,23 @@ def application_form(request, pk):
     except ValueError:
         raise Http404 from None
     doc = forms.access_form_document(request.scope, pk, version=version)
-    return pdf_response(forms.render_form(doc), doc.filename)
+    return serve_or_render(forms.stored_form(doc))
 
 
 @require_GET
 def announcement(request, pk):
-    """The public list of an announcement as PDF (no login, like its page)."""
-    content, filename = announcements.announcement_pdf(pk)
-    return pdf_response(content, filename)
+    """The public list of an announcement as PDF (no login, like its page).
+
+    Served from storage: rendered in the background when published. A reader who comes
+    before that render has finished starts it (or joins it) and sees a page that reloads.
+    """
+    doc = announcements.announcement_document(pk)
+    response = serve_or_start(doc, lambda: render_published_task(doc.kind, doc.object_id))
+    if response is not None:
+        return response
+    return render(
+        request,
+        "documents/rendering.html",
+        {"filename": doc.filename, "refresh": REFRESH_SECONDS},
+        status=202,
+    )

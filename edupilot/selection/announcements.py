@@ -53,7 +53,7 @@ from .public_text import personal_data_in
 from .rules import check_manage, objection_days, rubric_of
 from .scoring import current_assignments_prefetch, ranking
 from .selectors import pending_decisions
-from .signals import final_list_published
+from .signals import announcement_published, final_list_published
 from .workflows import ANNOUNCEMENT, OBJECTION
 
 logger = logging.getLogger(__name__)
@@ -270,6 +270,9 @@ def announcement_publish(
             "rejected": [d.application_id for d in pending.rejections],
             "stale": [d.pk for d in pending.stale],
         },
+    )
+    announcement_published.send(
+        sender=Announcement, announcement=announcement, actor=actor, now=now
     )
     return announcement
 

@@ -5,3 +5,6 @@ import django.dispatch
 # Sent by announcement_close once the listed applications became PILOT:
 # kwargs announcement, applications (those that became pilots), actor, now.
 final_list_published = django.dispatch.Signal()
+
+# Sent by announcement_publish once the list is created: kwargs announcement, actor, now.
+announcement_published = django.dispatch.Signal()

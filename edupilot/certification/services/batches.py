@@ -18,6 +18,7 @@ from edupilot.programmes.services import ImportReport as ListImportReport
 from edupilot.programmes.services import participants_import
 from edupilot.programmes.tables import TableInvalid, read_list_rows
 
+from ..certificates import render_certificates_task
 from ..models import (
     Batch,
     BatchStandard,
@@ -358,4 +359,6 @@ def batch_publish(*, batch: Batch, scope: Scope | None, actor: Actor) -> Batch:
         action="certification.batch_publish",
         published_at=timezone.now(),
     )
+    # Each certified school's certificate, rendered once in the background (then served).
+    transaction.on_commit(lambda: render_certificates_task(batch.pk))
     return batch

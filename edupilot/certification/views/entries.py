@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -15,9 +14,10 @@ from edupilot.audit.services import actor_from
 from edupilot.core.action_views import object_action
 from edupilot.core.actions import run_action
 from edupilot.core.errors import Refused, check
-from edupilot.documents.pdf import pdf_response, render_pdf
+from edupilot.documents.stored import serve_or_render
 
 from .. import files, forms, permissions, selectors, services
+from ..certificates import certificate_document, school_report_document
 from ..exports import SchoolReportExport
 from ..models import Decision, EntryState
 from .common import cleaned, entry_url, refused
@@ -187,11 +187,8 @@ def certificate_pdf(request, pk):
     entry = selectors.access_entry(request.scope, pk)
     if not entry.is_certified or not entry.is_final:
         return refused(request, "该校尚未被认定为智慧校园（或认定结果尚未报备），不能出具证书", 404)
-    content = render_pdf(
-        "certification/pdf/certificate.html",
-        {"entry": entry, "batch": entry.batch, "today": timezone.localdate()},
-    )
-    return pdf_response(content, f"{entry.school.name}-智慧校园认定证书.pdf", inline=True)
+    # Stored when the batch was published, or on the first click: served as a file.
+    return serve_or_render(certificate_document(entry))
 
 
 @login_required
@@ -204,11 +201,7 @@ def school_report(request, pk, fmt):
     view = selectors.entry_view(entry)
     if fmt == "xlsx":
         return SchoolReportExport(view).response()
-    content = render_pdf(
-        "certification/pdf/school_report.html",
-        {"view": view, "entry": entry, "batch": entry.batch, "today": timezone.localdate()},
-    )
-    return pdf_response(content, f"{entry.school.name}-未达标指标清单.pdf", inline=True)
+    return serve_or_render(school_report_document(entry, view))
 
 
 @login_required
