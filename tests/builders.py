@@ -295,7 +295,8 @@ def _pilot_submission(p: Province) -> None:
     p.submission_file = SubmissionAttachment.objects.create(
         submission=sub,
         field_key="plan",
-        blob=blob_store_bytes(pdf_bytes(), "application/pdf"),
+        # Content of its own: other tests store (and some delete) the plain pdf_bytes() blob.
+        blob=blob_store_bytes(pdf_bytes(text="url-matrix plan"), "application/pdf"),
         filename="矩阵方案.pdf",
         uploaded_by=unit.user,
     )
@@ -314,7 +315,7 @@ def _pilot_stages(p: Province) -> None:
     )  # fmt: skip
     p.evidence = InspectionEvidence.objects.create(
         inspection=p.inspection,
-        blob=blob_store_bytes(pdf_bytes(), "application/pdf"),
+        blob=blob_store_bytes(pdf_bytes(text="url-matrix evidence"), "application/pdf"),
         filename="整改佐证.pdf",
     )
     stage = pilot.spec.stage_of("acceptance")

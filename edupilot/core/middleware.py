@@ -143,15 +143,20 @@ class RequestTooLargeMiddleware:
         except ValueError:
             length = 0
         if length > self.limit_mb * 1024 * 1024:
+            from django.conf import settings
             from django.http import HttpResponse
+            from django.utils import translation
             from django.utils.translation import gettext as _
 
-            message = _(
-                "上传的内容过大（%(size).1f MB），超过了 %(limit)s MB 的上限，未被接收。"
-            ) % {
-                "size": length / 1024 / 1024,
-                "limit": self.limit_mb,
-            }
+            # Answered before LocaleMiddleware: in the site's language, never in whatever
+            # language the thread's previous request left active.
+            with translation.override(settings.LANGUAGE_CODE):
+                message = _(
+                    "上传的内容过大（%(size).1f MB），超过了 %(limit)s MB 的上限，未被接收。"
+                ) % {
+                    "size": length / 1024 / 1024,
+                    "limit": self.limit_mb,
+                }
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
