@@ -154,7 +154,7 @@ class Province:
     submission_file: SubmissionAttachment | None = None
     # The pilot period's stages (pilots.inspections / acceptance / honours).
     inspection: Inspection | None = None
-    evidence: InspectionEvidence | None = None
+    inspection_evidence: InspectionEvidence | None = None
     acceptance_submission: Submission | None = None
     acceptance_review: AcceptanceReview | None = None
     honour: Honour | None = None
@@ -313,7 +313,7 @@ def _pilot_stages(p: Province) -> None:
         team="矩阵检查组", state=InspectionState.ANSWERED, findings="需整改", demands="整改",
         response="已整改",
     )  # fmt: skip
-    p.evidence = InspectionEvidence.objects.create(
+    p.inspection_evidence = InspectionEvidence.objects.create(
         inspection=p.inspection,
         blob=blob_store_bytes(pdf_bytes(text="url-matrix evidence"), "application/pdf"),
         filename="整改佐证.pdf",

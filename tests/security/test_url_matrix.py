@@ -402,7 +402,7 @@ URLS: dict[str, Case] = {
     "pilots/inspections/<int:pk>/respond/": Case(pk("inspection"), ok="unit", deny="county"),
     "pilots/inspections/<int:pk>/close/": Case(pk("inspection"), ok="province", deny="unit"),
     "pilots/evidence/<int:pk>/": Case(
-        pk("evidence"), ok="county", deny="applicant", deny_status=404
+        pk("inspection_evidence"), ok="county", deny="applicant", deny_status=404
     ),
     "pilots/acceptance/<int:pk>/assign/": action(
         pk("acceptance_submission"),
