@@ -48,6 +48,7 @@ from edupilot.pilots.creation import pilots_create
 from edupilot.pilots.models import (
     AcceptanceReview,
     Honour,
+    HonourObjection,
     Inspection,
     InspectionEvidence,
     InspectionState,
@@ -158,6 +159,7 @@ class Province:
     acceptance_submission: Submission | None = None
     acceptance_review: AcceptanceReview | None = None
     honour: Honour | None = None
+    honour_objection: HonourObjection | None = None
 
     def scope(self, key: str) -> Scope:
         return Scope.for_membership(self.memberships[key])
@@ -334,6 +336,9 @@ def _pilot_stages(p: Province) -> None:
         pilot=pilot, stage=pilot.spec.stage_of("appraisal").key, title_key=title.key,
         title_name=title.name,
     )  # fmt: skip
+    p.honour_objection = HonourObjection.objects.create(
+        honour=p.honour, text="矩阵异议", received_at=dt.datetime(2099, 1, 6, tzinfo=dt.UTC)
+    )
 
 
 def _certification(p: Province, standards: dict[str, Standard]) -> None:

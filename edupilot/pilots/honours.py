@@ -27,7 +27,15 @@ from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import Programme
 from edupilot.programmes.schema import to_deadline
 
-from .models import Award, AwardBudget, Honour, HonourState, Pilot, PilotState
+from .models import (
+    Award,
+    AwardBudget,
+    Honour,
+    HonourObjectionState,
+    HonourState,
+    Pilot,
+    PilotState,
+)
 from .permissions import can_grant_award, can_manage_honours
 from .workflows import HONOUR
 
@@ -202,7 +210,17 @@ def honours_finalize(
         if running:
             until = timezone.localtime(max(h.objection_until for h in running))
             raise HonourError(f"公示期至 {until:%Y-%m-%d %H:%M}，期满后才能公布认定名单。")
-    honours = list(qs.filter(objection_until__lte=now).select_related("pilot").order_by("pk"))
+        held = [h for h in qs if h.objections.filter(state=HonourObjectionState.OPEN).exists()]
+        if held:
+            names = "、".join(h.pilot.unit.name for h in held)
+            raise HonourError(f"还有异议未处理（{names}），请先处理再公布认定名单。")
+    # A title with an objection still open waits until the issuer resolves it.
+    honours = list(
+        qs.filter(objection_until__lte=now)
+        .exclude(objections__state=HonourObjectionState.OPEN)
+        .select_related("pilot")
+        .order_by("pk")
+    )
     for h in honours:
         HONOUR.advance(h, "finalize")
         h.final_at = now

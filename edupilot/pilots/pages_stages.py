@@ -31,6 +31,7 @@ from .permissions import (
     can_decide_acceptance,
     can_grant_award,
     can_manage_honours,
+    can_record_honour_objection,
     can_schedule_inspection,
     is_inspector,
     is_pilot_unit,
@@ -219,10 +220,17 @@ def honours_page(scope, programme) -> dict:
     out = []
     for s in stages:
         rows = []
-        for h in Honour.objects.filter(pilot__programme=programme, stage=s.key).select_related(
-            "pilot", "pilot__unit"
+        for h in (
+            Honour.objects.filter(pilot__programme=programme, stage=s.key)
+            .select_related("pilot", "pilot__unit", "pilot__programme")
+            .prefetch_related("objections")
         ):
-            rows.append({"honour": h, "actions": HONOUR.actions(scope, h, names=["withdraw"])})
+            rows.append({
+                "honour": h,
+                "actions": HONOUR.actions(scope, h, names=["withdraw"]),
+                "objections": list(h.objections.all()),
+                "can_object": can_record_honour_objection(scope, h)[0],
+            })  # fmt: skip
         out.append({"stage": s, "rows": rows})
     page = awards_page(scope, programme)
     return {"programme": programme, "appraisals": out, "awards": page["stages"]}

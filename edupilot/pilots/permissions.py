@@ -189,3 +189,22 @@ def can_grant_award(scope, pilot) -> Result:
     if pilot.state != "accepted":
         return False, "只有通过验收的试点可以奖补。"
     return OK
+
+
+def can_record_honour_objection(scope, honour) -> Result:
+    """The issuer records written objections to a title while it is on 公示."""
+    ok, reason = is_issuer_admin(scope, honour.pilot.programme)
+    if not ok:
+        return ok, reason
+    if honour.state != "announced":
+        return False, "只有公示中的称号可以登记异议。"
+    return OK
+
+
+def can_resolve_honour_objection(scope, objection) -> Result:
+    ok, reason = is_issuer_admin(scope, objection.honour.pilot.programme)
+    if not ok:
+        return ok, reason
+    if objection.state != "open":
+        return False, "该异议已处理。"
+    return OK

@@ -23,6 +23,7 @@ from edupilot.programmes.models import Programme
 from .models import (
     AcceptanceReview,
     Honour,
+    HonourObjection,
     Inspection,
     Pilot,
     PilotState,
@@ -100,6 +101,15 @@ def issuer_honour(scope: Scope, pk) -> Honour:
     honour = get_object_or_404(Honour.objects.select_related("pilot"), pk=pk)
     honour.pilot.programme = issuer_programme(scope, honour.pilot.programme_id)
     return honour
+
+
+def issuer_honour_objection(scope: Scope, pk) -> HonourObjection:
+    """An objection to a title, for the issuer's programme admins only (404 for the rest)."""
+    objection = get_object_or_404(
+        HonourObjection.objects.select_related("honour", "honour__pilot"), pk=pk
+    )
+    objection.honour = issuer_honour(scope, objection.honour_id)
+    return objection
 
 
 # --- the list ---------------------------------------------------------------------------------

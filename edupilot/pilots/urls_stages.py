@@ -19,5 +19,11 @@ urlpatterns: list = [
     path("programmes/<int:pk>/honours/announce/", v.honours_announce, name="honours_announce"),
     path("programmes/<int:pk>/honours/finalize/", v.honours_finalize, name="honours_finalize"),
     path("honours/<int:pk>/withdraw/", v.honour_withdraw, name="honour_withdraw"),
+    path("honours/<int:pk>/objections/", v.honour_objection_record, name="honour_objection"),
+    path(
+        "honours/objections/<int:pk>/resolve/",
+        v.honour_objection_resolve,
+        name="honour_objection_resolve",
+    ),
     path("programmes/<int:pk>/awards.xlsx", v.awards_xlsx, name="awards_xlsx"),
 ]

@@ -21,7 +21,15 @@ from edupilot.core.errors import Denied, Refused
 from edupilot.documents.xlsx import Column, XlsxExport
 from edupilot.selection.models import ExpertPoolMember
 
-from . import acceptance, evidence, honours, inspections, pages_stages, selectors
+from . import (
+    acceptance,
+    evidence,
+    honour_objections,
+    honours,
+    inspections,
+    pages_stages,
+    selectors,
+)
 
 
 def _pilot_url(pilot_id, anchor=""):
@@ -266,6 +274,23 @@ honour_withdraw = object_action(
     posted=("reason",),
     success=gettext_lazy("已撤销。"),
     back=lambda h: _honours_url(h.pilot.programme_id),
+)
+
+honour_objection_record = object_action(
+    selectors.issuer_honour,
+    honour_objections.honour_objection_record,
+    "honour",
+    posted=("text", "contact"),
+    success=gettext_lazy("异议已登记；处理前该称号不会公布。"),
+    back=lambda h: _honours_url(h.pilot.programme_id),
+)
+honour_objection_resolve = object_action(
+    selectors.issuer_honour_objection,
+    honour_objections.honour_objection_resolve,
+    "objection",
+    posted={"upheld": _checked, "resolution": str},
+    success=gettext_lazy("异议已处理。"),
+    back=lambda o: _honours_url(o.honour.pilot.programme_id),
 )
 
 

@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from edupilot.core.workflow import NEW, T, Workflow
 
-from .models import HonourState, InspectionState, PilotState, SubmissionState
+from .models import (
+    HonourObjectionState,
+    HonourState,
+    InspectionState,
+    PilotState,
+    SubmissionState,
+)
 
 _SVC = "edupilot.pilots.services"
 _INS = "edupilot.pilots.inspections"
@@ -59,6 +65,13 @@ HONOUR_ROWS = [
     T("finalize",         ANNOUNCED,             FINAL,                         f"{_HON}.honours_finalize",    who=_("发文单位（或公示期满自动）"), label=_("公布认定名单")),
     T("withdraw",         [PROPOSED, ANNOUNCED], WITHDRAWN,                     f"{_HON}.honour_withdraw",     who=ISSUER, label=_("撤销（异议成立）"), style="secondary"),
 ]
+OBJ_OPEN, OBJ_UPHELD = HonourObjectionState.OPEN, HonourObjectionState.UPHELD
+OBJ_DISMISSED = HonourObjectionState.DISMISSED
+_OBJ = "edupilot.pilots.honour_objections"
+HONOUR_OBJECTION_ROWS = [
+    T("record",           NEW,                   OBJ_OPEN,                      f"{_OBJ}.honour_objection_record",  who=ISSUER, label=_("登记异议"), permission=f"{_CAN}.can_record_honour_objection"),
+    T("resolve",          OBJ_OPEN,              [OBJ_UPHELD, OBJ_DISMISSED],   f"{_OBJ}.honour_objection_resolve", who=ISSUER, label=_("处理异议"), permission=f"{_CAN}.can_resolve_honour_objection"),
+]
 # fmt: on
 
 PILOT = Workflow("pilot", "pilots.Pilot", PilotState, PILOT_ROWS, title=_("试点"))
@@ -69,3 +82,10 @@ INSPECTION = Workflow(
     "inspection", "pilots.Inspection", InspectionState, INSPECTION_ROWS, title=_("检查")
 )
 HONOUR = Workflow("honour", "pilots.Honour", HonourState, HONOUR_ROWS, title=_("称号认定"))
+HONOUR_OBJECTION = Workflow(
+    "honour_objection",
+    "pilots.HonourObjection",
+    HonourObjectionState,
+    HONOUR_OBJECTION_ROWS,
+    title=_("称号公示异议"),
+)

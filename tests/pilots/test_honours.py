@@ -152,3 +152,60 @@ def test_award_decision_pdf_lists_the_awards_for_the_issuer_only(quanzhou, clien
     _, unit = make_pilot(quanzhou)
     client.force_login(unit.user)  # not the issuer's admin
     assert client.get(url).status_code == 404
+
+
+def test_objections_hold_a_title_until_resolved_and_an_upheld_one_withdraws_it(henan, client):
+    from edupilot.pilots import honour_objections as obj
+    from edupilot.pilots.models import HonourObjection, HonourObjectionState
+
+    boss = issuer_admin(henan)
+    good, unit = accepted(henan, "excellent")
+    other, _ = accepted(henan, "excellent")
+    h = hon.honour_propose(pilot=good, stage="titles", title="demo_school", scope=boss.scope,
+                           actor=boss.actor)  # fmt: skip
+    h2 = hon.honour_propose(pilot=other, stage="titles", title="demo_school", scope=boss.scope,
+                            actor=boss.actor)  # fmt: skip
+    with pytest.raises(Refused, match="公示中"):  # not on 公示 yet
+        obj.honour_objection_record(honour=h, text="x", scope=boss.scope, actor=boss.actor)
+    now = timezone.now()
+    hon.honours_announce(programme=henan, stage="titles", scope=boss.scope, actor=boss.actor,
+                         now=now)  # fmt: skip
+    h.refresh_from_db()
+    with pytest.raises(Refused, match="发文单位"):  # only the issuer records them
+        obj.honour_objection_record(honour=h, text="x", scope=unit.scope, actor=unit.actor)
+    with pytest.raises(Refused, match="异议内容"):
+        obj.honour_objection_record(honour=h, text="  ", scope=boss.scope, actor=boss.actor)
+    o1 = obj.honour_objection_record(honour=h, text="反映该校平台使用率不实。",
+                                     contact="13800138000", scope=boss.scope, actor=boss.actor)  # fmt: skip
+    h2.refresh_from_db()
+    o2 = obj.honour_objection_record(honour=h2, text="材料造假。", scope=boss.scope,
+                                     actor=boss.actor)  # fmt: skip
+    later = now + dt.timedelta(days=10)
+    # While an objection is open the title waits: the issuer is told, the task skips it.
+    with pytest.raises(Refused, match="还有异议未处理"):
+        hon.honours_finalize(programme=henan, stage="titles", scope=boss.scope, actor=boss.actor,
+                             now=later)  # fmt: skip
+    assert hon.honours_finalize(now=later) == 0
+    with pytest.raises(Refused, match="处理意见"):
+        obj.honour_objection_resolve(objection=o1, upheld=False, resolution="", scope=boss.scope,
+                                     actor=boss.actor)  # fmt: skip
+    obj.honour_objection_resolve(objection=o1, upheld=False, resolution="经核实，反映不实。",
+                                 scope=boss.scope, actor=boss.actor)  # fmt: skip
+    obj.honour_objection_resolve(objection=o2, upheld=True, resolution="经核实，材料不实。",
+                                 scope=boss.scope, actor=boss.actor)  # fmt: skip
+    with pytest.raises(Refused, match="已处理"):
+        obj.honour_objection_resolve(objection=o2, upheld=False, resolution="再议",
+                                     scope=boss.scope, actor=boss.actor)  # fmt: skip
+    h2.refresh_from_db()
+    assert h2.state == HonourState.WITHDRAWN
+    assert hon.honours_finalize(now=later) == 1
+    h.refresh_from_db()
+    assert h.state == HonourState.FINAL
+    states = dict(HonourObjection.objects.values_list("pk", "state"))
+    assert states == {o1.pk: HonourObjectionState.DISMISSED, o2.pk: HonourObjectionState.UPHELD}
+    # The issuer's page lists them; the public page never shows an objection or its contact.
+    client.force_login(boss.user)
+    page = client.get(f"/pilots/programmes/{henan.pk}/honours/").content.decode()
+    assert "经核实，反映不实。" in page and "异议成立" in page
+    public = client.get("/public/pilots/").content.decode()
+    assert "13800138000" not in public and "反映该校" not in public

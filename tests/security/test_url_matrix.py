@@ -458,6 +458,22 @@ URLS: dict[str, Case] = {
         deny_status=404,
         post=lambda a: {"stage": "titles"},
     ),
+    "pilots/honours/<int:pk>/objections/": action(
+        pk("honour"),
+        ok="admin",
+        deny="province",
+        deny_status=404,
+        post=lambda a: {"text": "异议", "contact": ""},
+        probe=lambda a: a.honour.objections.count(),
+    ),
+    "pilots/honours/objections/<int:pk>/resolve/": action(
+        pk("honour_objection"),
+        ok="admin",
+        deny="province",
+        deny_status=404,
+        post=lambda a: {"resolution": "不成立"},
+        probe=lambda a: type(a.honour_objection).objects.get(pk=a.honour_objection.pk).state,
+    ),
     "pilots/honours/<int:pk>/withdraw/": action(
         pk("honour"),
         ok="admin",

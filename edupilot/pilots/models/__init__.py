@@ -13,7 +13,14 @@
 """
 
 from .acceptance import AcceptanceReview, AcceptanceScore
-from .honours import Award, AwardBudget, Honour, HonourState
+from .honours import (
+    Award,
+    AwardBudget,
+    Honour,
+    HonourObjection,
+    HonourObjectionState,
+    HonourState,
+)
 from .inspections import Inspection, InspectionEvidence, InspectionState
 from .pilot import Pilot, PilotState
 from .submissions import Submission, SubmissionAttachment, SubmissionState, SubmissionVersion
@@ -24,6 +31,8 @@ __all__ = [
     "Award",
     "AwardBudget",
     "Honour",
+    "HonourObjection",
+    "HonourObjectionState",
     "HonourState",
     "Inspection",
     "InspectionEvidence",

@@ -80,3 +80,37 @@ class Award(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pilot_id} {self.amount}"
+
+
+class HonourObjectionState(models.TextChoices):
+    OPEN = "open", _("待处理")
+    UPHELD = "upheld", _("异议成立")
+    DISMISSED = "dismissed", _("异议不成立")
+
+
+class HonourObjection(models.Model):
+    """A written objection to a title during its 公示, recorded and resolved by the issuer.
+
+    Upheld, it withdraws the title; while one is open the title is not made final.
+    """
+
+    honour = models.ForeignKey(Honour, on_delete=models.CASCADE, related_name="objections")
+    text = models.TextField(_("异议内容"))
+    contact = models.CharField(_("联系方式"), max_length=200, blank=True)
+    received_at = models.DateTimeField(_("收到时间"))
+    recorded_by = user_ref()
+    state = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=HonourObjectionState.choices,
+        default=HonourObjectionState.OPEN,
+    )
+    resolution = models.TextField(_("处理意见"), blank=True)
+    resolved_by = user_ref()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.honour_id} {self.state}"
