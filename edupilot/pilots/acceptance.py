@@ -30,6 +30,7 @@ from edupilot.orgs.models import Role
 from edupilot.orgs.scoping import Scope
 from edupilot.selection.experts import conflict_reason
 from edupilot.selection.models import ExpertPoolMember
+from edupilot.selection.scoring import aggregate
 
 from .models import AcceptanceReview, AcceptanceScore, Pilot, PilotState, Submission
 from .models import SubmissionState as S
@@ -185,7 +186,8 @@ class Summary:
 
 
 def acceptance_summary(submission: Submission) -> Summary:
-    """Submitted totals, their mean (and share of the rubric), the grade its band suggests."""
+    """Submitted totals, their aggregate (mean or trimmed mean, as the stage says; its share of
+    the criteria's total), and the grade that share's band suggests."""
     stage = submission.pilot.spec.stage(submission.stage)
     totals = [
         r.total
@@ -194,7 +196,7 @@ def acceptance_summary(submission: Submission) -> Summary:
     ]
     mean = percent = suggested = None
     if totals:
-        mean = (sum(totals, Decimal(0)) / len(totals)).quantize(TWO, rounding=ROUND_HALF_UP)
+        mean = aggregate(stage, totals)  # selection's rule: mean or trimmed mean
         if stage.total:
             percent = (mean * 100 / stage.total).quantize(TWO, rounding=ROUND_HALF_UP)
             suggested = stage.grade_for_percent(percent)

@@ -182,6 +182,10 @@ class AcceptanceStage(PilotStageBase):
     criteria: list[CriterionSpec] = Field(default_factory=list, max_length=30)
     experts: int = Field(default=3, ge=1, le=20)
     min_scores: int = Field(default=0, ge=0, le=20)
+    # How the experts' totals combine, as a ``[rubric]`` says it: "mean", or "trimmed_mean"
+    # dropping ``trim`` highest and lowest (the mean while there are 2×trim scores or fewer).
+    aggregate: Literal["mean", "trimmed_mean"] = "mean"
+    trim: int = Field(default=1, ge=0, le=5)
     grades: list[GradeSpec] = Field(min_length=2, max_length=10)
     rectify_days: int = Field(default=90, ge=1, le=366)
 

@@ -125,3 +125,21 @@ def test_rectify_returns_the_submission(zhejiang):
     sub.refresh_from_db()
     assert sub.state == SubmissionState.RETURNED and sub.due_at
     assert not sub.reviews.filter(is_active=True).exists()  # the next round is scored anew
+
+
+def test_a_trimmed_mean_drops_the_highest_and_lowest_when_the_file_says_so(quanzhou):
+    from edupilot.pilots.acceptance import acceptance_summary
+    from edupilot.selection.scoring import aggregate
+
+    pilot, unit = make_pilot(quanzhou)
+    sub = in_acceptance(pilot)
+    boss = issuer_admin(quanzhou)
+    panel = _panel(quanzhou, pilot, boss, n=3)
+    for (who, review), s in zip(panel, (("40", "40", "20"), ("30", "30", "10"), ("10", "10", "5")),
+                                strict=True):  # fmt: skip
+        _score(who, review, *s)  # totals 100, 70, 25
+    assert acceptance_summary(sub).mean == Decimal("65.00")  # the file's default: the mean
+    stage = pilot.spec.stage_of("acceptance")
+    trimmed = stage.model_copy(update={"aggregate": "trimmed_mean", "trim": 1})
+    assert aggregate(trimmed, [Decimal(100), Decimal(70), Decimal(25)]) == Decimal("70.00")
+    assert aggregate(trimmed, [Decimal(100), Decimal(25)]) == Decimal("62.50")  # too few: mean
