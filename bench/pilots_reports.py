@@ -41,30 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from review_queue import prepare_database  # noqa: E402 - the same throwaway database (bench/)
+
 STARTS = dt.date(2024, 12, 1)
 ENDS = dt.date(2026, 11, 30)  # 24 months
 NOW = dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)  # every period due
 REMIND_DAY = dt.date(2026, 11, 24)  # November's report is due tomorrow
 ESCALATE_DAY = dt.date(2026, 11, 26)  # November's report is a day overdue
-
-
-def prepare_database(pg_url: str | None, data_dir: Path) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["EDUPILOT_DATA_DIR"] = str(data_dir)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "edupilot.settings"
-    os.environ.setdefault("EDUPILOT_ALLOWED_HOSTS", "testserver,localhost")
-    if pg_url:
-        import psycopg
-
-        base, name = pg_url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = pg_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        for suffix in ("", "-wal", "-shm"):
-            (data_dir / f"edupilot.sqlite3{suffix}").unlink(missing_ok=True)
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:

@@ -35,7 +35,7 @@ from edupilot.programmes.models import Programme
 
 from .models import Pilot, PilotState, Submission
 from .periods import CELL_LABELS, PeriodMemo, completeness_cell, today_beijing
-from .selectors import pilots_for
+from .selectors import pilots_for, query_int
 
 PROVIDER = "pilots.reports"
 OPEN_STATES = (PilotState.ACTIVE, PilotState.RECTIFYING, PilotState.ACCEPTANCE)
@@ -190,13 +190,6 @@ class Completeness:
     totals: list[dict] = field(default_factory=list)  # per column
 
 
-def _int(v) -> int | None:
-    try:
-        return int(v) if v and len(str(v)) < 12 else None
-    except ValueError:
-        return None
-
-
 def _totals(rows: list[dict], width: int) -> list[dict]:
     out = []
     for i in range(width):
@@ -226,7 +219,7 @@ def completeness(scope: Scope, params, *, now: dt.datetime | None = None) -> Com
         if p.parsed.pilot and p.parsed.pilot.report_stages()
     ]
     data = Completeness(programmes=programmes)
-    wanted = _int(params.get("programme"))
+    wanted = query_int(params.get("programme"))
     data.programme = next((p for p in programmes if p.pk == wanted), None) or (
         programmes[0] if programmes else None
     )

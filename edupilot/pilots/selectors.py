@@ -112,6 +112,14 @@ def issuer_honour_objection(scope: Scope, pk) -> HonourObjection:
     return objection
 
 
+def query_int(v) -> int | None:
+    """An id from a query parameter: None when absent, not a number, or absurdly long."""
+    try:
+        return int(v) if v and len(str(v)) < 12 else None
+    except ValueError:
+        return None
+
+
 # --- the list ---------------------------------------------------------------------------------
 
 
@@ -124,15 +132,9 @@ class PilotFilters:
 
     @classmethod
     def from_query(cls, params) -> PilotFilters:
-        def _int(v):
-            try:
-                return int(v) if v and len(v) < 12 else None
-            except ValueError:
-                return None
-
         state = params.get("state", "")
         return cls(
-            programme=_int(params.get("programme")),
+            programme=query_int(params.get("programme")),
             state=state if state in PilotState.values else "",
             category=(params.get("category") or "")[:64],
             q=(params.get("q") or "").replace("\x00", "").strip()[:100],
