@@ -31,6 +31,7 @@ from .models import (
     Award,
     AwardBudget,
     Honour,
+    HonourObjection,
     HonourObjectionState,
     HonourState,
     Pilot,
@@ -210,9 +211,19 @@ def honours_finalize(
         if running:
             until = timezone.localtime(max(h.objection_until for h in running))
             raise HonourError(f"公示期至 {until:%Y-%m-%d %H:%M}，期满后才能公布认定名单。")
-        held = [h for h in qs if h.objections.filter(state=HonourObjectionState.OPEN).exists()]
-        if held:
-            names = "、".join(h.pilot.unit.name for h in held)
+        held = (
+            HonourObjection.objects.filter(
+                state=HonourObjectionState.OPEN,
+                honour__state=HonourState.ANNOUNCED,
+                honour__pilot__programme=programme,
+                honour__stage=stage,
+            )
+            .order_by("honour_id")
+            .values_list("honour__pilot__unit__name", flat=True)
+            .distinct()
+        )
+        names = "、".join(held)
+        if names:
             raise HonourError(f"还有异议未处理（{names}），请先处理再公布认定名单。")
     # A title with an objection still open waits until the issuer resolves it.
     honours = list(
