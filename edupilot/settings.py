@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "edupilot.core.middleware.TrustedProxyMiddleware",
     "edupilot.core.middleware.RequestTooLargeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -204,6 +205,13 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SECURE = env_bool("EDUPILOT_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind a reverse proxy (deploy/nginx): the addresses of the proxies, whose X-Forwarded-For
+# gives the client's address and whose X-Forwarded-Proto says whether the client used HTTPS.
+EDUPILOT_TRUSTED_PROXIES = [
+    p.strip() for p in (env("EDUPILOT_TRUSTED_PROXIES", "") or "").split(",") if p.strip()
+]
+if EDUPILOT_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- single sign-on (OpenID Connect, mozilla-django-oidc; docs/deployment.md) -----------------
 # A bureau's identity provider may log its people in; each login is matched to an existing

@@ -16,6 +16,7 @@ if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
   command -v npm >/dev/null 2>&1 || need+=(npm)
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)  # the scale-out test
 fi
 python3 -c "import ctypes.util,sys; sys.exit(0 if ctypes.util.find_library('pango-1.0') else 1)" || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,4 +1,36 @@
-"""Chinese unless the user chose otherwise."""
+"""Request-wide middleware: the client's address behind a proxy, Chinese by default, refusals,
+input cleaning, size limits and caching headers."""
+
+import contextlib
+import ipaddress
+
+
+class TrustedProxyMiddleware:
+    """Behind a reverse proxy, take the client's address from ``X-Forwarded-For``.
+
+    Only when the direct peer is one of ``EDUPILOT_TRUSTED_PROXIES`` (the proxies' own
+    addresses): then the right-most address in the header that is not itself a trusted proxy
+    becomes ``REMOTE_ADDR``, which the audit log and the login lockout record. A client that
+    talks to the app directly cannot choose its address by sending the header. Must come first.
+    """
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.trusted = frozenset(settings.EDUPILOT_TRUSTED_PROXIES)
+
+    def __call__(self, request):
+        if self.trusted and request.META.get("REMOTE_ADDR") in self.trusted:
+            hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            for hop in reversed([h.strip() for h in hops if h.strip()]):
+                if hop in self.trusted:
+                    continue
+                # A malformed hop: keep the proxy's address rather than guess.
+                with contextlib.suppress(ValueError):
+                    request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(hop))
+                break
+        return self.get_response(request)
 
 
 class ChineseByDefaultMiddleware:
