@@ -92,6 +92,15 @@ def org(code_or_name: str) -> Org:
     return Org.objects.filter(code=code_or_name).first() or Org.objects.get(name=code_or_name)
 
 
+def copy_notices(directory) -> None:
+    """The notices' files (``[notice]``) beside edited copies of the programme files."""
+    from django.conf import settings
+
+    shutil.copytree(
+        settings.EDUPILOT_PROGRAMMES_DIR / "notices", directory / "notices", dirs_exist_ok=True
+    )
+
+
 @pytest.fixture
 def programmes(seeded):
     """All programme files under programmes/ loaded (demo-shifted so that they are open)."""

@@ -179,6 +179,10 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
         "title": programme.title,
         "applicant": applicant.code if applicant is not None else None,
         "folds": fold_rows(spec),
+        "notice": [
+            {"role": d.role, "title": d.title, "file": d.filename, "size": d.size}
+            for d in programme.documents.defer("content")
+        ],
         "categories": [
             {
                 "code": c.code,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from edupilot.orgs.models import Org
 
 from . import folds as folding
-from . import rules, schema
+from . import notice_files, rules, schema
 from .quotas import QuotaResolveError, compute_category, resolve_org
 from .toml_lines import LineIndex
 
@@ -92,6 +92,8 @@ class ParsedFile:
     sha256: str
     spec: schema.Programme
     index: LineIndex
+    # ``[notice]``: the notice's text and attachments, read beside the file (parse_file).
+    notice_files: list[notice_files.NoticeFile] = field(default_factory=list)
 
 
 def _clean_loc(loc: tuple) -> tuple:
@@ -179,7 +181,28 @@ def parse_file(path: str | Path) -> ParsedFile:
         raise ProgrammeFileInvalid(
             [FileError(str(path), None, "", f"文件无法读取：{exc.strerror or exc}")]
         ) from exc
-    return parse_text(text, str(path))
+    return with_notice_files(parse_text(text, str(path)), path.parent)
+
+
+def with_notice_files(parsed: ParsedFile, base: Path) -> ParsedFile:
+    """Read the ``[notice]`` files beside the programme file. Their content is part of the
+    file's hash, so changing an attachment is a change of the programme."""
+    if parsed.spec.notice is None:
+        return parsed
+    files, problems = notice_files.read_notice(parsed.spec.notice, base)
+    if problems:
+        raise ProgrammeFileInvalid(
+            [
+                FileError(parsed.name, parsed.index.line_for(loc), field_label(loc), message)
+                for loc, message in problems
+            ]
+        )
+    digest = hashlib.sha256(parsed.text.encode())
+    for f in files:
+        digest.update(f"\n{f.role}:{f.position}:{f.filename}:{f.sha256}".encode())
+    parsed.notice_files = files
+    parsed.sha256 = digest.hexdigest()
+    return parsed
 
 
 def _sample_form_data(form: schema.Form) -> dict:

@@ -99,6 +99,36 @@ class Programme(models.Model):
         return closes is not None and self.is_active and self.opens_at <= now <= closes
 
 
+class ProgrammeDocument(models.Model):
+    """One of the notice's own files (``[notice]``): its full text or an attachment, as issued.
+
+    Kept in the database with the programme (a few files of at most 20 MB each, public by
+    nature), so that loading a programme is one transaction: a programme is never shown with
+    the attachments of an earlier version of its file.
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="documents")
+    role = models.CharField(max_length=12)  # "text" or "attachment"
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(_("标题"), max_length=200)
+    filename = models.CharField(_("文件名"), max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+
+    class Meta:
+        ordering = ["role", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "role", "position"], name="programme_document_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class ParticipantList(models.Model):
     """A list of earlier participants (Henan phase 1, Hengyang's unfinished pilots) that rules use."""
 

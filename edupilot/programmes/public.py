@@ -7,14 +7,15 @@ categories and topics. Never contacts (people's names and phones) or anything ap
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from edupilot.core.public import PublicItem, clean_query
 
-from .models import Programme, ProgrammeKind
+from .models import Programme, ProgrammeDocument, ProgrammeKind
 
 
 def public_programmes(q: str = "") -> QuerySet[Programme]:
@@ -82,11 +83,41 @@ def call_list(request):
     )
 
 
-def call_detail(request, code):
+def _public_programme(code: str) -> Programme:
     try:
-        programme = public_programmes().get(code=code)
+        return public_programmes().get(code=code)
     except Programme.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def notice_documents(programme: Programme) -> tuple[list[str], list[ProgrammeDocument]]:
+    """The notice's full text as paragraphs, and its attachments (without their content)."""
+    text = programme.documents.filter(role="text").values_list("content", flat=True).first() or b""
+    paragraphs = [
+        line.strip() for line in bytes(text).decode("utf-8-sig").splitlines() if line.strip()
+    ]
+    attachments = list(programme.documents.filter(role="attachment").defer("content"))
+    return paragraphs, attachments
+
+
+def call_file(request, code, role, position):
+    """One of the notice's files as issued, downloaded (never shown inline)."""
+    programme = _public_programme(code)
+    doc = programme.documents.filter(role=role, position=position).first()
+    if doc is None:
+        raise Http404
+    if request.headers.get("If-None-Match") == f'"{doc.sha256}"':
+        return HttpResponse(status=304)
+    response = HttpResponse(bytes(doc.content), content_type=doc.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, doc.filename)
+    response["ETag"] = f'"{doc.sha256}"'
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def call_detail(request, code):
+    programme = _public_programme(code)
+    paragraphs, attachments = notice_documents(programme)
     spec = programme.parsed
     topics = {t.code: t for t in spec.topics}
     label, kind = call_state(programme)
@@ -99,6 +130,8 @@ def call_detail(request, code):
             "issuer_label": issuer_label(programme),
             "state_label": label,
             "state_kind": kind,
+            "notice_paragraphs": paragraphs,
+            "attachments": attachments,
             "categories": [
                 {
                     "name": c.name,

@@ -8,4 +8,9 @@ app_name = "programmes_public"
 urlpatterns = [
     path("", public.call_list, name="list"),
     path("<slug:code>/", public.call_detail, name="detail"),
+    path(
+        "<slug:code>/files/<str:role>/<int:position>/",
+        public.call_file,
+        name="file",
+    ),
 ]

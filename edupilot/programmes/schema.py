@@ -405,6 +405,22 @@ class SummaryTable(Strict):
     columns: list[SummaryColumn] = Field(min_length=1)
 
 
+class NoticeAttachment(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    # A file beside the programme file (a path relative to it): PDF, Word, Excel, PowerPoint,
+    # an image or UTF-8 text.
+    file: str = Field(min_length=1, max_length=255)
+
+
+class Notice(Strict):
+    """``[notice]``: the notice as issued, shown on the public call page: its full text (a UTF-8
+    text file) and its attachments (the original documents, downloadable). Files sit beside
+    the programme file and are read when it is loaded (programmes/notice_files.py)."""
+
+    text: str = Field(default="", max_length=255)
+    attachments: list[NoticeAttachment] = Field(default_factory=list, max_length=30)
+
+
 class Programme(Strict):
     schema_version: Literal[1] = 1
     code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -431,6 +447,7 @@ class Programme(Strict):
     batches: list[Batch] = Field(default_factory=list)
     summary_tables: list[SummaryTable] = Field(default_factory=list)
     folds: list[Fold] = Field(default_factory=list)
+    notice: Notice | None = None
 
     def _check_folds(self) -> None:
         codes = {c.code for c in self.categories}

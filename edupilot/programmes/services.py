@@ -15,7 +15,13 @@ from edupilot.audit.services import Actor, audit_record
 from edupilot.orgs.models import Org
 
 from . import loader, tables
-from .models import ParticipantEntry, ParticipantList, Programme, QuotaAllocation
+from .models import (
+    ParticipantEntry,
+    ParticipantList,
+    Programme,
+    ProgrammeDocument,
+    QuotaAllocation,
+)
 from .quotas import compute_category
 
 
@@ -130,6 +136,7 @@ def programme_load(
             setattr(existing, k, v)
         existing.save()
         programme, action = existing, "updated"
+    _store_notice_files(programme, parsed)
     for ref in spec.lists:
         ParticipantList.objects.get_or_create(
             code=ref.code, defaults={"title": ref.title, "description": ref.description}
@@ -147,6 +154,25 @@ def programme_load(
         },
     )
     return LoadOutcome(programme, action)
+
+
+def _store_notice_files(programme: Programme, parsed: loader.ParsedFile) -> None:
+    """The notice's text and attachments as this version of the file declares them."""
+    programme.documents.all().delete()
+    ProgrammeDocument.objects.bulk_create(
+        ProgrammeDocument(
+            programme=programme,
+            role=f.role,
+            position=f.position,
+            title=f.title,
+            filename=f.filename,
+            content_type=f.content_type,
+            size=len(f.content),
+            sha256=f.sha256,
+            content=f.content,
+        )
+        for f in parsed.notice_files
+    )
 
 
 def quota_sync(programme: Programme) -> None:

@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from edupilot.orgs.models import Org, OrgKind
 from edupilot.programmes import loader
-from tests.conftest import org
+from tests.conftest import org, pdf_bytes
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLE = re.findall(
@@ -29,7 +30,7 @@ def splice(recipe: str) -> str:
             if i > first and x.startswith("[") and not x.startswith("[[categories.flow]]")
         )
         return "".join(lines[:first]) + recipe + "\n" + "".join(lines[end:])
-    if recipe.startswith("[[folds]]"):
+    if recipe.startswith(("[[folds]]", "[notice]")):
         period = EXAMPLE.index("\n[period]\n")
         return EXAMPLE[:period] + "\n" + recipe + EXAMPLE[period:]
     assert "[[pilot.stages]]" in recipe
@@ -54,22 +55,47 @@ def offices(seeded):
     )
 
 
-def test_there_are_recipes_of_both_kinds():
-    kinds = {
-        ("pilot" if "[[pilot.stages]]" in r else "folds" if "[[folds]]" in r else "flow")
-        for _, r in RECIPES
-    }
-    assert kinds == {"flow", "pilot", "folds"} and len(RECIPES) >= 7
+def kind_of(recipe: str) -> str:
+    for marker, kind in (
+        ("[[pilot.stages]]", "pilot"),
+        ("[[folds]]", "folds"),
+        ("[notice]", "notice"),
+    ):
+        if marker in recipe:
+            return kind
+    return "flow"
+
+
+def test_there_are_recipes_of_every_kind():
+    kinds = {kind_of(r) for _, r in RECIPES}
+    assert kinds == {"flow", "pilot", "folds", "notice"} and len(RECIPES) >= 8
+
+
+def write_notice_files(base: Path, recipe: str) -> None:
+    """Real files of the kinds the recipe names, where it names them."""
+    for name in re.findall(r'^(?:text|file) = "(.+)"', recipe, re.M):
+        target = base / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".xlsx"):
+            Workbook().save(target)
+        elif name.endswith(".pdf"):
+            target.write_bytes(pdf_bytes(1, "申报表"))
+        else:
+            target.write_text("各县（市、区）教育局：\n现将有关事项通知如下。\n", encoding="utf-8")
 
 
 @pytest.mark.parametrize("title, recipe", RECIPES, ids=[t[:30] for t, _ in RECIPES])
 def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, recipe):
     path = tmp_path / "notice.toml"
     path.write_text(splice(recipe), encoding="utf-8")
+    if kind_of(recipe) == "notice":
+        write_notice_files(tmp_path, recipe)
     parsed, errors = loader.validate(path)
     assert not errors, [str(e) for e in errors]
     if "[[folds]]" in recipe:
         assert [f.into for f in parsed.spec.folds] == re.findall(r'^into = "(.+)"', recipe, re.M)
+    if kind_of(recipe) == "notice":
+        assert len(parsed.notice_files) == len(re.findall(r"^(?:text|file) = ", recipe, re.M))
     if "[[pilot.stages]]" in recipe:
         assert [s.key for s in parsed.spec.pilot.pipeline] == re.findall(
             r'^\[\[pilot\.stages\]\]\nkind = "\w+"\nkey = "(\w+)"', recipe, re.M

@@ -20,12 +20,18 @@ from edupilot.orgs.models import Org, OrgKind
 from edupilot.programmes import loader
 from edupilot.programmes.models import Programme, QuotaAllocation
 from edupilot.review import selectors, services
-from tests.conftest import org
+from tests.conftest import copy_notices, org
 from tests.review.conftest import reviewer, school_in, submit_as
 
 SOURCE = settings.EDUPILOT_PROGRAMMES_DIR / "quanzhou-smart-campus-2018.toml"
 CODE = 'code = "quanzhou-smart-campus-2018"'
 FOLD = '\n[[folds]]\norg = "泉州开发区"\ninto = "丰泽区"\nnote = "开发区学校由丰泽区归口申报"\n'
+
+
+@pytest.fixture(autouse=True)
+def notices_beside_copies(tmp_path):
+    """Edited copies of the seed files are written to tmp_path: their notice files go too."""
+    copy_notices(tmp_path)
 
 
 def folded_text(fold: str = FOLD) -> str:

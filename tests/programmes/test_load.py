@@ -12,10 +12,16 @@ from edupilot.audit.models import AuditEvent
 from edupilot.audit.services import Actor, audit_verify
 from edupilot.programmes import loader, services
 from edupilot.programmes.models import ParticipantList, Programme, QuotaAllocation
-from tests.conftest import make_school, org
+from tests.conftest import copy_notices, make_school, org
 
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 QUANZHOU = PROGRAMMES / "quanzhou-smart-campus-2018.toml"
+
+
+@pytest.fixture(autouse=True)
+def notices_beside_copies(tmp_path):
+    """Edited copies of the seed files are written to tmp_path: their notice files go too."""
+    copy_notices(tmp_path)
 
 
 def changed_copy(tmp_path, old: str, new: str) -> Path:

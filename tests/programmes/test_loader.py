@@ -4,8 +4,15 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from edupilot.programmes import loader
+from tests.conftest import copy_notices
 
 HENAN = Path(__file__).resolve().parents[2] / "programmes" / "henan-tencent-smart-campus-2019.toml"
+
+
+@pytest.fixture(autouse=True)
+def notices_beside_copies(tmp_path):
+    """Edited copies of the seed files are written to tmp_path: their notice files go too."""
+    copy_notices(tmp_path)
 
 
 def test_henan_file_is_valid(seeded):

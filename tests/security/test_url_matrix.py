@@ -723,6 +723,11 @@ URLS: dict[str, Case] = {
     "public/": Case(public=True, anon=200),
     "public/calls/": Case(public=True, anon=200),
     "public/calls/<slug:code>/": Case(code("programme"), public=True, anon=200),
+    "public/calls/<slug:code>/files/<str:role>/<int:position>/": Case(
+        lambda a: {"code": a.programme.code, "role": "attachment", "position": 0},
+        public=True,
+        anon=200,
+    ),
     "public/announcements/": Case(public=True, anon=200),
     "public/announcements/<int:pk>/": Case(pk("announcement"), public=True, anon=200),
     "public/certified/": Case(public=True, anon=200),

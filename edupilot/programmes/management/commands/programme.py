@@ -153,6 +153,9 @@ class Command(BaseCommand):
             cats = "、".join(f["categories"]) or "全部类别"
             note = f"  {f['note']}" if f["note"] else ""
             self.stdout.write(f"归口：{f['org']} 按 {f['into']} 申报（{cats}）{note}")
+        for d in data["notice"]:
+            label = "通知全文" if d["role"] == "text" else d["title"]
+            self.stdout.write(f"{label}：{d['file']}（{d['size']} 字节）")
         for c in data["categories"]:
             self.stdout.write(f"\n类别 {c['code']}：{c['name']}")
             for i, s in enumerate(c["stages"], 1):
