@@ -27,6 +27,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import segno
 from django.db.models import Exists, OuterRef, QuerySet
@@ -119,7 +120,7 @@ class FormDocument:
     def code_text(self) -> str:
         return self.code.text() if self.code is not None else ""
 
-    @property
+    @cached_property
     def code_svg(self) -> str:
         """The QR code as an SVG data URI (vector: crisp at any print resolution)."""
         if self.code is None:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from PIL import Image, ImageDraw
 
 from edupilot.applications import services as app_services
-from edupilot.applications.formcode import parse_code
+from edupilot.applications.formcode import FormCode, ScanRefused, parse_code
 from edupilot.applications.models import Attachment, ScanCheck
 from edupilot.applications.pdfcheck import inspect_scan
 from edupilot.documents import pdf
@@ -102,6 +102,18 @@ def test_the_printed_code_names_application_version_and_content(client, henan):
     _, codes = inspect_scan(_write(draft))
     assert parse_code(codes[0]).draft
     assert "草稿" in pdf_text(draft) and "草稿（尚未提交）" in squeeze(pdf_text(draft))
+
+
+def test_a_code_is_signed_so_it_cannot_be_altered_or_made_up(settings):
+    text = FormCode(12, 2, False, "0123456789ABCDEF").text()
+    assert parse_code(text) == FormCode(12, 2, False, "0123456789ABCDEF")
+    with pytest.raises(ScanRefused, match="无法通过校验"):
+        parse_code(text.replace(":12:2:", ":12:3:"))
+    assert parse_code("https://example.com/other-qr") is None  # not ours: as no code
+    # Paper printed before a key rotation still checks against the old key.
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another-key-" + "x" * 40
+    assert parse_code(text) is not None
 
 
 def _write(data: bytes) -> str:
