@@ -140,6 +140,8 @@ def test_a_stamped_scan_of_the_current_form_is_accepted_and_verified(client, hen
         application=app, scope=school.scope, actor=school.actor
     )
     assert version.attachments[0]["scan_check"] == "verified"
+    page = client.get(reverse("applications:version", args=[app.pk, 1])).content.decode()
+    assert "二维码已核验" in page
 
 
 def test_a_scan_of_an_older_version_is_refused_saying_which(client, henan):
