@@ -134,6 +134,8 @@ def test_a_stamped_scan_of_the_current_form_is_accepted_and_verified(client, hen
     assert attachment.scan_check == ScanCheck.VERIFIED
     page = client.get(reverse("applications:edit", args=[app.pk])).content.decode()
     assert "已核验" in page
+    form_url = reverse("documents:application_form", args=[app.pk])
+    assert f'href="{form_url}"' in page and f'href="{form_url}?draft=1"' in page
     # Submitted: the version keeps what the check said.
     app.refresh_from_db()
     version = app_services.application_submit(
