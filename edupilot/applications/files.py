@@ -17,7 +17,7 @@ from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 
 from .models import Blob
-from .pdfcheck import PdfRefused, inspect_pdf
+from .pdfcheck import PdfRefused, inspect_pdf, inspect_scan
 
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
@@ -46,11 +46,13 @@ REFUSALS = {
 }
 
 
-def _check_pdf(fh, path: str, filename: str) -> int:
+def _check_pdf(fh, path: str, filename: str, on_codes=None) -> int:
     """Raise UploadRejected unless the file holds a safe, readable PDF; returns its page count.
 
     Cheap checks here; the structure is inspected with pikepdf in a bounded child process
-    (``pdfcheck``): active content, embedded files and inflation bombs are refused.
+    (``pdfcheck``): active content, embedded files and inflation bombs are refused. With
+    ``on_codes``, the same child also reads the QR codes of the first pages and
+    ``on_codes(codes)`` judges them (None: not read in time); it may raise UploadRejected.
     """
     fh.seek(0)
     head = fh.read(1024)
@@ -64,15 +66,24 @@ def _check_pdf(fh, path: str, filename: str) -> int:
     if b"%%EOF" not in fh.read():
         raise UploadRejected(f"“{filename}”不是完整的 PDF 文件（可能上传中断或文件已损坏）。")
     fh.flush()
+    bound = settings.EDUPILOT_PDF_MAX_INFLATED_MB * 1024 * 1024
     try:
-        return inspect_pdf(path, settings.EDUPILOT_PDF_MAX_INFLATED_MB * 1024 * 1024)
+        if on_codes is None:
+            return inspect_pdf(path, bound)
+        pages, codes = inspect_scan(path, bound)
     except PdfRefused as exc:
         log.info("rejected pdf %s: %s", filename, exc.cause)
         raise UploadRejected(REFUSALS[exc.cause].format(name=filename)) from exc
+    on_codes(codes)
+    return pages
 
 
-def blob_store(upload, *, accept: list[str], max_mb: int) -> Blob:
-    """Check an uploaded file and store it under its sha256 (once; an existing blob is reused)."""
+def blob_store(upload, *, accept: list[str], max_mb: int, on_codes=None) -> Blob:
+    """Check an uploaded file and store it under its sha256 (once; an existing blob is reused).
+
+    ``on_codes``: a stamped scan's QR codes are read and given to it before anything is
+    stored (see :func:`_check_pdf`).
+    """
     filename = getattr(upload, "name", "file") or "file"
     size = getattr(upload, "size", None)
     limit = max_mb * 1024 * 1024
@@ -99,7 +110,7 @@ def blob_store(upload, *, accept: list[str], max_mb: int) -> Blob:
         if total == 0:
             raise UploadRejected(f"“{filename}”是空文件。")
         if "pdf" in accept:
-            _check_pdf(tmp, tmp.name, filename)
+            _check_pdf(tmp, tmp.name, filename, on_codes)
         return _blob_put(tmp, digest.hexdigest(), total, "application/pdf")
 
 

@@ -179,6 +179,13 @@ class Blob(models.Model):
         return self.sha256
 
 
+class ScanCheck(models.TextChoices):
+    """What the QR code on a stamped scan said (applications.formcode); blank: not a scan."""
+
+    VERIFIED = "verified", _("已核验：本申报当前版本")
+    NO_CODE = "no_code", _("未识别到二维码，请人工核对")
+
+
 class Attachment(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="attachments"
@@ -190,6 +197,8 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
     # Removed from the draft; kept because submitted versions may still refer to it.
     is_current = models.BooleanField(default=True)
+    # The stamped form's scan only: whether its printed code was read and matched.
+    scan_check = models.CharField(max_length=12, blank=True, choices=ScanCheck.choices)
 
     class Meta:
         indexes = [models.Index(fields=["application", "is_current"])]

@@ -4,11 +4,17 @@ A PDF is refused when it carries active content (JavaScript, a Launch action, an
 OpenAction other than "open at this page"), embedded files, or a stream that inflates past a
 bound (a "zip bomb"); also when encrypted or unreadable. The inspection runs in a child
 process with limits on CPU time, address space and wall time, so a hostile file can neither
-hang nor exhaust the web server; the child imports nothing but pikepdf.
+hang nor exhaust the web server; the child imports nothing but pikepdf (and, to read the
+QR code of a stamped scan, pypdfium2 and zxing-cpp).
 
 :func:`inspect_pdf` (the web side) returns the page count or raises :class:`PdfRefused`
 with a cause; ``edupilot.applications.files`` turns the cause into a Chinese message.
-This file is also the child's program (``python -I pdfcheck.py PATH``).
+:func:`inspect_scan` also returns the QR codes read from the first pages of a safe file
+(``edupilot.applications.formcode`` checks them): each page is rasterised by pdfium at
+``SCAN_DPI`` (fewer for a page larger than A4, so no page exceeds ``SCAN_MAX_PIXELS``), at
+most ``SCAN_PAGES`` pages and ``SCAN_SECONDS``; the child answers the check first, so a scan
+whose reading is cut short by the limits is still stored, as one without a readable code.
+This file is also the child's program (``python -I pdfcheck.py PATH BOUND [codes]``).
 """
 
 from __future__ import annotations
@@ -25,6 +31,11 @@ MAX_INFLATED_BYTES = 256 * 1024 * 1024
 CPU_SECONDS = 20
 WALL_SECONDS = 30
 MEMORY_BYTES = 1024 * 1024 * 1024
+# Reading a stamped scan's code: the first pages at this resolution, within this time.
+SCAN_PAGES = 3
+SCAN_DPI = 200
+SCAN_MAX_PIXELS = 6_000_000
+SCAN_SECONDS = 8
 
 CAUSES = (
     "javascript",
@@ -47,25 +58,44 @@ class PdfRefused(ValueError):
 
 def inspect_pdf(path: str, max_inflated: int = MAX_INFLATED_BYTES) -> int:
     """The page count of the PDF at ``path``; PdfRefused(cause) when it may not be stored."""
+    return _run(path, max_inflated, codes=False)[0]
+
+
+def inspect_scan(path: str, max_inflated: int = MAX_INFLATED_BYTES) -> tuple[int, list | None]:
+    """As :func:`inspect_pdf`, and the QR codes read from the first pages (None: not read in
+    time or by the limits; the file itself passed the check)."""
+    return _run(path, max_inflated, codes=True)
+
+
+def _run(path: str, max_inflated: int, *, codes: bool) -> tuple[int, list | None]:
+    args = [sys.executable, "-I", __file__, str(path), str(int(max_inflated))]
+    timed_out = False
     try:
         done = subprocess.run(
-            [sys.executable, "-I", __file__, str(path), str(int(max_inflated))],
+            args + (["codes"] if codes else []),
             capture_output=True,
             timeout=WALL_SECONDS,
             preexec_fn=_limit,  # noqa: PLW1509 - only setrlimit, no locks taken
             check=False,
         )
+        out, returncode = done.stdout, done.returncode
     except subprocess.TimeoutExpired as exc:
-        raise PdfRefused("too_slow") from exc
-    try:
-        answer = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    except (ValueError, IndexError) as exc:
+        out, returncode, timed_out = exc.stdout or b"", -9, True
+    answers = []
+    for line in out.decode(errors="replace").splitlines():
+        try:
+            answers.append(json.loads(line))
+        except ValueError:
+            continue
+    if not answers or not isinstance(answers[0], dict):
         # Killed by its limits (SIGXCPU, SIGKILL) or out of memory before it could answer.
-        cause = "too_slow" if done.returncode < 0 else "inflates"
-        raise PdfRefused(cause) from exc
+        cause = "too_slow" if timed_out or returncode < 0 else "inflates"
+        raise PdfRefused(cause)
+    answer = answers[0]
     if answer.get("refused"):
         raise PdfRefused(answer["refused"])
-    return int(answer["pages"])
+    found = next((a["codes"] for a in answers[1:] if isinstance(a.get("codes"), list)), None)
+    return int(answer["pages"]), found
 
 
 def _limit() -> None:
@@ -197,5 +227,44 @@ def _main(path: str, max_inflated: int) -> dict:
     return {"pages": pages}
 
 
+def _read_codes(path: str) -> list[str]:
+    """QR codes on the first pages, rasterised in grey by pdfium; stops at the first page
+    that has any, or when time is up."""
+    import time
+
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    deadline = time.monotonic() + SCAN_SECONDS
+    found: list[str] = []
+    pdf = pdfium.PdfDocument(path)
+    try:
+        for i in range(min(len(pdf), SCAN_PAGES)):
+            if time.monotonic() > deadline:
+                break
+            page = pdf[i]
+            width, height = page.get_size()
+            scale = SCAN_DPI / 72
+            pixels = width * height * scale * scale
+            if pixels > SCAN_MAX_PIXELS:
+                scale *= (SCAN_MAX_PIXELS / pixels) ** 0.5
+            image = page.render(scale=scale, grayscale=True).to_pil()
+            for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+                if code.valid and code.text:
+                    found.append(code.text[:200])
+            if found:
+                break
+    finally:
+        pdf.close()
+    return found[:10]
+
+
 if __name__ == "__main__":
-    print(json.dumps(_main(sys.argv[1], int(sys.argv[2]))), flush=True)
+    answer = _main(sys.argv[1], int(sys.argv[2]))
+    print(json.dumps(answer), flush=True)
+    if "pages" in answer and sys.argv[3:] == ["codes"]:
+        try:
+            codes = _read_codes(sys.argv[1])
+        except Exception:  # noqa: BLE001 - an unreadable picture is a scan without a code
+            codes = []
+        print(json.dumps({"codes": codes}), flush=True)

@@ -21,7 +21,7 @@ from edupilot.programmes import rules
 from edupilot.programmes.chain import review_chain
 from edupilot.programmes.models import Programme
 
-from . import formspec, selectors, signals
+from . import formcode, formspec, selectors, signals
 from .files import UploadRejected, blob_store
 from .locks import lock_application
 from .models import (
@@ -252,8 +252,18 @@ def application_attach(
         raise ApplicationError(
             f"“{field.label}”最多 {field.max_count} 个文件，请先删除一个再上传。"
         )
+    scan: dict = {}
+    on_codes = None
+    if field.kind == "stamped_form":
+        # The printed form's QR code: this application's current version, or refused.
+        def on_codes(codes):
+            try:
+                scan["check"] = formcode.scan_verdict(app, codes)
+            except formcode.ScanRefused as exc:
+                raise UploadRejected(str(exc)) from exc
+
     try:
-        blob = blob_store(upload, accept=field.accept, max_mb=field.max_mb)
+        blob = blob_store(upload, accept=field.accept, max_mb=field.max_mb, on_codes=on_codes)
     except UploadRejected as exc:
         raise ApplicationError(str(exc), {field_key: [str(exc)]}) from exc
     replaced = []
@@ -266,6 +276,7 @@ def application_attach(
         blob=blob,
         filename=(getattr(upload, "name", "") or "file.pdf")[:255],
         uploaded_by=actor.user,
+        scan_check=scan.get("check", ""),
     )
     _new_revision(
         app,
@@ -277,6 +288,7 @@ def application_attach(
             "filename": attachment.filename,
             "sha256": blob.sha256,
             "size": blob.size,
+            **({"scan_check": attachment.scan_check} if attachment.scan_check else {}),
         },
     )
     return attachment
@@ -448,6 +460,7 @@ def application_submit(
                 "filename": a.filename,
                 "sha256": a.blob.sha256,
                 "size": a.blob.size,
+                **({"scan_check": a.scan_check} if a.scan_check else {}),
             }
             for a in attachments
         ],

@@ -9,8 +9,13 @@ reviewer and the date where the level has acted on the printed version, blank ot
 with the signature, (公章) and date lines to sign and stamp by hand.
 
 What is printed: a version the applicant submitted (``version=N``; by default the latest),
-or, while the application is editable, the working draft, which is what an applicant
-prints, stamps and uploads as the stamped scan before submitting.
+or, while the application is editable, the working copy as the version its submission will
+be, which is what an applicant prints, stamps and uploads as the stamped scan before
+submitting; ``draft=True`` prints it watermarked 草稿, to read over, not to stamp.
+
+Every print carries a QR code in the top-right margin of each page (segno, vector SVG): the
+application, the version, draft or final, and a digest of the content, signed
+(``edupilot.applications.formcode``), which the stamped scan's upload checks.
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
+import segno
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from edupilot.applications.formcode import FormCode, content_digest, current_version
 from edupilot.applications.models import (
     EDITABLE_STATES,
     Application,
@@ -94,6 +102,7 @@ class FormDocument:
     version: int | None
     submitted_at: dt.datetime | None
     generated_at: dt.datetime
+    code: FormCode | None = None
 
     @property
     def title(self) -> str:
@@ -104,8 +113,28 @@ class FormDocument:
         return self.application.applicant_org.name
 
     @property
+    def draft(self) -> bool:
+        return self.code is not None and self.code.draft
+
+    @property
+    def code_text(self) -> str:
+        return self.code.text() if self.code is not None else ""
+
+    @cached_property
+    def code_svg(self) -> str:
+        """The QR code as an SVG data URI (vector: crisp at any print resolution)."""
+        if self.code is None:
+            return ""
+        return segno.make(self.code_text, error="m", micro=False).svg_data_uri(border=0)
+
+    @property
     def filename(self) -> str:
-        which = f"第{self.version}版" if self.version else "草稿"
+        if self.draft:
+            which = "草稿"
+        elif self.version:
+            which = f"第{self.version}版"
+        else:
+            which = f"第{self.code.version}版（盖章用）" if self.code else "草稿"
         return f"{self.form.title}-{self.org_name}-{which}.pdf"
 
     @property
@@ -413,6 +442,7 @@ def form_document(
     application: Application,
     *,
     version: int | None = None,
+    draft: bool = False,
     now: dt.datetime | None = None,
 ) -> FormDocument:
     """The printable form of ``application`` (already fetched through the scope)."""
@@ -434,11 +464,21 @@ def form_document(
         version=content.version,
         submitted_at=content.submitted_at,
         generated_at=now or timezone.now(),
+        code=_code(application, content, draft),
     )
 
 
-def access_form_document(scope: Scope, pk, *, version: int | None = None) -> FormDocument:
-    return form_document(scope, access_application(scope, pk), version=version)
+def _code(application: Application, content: _Content, draft: bool) -> FormCode:
+    ids = [m["id"] for m in content.members if m.get("id") is not None]
+    digest = content_digest(content.data, content.topic, ids)
+    number = content.version if content.version is not None else current_version(application)
+    return FormCode(application.pk, number, draft, digest)
+
+
+def access_form_document(
+    scope: Scope, pk, *, version: int | None = None, draft: bool = False
+) -> FormDocument:
+    return form_document(scope, access_application(scope, pk), version=version, draft=draft)
 
 
 def render_form(doc: FormDocument) -> bytes:
@@ -459,6 +499,7 @@ def form_inputs(doc: FormDocument) -> list:
         doc.submitted_at,
         [asdict(r) for r in doc.rows],
         [asdict(b) for b in doc.opinions],
+        doc.code_text,
     ]
 
 

@@ -17,7 +17,7 @@ draft while the unit may still edit it (printed, stamped and scanned, as for app
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from django.http import Http404
@@ -41,6 +41,7 @@ from edupilot.programmes.pilot_schema import PilotStageBase
 
 from .forms import OpinionBox, Row, _Content, _local, form_rows
 from .pdf import render_pdf
+from .stored import Stored, document_key
 from .xlsx import Column, XlsxExport
 
 TEMPLATE = "documents/pilots/submission_form.html"
@@ -226,6 +227,35 @@ def access_submission_document(
 
 def render_submission(doc: SubmissionDocument) -> bytes:
     return render_pdf(TEMPLATE, doc.context)
+
+
+def submission_inputs(doc: SubmissionDocument) -> list:
+    """Everything the form prints but its generation time: a new opinion is a new file."""
+    programme = doc.pilot.programme
+    return [
+        TEMPLATE,
+        programme.title,
+        programme.doc_no,
+        doc.pilot.category_name,
+        doc.stage.kind_label,
+        doc.title,
+        doc.org_name,
+        doc.version,
+        doc.submitted_at,
+        [asdict(r) for r in doc.rows],
+        [asdict(b) for b in doc.opinions],
+    ]
+
+
+def stored_submission(doc: SubmissionDocument) -> Stored:
+    """The form as a stored document: rendered on the first click, served from then on."""
+    return Stored(
+        kind="pilot_submission",
+        object_id=str(doc.submission.pk),
+        key=document_key("pilot_submission", doc.submission.pk, submission_inputs(doc)),
+        filename=doc.filename,
+        render=lambda: render_submission(doc),
+    )
 
 
 # --- the acceptance results ---------------------------------------------------------------------

@@ -111,12 +111,14 @@ def forms_zip(request, code):
 @login_required
 @require_GET
 def application_form(request, pk):
-    """One application's form as the notice prints it (the draft, or a submitted version)."""
+    """One application's form as the notice prints it: the working copy for stamping (or,
+    ``draft=1``, watermarked 草稿), or a submitted version (``version=N``)."""
     try:
         version = int(request.GET["version"]) if request.GET.get("version") else None
     except ValueError:
         raise Http404 from None
-    doc = forms.access_form_document(request.scope, pk, version=version)
+    draft = request.GET.get("draft") == "1"
+    doc = forms.access_form_document(request.scope, pk, version=version, draft=draft)
     return serve_or_render(forms.stored_form(doc))
 
 

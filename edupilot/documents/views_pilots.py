@@ -11,6 +11,7 @@ from edupilot.pilots.selectors import issuer_programme
 
 from . import pilots
 from .pdf import pdf_response
+from .stored import serve_or_render
 
 
 @login_required
@@ -21,7 +22,7 @@ def submission_form(request, pk):
     if raw and not (raw.isdigit() and len(raw) < 10):
         raise Http404
     doc = pilots.access_submission_document(request.scope, pk, version=int(raw) if raw else None)
-    return pdf_response(pilots.render_submission(doc), doc.filename)
+    return serve_or_render(pilots.stored_submission(doc))
 
 
 @login_required

@@ -137,3 +137,22 @@ def test_encrypted_and_broken_pdfs_are_refused(db):
         _store(buf.getvalue())
     with pytest.raises(UploadRejected, match="无法作为 PDF 读取"):
         _store(b"%PDF-1.7\n" + b"garbage " * 500 + b"\n%%EOF\n")
+
+
+def test_reading_a_scans_code_is_bounded_by_the_pixels_of_a_page(tmp_path):
+    """A page of 200 × 200 inches (PDF's largest) would be 1.6 gigapixels at the reading
+    resolution: it is read at a few megapixels, quickly, and has no code."""
+    import time
+
+    from pypdf import PdfWriter
+
+    from edupilot.applications.pdfcheck import inspect_scan
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=14400, height=14400)
+    path = tmp_path / "huge.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    start = time.monotonic()
+    assert inspect_scan(str(path)) == (1, [])
+    assert time.monotonic() - start < 25  # the child's own wall limit is 30 s

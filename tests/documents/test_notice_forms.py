@@ -162,7 +162,8 @@ def test_a_draft_prints_with_blank_boxes_for_stamping_before_submission(client, 
     text, labels = squeeze(pdf_text(data)), label_column_text(data)
     assert response.status_code == 200
     assert "河南省第二期“腾讯智慧校园”试点学校申请表" in text
-    assert "赵校长" in text and "草稿（尚未提交）" in text
+    # The working copy prints as the version its submission will be, for stamping.
+    assert "赵校长" in text and "第1版（尚未提交，盖章后扫描上传）" in text
     for title in ("学校意见", "省辖市、直管县（市）电教馆（中心）推荐意见", "省电化教育馆审定意见"):
         assert title in labels
     # Three boxes, none filled: no reviewer; blank date lines to write by hand in the three

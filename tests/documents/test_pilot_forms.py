@@ -92,6 +92,21 @@ def test_a_draft_prints_with_blank_boxes(qz):
     assert client_for(qz.users["school0"]).get(url(sub, version="x")).status_code == 404
 
 
+def test_a_submission_form_is_rendered_once_until_it_changes(qz):
+    from edupilot.documents import pdf
+
+    sub = _report(qz)
+    school = client_for(qz.users["school0"])
+    before = pdf.render_count
+    first = body(school.get(url(sub)))
+    assert body(school.get(url(sub))) == first and pdf.render_count == before + 1
+    services.submission_save(
+        pilot=qz.pilots[0], stage_key="monthly", period="2026-04",
+        post={**APRIL, "f-users": "321"}, scope=qz.scope("school0"), actor=qz.actor("school0"),
+    )  # fmt: skip
+    assert body(school.get(url(sub))) != first and pdf.render_count == before + 2
+
+
 @pytest.mark.parametrize("key", ["school1", "county1"])
 def test_another_orgs_submission_is_404(qz, key):
     sub = _report(qz)
