@@ -290,3 +290,20 @@ def version_diff(
                         }
                     )
     return changes
+
+
+def title_line(application: Application, data: dict | None = None) -> tuple[str, str] | None:
+    """How to show what names the application: ``(label, value)`` from the form field it
+    came from, so a school's name is shown as 学校名称 and not as 项目名称; None when there
+    is nothing to add to the applicant's own name (the page's heading already says it)."""
+    category = application.category_spec
+    if category is None:
+        return None
+    data = application.data if data is None else data
+    f = formspec.title_field(application.programme.parsed.form_for(category), data or {})
+    if f is None:
+        return None
+    value = str(data[f.key])
+    if value == application.applicant_org.name and f.key not in formspec.TITLE_KEYS:
+        return None
+    return str(f.label), value

@@ -171,13 +171,8 @@ def application_start(
 
 
 def _title_from(form, data: dict) -> str:
-    for key in ("project_name", "title"):
-        if data.get(key):
-            return str(data[key])[:300]
-    for f in formspec.summary_fields(form):
-        if data.get(f.key):
-            return str(data[f.key])[:300]
-    return ""
+    f = formspec.title_field(form, data)
+    return str(data[f.key])[:300] if f is not None else ""
 
 
 @transaction.atomic
