@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from edupilot.orgs.models import Org
 
-from . import formspec
+from . import formspec, prefill
 from .models import Application, ApplicationVersion, Attachment
 from .services import can_withdraw, edit_deadline
 
@@ -23,6 +23,8 @@ class FieldView:
     attachments: list = field(default_factory=list)
     members: list = field(default_factory=list)
     topics: list = field(default_factory=list)
+    # The org tree knows this value (``locked`` in the form): shown, not typed.
+    locked: bool = False
 
     @property
     def key(self) -> str:
@@ -104,8 +106,10 @@ def form_context(
     extra_rows: dict | None = None,
     attachments: list[Attachment] | None = None,
     member_orgs: list[Org] | None = None,
+    editing: bool = False,
 ) -> dict:
-    """Sections of field views for the edit page (and, read-only, the detail page)."""
+    """Sections of field views for the edit page (``editing``: locked fields shown as the
+    org's record has them) and, read-only, the detail page."""
     errors = errors or {}
     extra_rows = extra_rows or {}
     programme = application.programme
@@ -114,6 +118,11 @@ def form_context(
     form = spec.form_for(category)
     topics = [t for t in spec.topics if t.code in category.topics]
     data = application.data or {}
+    locked = (
+        prefill.locked_values(form, application.applicant_org)
+        if editing and any(f.locked for f in form.all_fields())
+        else {}
+    )
     if attachments is None:
         attachments = getattr(application, "current_attachments", None)
     if attachments is None:
@@ -144,7 +153,10 @@ def form_context(
             )
             if f.type == "topic" and value in (None, ""):
                 value = application.topic
+            if f.key in locked:
+                value = locked[f.key]
             view = FieldView(spec=f, value=value, errors=errors.get(f.key, []), topics=topics)
+            view.locked = f.key in locked
             view.display = display_value(f, value, topics)
             if f.type == "longtext":
                 view.chars = formspec.count_chars(value or "", f.count)

@@ -181,7 +181,9 @@ def _merge_errors(errors: dict, more: dict) -> None:
 
 
 def _render_edit(request, application, errors, posted=None, status=200, extra_rows=None):
-    ctx = form_context(application, errors=errors, posted=posted, extra_rows=extra_rows or {})
+    ctx = form_context(
+        application, errors=errors, posted=posted, extra_rows=extra_rows or {}, editing=True
+    )
     ctx["deadline"] = services.edit_deadline(application)
     return render(request, "applications/edit.html", ctx, status=status)
 
