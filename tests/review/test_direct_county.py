@@ -48,3 +48,13 @@ def test_any_county_hung_under_its_province_is_province_administered(henan):
     plain = review_chain(region, org("中牟县"), issuer=province)
     assert [s.org.name for s in plain] == ["郑州市", "河南省"]
     assert all("quota_tiers" not in s.as_json() for s in plain)
+
+
+def test_the_orgs_command_makes_a_county_province_administered(henan):
+    from django.core.management import call_command
+
+    call_command("orgs", "move", "410122", "--parent", "410000", verbosity=0)  # 中牟县
+    county = org("410122")
+    assert county.directly_administered
+    steps = review_chain(henan.parsed.category("region"), county, issuer=org("410000"))
+    assert [s.org.code for s in steps] == ["410000"]
