@@ -41,6 +41,7 @@ ADMIN_ACCOUNTS = [
     ("henan_reviewer", Role.REVIEWER, "410000", "河南省 审定"),
     ("zhengzhou", Role.REVIEWER, "410100", "郑州市电教馆 初审推荐"),
     ("gongyi", Role.REVIEWER, "410181", "巩义市（省直管县）初审推荐"),
+    ("gongyi_region", Role.APPLICANT, "410181", "巩义市（省直管县）申报区域试点，直接报省"),
     ("zhongmou", Role.APPLICANT, "410122", "中牟县教育局 申报区域试点"),
     ("zhejiang_admin", Role.PROGRAMME_ADMIN, "330000", "浙江省教育厅 项目管理员"),
     ("hangzhou", Role.REVIEWER, "330100", "杭州市教育局 推荐"),

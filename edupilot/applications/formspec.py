@@ -282,3 +282,21 @@ def _recheck(f, value, res: CleanResult, key: str, topics) -> None:
 
 def summary_fields(form: schema.Form) -> list:
     return [f for f in form.all_fields() if f.summary]
+
+
+TITLE_KEYS = ("project_name", "title")
+
+
+def title_field(form: schema.Form, data: dict):
+    """The field whose value names the application (``Application.title``), or None.
+
+    A project name field when the form has one and it is filled, else the first filled
+    summary field (often the unit's own name: say so by its label, not as 项目名称)."""
+    for key in TITLE_KEYS:
+        f = form.field(key)
+        if f is not None and data.get(key):
+            return f
+    for f in summary_fields(form):
+        if data.get(f.key):
+            return f
+    return None

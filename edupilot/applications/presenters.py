@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from edupilot.orgs.models import Org
 
-from . import formspec
+from . import formspec, prefill
 from .models import Application, ApplicationVersion, Attachment
 from .services import can_withdraw, edit_deadline
 
@@ -23,6 +23,8 @@ class FieldView:
     attachments: list = field(default_factory=list)
     members: list = field(default_factory=list)
     topics: list = field(default_factory=list)
+    # The org tree knows this value (``locked`` in the form): shown, not typed.
+    locked: bool = False
 
     @property
     def key(self) -> str:
@@ -104,8 +106,10 @@ def form_context(
     extra_rows: dict | None = None,
     attachments: list[Attachment] | None = None,
     member_orgs: list[Org] | None = None,
+    editing: bool = False,
 ) -> dict:
-    """Sections of field views for the edit page (and, read-only, the detail page)."""
+    """Sections of field views for the edit page (``editing``: locked fields shown as the
+    org's record has them) and, read-only, the detail page."""
     errors = errors or {}
     extra_rows = extra_rows or {}
     programme = application.programme
@@ -114,6 +118,11 @@ def form_context(
     form = spec.form_for(category)
     topics = [t for t in spec.topics if t.code in category.topics]
     data = application.data or {}
+    locked = (
+        prefill.locked_values(form, application.applicant_org)
+        if editing and any(f.locked for f in form.all_fields())
+        else {}
+    )
     if attachments is None:
         attachments = getattr(application, "current_attachments", None)
     if attachments is None:
@@ -144,7 +153,10 @@ def form_context(
             )
             if f.type == "topic" and value in (None, ""):
                 value = application.topic
+            if f.key in locked:
+                value = locked[f.key]
             view = FieldView(spec=f, value=value, errors=errors.get(f.key, []), topics=topics)
+            view.locked = f.key in locked
             view.display = display_value(f, value, topics)
             if f.type == "longtext":
                 view.chars = formspec.count_chars(value or "", f.count)
@@ -290,3 +302,20 @@ def version_diff(
                         }
                     )
     return changes
+
+
+def title_line(application: Application, data: dict | None = None) -> tuple[str, str] | None:
+    """How to show what names the application: ``(label, value)`` from the form field it
+    came from, so a school's name is shown as 学校名称 and not as 项目名称; None when there
+    is nothing to add to the applicant's own name (the page's heading already says it)."""
+    category = application.category_spec
+    if category is None:
+        return None
+    data = application.data if data is None else data
+    f = formspec.title_field(application.programme.parsed.form_for(category), data or {})
+    if f is None:
+        return None
+    value = str(data[f.key])
+    if value == application.applicant_org.name and f.key not in formspec.TITLE_KEYS:
+        return None
+    return str(f.label), value

@@ -21,7 +21,7 @@ from edupilot.programmes import rules
 from edupilot.programmes.chain import review_chain
 from edupilot.programmes.models import Programme
 
-from . import formcode, formspec, selectors, signals
+from . import formcode, formspec, prefill, selectors, signals
 from .files import UploadRejected, blob_store
 from .locks import lock_application
 from .models import (
@@ -97,24 +97,6 @@ def _lock_for_edit(application: Application, scope: Scope, now: dt.datetime) -> 
     return app
 
 
-def _prefill(form, org: Org) -> dict:
-    allowed = {
-        "name", "code", "address", "postcode", "website", "locality", "ownership",
-        "bandwidth_mbps", "teacher_count", "student_count", "computer_count",
-    }  # fmt: skip
-    data = {}
-    for f in form.all_fields():
-        if f.prefill and f.prefill.startswith("org."):
-            attr = f.prefill[4:]
-            if attr in allowed:
-                value = getattr(org, attr, None)
-                if value not in (None, ""):
-                    data[f.key] = value
-            elif attr == "stages":
-                data[f.key] = org.stage_list
-    return data
-
-
 @transaction.atomic
 def application_start(
     *,
@@ -153,7 +135,7 @@ def application_start(
                 category=category_code,
                 applicant_org=org,
                 applicant_path=org.path,
-                data=_prefill(form, org),
+                data=prefill.prefilled(form, org),
                 created_by=actor.user,
                 state=APPLICATION.initial("start"),
             )
@@ -171,13 +153,8 @@ def application_start(
 
 
 def _title_from(form, data: dict) -> str:
-    for key in ("project_name", "title"):
-        if data.get(key):
-            return str(data[key])[:300]
-    for f in formspec.summary_fields(form):
-        if data.get(f.key):
-            return str(data[f.key])[:300]
-    return ""
+    f = formspec.title_field(form, data)
+    return str(data[f.key])[:300] if f is not None else ""
 
 
 @transaction.atomic
@@ -206,7 +183,10 @@ def application_save_draft(
     form = app.programme.parsed.form_for(category)
     topics = [t for t in app.programme.parsed.topics if t.code in category.topics]
     result = formspec.clean_post(form, post, topics=topics)
-    new_data = {**app.data, **result.data}
+    locked = prefill.locked_values(form, app.applicant_org)
+    for key in locked:
+        result.errors.pop(key, None)  # what was posted for it is not kept
+    new_data = {**app.data, **result.data, **locked}
     topic_field = next((f for f in form.all_fields() if f.type == "topic"), None)
     new_topic = (new_data.get(topic_field.key) or "") if topic_field else ""
     if new_topic and new_topic not in category.topics:
@@ -415,6 +395,16 @@ def submission_check(
     return result, failed
 
 
+def _refresh_locked(app: Application) -> None:
+    """Put the org's current values in the locked fields (its record may have been corrected
+    since the last save); saved with the submission."""
+    form = app.programme.parsed.form_for(app.programme.parsed.category(app.category))
+    locked = prefill.locked_values(form, app.applicant_org)
+    if any(app.data.get(k) != v for k, v in locked.items()):
+        app.data = {**app.data, **locked}
+        app.title = _title_from(form, app.data)
+
+
 @transaction.atomic
 def application_submit(
     *, application: Application, scope: Scope, actor: Actor, now: dt.datetime | None = None
@@ -422,6 +412,7 @@ def application_submit(
     """Freeze the draft into a new version and send it to the first level of its review chain."""
     now = now or timezone.now()
     app = _lock_for_edit(application, scope, now)
+    _refresh_locked(app)
     result, failed = submission_check(app)
     if not result.ok:
         raise ApplicationError(
@@ -475,6 +466,8 @@ def application_submit(
     app.review_started_at = None
     app.save(
         update_fields=[
+            "data",
+            "title",
             "version",
             "chain",
             "state",

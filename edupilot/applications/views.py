@@ -131,6 +131,11 @@ def edit(request, pk):
                 messages.success(request, _("附件已删除。"))
             except (services.ApplicationError, ValueError) as exc:
                 messages.error(request, getattr(exc, "message", _("附件不存在。")))
+        if request.POST.get("goto") == "members":
+            # The draft is saved (what did not validate is kept and flagged on return).
+            if errors:
+                messages.warning(request, _("草稿已保存，但有内容需要修改，返回本页后可见提示。"))
+            return redirect("applications:members", pk=application.pk)
         if request.POST.get("add_row"):
             extra_rows[request.POST["add_row"]] = 1
         application.refresh_from_db()
@@ -151,6 +156,8 @@ def edit(request, pk):
                 )
                 return redirect("applications:detail", pk=application.pk)
         elif action == "submit":
+            # Not submitted because of what was just typed; say at once what else is missing.
+            _merge_errors(errors, services.submission_check(application)[0].errors)
             messages.error(
                 request, _("申报表还有未填写完整或不符合要求的内容，请按提示修改后再提交。")
             )
@@ -166,8 +173,17 @@ def edit(request, pk):
     return _render_edit(request, application, errors, extra_rows=extra_rows)
 
 
+def _merge_errors(errors: dict, more: dict) -> None:
+    """Add ``more`` to ``errors`` without repeating a message a field already has."""
+    for key, msgs in more.items():
+        bucket = errors.setdefault(key, [])
+        bucket.extend(m for m in msgs if m not in bucket)
+
+
 def _render_edit(request, application, errors, posted=None, status=200, extra_rows=None):
-    ctx = form_context(application, errors=errors, posted=posted, extra_rows=extra_rows or {})
+    ctx = form_context(
+        application, errors=errors, posted=posted, extra_rows=extra_rows or {}, editing=True
+    )
     ctx["deadline"] = services.edit_deadline(application)
     return render(request, "applications/edit.html", ctx, status=status)
 

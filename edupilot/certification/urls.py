@@ -8,6 +8,7 @@ urlpatterns = [
     path("batches/new/", views.batch_create, name="batch_create"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/entries/", views.entry_list, name="entry_list"),
+    path("batches/<int:pk>/entries/decide/", views.entries_decide, name="entries_decide"),
     path("batches/<int:pk>/assess/", views.batch_assess, name="batch_assess"),
     path("batches/<int:pk>/export/", views.batch_export, name="batch_export"),
     path("batches/<int:pk>/freeze/", views.batch_freeze, name="batch_freeze"),

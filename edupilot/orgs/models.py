@@ -165,6 +165,16 @@ class Org(models.Model):
         return "、".join(str(labels.get(s, s)) for s in self.stage_list)
 
     @property
+    def directly_administered(self) -> bool:
+        """省直管: a county (or zone) that reports straight to its province, as Henan's 巩义市.
+
+        Not a stored flag but where the reporting tree hangs it (``orgs move CODE --parent
+        PROVINCE`` makes one); it then acts at city tier: its schools' bids go to it and then
+        to the province, and its own bid goes straight to the province (programmes.chain).
+        """
+        return self.kind in (OrgKind.COUNTY, OrgKind.ZONE) and self.tier == Tier.CITY
+
+    @property
     def is_admin_org(self) -> bool:
         return self.kind in ADMIN_KINDS
 

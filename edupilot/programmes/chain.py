@@ -32,6 +32,10 @@ class ChainStep:
     org: Org
     # Whether a recommendation at this step spends a quota of its tier.
     quota: bool = True
+    # Lower tiers whose quota this step spends as well: a level skipped because the
+    # applicant itself would have filled it (a province-administered county's own bid)
+    # hands its places to the next review.
+    carried_tiers: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -44,11 +48,16 @@ class ChainStep:
             "name": self.level.name,
             "kind": self.level.kind,
             # A tier review's own tier (a stand-in org acts at the level it stands in for).
-            "tier": getattr(self.level, "tier", None) or self.org.tier,
+            "tier": self.tier,
             "org": self.org.pk,
             "org_name": self.org.name,
             "quota": self.quota,
+            **({"quota_tiers": [*self.carried_tiers, self.tier]} if self.carried_tiers else {}),
         }
+
+    @property
+    def tier(self) -> str:
+        return getattr(self.level, "tier", None) or self.org.tier
 
 
 def named_org(ref: str) -> Org | None:
@@ -69,11 +78,15 @@ def review_chain(
     Tier reviews are filled from the applicant's lineage; an ``org_review`` by its named org;
     expert scoring inside the chain by the issuer, who runs the panel. The last step is the
     one that decides (the application is then "recommended" to it and awaits approval).
+    An applicant never reviews its own bid: a level it would fill itself (a
+    province-administered county, tier city, applying at a city level) is skipped, and the
+    next tier review spends that level's quota too.
     """
     orgs = orgs if orgs is not None else lineage(applicant, category)
     steps: list[ChainStep] = []
     used: set[int] = set()
     stand_ins: set[int] = set()
+    carried: list[str] = []
     quota_tiers = {q.level for q in category.quotas}
     for level in category.levels:
         if level.kind == "org_review":
@@ -91,6 +104,9 @@ def review_chain(
             stand_ins.add(reviewer.pk)
         if reviewer is None:
             continue
+        if reviewer.pk == applicant.pk:
+            carried.append(level.tier)
+            continue
         if reviewer.pk in used and not level.direct_fallback and reviewer.pk not in stand_ins:
             # The same org cannot review twice unless the file says it acts in two roles:
             # a stand-in (Quanzhou's city for its 市直 schools) first recommends within the
@@ -98,7 +114,9 @@ def review_chain(
             continue
         used.add(reviewer.pk)
         quota = level.quota if level.quota is not None else level.tier in quota_tiers
-        steps.append(ChainStep(len(steps), level, reviewer, quota))
+        extra = tuple(t for t in carried if t in quota_tiers)
+        carried = []
+        steps.append(ChainStep(len(steps), level, reviewer, quota or bool(extra), extra))
     approval = category.stage_of("approval")
     if steps and issuer is not None and approval is not None and steps[-1].org.pk != issuer.pk:
         # The last step decides: where the last review is not the issuer's own (a centre

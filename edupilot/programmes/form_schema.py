@@ -21,7 +21,7 @@ from .schema_base import Key, LocatedValueError, OrgKindName, StageName, Strict
 PREFILL_SOURCES = (
     "org.name", "org.code", "org.address", "org.postcode", "org.website", "org.locality",
     "org.ownership", "org.bandwidth_mbps", "org.teacher_count", "org.student_count",
-    "org.computer_count", "org.stages",
+    "org.computer_count", "org.stages", "org.county", "org.area",
 )  # fmt: skip
 
 
@@ -36,6 +36,9 @@ class FieldBase(Strict):
     help: str = ""
     # Fill the initial draft from the applicant org, e.g. "org.name", "org.address".
     prefill: str | None = None
+    # The org tree knows this: when the applicant org has a value for ``prefill``, the form
+    # shows it read-only and keeps it (a typed value is ignored); with no value, it is typed.
+    locked: bool = False
     # Show this field on the summary table (汇总表) and lists.
     summary: bool = False
 
@@ -50,6 +53,12 @@ class FieldBase(Strict):
         if v is not None and v not in PREFILL_SOURCES:
             raise ValueError(f"不认识的预填来源 {v}，可用：{', '.join(PREFILL_SOURCES)}")
         return v
+
+    @model_validator(mode="after")
+    def _locked_needs_prefill(self):
+        if self.locked and self.prefill is None:
+            raise ValueError("locked = true 需要同时给出 prefill（锁定为机构信息中的哪一项）")
+        return self
 
 
 class TextField(FieldBase):
@@ -113,6 +122,9 @@ class NumberField(FieldBase):
 class Option(Strict):
     value: str = Field(min_length=1, max_length=64)
     label: str = Field(min_length=1)
+    # With ``prefill = "org.stages"``: the org's stages this option stands for (中学 for
+    # junior and senior). Without it an option matches the stage of its own value.
+    stages: list[StageName] = Field(default_factory=list)
 
 
 class ChoiceField(FieldBase):

@@ -66,11 +66,11 @@ def quota_buckets(application: Application, step: int, orgs: list[Org] | None = 
     info = application.chain[step]
     if not info.get("quota", True):
         return []  # a named org's review or the expert panel spends no quota
-    tier = info["tier"]
+    tiers = info.get("quota_tiers") or [info["tier"]]
     out = []
     seen = set()
     for policy in category.quotas if category else []:
-        if policy.level != tier or policy.level in seen:
+        if policy.level not in tiers or policy.level in seen:
             continue
         seen.add(policy.level)
         if orgs is None:

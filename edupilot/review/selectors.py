@@ -374,11 +374,15 @@ def access_review_programme(scope: Scope, pk) -> Programme:
 
 
 def _areas(scope: Scope) -> list[tuple[int, str]]:
+    """The cities and counties under the scope to filter by: those the bureaus administer
+    (an inactive division, such as 金门县 of the division registry, has nobody to apply)."""
     if scope.org_tier not in (Tier.PROVINCE, Tier.CITY) or scope.org_path is None:
         return []
     rows = (
         Org.objects.filter(
-            subtree_q(scope.org_path), kind__in=[OrgKind.CITY, OrgKind.COUNTY, OrgKind.ZONE]
+            subtree_q(scope.org_path),
+            kind__in=[OrgKind.CITY, OrgKind.COUNTY, OrgKind.ZONE],
+            is_active=True,
         )
         .exclude(pk=scope.org_id)
         .order_by("path")

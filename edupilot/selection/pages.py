@@ -17,7 +17,7 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application
-from edupilot.applications.presenters import version_sections
+from edupilot.applications.presenters import title_line, version_sections
 from edupilot.applications.workflows import APPLICATION
 from edupilot.core.workflow import Action, Workflow
 from edupilot.orgs.scoping import Scope
@@ -173,6 +173,7 @@ def application_page(scope: Scope, application: Application) -> dict:
         "criteria_scores": _criteria_table(scope, application, rubric, line.assignments),
         "sections": version_sections(application, version) if version else [],
         "version": version,
+        "title_line": title_line(application, version.data if version else None),
         "options": selectors.assignment_options(
             application, {a.expert_id for a in line.assignments}
         ),

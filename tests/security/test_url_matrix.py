@@ -579,6 +579,15 @@ URLS: dict[str, Case] = {
     "certification/batches/<int:pk>/entries/": Case(
         pk("batch"), ok="city_admin", deny="applicant", deny_status=404
     ),
+    "certification/batches/<int:pk>/entries/decide/": action(
+        pk("batch"),
+        ok="county",
+        deny="city",
+        deny_status=302,
+        post=lambda a: {"sel": [a.entry.pk], "decision": "certified", "opinion": "同意"},
+        probe=lambda a: type(a.entry).objects.get(pk=a.entry.pk).decision,
+        why="decided per school: one the poster may not decide is named on the list, unchanged",
+    ),
     "certification/batches/<int:pk>/assess/": action(
         pk("batch"), ok="city_admin", deny="province", post=nothing
     ),

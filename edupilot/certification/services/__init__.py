@@ -34,7 +34,7 @@ from .batches import (
 )
 from .common import CHUNK, Denied, Refused, bulk_objects, dumps, today
 from .corrections import correction_decide, correction_file
-from .decisions import entry_decide, filing_return, filing_submit
+from .decisions import BulkOutcome, entries_decide_bulk, entry_decide, filing_return, filing_submit
 from .imports import (
     ImportStart,
     build_roster,
@@ -72,6 +72,8 @@ __all__ = [
     "correction_file",
     "data_outcome",
     "dumps",
+    "BulkOutcome",
+    "entries_decide_bulk",
     "entry_decide",
     "filing_return",
     "filing_submit",

@@ -3,6 +3,8 @@ conclusions with the batch owner in one step, and the owner may send a filing ba
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -60,6 +62,43 @@ def entry_decide(
         after={"state": entry.state, "decision": decision, "opinion": entry.opinion},
     )
     return entry
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """One school's result in a bulk decision: decided, or refused and why."""
+
+    entry: Entry
+    ok: bool
+    message: str
+
+
+def entries_decide_bulk(
+    *, entries: list[Entry], decision: str, opinion: str, scope: Scope | None, actor: Actor
+) -> list[BulkOutcome]:
+    """One conclusion and opinion for several schools, decided one by one.
+
+    Each school goes through ``entry_decide`` in a transaction of its own: the same
+    permission predicate, workflow transition, fresh assessment and audit event as a
+    decision taken on its page. Per school, not all-or-nothing: a school that may not take
+    this conclusion (a failed assessment, an open site visit, another bureau's school) is
+    reported with the reason and left as it was; the others are decided.
+    """
+    if decision not in Decision.values:
+        raise Refused("请选择认定结论")
+    if not opinion.strip():
+        raise Refused("请填写认定意见")
+    if not entries:
+        raise Refused("请先勾选学校")
+    out = []
+    for entry in sorted(entries, key=lambda e: e.pk):  # one lock order for concurrent runs
+        try:
+            entry_decide(entry=entry, decision=decision, opinion=opinion, scope=scope, actor=actor)
+        except Refused as exc:  # Denied included: reported per school, like any refusal
+            out.append(BulkOutcome(entry, False, exc.message))
+        else:
+            out.append(BulkOutcome(entry, True, str(Decision(decision).label)))
+    return out
 
 
 def _filing_counts(entries, org: Org) -> dict[str, int]:

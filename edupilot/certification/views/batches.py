@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
 from edupilot.core.action_views import object_action
-from edupilot.core.actions import run_action
+from edupilot.core.actions import run_action, safe_back
 from edupilot.core.errors import Denied, Refused
 from edupilot.core.jobs import job_start
 from edupilot.programmes.models import ParticipantList
@@ -20,6 +20,7 @@ from edupilot.programmes.services import ParticipantsImportInvalid
 
 from .. import forms, permissions, selectors, services
 from ..models import Decision, EntryState, Filing, Provisional
+from ..workflows import ENTRY
 from .common import batch_url, bureau_batch, form_submit, is_bureau
 
 # --- home and batches ------------------------------------------------------------------------
@@ -94,6 +95,13 @@ def entry_list(request, pk):
     qs = qs.order_by("certifier__path", "school__path")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     certifiers = selectors.certifiers_of(scope, batch)
+    # The schools a bulk decision may include: the transition's own states and predicate.
+    decide = ENTRY["decide"]
+    decidable = set()
+    for e in page:
+        e.batch = batch  # the predicate reads the owner: no query per row
+        if decide.leaves(e.state) and decide.check_permission(scope, e)[0]:
+            decidable.add(e.pk)
     return render(
         request,
         "certification/entry_list.html",
@@ -105,8 +113,56 @@ def entry_list(request, pk):
             "provisionals": Provisional.choices,
             "decisions": Decision.choices,
             "params": request.GET,
+            "decidable": decidable,
         },
     )
+
+
+BULK_MAX = 500
+
+
+@login_required
+@require_POST
+def entries_decide(request, pk):
+    """One conclusion for the schools ticked on the list, decided and audited one by one
+    (``services.entries_decide_bulk``); each school's result is shown."""
+    scope = request.scope
+    batch = selectors.access_batch(scope, pk)
+    if not is_bureau(request):
+        raise Http404
+    ids = list(dict.fromkeys(int(v) for v in request.POST.getlist("sel") if v.isdigit()))
+    back = safe_back(request, reverse("certification:entry_list", args=[batch.pk]))
+    if len(ids) > BULK_MAX:
+        messages.error(request, f"一次最多选择 {BULK_MAX} 所学校")
+        return redirect(back)
+    entries = list(selectors.entries_for(scope, batch).filter(pk__in=ids))
+    if len(entries) != len(ids):
+        raise Http404
+    form = forms.DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择认定结论并填写认定意见")
+        return redirect(back)
+    try:
+        outcomes = services.entries_decide_bulk(
+            entries=entries,
+            decision=form.cleaned_data["decision"],
+            opinion=form.cleaned_data["opinion"],
+            scope=scope,
+            actor=actor_from(request),
+        )
+    except Refused as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    done = [o.entry.school.name for o in outcomes if o.ok]
+    if done:
+        label = Decision(form.cleaned_data["decision"]).label
+        messages.success(
+            request, f"已对 {len(done)} 所学校作出认定结论“{label}”：{'、'.join(done)}"
+        )
+    for o in outcomes:
+        if not o.ok:
+            messages.error(request, f"{o.entry.school.name}未作出结论：{o.message}")
+    return redirect(back)
 
 
 batch_assess = object_action(
