@@ -141,3 +141,22 @@ def test_programme_show_resolves_working_days_to_a_date(seeded, tmp_path, exampl
     out = show("example-smart-classroom")
     assert "截止：2026-10-13 23:59（上一阶段截止后 5 个工作日）" in out
     assert "公示期 5 个工作日，自发布次日起算" in out
+
+
+def test_a_pilot_titles_publicity_in_working_days():
+    from edupilot.core.workdays import add_days
+    from edupilot.programmes.pilot_schema import AppraisalStage, due_rule
+
+    stage = AppraisalStage.model_validate(
+        {
+            "kind": "appraisal",
+            "key": "titles",
+            "name": "示范学校评选",
+            "titles": [{"key": "demo", "name": "示范学校", "grades": ["excellent"]}],
+            "objection_days": "5 个工作日",
+        }
+    )
+    assert (stage.objection_days, stage.working_days) == (5, True)
+    assert due_rule(stage).endswith("公示 5 个工作日")
+    # honours_announce counts the same way: announced 2026-09-30, until 2026-10-13.
+    assert add_days(D(2026, 9, 30), 5, working=stage.working_days) == D(2026, 10, 13)
