@@ -301,6 +301,16 @@ withdraw = object_action(
     guard=_require_applicant,
     success=gettext_lazy("申报已撤回，可以修改后重新提交。"),
     back=lambda application: reverse("applications:detail", kwargs={"pk": application.pk}),
+    confirm=lambda application: {
+        "title": _("撤回申报"),
+        "question": _("确定要撤回 %(org)s 的这份申报吗？")
+        % {"org": application.applicant_org.name},
+        "points": [
+            _("撤回后申报退出审核流程，修改后重新提交才会再次进入审核。"),
+            _("重新提交须在申报截止时间之前，否则视为未申报。"),
+        ],
+        "confirm_label": _("确认撤回"),
+    },
 )
 
 

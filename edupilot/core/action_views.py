@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
 
-from .actions import run_action
+from .actions import confirm_page, confirmed, run_action
 
 Posted = Sequence[str] | Mapping[str, Callable[[str], Any]]
 
@@ -44,6 +44,7 @@ def object_action(
     posted: Posted = (),
     guard: Callable[[Any], None] | None = None,
     run: Callable[..., Any] = run_action,
+    confirm: Callable[[Any], dict] | None = None,
 ):
     """The view of a POST action on the object the URL names (its one argument).
 
@@ -52,6 +53,10 @@ def object_action(
     :func:`posted_values`), scope=…, actor=…)`` acts on it through ``run`` (:func:`run_action`
     or a wrapper of it with the same arguments), which goes ``back(obj)`` on refusal and to ``done`` (default:
     back) with ``success`` otherwise.
+
+    ``confirm(obj)``: the action is asked about first: a POST without ``confirm=yes`` gets
+    :func:`~edupilot.core.actions.confirm_page` with what ``confirm(obj)`` returns (title,
+    question, confirm_label, points) and acts on nothing.
     """
 
     @login_required
@@ -61,6 +66,8 @@ def object_action(
             guard(request)
         (ident,) = (*args, *kwargs.values())
         obj = access(request.scope, ident)
+        if confirm is not None and not confirmed(request):
+            return confirm_page(request, back=back(obj), keep=tuple(posted), **confirm(obj))
         fields = posted_values(request.POST, posted)
         return run(
             request,

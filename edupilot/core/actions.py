@@ -23,7 +23,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import Denied, Refused
@@ -60,3 +60,45 @@ def run_action(
         messages.success(request, success(result) if callable(success) else success)
     target = done(result) if callable(done) else done
     return redirect(target or safe_back(request, back))
+
+
+# --- confirmation -----------------------------------------------------------------------------
+
+CONFIRM_FIELD = "confirm"
+
+
+def confirmed(request) -> bool:
+    """Whether the POST comes from the confirmation page's button (``confirm=yes``)."""
+    return request.POST.get(CONFIRM_FIELD) == "yes"
+
+
+def confirm_page(
+    request,
+    *,
+    title: str,
+    question: str,
+    confirm_label: str,
+    back: str,
+    points: list[str] | None = None,
+    keep: tuple[str, ...] = (),
+):
+    """The page that asks before an action that cannot be taken back (withdraw, publish).
+
+    Without inline JS (the CSP forbids it): the page's form posts to the same URL again with
+    the fields ``keep`` names and ``confirm=yes``; 返回 is a link back. Both are ordinary
+    controls, reached with the keyboard. The view calls this when :func:`confirmed` is false.
+    """
+    hidden = [(name, request.POST.get(name, "")) for name in keep]
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": title,
+            "question": question,
+            "points": points or [],
+            "confirm_label": confirm_label,
+            "action": request.path,
+            "hidden": hidden,
+            "back": safe_back(request, back),
+        },
+    )

@@ -22,6 +22,7 @@ from django.utils import timezone
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import Refused, check
 from edupilot.core.notifications import notify
+from edupilot.core.workdays import add_days
 from edupilot.orgs.models import Role
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import Programme
@@ -127,7 +128,8 @@ def honour_propose(
 def honours_announce(
     *, programme: Programme, stage: str, scope: Scope, actor: Actor, now: dt.datetime | None = None
 ) -> int:
-    """公示: every proposed title of the stage, until ``objection_days`` from today."""
+    """公示: every proposed title of the stage, until ``objection_days`` (calendar or working
+    days) from today."""
     now = now or timezone.now()
     programme = Programme.objects.select_for_update().select_related("issuer").get(pk=programme.pk)
     check(can_manage_honours(scope, programme), HonourError)
@@ -140,8 +142,13 @@ def honours_announce(
     )
     if not honours:
         raise HonourError("没有拟认定的称号，请先提出拟认定名单。")
+    # Calendar or (working_days) working days from the next day, to the end of the last one.
     until = to_deadline(
-        timezone.localtime(now).date() + dt.timedelta(days=appraisal.objection_days)
+        add_days(
+            timezone.localtime(now).date(),
+            appraisal.objection_days,
+            working=appraisal.working_days,
+        )
     )
     for h in honours:
         HONOUR.advance(h, "announce")

@@ -8,7 +8,7 @@ Beijing time.
 
 ``working_days``: a due day on a non-working day moves to the next working day and
 ``due_days`` count working days, on China's working-day calendar (``chinese_calendar``, which
-knows 调休). For a year the package does not cover yet (the State Council publishes each
+knows 调休; ``edupilot.core.workdays``). For a year the package does not cover yet (the State Council publishes each
 year's arrangement in the autumn before), Monday–Friday is used and the period is marked
 ``estimated`` so the page can say so.
 """
@@ -19,13 +19,17 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-import chinese_calendar
 from django.utils import timezone
 
+from edupilot.core.workdays import (  # noqa: F401 - re-exported: the calendar pilots count on
+    ESTIMATED_NOTE,
+    add_workdays,
+    is_workday,
+    next_workday,
+)
 from edupilot.programmes.pilot_schema import PilotStageBase, PlanStage, ReportsStage
 from edupilot.programmes.schema_base import SHANGHAI, to_deadline
 
-ESTIMATED_NOTE = "该年度节假日安排尚未发布，按周一至周五计算"
 DEFAULT_MONTHS = 24
 
 
@@ -41,41 +45,6 @@ class Period:
     @property
     def due_at(self) -> dt.datetime | None:
         return to_deadline(self.due_on) if self.due_on else None
-
-
-# --- the working-day calendar ------------------------------------------------------------------
-
-
-def is_workday(day: dt.date) -> tuple[bool, bool]:
-    """(is a working day, estimated): China's calendar, or Monday–Friday beyond its years."""
-    try:
-        return chinese_calendar.is_workday(day), False
-    except NotImplementedError:
-        return day.weekday() < 5, True
-
-
-def next_workday(day: dt.date) -> tuple[dt.date, bool]:
-    """``day`` if it is a working day, else the next one; and whether that was estimated."""
-    estimated = False
-    while True:
-        ok, est = is_workday(day)
-        estimated |= est
-        if ok:
-            return day, estimated
-        day += dt.timedelta(days=1)
-
-
-def add_workdays(day: dt.date, n: int) -> tuple[dt.date, bool]:
-    """The ``n``-th working day after ``day`` (``n = 0``: ``day`` or the next working day)."""
-    if n == 0:
-        return next_workday(day)
-    estimated = False
-    while n > 0:
-        day += dt.timedelta(days=1)
-        ok, est = is_workday(day)
-        estimated |= est
-        n -= ok
-    return day, estimated
 
 
 # --- periods --------------------------------------------------------------------------------

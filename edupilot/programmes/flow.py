@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 
+from edupilot.core.workdays import days_text
 from edupilot.orgs.models import Org, Tier
 
 from . import folds as folding
@@ -33,12 +34,23 @@ class ResolvedStage:
     quota: str | None
     # Why a stage of the file does not apply to this applicant (no org of its tier …).
     skipped: str = ""
+    # How the deadline is counted when the file gives days, not a date ("上一阶段截止后 5 个
+    # 工作日"), and an announcement's objection period ("公示期 5 个工作日，自发布次日起算").
+    rule: str = ""
 
     def as_json(self) -> dict:
         data = asdict(self)
-        if not data["skipped"]:
-            data.pop("skipped")
+        for key in ("skipped", "rule"):
+            if not data[key]:
+                data.pop(key)
         return data
+
+
+def _rule(spec: schema.Programme, category: schema.Category, stage: schema.StageBase) -> str:
+    if stage.kind == "announcement":
+        n, working = spec.objection_period(category)
+        return f"公示期 {days_text(n, working=working)}，自发布次日起算"
+    return stage.deadline_rule
 
 
 def _when(programme: Programme, stage: schema.StageBase) -> str | None:
@@ -115,6 +127,7 @@ def resolved_stages(
                 deadline=_when(programme, stage),
                 quota=quota,
                 skipped=skipped,
+                rule=_rule(programme.parsed, category, stage),
             )
         )
     return out

@@ -47,8 +47,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from edupilot.core.workdays import days_text
+
 from .form_schema import FormField, _unique_keys
-from .schema_base import Key, LocatedValueError, Strict
+from .schema_base import Key, LocatedValueError, Strict, read_days
 
 PILOT_KIND_LABELS = {
     "plan": "实施方案",
@@ -246,6 +248,13 @@ class AppraisalStage(PilotStageBase):
     approver: Actor = "issuer"
     titles: list[TitleSpec] = Field(min_length=1, max_length=10)
     objection_days: int = Field(default=5, ge=0, le=60)
+    # The 公示's days are working days (China's calendar); or objection_days = "5 个工作日".
+    working_days: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _objection_text(cls, data):
+        return read_days(data, "objection_days")
 
     @model_validator(mode="after")
     def _titles(self):
@@ -429,7 +438,8 @@ def due_rule(stage: PilotStageBase) -> str:
         grades = "、".join(g.name for g in stage.grades)
         return f"试点期满时；等级：{grades}"
     if stage.kind == "appraisal":
-        return f"验收后；称号：{'、'.join(t.name for t in stage.titles)}；公示 {stage.objection_days} 天"
+        period = days_text(stage.objection_days, working=stage.working_days)
+        return f"验收后；称号：{'、'.join(t.name for t in stage.titles)}；公示 {period}"
     if stage.kind == "awards":
         return f"验收后；预算 {stage.budget} 元"
     return "试点期内"

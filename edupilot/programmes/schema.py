@@ -50,6 +50,7 @@ from .schema_base import (  # noqa: F401 - re-exported: the format's types live 
     StageName,
     Strict,
     TierName,
+    read_days,
     to_deadline,
     to_start,
 )
@@ -325,8 +326,18 @@ class Rubric(Strict):
 
 
 class Announcement(Strict):
+    """``[announcement]``: the 公示's objection period, counted from the day after publication:
+    ``objection_days`` calendar days, or working days with ``working_days = true`` (or
+    ``objection_days = "5 个工作日"``); a stage of kind ``announcement`` may set its own."""
+
     objection_days: int = Field(default=5, ge=0, le=60)
+    working_days: bool = False
     title: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _objection_text(cls, data):
+        return read_days(data, "objection_days")
 
 
 class Reminders(Strict):
@@ -579,6 +590,18 @@ class Programme(Strict):
                     f"阶段 {s.key} 的 min_scores（{s.min_scores}）大于每份申报的专家人数（{per_app}）",
                     ("categories", ci, *c.flow_loc(i, "min_scores")),
                 )
+
+    def objection_period(self, category: Category) -> tuple[int, bool]:
+        """(days, working) of ``category``'s 公示 objection period: its announcement stage's,
+        else ``[announcement]``'s."""
+        stage = category.stage_of("announcement")
+        days = getattr(stage, "objection_days", None)
+        working = getattr(stage, "working_days", None)
+        if days is None:
+            days = self.announcement.objection_days
+        if working is None:
+            working = self.announcement.working_days
+        return days, working
 
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)

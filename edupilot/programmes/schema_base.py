@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -46,3 +47,30 @@ class LocatedValueError(ValueError):
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- periods in days: calendar days or working days ---------------------------------------
+
+_DAYS = re.compile(
+    r"^\s*(\d{1,3})\s*(?:(?P<working>个?\s*工作日|working\s+days?)|(?:天|日|个?自然日|(?:calendar\s+)?days?))\s*$",
+    re.IGNORECASE,
+)
+DAYS_HINT = '应为天数：5、"5 天"（自然日）或 "5 个工作日"（"5 working days"，按国家法定节假日和调休安排计算）'
+
+
+def read_days(data, key: str, flag: str = "working_days"):
+    """Accept ``key = "5 个工作日"`` / ``"5 working days"`` (the number, and ``flag`` set) or
+    ``"5 天"`` / ``"5 days"`` (calendar days) besides a plain number; for a model's
+    ``mode="before"`` validator. A string that is neither is refused at ``key``."""
+    if not isinstance(data, dict) or not isinstance(data.get(key), str):
+        return data
+    m = _DAYS.match(data[key])
+    if m is None:
+        raise LocatedValueError(f"{key} = {data[key]!r}：{DAYS_HINT}", (key,))
+    working = m.group("working") is not None
+    if working and data.get(flag) is False:
+        raise LocatedValueError(f"{key} 写的是工作日，{flag} 却写了 false；请只用一种写法", (flag,))
+    data = {**data, key: int(m.group(1))}
+    if working:
+        data[flag] = True
+    return data

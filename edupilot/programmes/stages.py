@@ -16,6 +16,7 @@ after it is submitted, in the notice's own words::
     name = "专家评审"
     min_scores = 2
     days_after = 10                   # closes 10 days after the previous stage closes
+    working_days = true               # … 10 working days (or: days_after = "10 个工作日")
 
     [[categories.flow]]               # a named centre re-reviews
     kind = "org_review"
@@ -46,9 +47,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, model_validator
 
-from .schema_base import Key, LocatedValueError, Strict, TierName, to_deadline
+from edupilot.core.workdays import add_workdays, days_text
+
+from .schema_base import SHANGHAI, Key, LocatedValueError, Strict, TierName, read_days, to_deadline
 
 ActionName = Literal["recommend", "not_recommend", "return"]
 ALL_ACTIONS: list[str] = ["recommend", "not_recommend", "return"]
@@ -71,9 +74,29 @@ class StageBase(Strict):
     # (the first stage counts from the category's application deadline).
     deadline: dt.date | dt.datetime | None = None
     days_after: int | None = Field(default=None, ge=1, le=366)
+    # The stage's day counts (``days_after``; an announcement's ``objection_days``) are working
+    # days on China's calendar (holidays and 调休, ``edupilot.core.workdays``).
+    working_days: bool = False
     opinion_title: str = ""
 
     _deadline_at: dt.datetime | None = PrivateAttr(default=None)
+    _estimated: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _days_text(cls, data):
+        # days_after = "5 个工作日" / "5 working days" / "5 天"
+        return read_days(data, "days_after")
+
+    @property
+    def deadline_rule(self) -> str:
+        """How a ``days_after`` deadline is counted ("上一阶段截止后 5 个工作日"); '' for a date."""
+        if self.days_after is None:
+            return ""
+        text = f"上一阶段截止后 {days_text(self.days_after, working=bool(self.working_days))}"
+        if self._estimated:
+            text += "，该年度节假日安排尚未发布，按周一至周五计算"
+        return text
 
     @property
     def deadline_at(self) -> dt.datetime | None:
@@ -144,8 +167,15 @@ class AnnouncementStage(StageBase):
     """公示: the proposed list, its objection period, the final list."""
 
     kind: Literal["announcement"]
-    # Default: the programme's ``[announcement] objection_days``.
+    # Default: the programme's ``[announcement] objection_days`` (and its ``working_days``).
     objection_days: int | None = Field(default=None, ge=0, le=60)
+    working_days: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _objection_text(cls, data):
+        # objection_days = "5 个工作日" / "5 working days"
+        return read_days(data, "objection_days")
 
 
 Stage = Annotated[
@@ -205,6 +235,12 @@ def check_flow(stages, code: str, quota_tiers: set[str], loc) -> None:
         if s.deadline is not None and s.days_after is not None:
             raise LocatedValueError(
                 f"阶段 {s.key} 的 deadline 与 days_after 只能写一个", loc(i, "days_after")
+            )
+        if s.working_days and s.days_after is None and s.kind != "announcement":
+            raise LocatedValueError(
+                f"阶段 {s.key} 写了 working_days = true，但没有 days_after：working_days 只用于"
+                "按天数计算的截止时间（上一阶段截止后的天数）；写了日期 deadline 的阶段不需要它",
+                loc(i, "working_days"),
             )
         needs_deadline = s.is_review or (s.kind == "expert_scoring" and s.min_scores)
         if needs_deadline and s.deadline is None and s.days_after is None:
@@ -269,12 +305,17 @@ def _check_order(stages, code: str, loc) -> None:
 
 
 def resolve_deadlines(stages, start: dt.datetime, code: str, loc) -> None:
-    """Fix each stage's deadline: its date, or ``days_after`` the previous deadline; later
-    stages may not close before earlier ones, nor before the application deadline."""
+    """Fix each stage's deadline: its date, or ``days_after`` the previous deadline (calendar
+    days; with ``working_days``, the end of the n-th working day after the previous deadline's
+    day, Beijing time); later stages may not close before earlier ones, nor before the
+    application deadline."""
     previous = start
     previous_key = None
     for i, s in enumerate(stages):
-        if s.days_after is not None:
+        if s.days_after is not None and s.working_days:
+            day, s._estimated = add_workdays(previous.astimezone(SHANGHAI).date(), s.days_after)
+            s._deadline_at = to_deadline(day)
+        elif s.days_after is not None:
             s._deadline_at = previous + dt.timedelta(days=s.days_after)
         at = s.deadline_at
         if at is None:

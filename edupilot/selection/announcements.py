@@ -29,7 +29,6 @@ from edupilot.core.notifications import notify
 from edupilot.orgs.models import Org, Role
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import Programme
-from edupilot.programmes.schema import to_deadline
 
 from .approval import decision_notify
 from .errors import SelectionError
@@ -50,7 +49,7 @@ from .permissions import (
     fmt_time,
 )
 from .public_text import personal_data_in
-from .rules import check_manage, objection_days, rubric_of
+from .rules import check_manage, objection_until, rubric_of
 from .scoring import current_assignments_prefetch, ranking
 from .selectors import pending_decisions
 from .signals import announcement_published, final_list_published
@@ -219,9 +218,8 @@ def announcement_publish(
     pending = _lock_pending(programme, now)
     if not pending.approvals:
         raise SelectionError("没有待公示的同意立项决定，请先在审定页面作出决定。")
-    days = objection_days(programme)
-    # The period ends at the end of its last day, Beijing time.
-    until = to_deadline(timezone.localtime(now).date() + dt.timedelta(days=days))
+    # Calendar or working days from the next day; the end of its last day, Beijing time.
+    until = objection_until(programme, now)
     announcement = Announcement.objects.create(
         programme=programme,
         title=title,

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.models import Count, F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -30,9 +31,10 @@ from edupilot.programmes.models import Programme
 
 from .board import cap_use
 from .errors import SelectionError
-from .models import ApprovalDecision, ApprovalOutcome
+from .models import ApprovalDecision, ApprovalOutcome, ExpertAssignment
 from .permissions import can_decide_application, can_revoke_decision
 from .rules import check_decision_deadline, check_manage
+from .scoring import needed_scores
 
 OPINION_MAX = 2000
 
@@ -117,6 +119,34 @@ def _check_cap(programme: Programme, apps: list[Application]) -> None:
             )
 
 
+def _check_scores(apps: list[Application]) -> None:
+    """Approval waits for the expert panel: each application needs its category's expert stage's
+    ``min_scores`` submitted scores for its current version. Refuse, naming each unit short."""
+    needed = {a.pk: needed_scores(a) for a in apps}
+    if not any(needed.values()):
+        return
+    done = dict(
+        ExpertAssignment.objects.filter(
+            application_id__in=[pk for pk, n in needed.items() if n],
+            is_active=True,
+            submitted_at__isnull=False,
+            version=F("application__version"),
+        )
+        .values_list("application_id")
+        .annotate(n=Count("pk"))
+    )
+    short = [
+        f"{a.applicant_org.name}（已提交 {done.get(a.pk, 0)} 份，需 {needed[a.pk]} 份）"
+        for a in apps
+        if done.get(a.pk, 0) < needed[a.pk]
+    ]
+    if short:
+        raise SelectionError(
+            f"专家评分不足，不能同意立项：{'；'.join(short)}。"
+            "请等专家提交评分（或增派专家）后再审定；不予立项不受此限。"
+        )
+
+
 @transaction.atomic
 def selection_decide(
     *,
@@ -129,8 +159,9 @@ def selection_decide(
 ) -> list[ApprovalDecision]:
     """Approve or reject several RECOMMENDED applications of one programme; all or none.
 
-    Approvals are refused when the category's cap would be exceeded, naming the cap and
-    what holds it. A rejection needs its reason (``opinion``).
+    Approvals are refused when an application has fewer submitted expert scores than its
+    category's expert stage's ``min_scores``, naming the units short of scores, and when the
+    category's cap would be exceeded, naming the cap and what holds it. A rejection needs its reason (``opinion``).
     """
     now = now or timezone.now()
     if outcome not in ApprovalOutcome.values:
@@ -141,6 +172,7 @@ def selection_decide(
     for a in apps:
         check_decision_deadline(a, now)
     if approve:
+        _check_scores(apps)
         _check_cap(programme, apps)
     decisions = []
     for a in apps:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application
@@ -31,8 +32,9 @@ from .permissions import (
     can_record_group_opinion,
     can_revoke_decision,
     can_unassign_expert,
+    fmt_time,
 )
-from .rules import decision_deadline, objection_days, rubric_of
+from .rules import decision_deadline, objection_text, objection_until, rubric_of
 from .workflows import ANNOUNCEMENT, OBJECTION
 
 # The issuer's decision on a RECOMMENDED application: the application table's rows. The
@@ -218,8 +220,32 @@ def announcements_page(scope: Scope, programme: Programme) -> dict:
         "pending": pending,
         "pending_approvals": [d for d in pending if d.outcome == ApprovalOutcome.APPROVE],
         "default_title": default_title(programme),
-        "objection_days": objection_days(programme),
+        "objection_period": objection_text(programme),
         "publish_action": create_action(ANNOUNCEMENT, "publish", scope, programme),
+    }
+
+
+def publish_confirmation(programme: Programme, context: dict, title: str) -> dict:
+    """What the confirmation page says before a 公示 is published (it cannot be taken back)."""
+    until = objection_until(programme, timezone.now())
+    approvals = len(context["pending_approvals"])
+    rejections = len(context["pending"]) - approvals
+    points = [
+        _("同意立项的 %(n)s 个单位列入名单并公开公示，申报单位和推荐单位会收到通知。")
+        % {"n": approvals},
+        _("公示期 %(period)s，至 %(until)s（北京时间）；期满且异议处理完毕后公布最终名单。")
+        % {"period": context["objection_period"], "until": fmt_time(until)},
+        _("发布后不能撤回；对名单的异议在公示中登记和处理。"),
+    ]
+    if rejections:
+        points.insert(
+            1, _("不予立项的 %(n)s 份申报的决定同时生效并通知申报单位。") % {"n": rejections}
+        )
+    return {
+        "title": _("发布公示"),
+        "question": _("确定要发布“%(title)s”吗？") % {"title": title},
+        "points": points,
+        "confirm_label": _("确认发布"),
     }
 
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
+
 from edupilot.applications import locks
 from edupilot.applications.models import Application
 from edupilot.core.errors import check
+from edupilot.core.workdays import add_days, days_text
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes import schema
 from edupilot.programmes.models import Programme
+from edupilot.programmes.schema_base import SHANGHAI, to_deadline
 
 from .errors import SelectionDenied, SelectionError
 from .permissions import (
@@ -74,14 +78,23 @@ def lock_application(application: Application) -> Application:
     return locks.lock_application(application, "programme", "programme__issuer", "applicant_org")
 
 
-def objection_days(programme: Programme) -> int:
-    """Days of the 公示's objection period: the longest any category's announcement stage sets
-    (``objection_days`` of a ``kind = "announcement"`` stage), else ``[announcement]``'s."""
+def _objection_periods(programme: Programme) -> list[tuple[int, bool]]:
     spec = programme.parsed
-    days = [
-        s.objection_days
-        for c in spec.categories
-        for s in c.pipeline
-        if s.kind == "announcement" and s.objection_days is not None
-    ]
-    return max(days) if days else spec.announcement.objection_days
+    return [spec.objection_period(c) for c in spec.categories]
+
+
+def objection_until(programme: Programme, now: dt.datetime) -> dt.datetime:
+    """The end of the objection period of a 公示 published ``now``: counted from the next day,
+    in calendar days or (``working_days``) working days on China's calendar, to the end of its
+    last day, Beijing time; the longest any category's announcement sets."""
+    day = timezone.localtime(now, SHANGHAI).date()
+    return to_deadline(max(add_days(day, n, working=w) for n, w in _objection_periods(programme)))
+
+
+def objection_text(programme: Programme) -> str:
+    """The period as the page says it: "5 天" or "5 个工作日" (the longest, when they differ)."""
+    periods = _objection_periods(programme)
+    probe = timezone.now()
+    day = timezone.localtime(probe, SHANGHAI).date()
+    n, working = max(periods, key=lambda p: (add_days(day, p[0], working=p[1]), p[1]))
+    return days_text(n, working=working)

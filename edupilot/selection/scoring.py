@@ -64,15 +64,28 @@ def expert_total(rubric: schema.Rubric, scores: Mapping[str, Decimal]) -> Decima
     return (num * 100 / den).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def aggregate(rubric: schema.Rubric, totals: list[Decimal]) -> Decimal | None:
+def trims(rubric, count: int, needed: int = 0) -> bool:
+    """Whether ``count`` scores are combined as a trimmed mean: the rubric asks for one, there
+    are more than 2×trim of them, and at least the ``needed`` ones (the stage's
+    ``min_scores``): a trimmed mean of a panel not yet complete is not the panel's score."""
+    return (
+        rubric.aggregate == "trimmed_mean"
+        and bool(rubric.trim)
+        and count > 2 * rubric.trim
+        and count >= needed
+    )
+
+
+def aggregate(rubric: schema.Rubric, totals: list[Decimal], needed: int = 0) -> Decimal | None:
     """Mean, or trimmed mean (drop ``trim`` highest and lowest) when there are enough scores.
 
-    With 2×trim scores or fewer a trimmed mean would drop everything; it falls back to the mean.
+    With 2×trim scores or fewer a trimmed mean would drop everything, and with fewer than
+    ``needed`` the panel is not complete: it is the plain mean (:func:`trims`).
     """
     if not totals:
         return None
     values = sorted(totals)
-    if rubric.aggregate == "trimmed_mean" and rubric.trim and len(values) > 2 * rubric.trim:
+    if trims(rubric, len(values), needed):
         values = values[rubric.trim : len(values) - rubric.trim]
     return (sum(values, Decimal(0)) / len(values)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
@@ -210,6 +223,14 @@ class ScoreLine:
     disagreement: bool = False
     rank: int | None = None
     tied: bool = False
+    # The stage's min_scores (0: none), and whether ``score`` is a trimmed mean.
+    needed: int = 0
+    trimmed: bool = False
+
+    @property
+    def short(self) -> bool:
+        """Fewer submitted scores than the stage needs before approval."""
+        return self.submitted < self.needed
 
     @property
     def submitted(self) -> int:
@@ -230,6 +251,14 @@ def current_assignments_prefetch(*, light: bool = False) -> Prefetch:
     return Prefetch("expert_assignments", queryset=qs, to_attr="active_assignments")
 
 
+def needed_scores(application: Application) -> int:
+    """Completed scores the application needs before approval: its category's expert stage's
+    ``min_scores`` (0 without one)."""
+    category = application.programme.parsed.category(application.category)
+    stage = category.stage_of("expert_scoring") if category else None
+    return stage.min_scores if stage is not None else 0
+
+
 def score_line(application: Application, rubric: schema.Rubric | None) -> ScoreLine:
     """One application's scores; needs ``active_assignments`` prefetched (else one query)."""
     items = getattr(application, "active_assignments", None)
@@ -240,10 +269,11 @@ def score_line(application: Application, rubric: schema.Rubric | None) -> ScoreL
             .prefetch_related("scores")
         )
     items = [a for a in items if a.version == application.version]
-    line = ScoreLine(application, items)
+    line = ScoreLine(application, items, needed=needed_scores(application))
     line.totals = [a.total for a in items if a.submitted_at is not None and a.total is not None]
     if rubric is not None and line.totals:
-        line.score = aggregate(rubric, line.totals)
+        line.score = aggregate(rubric, line.totals, line.needed)
+        line.trimmed = trims(rubric, len(line.totals), line.needed)
         line.spread = max(line.totals) - min(line.totals)
         line.disagreement = len(line.totals) > 1 and line.spread > rubric.disagreement_threshold
     return line

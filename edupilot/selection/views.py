@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
 from edupilot.core.action_views import object_action
-from edupilot.core.actions import run_action, safe_back
+from edupilot.core.actions import confirm_page, confirmed, run_action, safe_back
 from edupilot.core.errors import Denied, Refused
 
 from . import announcements as ann_services
@@ -318,6 +318,13 @@ def announcements(request, programme_pk):
             messages.error(request, exc.message)
             context.update(form_title=title, form_intro=intro, form_errors=exc.errors)
             return render(request, "selection/announcements.html", context, status=400)
+        if context["publish_action"].allowed and not confirmed(request):
+            return confirm_page(
+                request,
+                back=reverse("selection:announcements", args=[programme.pk]),
+                keep=("title", "intro"),
+                **pages.publish_confirmation(programme, context, title or context["default_title"]),
+            )
         return act_as(
             request,
             ann_services.announcement_publish,
@@ -348,31 +355,51 @@ def _received_at(text: str) -> dt.datetime | None:
         try:
             parsed = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(12, 0))
         except ValueError:
-            raise SelectionError(
-                _("收到时间格式不对，应为 2019-10-08 或 2019-10-08 09:30。")
-            ) from None
+            message = _("收到时间格式不对，应为 2019-10-08 或 2019-10-08 09:30。")
+            raise SelectionError(message, {"received_at": [message]}) from None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+OBJECTION_FIELDS = ("entry", "text", "contact", "received_at")
 
 
 @login_required
 @require_POST
 def objection_record(request, pk):
+    """Record an objection; a refusal about its fields comes back to the form with the unit,
+    the text and the contact as they were chosen and typed (never a default unit)."""
     ann = selectors.access_announcement(request.scope, pk)
-    entry = selectors.access_entry(ann, request.POST.get("entry") or 0)
-    return act(
-        request,
-        lambda: ann_services.objection_record(
+    form = {name: request.POST.get(name, "") for name in OBJECTION_FIELDS}
+
+    def record():
+        if not form["entry"]:
+            raise SelectionError(
+                _("请选择异议针对的单位。"), {"entry": [_("请选择公示名单中的单位")]}
+            )
+        return ann_services.objection_record(
             announcement=ann,
-            entry=entry,
-            text=request.POST.get("text", ""),
-            contact=request.POST.get("contact", ""),
-            received_at=_received_at(request.POST.get("received_at", "")),
+            entry=selectors.access_entry(ann, form["entry"]),
+            text=form["text"],
+            contact=form["contact"],
+            received_at=_received_at(form["received_at"]),
             scope=request.scope,
             actor=actor_from(request),
-        ),
-        success=_("异议已登记。"),
-        back=reverse("selection:announcement", args=[ann.pk]),
-    )
+        )
+
+    try:
+        record()
+    except Denied:
+        raise
+    except SelectionError as exc:
+        if not exc.errors:
+            messages.error(request, exc.message)
+            return redirect(reverse("selection:announcement", args=[ann.pk]))
+        messages.error(request, exc.message)
+        context = pages.announcement_page(request.scope, ann)
+        context.update(form=form, form_errors=exc.errors, now=timezone.now())
+        return render(request, "selection/announcement.html", context, status=400)
+    messages.success(request, _("异议已登记。"))
+    return redirect(reverse("selection:announcement", args=[ann.pk]))
 
 
 @login_required

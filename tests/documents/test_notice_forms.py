@@ -224,3 +224,26 @@ def test_expert_and_issuer_boxes_are_filled_for_the_issuer_only(client, quanzhou
     assert "专家组认为该校方案可行" not in mine and "专家甲" not in mine
     # The city's decision was published: the applicant sees it on its own form.
     assert "同意列为试点校。" in mine
+
+
+def test_quanzhou_expert_group_box_is_filled_from_the_page_for_both_city_roles(client, quanzhou):
+    """Issue 11 §6: the group's opinion recorded through the selection page is printed in the
+    form's 专家组意见 box, for the city's programme admin and its reviewers alike, and a new
+    record replaces it in the next download (the stored PDF is keyed by what it prints)."""
+    school = school_in(org("晋江市"), name="晋江市专家组意见小学")
+    app = submit_as(school, quanzhou, "school", school_name="晋江市专家组意见小学")
+    recommend(app, reviewer("晋江市"), opinion="同意推荐。")
+    admin = reviewer("泉州市", Role.PROGRAMME_ADMIN)
+    url = reverse("selection:group_opinion", args=[app.pk])
+    posted = {"text": "专家组一致认为该校基础扎实，建议立项。", "signed_by": "专家丙、专家丁"}
+    assert login(client, admin).post(url, posted).status_code == 302
+    for who in (admin, reviewer("泉州市")):
+        text = squeeze(pdf_text(body(login(client, who).get(form_url(app)))))
+        assert "专家组一致认为该校基础扎实，建议立项。" in text, who.scope.role
+        assert "专家组成员：专家丙、专家丁" in text
+    login(client, admin).post(url, {**posted, "text": "专家组复议：同意立项。"})
+    text = squeeze(pdf_text(body(client.get(form_url(app)))))
+    assert "专家组复议：同意立项。" in text and "建议立项。" not in text
+    # The county that recommended it does not read the panel's working record.
+    county = squeeze(pdf_text(body(login(client, reviewer("晋江市")).get(form_url(app)))))
+    assert "专家组复议" not in county

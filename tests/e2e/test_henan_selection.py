@@ -120,6 +120,9 @@ def test_henan_school_pilot_from_city_recommendation_to_public_announcement(
     page.click("nav.subnav a:has-text('公示')")
     page.wait_for_url("**/announcements/")
     page.click("main form button:has-text('发布公示')")
+    # Asked first (no inline JS): the confirmation page says what will happen.
+    assert "发布后不能撤回" in page.content()
+    page.click("main form button:has-text('确认发布')")
     page.wait_for_url(re.compile(r".*/review/selection/announcements/\d+/$"))
     assert "公示已发布" in page.content()
     app.refresh_from_db()

@@ -144,7 +144,10 @@ def test_publishing_refuses_personal_data_and_keeps_the_text(client, henan, issu
     body = response.content.decode()
     assert "不能包含电话号码" in body and intro in body and "关于试点名单的公示" in body
     assert not Announcement.objects.filter(programme=henan).exists()
-    response = client.post(url, {"title": "关于试点名单的公示", "intro": "请书面反映。"})
+    fields = {"title": "关于试点名单的公示", "intro": "请书面反映。"}
+    assert "确认发布" in client.post(url, fields).content.decode()  # asked first
+    assert not Announcement.objects.filter(programme=henan).exists()
+    response = client.post(url, {**fields, "confirm": "yes"})
     assert response.status_code == 302
     assert Announcement.objects.filter(programme=henan).count() == 1
 

@@ -312,7 +312,14 @@ def test_issuer_pages_publish_record_resolve_and_close(client, henan, issuer, de
     url = reverse("selection:announcements", args=[henan.pk])
     page = client.get(url).content.decode()
     assert "郑州市中原区未立项小学" in page and "发布公示" in page
-    resp = client.post(url, {"title": "河南省第二期腾讯智慧校园试点拟立项名单公示", "intro": ""})
+    fields = {"title": "河南省第二期腾讯智慧校园试点拟立项名单公示", "intro": ""}
+    resp = client.post(url, fields)  # asked first: nothing is published yet
+    assert resp.status_code == 200 and not selectors.announcements_for(issuer.scope).exists()
+    confirm = resp.content.decode()
+    assert "确认发布" in confirm and "发布后不能撤回" in confirm
+    assert "公示期 5 天" in confirm and 'name="confirm" value="yes"' in confirm
+    assert 'value="河南省第二期腾讯智慧校园试点拟立项名单公示"' in confirm
+    resp = client.post(url, {**fields, "confirm": "yes"})
     assert resp.status_code == 302
     a = selectors.announcements_for(issuer.scope).get()
     entry = a.entries.get(application=a1)

@@ -62,14 +62,20 @@ def henan_file_text() -> str:
 
 
 def load_henan(
-    *, aggregate="trimmed_mean", per_app=3, extra: str = "", rubric: bool = True
+    *,
+    aggregate="trimmed_mean",
+    per_app=3,
+    extra: str = "",
+    rubric: bool = True,
+    replace: dict[str, str] | None = None,
 ) -> Programme:
-    """The real Henan file with a test rubric (and anything in ``extra``) appended, open today."""
-    text = (
-        henan_file_text()
-        + (RUBRIC_TOML.format(aggregate=aggregate, per_app=per_app) if rubric else "")
-        + extra
-    )
+    """The real Henan file with a test rubric (and anything in ``extra``) appended, open today;
+    ``replace``: lines of the file changed (each must be there once)."""
+    text = henan_file_text()
+    for old, new in (replace or {}).items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    text += (RUBRIC_TOML.format(aggregate=aggregate, per_app=per_app) if rubric else "") + extra
     parsed = loader.parse_text(text, "henan-tencent-smart-campus-2019.toml")
     existing = Programme.objects.filter(code="henan-tencent-2019").first()
     shift = existing.time_shift_days if existing else None

@@ -165,7 +165,11 @@ class Command(BaseCommand):
                     parts.append(f"跳过：{s['skipped']}")
                 else:
                     parts.append(f"办理：{s['actor_org']}")
-                parts.append(f"截止：{s['deadline'] or '—'}")
+                when = s["deadline"] or ("" if s.get("rule") else "—")
+                rule = s.get("rule", "")
+                parts.append(
+                    f"截止：{when}（{rule}）" if when and rule else f"截止：{when or rule}"
+                )
                 if s["quota"]:
                     parts.append(f"名额：{s['quota']}")
                 self.stdout.write("  ".join(parts))
