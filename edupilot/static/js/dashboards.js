@@ -11,6 +11,7 @@
     var categoryAxis = {
       type: "category",
       data: spec.categories,
+      inverse: spec.horizontal,  // the first row of the table on top
       axisLabel: { interval: 0, rotate: spec.horizontal ? 0 : (spec.categories.length > 6 ? 30 : 0) },
     };
     var valueAxis = { type: "value", minInterval: 1, axisLabel: { formatter: "{value}" + unit } };
