@@ -2,9 +2,11 @@
 
 A province's dashboard is by city, a city's by county, a county's by school: the rows are the
 region's direct children in the reporting tree (``Org.parent``), and each row counts what lies
-in that child's subtree. Rows are grouped in the database (one ``CASE`` over the children's
-path ranges), so each table is one or two aggregate queries whatever the number of schools,
-and the whole page a fixed number (tests/dashboards/test_queries.py).
+in that child's subtree. Each table is one or a few aggregate queries grouped by the
+applicant's path (schools: by their parent's), folded to the children in Python by the path's
+next segment (``_Buckets``), so the page is a fixed number of queries whatever the number of
+schools (tests/dashboards/test_dashboards.py, bench/dashboards.py). A ``CASE`` over the
+children's path ranges in SQL was tried first: several times slower on SQLite.
 
 Definitions (the page says them too):
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, Count, F, Q, Sum, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +41,7 @@ from edupilot.certification.models import Decision, EntryState
 from edupilot.certification.selectors.reads import batches_for, entries_for
 from edupilot.core.errors import Denied, check
 from edupilot.documents.xlsx import Column
-from edupilot.orgs.models import ADMIN_KINDS, Org, OrgKind, subtree_q
+from edupilot.orgs.models import ADMIN_KINDS, PATH_SEP, Org, OrgKind, subtree_q
 from edupilot.orgs.scoping import Scope, get_or_404, scoped
 from edupilot.pilots.reports import completeness
 from edupilot.pilots.selectors import query_int
@@ -59,7 +61,7 @@ CHILD_LABELS = {
 MAX_DEADLINES = 10
 # Past the whole review chain: recommended by every level (whatever the issuer did next).
 PASSED_CHAIN = (AppState.RECOMMENDED, AppState.APPROVED, AppState.REJECTED, AppState.PILOT)
-OWN = 0  # the CASE bucket of rows in the region itself, not in any child
+OWN = 0  # the bucket of rows in the region itself, not in any child
 
 
 @dataclass
@@ -115,12 +117,28 @@ def _children(org: Org) -> list[Org]:
     )
 
 
-def _bucket(children: list[Org], path_field: str) -> Case:
-    """The child (its pk) whose subtree holds the row's path; OWN when none does."""
-    whens = [When(subtree_q(c.path, path_field), then=Value(c.pk)) for c in children]
-    if not whens:
-        return Value(OWN, output_field=IntegerField())
-    return Case(*whens, default=Value(OWN), output_field=IntegerField())
+class _Buckets:
+    """Which child of ``org`` a path lies under (its pk), OWN for the region itself: the path's
+    next segment below the region, looked up among the children (no query, O(1) a row)."""
+
+    def __init__(self, org: Org, children: list[Org]):
+        self.root = org.path
+        self.by_path = {c.path: c.pk for c in children}
+
+    def __call__(self, path: str) -> int:
+        if not path.startswith(self.root) or path == self.root:
+            return OWN
+        segment = path[len(self.root) :].split(PATH_SEP, 1)[0]
+        return self.by_path.get(f"{self.root}{segment}{PATH_SEP}", OWN)
+
+
+def _near_path(org: Org, prefix: str = "") -> Case:
+    """A school's path when it is a child of ``org`` itself, else its parent's: grouping by it
+    gives one row per county (not per school) yet still tells ``org``'s own schools apart."""
+    return Case(
+        When(**{f"{prefix}parent_id": org.pk}, then=F(f"{prefix}path")),
+        default=F(f"{prefix}parent__path"),
+    )
 
 
 def _label_rows(org: Org, children: list[Org], counted: dict) -> list[tuple[str, str | None, int]]:
@@ -162,26 +180,45 @@ def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme)
     apps = scoped(
         Application.objects.filter(programme=programme), scope, org_field="applicant_org"
     ).filter(subtree_q(org.path, "applicant_path"))
-    counting = ReviewDecision.objects.filter(
-        application=OuterRef("pk"), active=True, action=ReviewAction.RECOMMEND
-    )
-    regions = [c.pk for c in children if c.kind in ADMIN_KINDS]
-    recommended = (
-        Q(Exists(counting.filter(org_id__in=[org.pk, *regions])))
-        | (~Q(child__in=regions) & Q(Exists(counting)))
-        | Q(state__in=PASSED_CHAIN)
-    )
-    counts = {
-        r["child"]: r
-        for r in apps.annotate(child=_bucket(children, "applicant_path"))
-        .values("child")
+    regions = {c.pk for c in children if c.kind in ADMIN_KINDS}
+    leaves = any(c.kind not in ADMIN_KINDS for c in children)
+    bucket = _Buckets(org, children)
+    counts: dict[int, dict] = {}
+    for r in (
+        apps.values("applicant_path")
         .annotate(
             started=Count("pk"),
             submitted=Count("pk", filter=~Q(state=AppState.DRAFT) | Q(version__gt=0)),
-            recommended=Count("pk", filter=recommended),
+            passed=Count("pk", filter=Q(state__in=PASSED_CHAIN)),
         )
         .order_by()
-    }
+    ):
+        acc = counts.setdefault(
+            bucket(r["applicant_path"]), {"started": 0, "submitted": 0, "recommended": 0}
+        )
+        acc["started"] += r["started"]
+        acc["submitted"] += r["submitted"]
+        acc["recommended"] += r["passed"]
+    # Recommended short of the chain's end: by the child or the region for a region child,
+    # at any level for a school (or unit) child. One grouped join each, not a subquery a row.
+    counting = ReviewDecision.objects.filter(
+        application__in=apps.exclude(state__in=PASSED_CHAIN).values("pk"),
+        active=True,
+        action=ReviewAction.RECOMMEND,
+    )
+    by_region = counting.filter(org_id__in=[org.pk, *regions])
+    for qs, wanted in ((by_region, True), (counting if leaves else None, False)):
+        if qs is None:
+            continue
+        for path, n in (
+            qs.values_list("application__applicant_path")
+            .annotate(n=Count("application_id", distinct=True))
+            .order_by()
+        ):
+            child = bucket(path)
+            if (child in regions or child == OWN) == wanted:
+                counts.setdefault(child, {"started": 0, "submitted": 0, "recommended": 0})
+                counts[child]["recommended"] += n
     limits = {
         r["holder_id"]: UNLIMITED if r["unlimited"] else r["limit"]
         for r in QuotaAllocation.objects.filter(programme=programme, holder_id__in=child_ids)
@@ -315,12 +352,12 @@ def _reporting(scope: Scope, org: Org, children: list[Org], programme: Programme
         note=_("上报率 =（按时 + 逾期补报）÷ 应报；未到期的各期不计。"),
     )
     by_child: dict[int, list[int]] = {}
+    bucket = _Buckets(org, children)
     for r in data.rows:
         path = r["pilot"].unit_path
         if not path.startswith(org.path):
             continue
-        pk = next((c.pk for c in children if path.startswith(c.path)), OWN)
-        acc = by_child.setdefault(pk, [0, 0, 0, 0])
+        acc = by_child.setdefault(bucket(path), [0, 0, 0, 0])
         acc[0] += 1
         acc[1] += r["cells"].count("on_time")
         acc[2] += r["cells"].count("late")
@@ -359,26 +396,29 @@ def _certification(scope: Scope, org: Org, children: list[Org], batch) -> Table:
     stages = Q()
     for s in batch.stage_list:
         stages |= Q(stages__contains=f",{s},")
-    schools = dict(
+    bucket = _Buckets(org, children)
+    schools: dict[int, int] = {}
+    for path, n in (
         scoped(Org.objects.filter(kind=OrgKind.SCHOOL, is_active=True), scope)
         .filter(subtree_q(org.path), subtree_q(batch.owner.path))
         .filter(stages)
-        .annotate(child=_bucket(children, "path"))
-        .values("child")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("child", "n")
-    )
-    entries: dict[int, list[int]] = {}
-    for child, state, decision, n in (
-        entries_for(scope, batch)
-        .filter(subtree_q(org.path, "school__path"))
-        .annotate(child=_bucket(children, "school__path"))
-        .values_list("child", "state", "decision")
+        .annotate(near=_near_path(org))
+        .values_list("near")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        acc = entries.setdefault(child, [0, 0, 0, 0, 0])  # in, certified, not, deferred, queued
+        child = bucket(path)
+        schools[child] = schools.get(child, 0) + n
+    entries: dict[int, list[int]] = {}
+    for path, state, decision, n in (
+        entries_for(scope, batch)
+        .filter(subtree_q(org.path, "school__path"))
+        .annotate(near=_near_path(org, "school__"))
+        .values_list("near", "state", "decision")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        acc = entries.setdefault(bucket(path), [0, 0, 0, 0, 0])  # in, certified, not, …
         acc[0] += n
         if state == EntryState.EXEMPT or decision == Decision.CERTIFIED:
             acc[1] += n
