@@ -447,21 +447,40 @@ def _certification(scope: Scope, org: Org, children: list[Org], batch) -> Table:
 TABLE_KEYS = ("progress", "deadlines", "reporting", "certification")
 
 
+def _with_applications(org: Org, programmes: list[Programme]) -> set[int]:
+    """The programmes with applications in ``org``'s subtree (one query)."""
+    return set(
+        Application.objects.filter(
+            subtree_q(org.path, "applicant_path"), programme__in=[p.pk for p in programmes]
+        )
+        .values_list("programme_id", flat=True)
+        .distinct()
+    )
+
+
+def _chosen(items: list, wanted, preferred: set[int]):
+    """The item asked for by pk; else the first that concerns the region; else the first."""
+    pk = query_int(wanted)
+    return (
+        next((i for i in items if i.pk == pk), None)
+        or next((i for i in items if i.pk in preferred), None)
+        or (items[0] if items else None)
+    )
+
+
 def dashboard(
     scope: Scope, org: Org, params, *, now: dt.datetime | None = None, only: str | None = None
 ) -> Dashboard:
     """The dashboard of ``org`` (from :func:`dashboard_org`) for the programme and the
-    certification batch chosen in ``params`` (``programme``, ``batch``: pks; the newest by
-    default); ``only`` computes one table (an export)."""
+    certification batch chosen in ``params`` (``programme``, ``batch``: pks; by default the
+    newest with applications in the region, the newest batch whose area overlaps it);
+    ``only`` computes one table (an export)."""
     now = now or timezone.now()
     programmes = review_programmes(scope)
-    wanted = query_int(params.get("programme"))
-    programme = next(
-        (p for p in programmes if p.pk == wanted), programmes[0] if programmes else None
-    )
+    programme = _chosen(programmes, params.get("programme"), _with_applications(org, programmes))
     batches = list(batches_for(scope).select_related("owner").order_by("-certification_date", "pk"))
-    wanted = query_int(params.get("batch"))
-    batch = next((b for b in batches if b.pk == wanted), batches[0] if batches else None)
+    overlapping = {b.pk for b in batches if org.is_within(b.owner) or b.owner.is_within(org)}
+    batch = _chosen(batches, params.get("batch"), overlapping)
     children = _children(org)
     page = Dashboard(
         org=org,
