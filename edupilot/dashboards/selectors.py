@@ -3,7 +3,7 @@
 A province's dashboard is by city, a city's by county, a county's by school: the rows are the
 region's direct children in the reporting tree (``Org.parent``), and each row counts what lies
 in that child's subtree. Each table is one or a few aggregate queries grouped by the
-applicant's path (schools: by their parent's), folded to the children in Python by the path's
+applicant's parent's path (``_near_path``), folded to the children in Python by the path's
 next segment (``_Buckets``), so the page is a fixed number of queries whatever the number of
 schools (tests/dashboards/test_dashboards.py, bench/dashboards.py). A ``CASE`` over the
 children's path ranges in SQL was tried first: several times slower on SQLite.
@@ -133,8 +133,9 @@ class _Buckets:
 
 
 def _near_path(org: Org, prefix: str = "") -> Case:
-    """A school's path when it is a child of ``org`` itself, else its parent's: grouping by it
-    gives one row per county (not per school) yet still tells ``org``'s own schools apart."""
+    """An org's path when it is a child of ``org`` itself, else its parent's: grouping by it
+    gives one row per county (not per school, ~25 times fewer rows to read and fold) yet still
+    tells ``org``'s own schools apart."""
     return Case(
         When(**{f"{prefix}parent_id": org.pk}, then=F(f"{prefix}path")),
         default=F(f"{prefix}parent__path"),
@@ -185,7 +186,8 @@ def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme)
     bucket = _Buckets(org, children)
     counts: dict[int, dict] = {}
     for r in (
-        apps.values("applicant_path")
+        apps.annotate(near=_near_path(org, "applicant_org__"))
+        .values("near")
         .annotate(
             started=Count("pk"),
             submitted=Count("pk", filter=~Q(state=AppState.DRAFT) | Q(version__gt=0)),
@@ -193,9 +195,7 @@ def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme)
         )
         .order_by()
     ):
-        acc = counts.setdefault(
-            bucket(r["applicant_path"]), {"started": 0, "submitted": 0, "recommended": 0}
-        )
+        acc = counts.setdefault(bucket(r["near"]), {"started": 0, "submitted": 0, "recommended": 0})
         acc["started"] += r["started"]
         acc["submitted"] += r["submitted"]
         acc["recommended"] += r["passed"]
@@ -211,7 +211,8 @@ def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme)
         if qs is None:
             continue
         for path, n in (
-            qs.values_list("application__applicant_path")
+            qs.annotate(near=_near_path(org, "application__applicant_org__"))
+            .values_list("near")
             .annotate(n=Count("application_id", distinct=True))
             .order_by()
         ):
