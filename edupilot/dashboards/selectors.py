@@ -156,6 +156,31 @@ def _label_rows(org: Org, children: list[Org], counted: dict) -> list[tuple[str,
 # --- the tables -------------------------------------------------------------------------------
 
 
+def _quotas(programme: Programme, holder_ids: list[int]) -> tuple[dict, dict]:
+    """Each holder's quota in the programme (summed over categories; UNLIMITED when any of
+    its allocations is) and the counting recommendations that spend it: two queries."""
+    limits = {
+        r["holder_id"]: UNLIMITED if r["unlimited"] else r["limit"]
+        for r in QuotaAllocation.objects.filter(programme=programme, holder_id__in=holder_ids)
+        .values("holder_id")
+        .annotate(limit=Sum("effective"), unlimited=Count("pk", filter=Q(unlimited=True)))
+        .order_by()
+    }
+    used = dict(
+        ReviewDecision.objects.filter(
+            programme=programme,
+            quota_holder_id__in=holder_ids,
+            active=True,
+            action=ReviewAction.RECOMMEND,
+        )
+        .values("quota_holder_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("quota_holder_id", "n")
+    )
+    return limits, used
+
+
 def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme) -> Table:
     table = Table(
         "progress",
@@ -220,25 +245,7 @@ def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme)
             if (child in regions or child == OWN) == wanted:
                 counts.setdefault(child, {"started": 0, "submitted": 0, "recommended": 0})
                 counts[child]["recommended"] += n
-    limits = {
-        r["holder_id"]: UNLIMITED if r["unlimited"] else r["limit"]
-        for r in QuotaAllocation.objects.filter(programme=programme, holder_id__in=child_ids)
-        .values("holder_id")
-        .annotate(limit=Sum("effective"), unlimited=Count("pk", filter=Q(unlimited=True)))
-        .order_by()
-    }
-    used = dict(
-        ReviewDecision.objects.filter(
-            programme=programme,
-            quota_holder_id__in=child_ids,
-            active=True,
-            action=ReviewAction.RECOMMEND,
-        )
-        .values("quota_holder_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("quota_holder_id", "n")
-    )
+    limits, used = _quotas(programme, child_ids)
     sums = [0, 0, 0, 0, 0]
     for label, link, pk in _label_rows(org, children, counts):
         c = counts.get(pk, {})
