@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "edupilot.pilots",
     "edupilot.certification",
     "edupilot.documents",
+    "edupilot.dashboards",
     "edupilot.tokens",
     "edupilot.api",
 ]

@@ -12,6 +12,7 @@ APPS_BY_NAME = (
     "pilots",
     "certification",
     "documents",
+    "dashboards",
     "audit",
     "tokens",
     "api",

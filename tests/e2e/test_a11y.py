@@ -58,6 +58,7 @@ def key_pages(a) -> list[tuple[str | None, str]]:
         ("expert", f"/review/expert/{a.assignment.pk}/"),
         ("city_admin", f"/certification/batches/{a.batch.pk}/"),
         ("county", "/pilots/"),
+        ("province", "/dashboards/"),
     ]
 
 

@@ -727,6 +727,19 @@ URLS: dict[str, Case] = {
         ok_status=202,
         why="a published 公示 is public; not yet rendered here: the page that waits for it",
     ),
+    # dashboards: a region's, by its children; reviewers of a region and above it
+    "dashboards/": Case(
+        ok="province", deny="applicant", why="a school has no dashboard (403, with the reason)"
+    ),
+    "dashboards/<str:code>/": Case(
+        code("city"), ok="province", deny="county", deny_status=404, why="not above one's region"
+    ),
+    "dashboards/<str:code>/<slug:table>.xlsx": Case(
+        lambda a: {"code": a.city.code, "table": "progress"},
+        ok="province",
+        deny="county",
+        deny_status=404,
+    ),
     # public pages (no login)
     "public/pilots/": Case(public=True, anon=200),
     "public/": Case(public=True, anon=200),
