@@ -194,7 +194,9 @@ def main() -> None:
     membership = Membership.objects.create(user=user, org=province, role=Role.PROGRAMME_ADMIN)
     actor, scope = Actor(user=user, org=province), Scope.for_membership(membership)
     standard = services.standard_load(
-        parsed=parse_toml_text(standard_toml(args.indicators), "bench.toml"), actor=actor
+        parsed=parse_toml_text(standard_toml(args.indicators), "bench.toml"),
+        scope=None,
+        actor=actor,
     ).standard
 
     t = time.perf_counter()
@@ -205,6 +207,7 @@ def main() -> None:
         certification_date=dt.date(2099, 9, 30),
         cutoff=dt.date(2099, 8, 31),
         standard=standard,
+        scope=None,
         actor=actor,
     )
     say(
@@ -220,6 +223,7 @@ def main() -> None:
         code_column="学校标识码",
         name_column="学校名称",
         mapping=[{"column": f"指标{i}", "indicator": f"B-{i:03d}"} for i in range(args.indicators)],
+        scope=None,
         actor=actor,
     )
 
@@ -252,7 +256,13 @@ def main() -> None:
     say("read only (python-calamine)", read.wall, f"{cells:,} cells", read.cpu)
 
     started = services.import_prepare(
-        batch=batch, source=source, content=content, filename="export.xlsx", as_of=None, actor=actor
+        batch=batch,
+        source=source,
+        content=content,
+        filename="export.xlsx",
+        as_of=None,
+        scope=None,
+        actor=actor,
     )
     progress_calls = []
     with clock() as imp:
@@ -281,7 +291,13 @@ def main() -> None:
 
     t = time.perf_counter()
     again = services.import_prepare(
-        batch=batch, source=source, content=content, filename="export.xlsx", as_of=None, actor=actor
+        batch=batch,
+        source=source,
+        content=content,
+        filename="export.xlsx",
+        as_of=None,
+        scope=None,
+        actor=actor,
     )
     say("re-import of the same file", time.perf_counter() - t, f"created={again.created}")
 

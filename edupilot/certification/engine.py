@@ -98,7 +98,9 @@ def make_parser(measure: str, levels: list[str], *, scale: float = 1.0):
 
         def parse(raw):
             if raw.__class__ is str:
-                found = words.get(raw.strip().lower())
+                found = words.get(raw)
+                if found is None:
+                    found = words.get(raw.strip().lower())
                 if found is not None:
                     return found
             elif (raw.__class__ is float or raw.__class__ is int) and raw in (0, 1):
@@ -118,6 +120,11 @@ def make_parser(measure: str, levels: list[str], *, scale: float = 1.0):
                     number = float(raw[:-1]) * scale
                 except ValueError:
                     return slow(raw)
+                if 0 <= number <= high:
+                    return number
+            elif raw.__class__ is str and raw.isdigit() and raw.isascii():
+                # Plain digits, as CSV gives every number: float() reads them as Decimal does.
+                number = float(raw) * scale
                 if 0 <= number <= high:
                     return number
             return slow(raw)

@@ -6,7 +6,7 @@ Content is stored once under its sha256 and never overwritten, so an import's pr
 
 from __future__ import annotations
 
-from edupilot.applications.files import blob_read, blob_store_bytes
+from edupilot.applications.files import blob_open, blob_read, blob_store_bytes
 from edupilot.applications.models import Blob
 
 EVIDENCE_MAX_MB = 20
@@ -54,3 +54,9 @@ def store_file(content: bytes, content_type: str) -> Blob:
 
 def read_file(stored: Blob) -> bytes:
     return blob_read(stored)
+
+
+def open_file(stored: Blob):
+    """The stored file, open for reading in binary (a context manager), checked like
+    :func:`read_file`; imports read it as they go instead of holding it."""
+    return blob_open(stored)

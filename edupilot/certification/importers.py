@@ -5,18 +5,24 @@ column feeds which indicator. Each row is matched to a school of the batch by co
 then by exact name; whatever does not match or parse becomes a row-level issue naming the
 row, the column and the cell, and the rest of the file still imports.
 
+Everything here streams: rows are read, matched and parsed one at a time and handed on
+(:func:`iter_values`), so that the caller can write them in bounded chunks; only the row
+report is kept, and only its first :data:`MAX_ISSUES` lines. An XLSX sheet is read a few
+megabytes of XML at a time (:mod:`.xlsx_stream`), a CSV through an incremental decoder.
+
 This module reads and matches; writing the values into the batch is services.py's job.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
-from . import engine
+from . import engine, xlsx_stream
 
 MAX_ISSUES = 5000  # enough to fix a file by; a file that bad gets its first issues only
 
@@ -30,13 +36,19 @@ def _norm_header(value: Any) -> str:
 
 
 def read_table(
-    content: bytes, filename: str, *, sheet: str = "", header_row: int = 1
+    content: bytes | IO[bytes], filename: str, *, sheet: str = "", header_row: int = 1
 ) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    """Headers and an iterator of (row number, cells) after the header row."""
-    if content[:4] == b"PK\x03\x04":
-        rows = _xlsx_rows(content, filename, sheet)
-    else:
-        rows = _csv_rows(content, filename)
+    """Headers and an iterator of (row number, cells) after the header row.
+
+    ``content`` is the file's bytes or a seekable binary file, which is read as the rows are
+    (keep it open until they are consumed).
+    """
+    fh = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
+    fh.seek(0)
+    magic = fh.read(4)
+    fh.seek(0)
+    xlsx = magic == b"PK\x03\x04"
+    rows = _xlsx_rows(fh, filename, sheet) if xlsx else _csv_rows(fh, filename)
     headers: list[str] | None = None
     for rowno, cells in rows:
         if rowno == header_row:
@@ -53,34 +65,65 @@ def read_table(
     return headers, body()
 
 
-def _xlsx_rows(content: bytes, filename: str, sheet: str):
+def _xlsx_rows(fh: IO[bytes], filename: str, sheet: str):
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
+        wb = CalamineWorkbook.from_filelike(fh)
+        if sheet and sheet not in wb.sheet_names:
+            wb.get_sheet_by_name(sheet)  # calamine's own words for what is wrong
+        rows = xlsx_stream.open_rows(fh, sheet)
+        if rows is None:  # laid out otherwise than usual: read the sheet whole
+            ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
+            rows = enumerate(ws.iter_rows(), start=1)
+        del wb
     except Exception as exc:  # calamine's errors: not a workbook, no such sheet
         if sheet:
             raise TableError(f"文件“{filename}”中没有工作表“{sheet}”，或无法读取：{exc}") from exc
         raise TableError(f"无法读取 XLSX 文件“{filename}”：{exc}") from exc
-    yield from enumerate(ws.iter_rows(), start=1)
+    try:
+        yield from rows
+    except Exception as exc:  # a piece of the sheet calamine cannot read
+        raise TableError(f"无法读取 XLSX 文件“{filename}”：{exc}") from exc
 
 
-def _csv_rows(content: bytes, filename: str):
-    # Chinese systems export CSV in UTF-8 (often with a BOM) or in GB18030/GBK.
+def _csv_encoding(fh: IO[bytes]) -> str | None:
+    """UTF-8 (often with a BOM) if the whole file decodes as such, else GB18030 if it does:
+    decided in one pass per encoding over the stream, without holding the text."""
     for encoding in ("utf-8-sig", "gb18030"):
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = content.decode(encoding)
-            break
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-    else:
+        return encoding
+    return None
+
+
+def _csv_rows(fh: IO[bytes], filename: str):
+    # Chinese systems export CSV in UTF-8 (often with a BOM) or in GB18030/GBK.
+    encoding = _csv_encoding(fh)
+    if encoding is None:
         raise TableError(f"文件“{filename}”的编码无法识别（应为 UTF-8 或 GBK）")
+    fh.seek(0)
+    text = io.TextIOWrapper(fh, encoding=encoding, newline="")
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        dialect = csv.Sniffer().sniff(text.read(4096), delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    yield from enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+    text.seek(0)
+    reader = csv.reader(text, dialect)
+    rowno = 0
+    try:
+        for rowno, cells in enumerate(reader, start=1):
+            yield rowno, cells
+    except csv.Error as exc:
+        raise TableError(f"文件“{filename}”第 {rowno + 1} 行无法按 CSV 读取：{exc}") from exc
+    finally:
+        text.detach()  # the caller closes the file
 
 
 def cell_text(value: Any) -> str:
@@ -126,11 +169,12 @@ class ColumnSpec:
 
 @dataclass
 class ReadResult:
+    """Counts and the row report; the values themselves stream on (:func:`iter_values`)."""
+
     total_rows: int = 0
     matched_rows: int = 0
-    values: dict[int, dict[str, Any]] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)
-    issue_count: int = 0
+    issues: list[Issue] = field(default_factory=list)  # the first MAX_ISSUES
+    issue_count: int = 0  # all of them
 
     def issue(self, row: int, column: str, school: str, message: str) -> None:
         self.issue_count += 1
@@ -176,7 +220,7 @@ def plan_columns(
     return out
 
 
-def read_values(
+def iter_values(
     *,
     headers: list[str],
     rows: Iterator[tuple[int, list]],
@@ -187,11 +231,16 @@ def read_values(
     result: ReadResult,
     progress=None,
     total_hint: int | None = None,
-) -> ReadResult:
-    """Match each row to a school and parse its mapped cells."""
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Match each row to a school and parse its mapped cells, one row at a time: yields
+    ``(entry id, {indicator: value})`` for each matched row that has values, counts the rows
+    and reports the issues into ``result``."""
     code_idx = headers.index(_norm_header(code_column)) if code_column else None
     name_idx = headers.index(_norm_header(name_column)) if name_column else None
     seen: dict[int, int] = {}
+    # Per cell only what must be: its position, the column's parser, where the value goes.
+    plan = [(col.index, col.parse, col.indicator, col.header) for col in columns]
+    width = max((col.index + 1 for col in columns), default=0)
     for rowno, cells in rows:
         result.total_rows += 1
         if progress is not None and result.total_rows % 2000 == 0:
@@ -240,16 +289,16 @@ def read_values(
             continue
         seen[entry_id] = rowno
         result.matched_rows += 1
+        if len(cells) < width:
+            cells = [*cells, *[None] * (width - len(cells))]
         values: dict[str, Any] = {}
-        for col in columns:
-            raw = cells[col.index] if col.index < len(cells) else None
+        for index, parse, indicator, header in plan:
             try:
-                value = col.parse(raw)
+                value = parse(cells[index])
             except engine.ValueError_ as exc:
-                result.issue(rowno, col.header, label, f"{col.indicator}：{exc}")
+                result.issue(rowno, header, label, f"{indicator}：{exc}")
                 continue
             if value is not None:
-                values[col.indicator] = value
+                values[indicator] = value
         if values:
-            result.values[entry_id] = values
-    return result
+            yield entry_id, values

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edupilot.certification import engine
 from edupilot.certification.engine import ValueError_, parse_value
@@ -130,3 +132,35 @@ def test_additional_standard_applies_by_stage():
         [main.assess(GOOD, ["vocational"]), vc.assess({"NET": False}, ["vocational"])]
     )
     assert result.provisional == engine.FAIL
+
+
+def _outcome(parse, raw):
+    try:
+        return ("value", parse(raw))
+    except ValueError_ as exc:
+        return ("error", str(exc))
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 2000),
+    st.floats(-5, 2000, allow_nan=False),
+    st.from_regex(r"\A[ 0-9.,%％-]{0,6}\Z"),
+    st.sampled_from(["是", "否", "有", "1", "0", "深度融合", "常态应用", "百兆", "12台", " 300 "]),
+)
+
+
+@given(
+    measure=st.sampled_from(["yes_no", "number", "percent", "level"]),
+    scale=st.sampled_from([1.0, 100.0, 0.01]),
+    raw=_CELLS,
+)
+def test_column_parsers_read_every_cell_as_parse_value_does(measure, scale, raw):
+    """The per-column parsers' short paths (numbers, plain digits from CSV, "85%", known
+    words and levels) give the same values and the same messages as :func:`parse_value`."""
+    levels = ["未开展", "初步应用", "常态应用", "深度融合"]
+    fast = engine.make_parser(measure, levels, scale=scale)
+    assert _outcome(fast, raw) == _outcome(
+        lambda r: parse_value(measure, levels, r, scale=scale), raw
+    )

@@ -308,18 +308,24 @@ def import_execute(*, run: ImportRun, scope: Scope, progress: Progress = None, a
 def _import_execute(run: ImportRun, scope: Scope, progress: Progress) -> tuple[ImportRun, list]:
     result = importers.ReadResult()
     try:
-        _read_run(run, scope, progress, result)
+        with files.open_file(run.file) as fh:
+            rows = _open_run(run, scope, fh, result, progress)
+            return _write_run(run, result, rows)
     except importers.TableError as exc:
+        # Raised before anything was written, or mid-file (then the transaction rolled back).
         return _import_fail(run, str(exc)), []
-    return _write_run(run, result, progress)
 
 
-def _read_run(run: ImportRun, scope: Scope, progress: Progress, result) -> None:
-    """Read the run's file into ``result``: values by entry, and a report line per issue."""
+class _Frozen(Exception):
+    pass
+
+
+def _open_run(run: ImportRun, scope: Scope, fh, result, progress: Progress):
+    """Open the run's file and plan its columns; returns the iterator of matched rows'
+    values by entry, which reads the file as it is consumed (issues go into ``result``)."""
     batch, source = run.batch, run.source
-    content = files.read_file(run.file)
     headers, rows = importers.read_table(
-        content, run.filename, sheet=source.sheet, header_row=source.header_row
+        fh, run.filename, sheet=source.sheet, header_row=source.header_row
     )
     for label, column in (
         ("学校代码列", source.code_column),
@@ -338,7 +344,7 @@ def _read_run(run: ImportRun, scope: Scope, progress: Progress, result) -> None:
         header_row=source.header_row,
     )
     roster = build_roster(batch, scope)
-    importers.read_values(
+    return importers.iter_values(
         headers=headers,
         rows=rows,
         code_column=source.code_column,
@@ -351,65 +357,93 @@ def _read_run(run: ImportRun, scope: Scope, progress: Progress, result) -> None:
     )
 
 
-def _write_run(run: ImportRun, result, progress: Progress) -> tuple[ImportRun, list]:
-    """Merge what was read into the entries, unless the batch was frozen meanwhile."""
-    batch, source = run.batch, run.source
-    src, as_of = f"i{run.pk}", run.as_of.isoformat()
-    ids = sorted(result.values)
+def _write_chunk(chunk: list[tuple[int, dict]], src: str, as_of: str) -> tuple[int, int]:
+    """Merge one chunk of read rows into their entries (filed ones stay); (set, changed)."""
+    values = dict(chunk)
     total_set = total_changed = 0
-    with transaction.atomic():
-        locked = Batch.objects.select_for_update().get(pk=batch.pk)
-        if locked.is_frozen:
-            return _import_fail(run, "导入过程中本批次数据已冻结，本次导入未写入任何数据"), []
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            rows = []
-            for pk, data in (
-                Entry.objects.filter(pk__in=chunk)
-                .exclude(state=EntryState.FILED)
-                .values_list("pk", "data")
-            ):
-                set_, changed = _merge(data, result.values[pk], src, as_of)
-                total_set += set_
-                total_changed += changed
-                if changed or set_:
-                    rows.append((pk, data))
-            _update_entries([("data", "jsonb")], rows, stamp=["updated_at"], arrays=False)
-            if progress is not None:
-                progress(start + len(chunk), len(ids), "正在写入数据")
+    rows = []
+    for pk, data in (
+        Entry.objects.filter(pk__in=sorted(values))
+        .exclude(state=EntryState.FILED)
+        .order_by("pk")
+        .values_list("pk", "data")
+    ):
+        set_, changed = _merge(data, values[pk], src, as_of)
+        total_set += set_
+        total_changed += changed
+        if changed or set_:
+            rows.append((pk, data))
+    _update_entries([("data", "jsonb")], rows, stamp=["updated_at"], arrays=False)
+    return total_set, total_changed
+
+
+def _write_run(run: ImportRun, result, rows) -> tuple[ImportRun, list]:
+    """Read the rows and merge them into the entries chunk by chunk, all in one transaction
+    under the batch's lock: a batch frozen meanwhile, or a file that breaks off, writes
+    nothing. Only one chunk of values is held at a time."""
+    batch = run.batch
+    src, as_of = f"i{run.pk}", run.as_of.isoformat()
+    ids: list[int] = []
+    total_set = total_changed = 0
+    try:
+        with transaction.atomic():
+            locked = Batch.objects.select_for_update().get(pk=batch.pk)
+            if locked.is_frozen:
+                raise _Frozen
+            chunk: list[tuple[int, dict]] = []
+            for entry_id, values in rows:
+                chunk.append((entry_id, values))
+                if len(chunk) >= CHUNK:
+                    set_, changed = _write_chunk(chunk, src, as_of)
+                    total_set, total_changed = total_set + set_, total_changed + changed
+                    ids.extend(pk for pk, _ in chunk)
+                    chunk = []
+            if chunk:
+                set_, changed = _write_chunk(chunk, src, as_of)
+                total_set, total_changed = total_set + set_, total_changed + changed
+                ids.extend(pk for pk, _ in chunk)
+            del chunk
+            _finish_run(run, result, total_set, total_changed)
+    except _Frozen:
+        return _import_fail(run, "导入过程中本批次数据已冻结，本次导入未写入任何数据"), []
+    ids.sort()
+    return run, ids
+
+
+def _finish_run(run: ImportRun, result, total_set: int, total_changed: int) -> None:
+    """The row report (its first lines), the counts and the audit event of a finished run."""
+    for start in range(0, len(result.issues), CHUNK):
         ImportIssue.objects.bulk_create(
             [
                 ImportIssue(run=run, row=i.row, column=i.column, school=i.school, message=i.message)
-                for i in result.issues
-            ],
-            batch_size=CHUNK,
+                for i in result.issues[start : start + CHUNK]
+            ]
         )
-        IMPORT.advance(run, "finish")
-        run.total_rows = result.total_rows
-        run.matched_rows = result.matched_rows
-        run.values_set = total_set
-        run.values_changed = total_changed
-        run.issue_count = result.issue_count
-        run.finished_at = timezone.now()
-        run.save()
-        audit_record(
-            actor=Actor(user=run.imported_by, org=run.importer_org),
-            action="certification.import",
-            obj=run,
-            after={
-                "batch": batch.code,
-                "source": source.code,
-                "file": run.filename,
-                "sha256": run.sha256,
-                "as_of": run.as_of,
-                "rows": result.total_rows,
-                "matched": result.matched_rows,
-                "values_set": total_set,
-                "values_changed": total_changed,
-                "issues": result.issue_count,
-            },
-        )
-    return run, ids
+    IMPORT.advance(run, "finish")
+    run.total_rows = result.total_rows
+    run.matched_rows = result.matched_rows
+    run.values_set = total_set
+    run.values_changed = total_changed
+    run.issue_count = result.issue_count
+    run.finished_at = timezone.now()
+    run.save()
+    audit_record(
+        actor=Actor(user=run.imported_by, org=run.importer_org),
+        action="certification.import",
+        obj=run,
+        after={
+            "batch": run.batch.code,
+            "source": run.source.code,
+            "file": run.filename,
+            "sha256": run.sha256,
+            "as_of": run.as_of,
+            "rows": result.total_rows,
+            "matched": result.matched_rows,
+            "values_set": total_set,
+            "values_changed": total_changed,
+            "issues": result.issue_count,
+        },
+    )
 
 
 def _import_fail(run: ImportRun, message: str) -> ImportRun:
