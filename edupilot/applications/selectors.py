@@ -43,8 +43,18 @@ def access_application(scope: Scope, pk) -> Application:
 
 
 def application_detail(scope: Scope, pk) -> Application:
-    """One application with everything its page shows, in a fixed number of queries."""
-    app = access_application(scope, pk)
+    """One application with everything its page shows, in a fixed number of queries.
+
+    The programme comes without its file (``source_text``) and its JSON (``spec``): the page
+    reads the parsed spec, which the process keeps by the file's hash."""
+    app = access(
+        Application.objects.select_related("programme", "applicant_org", "current_org").defer(
+            "programme__spec", "programme__source_text"
+        ),
+        scope,
+        pk,
+        org_field="applicant_org",
+    )
     app.current_attachments = list(
         Attachment.objects.filter(application=app, is_current=True).select_related("blob")
     )
@@ -60,6 +70,8 @@ def applications_of_org(scope: Scope) -> QuerySet[Application]:
         applications_for(scope)
         .filter(applicant_org_id=scope.org_id)
         .select_related("programme")
+        # A list of bids: not their forms, nor the programme's file and JSON.
+        .defer("data", "programme__spec", "programme__source_text")
         .order_by("-updated_at")
     )
 
@@ -256,7 +268,9 @@ def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryCh
     programmes = open_programmes_covering(org, now)
     existing = {
         (a.programme_id, a.category): a
-        for a in Application.objects.filter(applicant_org=org, programme__in=programmes)
+        for a in Application.objects.filter(applicant_org=org, programme__in=programmes).only(
+            "programme_id", "category", "state", "version"
+        )
     }
     for programme in programmes:
         ctx = None
