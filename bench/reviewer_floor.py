@@ -17,11 +17,13 @@ through the same middleware (session, user, membership), so the ratio is what th
 own code costs above its queries.
 
 Measured, real and floor alternated request by request: p50 / p99 wall time of
-``--repeat`` sequential requests from this process (http.client, keep-alive), and the
-queries per request (counted in-process through Django's test Client, the same code);
-then ``--clients`` concurrent clients (threads here, each its own connection, cycling
-through the queue, the county filter and the application page) for ``--seconds`` each,
-real then floor then real then floor, and the requests per second of each.
+``--repeat`` sequential requests from this process (http.client, keep-alive); the queries
+per request (counted in-process through Django's test Client, the same code); the median
+CPU time of one request in this process over ``--cpu-repeat`` (test Client, alternated: far
+steadier than wall time on a shared machine); then ``--clients`` concurrent clients (threads
+here, each its own connection, cycling through the reviewer's four URLs: queue, county
+filter, application page, API queue) for ``--seconds`` each, real, floor, real, floor, and
+the requests per second of each (the best round of each is compared).
 """
 
 from __future__ import annotations
@@ -368,10 +370,35 @@ def count_queries(url: str, user_cookie: str) -> int:
     return n[0]
 
 
+def cpu_times(real: str, floor: str, user_cookie: str, repeat: int) -> tuple[float, float]:
+    """Median CPU time of one request in this process (test Client, same code, alternated):
+    what the page's code costs, which a shared machine disturbs far less than wall time."""
+    from django.test import Client
+
+    c = Client()
+    c.cookies.load(user_cookie)
+    samples: dict[str, list[float]] = {real: [], floor: []}
+    for _ in range(3):
+        c.get(real), c.get(floor)
+    for _ in range(repeat):
+        for url in (real, floor):
+            t = time.process_time()
+            c.get(url)
+            samples[url].append((time.process_time() - t) * 1000)
+    return statistics.median(samples[real]), statistics.median(samples[floor])
+
+
 def get(conn: http.client.HTTPConnection, url: str, cookie: str) -> float:
     t = time.perf_counter()
-    conn.request("GET", url, headers={"Cookie": cookie})
-    r = conn.getresponse()
+    try:
+        conn.request("GET", url, headers={"Cookie": cookie})
+        r = conn.getresponse()
+    except (http.client.RemoteDisconnected, ConnectionError):
+        # gunicorn closes a keep-alive connection idle for 2 s: open it again.
+        conn.close()
+        t = time.perf_counter()
+        conn.request("GET", url, headers={"Cookie": cookie})
+        r = conn.getresponse()
     r.read()
     if r.status != 200:
         raise SystemExit(f"{url}: HTTP {r.status}")
@@ -390,7 +417,8 @@ def measure_latency(args, table, cookies) -> list[tuple]:
             r.append(get(conn, real, cookies[who]))
             f.append(get(conn, floor, cookies[who]))
         qr, qf = count_queries(real, cookies[who]), count_queries(floor, cookies[who])
-        out.append((label, r, f, qr, qf))
+        cpu = cpu_times(real, floor, cookies[who], args.cpu_repeat)
+        out.append((label, r, f, qr, qf, cpu))
     return out
 
 
@@ -429,6 +457,7 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=750)
     parser.add_argument("--reuse", action="store_true", help="measure the database as it is")
     parser.add_argument("--repeat", type=int, default=100)
+    parser.add_argument("--cpu-repeat", type=int, default=30)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--port", type=int, default=8765)
@@ -473,13 +502,14 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     head = f"{'page':44} {'real p50/p99 ms':>16} {'floor p50/p99 ms':>17} {'p50 ×':>6}"
-    print(f"{head} {'p99 ×':>6} {'queries':>8}")
-    for label, r, f, qr, qf in results:
+    print(f"{head} {'p99 ×':>6} {'cpu ms real/floor':>18} {'cpu ×':>6} {'queries':>8}")
+    for label, r, f, qr, qf, (cr, cf) in results:
         rp50, fp50 = statistics.median(r), statistics.median(f)
         rp99, fp99 = percentile(r, 0.99), percentile(f, 0.99)
         print(
             f"{label:44} {rp50:7.1f} / {rp99:6.1f} {fp50:8.1f} / {fp99:6.1f}"
-            f" {rp50 / fp50:6.2f} {rp99 / fp99:6.2f} {qr:>4} / {qf:<3}"
+            f" {rp50 / fp50:6.2f} {rp99 / fp99:6.2f} {cr:9.1f} / {cf:6.1f} {cr / cf:6.2f}"
+            f" {qr:>4} / {qf:<3}"
         )
     real, floor = max(rounds["real"]), max(rounds["floor"])
     print(
