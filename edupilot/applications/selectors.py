@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
@@ -43,13 +44,30 @@ def access_application(scope: Scope, pk) -> Application:
 
 
 def application_detail(scope: Scope, pk) -> Application:
-    """One application with everything its page shows, in a fixed number of queries."""
-    app = access_application(scope, pk)
+    """One application with everything its page shows, in a fixed number of queries.
+
+    The programme comes without its file (``source_text``) and its JSON (``spec``): the page
+    reads the parsed spec, which the process keeps by the file's hash."""
+    app = access(
+        Application.objects.select_related("programme", "applicant_org", "current_org").defer(
+            "programme__spec", "programme__source_text"
+        ),
+        scope,
+        pk,
+        org_field="applicant_org",
+    )
     app.current_attachments = list(
         Attachment.objects.filter(application=app, is_current=True).select_related("blob")
     )
-    app.member_orgs = list(
-        Org.objects.filter(memberships_in_bids__application=app).order_by("path")
+    # Member schools only where the form names them (a region bid); a school bid has none.
+    category = app.category_spec
+    named = category is None or any(
+        f.type == "members" for f in app.programme.parsed.form_for(category).all_fields()
+    )
+    app.member_orgs = (
+        list(Org.objects.filter(memberships_in_bids__application=app).order_by("path"))
+        if named
+        else []
     )
     app.version_list = list(app.versions.order_by("-number").select_related("submitted_by"))
     return app
@@ -60,6 +78,8 @@ def applications_of_org(scope: Scope) -> QuerySet[Application]:
         applications_for(scope)
         .filter(applicant_org_id=scope.org_id)
         .select_related("programme")
+        # A list of bids: not their forms, nor the programme's file and JSON.
+        .defer("data", "programme__spec", "programme__source_text")
         .order_by("-updated_at")
     )
 
@@ -83,10 +103,22 @@ def school_count(org: Org) -> int:
 
 
 def org_facts(
-    org: Org, lists: dict[str, str] | None = None, with_school_count: bool = True
+    org: Org,
+    lists: dict[str, str] | None = None,
+    with_school_count: bool = True,
+    needed: set[str] | None = None,
 ) -> dict:
+    """The org as rules see it. ``needed`` (see :func:`facts_needed`): the facts that cost a
+    query are computed only if named there (None: all of them)."""
     if lists is None:
-        lists = _lists_by_org([org.pk]).get(org.pk, {})
+        lists = (
+            _lists_by_org([org.pk]).get(org.pk, {}) if needed is None or "lists" in needed else {}
+        )
+    if needed is not None and "school_count" not in needed:
+        with_school_count = False
+    parent_tier = ""
+    if org.parent_id and (needed is None or "parent_tier" in needed):
+        parent_tier = org.parent.tier
     return {
         "code": org.code,
         "name": org.name,
@@ -94,7 +126,7 @@ def org_facts(
         "tier": org.tier,
         # Tells a city-direct school ("city") from a county's ("county"): Quanzhou admits
         # different schools from each (see programmes/rules.py for the variables).
-        "parent_tier": org.parent.tier if org.parent_id else "",
+        "parent_tier": parent_tier,
         "stages": org.stage_list,
         "ownership": org.ownership,
         "locality": org.locality,
@@ -111,7 +143,12 @@ def org_facts(
     }
 
 
-def applicant_facts(programme: Programme, org: Org, exclude_pk: int | None = None) -> dict:
+def applicant_facts(
+    programme: Programme,
+    org: Org,
+    exclude_pk: int | None = None,
+    needed: set[str] | None = None,
+) -> dict:
     own = Application.objects.filter(programme=programme, applicant_org=org).exclude(pk=exclude_pk)
     member_of = ApplicationMember.objects.filter(
         org=org, application__programme=programme, application__state__in=ACTIVE_STATES
@@ -119,11 +156,15 @@ def applicant_facts(programme: Programme, org: Org, exclude_pk: int | None = Non
     return {
         "applications": [
             {"category": c, "state": s} for c, s in own.values_list("category", "state")
-        ],
+        ]
+        if needed is None or "applications" in needed
+        else [],
         "member_of": [
             {"category": c, "state": s}
             for c, s in member_of.values_list("application__category", "application__state")
-        ],
+        ]
+        if needed is None or "member_of" in needed
+        else [],
     }
 
 
@@ -156,11 +197,40 @@ def members_facts(programme: Programme, application: Application) -> list[dict]:
     ]
 
 
-def rule_context(programme: Programme, org: Org, application: Application | None = None) -> dict:
+# The facts that cost a query, and how a rule names them. A rule naming ``org`` or
+# ``applicant`` other than through a field (``org[...]``, ``org.exists(...)``) gets them all.
+_COSTLY_FACTS = {
+    "lists": re.compile(r"\blists?\b|\blist_status\b"),
+    "parent_tier": re.compile(r"\bparent_tier\b"),
+    "school_count": re.compile(r"\bschool_count\b"),
+    "applications": re.compile(r"\bapplications\b"),
+    "member_of": re.compile(r"\bmember_of\b"),
+}
+_WHOLE = re.compile(r"\b(org|applicant)\b(?!\s*\.\s*[a-z_])")
+
+
+def facts_needed(exprs) -> set[str] | None:
+    """Which costly facts ``exprs`` (CEL rule expressions) can read; None for all of them."""
+    needed: set[str] = set()
+    for expr in exprs:
+        if _WHOLE.search(expr):
+            return None
+        needed.update(name for name, pattern in _COSTLY_FACTS.items() if pattern.search(expr))
+    return needed
+
+
+def rule_context(
+    programme: Programme,
+    org: Org,
+    application: Application | None = None,
+    needed: set[str] | None = None,
+) -> dict:
+    """What rules see. ``needed`` (:func:`facts_needed` of the rules to run) leaves out the
+    facts no rule reads (they stay empty); None computes them all."""
     ctx = {
-        "org": org_facts(org),
+        "org": org_facts(org, needed=needed),
         "applicant": applicant_facts(
-            programme, org, exclude_pk=application.pk if application else None
+            programme, org, exclude_pk=application.pk if application else None, needed=needed
         ),
         "programme": {"code": programme.code},
     }
@@ -249,14 +319,25 @@ def access_programme_to_apply(scope: Scope, code) -> Programme:
     return programme
 
 
-def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryChoice]:
-    """Every category of every open programme this org falls under, eligible or not, with why."""
+def choices_for_org(
+    org: Org, now: dt.datetime | None = None, applications: list[Application] | None = None
+) -> list[CategoryChoice]:
+    """Every category of every open programme this org falls under, eligible or not, with why.
+
+    ``applications``: the org's applications when the caller has them already (the home
+    page lists them): each choice's own bid is found among them instead of asked again."""
     now = now or timezone.now()
     out = []
     programmes = open_programmes_covering(org, now)
+    if applications is None:
+        applications = Application.objects.filter(applicant_org=org, programme__in=programmes).only(
+            "programme_id", "category", "state", "version"
+        )
+    open_ids = {p.pk for p in programmes}
     existing = {
         (a.programme_id, a.category): a
-        for a in Application.objects.filter(applicant_org=org, programme__in=programmes)
+        for a in applications  # one per programme and category (application_unique)
+        if a.programme_id in open_ids
     }
     for programme in programmes:
         ctx = None
@@ -266,7 +347,15 @@ def choices_for_org(org: Org, now: dt.datetime | None = None) -> list[CategoryCh
             ):
                 continue
             if ctx is None:
-                ctx = rule_context(programme, org)
+                # Only the facts the programme's eligibility rules read (the home page asks
+                # for every open programme; most rules read one or two).
+                needed = facts_needed(
+                    r.expr
+                    for c in programme.parsed.categories
+                    for r in c.rules
+                    if r.phase == "eligibility"
+                )
+                ctx = rule_context(programme, org, needed=needed)
             choice = category_eligibility(programme, category, org, ctx)
             choice.application = existing.get((programme.pk, category.code))
             out.append(choice)

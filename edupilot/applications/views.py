@@ -32,8 +32,8 @@ def home(request):
     _require_applicant(request)
     scope = request.scope
     org = scope.org
-    choices = selectors.choices_for_org(org)
     applications = list(selectors.applications_of_org(scope))
+    choices = selectors.choices_for_org(org, applications=applications)
     return render(
         request,
         "applications/home.html",

@@ -63,13 +63,16 @@ def access_programme(scope: Scope, code: str) -> Programme:
 
 
 def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:
-    """The open calls ``org`` may answer: those issued at or above it."""
+    """The open calls ``org`` may answer: those issued at or above it.
+
+    Without the file and its JSON: the parsed spec is kept per process by the file's hash."""
     now = now or timezone.now()
     return [
         p
         for p in programmes_concerning(org)
         .filter(is_active=True, kind="call")
         .select_related("issuer")
+        .defer("spec", "source_text")
         if p.is_open(now)
     ]
 

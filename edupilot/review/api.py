@@ -85,7 +85,9 @@ def queue(
         "q": q,
         "page": page,
     }
-    view = selectors.review_queue(request.scope, selectors.QueueFilters.from_params(params))
+    view = selectors.review_queue(
+        request.scope, selectors.QueueFilters.from_params(params), page_extras=False
+    )
     return {
         "page": view.page.number,
         "pages": view.page.paginator.num_pages,

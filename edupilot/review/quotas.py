@@ -89,7 +89,7 @@ def quota_state(application: Application, policy, bucket, *, lock: bool = False)
         level=bucket.level,
         holder=bucket.holder,
         direct=bucket.direct,
-    )
+    ).order_by("pk")  # one row (unique); the model's ordering would join (and lock) the holder
     if lock:
         qs = qs.select_for_update()
     alloc = qs.first()

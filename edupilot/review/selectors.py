@@ -86,9 +86,16 @@ def quota_summary(
     """
     if scope.org_id is None:
         return []
-    allocs = QuotaAllocation.objects.filter(holder_id=scope.org_id, programme__is_active=True)
+    # Sorted below: the model's ordering (by the holder's path) would join the org table.
+    allocs = QuotaAllocation.objects.filter(
+        holder_id=scope.org_id, programme__is_active=True
+    ).order_by()
     if programmes is None:
         allocs = allocs.select_related("programme")
+    else:
+        allocs = allocs.only(
+            "programme_id", "category", "level", "direct", "unlimited", "effective", "label"
+        )
     used_qs = ReviewDecision.objects.filter(
         quota_holder_id=scope.org_id, active=True, action=ReviewAction.RECOMMEND
     )
@@ -328,20 +335,32 @@ def _local(moment: dt.datetime | None, fmt: str) -> str:
     return timezone.localtime(moment).strftime(fmt) if moment else ""
 
 
-def _queue_row(app: Application) -> dict:
-    org = app.applicant_org
+def _queue_row(app: Application, org: tuple[str, str | None], memo: dict) -> dict:
+    """One row's display strings. ``memo`` keeps what rows share (state labels, category
+    names, the level deadlines) for the page: 50 rows, a handful of distinct values."""
     programme = app.programme
-    spec = programme.parsed.category(app.category)
+    name, parent = org
+    key = (app.programme_id, app.category)
+    names = memo.get(key)
+    if names is None:
+        spec = programme.parsed.category(app.category)
+        names = memo[key] = (
+            programme.parsed.short_title or programme.title,
+            spec.name if spec else app.category,
+        )
+    label = memo.get(app.state)
+    if label is None:
+        label = memo[app.state] = str(AppState(app.state).label)
     return {
         "pk": app.pk,
-        "name": org.name,
-        "title": app.title if app.title and app.title != org.name else "",
-        "parent": org.parent.name if org.parent_id else "—",
-        "programme": programme.parsed.short_title or programme.title,
-        "category": spec.name if spec else app.category,
+        "name": name,
+        "title": app.title if app.title and app.title != name else "",
+        "parent": parent or "—",
+        "programme": names[0],
+        "category": names[1],
         "topic": app.topic_name or "—",
         "state": app.state,
-        "state_label": str(AppState(app.state).label),
+        "state_label": label,
         "level": app.level_name if app.state == AppState.SUBMITTED else "",
         "version": _("第 %(n)s 版") % {"n": app.version} if app.version > 1 else "",
         "lower": app.lower_label,
@@ -362,7 +381,6 @@ def review_programmes(scope: Scope) -> list[Programme]:
     return list(
         programmes_concerning(scope)
         .filter(is_active=True, kind="call")
-        .select_related("issuer")
         .defer("spec", "source_text")
         .order_by("-updated_at")
     )
@@ -373,9 +391,10 @@ def access_review_programme(scope: Scope, pk) -> Programme:
     return get_or_404(programmes_concerning(scope).filter(is_active=True), pk=pk)
 
 
-def _areas(scope: Scope) -> list[tuple[int, str]]:
-    """The cities and counties under the scope to filter by: those the bureaus administer
-    (an inactive division, such as 金门县 of the division registry, has nobody to apply)."""
+def _areas(scope: Scope) -> list[tuple[int, str, str]]:
+    """The county filter's choices: (pk, label, path), the path to filter by without
+    fetching the chosen area again. Only the areas the bureaus administer (an inactive
+    division, such as 金门县 of the division registry, has nobody to apply)."""
     if scope.org_tier not in (Tier.PROVINCE, Tier.CITY) or scope.org_path is None:
         return []
     rows = (
@@ -386,11 +405,11 @@ def _areas(scope: Scope) -> list[tuple[int, str]]:
         )
         .exclude(pk=scope.org_id)
         .order_by("path")
-        .values_list("pk", "name", "parent_id", "parent__name")
+        .values_list("pk", "name", "path", "parent_id", "parent__name")
     )
     return [
-        (pk, name if parent_id == scope.org_id or not parent else f"{parent} · {name}")
-        for pk, name, parent_id, parent in rows
+        (pk, name if parent_id == scope.org_id or not parent else f"{parent} · {name}", path)
+        for pk, name, path, parent_id, parent in rows
     ]
 
 
@@ -407,7 +426,7 @@ def _lower_recommendation(field_name: str):
     )
 
 
-def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme):
+def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
     """The queue's applications by tab and filters (invalid filters are dropped, so the page
     shows what it filtered by)."""
     qs: QuerySet = applications_for(scope).filter(programme__in=[p.pk for p in programmes])
@@ -447,10 +466,11 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme):
         qs = qs.filter(topic=filters.topic)
     else:
         filters.topic = ""
-    areas = _areas(scope)
-    if filters.area is not None and filters.area in {a for a, _ in areas}:
-        area = Org.objects.only("path").get(pk=filters.area)
-        qs = qs.filter(subtree_q(area.path, "applicant_path"))
+    # The API has no county filter and shows no filter lists: it skips the query.
+    areas = _areas(scope) if lists or filters.area is not None else []
+    paths = {pk: path for pk, _label, path in areas}
+    if filters.area is not None and filters.area in paths:
+        qs = qs.filter(subtree_q(paths[filters.area], "applicant_path"))
     else:
         filters.area = None
     if filters.stage and filters.stage in Stage.values:
@@ -460,7 +480,7 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme):
     if filters.q:
         qs = qs.filter(Q(applicant_org__name__icontains=filters.q) | Q(title__icontains=filters.q))
 
-    return qs, mine, states, categories, topics, areas
+    return qs, mine, states, categories, topics, [(pk, label) for pk, label, _p in areas]
 
 
 def _queue_sorted(qs, filters: QueueFilters, mine):
@@ -486,13 +506,14 @@ def _queue_sorted(qs, filters: QueueFilters, mine):
 def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
     """The page's rows, with the levels' ranks and deadlines, in a fixed number of queries."""
     topic_names = {(p.pk, t.code): t.name for p in programmes for t in p.parsed.topics}
-    orgs = (
-        Org.objects.select_related("parent")
-        .only("name", "path", "parent__name")
-        .in_bulk([a.applicant_org_id for a in rows])
-    )
-    for app in rows:
-        app.applicant_org = orgs[app.applicant_org_id]
+    # Names only: the row shows the applicant and its parent, no model needed.
+    orgs = {
+        pk: (name, parent)
+        for pk, name, parent in Org.objects.filter(
+            pk__in={a.applicant_org_id for a in rows}
+        ).values_list("pk", "name", "parent__name")
+    }
+    memo: dict = {}
     counting = defaultdict(list)
     for d in ReviewDecision.objects.filter(
         application_id__in=[a.pk for a in rows], active=True, action=ReviewAction.RECOMMEND
@@ -516,9 +537,12 @@ def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
         app.programme = by_id[app.programme_id]
         info = services.current_step_info(app)
         app.level_name = info["name"] if info else ""
-        app.level_deadline = (
-            app.programme.level_deadline(app.category, info["level"]) if info else None
-        )
+        deadline_key = (app.programme_id, app.category, info["level"] if info else None)
+        if deadline_key not in memo:
+            memo[deadline_key] = (
+                app.programme.level_deadline(app.category, info["level"]) if info else None
+            )
+        app.level_deadline = memo[deadline_key]
         app.late = bool(app.level_deadline and now > app.level_deadline)
         app.at_my_level = (
             app.current_org_id == scope.org_id
@@ -534,13 +558,18 @@ def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
             if app.lower_org
             else "—"
         )
-        table.append(_queue_row(app))
+        table.append(_queue_row(app, orgs[app.applicant_org_id], memo))
     return table
 
 
-def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = None) -> QueueView:
+def review_queue(
+    scope: Scope, filters: QueueFilters, now: dt.datetime | None = None, page_extras: bool = True
+) -> QueueView:
     """The reviewer's queue: its subtree's applications at its level (or, by ``state``, what it
-    recommended, or everything in its subtree in one state), filtered, sorted, 50 a page."""
+    recommended, or everything in its subtree in one state), filtered, sorted, 50 a page.
+
+    ``page_extras=False`` (the API) leaves out what only the page shows: the quota summary
+    and the county list (``quota`` and ``areas`` stay empty)."""
     now = now or timezone.now()
     programmes = review_programmes(scope)
     by_id = {p.pk: p for p in programmes}
@@ -549,7 +578,7 @@ def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = 
         programme = programmes[0]
     filters.programme = programme.pk if programme else None
     qs, mine, states, categories, topics, areas = _queue_filtered(
-        scope, filters, programmes, programme
+        scope, filters, programmes, programme, lists=page_extras
     )
     qs, sorts = _queue_sorted(qs, filters, mine)
     page = Paginator(qs, PAGE_SIZE).get_page(filters.page)
@@ -568,8 +597,10 @@ def review_queue(scope: Scope, filters: QueueFilters, now: dt.datetime | None = 
         sorts=list(sorts.items()),
         rows=table,
         deciding=bool(rows) and all(a.final_step and a.at_my_level for a in rows),
-        quota=quota_summary(
-            scope, [programme.pk] if programme else [p.pk for p in programmes], by_id
+        quota=(
+            quota_summary(scope, [programme.pk] if programme else [p.pk for p in programmes], by_id)
+            if page_extras
+            else []
         ),
         now=now,
     )

@@ -1,0 +1,109 @@
+"""Constant queries as the rows grow: the reviewer's pages with 5 rows and with 50.
+
+Five bids are submitted through the applicant's services (two recommended by the city, so
+the lower-level and own-rank columns have values); 45 more are copies of a waiting one for
+new schools of the same county. Counted through the test client (middleware, session,
+templates): the number of queries, never the time.
+"""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from edupilot.applications.models import Application
+from edupilot.review import services
+from tests.conftest import make_school, org
+
+from .conftest import reviewer
+
+
+def _queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params or {})
+    assert response.status_code == 200, (url, response.status_code)
+    return len(ctx.captured_queries)
+
+
+def _copies(app: Application, n: int) -> None:
+    """``n`` more bids like ``app`` (same chain, waiting at the same level), new schools."""
+    county = app.applicant_org.parent
+    for _ in range(n):
+        school = make_school(county)
+        Application.objects.create(
+            programme=app.programme,
+            category=app.category,
+            topic=app.topic,
+            applicant_org=school,
+            applicant_path=school.path,
+            state=app.state,
+            title=school.name,
+            data=app.data,
+            version=app.version,
+            chain=app.chain,
+            current_step=app.current_step,
+            current_org=app.current_org,
+            submitted_at=app.submitted_at,
+        )
+
+
+def test_reviewer_pages_issue_the_same_queries_for_5_and_50_rows(client, henan, henan_school_app):
+    city = reviewer("郑州市")
+    apps = [henan_school_app()[0] for _ in range(5)]
+    for a in apps[:2]:
+        services.review_recommend(
+            application=a, scope=city.scope, actor=city.actor, opinion="同意推荐。"
+        )
+    client.force_login(city.user)
+    queue = reverse("review:queue")
+    area = {"area": org("金水区").pk}
+    api = "/api/v1/review/queue"
+    detail = reverse("review:detail", args=[apps[-1].pk])
+    pages = [(queue, {}), (queue, area), (queue, {"state": "passed"}), (api, {}), (detail, {})]
+    for url, params in pages:
+        client.get(url, params)  # warm the process's caches (parsed spec, content types)
+    few = [_queries(client, url, params) for url, params in pages]
+    assert client.get(queue).context["page"].paginator.count == 3
+
+    _copies(apps[-1], 47)
+    many = [_queries(client, url, params) for url, params in pages]
+    page = client.get(queue).context["page"]
+    assert page.paginator.count == 50 and len(page.object_list) == 50
+    assert many == few, list(zip([u for u, _ in pages], few, many, strict=True))
+
+
+def test_api_queue_builds_no_quota_summary_nor_county_list(client, henan, henan_school_app):
+    """The API answers rows only: it runs neither the quota queries nor the county list's."""
+    city = reviewer("郑州市")
+    henan_school_app()
+    client.force_login(city.user)
+    client.get("/api/v1/review/queue")
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/api/v1/review/queue").json()
+    assert body["count"] == 1
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "programmes_quotaallocation" not in sql
+    assert '"kind" IN' not in sql  # the county list (cities, counties, zones of the subtree)
+
+
+def test_application_page_does_not_load_the_programme_file(client, henan, henan_school_app):
+    a, school = henan_school_app()
+    city = reviewer("郑州市")
+    for who in (city, school):
+        client.force_login(who.user)
+        client.get(reverse("review:detail", args=[a.pk]))
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("review:detail", args=[a.pk])).status_code == 200
+        assert not any("source_text" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_applicant_home_does_not_load_forms_nor_programme_files(client, henan, henan_school_app):
+    _a, school = henan_school_app()
+    client.force_login(school.user)
+    url = reverse("applications:home")
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200 and school.org.name in response.content.decode()
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not any("source_text" in s for s in sql)
+    assert not any('"applications_application"."data"' in s for s in sql)
