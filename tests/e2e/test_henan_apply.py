@@ -59,7 +59,8 @@ def test_school_fills_uploads_submits_and_finds_it_unchanged(
     page.wait_for_url("**/edit/")
     for name, value in TYPED.items():
         page.fill(f"[name='{name}']", value)
-    page.check("input[name='f-school_type'][value='primary']")
+    # The school type comes from the org tree, shown read-only (a locked prefill).
+    assert page.locator("output#id_school_type").inner_text().strip() == "小学"
     page.select_option("select[name='f-locality']", "urban")
     page.select_option("select[name='f-wireless']", "full")
     # The character count follows the typing (汉字 only).
