@@ -174,7 +174,7 @@ def reuse(args) -> dict:
 
 
 def setup(args) -> dict:
-    from certification_scale import prepare_database, standard_toml, write_export
+    from certification_scale import build_world, prepare_database, write_export
 
     prepare_database(args.pg, Path(args.data_dir))
     import django
@@ -183,65 +183,10 @@ def setup(args) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from edupilot.accounts.models import User
-    from edupilot.audit.services import Actor
-    from edupilot.certification import services
-    from edupilot.certification.standards import parse_toml_text
-    from edupilot.orgs.models import Membership, Org, OrgKind, Role
-    from edupilot.orgs.regions import seed_regions
+    from edupilot.orgs.models import Org, OrgKind
 
-    seed_regions(["zhejiang"])
-    province = Org.objects.get(code="330000")
-    counties = list(Org.objects.filter(kind=OrgKind.COUNTY, is_active=True).order_by("code"))
-    stages = [",primary,", ",junior,", ",senior,", ",primary,junior,", ",vocational,"]
-    orgs = []
-    for i in range(args.schools):
-        county = counties[i % len(counties)]
-        code = f"B{i:09d}"
-        orgs.append(
-            Org(
-                code=code,
-                name=f"{county.name}基准学校{i}",
-                kind=OrgKind.SCHOOL,
-                tier="unit",
-                parent=county,
-                path=f"{county.path}{code}/",
-                depth=county.depth + 1,
-                stages=stages[i % len(stages)],
-            )
-        )
-    Org.objects.bulk_create(orgs, batch_size=5000)
-    user = User.objects.create_user("bench", password="x")  # noqa: S106
-    membership = Membership.objects.create(user=user, org=province, role=Role.PROGRAMME_ADMIN)
-    actor = Actor(user=user, org=province)
-    standard = services.standard_load(
-        parsed=parse_toml_text(standard_toml(args.indicators), "bench.toml"),
-        scope=None,
-        actor=actor,
-    ).standard
-    import datetime as dt
-
-    batch = services.batch_create(
-        owner=province,
-        code="bench",
-        name="基准批次",
-        certification_date=dt.date(2099, 9, 30),
-        cutoff=dt.date(2099, 8, 31),
-        standard=standard,
-        scope=None,
-        actor=actor,
-    )
-    source = services.source_save(
-        owner=province,
-        code="bench",
-        name="基准数据来源",
-        system="national",
-        code_column="学校标识码",
-        name_column="学校名称",
-        mapping=[{"column": f"指标{i}", "indicator": f"B-{i:03d}"} for i in range(args.indicators)],
-        scope=None,
-        actor=actor,
-    )
+    world = build_world(args.schools, args.indicators)
+    batch, source, membership = world.batch, world.source, world.membership
     stem = Path(tempfile.gettempdir()) / f"certification-bench-{args.schools}x{args.indicators}"
     xlsx, csv_path = stem.with_suffix(".xlsx"), stem.with_suffix(".csv")
     if not xlsx.exists():

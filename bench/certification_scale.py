@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -122,55 +123,26 @@ def write_export(path: Path, schools: list[tuple[str, str]], n: int, seed: int) 
     wb.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pg", help="PostgreSQL URL (database is dropped and created)")
-    parser.add_argument("--schools", type=int, default=50_000)
-    parser.add_argument("--indicators", type=int, default=80)
-    parser.add_argument(
-        "--data-dir", default=str(Path(tempfile.gettempdir()) / "certification-bench")
-    )
-    args = parser.parse_args()
-
-    prepare_database(args.pg, Path(args.data_dir))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("migrate", verbosity=0)
-
+def build_world(schools: int, indicators: int, say=None) -> SimpleNamespace:
+    """Zhejiang with ``schools`` generated schools, a programme admin of the province, an
+    ``indicators``-item standard, a batch over the province and a data source mapping the
+    export's columns (``write_export``). ``say(label, seconds, extra)`` times the slow steps."""
+    from edupilot.accounts.models import User
     from edupilot.audit.services import Actor
     from edupilot.certification import services
-    from edupilot.certification.models import Entry
     from edupilot.certification.standards import parse_toml_text
     from edupilot.orgs.models import Membership, Org, OrgKind, Role
     from edupilot.orgs.regions import seed_regions
     from edupilot.orgs.scoping import Scope
 
-    def say(label: str, seconds: float, extra: str = "", cpu: float | None = None) -> None:
-        cpu_text = f"(cpu {cpu:6.1f} s)" if cpu is not None else " " * 15
-        print(f"{label:<38} {seconds:7.1f} s {cpu_text}  {extra}", flush=True)
-
-    class clock:
-        """Wall and CPU time of this process (the machine is shared: CPU is the steadier)."""
-
-        def __enter__(self):
-            self.wall, self.cpu = time.perf_counter(), time.process_time()
-            return self
-
-        def __exit__(self, *exc):
-            self.wall = time.perf_counter() - self.wall
-            self.cpu = time.process_time() - self.cpu
-
+    say = say or (lambda *_: None)
     seed_regions(["zhejiang"])
     province = Org.objects.get(code="330000")
     counties = list(Org.objects.filter(kind=OrgKind.COUNTY, is_active=True).order_by("code"))
     stages = [",primary,", ",junior,", ",senior,", ",primary,junior,", ",vocational,"]
     t = time.perf_counter()
     batch_orgs = []
-    for i in range(args.schools):
+    for i in range(schools):
         county = counties[i % len(counties)]
         code = f"B{i:09d}"
         batch_orgs.append(
@@ -186,15 +158,13 @@ def main() -> None:
             )
         )
     Org.objects.bulk_create(batch_orgs, batch_size=5000)
-    say(f"create {args.schools} schools", time.perf_counter() - t)
-
-    from edupilot.accounts.models import User
+    say(f"create {schools} schools", time.perf_counter() - t)
 
     user = User.objects.create_user("bench", password="x")  # noqa: S106
     membership = Membership.objects.create(user=user, org=province, role=Role.PROGRAMME_ADMIN)
-    actor, scope = Actor(user=user, org=province), Scope.for_membership(membership)
+    actor = Actor(user=user, org=province)
     standard = services.standard_load(
-        parsed=parse_toml_text(standard_toml(args.indicators), "bench.toml"),
+        parsed=parse_toml_text(standard_toml(indicators), "bench.toml"),
         scope=None,
         actor=actor,
     ).standard
@@ -222,10 +192,60 @@ def main() -> None:
         system="national",
         code_column="学校标识码",
         name_column="学校名称",
-        mapping=[{"column": f"指标{i}", "indicator": f"B-{i:03d}"} for i in range(args.indicators)],
+        mapping=[{"column": f"指标{i}", "indicator": f"B-{i:03d}"} for i in range(indicators)],
         scope=None,
         actor=actor,
     )
+    return SimpleNamespace(
+        membership=membership,
+        actor=actor,
+        scope=Scope.for_membership(membership),
+        batch=batch,
+        source=source,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pg", help="PostgreSQL URL (database is dropped and created)")
+    parser.add_argument("--schools", type=int, default=50_000)
+    parser.add_argument("--indicators", type=int, default=80)
+    parser.add_argument(
+        "--data-dir", default=str(Path(tempfile.gettempdir()) / "certification-bench")
+    )
+    args = parser.parse_args()
+
+    prepare_database(args.pg, Path(args.data_dir))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+
+    from edupilot.certification import services
+    from edupilot.certification.models import Entry
+    from edupilot.orgs.models import Org, OrgKind
+
+    def say(label: str, seconds: float, extra: str = "", cpu: float | None = None) -> None:
+        cpu_text = f"(cpu {cpu:6.1f} s)" if cpu is not None else " " * 15
+        print(f"{label:<38} {seconds:7.1f} s {cpu_text}  {extra}", flush=True)
+
+    class clock:
+        """Wall and CPU time of this process (the machine is shared: CPU is the steadier)."""
+
+        def __enter__(self):
+            self.wall, self.cpu = time.perf_counter(), time.process_time()
+            return self
+
+        def __exit__(self, *exc):
+            self.wall = time.perf_counter() - self.wall
+            self.cpu = time.process_time() - self.cpu
+
+    world = build_world(args.schools, args.indicators, say)
+    actor, scope = world.actor, world.scope
+    batch, source = world.batch, world.source
 
     # The export depends only on the school count, indicator count and seed: generate it
     # once and reuse it across runs (SQLite, then PostgreSQL).
