@@ -217,27 +217,28 @@ def layout(tmp_path, redis_queue, smtp_server, transactional_seeded):
         layout.stop()
 
 
+def zhejiang_bid(zhejiang, name: str, leader: str, email: str, house: str):
+    """A school of 西湖区 with an e-mail address, and its submitted Zhejiang k12 bid."""
+    who = school_in(org("西湖区"), name=name)
+    who.user.email = email
+    who.user.save()
+    app = submit_as(
+        who, zhejiang, "k12",
+        unit_type="school", unit_name=name, leader_name=f"{leader}校长", leader_post="校长",
+        contact_name=f"{leader}老师", address=f"西湖区学院路{house}号",
+    )  # fmt: skip
+    return who, app
+
+
 def test_export_and_notification_cross_processes(layout):
     zhejiang = load("zhejiang-smart-education-2019.toml")
-    school = school_in(org("西湖区"), name="杭州市西湖区跨进程小学")
-    school.user.email = "school@example.cn"
-    school.user.save()
-    app = submit_as(
-        school, zhejiang, "k12",
-        unit_type="school", unit_name="杭州市西湖区跨进程小学", leader_name="甲校长",
-        leader_post="校长", contact_name="甲老师", address="西湖区学院路1号",
-    )  # fmt: skip
+    _, app = zhejiang_bid(zhejiang, "杭州市西湖区跨进程小学", "甲", "school@example.cn", "1")
     recommend(app, reviewer("西湖区"))
     recommend(app, reviewer("杭州市"))  # the city's summary lists what the city recommends
     city = make_user(org("杭州市"), Role.REVIEWER, username="city_reviewer")
-    other = school_in(org("西湖区"), name="杭州市西湖区退回小学")
-    other.user.email = "returned@example.cn"
-    other.user.save()
-    returned = submit_as(
-        other, zhejiang, "k12",
-        unit_type="school", unit_name="杭州市西湖区退回小学", leader_name="乙校长",
-        leader_post="校长", contact_name="乙老师", address="西湖区学院路2号",
-    )  # fmt: skip
+    other, returned = zhejiang_bid(
+        zhejiang, "杭州市西湖区退回小学", "乙", "returned@example.cn", "2"
+    )
     county = make_user(org("西湖区"), Role.REVIEWER, username="county_reviewer")
 
     for user in (city, county, other.user):
