@@ -61,3 +61,15 @@ SCHOOL_FORM = {
     "f-guarantees": "学校建立了信息化领导小组，" * 20,
     "f-plan": "以智慧校园建设推动教学管理创新，" * 30,
 }
+
+
+@pytest.fixture
+def submitted(school, henan):
+    """A Henan school bid started, filled, attached and submitted through the services."""
+    from .test_flow import attach, fill, start, submit
+
+    app = start(school, henan)
+    fill(school, app)
+    attach(school, app)
+    submit(school, app)
+    return app

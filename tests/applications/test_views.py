@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -71,17 +70,6 @@ def test_autosave_returns_the_new_revision(client, school, henan):
     app.refresh_from_db()
     assert app.data["principal"] == "自动保存"
     assert f'value="{app.revision}"' in r.content.decode()
-
-
-@pytest.fixture
-def submitted(school, henan):
-    from .test_flow import attach, fill, start, submit
-
-    app = start(school, henan)
-    fill(school, app)
-    attach(school, app)
-    submit(school, app)
-    return app
 
 
 def test_scope_crossings_get_404_and_no_data(client, submitted, other_school):

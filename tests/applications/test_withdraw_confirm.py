@@ -7,18 +7,7 @@ import pytest
 
 from edupilot.applications.models import AppState
 
-from .test_flow import attach, fill, start, submit
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def submitted(school, henan):
-    app = start(school, henan)
-    fill(school, app)
-    attach(school, app)
-    submit(school, app)
-    return app
 
 
 def test_withdraw_asks_first_then_withdraws(client, school, submitted):
