@@ -121,6 +121,9 @@ def scoped(qs: QuerySet, scope: Scope, *, org_field: str = "") -> QuerySet:
     """Filter ``qs`` to what ``scope`` may see; ``org_field`` leads from the model to its Org."""
     if qs.model is Org and not org_field:
         return qs.filter(scope.org_q(""))
+    if scope.is_authenticated and scope.is_platform_admin:
+        # An empty Q() OR-ed with a model's extra Q would become that extra Q alone.
+        return qs.all()
     extra = getattr(qs.model, "scope_extra_q", None)
     q = scope.org_q(org_field, getattr(qs.model, "scope_path_field", None) if org_field else None)
     if extra is not None:
