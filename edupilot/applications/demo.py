@@ -7,8 +7,10 @@ import io
 import logging
 import re
 
+import segno
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import QueryDict
+from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfWriter
 
 from edupilot.audit.services import Actor
@@ -16,7 +18,7 @@ from edupilot.orgs.models import Membership, Org, OrgKind, Role, subtree_q
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import Programme
 
-from . import services
+from . import formcode, services
 from .models import Application
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,55 @@ def demo_pdf() -> bytes:
     buf = io.BytesIO()
     writer.write(buf)
     return buf.getvalue()
+
+
+def _font(size: int):
+    """A CJK font for the demo scan's heading (Noto, as the PDFs use); Pillow's own if absent."""
+    for path in (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    ):
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)
+
+
+def stamped_scan(app: Application) -> bytes:
+    """A scan as an applicant would upload it: a page of the printed form with its QR code
+    (this application, the version its submission will be, the content as typed) and a red
+    stamp, rasterised into a PDF. The upload reads the code, so the demo's reviewers see
+    "verified" scans, as they would for a careful school."""
+    code = formcode.form_code(app, version=None).text()
+    qr = io.BytesIO()
+    segno.make(code, error="m", micro=False).save(qr, kind="png", scale=5, border=2)
+    page = Image.new("RGB", (827, 1169), "white")  # A4 at 100 dpi
+    mark = Image.open(qr).convert("RGB")
+    page.paste(mark, (827 - mark.width - 40, 40))
+    draw = ImageDraw.Draw(page)
+    draw.text((60, 200), f"{app.programme.title}", fill="black", font=_font(22))
+    draw.text((60, 250), f"申报单位：{app.applicant_org.name}", fill="black", font=_font(20))
+    draw.text((60, 290), f"申报类别：{app.category_name}", fill="black", font=_font(20))
+    draw.ellipse((520, 880, 720, 1080), outline=(200, 30, 30), width=6)
+    draw.text((560, 965), "（公章）", fill=(200, 30, 30), font=_font(24))
+    out = io.BytesIO()
+    page.save(out, "PDF", resolution=100.0)
+    return out.getvalue()
+
+
+def _attach_files(app: Application, form, scope: Scope, actor: Actor) -> None:
+    """Each required attachment; the stamped form as a scan of the form as it now reads."""
+    for f in form.all_fields():
+        if f.type == "attachment" and (f.required or f.min_count):
+            for i in range(max(1, f.min_count)):
+                content = stamped_scan(app) if f.kind == "stamped_form" else demo_pdf()
+                upload = SimpleUploadedFile(
+                    f"{f.label}-{i + 1}.pdf", content, content_type="application/pdf"
+                )
+                services.application_attach(
+                    application=app, field_key=f.key, upload=upload, scope=scope, actor=actor
+                )
 
 
 def _value(f, org: Org, topics: list[str]):
@@ -123,15 +174,6 @@ def make_application(
         services.application_save_draft(
             application=app, post=form_post(form, org, category.topics), scope=scope, actor=actor
         )
-        for f in form.all_fields():
-            if f.type == "attachment" and (f.required or f.min_count):
-                for i in range(max(1, f.min_count)):
-                    upload = SimpleUploadedFile(
-                        f"{f.label}-{i + 1}.pdf", demo_pdf(), content_type="application/pdf"
-                    )
-                    services.application_attach(
-                        application=app, field_key=f.key, upload=upload, scope=scope, actor=actor
-                    )
         if members:
             candidates, _field = services.member_candidates(app)
             urban = list(
@@ -149,6 +191,9 @@ def make_application(
             )
         if submit:
             _fit_choices(app, form, scope, actor)
+        app.refresh_from_db()
+        _attach_files(app, form, scope, actor)
+        if submit:
             services.application_submit(application=app, scope=scope, actor=actor)
         return app
     except services.ApplicationError as exc:
