@@ -8,7 +8,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from edupilot.audit.services import actor_from
-from edupilot.core.inputs import DOCUMENT, KEY, BoundedLimitOffset, Id, Key, Text
+from edupilot.core.inputs import DOCUMENT, KEY, BoundedLimitOffset, Id, Key, Text, form_post
 from edupilot.programmes.selectors import open_programmes_covering
 
 from . import selectors, services
@@ -80,18 +80,6 @@ def get_application(request, pk: Id):
     return selectors.access_application(request.scope, pk)
 
 
-def _form_data(payload: DraftIn):
-    from django.http import QueryDict
-
-    q = QueryDict(mutable=True)
-    for key, value in payload.data.items():
-        if isinstance(value, list):
-            q.setlist(f"f-{key}", value)
-        else:
-            q[f"f-{key}"] = value
-    return q
-
-
 @router.put(
     "/{int:pk}/draft", response={200: ApplicationDetailOut, 400: ProblemOut, 409: ProblemOut}
 )
@@ -100,7 +88,7 @@ def save_draft(request, pk: Id, payload: DraftIn):
     try:
         result = services.application_save_draft(
             application=app,
-            post=_form_data(payload),
+            post=form_post(payload.data),
             scope=request.scope,
             actor=actor_from(request),
             revision=payload.revision,

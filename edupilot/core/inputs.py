@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
@@ -65,6 +66,17 @@ def find_control_chars(value: Any, loc: tuple = ()) -> list[tuple]:
         for i, v in enumerate(value):
             found.extend(find_control_chars(v, (*loc, i)))
     return found
+
+
+def form_post(data: dict) -> QueryDict:
+    """A JSON draft's answers as the form post the services read (``f-<key>``)."""
+    q = QueryDict(mutable=True)
+    for key, value in data.items():
+        if isinstance(value, list):
+            q.setlist(f"f-{key}", value)
+        else:
+            q[f"f-{key}"] = value
+    return q
 
 
 def page_number(raw: Any) -> int:

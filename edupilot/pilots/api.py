@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from django.db.models import Q
-from django.http import Http404, QueryDict
+from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -24,6 +24,7 @@ from edupilot.core.inputs import (
     Key,
     Query,
     Text,
+    form_post,
 )
 from edupilot.programmes.pilot_schema import due_rule
 
@@ -319,17 +320,6 @@ def get_submission(request, pk: Id):
     return _detail(request, pk)
 
 
-def _post(payload: DraftIn) -> QueryDict:
-    """The JSON draft as the form post the service reads (``f-<key>``)."""
-    q = QueryDict(mutable=True)
-    for key, value in payload.data.items():
-        if isinstance(value, list):
-            q.setlist(f"f-{key}", value)
-        else:
-            q[f"f-{key}"] = value
-    return q
-
-
 @router.put(
     "/{int:pk}/drafts/{stage}",
     response={200: SubmissionDetailOut, 400: ProblemOut, 403: ProblemOut, 409: ProblemOut},
@@ -343,7 +333,7 @@ def save_draft(request, pk: Id, stage: Text(KEY), payload: DraftIn):
         pilot=pilot,
         stage_key=stage,
         period=payload.period,
-        post=_post(payload),
+        post=form_post(payload.data),
         scope=request.scope,
         actor=actor_from(request),
         revision=payload.revision,
