@@ -3,7 +3,8 @@
 - :class:`StepLevel`: the stage key of an application's current chain step
   (``chain[current_step].level``) computed by the database, so the applications waiting at
   each stage (a tier review, a named org, the expert panel inside the chain, the issuer's own
-  approval step) are one grouped query;
+  approval step) are one grouped query; :func:`short_of_scores`: a panel placed after the
+  reviews owes the bids awaiting approval that lack its scores;
 - :func:`fold_moves`: applications a programme's ``[[folds]]`` route elsewhere queue at the
   fold's ``into``: counted under the region's child that holds ``into``, not under the child
   whose tree holds the applicant (and out of a region that holds the applicant but not
@@ -17,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from django.db.models import Case, CharField, Count, F, Func, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from edupilot.applications.models import AppState
@@ -28,6 +30,7 @@ from edupilot.pilots.periods import PeriodMemo, today_beijing
 from edupilot.pilots.selectors import pilots_for
 from edupilot.programmes import folds as fold_rules
 from edupilot.programmes.models import Programme
+from edupilot.selection.models import ExpertAssignment
 
 
 class StepLevel(Func):
@@ -76,6 +79,29 @@ def waiting_by_stage(apps) -> dict[tuple[str, str], int]:
         key = (r["category"], r["level"] if r["state"] == AppState.SUBMITTED else APPROVAL)
         out[key] = out.get(key, 0) + r["n"]
     return out
+
+
+def short_of_scores(apps, category: str, needed: int) -> int:
+    """``category``'s applications awaiting approval (RECOMMENDED) with fewer than ``needed``
+    submitted expert scores for their current version: a panel placed after the reviews still
+    owes them (one query)."""
+    scores = (
+        ExpertAssignment.objects.filter(
+            application=OuterRef("pk"),
+            is_active=True,
+            submitted_at__isnull=False,
+            version=OuterRef("version"),
+        )
+        .values("application")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        apps.filter(state=AppState.RECOMMENDED, category=category)
+        .annotate(done=Coalesce(Subquery(scores), 0))
+        .filter(done__lt=needed)
+        .count()
+    )
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ from .queues import (
     fold_moves,
     near_path,
     pilot_report_deadlines,
+    short_of_scores,
     waiting_by_stage,
 )
 from .tables import UNLIMITED, Chart, Table, ratio
@@ -312,12 +313,18 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
         closes = programme.category_closes_at(category.code)
         what = _("%(category)s：申报截止") % {"category": category.name}
         items.append((closes, what, unsent.get(category.code, 0)))
-        for stage in category.levels:
+        in_chain = {s.key for s in category.levels}
+        for stage in category.pipeline:
             when = programme.level_deadline(category.code, stage.key)
             if when is None:
                 continue
             what = f"{category.name}：{stage.name}"
-            items.append((when, what, _at_stage(waiting, category, stage)))
+            if stage.kind == "expert_scoring" and stage.key not in in_chain:
+                # The panel after the reviews scores the bids awaiting approval.
+                pending = short_of_scores(apps, category.code, max(stage.min_scores, 1))
+            else:
+                pending = _at_stage(waiting, category, stage)
+            items.append((when, what, pending))
     items += pilot_report_deadlines(scope, org, programme, now)
     upcoming = sorted((i for i in items if i[0] is not None and i[0] >= now), key=lambda i: i[0])
     for when, what, pending in upcoming[:MAX_DEADLINES]:

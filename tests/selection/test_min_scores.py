@@ -100,3 +100,20 @@ def test_min_scores_needs_a_deadline_and_no_more_than_the_experts(tmp_path):
     with pytest.raises(loader.ProgrammeFileInvalid) as bad:
         loader.parse_text(text, path.name)
     assert "min_scores（6）大于每份申报的专家人数（5）" in str(bad.value)
+
+
+def test_the_dashboard_counts_the_bids_the_panel_still_owes(world):
+    """Issue 11 §3: Quanzhou's panel comes after the reviews; its 待办 on the dashboard are the
+    bids awaiting approval short of the five scores (not "—")."""
+    from edupilot.applications.models import Application
+    from edupilot.dashboards import selectors as dashboards
+    from edupilot.dashboards.queues import short_of_scores
+
+    quanzhou, admin, short, full, panel = world
+    apps = Application.objects.filter(programme=quanzhou)
+    assert short_of_scores(apps, "school", 5) == 1  # the one with two scores
+    assert short_of_scores(apps, "school", 2) == 0
+    page = dashboards.dashboard(admin.scope, admin.org, {"programme": quanzhou.pk})
+    rows = {r[0]: r[3] for r in page.table("deadlines").rows}
+    if "试点学校：专家评审" in rows:  # listed while its deadline is ahead
+        assert rows["试点学校：专家评审"] == 1
