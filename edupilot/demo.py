@@ -74,6 +74,9 @@ EXPERTS = [
     ("expert_kaifeng", "410200", "专家（开封市）"),
     ("expert_nanyang", "411300", "专家（南阳市）"),
     ("expert_ningbo", "330200", "专家（宁波市）"),
+    # Quanzhou's seed panel needs five scores per bid (min_scores = 5): with this fifth expert
+    # (none of the five in 泉州市) quanzhou_admin can staff it in full.
+    ("expert_wenzhou", "330300", "专家（温州市）"),
 ]
 
 

@@ -21,8 +21,8 @@ Definitions (the page says them too):
 - certification: the batch's entries against the schools of the child inside the batch's
   area whose stages the batch covers.
 
-Applications folded into the region by a programme's ``[[folds]]`` are outside its tree and
-not counted here.
+Applications a programme's ``[[folds]]`` route to another unit count where they queue: under
+the child that holds the fold's ``into`` (dashboards/queues.py), not where the tree puts them.
 """
 
 from __future__ import annotations
@@ -50,6 +50,15 @@ from edupilot.review.models import ReviewAction, ReviewDecision
 from edupilot.review.selectors import review_programmes
 
 from .permissions import can_view_dashboard
+from .queues import (
+    APPROVAL,
+    FoldMoves,
+    fold_moves,
+    near_path,
+    pilot_report_deadlines,
+    short_of_scores,
+    waiting_by_stage,
+)
 from .tables import UNLIMITED, Chart, Table, ratio
 
 CHILD_LABELS = {
@@ -133,9 +142,8 @@ class _Buckets:
 
 
 def _near_path(org: Org, prefix: str = "") -> Case:
-    """An org's path when it is a child of ``org`` itself, else its parent's: grouping by it
-    gives one row per county (not per school, ~25 times fewer rows to read and fold) yet still
-    tells ``org``'s own schools apart."""
+    """An org's path when it is a child of ``org`` itself, else its parent's (the schools of
+    the certification tables; applications: queues.near_path, which also follows folds)."""
     return Case(
         When(**{f"{prefix}parent_id": org.pk}, then=F(f"{prefix}path")),
         default=F(f"{prefix}parent__path"),
@@ -181,6 +189,13 @@ def _quotas(programme: Programme, holder_ids: list[int]) -> tuple[dict, dict]:
     return limits, used
 
 
+def _region_apps(scope: Scope, programme: Programme, folds: FoldMoves):
+    """The programme's applications counted in the region (its tree, with the folds)."""
+    return scoped(
+        Application.objects.filter(programme=programme), scope, org_field="applicant_org"
+    ).filter(folds.region_q())
+
+
 def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme) -> Table:
     table = Table(
         "progress",
@@ -203,15 +218,14 @@ def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme)
         ),
     )
     child_ids = [c.pk for c in children]
-    apps = scoped(
-        Application.objects.filter(programme=programme), scope, org_field="applicant_org"
-    ).filter(subtree_q(org.path, "applicant_path"))
+    folds = fold_moves(programme, org)
+    apps = _region_apps(scope, programme, folds)
     regions = {c.pk for c in children if c.kind in ADMIN_KINDS}
     leaves = any(c.kind not in ADMIN_KINDS for c in children)
     bucket = _Buckets(org, children)
     counts: dict[int, dict] = {}
     for r in (
-        apps.annotate(near=_near_path(org, "applicant_org__"))
+        apps.annotate(near=near_path(org, folds))
         .values("near")
         .annotate(
             started=Count("pk"),
@@ -236,7 +250,7 @@ def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme)
         if qs is None:
             continue
         for path, n in (
-            qs.annotate(near=_near_path(org, "application__applicant_org__"))
+            qs.annotate(near=near_path(org, folds.via("application__")))
             .values_list("near")
             .annotate(n=Count("application_id", distinct=True))
             .order_by()
@@ -281,12 +295,11 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
         chart=Chart(series=[3], horizontal=True),
         empty=_("该项目近期没有截止事项。"),
         note=_(
-            "待办：申报截止前为尚未提交（草稿、退回、撤回）的申报，审核截止前为正在该级审核的申报。"
+            "待办：申报截止前为尚未提交（草稿、退回、撤回）的申报；审核、专家评审截止前为正在该阶段"
+            "等待的申报；审定截止前为等待审定的申报；试点报告截止前为尚未上报的试点。"
         ),
     )
-    apps = scoped(
-        Application.objects.filter(programme=programme), scope, org_field="applicant_org"
-    ).filter(subtree_q(org.path, "applicant_path"))
+    apps = _region_apps(scope, programme, fold_moves(programme, org))
     unsent = dict(
         apps.filter(state__in=EDITABLE_STATES)
         .values("category")
@@ -294,23 +307,25 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
         .order_by()
         .values_list("category", "n")
     )
-    waiting = list(
-        apps.filter(state=AppState.SUBMITTED)
-        .values("category", "current_org__tier", "current_org__code", "current_org__name")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    waiting = waiting_by_stage(apps)
     items = []
     for category in programme.parsed.categories:
         closes = programme.category_closes_at(category.code)
         what = _("%(category)s：申报截止") % {"category": category.name}
         items.append((closes, what, unsent.get(category.code, 0)))
-        for stage in category.levels:
+        in_chain = {s.key for s in category.levels}
+        for stage in category.pipeline:
             when = programme.level_deadline(category.code, stage.key)
             if when is None:
                 continue
             what = f"{category.name}：{stage.name}"
-            items.append((when, what, _at_stage(waiting, category, stage)))
+            if stage.kind == "expert_scoring" and stage.key not in in_chain:
+                # The panel after the reviews scores the bids awaiting approval.
+                pending = short_of_scores(apps, category.code, max(stage.min_scores, 1))
+            else:
+                pending = _at_stage(waiting, category, stage)
+            items.append((when, what, pending))
+    items += pilot_report_deadlines(scope, org, programme, now)
     upcoming = sorted((i for i in items if i[0] is not None and i[0] >= now), key=lambda i: i[0])
     for when, what, pending in upcoming[:MAX_DEADLINES]:
         days = (timezone.localtime(when).date() - timezone.localtime(now).date()).days
@@ -318,23 +333,11 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
     return table
 
 
-def _at_stage(waiting: list[dict], category, stage) -> int | None:
-    """Applications of ``category`` waiting at ``stage`` (None: not countable by its org)."""
-    named = {s.org for s in category.levels if s.kind == "org_review"}
-    rows = [r for r in waiting if r["category"] == category.code]
-    if stage.kind == "org_review":
-        return sum(
-            r["n"] for r in rows if stage.org in (r["current_org__code"], r["current_org__name"])
-        )
-    if stage.kind == "tier_review":
-        return sum(
-            r["n"]
-            for r in rows
-            if r["current_org__tier"] == stage.tier
-            and r["current_org__code"] not in named
-            and r["current_org__name"] not in named
-        )
-    return None
+def _at_stage(waiting: dict, category, stage) -> int | None:
+    """Applications of ``category`` waiting at ``stage`` (None: the 公示, not a queue)."""
+    if stage.kind == "announcement":
+        return None
+    return waiting.get((category.code, APPROVAL if stage.kind == "approval" else stage.key), 0)
 
 
 def _reporting(scope: Scope, org: Org, children: list[Org], programme: Programme, params, now):

@@ -34,7 +34,13 @@ from edupilot.selection.scoring import aggregate
 
 from .models import AcceptanceReview, AcceptanceScore, Pilot, PilotState, Submission
 from .models import SubmissionState as S
-from .permissions import can_assign_acceptance_expert, can_decide_acceptance, can_score_acceptance
+from .permissions import (
+    can_assign_acceptance_expert,
+    can_decide_acceptance,
+    can_score_acceptance,
+    is_assigned_expert,
+    is_issuer_admin,
+)
 from .workflows import PILOT, SUBMISSION
 
 TWO = Decimal("0.01")
@@ -71,6 +77,7 @@ def acceptance_assign(
 ) -> AcceptanceReview:
     sub = _lock(submission)
     pilot = sub.pilot
+    check(is_issuer_admin(scope, pilot.programme))  # who acts (403), then whether now
     check(can_assign_acceptance_expert(scope, sub), AcceptanceError)
     member = (
         ExpertPoolMember.objects.select_related("membership", "membership__org", "membership__user")
@@ -140,6 +147,7 @@ def acceptance_score(
     sub = _lock(review.submission)
     rev = AcceptanceReview.objects.select_for_update().get(pk=review.pk)
     rev.submission = sub
+    check(is_assigned_expert(scope, rev))  # who acts (403), then whether now
     check(can_score_acceptance(scope, rev), AcceptanceError)
     stage = sub.pilot.spec.stage(sub.stage)
     values, errors = parse_scores(stage, scores)
@@ -220,6 +228,7 @@ def acceptance_decide(
     sub = _lock(submission)
     pilot.programme, pilot.unit = sub.pilot.programme, sub.pilot.unit
     sub.pilot = pilot
+    check(is_issuer_admin(scope, pilot.programme))  # who acts (403), then whether now
     check(can_decide_acceptance(scope, sub), AcceptanceError)
     stage = pilot.spec.stage(sub.stage)
     spec = stage.grade(grade or "")

@@ -38,7 +38,7 @@ from .models import (
     Pilot,
     PilotState,
 )
-from .permissions import can_grant_award, can_manage_honours
+from .permissions import can_grant_award, can_manage_honours, is_issuer_admin
 from .workflows import HONOUR
 
 TEXT_MAX = 2000
@@ -87,7 +87,7 @@ def honour_propose(
         .select_related("programme", "programme__issuer", "unit")
         .get(pk=pilot.pk)
     )
-    check(can_manage_honours(scope, pilot.programme), HonourError)
+    check(can_manage_honours(scope, pilot.programme))  # who acts: 403
     appraisal = _stage(pilot.programme, stage, "appraisal")
     spec = next((t for t in appraisal.titles if t.key == title), None)
     if spec is None:
@@ -132,7 +132,7 @@ def honours_announce(
     days) from today."""
     now = now or timezone.now()
     programme = Programme.objects.select_for_update().select_related("issuer").get(pk=programme.pk)
-    check(can_manage_honours(scope, programme), HonourError)
+    check(can_manage_honours(scope, programme))  # who acts: 403
     appraisal = _stage(programme, stage, "appraisal")
     honours = list(
         Honour.objects.select_for_update()
@@ -177,7 +177,7 @@ def honour_withdraw(*, honour: Honour, reason: str, scope: Scope, actor: Actor) 
         .select_related("pilot", "pilot__programme")
         .get(pk=honour.pk)
     )
-    check(can_manage_honours(scope, h.pilot.programme), HonourError)
+    check(can_manage_honours(scope, h.pilot.programme))  # who acts: 403
     HONOUR.refuse_unless(h, "withdraw")
     reason = _note(reason, "reason")
     if not reason:
@@ -212,7 +212,7 @@ def honours_finalize(
     qs = Honour.objects.select_for_update().filter(state=HonourState.ANNOUNCED)
     if scope is not None:
         programme = Programme.objects.select_related("issuer").get(pk=programme.pk)
-        check(can_manage_honours(scope, programme), HonourError)
+        check(can_manage_honours(scope, programme))  # who acts: 403
         qs = qs.filter(pilot__programme=programme, stage=stage)
         running = [h for h in qs if h.objection_until and h.objection_until > now]
         if running:
@@ -277,6 +277,7 @@ def award_grant(
     """Grant the stage's amount for the pilot's grade (or the rank given); within budget."""
     now = now or timezone.now()
     pilot = Pilot.objects.select_related("programme", "programme__issuer", "unit").get(pk=pilot.pk)
+    check(is_issuer_admin(scope, pilot.programme))  # who acts (403) before anything else
     awards = _stage(pilot.programme, stage, "awards")
     budget = _budget(pilot.programme, awards)  # every grant of the stage queues here
     pilot = Pilot.objects.select_for_update().select_related("programme", "unit").get(pk=pilot.pk)

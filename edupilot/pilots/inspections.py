@@ -25,6 +25,7 @@ from .permissions import (
     can_record_inspection,
     can_respond_inspection,
     can_schedule_inspection,
+    is_inspector,
 )
 from .workflows import INSPECTION
 
@@ -73,7 +74,7 @@ def _lock(inspection: Inspection) -> Inspection:
 def _open(inspection: Inspection, scope: Scope, permitted, transition: str) -> Inspection:
     """The inspection locked, once ``permitted`` and the table allow ``transition`` on it."""
     ins = _lock(inspection)
-    check(permitted(scope, ins), InspectionError)
+    check(permitted(scope, ins))  # who acts (403): the unit, or an inspector
     INSPECTION.refuse_unless(ins, transition)
     return ins
 
@@ -102,6 +103,7 @@ def inspection_schedule(
         .select_related("programme", "programme__issuer", "unit", "supervisor")
         .get(pk=pilot.pk)
     )
+    check(is_inspector(scope, pilot))  # who acts (403), then whether now
     check(can_schedule_inspection(scope, pilot), InspectionError)
     stage = pilot.spec.stage_of("inspection")
     if mode not in stage.modes:

@@ -153,9 +153,16 @@ def can_assign_acceptance_expert(scope, submission) -> Result:
     return OK
 
 
-def can_score_acceptance(scope, review) -> Result:
+def is_assigned_expert(scope, review) -> Result:
     if scope.role != Role.EXPERT or scope.user_id != review.expert_id:
         return False, "只有被分配的专家本人可以评分。"
+    return OK
+
+
+def can_score_acceptance(scope, review) -> Result:
+    ok, reason = is_assigned_expert(scope, review)
+    if not ok:
+        return ok, reason
     if not review.is_active:
         return False, "该评审任务已取消。"
     if review.submitted_at is not None:

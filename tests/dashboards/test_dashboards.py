@@ -230,3 +230,32 @@ def test_a_fixed_number_of_queries(world):
     assert after.table("progress").total[1] == before.table("progress").total[1] + 4
     assert many == few
     assert few <= 20
+
+
+def test_waiting_counts_at_the_panel_and_the_issuers_decision(world):
+    """Issue 11 §3: the deadlines' 待办 at the expert panel and the approval are counted,
+    not "—": an application SUBMITTED at the panel's step of its chain waits for the
+    experts, a RECOMMENDED one for the issuer's decision."""
+    from edupilot.applications.models import Application, AppState
+    from edupilot.dashboards.queues import APPROVAL, waiting_by_stage
+
+    a = world.a
+    apps = Application.objects.filter(programme=a.programme)
+    category = a.recommended.category
+    before = waiting_by_stage(apps)
+    assert before[(category, APPROVAL)] == apps.filter(state=AppState.RECOMMENDED).count() >= 1
+    assert before[(category, "city")] >= 1  # a.waiting, at the city's review
+    # The recommended one at a panel step placed after its reviews: the experts' queue.
+    panel = {"level": "experts", "kind": "expert_scoring", "org": a.province.pk}
+    chain = [*a.recommended.chain, panel]
+    Application.objects.filter(pk=a.recommended.pk).update(
+        state=AppState.SUBMITTED, chain=chain, current_step=len(chain) - 1
+    )
+    after = waiting_by_stage(apps)
+    assert after[(category, "experts")] == before.get((category, "experts"), 0) + 1
+    assert after.get((category, APPROVAL), 0) == before[(category, APPROVAL)] - 1
+    # On the page: a stage with a deadline and waiting applications shows its number.
+    spec = a.programme.parsed.category(category)
+    assert selectors._at_stage(after, spec, spec.stage("experts")) >= 1
+    assert selectors._at_stage(after, spec, spec.stage("approval")) is not None
+    assert selectors._at_stage(after, spec, spec.stage("announcement")) is None

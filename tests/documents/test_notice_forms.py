@@ -14,6 +14,7 @@ from edupilot.orgs.models import Locality, Role
 from edupilot.selection import announcements as ann_services
 from edupilot.selection import approval, scoring
 from tests.conftest import make_school, org
+from tests.selection.test_experts_support import expert_panel, score_by
 
 from .test_notice_support import (
     body,
@@ -204,7 +205,8 @@ def test_expert_and_issuer_boxes_are_filled_for_the_issuer_only(client, quanzhou
         scope=city.scope,
         actor=city.actor,
     )
-    app.refresh_from_db()
+    # The seed's panel needs all five scores before the city approves.
+    score_by(app, expert_panel(quanzhou, city, 5), city)
     approval.selection_decide(
         applications=[app], outcome="approve", opinion="同意列为试点校。", scope=city.scope,
         actor=city.actor,

@@ -1,21 +1,25 @@
-"""Accessibility (GB/T 37668, WCAG 2.1 AA) and intranet-readiness of the key pages, in Chromium.
+"""Accessibility (GB/T 37668, WCAG 2.1 AA) and intranet-readiness of every page, in Chromium.
 
 - axe-core (tests/e2e/package.json, installed by ``scripts/bootstrap.sh --test``) is injected
   into each page and must find no violation of the wcag2a, wcag2aa, wcag21a and wcag21aa rules;
 - every request a page makes (scripts, styles, fonts, the OpenAPI page's Swagger UI) goes to
   the live server itself: the site must work on an intranet with no way out.
 
-One province of the URL matrix's world (tests/builders.py) provides every page's objects.
+Every page is every GET page of the URL × role matrix (tests/security/test_url_matrix.py) that
+answers 200, seen as the row's granted role; one province of the matrix's world
+(tests/builders.py) provides every page's objects. One browser, one context per role.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.builders import HENAN, build_province
 from tests.certification.conftest import load_standards
@@ -25,7 +29,9 @@ pytestmark = pytest.mark.e2e
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 RUN_AXE = """async (tags) => {
-  const r = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  const r = await axe.run(document, {
+    runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
+  });
   return {
     passes: r.passes.length,
     violations: r.violations.map(v => ({
@@ -36,30 +42,39 @@ RUN_AXE = """async (tags) => {
 }"""
 
 
-def key_pages(a) -> list[tuple[str | None, str]]:
-    """(who, path): the pages people use most, one per kind, logged out first."""
-    return [
-        (None, "/"),
-        (None, "/accounts/login/"),
-        (None, "/public/"),
-        (None, "/public/?q=%E5%B0%8F%E5%AD%A6"),
-        (None, f"/public/calls/{a.programme.code}/"),
-        (None, "/public/announcements/"),
-        (None, f"/public/announcements/{a.announcement.pk}/"),
-        (None, "/public/certified/"),
-        (None, "/public/calls/no-such-call/"),  # the 404 page
-        ("applicant", "/applications/"),
-        ("applicant", f"/applications/{a.draft.pk}/edit/"),
-        ("county", "/review/"),
-        ("city", f"/review/{a.waiting.pk}/"),
-        ("admin", f"/review/selection/{a.programme.pk}/"),
-        ("admin", f"/review/selection/{a.programme.pk}/announcements/"),
-        ("admin", f"/programmes/{a.programme.code}/"),
-        ("expert", f"/review/expert/{a.assignment.pk}/"),
-        ("city_admin", f"/certification/batches/{a.batch.pk}/"),
-        ("county", "/pilots/"),
-        ("province", "/dashboards/"),
+@dataclass(frozen=True)
+class Visit:
+    who: str | None  # a key of Province.users; None: not logged in
+    path: str
+    cookies: dict = field(default_factory=dict)
+    status: int = 200
+    needs: str = ""  # a selector the page must show (the view under test is really there)
+
+
+def pages(a) -> list[Visit]:
+    """Every GET page of the URL × role matrix (tests/security/test_url_matrix.py) that answers
+    200 to some role (logged out where it is public, else as the row's granted role), plus a
+    few views the matrix does not reach: a search, the 404 page, and the certification list as
+    the county sees it (with the bulk-decision form). Downloads (XLSX, PDF, JSON) are visited
+    too and left out of the check when they turn out not to be HTML."""
+    from tests.security.test_url_matrix import URLS, _url
+
+    out = [
+        Visit(None, "/public/?q=%E5%B0%8F%E5%AD%A6"),
+        Visit(None, "/public/calls/no-such-call/", status=404),
+        Visit("county", f"/certification/batches/{a.batch.pk}/entries/", needs="#bulk-decide"),
     ]
+    for route, case in URLS.items():
+        if case.post_only:
+            continue
+        path = _url(route, case, a)
+        if case.anon == 200:
+            out.append(Visit(None, path))
+        if case.ok_status == 200:
+            out.append(Visit(case.ok, path, case.cookies(a) if case.cookies else {}))
+    seen: set[tuple] = set()
+    unique = [v for v in out if (v.who, v.path) not in seen and not seen.add((v.who, v.path))]
+    return sorted(unique, key=lambda v: v.who or "")
 
 
 def session_cookie(user, base: str) -> dict:
@@ -74,58 +89,90 @@ def province(transactional_seeded):
     return build_province(HENAN, load_standards())
 
 
-def test_key_pages_pass_axe_and_ask_no_other_host(browser, live_server, province):
-    if not AXE.exists():
-        pytest.fail(f"axe-core not found at {AXE}: run `bash scripts/bootstrap.sh --test`")
-    base = live_server.url
-    host = urlsplit(base).netloc
-    problems: list[str] = []
-    foreign: set[str] = set()
-    checked: list[str] = []
-    current_user = object()
-    context = None
-    for who, path in key_pages(province):
-        if who != current_user:
-            if context is not None:
-                context.close()
+class Walk:
+    """One browser context per role (logged in once), each page checked by axe; every problem
+    is collected so that one run reports them all."""
+
+    def __init__(self, browser, base: str, users: dict):
+        self.browser, self.base, self.users = browser, base, users
+        self.host = urlsplit(base).netloc
+        self.pages: dict[str | None, object] = {}
+        self.problems: list[str] = []
+        self.foreign: set[str] = set()
+        self.checked = 0
+
+    def page(self, who: str | None):
+        if who not in self.pages:
             # bypass_csp: axe is injected as an inline script, which the site's CSP forbids.
-            context = browser.new_context(
+            context = self.browser.new_context(
                 locale="zh-CN", viewport={"width": 390, "height": 844}, bypass_csp=True
             )
-            context.on(
-                "request",
-                lambda r: (
-                    foreign.add(r.url)
-                    if urlsplit(r.url).scheme in ("http", "https", "ws", "wss")
-                    and urlsplit(r.url).netloc != host
-                    else None
-                ),
-            )
+            context.on("request", self._request)
             if who:
-                context.add_cookies([session_cookie(province.users[who], base)])
+                context.add_cookies([session_cookie(self.users[who], self.base)])
             page = context.new_page()
             page.set_default_timeout(20_000)
-            current_user = who
-        response = page.goto(base + path)
-        expected = 404 if "no-such" in path else 200
-        if response.status != expected:
-            problems.append(f"{path} ({who or 'anonymous'}): HTTP {response.status}")
-            continue
-        page.wait_for_load_state("networkidle")
+            self.pages[who] = page
+        return self.pages[who]
+
+    def _request(self, r) -> None:
+        parts = urlsplit(r.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != self.host:
+            self.foreign.add(r.url)
+
+    def visit(self, v: Visit) -> None:
+        page = self.page(v.who)
+        label = f"{v.path} ({v.who or 'anonymous'})"
+        if v.cookies:
+            page.context.add_cookies(
+                [{"name": k, "value": val, "url": self.base} for k, val in v.cookies.items()]
+            )
+        try:
+            response = page.goto(self.base + v.path, wait_until="load")
+        except PlaywrightError as exc:
+            if "Download is starting" in str(exc):
+                return  # a file, not a page
+            raise
+        if response.status != v.status:
+            self.problems.append(f"{label}: HTTP {response.status}, expected {v.status}")
+            return
+        if not response.headers.get("content-type", "").startswith("text/html"):
+            return
+        if v.path.startswith("/api/v1/docs"):
+            page.wait_for_selector(".swagger-ui .info .title")  # drawn by its script
+        if v.needs and page.locator(v.needs).count() == 0:
+            self.problems.append(f"{label}: {v.needs} is not on the page")
         page.add_script_tag(path=str(AXE))
         result = page.evaluate(RUN_AXE, AXE_TAGS)
-        assert result["passes"] > 5, f"axe-core did not run on {path}"
-        checked.append(path)
-        for v in result["violations"]:
-            problems.append(
-                f"{path} ({who or 'anonymous'}): [{v['impact']}] {v['id']}: {v['help']}\n    "
-                + "\n    ".join(v["nodes"])
+        if result["passes"] <= 5:
+            self.problems.append(f"{label}: axe-core did not run ({result['passes']} passes)")
+            return
+        self.checked += 1
+        for x in result["violations"]:
+            self.problems.append(
+                f"{label}: [{x['impact']}] {x['id']}: {x['help']}\n    " + "\n    ".join(x["nodes"])
             )
-    if context is not None:
-        context.close()
-    assert not problems, "axe-core found:\n" + "\n".join(problems)
-    assert len(checked) == len(key_pages(province))
-    assert not foreign, f"requests to other hosts: {sorted(foreign)}"
+
+    def close(self) -> None:
+        for page in self.pages.values():
+            page.context.close()
+
+
+def test_every_page_passes_axe_and_asks_no_other_host(browser, live_server, province):
+    if not AXE.exists():
+        pytest.fail(f"axe-core not found at {AXE}: run `bash scripts/bootstrap.sh --test`")
+    walk = Walk(browser, live_server.url, province.users)
+    visits = pages(province)
+    try:
+        for v in visits:
+            walk.visit(v)
+    finally:
+        walk.close()
+    assert not walk.problems, f"{len(walk.problems)} problems on {walk.checked} pages:\n" + (
+        "\n".join(walk.problems)
+    )
+    assert walk.checked > 80, f"only {walk.checked} of {len(visits)} visits were HTML pages"
+    assert not walk.foreign, f"requests to other hosts: {sorted(walk.foreign)}"
 
 
 def test_api_docs_load_swagger_ui_from_this_server(page, live_server, province):

@@ -1,8 +1,9 @@
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
-from edupilot.core.errors import Refused
+from edupilot.core.errors import Denied, Refused
 from edupilot.orgs.models import Org, OrgKind, Role
 from edupilot.pilots import acceptance as acc
 from edupilot.pilots.models import PilotState, SubmissionState
@@ -89,10 +90,28 @@ def test_conflict_of_interest_and_only_issuer(quanzhou):
         acc.acceptance_assign(submission=sub, member=member, scope=boss.scope, actor=boss.actor)
     county = reviewer(pilot.unit.parent)
     _who, member = _pool(quanzhou, boss, _other_county(pilot))
-    with pytest.raises(Refused, match="发文单位"):
+    with pytest.raises(Denied, match="发文单位"):
         acc.acceptance_assign(submission=sub, member=member, scope=county.scope,
                               actor=county.actor)  # fmt: skip
     assert not sub.reviews.exists()
+
+
+def test_another_role_is_answered_403_with_the_reason(quanzhou, client):
+    """Issue 11: a refusal about who acts is a 403 page saying why, not a redirect; a refusal
+    about the moment (no scores yet) goes back to the pilot page with its message."""
+    pilot, _unit = make_pilot(quanzhou)
+    sub = in_acceptance(pilot)
+    county = reviewer(pilot.unit.parent)
+    client.force_login(county.user)
+    decide = reverse("pilots:acceptance_decide", args=[sub.pk])
+    r = client.post(decide, {"grade": "pass"})
+    assert r.status_code == 403 and "项目管理员可以办理" in r.content.decode()
+    boss = issuer_admin(quanzhou)
+    client.force_login(boss.user)
+    r = client.post(decide, {"grade": "pass"}, follow=True)
+    assert r.redirect_chain and "位专家提交评分后才能评定" in r.content.decode()
+    sub.refresh_from_db()
+    assert sub.state == SubmissionState.SUBMITTED
 
 
 def test_fail_closes_visibly(quanzhou):

@@ -207,3 +207,26 @@ def test_pages_export_and_escalation_read_no_field_per_pilot(qz):
     (before,), (after,) = few[3], many[3]  # one message to the county, naming its late units
     assert "1 个试点单位" in before.title and "6 个试点单位" in after.title
     assert "泉州加测4小学" in after.body
+
+
+def test_dashboard_deadlines_list_the_next_reports_due(qz):
+    """Issue 11 §3: the dashboard's deadlines carry each report stage's next due period, with
+    the region's pilots that have not handed it in."""
+    from edupilot.dashboards import selectors as dashboards
+
+    hand_in(qz, 0, "2026-04", at(2026, 4, 20))
+    now = at(2026, 4, 24)
+
+    def due(key, region):
+        data = dashboards.dashboard(
+            qz.scope(key), region, {"programme": qz.programme.pk}, now=now, only="deadlines"
+        )
+        return {r[0]: r[1:] for r in data.table("deadlines").rows if "月度工作进展" in r[0]}
+
+    city = due("city_admin", qz.city)
+    (what,) = city
+    assert "2026年4月" in what
+    when, days, pending = city[what]
+    assert days == 1 and pending == 2  # pilots 1 and 2; pilot 0 handed April in
+    assert list(due("county0_admin", qz.counties[0]).values())[0][2] == 1
+    assert list(due("county1_admin", qz.counties[1]).values())[0][2] == 1

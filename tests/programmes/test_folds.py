@@ -169,3 +169,32 @@ def test_programme_show_lists_the_folds(both):
     out = io.StringIO()
     call_command("programme", "show", "quanzhou-smart-campus-2018", stdout=out)
     assert "归口" not in out.getvalue()
+
+
+def test_dashboards_count_a_folded_zone_where_it_queues(both):
+    """Issue 11 §3: the city's dashboard counts the zone's bid under 丰泽区, where it queues,
+    in the programme that folds it, and under the zone in the one that does not; the zone's
+    own dashboard does not count a bid that queues elsewhere, the district's does."""
+    from edupilot.dashboards import selectors as dashboards
+
+    plain, folded = both
+    school = school_in(org("泉州开发区"), name="泉州开发区看板小学")
+    for programme in (plain, folded):
+        submit_as(school, programme, "school")
+
+    def table(region: str, programme, key: str):
+        who = reviewer(region)
+        data = dashboards.dashboard(who.scope, org(region), {"programme": programme.pk})
+        return {str(r[0]): r[1:] for r in data.table(key).rows}
+
+    assert table("泉州市", folded, "progress")["丰泽区"][:2] == [1, 1]
+    assert table("泉州市", folded, "progress")["泉州开发区"][:2] == [0, 0]
+    assert table("泉州市", plain, "progress")["泉州开发区"][:2] == [1, 1]
+    assert table("泉州市", plain, "progress")["丰泽区"][:2] == [0, 0]
+    assert table("泉州开发区", folded, "progress")["泉州开发区看板小学"][:2] == [0, 0]
+    assert table("泉州开发区", plain, "progress")["泉州开发区看板小学"][:2] == [1, 1]
+    assert table("丰泽区", folded, "progress")["丰泽区（本级）"][:2] == [1, 1]
+    # Waiting at the county's review: the district's work, not the zone's.
+    first = "试点学校：县（市、区）教育局初评推荐"
+    assert table("丰泽区", folded, "deadlines")[first][2] == 1
+    assert table("泉州开发区", folded, "deadlines")[first][2] == 0

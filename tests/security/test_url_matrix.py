@@ -408,19 +408,19 @@ URLS: dict[str, Case] = {
         pk("acceptance_submission"),
         ok="admin",
         deny="county",
-        deny_status=302,
+        deny_status=403,
         post=lambda a: {"member": a.assignment.pool_member_id},
         probe=lambda a: a.acceptance_submission.reviews.count(),
-        why="a refused action goes back to the pilot page with the reason",
+        why="another role: 403 with the reason (a refusal about the moment goes back to the page)",
     ),
     "pilots/acceptance/<int:pk>/decide/": action(
         pk("acceptance_submission"),
         ok="admin",
         deny="county",
-        deny_status=302,
+        deny_status=403,
         post=lambda a: {"grade": "pass"},
         probe=lambda a: Application.objects.get(pk=a.approved.pk).pilot.state,
-        why="a refused action goes back to the pilot page with the reason",
+        why="another role: 403 with the reason (a refusal about the moment goes back to the page)",
     ),
     "pilots/acceptance/reviews/<int:pk>/": Case(
         pk("acceptance_review"), ok="expert", deny="admin", deny_status=404
@@ -429,17 +429,17 @@ URLS: dict[str, Case] = {
         pk("pilot"),
         ok="admin",
         deny="county",
-        deny_status=302,
+        deny_status=403,
         post=lambda a: {"stage": "titles", "title": "demo_school"},
-        why="a refused action goes back to the pilot page with the reason",
+        why="another role: 403 with the reason (a refusal about the moment goes back to the page)",
     ),
     "pilots/<int:pk>/awards/grant/": action(
         pk("pilot"),
         ok="admin",
         deny="county",
-        deny_status=302,
+        deny_status=403,
         post=lambda a: {"stage": "awards"},
-        why="a refused action goes back to the pilot page with the reason",
+        why="another role: 403 with the reason (a refusal about the moment goes back to the page)",
     ),
     "pilots/programmes/<int:pk>/honours/": Case(
         pk("programme"), ok="admin", deny="province", deny_status=404
@@ -834,8 +834,8 @@ API: dict[str, Case] = {
     "GET /api/v1/certification/entries/{pk}": api_case(
         pk("entry"), deny="applicant2", deny_status=404
     ),
-    # pilots (edupilot.pilots.api): the pages' scope; writes refused for who acts are 403 from
-    # the submission services, 400 from the inspection and acceptance services (their reason)
+    # pilots (edupilot.pilots.api): the pages' scope; writes refused for who acts are 403 (with
+    # the reason), refusals about the moment 400
     "GET /api/v1/pilots/": api_case(ok="county"),
     "GET /api/v1/pilots/{pk}": api_case(
         pk("pilot"), ok="county", deny="applicant", deny_status=404
@@ -886,7 +886,6 @@ API: dict[str, Case] = {
         post_only=True,
         ok="province",
         deny="unit",
-        deny_status=400,
         post=lambda a: {"mode": "site", "scheduled_for": "2099-02-01", "team": "检查组"},
         probe=lambda a: a.pilot.inspections.count(),
     ),  # fmt: skip
@@ -895,7 +894,6 @@ API: dict[str, Case] = {
         post_only=True,
         ok="province",
         deny="unit",
-        deny_status=400,
         post=lambda a: {"findings": "良好"},
         probe=ins_state,
     ),  # fmt: skip
@@ -904,7 +902,6 @@ API: dict[str, Case] = {
         post_only=True,
         ok="unit",
         deny="county",
-        deny_status=400,
         post=lambda a: {"response": "已整改"},
         probe=ins_state,
     ),  # fmt: skip
@@ -913,7 +910,6 @@ API: dict[str, Case] = {
         post_only=True,
         ok="province",
         deny="unit",
-        deny_status=400,
         post=lambda a: {"conclusion": "整改到位"},
         probe=ins_state,
     ),  # fmt: skip
@@ -925,7 +921,6 @@ API: dict[str, Case] = {
         post_only=True,
         ok="admin",
         deny="county",
-        deny_status=400,
         post=lambda a: {"grade": "pass"},
         probe=lambda a: Application.objects.get(pk=a.approved.pk).pilot.state,
     ),  # fmt: skip

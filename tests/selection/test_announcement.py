@@ -406,7 +406,7 @@ def test_quanzhou_city_direct_school_with_the_expert_groups_opinion(programmes):
     from edupilot.selection import scoring
     from tests.conftest import make_school, org
 
-    from .test_experts_support import recommended
+    from .test_experts_support import expert_panel, recommended, score_by
 
     quanzhou = Programme.objects.get(code__startswith="quanzhou")
     city = org("350500")
@@ -429,6 +429,7 @@ def test_quanzhou_city_direct_school_with_the_expert_groups_opinion(programmes):
         scope=admin.scope,
         actor=admin.actor,
     )
+    score_by(app, expert_panel(quanzhou, admin, 5), admin)  # the seed's panel: five scores
     approval.selection_approve(application=app, scope=admin.scope, actor=admin.actor)
     applicant = who(direct)
     a = publish(admin, quanzhou)

@@ -184,6 +184,44 @@ def recommended(
     return app
 
 
+def expert_panel(programme: Programme, admin: Who, n: int, name: str = "评审专家") -> list[Who]:
+    """``n`` experts (each at a university of Henan, so in no Quanzhou or Zhejiang lineage) in
+    ``programme``'s pool, added by its admin."""
+    from edupilot.selection import experts
+
+    panel = [who(unit("410000", f"{name}{next(_n)}大学"), Role.EXPERT) for _ in range(n)]
+    for w in panel:
+        experts.expert_pool_add(
+            programme=programme,
+            membership=w.user.memberships.get(role=Role.EXPERT),
+            scope=admin.scope,
+            actor=admin.actor,
+        )
+    return panel
+
+
+def score_by(app: Application, panel: list[Who], admin: Who, marks=(0.6, 0.7, 0.8, 0.9, 1.0)):
+    """Each expert of ``panel`` assigned to ``app`` by the admin and submitting scores (a share
+    ``marks[i]`` of each criterion's maximum), through the real services."""
+    from edupilot.selection import experts, scoring
+    from edupilot.selection.models import ExpertAssignment, ExpertPoolMember
+
+    rubric = app.programme.parsed.rubric
+    for w, m in zip(panel, itertools.cycle(marks), strict=False):
+        member = ExpertPoolMember.objects.get(programme=app.programme, user=w.user)
+        experts.expert_assign(application=app, member=member, scope=admin.scope, actor=admin.actor)
+        scoring.expert_scores_save(
+            assignment=ExpertAssignment.objects.get(application=app, expert=w.user),
+            scores={c.key: str(round(float(c.max) * m)) for c in rubric.criteria},
+            comment="方案可行。",
+            submit=True,
+            scope=w.scope,
+            actor=w.actor,
+        )
+    app.refresh_from_db()
+    return app
+
+
 def expert_user(username: str):
     from edupilot.accounts.models import User
 

@@ -11,62 +11,32 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from edupilot.audit.services import Actor
 from edupilot.orgs.models import Role
 from edupilot.programmes import loader
-from edupilot.programmes.services import open_now_shift, programme_load
-from edupilot.selection import approval, experts, scoring
+from edupilot.programmes.models import Programme
+from edupilot.selection import approval, scoring
 from edupilot.selection.errors import SelectionError
-from edupilot.selection.models import ApprovalDecision, ExpertAssignment
+from edupilot.selection.models import ApprovalDecision
 from tests.conftest import make_school, org
 
-from .test_experts_support import recommended, unit, who
+from .test_experts_support import expert_panel, recommended, score_by, who
 
 pytestmark = pytest.mark.django_db
 
-PANEL = 'key = "experts"\nname = "专家评审"\n'
-
-
-def load_quanzhou_needing(n: int):
-    path = Path(settings.EDUPILOT_PROGRAMMES_DIR) / "quanzhou-smart-campus-2018.toml"
-    text = path.read_text(encoding="utf-8")
-    assert text.count(PANEL) == 1
-    text = text.replace(PANEL, PANEL + f"min_scores = {n}\ndeadline = 2019-01-18\n")
-    parsed = loader.parse_text(text, path.name)
-    shift = open_now_shift(parsed)
-    return programme_load(parsed=parsed, actor=Actor.system(), time_shift_days=shift).programme
+# The seed's panel, as the file declares it.
+PANEL = "min_scores = 5\ndays_after = 14  # notice silent: two weeks after the city's review\n"
 
 
 @pytest.fixture
 def world(programmes):
-    quanzhou = load_quanzhou_needing(5)
+    quanzhou = Programme.objects.get(code="quanzhou-smart-campus-2018")
+    assert quanzhou.parsed.category("school").stage("experts").min_scores == 5
     admin = who("350500", Role.PROGRAMME_ADMIN)
     short = recommended(quanzhou, "school", make_school(org("晋江市"), "晋江市评分未齐小学"))
     full = recommended(quanzhou, "school", make_school(org("晋江市"), "晋江市评分已齐小学"))
-    panel = [who(unit("410000", f"泉州评审大学{i}"), Role.EXPERT) for i in range(5)]
-    for w in panel:
-        member = experts.expert_pool_add(
-            programme=quanzhou,
-            membership=w.user.memberships.get(role=Role.EXPERT),
-            scope=admin.scope,
-            actor=admin.actor,
-        )
-        for app in (short, full):
-            experts.expert_assign(
-                application=app, member=member, scope=admin.scope, actor=admin.actor
-            )
-    rubric = quanzhou.parsed.rubric
-    marks = [0.6, 0.7, 0.8, 0.9, 1.0]
-    for app, scorers in ((short, panel[:2]), (full, panel)):
-        for w, m in zip(scorers, marks, strict=False):
-            scoring.expert_scores_save(
-                assignment=ExpertAssignment.objects.get(application=app, expert=w.user),
-                scores={c.key: str(round(float(c.max) * m)) for c in rubric.criteria},
-                comment="方案可行。",
-                submit=True,
-                scope=w.scope,
-                actor=w.actor,
-            )
+    panel = expert_panel(quanzhou, admin, 5, name="泉州评审")
+    score_by(short, panel[:2], admin)
+    score_by(full, panel, admin)
     return quanzhou, admin, short, full, panel
 
 
@@ -120,7 +90,30 @@ def test_a_short_panel_is_not_labelled_a_trimmed_mean(client, world):
 
 def test_min_scores_needs_a_deadline_and_no_more_than_the_experts(tmp_path):
     path = Path(settings.EDUPILOT_PROGRAMMES_DIR) / "quanzhou-smart-campus-2018.toml"
-    text = path.read_text(encoding="utf-8").replace(PANEL, PANEL + "min_scores = 6\n")
+    text = path.read_text(encoding="utf-8")
+    assert text.count(PANEL) == 1
+    text = text.replace(PANEL, "min_scores = 6\n")
     with pytest.raises(loader.ProgrammeFileInvalid) as bad:
         loader.parse_text(text, path.name)
     assert "须写截止时间" in str(bad.value)
+    text = path.read_text(encoding="utf-8").replace(PANEL, "min_scores = 6\ndays_after = 14\n")
+    with pytest.raises(loader.ProgrammeFileInvalid) as bad:
+        loader.parse_text(text, path.name)
+    assert "min_scores（6）大于每份申报的专家人数（5）" in str(bad.value)
+
+
+def test_the_dashboard_counts_the_bids_the_panel_still_owes(world):
+    """Issue 11 §3: Quanzhou's panel comes after the reviews; its 待办 on the dashboard are the
+    bids awaiting approval short of the five scores (not "—")."""
+    from edupilot.applications.models import Application
+    from edupilot.dashboards import selectors as dashboards
+    from edupilot.dashboards.queues import short_of_scores
+
+    quanzhou, admin, short, full, panel = world
+    apps = Application.objects.filter(programme=quanzhou)
+    assert short_of_scores(apps, "school", 5) == 1  # the one with two scores
+    assert short_of_scores(apps, "school", 2) == 0
+    page = dashboards.dashboard(admin.scope, admin.org, {"programme": quanzhou.pk})
+    rows = {r[0]: r[3] for r in page.table("deadlines").rows}
+    if "试点学校：专家评审" in rows:  # listed while its deadline is ahead
+        assert rows["试点学校：专家评审"] == 1
