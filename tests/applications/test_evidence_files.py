@@ -167,6 +167,16 @@ def test_the_pixel_bound_refuses_a_real_large_image(db, settings):
     assert store(image_bytes("png", (90, 90)), "小图.png", ["png"]).content_type == "image/png"
 
 
+def test_a_photo_over_the_fields_size_is_refused(db):
+    from edupilot.applications.models import Blob
+
+    # A PNG with trailing bytes past 1 MB: the size is checked before the content.
+    big = image_bytes("png", (300, 300)) + b"\0" * (1024 * 1024)
+    with pytest.raises(UploadRejected, match="超过 1 MB 的限制"):
+        store(big, "大照片.png", ["png"], max_mb=1)
+    assert not Blob.objects.exists()
+
+
 def test_a_pdf_only_field_keeps_its_pdf_message(db):
     with pytest.raises(UploadRejected, match="不是 PDF 文件"):
         store(image_bytes("png"), "扫描件.pdf", ["pdf"])
