@@ -154,7 +154,8 @@ def _check_image(path: str, container: str, max_pixels: int) -> dict:
 
     try:
         image = _open_image(path, max_pixels)
-        fmt = {"PNG": "png", "JPEG": "jpg"}.get(image.format or "")
+        # MPO: the multi-picture JPEG some phones and cameras write; a JPEG all the same.
+        fmt = {"PNG": "png", "JPEG": "jpg", "MPO": "jpg"}.get(image.format or "")
         if fmt != container:
             return {"refused": "image_unreadable"}
         image.load()  # the whole image: a truncated or corrupt one fails here

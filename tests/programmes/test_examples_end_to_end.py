@@ -276,6 +276,11 @@ def test_quanzhou_fold_direct_bucket_and_no_return(client, seeded):
         review.review_return(
             application=zone_app, scope=fz.scope, actor=fz.actor, reasons="请补充材料"
         )
+    # … and its page, built from the same predicate, offers no return form.
+    client.force_login(fz.user)
+    page = client.get(reverse("review:detail", args=[zone_app.pk])).content.decode()
+    assert reverse("review:not_recommend", args=[zone_app.pk]) in page
+    assert reverse("review:return", args=[zone_app.pk]) not in page
     recommend(zone_app)
     recommend(f_app)
     holder = review.level_recommendations(review._level_key(zone_app, 0)).get(application=zone_app)
