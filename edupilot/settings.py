@@ -284,6 +284,10 @@ EDUPILOT_MAX_REQUEST_MB = int(
 )
 # An uploaded PDF whose compressed streams inflate past this in total is refused (a "bomb").
 EDUPILOT_PDF_MAX_INFLATED_MB = int(env("EDUPILOT_PDF_MAX_INFLATED_MB", "256"))
+# Uploaded images and Office files (applications.evidencecheck): an image decoding to more
+# pixels, or an Office file inflating to more, is refused.
+EDUPILOT_IMAGE_MAX_PIXELS = int(env("EDUPILOT_IMAGE_MAX_PIXELS", "60000000"))
+EDUPILOT_OFFICE_MAX_INFLATED_MB = int(env("EDUPILOT_OFFICE_MAX_INFLATED_MB", "200"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import zipfile
 
 import segno
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -75,13 +76,41 @@ def _attach_files(app: Application, form, scope: Scope, actor: Actor) -> None:
     for f in form.all_fields():
         if f.type == "attachment" and (f.required or f.min_count):
             for i in range(max(1, f.min_count)):
-                content = stamped_scan(app) if f.kind == "stamped_form" else demo_pdf()
-                upload = SimpleUploadedFile(
-                    f"{f.label}-{i + 1}.pdf", content, content_type="application/pdf"
-                )
+                if f.kind == "stamped_form":
+                    name, content = f"{i + 1}.pdf", stamped_scan(app)
+                else:
+                    name, content = demo_file(f.accept[0], i + 1)
+                upload = SimpleUploadedFile(f"{f.label}-{name}", content)
                 services.application_attach(
                     application=app, field_key=f.key, upload=upload, scope=scope, actor=actor
                 )
+
+
+def demo_file(kind: str, n: int) -> tuple[str, bytes]:
+    """A small real file of ``kind`` (one a form's ``accept`` names), for the demo's uploads."""
+    if kind == "pdf":
+        return f"{n}.pdf", demo_pdf()
+    buf = io.BytesIO()
+    if kind in ("jpg", "png"):
+        Image.new("RGB", (160, 120), (40 + n * 30 % 200, 120, 160)).save(
+            buf, "PNG" if kind == "png" else "JPEG"
+        )
+        return f"{n}.{kind}", buf.getvalue()
+    main, body = {
+        "docx": ("word/document.xml", "wordprocessingml.document"),
+        "xlsx": ("xl/workbook.xml", "spreadsheetml.sheet"),
+        "pptx": ("ppt/presentation.xml", "presentationml.presentation"),
+    }[kind]
+    ct = f"application/vnd.openxmlformats-officedocument.{body}.main+xml"
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.'
+            f'org/package/2006/content-types"><Override PartName="/{main}" ContentType="{ct}"/>'
+            "</Types>",
+        )
+        z.writestr(main, '<?xml version="1.0" encoding="UTF-8"?><demo/>')
+    return f"{n}.{kind}", buf.getvalue()
 
 
 def _value(f, org: Org, topics: list[str]):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 
+from .evidencecheck import EvidenceRefused, inspect_evidence, sniff
 from .models import Blob
 from .pdfcheck import PdfRefused, inspect_pdf, inspect_scan
 
@@ -109,9 +110,99 @@ def blob_store(upload, *, accept: list[str], max_mb: int, on_codes=None) -> Blob
             tmp.write(chunk)
         if total == 0:
             raise UploadRejected(f"“{filename}”是空文件。")
-        if "pdf" in accept:
-            _check_pdf(tmp, tmp.name, filename, on_codes)
-        return _blob_put(tmp, digest.hexdigest(), total, "application/pdf")
+        kind = _check_content(tmp, filename, accept, on_codes)
+        return _blob_put(tmp, digest.hexdigest(), total, CONTENT_TYPES[kind])
+
+
+def _check_content(tmp, filename: str, accept: list[str], on_codes) -> str:
+    """The kind of the spooled upload (one of ``accept``, judged by content), or UploadRejected."""
+    tmp.flush()
+    tmp.seek(0)
+    container = sniff(tmp.read(1024))
+    if accept == ["pdf"] or (container == "pdf" and "pdf" in accept):
+        _check_pdf(tmp, tmp.name, filename, on_codes)
+        return "pdf"
+    refused = UploadRejected(
+        f"“{filename}”的文件类型不在本栏目允许的范围内（按文件内容判断，与扩展名无关）。"
+        f"本栏目可上传：{accept_label(accept)}。"
+    )
+    if container is None or container == "pdf":
+        raise refused
+    if container == "zip" and not any(k in accept for k in OFFICE_KINDS):
+        raise refused
+    if container != "zip" and container not in accept:
+        raise refused
+    try:
+        kind = inspect_evidence(
+            tmp.name,
+            container,
+            max_pixels=settings.EDUPILOT_IMAGE_MAX_PIXELS,
+            max_inflated=settings.EDUPILOT_OFFICE_MAX_INFLATED_MB * 1024 * 1024,
+        )["kind"]
+    except EvidenceRefused as exc:
+        log.info("rejected upload %s: %s", filename, exc.cause)
+        raise UploadRejected(EVIDENCE_REFUSALS[exc.cause].format(name=filename)) from exc
+    if kind not in accept:
+        raise refused
+    return kind
+
+
+# What each accepted kind is called on the page, and its content type when stored and served.
+KIND_LABELS = {"pdf": "PDF", "jpg": "JPG", "png": "PNG", "docx": "Word（DOCX）",
+               "xlsx": "Excel（XLSX）", "pptx": "PowerPoint（PPTX）"}  # fmt: skip
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+OFFICE_KINDS = ("docx", "xlsx", "pptx")
+# The file-picker hint of each kind (the check on the server is by content).
+PICKER = {"pdf": "application/pdf,.pdf", "jpg": "image/jpeg,.jpg,.jpeg", "png": "image/png,.png",
+          "docx": ".docx", "xlsx": ".xlsx", "pptx": ".pptx"}  # fmt: skip
+EVIDENCE_REFUSALS = {
+    "unknown_type": "“{name}”的文件类型无法识别，不能上传。",
+    "image_too_large": "“{name}”的图片像素过多（可能是恶意构造的文件），不能上传。请压缩到常用尺寸后再上传。",
+    "image_unreadable": "“{name}”无法作为图片读取（文件已损坏、不完整或格式与内容不符）。",
+    "zip_bomb": "“{name}”解压后的内容过大或文件数过多（可能是恶意构造的文件），不能上传。",
+    "zip_unreadable": "“{name}”无法作为 Office 文件读取（文件已损坏或格式不对）。",
+    "not_office": "“{name}”不是 Word、Excel 或 PowerPoint 文件（DOCX、XLSX、PPTX），不能上传。",
+    "macro": "“{name}”含有宏（VBA），出于安全原因不能上传。请另存为不含宏的 DOCX、XLSX 或 PPTX 后再上传。",
+    "activex": "“{name}”含有 ActiveX 控件，出于安全原因不能上传。请删除控件后再上传。",
+    "encrypted": "“{name}”已加密或设置了打开密码，请上传未加密的文件。",
+    "unsafe_name": "“{name}”内含路径异常的文件，出于安全原因不能上传。",
+    "external": "“{name}”引用了外部模板或外部对象，出于安全原因不能上传。请另存为普通文档后再上传。",
+    "too_slow": "“{name}”结构过于复杂，检查超时，不能上传。",
+}
+
+
+def accept_label(accept: list[str]) -> str:
+    """The accepted kinds as the page names them: “PDF、JPG、PNG”."""
+    return "、".join(KIND_LABELS[k] for k in accept)
+
+
+def picker_accept(accept: list[str]) -> str:
+    """The file input's ``accept`` attribute for these kinds."""
+    return ",".join(PICKER[k] for k in accept)
+
+
+def kind_of(content_type: str) -> str:
+    """The kind (pdf, png, …) of a stored blob's content type; "" when not one of them."""
+    return next((k for k, ct in CONTENT_TYPES.items() if ct == content_type), "")
+
+
+def display_filename(filename: str, content_type: str) -> str:
+    """The uploaded name, with the extension of what the file really is when it differs
+    (a PNG uploaded as "photo.jpg" is downloaded as "photo.jpg.png")."""
+    kind = kind_of(content_type)
+    if not kind:
+        return filename
+    extensions = {"jpg": (".jpg", ".jpeg")}.get(kind, (f".{kind}",))
+    if filename.lower().endswith(extensions):
+        return filename
+    return f"{filename}{extensions[0]}"
 
 
 EXTENSIONS = {
@@ -120,6 +211,8 @@ EXTENSIONS = {
     "image/jpeg": ".jpg",
     "text/csv": ".csv",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
 }
 
 
@@ -244,7 +337,8 @@ def blob_read(blob: Blob) -> bytes:
 
 
 def attachment_response(attachment) -> HttpResponse:
-    """An uploaded PDF, shown in the browser under its own name (the caller checked access).
+    """An uploaded file under its own name (the caller checked access): a PDF or a photo is
+    shown in the browser, an Office file is downloaded (``Content-Disposition: attachment``).
 
     A stored file that no longer matches its sha256 is never sent: the user is told, and the
     administrators find the name in the log.
@@ -259,13 +353,17 @@ def attachment_response(attachment) -> HttpResponse:
             status=500,
             content_type="text/plain; charset=utf-8",
         )
+    content_type = attachment.blob.content_type
+    kind = kind_of(content_type)
     response = FileResponse(
         fh,
-        content_type="application/pdf",
-        as_attachment=False,
-        filename=attachment.filename,
+        content_type=content_type,
+        # PDFs and photos open in the browser; Office files (and anything else) download.
+        as_attachment=kind not in ("pdf", "png", "jpg"),
+        filename=display_filename(attachment.filename, content_type),
     )
     response["X-Content-Type-Options"] = "nosniff"
-    # The page policy (no plugins, no frames) would stop the browser's own PDF viewer.
-    response._csp_exempt = True
+    if kind == "pdf":
+        # The page policy (no plugins, no frames) would stop the browser's own PDF viewer.
+        response._csp_exempt = True
     return response

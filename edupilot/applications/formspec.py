@@ -228,12 +228,21 @@ def check_complete(
         if f.type == "attachment":
             n = attachment_counts.get(f.key, 0)
             need = max(f.min_count, 1 if f.required else 0)
-            if n < need:
+            if n < need and (need == 1 or n == 0):
                 res.add(
                     f.key, f"请上传“{f.label}”" + (f"（至少 {need} 个文件）" if need > 1 else "")
                 )
+            elif n < need:
+                res.add(
+                    f.key,
+                    f"“{f.label}”至少需要 {need} 个文件，现有 {n} 个，还差 {need - n} 个"
+                    "（已上传的文件都已保存）",
+                )
             if n > f.max_count:
-                res.add(f.key, f"“{f.label}”最多 {f.max_count} 个文件")
+                res.add(
+                    f.key,
+                    f"“{f.label}”最多 {f.max_count} 个文件，现有 {n} 个，请删除 {n - f.max_count} 个",
+                )
             continue
         if f.type == "members":
             need = max(f.min_items, 1 if f.required else 0)

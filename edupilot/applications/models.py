@@ -178,6 +178,11 @@ class Blob(models.Model):
     def __str__(self) -> str:
         return self.sha256
 
+    @property
+    def is_image(self) -> bool:
+        """A photo (JPG, PNG): reviewers see its thumbnail (applications.thumbs)."""
+        return self.content_type.startswith("image/")
+
 
 class ScanCheck(models.TextChoices):
     """What the QR code on a stamped scan said (applications.formcode); blank: not a scan."""

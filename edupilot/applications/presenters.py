@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from edupilot.orgs.models import Org
 
-from . import formspec, prefill
+from . import files, formspec, prefill
 from .models import Application, ApplicationVersion, Attachment
 from .services import can_withdraw, edit_deadline
 
@@ -37,6 +39,29 @@ class FieldView:
     @property
     def name(self) -> str:
         return f"f-{self.spec.key}"
+
+    # Attachment fields: what the file picker offers, the kinds named, how many are wanted.
+    @property
+    def picker_accept(self) -> str:
+        return files.picker_accept(self.spec.accept)
+
+    @property
+    def accept_label(self) -> str:
+        return files.accept_label(self.spec.accept)
+
+    @property
+    def count_hint(self) -> str:
+        need = max(self.spec.min_count, 1 if self.spec.required else 0)
+        if need > 1 and self.spec.max_count > need:
+            return _("至少 %(min)s 个、最多 %(max)s 个文件") % {
+                "min": need,
+                "max": self.spec.max_count,
+            }
+        if need > 1:
+            return _("须上传 %(n)s 个文件") % {"n": need}
+        if self.spec.max_count > 1:
+            return _("最多 %(max)s 个文件") % {"max": self.spec.max_count}
+        return ""
 
     @property
     def selected(self) -> list:
@@ -213,7 +238,11 @@ def version_sections(application: Application, version: ApplicationVersion) -> l
         rows = []
         for f in section.fields:
             if f.type == "attachment":
-                files = [a for a in version.attachments if a["field"] == f.key]
+                files = [
+                    {**a, "is_image": a.get("content_type", "").startswith("image/")}
+                    for a in version.attachments
+                    if a["field"] == f.key
+                ]
                 rows.append({"label": f.label, "files": files, "type": f.type})
             elif f.type == "members":
                 rows.append({"label": f.label, "members": version.members, "type": f.type})

@@ -22,7 +22,7 @@ from edupilot.programmes.chain import review_chain
 from edupilot.programmes.models import Programme
 
 from . import formcode, formspec, prefill, selectors, signals
-from .files import UploadRejected, blob_store
+from .files import UploadRejected, blob_store, display_filename
 from .locks import lock_application
 from .models import (
     EDITABLE_STATES,
@@ -254,7 +254,7 @@ def application_attach(
         application=app,
         field_key=field_key,
         blob=blob,
-        filename=(getattr(upload, "name", "") or "file.pdf")[:255],
+        filename=display_filename((getattr(upload, "name", "") or "file")[:240], blob.content_type),
         uploaded_by=actor.user,
         scan_check=scan.get("check", ""),
     )
@@ -451,6 +451,7 @@ def application_submit(
                 "filename": a.filename,
                 "sha256": a.blob.sha256,
                 "size": a.blob.size,
+                "content_type": a.blob.content_type,
                 **({"scan_check": a.scan_check} if a.scan_check else {}),
             }
             for a in attachments

@@ -14,4 +14,7 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/versions/<int:number>/", views.version, name="version"),
     path("<int:pk>/files/<int:attachment_id>/", views.attachment, name="attachment"),
+    path(
+        "<int:pk>/files/<int:attachment_id>/thumb/", views.attachment_thumb, name="attachment_thumb"
+    ),
 ]

@@ -19,6 +19,7 @@ from edupilot.core.action_views import object_action
 from . import selectors, services
 from .files import attachment_response
 from .presenters import detail_context, form_context
+from .thumbs import thumbnail_response
 
 
 def _require_applicant(request):
@@ -318,6 +319,12 @@ withdraw = object_action(
 def attachment(request, pk, attachment_id):
     """Download an uploaded file, through the application's scope."""
     return attachment_response(selectors.access_attachment(request.scope, pk, attachment_id))
+
+
+@login_required
+def attachment_thumb(request, pk, attachment_id):
+    """The thumbnail of an uploaded photo, through the application's scope."""
+    return thumbnail_response(selectors.access_attachment(request.scope, pk, attachment_id))
 
 
 @login_required

@@ -184,6 +184,22 @@ def fold_rows(spec: schema.Programme) -> list[dict]:
     ]
 
 
+def evidence_rows(spec: schema.Programme, category: schema.Category) -> list[dict]:
+    """The attachment fields of a category's form: the kinds of file each takes, and how many."""
+    return [
+        {
+            "key": f.key,
+            "label": f.label,
+            "accept": list(f.accept),
+            "max_mb": f.max_mb,
+            "min_count": max(f.min_count, 1 if f.required else 0),
+            "max_count": f.max_count,
+        }
+        for f in spec.form_for(category).all_fields()
+        if f.type == "attachment"
+    ]
+
+
 def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
     """The JSON of ``programme show``: every category with its resolved stages."""
     spec = programme.parsed
@@ -202,6 +218,7 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
                 "name": c.name,
                 "stages": [s.as_json() for s in resolved_stages(programme, c, applicant)],
                 "pilot_stages": [s.as_json() for s in pilot_stages(programme, c, applicant)],
+                "evidence": evidence_rows(spec, c),
             }
             for c in spec.categories
         ],

@@ -172,20 +172,42 @@ class TopicField(FieldBase):
     type: Literal["topic"]
 
 
+# The file kinds an attachment field may accept (``accept``), checked by content on upload.
+ACCEPT_KINDS = ("pdf", "jpg", "png", "docx", "xlsx", "pptx")
+
+
 class AttachmentField(FieldBase):
     """Uploaded files, checked by content: e.g. the stamped scan of the application form."""
 
     type: Literal["attachment"]
     kind: Key = "document"
-    accept: list[Literal["pdf"]] = Field(default_factory=lambda: ["pdf"])
+    # The kinds of file this field takes, judged by content (applications.evidencecheck):
+    # PDF scans, photos (JPG, PNG), Office files (DOCX, XLSX, PPTX).
+    accept: list[str] = Field(default_factory=lambda: ["pdf"], min_length=1)
     max_mb: int = Field(default=20, ge=1, le=200)
     min_count: int = Field(default=0, ge=0)
     max_count: int = Field(default=1, ge=1, le=50)
+
+    @field_validator("accept")
+    @classmethod
+    def _known_kinds(cls, v):
+        for i, kind in enumerate(v):
+            if kind not in ACCEPT_KINDS:
+                raise LocatedValueError(
+                    f"不认识的文件类型 “{kind}”，可用：{'、'.join(ACCEPT_KINDS)}"
+                    + ("（JPEG 照片写 jpg）" if kind.lower() in ("jpeg", "image") else ""),
+                    (i,),
+                )
+        if len(set(v)) != len(v):
+            raise ValueError("accept 中文件类型重复")
+        return v
 
     @model_validator(mode="after")
     def _counts(self):
         if self.min_count > self.max_count:
             raise ValueError("min_count 不能大于 max_count")
+        if self.kind == "stamped_form" and self.accept != ["pdf"]:
+            raise LocatedValueError('盖章申报表（kind = "stamped_form"）只接受 PDF', ("accept",))
         return self
 
 

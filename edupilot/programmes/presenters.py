@@ -64,7 +64,8 @@ def field_view(f) -> FieldView:
     elif f.type == "number" and f.unit:
         v.details.append(f.unit)
     elif f.type == "attachment":
-        v.details.append(f"PDF，≤{f.max_mb}MB，{f.min_count}–{f.max_count} 个")
+        kinds = "、".join(k.upper() for k in f.accept)
+        v.details.append(f"{kinds}，≤{f.max_mb}MB，{f.min_count}–{f.max_count} 个")
     elif f.type == "members":
         v.details.append(f"至少 {f.min_items} 所")
     elif f.type == "phone":

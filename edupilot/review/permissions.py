@@ -46,6 +46,13 @@ def current_step_info(application: Application) -> dict | None:
     return application.chain[step]
 
 
+def stage_actions(application: Application, level_key: str) -> list[str]:
+    """What the file lets reviewers do at a stage (``actions``; all three by default)."""
+    category = application.programme.parsed.category(application.category)
+    stage = next((s for s in category.pipeline if s.key == level_key), None)
+    return list(getattr(stage, "actions", None) or [a.value for a in ReviewAction])
+
+
 def level_deadline(application: Application, step: int) -> dt.datetime | None:
     return application.programme.level_deadline(
         application.category, application.chain[step]["level"]
@@ -79,6 +86,9 @@ def check_decide(
         raise ReviewError(
             f"本申报正在{info['name']}阶段：专家评分达到要求后自动进入下一阶段，此阶段不能审核。"
         )
+    allowed = stage_actions(application, info["level"])
+    if action not in allowed:
+        raise ReviewError(f"本阶段（{info['name']}）按项目通知不能{ReviewAction(action).label}。")
     final = step == last_step(application)
     if action in (ReviewAction.RECOMMEND, ReviewAction.NOT_RECOMMEND) and final:
         raise ReviewError("本级为审定层级，请通过审定（立项）功能处理。")

@@ -38,4 +38,9 @@ urlpatterns = [
     path("expert/", ve.expert_tasks, name="expert_tasks"),
     path("expert/<int:pk>/", ve.expert_task, name="expert_task"),
     path("expert/<int:pk>/files/<int:attachment_id>/", ve.expert_file, name="expert_file"),
+    path(
+        "expert/<int:pk>/files/<int:attachment_id>/thumb/",
+        ve.expert_file_thumb,
+        name="expert_file_thumb",
+    ),
 ]

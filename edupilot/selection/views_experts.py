@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from edupilot.applications.files import attachment_response
 from edupilot.applications.presenters import version_sections
+from edupilot.applications.thumbs import thumbnail_response
 from edupilot.audit.services import actor_from
 
 from . import scoring, selectors
@@ -118,3 +119,10 @@ def expert_file(request, pk, attachment_id):
     """An attachment of the assigned version, reached through the expert's assignment."""
     assignment = selectors.access_assignment(request.scope, pk)
     return attachment_response(selectors.access_assigned_file(assignment, attachment_id))
+
+
+@login_required
+def expert_file_thumb(request, pk, attachment_id):
+    """The thumbnail of a photo of the assigned version."""
+    assignment = selectors.access_assignment(request.scope, pk)
+    return thumbnail_response(selectors.access_assigned_file(assignment, attachment_id))

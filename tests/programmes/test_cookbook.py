@@ -1,7 +1,7 @@
 """Every recipe of docs/cookbook.md, spliced into the reference's complete example, validates:
 a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
-recipe its pilot stages, and a ``[[folds]]`` recipe is added before its ``[period]``. The
-recipes cannot rot."""
+recipe its pilot stages, a ``[[folds]]`` recipe is added before its ``[period]``, and a form
+field recipe to its form. The recipes cannot rot."""
 
 import re
 from pathlib import Path
@@ -30,6 +30,9 @@ def splice(recipe: str) -> str:
             if i > first and x.startswith("[") and not x.startswith("[[categories.flow]]")
         )
         return "".join(lines[:first]) + recipe + "\n" + "".join(lines[end:])
+    if recipe.startswith("[[forms.school.sections.fields]]"):
+        opinions = EXAMPLE.index("\n[[forms.school.opinions]]\n")
+        return EXAMPLE[:opinions] + "\n" + recipe + EXAMPLE[opinions:]
     if recipe.startswith(("[[folds]]", "[notice]")):
         period = EXAMPLE.index("\n[period]\n")
         return EXAMPLE[:period] + "\n" + recipe + EXAMPLE[period:]
@@ -60,6 +63,7 @@ def kind_of(recipe: str) -> str:
         ("[[pilot.stages]]", "pilot"),
         ("[[folds]]", "folds"),
         ("[notice]", "notice"),
+        ("[[forms.school.sections.fields]]", "field"),
     ):
         if marker in recipe:
             return kind
@@ -68,7 +72,7 @@ def kind_of(recipe: str) -> str:
 
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
-    assert kinds == {"flow", "pilot", "folds", "notice"} and len(RECIPES) >= 8
+    assert kinds == {"flow", "pilot", "folds", "notice", "field"} and len(RECIPES) >= 8
 
 
 def write_notice_files(base: Path, recipe: str) -> None:
@@ -96,6 +100,10 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
         assert [f.into for f in parsed.spec.folds] == re.findall(r'^into = "(.+)"', recipe, re.M)
     if kind_of(recipe) == "notice":
         assert len(parsed.notice_files) == len(re.findall(r"^(?:text|file) = ", recipe, re.M))
+    if kind_of(recipe) == "field":
+        form = parsed.spec.forms["school"]
+        for key in re.findall(r'^key = "(\w+)"', recipe, re.M):
+            assert form.field(key) is not None, key
     if "[[pilot.stages]]" in recipe:
         assert [s.key for s in parsed.spec.pilot.pipeline] == re.findall(
             r'^\[\[pilot\.stages\]\]\nkind = "\w+"\nkey = "(\w+)"', recipe, re.M

@@ -14,6 +14,7 @@ from edupilot.orgs.models import Locality, Org, Role
 from edupilot.programmes.models import Programme, QuotaAllocation
 from tests.applications.conftest import Who, upload
 from tests.conftest import make_school, org
+from tests.evidence import sample_upload
 
 
 def load(filename: str) -> Programme:
@@ -112,11 +113,12 @@ def submit_as(who: Who, programme: Programme, category: str, members=(), now=Non
     form = programme.parsed.form_for(programme.parsed.category(category))
     for f in form.all_fields():
         if f.type == "attachment" and (f.required or f.min_count):
-            for _ in range(max(f.min_count, 1)):
+            for i in range(max(f.min_count, 1)):
                 app_services.application_attach(
                     application=app,
                     field_key=f.key,
-                    upload=upload(),
+                    # A scan for a PDF field; else a real file of the first kind it takes.
+                    upload=upload() if "pdf" in f.accept else sample_upload(f.accept[0], i + 1),
                     scope=who.scope,
                     actor=who.actor,
                     now=now,

@@ -38,12 +38,14 @@ from django.shortcuts import resolve_url
 from django.urls import URLResolver, get_resolver
 
 from edupilot.api.api import api
-from edupilot.applications.models import Application
+from edupilot.applications.files import blob_store_bytes
+from edupilot.applications.models import Application, Attachment
 from edupilot.audit.models import AuditEvent
 from edupilot.core.models import Notification
 from edupilot.pilots.models import Inspection, Submission
 from edupilot.tokens.models import ApiToken
 from tests.builders import Province, World, build_world
+from tests.evidence import image_bytes
 
 LOGIN = "login"  # 302 to the login page
 ROLES = ("anon", "other", "deny", "ok")
@@ -89,6 +91,24 @@ def nothing(a: Province) -> dict:
 
 def first_attachment(app: Application) -> int:
     return app.attachments.order_by("pk").first().pk
+
+
+def photo_attachment(app: Application) -> int:
+    """A photo among the application's files, in its latest version too (the world's files
+    are PDF scans; a thumbnail is made only of a photo)."""
+    photo = app.attachments.filter(field_key="matrix_photo").first()
+    if photo is None:
+        blob = blob_store_bytes(image_bytes("png", seed=app.pk % 200), "image/png")
+        photo = Attachment.objects.create(
+            application=app, field_key="matrix_photo", blob=blob, filename="照片.png"
+        )
+        version = app.versions.order_by("-number").first()
+        if version is not None:
+            entry = {"id": photo.pk, "field": "matrix_photo", "filename": photo.filename,
+                     "sha256": blob.sha256, "size": blob.size, "content_type": blob.content_type}  # fmt: skip
+            version.attachments = [*version.attachments, entry]
+            version.save(update_fields=["attachments"])
+    return photo.pk
 
 
 def app_state(attr: str):
@@ -295,6 +315,12 @@ URLS: dict[str, Case] = {
     ),
     "applications/<int:pk>/files/<int:attachment_id>/": Case(
         lambda a: {"pk": a.waiting.pk, "attachment_id": first_attachment(a.waiting)},
+        ok="applicant2",
+        deny="applicant",
+        deny_status=404,
+    ),
+    "applications/<int:pk>/files/<int:attachment_id>/thumb/": Case(
+        lambda a: {"pk": a.waiting.pk, "attachment_id": photo_attachment(a.waiting)},
         ok="applicant2",
         deny="applicant",
         deny_status=404,
@@ -566,6 +592,12 @@ URLS: dict[str, Case] = {
     ),
     "review/expert/<int:pk>/files/<int:attachment_id>/": Case(
         lambda a: {"pk": a.assignment.pk, "attachment_id": first_attachment(a.recommended)},
+        ok="expert",
+        deny="admin",
+        deny_status=404,
+    ),
+    "review/expert/<int:pk>/files/<int:attachment_id>/thumb/": Case(
+        lambda a: {"pk": a.assignment.pk, "attachment_id": photo_attachment(a.recommended)},
         ok="expert",
         deny="admin",
         deny_status=404,

@@ -158,6 +158,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{label}：{d['file']}（{d['size']} 字节）")
         for c in data["categories"]:
             self.stdout.write(f"\n类别 {c['code']}：{c['name']}")
+            for e in c["evidence"]:
+                kinds = "、".join(k.upper() for k in e["accept"])
+                self.stdout.write(
+                    f"  材料：{e['label']}（{e['key']}）{kinds}，每个 ≤{e['max_mb']} MB，"
+                    f"{e['min_count']}–{e['max_count']} 个"
+                )
             for i, s in enumerate(c["stages"], 1):
                 label = KIND_LABELS.get(s["kind"], s["kind"])
                 parts = [f"  {i}. {s['name']}（{s['key']}，{label}）"]
