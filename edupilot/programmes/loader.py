@@ -18,12 +18,13 @@ from edupilot.orgs.models import Org
 
 from . import folds as folding
 from . import notice_files, rules, schema
+from . import sets as setrules
 from .quotas import QuotaResolveError, compute_category, resolve_org
 from .toml_lines import LineIndex
 
 UNION_TAGS = {
     "text", "longtext", "number", "choice", "date", "phone", "email", "bool", "topic",
-    "attachment", "members", "group", "table", "percent", "apportion",
+    "attachment", "members", "group", "table", "percent", "apportion", "each",
     "plan", "reports", "inspection", "acceptance", "appraisal", "awards", "cases",
     "tier_review", "org_review", "expert_scoring", "approval", "announcement",
 }  # fmt: skip
@@ -267,6 +268,14 @@ def check_orgs(parsed: ParsedFile) -> list[FileError]:
                     resolve_org(stage.org, issuer, loc)
                 except QuotaResolveError as exc:
                     err(exc.loc, f"阶段 {stage.key}：{exc}")
+        for ri, r in enumerate(category.set_rules):
+            if r.where is not None:
+                try:
+                    setrules.Matcher.build(
+                        r.where, issuer, ("categories", ci, "set_rules", ri, "where")
+                    )
+                except QuotaResolveError as exc:
+                    err(exc.loc, f"集合规则 {r.id}：{exc}")
         try:
             compute_category(category, issuer, ("categories", ci))
         except QuotaResolveError as exc:
