@@ -30,7 +30,8 @@ RULES_ONLY = EACH_AND_RULES[EACH_AND_RULES.index("[[categories.set_rules]]") :]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_recommendations_never_pass_a_group_limit(transactional_seeded, slow_decisions):
+@pytest.mark.usefixtures("slow_decisions")
+def test_concurrent_recommendations_never_pass_a_group_limit(transactional_seeded):
     henan = load_henan(replace={school_table(): RULES_ONLY})
     assert not henan.parsed.category("school").quotas
     group = Org.objects.create(
