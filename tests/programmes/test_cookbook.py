@@ -1,6 +1,8 @@
 """Every recipe of docs/cookbook.md, spliced into the reference's complete example, validates:
 a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
-recipe its pilot stages, and a ``[[folds]]`` recipe is added before its ``[period]``. The
+recipe its pilot stages, a ``[[categories.quotas]]`` recipe its quota table, a
+``[[categories.set_rules]]`` recipe is added after that table, and a ``[[folds]]`` recipe is
+added before its ``[period]``. The
 recipes cannot rot."""
 
 import re
@@ -30,6 +32,11 @@ def splice(recipe: str) -> str:
             if i > first and x.startswith("[") and not x.startswith("[[categories.flow]]")
         )
         return "".join(lines[:first]) + recipe + "\n" + "".join(lines[end:])
+    if recipe.startswith(("[[categories.quotas]]", "[[categories.set_rules]]")):
+        start = EXAMPLE.index("[[categories.quotas]]")
+        end = EXAMPLE.index("\n[pilot]\n")
+        keep = "" if recipe.startswith("[[categories.quotas]]") else EXAMPLE[start:end] + "\n"
+        return EXAMPLE[:start] + keep + recipe + EXAMPLE[end:]
     if recipe.startswith(("[[folds]]", "[notice]")):
         period = EXAMPLE.index("\n[period]\n")
         return EXAMPLE[:period] + "\n" + recipe + EXAMPLE[period:]
@@ -60,6 +67,8 @@ def kind_of(recipe: str) -> str:
         ("[[pilot.stages]]", "pilot"),
         ("[[folds]]", "folds"),
         ("[notice]", "notice"),
+        ("[[categories.quotas]]", "quotas"),
+        ("[[categories.set_rules]]", "set_rules"),
     ):
         if marker in recipe:
             return kind
@@ -68,7 +77,8 @@ def kind_of(recipe: str) -> str:
 
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
-    assert kinds == {"flow", "pilot", "folds", "notice"} and len(RECIPES) >= 8
+    assert kinds == {"flow", "pilot", "folds", "notice", "quotas", "set_rules"}
+    assert len(RECIPES) >= 8
 
 
 def write_notice_files(base: Path, recipe: str) -> None:

@@ -4,6 +4,7 @@ in the file: computed rows, line-exact errors, and what ``programme show`` print
 The base file is the complete example of docs/programme-format.md (衡阳市, quotas per county).
 """
 
+import datetime as dt
 import io
 import json
 
@@ -215,3 +216,51 @@ def test_programme_show_prints_the_quota_policy_and_the_set_rules(seeded, tmp_pa
     assert [r["id"] for r in cat["set_rules"]] == ["rural", "campuses", "confirm"]
     assert cat["set_rules"][2]["checked"] == ["approve"]
     assert cat["quotas"][0]["policy"] == "each"
+
+
+def test_the_cookbook_recipes_hold_when_loaded_and_tried(seeded, tmp_path):
+    """The two cookbook recipes spliced into the complete example, loaded, and broken: the
+    county's third campus of one group is refused, naming the three campuses."""
+    from edupilot.audit.services import Actor
+    from edupilot.orgs.models import Locality, Org, OrgKind
+    from edupilot.programmes.models import QuotaAllocation
+    from edupilot.review import services
+    from tests.conftest import org
+    from tests.programmes.test_cookbook import RECIPES, splice
+    from tests.review.conftest import reviewer, school_in, submit_as
+
+    quota = next(r for _, r in RECIPES if r.startswith("[[categories.quotas]]"))
+    rules = next(r for _, r in RECIPES if r.startswith("[[categories.set_rules]]"))
+    text = splice(quota)
+    start = text.index("[[categories.quotas]]")
+    text = text[:start] + quota + "\n" + rules + text[start + len(quota) :]
+    parsed = loader.parse_text(text, "cookbook.toml")
+    shift = (dt.date.today() - dt.date(2030, 3, 15)).days
+    programme = programme_load(parsed=parsed, actor=Actor.system(), time_shift_days=shift).programme
+    places = dict(
+        QuotaAllocation.objects.filter(programme=programme).values_list("holder__name", "effective")
+    )
+    assert places["石鼓区"] == 12 and places["衡阳县"] == 10
+    group = Org.objects.create(
+        code="G430421-1", name="衡阳县一中教育集团", kind=OrgKind.GROUP, parent=org("衡阳县")
+    )
+    apps = [
+        submit_as(
+            school_in(
+                org("衡阳县"), name=f"衡阳县一中{i}校区", locality=Locality.RURAL, group=group
+            ),
+            programme,
+            "school",
+        )
+        for i in range(3)
+    ]
+    county = reviewer("衡阳县")
+    services.review_recommend_bulk(
+        applications=apps[:2], scope=county.scope, actor=county.actor, opinion="同意推荐。"
+    )
+    with pytest.raises(services.ReviewError) as exc:
+        services.review_recommend(
+            application=apps[2], scope=county.scope, actor=county.actor, opinion="同意推荐。"
+        )
+    assert exc.value.message.startswith("同一教育集团的校区至多推荐两所。（规则 campuses：")
+    assert "衡阳县一中0校区、衡阳县一中1校区、衡阳县一中2校区" in exc.value.message
