@@ -217,6 +217,16 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
                     }
                     for r in c.set_rules
                 ],
+                "titles": [
+                    {
+                        "list": t.list,
+                        "name": t.name,
+                        "admit": t.admit,
+                        "priority": t.priority,
+                        "text": t.describe(),
+                    }
+                    for t in c.titles
+                ],
             }
             for c in spec.categories
         ],

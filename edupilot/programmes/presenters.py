@@ -115,7 +115,8 @@ def category_view(programme: Programme, spec: schema.Programme, c: schema.Catego
             }
             for q in c.quotas
         ],
-        "set_rules": [{"message": r.message, "text": r.describe()} for r in c.set_rules],
+        "set_rules": [{"message": r.message, "text": r.describe()} for r in c.set_rules]
+        + [{"message": t.describe(), "text": ""} for t in c.titles],
     }
 
 

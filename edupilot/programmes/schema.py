@@ -64,7 +64,7 @@ from .schema_base import (  # noqa: F401 - re-exported: the format's types live 
     to_deadline,
     to_start,
 )
-from .set_schema import OrgMatch, QuotaClass, SetRule  # noqa: F401 - part of the format
+from .set_schema import OrgMatch, QuotaClass, SetRule, Title  # noqa: F401 - part of the format
 from .stages import (  # noqa: F401 - the stage kinds are part of the format
     AnnouncementStage,
     ApprovalStage,
@@ -169,6 +169,8 @@ class Category(Strict):
     quotas: list[QuotaPolicy] = Field(default_factory=list)
     # Rules over the set of units one org recommends (set_schema.py).
     set_rules: list[SetRule] = Field(default_factory=list)
+    # Titles that admit a unit directly or lift it in the ranking (set_schema.Title).
+    titles: list[Title] = Field(default_factory=list)
     # The most applications the issuer may approve in this category (Zhejiang: 20/20/60).
     cap: int | None = Field(default=None, ge=0)
     # Applicants of this category must submit by this time, when it is earlier than the
@@ -532,6 +534,13 @@ class Programme(Strict):
             if unknown:
                 raise LocatedValueError(
                     f"引用了未在 [[lists]] 中声明的名单：{', '.join(unknown)}", where
+                )
+        for ti, t in enumerate(c.titles):
+            unknown = [] if t.list in declared else [t.list]
+            if unknown:
+                raise LocatedValueError(
+                    f"称号 {t.name} 引用了未在 [[lists]] 中声明的名单：{t.list}",
+                    (*loc, "titles", ti, "list"),
                 )
 
     def _check_opinions(self, c: Category, form: Form) -> None:

@@ -177,3 +177,38 @@ class SetRule(Strict):
 
 
 TIER_NAME = {"province": "省级", "city": "市级", "county": "县级"}
+
+
+class Title(Strict):
+    """``[[categories.titles]]``: units on a participant list hold a title (省级示范校 …).
+
+    ``admit = "outside_quota"``: the unit is admitted outside the quota, its recommendations
+    spend no place of any tier's quota; ``"inside_quota"``: it is admitted within the quota
+    (it spends a place like any other; said so that reviewers see it). ``priority = true``:
+    a recommendation of the unit is ranked ahead of units without a priority title (after
+    those with one), unless the reviewer gives a rank. Reviewers see the title.
+    """
+
+    list: Key
+    name: str = Field(min_length=1, max_length=60)
+    admit: Literal["outside_quota", "inside_quota"] | None = None
+    priority: bool = False
+
+    @model_validator(mode="after")
+    def _says_something(self):
+        if self.admit is None and not self.priority:
+            raise LocatedValueError(
+                f"称号“{self.name}”须写 admit（outside_quota 或 inside_quota）或 priority = true",
+                ("name",),
+            )
+        return self
+
+    def describe(self) -> str:
+        effects = []
+        if self.admit == "outside_quota":
+            effects.append("直接入选，不占名额")
+        elif self.admit == "inside_quota":
+            effects.append("直接入选，占用名额")
+        if self.priority:
+            effects.append("推荐排序优先")
+        return f"{self.name}（名单 {self.list}）：{'，'.join(effects)}"

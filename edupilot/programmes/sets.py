@@ -28,6 +28,22 @@ def lists_of(orgs: list[Org]) -> dict[int, set[str]]:
     return out
 
 
+def titles_of(category, orgs: list[Org]) -> dict[int, list]:
+    """``{org: [Title]}``: the category's ``[[categories.titles]]`` each org holds (one query,
+    none when the category declares no title)."""
+    if category is None or not category.titles:
+        return {o.pk: [] for o in orgs}
+    lists = lists_of(orgs)
+    return {o.pk: [t for t in category.titles if t.list in lists.get(o.pk, set())] for o in orgs}
+
+
+def admitted_outside_quota(category, org: Org) -> bool:
+    """Whether a title admits ``org`` outside the quota (no query without titles)."""
+    if category is None or not category.titles:
+        return False
+    return any(t.admit == "outside_quota" for t in titles_of(category, [org])[org.pk])
+
+
 @dataclass
 class Matcher:
     """An :class:`OrgMatch` with its named orgs resolved."""

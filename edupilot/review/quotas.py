@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from edupilot.applications.models import Application
 from edupilot.orgs.models import Org, Tier
+from edupilot.programmes import sets as setrules
 from edupilot.programmes.chain import lineage, quota_bucket
 from edupilot.programmes.models import QuotaAllocation
 from edupilot.programmes.quotas import bucket_limit
@@ -67,6 +68,8 @@ def quota_buckets(application: Application, step: int, orgs: list[Org] | None = 
     if not info.get("quota", True):
         return []  # a named org's review or the expert panel spends no quota
     tiers = info.get("quota_tiers") or [info["tier"]]
+    if setrules.admitted_outside_quota(category, application.applicant_org):
+        return []  # a title admits it outside the quota (``[[categories.titles]]``)
     out = []
     seen = set()
     for policy in category.quotas if category else []:

@@ -71,7 +71,7 @@ from .quotas import (  # noqa: F401 - re-exported for selectors, views and tests
     quota_refusal,
     quota_state,
 )
-from .sets import check_sets, lock_sets, set_groups
+from .sets import check_sets, lock_sets, priority_rank, set_groups
 from .support import (  # noqa: F401 - OPINION_MAX is re-exported for views
     OPINION_MAX,
     _check_rules,
@@ -210,6 +210,8 @@ def _recommend_locked(
         info = app.chain[step]
         level_qs = level_recommendations(_level_key(app, step))
         count = level_qs.count()
+        if wanted_rank is None:
+            wanted_rank = priority_rank(app, level_qs)
         rank = count + 1 if wanted_rank is None else min(max(int(wanted_rank), 1), count + 1)
         if rank <= count:
             level_qs.filter(rank__gte=rank).update(rank=F("rank") + 1)

@@ -95,3 +95,18 @@ def check_sets(groups: dict[tuple, list[Application]], states: dict, spends: dic
         if failure is not None:
             return failure.message
     return None
+
+
+def priority_rank(app: Application, level_qs) -> int | None:
+    """Where a unit with a priority title goes among its level's recommendations by default:
+    after the others with one, ahead of those without (None: no priority title, last)."""
+    category = app.programme.parsed.category(app.category)
+    if category is None or not any(t.priority for t in category.titles):
+        return None
+    titles = setrules.titles_of(category, [app.applicant_org])[app.applicant_org.pk]
+    if not any(t.priority for t in titles):
+        return None
+    ranked = list(level_qs.select_related("application__applicant_org").order_by("rank"))
+    held = setrules.titles_of(category, [d.application.applicant_org for d in ranked])
+    ahead = sum(1 for d in ranked if any(t.priority for t in held[d.application.applicant_org.pk]))
+    return ahead + 1

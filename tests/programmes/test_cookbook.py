@@ -1,7 +1,7 @@
 """Every recipe of docs/cookbook.md, spliced into the reference's complete example, validates:
 a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
 recipe its pilot stages, a ``[[categories.quotas]]`` recipe its quota table, a
-``[[categories.set_rules]]`` recipe is added after that table, and a ``[[folds]]`` recipe is
+``[[categories.set_rules]]`` or ``[[categories.titles]]`` recipe is added after that table, and a ``[[folds]]`` recipe is
 added before its ``[period]``. The
 recipes cannot rot."""
 
@@ -32,7 +32,9 @@ def splice(recipe: str) -> str:
             if i > first and x.startswith("[") and not x.startswith("[[categories.flow]]")
         )
         return "".join(lines[:first]) + recipe + "\n" + "".join(lines[end:])
-    if recipe.startswith(("[[categories.quotas]]", "[[categories.set_rules]]")):
+    if recipe.startswith(
+        ("[[categories.quotas]]", "[[categories.set_rules]]", "[[categories.titles]]")
+    ):
         start = EXAMPLE.index("[[categories.quotas]]")
         end = EXAMPLE.index("\n[pilot]\n")
         keep = "" if recipe.startswith("[[categories.quotas]]") else EXAMPLE[start:end] + "\n"
@@ -69,6 +71,7 @@ def kind_of(recipe: str) -> str:
         ("[notice]", "notice"),
         ("[[categories.quotas]]", "quotas"),
         ("[[categories.set_rules]]", "set_rules"),
+        ("[[categories.titles]]", "titles"),
     ):
         if marker in recipe:
             return kind
@@ -77,7 +80,7 @@ def kind_of(recipe: str) -> str:
 
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
-    assert kinds == {"flow", "pilot", "folds", "notice", "quotas", "set_rules"}
+    assert kinds == {"flow", "pilot", "folds", "notice", "quotas", "set_rules", "titles"}
     assert len(RECIPES) >= 8
 
 

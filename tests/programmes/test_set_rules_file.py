@@ -264,3 +264,31 @@ def test_the_cookbook_recipes_hold_when_loaded_and_tried(seeded, tmp_path):
         )
     assert exc.value.message.startswith("同一教育集团的校区至多推荐两所。（规则 campuses：")
     assert "衡阳县一中0校区、衡阳县一中1校区、衡阳县一中2校区" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    "title, message, at",
+    [
+        (
+            'list = "nowhere"\nname = "示范校"\npriority = true',
+            "称号 示范校 引用了未在 [[lists]] 中声明的名单：nowhere",
+            'list = "nowhere"',
+        ),
+        (
+            'list = "example_earlier_pilots"\nname = "示范校"',
+            "须写 admit",
+            'name = "示范校"',
+        ),
+        (
+            'list = "example_earlier_pilots"\nname = "示范校"\nadmit = "outside"',
+            "取值必须是",
+            'admit = "outside"',
+        ),
+    ],
+    ids=["undeclared-list", "says-nothing", "bad-admit"],
+)
+def test_title_errors_name_the_line(seeded, tmp_path, example, title, message, at):
+    text = with_sets(example, rules=RULES + "\n[[categories.titles]]\n" + title + "\n")
+    _, errors = validate(tmp_path, text)
+    assert errors and message in errors[0].message, [str(e) for e in errors]
+    assert line(text, errors[0]) == at

@@ -191,3 +191,56 @@ def test_the_province_confirms_at_most_two_of_three_and_keeps_a_rural_one(henan_
     approval.selection_reject(
         application=b, reason="名额已满", scope=admin.scope, actor=admin.actor
     )
+
+
+TITLES = """[[lists]]
+code = "henan_demo_schools"
+title = "省级示范校"
+
+[[lists]]
+code = "henan_tencent_phase1\""""
+
+TITLE_RULE = """
+[[categories.titles]]
+list = "henan_demo_schools"
+name = "省级示范校"
+admit = "outside_quota"
+priority = true
+"""
+
+
+def test_a_title_admits_outside_the_quota_ranks_first_and_is_shown(client, seeded):
+    from edupilot.programmes.models import ParticipantEntry, ParticipantList
+    from tests.review.test_views import login
+
+    henan = load_henan(
+        replace={
+            school_table(): EACH_AND_RULES + TITLE_RULE,
+            '[[lists]]\ncode = "henan_tencent_phase1"': TITLES,
+        }
+    )
+    rural = [school(henan, locality=Locality.RURAL, name=f"金水区乡村第{i}小学") for i in range(5)]
+    demo = school(henan, locality=Locality.RURAL, name="金水区示范小学")
+    ParticipantEntry.objects.create(
+        plist=ParticipantList.objects.get(code="henan_demo_schools"), org=demo.applicant_org
+    )
+    city = reviewer("郑州市")
+    login(client, city)
+    html = client.get(reverse("review:detail", args=[demo.pk])).content.decode()
+    assert "省级示范校" in html and "直接入选，不占名额，推荐排序优先" in html
+    for a in rural[:4]:
+        recommend(a)
+    with pytest.raises(services.ReviewError, match="已全部占用"):
+        recommend(rural[4])
+    d = recommend(demo)  # outside the quota, and ahead of the four
+    assert d.quota_holder_id is None and d.rank == 1
+    ranks = dict(ReviewDecision.objects.filter(active=True).values_list("application_id", "rank"))
+    assert sorted(ranks.values()) == [1, 2, 3, 4, 5]
+    out = __import__("io").StringIO()
+    from django.core.management import call_command
+
+    call_command("programme", "show", henan.code, stdout=out)
+    assert (
+        "称号：省级示范校（名单 henan_demo_schools）：直接入选，不占名额，推荐排序优先"
+        in out.getvalue()
+    )

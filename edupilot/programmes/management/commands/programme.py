@@ -181,6 +181,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  名额（{tier}）：{q['text']}")
             for r in c["set_rules"]:
                 self.stdout.write(f"  集合规则 {r['id']}：{r['text']}。提示：{r['message']}")
+            for t in c["titles"]:
+                self.stdout.write(f"  称号：{t['text']}")
             if c["pilot_stages"]:
                 self.stdout.write("  试点期：")
             for i, s in enumerate(c["pilot_stages"], 1):
