@@ -130,6 +130,8 @@ class Topic(Strict):
     code: Key
     name: str = Field(min_length=1)
     description: str = ""
+    # Topics in two levels: a sub-direction names its direction (a topic without a parent).
+    parent: Key | None = None
 
 
 class ParticipantListRef(Strict):
@@ -235,6 +237,17 @@ class Category(Strict):
             if r.level not in level_tiers:
                 raise LocatedValueError(
                     f"集合规则 {r.id} 的层级 {r.level} 不在审核链中", ("set_rules", ri, "level")
+                )
+            if r.each_topic and not self.topics:
+                raise LocatedValueError(
+                    f"集合规则 {r.id} 要求覆盖每个选题，但类别 {self.code} 没有选题",
+                    ("set_rules", ri, "each_topic"),
+                )
+            order = ["province", "city", "county"]
+            if r.each_org_at and order.index(r.each_org_at) <= order.index(r.level):
+                raise LocatedValueError(
+                    f"集合规则 {r.id} 的 each_org_at 须是 {r.level} 以下的层级",
+                    ("set_rules", ri, "each_org_at"),
                 )
         return self
 
@@ -459,6 +472,7 @@ class Programme(Strict):
         _unique_keys_attr(self.batches, "code", "批次", ("batches",))
         _unique_keys_attr(self.summary_tables, "key", "汇总表", ("summary_tables",))
         topics = {t.code for t in self.topics}
+        self._check_topic_parents()
         for ci, c in enumerate(self.categories):
             loc = ("categories", ci)
             if c.form not in self.forms:
@@ -520,6 +534,24 @@ class Programme(Strict):
                         (*tloc, "columns", ki, "source"),
                     )
         return self
+
+    def _check_topic_parents(self) -> None:
+        """Two levels at most: a sub-direction's parent is a declared topic without a parent."""
+        by_code = {t.code: t for t in self.topics}
+        for ti, t in enumerate(self.topics):
+            if t.parent is None:
+                continue
+            parent = by_code.get(t.parent)
+            if parent is None or parent.parent is not None or t.parent == t.code:
+                raise LocatedValueError(
+                    f"选题 {t.code} 的 parent = {t.parent} 须是已声明的一级方向（本身没有 parent）",
+                    ("topics", ti, "parent"),
+                )
+
+    def direction_of(self, topic: str) -> str:
+        """The direction (first-level topic) of ``topic``: its parent, or itself."""
+        t = next((x for x in self.topics if x.code == topic), None)
+        return t.parent if t is not None and t.parent else topic
 
     def _check_set_lists(self, c: Category, loc: tuple) -> None:
         """The participant lists that quota classes and set rules name are declared."""

@@ -104,6 +104,7 @@ class QuotaClass(OrgMatch):
 
 
 SET_RULE_KINDS = {
+    "covers": "覆盖每个选题、每个单位",
     "at_least": "至少若干个符合条件",
     "at_most_per_group": "同一组至多若干个",
     "confirm_ratio": "按比例确认",
@@ -128,7 +129,7 @@ class SetRule(Strict):
     """
 
     id: Key
-    kind: Literal["at_least", "at_most_per_group", "confirm_ratio"]
+    kind: Literal["at_least", "at_most_per_group", "confirm_ratio", "covers"]
     level: TierName
     message: str = Field(min_length=1, max_length=300)
     min: int | None = Field(default=None, ge=1)
@@ -137,6 +138,11 @@ class SetRule(Strict):
     per: str | None = Field(default=None, pattern=r"^(group|parent|extra\.[A-Za-z0-9_]+)$")
     ratio: Decimal | None = Field(default=None, ge=1, le=100)
     when: list[Literal["recommend", "approve"]] = Field(default_factory=list)
+    # covers: every topic of the category ("topic"), or every direction ("direction": a
+    # sub-direction counts for its parent), crossed with every org of tier ``each_org_at``
+    # under the set's holder, has at least ``min`` units in the set.
+    each_topic: Literal["topic", "direction"] | None = None
+    each_org_at: Literal["city", "county"] | None = None
 
     @model_validator(mode="after")
     def _fields_of_kind(self):
@@ -144,10 +150,17 @@ class SetRule(Strict):
             "at_least": ("min", "where"),
             "at_most_per_group": ("max", "per"),
             "confirm_ratio": ("ratio",),
+            "covers": ("min",),
         }
         for key in needs[self.kind]:
             if getattr(self, key) is None:
                 raise LocatedValueError(f"{self.kind} 规则须写 {key}", ("kind",))
+        if self.kind == "covers" and self.each_topic is None and self.each_org_at is None:
+            raise LocatedValueError("covers 规则须写 each_topic 或 each_org_at", ("kind",))
+        if self.kind != "covers":
+            for key in ("each_topic", "each_org_at"):
+                if getattr(self, key) is not None:
+                    raise LocatedValueError(f"{self.kind} 规则不用 {key}，请删去", (key,))
         for key in ("min", "where", "max", "per", "ratio"):
             if key not in needs[self.kind] and getattr(self, key) is not None:
                 raise LocatedValueError(f"{self.kind} 规则不用 {key}，请删去", (key,))
@@ -161,12 +174,21 @@ class SetRule(Strict):
     def moments(self) -> tuple[str, ...]:
         if self.kind == "confirm_ratio":
             return ("approve",)
+        if self.kind == "covers":
+            return tuple(self.when) or ("recommend",)
         return tuple(self.when) or ("recommend", "approve")
 
     def describe(self) -> str:
         """The rule in words, for ``programme show`` and the programme page."""
         if self.kind == "at_least":
             what = f"至少 {self.min} 个{self.where.describe()}"
+        elif self.kind == "covers":
+            cells = []
+            if self.each_topic:
+                cells.append("每个选题" if self.each_topic == "topic" else "每个方向")
+            if self.each_org_at:
+                cells.append(f"每个{TIER_NAME[self.each_org_at]}单位")
+            what = f"{'、'.join(cells)}至少 {self.min} 个"
         elif self.kind == "at_most_per_group":
             label = GROUP_LABEL.get(self.per, self.per)
             what = f"同一{label}至多 {self.max} 个"

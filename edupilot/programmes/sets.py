@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
-from edupilot.orgs.models import Org
+from edupilot.orgs.models import Org, OrgKind, subtree_q
 
 from . import quotas
 from .models import ParticipantEntry
@@ -105,6 +105,85 @@ def ratio_limit(rule: SetRule, recommended: int) -> int:
     return int((Decimal(recommended) / rule.ratio).to_integral_value(ROUND_FLOOR))
 
 
+def coverage_cells(rule: SetRule, spec, category, holder: Org) -> tuple[list, list[Org]]:
+    """The cells a ``covers`` rule asks for under ``holder``: ``[((topic, org id), label)]``,
+    and the orgs of tier ``each_org_at`` under it."""
+    names = {t.code: t.name for t in spec.topics}
+    topics: list = [None]
+    if rule.each_topic == "topic":
+        topics = list(category.topics)
+    elif rule.each_topic == "direction":
+        topics = list(dict.fromkeys(spec.direction_of(t) for t in category.topics))
+    orgs: list = []
+    if rule.each_org_at:
+        orgs = list(
+            Org.objects.filter(subtree_q(holder.path), tier=rule.each_org_at, is_active=True)
+            .exclude(kind__in=[OrgKind.SCHOOL, OrgKind.UNIVERSITY, OrgKind.UNIT, OrgKind.GROUP])
+            .exclude(pk=holder.pk)
+            .order_by("path")
+        )
+    cells = [
+        (
+            (t, o.pk if o else None),
+            "·".join(x for x in (names.get(t, t) if t else "", o.name if o else "") if x),
+        )
+        for t in topics
+        for o in (orgs or [None])
+    ]
+    return cells, orgs
+
+
+def cell_key(rule: SetRule, spec, org: Org, topic: str, orgs_at: list[Org]) -> tuple:
+    """The cell one unit (with its application's ``topic``) fills for a ``covers`` rule."""
+    t = None
+    if rule.each_topic == "topic":
+        t = topic
+    elif rule.each_topic == "direction":
+        t = spec.direction_of(topic)
+    o = next((x.pk for x in orgs_at if org.is_within(x)), None) if rule.each_org_at else None
+    return (t, o)
+
+
+def _covers(rule, holder, members, added, room, cells, key_of) -> SetFailure | None:
+    counts = dict.fromkeys((k for k, _ in cells), 0)
+    before = dict(counts)
+    for o in members:
+        k = key_of(o)
+        if k in counts:
+            counts[k] += 1
+            if o not in added:
+                before[k] += 1
+    missing = [(label, rule.min - counts[k]) for k, label in cells if counts[k] < rule.min]
+    short = sum(n for _, n in missing)
+    if room is None or short <= room:
+        return None
+    useless = [o for o in added if before.get(key_of(o), rule.min) >= rule.min]
+    shown = "、".join(label for label, _ in missing[:8]) + ("等" if len(missing) > 8 else "")
+    return SetFailure(
+        rule,
+        holder,
+        f"尚缺 {short} 个才能覆盖：{shown}，而此后只剩 {room} 个名额",
+        _names(useless or added),
+    )
+
+
+def rule_context(
+    rule: SetRule, spec, category, issuer: Org, holder: Org | None, topic_of: dict[int, str]
+) -> dict:
+    """The keyword arguments of :func:`check_rule` that depend on the rule's kind: the
+    condition of ``at_least`` (its names resolved under ``issuer``), the cells of ``covers``
+    under ``holder`` (``topic_of``: each unit's topic)."""
+    if rule.kind == "at_least":
+        return {"matcher": Matcher.build(rule.where, issuer)}
+    if rule.kind != "covers":
+        return {}
+    cells, orgs_at = coverage_cells(rule, spec, category, holder)
+    return {
+        "cells": cells,
+        "key_of": lambda o: cell_key(rule, spec, o, topic_of.get(o.pk, ""), orgs_at),
+    }
+
+
 def check_rule(
     rule: SetRule,
     *,
@@ -115,13 +194,18 @@ def check_rule(
     matcher: Matcher | None = None,
     lists: dict[int, set[str]] | None = None,
     recommended: int | None = None,
+    cells: list | None = None,
+    key_of=None,
 ) -> SetFailure | None:
     """Whether ``members`` (the set after the change, ``added`` among them) keeps ``rule``.
 
     ``room``: how many more units the set may still take (None: no limit), so that
     ``at_least`` fails only once it can no longer be met. ``recommended``: for
-    ``confirm_ratio``, how many units the holder recommended.
+    ``confirm_ratio``, how many units the holder recommended. ``cells`` and ``key_of``: for
+    ``covers``, the cells asked for (:func:`coverage_cells`) and the cell of a unit.
     """
+    if rule.kind == "covers":
+        return _covers(rule, holder, members, added, room, cells, key_of)
     if rule.kind == "at_least":
         lists = lists if lists is not None else lists_of(members)
         have = [o for o in members if matcher(o, lists.get(o.pk, set()))]

@@ -16,6 +16,7 @@ from collections import defaultdict
 from django.db import connection
 
 from edupilot.applications.models import Application
+from edupilot.orgs.models import Org
 from edupilot.programmes import sets as setrules
 
 from .models import ReviewAction, ReviewDecision
@@ -80,17 +81,21 @@ def check_sets(groups: dict[tuple, list[Application]], states: dict, spends: dic
     """The first broken rule's message (naming its units), or None."""
     for (ri, key), added in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         app = added[0]
-        rule = app.programme.parsed.category(app.category).set_rules[ri]
-        existing = [d.application.applicant_org for d in set_members(key)]
+        spec = app.programme.parsed
+        category = spec.category(app.category)
+        rule = category.set_rules[ri]
+        decisions = list(set_members(key))
         new = [a.applicant_org for a in added]
-        matcher = setrules.Matcher.build(rule.where, app.programme.issuer) if rule.where else None
+        topic_of = {d.application.applicant_org_id: d.application.topic for d in decisions}
+        topic_of.update({a.applicant_org_id: a.topic for a in added})
+        holder = Org.objects.get(pk=key[3]) if rule.kind == "covers" else None
         failure = setrules.check_rule(
             rule,
             holder=app.chain[app.current_step]["org_name"] + "推荐的申报",
-            members=existing + new,
+            members=[d.application.applicant_org for d in decisions] + new,
             added=new,
             room=_room(added, rule.level, states, spends),
-            matcher=matcher,
+            **setrules.rule_context(rule, spec, category, app.programme.issuer, holder, topic_of),
         )
         if failure is not None:
             return failure.message

@@ -91,7 +91,6 @@ def check_approval_sets(programme: Programme, apps: list[Application]) -> None:
                 if (org_id := recommenders.get((a.pk, rule.level))) is not None:
                     holders[org_id].append(a)
             names = Org.objects.in_bulk(list(holders))
-            matcher = setrules.Matcher.build(rule.where, programme.issuer) if rule.where else None
             for org_id in sorted(holders):
                 recommended = _holder_set(programme, code, rule.level, org_id)
                 chosen = [
@@ -110,8 +109,15 @@ def check_approval_sets(programme: Programme, apps: list[Application]) -> None:
                     members=[a.applicant_org for a in chosen],
                     added=[a.applicant_org for a in chosen if a.pk in adding],
                     room=_room(category, rule.level, len(recommended), len(chosen), undecided),
-                    matcher=matcher,
                     recommended=len(recommended),
+                    **setrules.rule_context(
+                        rule,
+                        spec,
+                        category,
+                        programme.issuer,
+                        names[org_id],
+                        {a.applicant_org_id: a.topic for a in recommended},
+                    ),
                 )
                 if failure is not None:
                     raise SelectionError(failure.message)
