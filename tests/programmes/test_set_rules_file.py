@@ -292,3 +292,138 @@ def test_title_errors_name_the_line(seeded, tmp_path, example, title, message, a
     _, errors = validate(tmp_path, text)
     assert errors and message in errors[0].message, [str(e) for e in errors]
     assert line(text, errors[0]) == at
+
+
+TWO_LEVELS = """[[topics]]
+code = "teaching"
+name = "教学应用"
+
+[[topics]]
+code = "classroom"
+name = "智慧课堂教学应用"
+parent = "teaching"
+
+[[topics]]
+code = "management"
+name = "管理应用"
+
+[[topics]]
+code = "evaluation"
+name = "综合素质评价"
+parent = "management"
+"""
+
+COVERS = """
+[[categories.set_rules]]
+id = "directions"
+kind = "covers"
+level = "county"
+each_topic = "direction"
+min = 1
+message = "各县（市、区）推荐的学校须覆盖每个方向。"
+"""
+
+
+def test_covers_every_direction_within_the_places_left(seeded, tmp_path, example):
+    """Topics in two levels; a county's two places must cover both directions: a second
+    school of the same direction is refused, naming the direction still missing."""
+    from edupilot.audit.services import Actor
+    from edupilot.orgs.models import Locality
+    from edupilot.review import services
+    from tests.conftest import org
+    from tests.review.conftest import reviewer, school_in, submit_as
+
+    text = with_sets(example, rules=RULES + COVERS)
+    text = replace_once(
+        text, '[[topics]]\ncode = "classroom"\nname = "智慧课堂教学应用"\n', TWO_LEVELS
+    )
+    text = replace_once(text, 'topics = ["classroom"]', 'topics = ["classroom", "evaluation"]')
+    parsed = loader.parse_text(text, "covers.toml")
+    assert parsed.spec.direction_of("evaluation") == "management"
+    shift = (dt.date.today() - dt.date(2030, 3, 15)).days
+    programme = programme_load(parsed=parsed, actor=Actor.system(), time_shift_days=shift).programme
+    county = reviewer("衡阳县")
+
+    def bid(topic):
+        who = school_in(org("衡阳县"), locality=Locality.RURAL)
+        return submit_as(who, programme, "school", topic=topic)
+
+    a, b, c = bid("classroom"), bid("classroom"), bid("evaluation")
+    services.review_recommend(application=a, scope=county.scope, actor=county.actor, opinion="同意")
+    with pytest.raises(services.ReviewError) as exc:
+        services.review_recommend(
+            application=b, scope=county.scope, actor=county.actor, opinion="同意"
+        )
+    assert exc.value.message.startswith(
+        "各县（市、区）推荐的学校须覆盖每个方向。（规则 directions："
+    )
+    assert "尚缺 1 个才能覆盖：管理应用，而此后只剩 0 个名额" in exc.value.message
+    assert b.applicant_org.name in exc.value.message
+    services.review_recommend(application=c, scope=county.scope, actor=county.actor, opinion="同意")
+
+
+def test_covers_every_county_of_a_city_names_the_missing_ones(seeded):
+    """``each_org_at``: the cells are the city's counties; a unit of an already covered county
+    is the one named."""
+    from edupilot.programmes import sets
+    from edupilot.programmes.set_schema import SetRule
+    from tests.conftest import make_school, org
+
+    rule = SetRule(
+        id="counties", kind="covers", level="city", each_org_at="county", min=1, message="每县一所"
+    )
+    city = org("430400")
+
+    class Spec:
+        topics = []
+
+    cells, orgs_at = sets.coverage_cells(rule, Spec, None, city)
+    assert len(cells) == 12 and cells[0][1] == "珠晖区"
+    hy = [make_school(org("衡阳县")) for _ in range(2)]
+    others = [make_school(o) for o in orgs_at[:9] if o.name != "衡阳县"]
+    failure = sets.check_rule(
+        rule,
+        holder="衡阳市推荐的申报",
+        members=others + hy,
+        added=[hy[1]],
+        room=1,
+        cells=cells,
+        key_of=lambda o: sets.cell_key(rule, Spec, o, "", orgs_at),
+    )
+    assert failure is not None and "尚缺 3 个才能覆盖" in failure.message
+    assert failure.units == [hy[1].name]
+
+
+@pytest.mark.parametrize(
+    "rule, message, at",
+    [
+        (
+            COVERS.replace('level = "county"', 'level = "city"').replace(
+                'each_topic = "direction"', 'each_org_at = "city"'
+            ),
+            "each_org_at 须是 city 以下的层级",
+            'each_org_at = "city"',
+        ),
+        (
+            COVERS.replace('each_topic = "direction"\n', ""),
+            "covers 规则须写 each_topic 或 each_org_at",
+            'kind = "covers"',
+        ),
+        (COVERS.replace("min = 1\n", ""), "covers 规则须写 min", 'kind = "covers"'),
+    ],
+    ids=["org-tier-not-below", "covers-nothing", "no-min"],
+)
+def test_covers_errors_name_the_line(seeded, tmp_path, example, rule, message, at):
+    text = with_sets(example, rules=RULES + rule)
+    _, errors = validate(tmp_path, text)
+    assert errors and message in errors[0].message, [str(e) for e in errors]
+    assert line(text, errors[0]) == at
+
+
+def test_a_sub_direction_names_a_declared_direction(seeded, tmp_path, example):
+    text = replace_once(
+        example, 'name = "智慧课堂教学应用"\n', 'name = "智慧课堂教学应用"\nparent = "teaching"\n'
+    )
+    _, errors = validate(tmp_path, text)
+    assert "parent = teaching 须是已声明的一级方向" in errors[0].message
+    assert line(text, errors[0]) == 'parent = "teaching"'
