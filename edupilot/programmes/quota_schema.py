@@ -43,6 +43,12 @@ class QuotaBase(Strict):
     unlisted: Literal["zero", "unlimited"] = "zero"
     declared_total: int | None = Field(default=None, ge=0)
     note: str = ""
+    # Earlier rounds (or years) of the same series, by programme code: the places a holder
+    # used there (its active recommendations at this level, in the category of the same
+    # code) count against this quota, so that the quota is a total over the rounds.
+    earlier_rounds: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]] = Field(
+        default_factory=list, max_length=20
+    )
 
 
 class TableQuota(QuotaBase):

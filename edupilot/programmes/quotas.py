@@ -280,6 +280,13 @@ def count_label(spec: schema.CountSpec) -> str:
 
 def formula_text(policy) -> str:
     """The policy in words, for reports and pages."""
+    text = _formula_text(policy)
+    if policy.earlier_rounds:
+        text += f"（与往轮 {'、'.join(policy.earlier_rounds)} 合计：往轮已推荐的计入名额）"
+    return text
+
+
+def _formula_text(policy) -> str:
     if isinstance(policy, schema.TableQuota):
         return "名额表"
     if isinstance(policy, schema.EachQuota):

@@ -244,3 +244,38 @@ def test_a_title_admits_outside_the_quota_ranks_first_and_is_shown(client, seede
         "称号：省级示范校（名单 henan_demo_schools）：直接入选，不占名额，推荐排序优先"
         in out.getvalue()
     )
+
+
+def test_a_quota_over_two_rounds_counts_the_places_used_in_the_first(seeded):
+    from edupilot.programmes import loader
+
+    first = load_sets()  # 郑州市: 4 places
+    for i in range(3):
+        recommend(school(first, locality=Locality.RURAL, name=f"金水区首轮第{i}小学"))
+    each = EACH_AND_RULES[: EACH_AND_RULES.index("[[categories.set_rules]]")]
+    second_quota = each.replace(
+        'policy = "each"\n', 'policy = "each"\nearlier_rounds = ["henan-tencent-2019"]\n'
+    )
+    code = 'code = "henan-tencent-2019"'
+    second = load_henan(replace={code: 'code = "henan-tencent-2020"', school_table(): second_quota})
+    assert second.code == "henan-tencent-2020" and first.code == "henan-tencent-2019"
+    a, b = (school(second, name=f"金水区次轮第{i}小学") for i in range(2))
+    recommend(a)  # 3 used in the first round + this one = 4
+    with pytest.raises(services.ReviewError) as exc:
+        recommend(b)
+    assert "共 4 个，已全部占用" in exc.value.message
+    assert (
+        "金水区首轮第0小学（" in exc.value.message
+        and "金水区次轮第0小学（第 1 名）" in exc.value.message
+    )
+    # The first round is not held back by the second (its quota does not look forward).
+    assert ReviewDecision.objects.filter(programme=first, active=True).count() == 3
+    # A round that is not loaded, or this programme itself, is refused at its line.
+    source = second.source_text.replace(
+        'earlier_rounds = ["henan-tencent-2019"]', 'earlier_rounds = ["henan-tencent-2018"]'
+    )
+    errors = loader.check_orgs(loader.parse_text(source, "x.toml"))
+    assert [e.message for e in errors] == [
+        "往轮项目 henan-tencent-2018 尚未载入（请先载入它的项目文件）"
+    ]
+    assert source.splitlines()[errors[0].line - 1] == 'earlier_rounds = ["henan-tencent-2018"]'
