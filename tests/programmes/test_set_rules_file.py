@@ -216,6 +216,11 @@ def test_programme_show_prints_the_quota_policy_and_the_set_rules(seeded, tmp_pa
     assert [r["id"] for r in cat["set_rules"]] == ["rural", "campuses", "confirm"]
     assert cat["set_rules"][2]["checked"] == ["approve"]
     assert cat["quotas"][0]["policy"] == "each"
+    out = io.StringIO()
+    call_command("quota", "show", "example-smart-classroom", stdout=out)
+    text = out.getvalue()
+    assert "政策：每单位定额（中心城区每个 3 个" in text
+    assert "中心城区：每个 3 个" in text
 
 
 def test_the_cookbook_recipes_hold_when_loaded_and_tried(seeded, tmp_path):
