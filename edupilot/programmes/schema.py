@@ -548,6 +548,15 @@ class Programme(Strict):
                     ("topics", ti, "parent"),
                 )
 
+    def topic_label(self, code: str) -> str:
+        """A topic's name, after its direction's for a sub-direction ("教学应用 / 智慧课堂")."""
+        by_code = {t.code: t for t in self.topics}
+        t = by_code.get(code)
+        if t is None:
+            return code
+        parent = by_code.get(t.parent) if t.parent else None
+        return f"{parent.name} / {t.name}" if parent else t.name
+
     def direction_of(self, topic: str) -> str:
         """The direction (first-level topic) of ``topic``: its parent, or itself."""
         t = next((x for x in self.topics if x.code == topic), None)
