@@ -198,7 +198,7 @@ def test_set_rule_errors_name_the_line(seeded, tmp_path, example, old, new, mess
         assert errors[0].line is not None
 
 
-def test_programme_show_prints_the_quota_policy_and_the_set_rules(seeded, tmp_path, example):
+def test_programme_show_prints_the_quota_policy_and_the_set_rules(client, seeded, example):
     parsed = loader.parse_text(with_sets(example), "sets.toml")
     from edupilot.audit.services import Actor
 
@@ -216,6 +216,16 @@ def test_programme_show_prints_the_quota_policy_and_the_set_rules(seeded, tmp_pa
     assert [r["id"] for r in cat["set_rules"]] == ["rural", "campuses", "confirm"]
     assert cat["set_rules"][2]["checked"] == ["approve"]
     assert cat["quotas"][0]["policy"] == "each"
+    from django.urls import reverse
+
+    from edupilot.orgs.models import Role
+    from tests.review.conftest import reviewer
+    from tests.review.test_views import login
+
+    login(client, reviewer("430400", Role.PROGRAMME_ADMIN))
+    page = client.get(reverse("programmes:detail", args=["example-smart-classroom"]))
+    html = page.content.decode()
+    assert "同一教育集团的校区至多推荐两所。" in html and "中心城区每个 3 个" in html
     out = io.StringIO()
     call_command("quota", "show", "example-smart-classroom", stdout=out)
     text = out.getvalue()
