@@ -8,6 +8,8 @@ services never wait on each other in a cycle (no deadlock) on PostgreSQL:
 2. applications, by id ascending — :func:`lock_applications` / :func:`lock_application`;
 3. review levels, by key ``(programme, category, level, org)`` — ``review.locks`` (PostgreSQL
    advisory transaction locks; they serialise rank changes within a level);
+   then the recommendation sets of ``[[categories.set_rules]]``, by key ``(programme,
+   category, tier, org)`` — ``review.sets.lock_sets`` (advisory locks as well);
 4. quota rows, sorted by bucket key — ``review.quotas.quota_state(..., lock=True)``;
 5. rows that belong to an application (assignments, decisions, announcement entries,
    objections);

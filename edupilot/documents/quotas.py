@@ -30,7 +30,12 @@ from .summaries import can_use_documents
 from .xlsx import Column, XlsxExport
 
 TIER_LABELS = dict(Tier.choices)
-POLICY_LABELS = {"table": "名额表", "percent": "按比例核算", "apportion": "按总数分配"}
+POLICY_LABELS = {
+    "table": "名额表",
+    "percent": "按比例核算",
+    "apportion": "按总数分配",
+    "each": "每单位定额",
+}
 
 
 def access_quota_programme(scope: Scope, code: str) -> Programme:

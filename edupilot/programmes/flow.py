@@ -19,7 +19,7 @@ from . import schema
 from .chain import lineage, named_org, quota_bucket, review_chain
 from .models import Programme, QuotaAllocation
 from .pilot_schema import due_rule
-from .quotas import bucket_limit
+from .quotas import bucket_limit, formula_text
 
 TIER_LABELS = dict(Tier.choices)
 
@@ -219,6 +219,31 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
                 "stages": [s.as_json() for s in resolved_stages(programme, c, applicant)],
                 "pilot_stages": [s.as_json() for s in pilot_stages(programme, c, applicant)],
                 "evidence": evidence_rows(spec, c),
+                "quotas": [
+                    {"level": q.level, "policy": q.policy, "text": formula_text(q)}
+                    for q in c.quotas
+                ],
+                "set_rules": [
+                    {
+                        "id": r.id,
+                        "kind": r.kind,
+                        "level": r.level,
+                        "checked": list(r.moments),
+                        "text": r.describe(),
+                        "message": r.message,
+                    }
+                    for r in c.set_rules
+                ],
+                "titles": [
+                    {
+                        "list": t.list,
+                        "name": t.name,
+                        "admit": t.admit,
+                        "priority": t.priority,
+                        "text": t.describe(),
+                    }
+                    for t in c.titles
+                ],
             }
             for c in spec.categories
         ],

@@ -18,12 +18,13 @@ from edupilot.orgs.models import Org
 
 from . import folds as folding
 from . import notice_files, rules, schema
+from . import sets as setrules
 from .quotas import QuotaResolveError, compute_category, resolve_org
 from .toml_lines import LineIndex
 
 UNION_TAGS = {
     "text", "longtext", "number", "choice", "date", "phone", "email", "bool", "topic",
-    "attachment", "members", "group", "table", "percent", "apportion",
+    "attachment", "members", "group", "table", "percent", "apportion", "each",
     "plan", "reports", "inspection", "acceptance", "appraisal", "awards", "cases",
     "tier_review", "org_review", "expert_scoring", "approval", "announcement",
 }  # fmt: skip
@@ -267,6 +268,15 @@ def check_orgs(parsed: ParsedFile) -> list[FileError]:
                     resolve_org(stage.org, issuer, loc)
                 except QuotaResolveError as exc:
                     err(exc.loc, f"阶段 {stage.key}：{exc}")
+        for ri, r in enumerate(category.set_rules):
+            if r.where is not None:
+                try:
+                    setrules.Matcher.build(
+                        r.where, issuer, ("categories", ci, "set_rules", ri, "where")
+                    )
+                except QuotaResolveError as exc:
+                    err(exc.loc, f"集合规则 {r.id}：{exc}")
+        _check_earlier_rounds(spec, category, ci, err)
         try:
             compute_category(category, issuer, ("categories", ci))
         except QuotaResolveError as exc:
@@ -274,6 +284,22 @@ def check_orgs(parsed: ParsedFile) -> list[FileError]:
         except ValueError as exc:
             err(("categories", ci, "quotas"), str(exc))
     return errors
+
+
+def _check_earlier_rounds(spec: schema.Programme, category: schema.Category, ci: int, err) -> None:
+    """A quota's ``earlier_rounds`` are other programmes, loaded, with a category of this code."""
+    from .models import Programme
+
+    for qi, q in enumerate(category.quotas):
+        for i, code in enumerate(q.earlier_rounds):
+            loc = ("categories", ci, "quotas", qi, "earlier_rounds", i)
+            earlier = Programme.objects.filter(code=code).first()
+            if code == spec.code:
+                err(loc, "earlier_rounds 不能包含本项目自己")
+            elif earlier is None:
+                err(loc, f"往轮项目 {code} 尚未载入（请先载入它的项目文件）")
+            elif earlier.parsed.category(category.code) is None:
+                err(loc, f"往轮项目 {code} 没有代码为 {category.code} 的类别")
 
 
 def _check_folds(spec: schema.Programme, issuer: Org, err) -> bool:

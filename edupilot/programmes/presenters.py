@@ -90,14 +90,13 @@ def form_view(key: str, form: schema.Form) -> dict:
 
 
 def category_view(programme: Programme, spec: schema.Programme, c: schema.Category) -> dict:
-    topics = {t.code: t.name for t in spec.topics}
     return {
         "code": c.code,
         "name": c.name,
         "description": c.description,
         "kinds": [KIND_LABEL.get(k, k) for k in c.applicant_kinds],
         "stages": [STAGE_LABEL.get(s, s) for s in c.stages],
-        "topics": [topics[t] for t in c.topics],
+        "topics": [spec.topic_label(t) for t in c.topics],
         "cap": c.cap,
         "closes_at": programme.category_closes_at(c.code),
         "form": spec.forms[c.form].title,
@@ -116,6 +115,8 @@ def category_view(programme: Programme, spec: schema.Programme, c: schema.Catego
             }
             for q in c.quotas
         ],
+        "set_rules": [{"message": r.message, "text": r.describe()} for r in c.set_rules]
+        + [{"message": t.describe(), "text": ""} for t in c.titles],
     }
 
 

@@ -17,6 +17,7 @@ from edupilot.orgs.models import Org, OrgKind, Tier, subtree_q
 
 from . import folds as folding
 from . import schema
+from . import sets as setrules
 
 ROUNDING = {"half_up": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}
 ROUNDING_LABEL = {"half_up": "四舍五入", "ceil": "向上取整", "floor": "向下取整"}
@@ -279,8 +280,20 @@ def count_label(spec: schema.CountSpec) -> str:
 
 def formula_text(policy) -> str:
     """The policy in words, for reports and pages."""
+    text = _formula_text(policy)
+    if policy.earlier_rounds:
+        text += f"（与往轮 {'、'.join(policy.earlier_rounds)} 合计：往轮已推荐的计入名额）"
+    return text
+
+
+def _formula_text(policy) -> str:
     if isinstance(policy, schema.TableQuota):
         return "名额表"
+    if isinstance(policy, schema.EachQuota):
+        parts = [f"{c.name}每个 {c.quota} 个" for c in policy.classes]
+        if policy.quota is not None:
+            parts.append(f"{'其余' if parts else ''}每个单位 {policy.quota} 个")
+        return "；".join(parts) + ("；另有名额表" if policy.entries else "")
     what = count_label(policy.count)
     minimum = f"，每单位不少于 {policy.minimum}" if policy.minimum else ""
     if isinstance(policy, schema.PercentQuota):
@@ -336,6 +349,66 @@ def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple,
                 effective=0,
                 unlimited=unlimited,
                 derivation="名额表未列：" + ("不限" if unlimited else "0 个"),
+            )
+        )
+
+
+def _each_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple, folded) -> None:
+    """``each``: a number per holder, from the first class it matches (or ``quota``); the
+    ``entries`` table overrides single holders and adds ``direct`` buckets."""
+    entries = _declared_map(policy.entries, issuer, (*qloc, "entries"), folded)
+    holders = _holders(issuer, policy.level, folded)
+    matchers = [
+        setrules.Matcher.build(c, issuer, (*qloc, "classes", ki))
+        for ki, c in enumerate(policy.classes)
+    ]
+    lists = setrules.lists_of(holders) if any(c.lists for c in policy.classes) else {}
+    for h in holders:
+        if (h.pk, False) in entries:
+            continue
+        cls = next(
+            (
+                c
+                for c, m in zip(policy.classes, matchers, strict=True)
+                if m(h, lists.get(h.pk, set()))
+            ),
+            None,
+        )
+        if cls is not None:
+            value, how, unlimited = cls.quota, f"{cls.name}：每个 {cls.quota} 个", False
+        elif policy.quota is not None:
+            value, how, unlimited = policy.quota, f"每个单位 {policy.quota} 个", False
+        else:
+            unlimited = policy.unlisted == "unlimited"
+            value, how = 0, "不属于任何名额类别：" + ("不限" if unlimited else "0 个")
+            report.unlisted_holders.append(h)
+        report.rows.append(
+            QuotaRow(
+                category.code,
+                policy.level,
+                h,
+                False,
+                "each",
+                label=cls.name if cls else "",
+                computed=value,
+                effective=value,
+                unlimited=unlimited,
+                derivation=how,
+            )
+        )
+    for org, e in entries.values():
+        report.rows.append(
+            QuotaRow(
+                category.code,
+                policy.level,
+                org,
+                e.direct,
+                "each",
+                label=e.label,
+                declared=e.quota,
+                effective=e.quota,
+                derivation="名额表",
+                note=e.note,
             )
         )
 
@@ -417,7 +490,7 @@ def _check_totals(policy, report: QuotaReport) -> None:
         )
     computed_total = report.computed_total
     if (
-        policy.policy != "table"
+        policy.policy not in ("table", "each")
         and report.declared_total is not None
         and computed_total is not None
         and computed_total != report.declared_total
@@ -445,6 +518,8 @@ def compute_category(category: schema.Category, issuer: Org, loc: tuple = ()) ->
         )
         if isinstance(policy, schema.TableQuota):
             _table_rows(category, policy, issuer, report, qloc, folded)
+        elif isinstance(policy, schema.EachQuota):
+            _each_rows(category, policy, issuer, report, qloc, folded)
         else:
             _formula_rows(category, policy, issuer, report, qloc, folded)
         _check_totals(policy, report)

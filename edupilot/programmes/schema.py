@@ -41,6 +41,16 @@ from .form_schema import (  # noqa: F401 - re-exported: the format in one namesp
     _unique_keys,
 )
 from .pilot_schema import PilotSpec
+from .quota_schema import (  # noqa: F401 - re-exported: the format in one namespace
+    ApportionQuota,
+    CountSpec,
+    EachQuota,
+    PercentQuota,
+    QuotaBase,
+    QuotaEntry,
+    QuotaPolicy,
+    TableQuota,
+)
 from .schema_base import (  # noqa: F401 - re-exported: the format's types live in one place
     SCHEMA_VERSION,
     SHANGHAI,
@@ -54,6 +64,7 @@ from .schema_base import (  # noqa: F401 - re-exported: the format's types live 
     to_deadline,
     to_start,
 )
+from .set_schema import OrgMatch, QuotaClass, SetRule, Title  # noqa: F401 - part of the format
 from .stages import (  # noqa: F401 - the stage kinds are part of the format
     AnnouncementStage,
     ApprovalStage,
@@ -112,71 +123,6 @@ class ReviewLevel(Strict):
         return to_deadline(self.deadline)
 
 
-# --- quotas ----------------------------------------------------------------------------------
-
-
-class QuotaEntry(Strict):
-    """One row of a quota table. ``org`` is a code or an exact name in the org tree."""
-
-    org: str = Field(min_length=1)
-    quota: int = Field(ge=0)
-    # The bucket of applicants directly under ``org`` that have no org at the quota's tier
-    # (市直学校: schools directly under a city when quotas are per county).
-    direct: bool = False
-    label: str = ""
-    # The count the notice's authors used for this org, where it differs from today's tree
-    # (Zhejiang 2019: 温州市 had 11 county units before 龙港市 was carved out).
-    basis: int | None = Field(default=None, ge=0)
-    note: str = ""
-
-
-class CountSpec(Strict):
-    """What a formula counts in each quota holder's subtree."""
-
-    what: Literal["counties", "schools"]
-    stages: list[StageName] = Field(default_factory=list)
-
-
-class QuotaBase(Strict):
-    # The tier of the org that holds (and spends) the quota when it recommends.
-    level: TierName
-    # What an org not in the table gets: zero places, or no limit.
-    unlisted: Literal["zero", "unlimited"] = "zero"
-    declared_total: int | None = Field(default=None, ge=0)
-    note: str = ""
-
-
-class TableQuota(QuotaBase):
-    policy: Literal["table"]
-    entries: list[QuotaEntry] = Field(min_length=1)
-
-
-class PercentQuota(QuotaBase):
-    """``percent`` of a count per holder, rounded, at least ``minimum`` (Zhejiang: 20 % of counties)."""
-
-    policy: Literal["percent"]
-    count: CountSpec
-    percent: Decimal = Field(gt=0, le=100)
-    rounding: Literal["half_up", "ceil", "floor"] = "half_up"
-    minimum: int = Field(default=0, ge=0)
-    declared: list[QuotaEntry] = Field(default_factory=list)
-    authority: Literal["declared", "computed"] = "declared"
-
-
-class ApportionQuota(QuotaBase):
-    """A total split across holders in proportion to a count, by the largest-remainder method."""
-
-    policy: Literal["apportion"]
-    count: CountSpec
-    total: int = Field(ge=0)
-    minimum: int = Field(default=0, ge=0)
-    declared: list[QuotaEntry] = Field(default_factory=list)
-    authority: Literal["declared", "computed"] = "declared"
-
-
-QuotaPolicy = Annotated[TableQuota | PercentQuota | ApportionQuota, Field(discriminator="policy")]
-
-
 # --- categories, topics, programme -------------------------------------------------------------
 
 
@@ -184,6 +130,8 @@ class Topic(Strict):
     code: Key
     name: str = Field(min_length=1)
     description: str = ""
+    # Topics in two levels: a sub-direction names its direction (a topic without a parent).
+    parent: Key | None = None
 
 
 class ParticipantListRef(Strict):
@@ -221,6 +169,10 @@ class Category(Strict):
     flow: list[Stage] = Field(default_factory=list)
     review: list[ReviewLevel] | None = None
     quotas: list[QuotaPolicy] = Field(default_factory=list)
+    # Rules over the set of units one org recommends (set_schema.py).
+    set_rules: list[SetRule] = Field(default_factory=list)
+    # Titles that admit a unit directly or lift it in the ranking (set_schema.Title).
+    titles: list[Title] = Field(default_factory=list)
     # The most applications the issuer may approve in this category (Zhejiang: 20/20/60).
     cap: int | None = Field(default=None, ge=0)
     # Applicants of this category must submit by this time, when it is earlier than the
@@ -280,6 +232,23 @@ class Category(Strict):
         for qi, q in enumerate(self.quotas):
             if q.level not in level_tiers:
                 raise LocatedValueError(f"名额层级 {q.level} 不在审核链中", ("quotas", qi, "level"))
+        _unique_keys_attr(self.set_rules, "id", "集合规则", ("set_rules",))
+        for ri, r in enumerate(self.set_rules):
+            if r.level not in level_tiers:
+                raise LocatedValueError(
+                    f"集合规则 {r.id} 的层级 {r.level} 不在审核链中", ("set_rules", ri, "level")
+                )
+            if r.each_topic and not self.topics:
+                raise LocatedValueError(
+                    f"集合规则 {r.id} 要求覆盖每个选题，但类别 {self.code} 没有选题",
+                    ("set_rules", ri, "each_topic"),
+                )
+            order = ["province", "city", "county"]
+            if r.each_org_at and order.index(r.each_org_at) <= order.index(r.level):
+                raise LocatedValueError(
+                    f"集合规则 {r.id} 的 each_org_at 须是 {r.level} 以下的层级",
+                    ("set_rules", ri, "each_org_at"),
+                )
         return self
 
 
@@ -503,6 +472,7 @@ class Programme(Strict):
         _unique_keys_attr(self.batches, "code", "批次", ("batches",))
         _unique_keys_attr(self.summary_tables, "key", "汇总表", ("summary_tables",))
         topics = {t.code for t in self.topics}
+        self._check_topic_parents()
         for ci, c in enumerate(self.categories):
             loc = ("categories", ci)
             if c.form not in self.forms:
@@ -519,6 +489,7 @@ class Programme(Strict):
                     f"类别 {c.code} 有选题，但表单 {c.form} 没有 topic 字段", (*loc, "topics")
                 )
             self._check_opinions(c, form)
+            self._check_set_lists(c, loc)
             closes = c.closes_at or self.period.closes_at
             if c.closes is not None and not (
                 self.period.opens_at < c.closes_at <= self.period.closes_at
@@ -563,6 +534,55 @@ class Programme(Strict):
                         (*tloc, "columns", ki, "source"),
                     )
         return self
+
+    def _check_topic_parents(self) -> None:
+        """Two levels at most: a sub-direction's parent is a declared topic without a parent."""
+        by_code = {t.code: t for t in self.topics}
+        for ti, t in enumerate(self.topics):
+            if t.parent is None:
+                continue
+            parent = by_code.get(t.parent)
+            if parent is None or parent.parent is not None or t.parent == t.code:
+                raise LocatedValueError(
+                    f"选题 {t.code} 的 parent = {t.parent} 须是已声明的一级方向（本身没有 parent）",
+                    ("topics", ti, "parent"),
+                )
+
+    def topic_label(self, code: str) -> str:
+        """A topic's name, after its direction's for a sub-direction ("教学应用 / 智慧课堂")."""
+        by_code = {t.code: t for t in self.topics}
+        t = by_code.get(code)
+        if t is None:
+            return code
+        parent = by_code.get(t.parent) if t.parent else None
+        return f"{parent.name} / {t.name}" if parent else t.name
+
+    def direction_of(self, topic: str) -> str:
+        """The direction (first-level topic) of ``topic``: its parent, or itself."""
+        t = next((x for x in self.topics if x.code == topic), None)
+        return t.parent if t is not None and t.parent else topic
+
+    def _check_set_lists(self, c: Category, loc: tuple) -> None:
+        """The participant lists that quota classes and set rules name are declared."""
+        declared = {x.code for x in self.lists}
+        matches = [
+            ((*loc, "quotas", qi, "classes", ki, "lists"), k)
+            for qi, q in enumerate(c.quotas)
+            for ki, k in enumerate(getattr(q, "classes", []))
+        ] + [((*loc, "set_rules", ri, "where"), r.where) for ri, r in enumerate(c.set_rules)]
+        for where, m in matches:
+            unknown = [x for x in (m.lists if m else []) if x not in declared]
+            if unknown:
+                raise LocatedValueError(
+                    f"引用了未在 [[lists]] 中声明的名单：{', '.join(unknown)}", where
+                )
+        for ti, t in enumerate(c.titles):
+            unknown = [] if t.list in declared else [t.list]
+            if unknown:
+                raise LocatedValueError(
+                    f"称号 {t.name} 引用了未在 [[lists]] 中声明的名单：{t.list}",
+                    (*loc, "titles", ti, "list"),
+                )
 
     def _check_opinions(self, c: Category, form: Form) -> None:
         # The same form may serve several categories; a box must fit at least one of them.

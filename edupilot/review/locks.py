@@ -8,8 +8,10 @@ never wait on each other (no deadlock), on PostgreSQL and SQLite alike:
    only, not of the joined programme);
 2. review levels, by key ``(programme, category, level, org)`` (``lock_levels``: PostgreSQL
    advisory transaction locks; SQLite serialises writers anyway) — for ranks;
-3. quota rows, by bucket key, sorted (``quotas.quota_state(..., lock=True)``);
-4. the audit chain (``audit_record`` takes it last).
+3. recommendation sets of ``[[categories.set_rules]]``, by key (``sets.lock_sets``: advisory
+   transaction locks on PostgreSQL);
+4. quota rows, by bucket key, sorted (``quotas.quota_state(..., lock=True)``);
+5. the audit chain (``audit_record`` takes it last).
 
 Selection's services lock the application first too (``selection.rules.lock_application``),
 then the programme or their own rows.

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from edupilot.applications.models import Application
 from edupilot.orgs.models import Org, Tier
+from edupilot.programmes import sets as setrules
 from edupilot.programmes.chain import lineage, quota_bucket
-from edupilot.programmes.models import QuotaAllocation
+from edupilot.programmes.models import Programme, QuotaAllocation
 from edupilot.programmes.quotas import bucket_limit
 
 from .models import ReviewAction, ReviewDecision
@@ -31,6 +32,8 @@ class QuotaState:
     limit: int | None  # None: unlimited
     used: int = 0
     label: str = ""
+    # Earlier rounds whose recommendations count against this quota (``earlier_rounds``).
+    earlier_ids: tuple[int, ...] = ()
 
     @property
     def unlimited(self) -> bool:
@@ -50,7 +53,7 @@ class QuotaState:
 
     def holders_qs(self):
         return ReviewDecision.objects.filter(
-            programme_id=self.programme_id,
+            programme_id__in=(self.programme_id, *self.earlier_ids),
             category=self.category,
             quota_level=self.level,
             quota_holder=self.holder,
@@ -67,6 +70,8 @@ def quota_buckets(application: Application, step: int, orgs: list[Org] | None = 
     if not info.get("quota", True):
         return []  # a named org's review or the expert panel spends no quota
     tiers = info.get("quota_tiers") or [info["tier"]]
+    if setrules.admitted_outside_quota(category, application.applicant_org):
+        return []  # a title admits it outside the quota (``[[categories.titles]]``)
     out = []
     seen = set()
     for policy in category.quotas if category else []:
@@ -79,6 +84,13 @@ def quota_buckets(application: Application, step: int, orgs: list[Org] | None = 
         if bucket is not None:
             out.append((policy, bucket))
     return out
+
+
+def earlier_round_ids(policy) -> tuple[int, ...]:
+    codes = getattr(policy, "earlier_rounds", None)
+    if not codes:
+        return ()
+    return tuple(Programme.objects.filter(code__in=codes).values_list("pk", flat=True))
 
 
 def quota_state(application: Application, policy, bucket, *, lock: bool = False) -> QuotaState:
@@ -103,6 +115,7 @@ def quota_state(application: Application, policy, bucket, *, lock: bool = False)
         direct=bucket.direct,
         limit=limit,
         label=alloc.label if alloc else "",
+        earlier_ids=earlier_round_ids(policy),
     )
     state.used = state.holders_qs().count()
     return state
@@ -111,10 +124,15 @@ def quota_state(application: Application, policy, bucket, *, lock: bool = False)
 def quota_refusal(state: QuotaState, needed: int = 1) -> str:
     holders = list(
         state.holders_qs()
-        .select_related("application__applicant_org")
+        .select_related("application__applicant_org", "programme")
         .order_by("rank", "decided_at")[:30]
     )
-    names = "、".join(f"{d.application.applicant_org.name}（第 {d.rank} 名）" for d in holders)
+    names = "、".join(
+        f"{d.application.applicant_org.name}（第 {d.rank} 名）"
+        if d.programme_id == state.programme_id
+        else f"{d.application.applicant_org.name}（{d.programme.title}）"
+        for d in holders
+    )
     more = f"等 {state.used} 个" if state.used > len(holders) else ""
     if state.limit == 0:
         head = f"{state.name}为 0 个，不能推荐。"

@@ -20,6 +20,7 @@ from edupilot.applications.models import Application, AppState
 from edupilot.applications.selectors import application_detail, applications_for
 from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q
 from edupilot.orgs.scoping import Scope, get_or_404
+from edupilot.programmes import sets as setrules
 from edupilot.programmes.models import Programme, QuotaAllocation
 from edupilot.programmes.selectors import programmes_concerning
 
@@ -244,6 +245,8 @@ class ReviewDetail:
     withdrawable: list[tuple[ReviewDecision, bool, str]] = field(default_factory=list)
     next_rank: int = 1
     acting_step: StepView | None = None
+    # The applicant's ``[[categories.titles]]`` (直接入选 / 排序优先), shown to reviewers.
+    titles: list[dict] = field(default_factory=list)
 
 
 def review_detail(scope: Scope, pk, now: dt.datetime | None = None) -> ReviewDetail:
@@ -254,6 +257,9 @@ def review_detail(scope: Scope, pk, now: dt.datetime | None = None) -> ReviewDet
     for d in decisions:
         d.application = app
     detail = ReviewDetail(app, decisions, chain_view(app, decisions))
+    category = app.programme.parsed.category(app.category)
+    held = setrules.titles_of(category, [app.applicant_org])[app.applicant_org.pk]
+    detail.titles = [{"name": t.name, "text": t.describe()} for t in held]
     if scope.is_reviewer:
         for action in ReviewAction:
             detail.can[action.value] = services.can_decide(scope, app, action, now)

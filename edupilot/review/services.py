@@ -6,7 +6,8 @@ writes, records an audit event in the same transaction and queues notifications.
 has changed.
 
 Locks are always taken in the same order, so that two services never wait on each other:
-applications (by id) → review levels (for ranks, by key) → quota rows (by id) → audit chain.
+applications (by id) → review levels (for ranks, by key) → recommendation sets of set rules
+(by key) → quota rows (by id) → audit chain.
 
 The transitions (step *i* of a chain of *n*; steps 0 … n-2 recommend, n-1 decides):
 
@@ -70,6 +71,7 @@ from .quotas import (  # noqa: F401 - re-exported for selectors, views and tests
     quota_refusal,
     quota_state,
 )
+from .sets import check_sets, lock_sets, priority_rank, set_groups
 from .support import (  # noqa: F401 - OPINION_MAX is re-exported for views
     OPINION_MAX,
     _check_rules,
@@ -173,6 +175,9 @@ def _recommend_locked(
         _check_rules(app)
     steps = {app.pk: app.current_step for app in apps}
     _lock_levels(_level_key(app, steps[app.pk]) for app in apps)
+    # Set rules: each recommendation set these change, locked before the quota rows.
+    groups = set_groups(apps, steps)
+    lock_sets(key for _, key in groups)
 
     # Quota: every bucket these recommendations spend, locked and counted once.
     spends: dict[tuple, list[Application]] = defaultdict(list)
@@ -196,6 +201,8 @@ def _recommend_locked(
         if state.limit is not None and state.used + needed > state.limit:
             raise ReviewError(quota_refusal(state, needed))
         states[key] = state
+    if groups and (broken := check_sets(groups, states, spends)):
+        raise ReviewError(broken)
 
     decisions = []
     for app, wanted_rank in zip(apps, ranks, strict=True):
@@ -203,6 +210,8 @@ def _recommend_locked(
         info = app.chain[step]
         level_qs = level_recommendations(_level_key(app, step))
         count = level_qs.count()
+        if wanted_rank is None:
+            wanted_rank = priority_rank(app, level_qs)
         rank = count + 1 if wanted_rank is None else min(max(int(wanted_rank), 1), count + 1)
         if rank <= count:
             level_qs.filter(rank__gte=rank).update(rank=F("rank") + 1)

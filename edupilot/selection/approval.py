@@ -35,6 +35,7 @@ from .models import ApprovalDecision, ApprovalOutcome, ExpertAssignment
 from .permissions import can_decide_application, can_revoke_decision
 from .rules import check_decision_deadline, check_manage
 from .scoring import needed_scores
+from .sets import check_approval_sets
 
 OPINION_MAX = 2000
 
@@ -159,9 +160,11 @@ def selection_decide(
 ) -> list[ApprovalDecision]:
     """Approve or reject several RECOMMENDED applications of one programme; all or none.
 
-    Approvals are refused when an application has fewer submitted expert scores than its
-    category's expert stage's ``min_scores``, naming the units short of scores, and when the
-    category's cap would be exceeded, naming the cap and what holds it. A rejection needs its reason (``opinion``).
+        Approvals are refused when an application has fewer submitted expert scores than its
+        category's expert stage's ``min_scores``, naming the units short of scores, and when the
+        category's cap would be exceeded, naming the cap and what holds it, and when a set rule
+    (``[[categories.set_rules]]``: sets.py) would break, naming the units. A rejection needs its
+    reason (``opinion``).
     """
     now = now or timezone.now()
     if outcome not in ApprovalOutcome.values:
@@ -174,6 +177,7 @@ def selection_decide(
     if approve:
         _check_scores(apps)
         _check_cap(programme, apps)
+        check_approval_sets(programme, apps)
     decisions = []
     for a in apps:
         d = ApprovalDecision.objects.create(

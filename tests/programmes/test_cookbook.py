@@ -1,7 +1,9 @@
 """Every recipe of docs/cookbook.md, spliced into the reference's complete example, validates:
 a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
-recipe its pilot stages, a ``[[folds]]`` recipe is added before its ``[period]``, and a form
-field recipe to its form. The recipes cannot rot."""
+recipe its pilot stages, a ``[[categories.quotas]]`` recipe its quota table, a
+``[[categories.set_rules]]`` or ``[[categories.titles]]`` recipe is added after that table, a
+``[[folds]]`` recipe is added before its ``[period]``, and a form field recipe to its form.
+The recipes cannot rot."""
 
 import re
 from pathlib import Path
@@ -33,6 +35,13 @@ def splice(recipe: str) -> str:
     if recipe.startswith("[[forms.school.sections.fields]]"):
         opinions = EXAMPLE.index("\n[[forms.school.opinions]]\n")
         return EXAMPLE[:opinions] + "\n" + recipe + EXAMPLE[opinions:]
+    if recipe.startswith(
+        ("[[categories.quotas]]", "[[categories.set_rules]]", "[[categories.titles]]")
+    ):
+        start = EXAMPLE.index("[[categories.quotas]]")
+        end = EXAMPLE.index("\n[pilot]\n")
+        keep = "" if recipe.startswith("[[categories.quotas]]") else EXAMPLE[start:end] + "\n"
+        return EXAMPLE[:start] + keep + recipe + EXAMPLE[end:]
     if recipe.startswith(("[[folds]]", "[notice]")):
         period = EXAMPLE.index("\n[period]\n")
         return EXAMPLE[:period] + "\n" + recipe + EXAMPLE[period:]
@@ -64,6 +73,9 @@ def kind_of(recipe: str) -> str:
         ("[[folds]]", "folds"),
         ("[notice]", "notice"),
         ("[[forms.school.sections.fields]]", "field"),
+        ("[[categories.quotas]]", "quotas"),
+        ("[[categories.set_rules]]", "set_rules"),
+        ("[[categories.titles]]", "titles"),
     ):
         if marker in recipe:
             return kind
@@ -72,7 +84,10 @@ def kind_of(recipe: str) -> str:
 
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
-    assert kinds == {"flow", "pilot", "folds", "notice", "field"} and len(RECIPES) >= 8
+    assert kinds == {
+        "flow", "pilot", "folds", "notice", "field", "quotas", "set_rules", "titles"
+    }  # fmt: skip
+    assert len(RECIPES) >= 8
 
 
 def write_notice_files(base: Path, recipe: str) -> None:

@@ -49,6 +49,9 @@ def database_problem() -> str | None:
     return None
 
 
+TIER_WORDS = {"province": "省级", "city": "市级", "county": "县级"}
+
+
 class Command(BaseCommand):
     help = (
         "Programme files: `programme validate FILE...`, `programme load FILE...` (idempotent) "
@@ -179,6 +182,13 @@ class Command(BaseCommand):
                 if s["quota"]:
                     parts.append(f"名额：{s['quota']}")
                 self.stdout.write("  ".join(parts))
+            for q in c["quotas"]:
+                tier = TIER_WORDS.get(q["level"], q["level"])
+                self.stdout.write(f"  名额（{tier}）：{q['text']}")
+            for r in c["set_rules"]:
+                self.stdout.write(f"  集合规则 {r['id']}：{r['text']}。提示：{r['message']}")
+            for t in c["titles"]:
+                self.stdout.write(f"  称号：{t['text']}")
             if c["pilot_stages"]:
                 self.stdout.write("  试点期：")
             for i, s in enumerate(c["pilot_stages"], 1):

@@ -9,7 +9,12 @@ from edupilot.programmes.models import Programme
 from edupilot.programmes.selectors import CategoryQuotas, QuotaLine, quota_overview
 
 LEVEL_LABEL = {"province": "省级", "city": "市级", "county": "县级"}
-POLICY_LABEL = {"table": "名额表", "percent": "按比例", "apportion": "按总数分配"}
+POLICY_LABEL = {
+    "table": "名额表",
+    "percent": "按比例",
+    "apportion": "按总数分配",
+    "each": "每单位定额",
+}
 
 
 def width(text: str) -> int:
@@ -179,7 +184,7 @@ class Command(BaseCommand):
         r = section.report
         policy = POLICY_LABEL[r.policy] + (f"（{r.formula}）" if r.policy != "table" else "")
         w(f"   名额层级：{LEVEL_LABEL.get(r.level, r.level)} · 政策：{policy}")
-        if r.policy != "table":
+        if r.policy not in ("table", "each"):
             w(
                 "   以"
                 + ("通知公布的名额表" if r.authority == "declared" else "公式计算结果")
@@ -195,7 +200,7 @@ class Command(BaseCommand):
             )
         if r.note:
             w(f"   依据：{r.note}")
-        formula = r.policy != "table"
+        formula = r.policy not in ("table", "each")
         headers = ["单位", "计数", "公式", "名额表", "差异", "调整", "有效"]
         table = []
         for ln in section.lines:
@@ -222,7 +227,7 @@ class Command(BaseCommand):
         explained = [
             ln
             for ln in section.lines
-            if formula or ln.row.note or ln.override is not None or ln.stale
+            if formula or r.policy == "each" or ln.row.note or ln.override is not None or ln.stale
         ]
         if explained:
             w("   推导：")
@@ -255,7 +260,7 @@ class Command(BaseCommand):
         if rows_total is not None and r.declared_total is not None:
             ok = rows_total == r.declared_total
             w(f"   名额表各行之和 {rows_total}，通知公布合计 {r.declared_total} {mark[ok]}")
-        if r.policy != "table":
+        if r.policy not in ("table", "each"):
             computed = r.computed_total
             if computed is not None and r.declared_total is not None:
                 ok = computed == r.declared_total

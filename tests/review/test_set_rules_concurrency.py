@@ -1,0 +1,92 @@
+"""Concurrent recommendations and approvals at a set rule's limit: exactly what the rule allows
+passes (PostgreSQL), as for quotas (test_concurrency.py).
+
+The recommendation race runs without any quota in the category, so no quota row lock
+serialises the reviewers: only the set's own lock (review/sets.py) and the level's.
+"""
+
+import pytest
+from django.db import connection
+
+from edupilot.orgs.models import Locality, Org, OrgKind, Role
+from edupilot.review import services
+from edupilot.review.models import ReviewDecision
+from edupilot.selection import approval
+from edupilot.selection.errors import SelectionError
+from edupilot.selection.models import ApprovalDecision, ApprovalOutcome
+from tests.conftest import org
+from tests.selection.test_experts_support import load_henan, to_issuer, who
+
+from .conftest import reviewer, school_in, submit_as
+from .test_concurrency import _race, slow_decisions  # noqa: F401 - a fixture
+from .test_set_rules import EACH_AND_RULES, school_table
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="real row locks need PostgreSQL"),
+]
+
+RULES_ONLY = EACH_AND_RULES[EACH_AND_RULES.index("[[categories.set_rules]]") :]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("slow_decisions")
+def test_concurrent_recommendations_never_pass_a_group_limit(transactional_seeded):
+    henan = load_henan(replace={school_table(): RULES_ONLY})
+    assert not henan.parsed.category("school").quotas
+    group = Org.objects.create(
+        code="G410100-R", name="郑州市竞速教育集团", kind=OrgKind.GROUP, parent=org("郑州市")
+    )
+    apps = [
+        submit_as(school_in(org("金水区"), locality=Locality.RURAL, group=group), henan, "school")
+        for _ in range(5)
+    ]
+    reviewers = [reviewer("郑州市") for _ in apps]
+    results = _race(
+        [
+            (
+                lambda a=a, r=r: services.review_recommend(
+                    application=a, scope=r.scope, actor=r.actor, opinion="同意推荐。"
+                )
+            )
+            for a, r in zip(apps, reviewers, strict=True)
+        ]
+    )
+    passed = [r for r in results if isinstance(r, ReviewDecision)]
+    refused = [r for r in results if isinstance(r, services.ReviewError)]
+    assert len(passed) == 2 and len(refused) == 3, results
+    assert all("同一教育集团的校区至多推荐两所" in r.message for r in refused)
+    assert ReviewDecision.objects.filter(active=True, action="recommend").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_approvals_never_pass_a_confirmation_ratio(transactional_seeded):
+    henan = load_henan(replace={school_table(): EACH_AND_RULES})
+    apps = [
+        submit_as(school_in(org("金水区"), locality=Locality.RURAL), henan, "school")
+        for _ in range(3)
+    ]
+    city = reviewer("郑州市")
+    services.review_recommend_bulk(
+        applications=apps, scope=city.scope, actor=city.actor, opinion="同意推荐。"
+    )
+    apps = [to_issuer(a) for a in apps]
+    admins = [who("410000", Role.PROGRAMME_ADMIN) for _ in apps]
+    results = _race(
+        [
+            (
+                lambda a=a, w=w: approval.selection_decide(
+                    applications=[a],
+                    outcome=ApprovalOutcome.APPROVE,
+                    opinion="同意",
+                    scope=w.scope,
+                    actor=w.actor,
+                )
+            )
+            for a, w in zip(apps, admins, strict=True)
+        ]
+    )
+    refused = [r for r in results if isinstance(r, SelectionError)]
+    assert len(refused) == 1, results
+    assert "至多确认 ⌊3 / 1.5⌋ = 2 个" in refused[0].message
+    assert ApprovalDecision.objects.filter(is_active=True).count() == 2
