@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from edupilot.core import cel
+from edupilot.programmes.grading import GradeSpec, grade_for
 
 MET, UNMET, MISSING = "met", "unmet", "missing"
 STATUS_LABELS = {MET: "达到", UNMET: "未达到", MISSING: "缺数据"}
@@ -53,7 +54,7 @@ def parse_value(measure: str, levels: list[str], raw: Any, *, scale: float = 1.0
         if word in NO:
             return False
         raise ValueError_(f"“{raw}”不是“是/否”（可写 是/否、有/无、1/0）")
-    if measure in ("number", "percent"):
+    if measure in ("number", "percent", "score"):
         if isinstance(raw, bool):
             raise ValueError_(f"“{raw}”不是数字")
         if isinstance(raw, int | float):
@@ -62,7 +63,7 @@ def parse_value(measure: str, levels: list[str], raw: Any, *, scale: float = 1.0
             text = str(raw).replace(",", "").replace("，", "").replace(" ", "")
             if measure == "percent" and text.endswith(("%", "％")):
                 text = text[:-1]
-            elif measure == "number":
+            elif measure in ("number", "score"):
                 # Tolerate a trailing unit the other system appends ("1000Mbps", "12台").
                 m = re.match(r"^([+-]?[\d.]+)\s*[A-Za-z\u4e00-\u9fff/]*$", text)
                 text = m.group(1) if m else text
@@ -107,7 +108,7 @@ def make_parser(measure: str, levels: list[str], *, scale: float = 1.0):
                 return raw == 1
             return slow(raw)
 
-    elif measure in ("number", "percent"):
+    elif measure in ("number", "percent", "score"):
         high = 100.0 if measure == "percent" else float("inf")
 
         def parse(raw):
@@ -163,8 +164,10 @@ def format_value(measure: str, value, unit: str = "") -> str:
         return "—"
     if measure == "yes_no":
         return "是" if value else "否"
-    if measure in ("number", "percent"):
+    if measure in ("number", "percent", "score"):
         number = int(value) if float(value).is_integer() else round(float(value), 2)
+        if measure == "score":
+            return f"{number}分"
         return f"{number}%" if measure == "percent" else f"{number}{unit}"
     return str(value)
 
@@ -188,6 +191,16 @@ class CompiledIndicator:
     weight: float
     bonus: float
     unit: str = ""
+    veto: bool = False
+
+    def points(self, value, ok: bool, adv: bool) -> float:
+        """Points earned: a score item's value (partial credit, at most its weight), any
+        other item's weight when met; plus the bonus at the advanced level."""
+        if self.measure == "score":
+            base = min(float(value), self.weight) if value is not None else 0.0
+        else:
+            base = self.weight if ok else 0.0
+        return base + (self.bonus if adv else 0.0)
 
     def requirement(self, stages) -> Any:
         """The basic threshold for a school with these stages: the strictest that applies."""
@@ -239,6 +252,15 @@ class StandardOutcome:
     advanced: list[str]
     rule_error: str = ""
     indicators: dict[str, IndicatorOutcome] = field(default_factory=dict)
+    # dimension key -> [points, maximum]; module key -> passed; the grade reached.
+    dimensions: dict[str, list[float]] = field(default_factory=dict)
+    modules: dict[str, bool] = field(default_factory=dict)
+    veto_unmet: list[str] = field(default_factory=list)
+    graded: bool = False
+    grade: str = ""
+    grade_name: str = ""
+    # Why the school does not pass (Chinese), in the rule's order; empty when it passes.
+    reasons: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {
@@ -253,11 +275,31 @@ class StandardOutcome:
             "missing": self.missing,
             "advanced": self.advanced,
             "rule_error": self.rule_error,
+            "dimensions": {k: [round(a, 2), round(b, 2)] for k, (a, b) in self.dimensions.items()},
+            "modules": self.modules,
+            "veto_unmet": self.veto_unmet,
+            "graded": self.graded,
+            "grade": self.grade,
+            "grade_name": self.grade_name,
+            "reasons": self.reasons,
         }
 
 
+@dataclass
+class _Tally:
+    """What the rule reads of one school: points overall and per dimension, unmet items."""
+
+    score: float = 0.0
+    unmet: int = 0
+    met: dict = field(default_factory=dict)
+    dims: dict = field(default_factory=dict)
+    veto_unmet: list = field(default_factory=list)
+    unmet_by_dim: dict = field(default_factory=dict)
+
+
 class CompiledStandard:
-    """A standard ready to assess. ``indicators`` rows are dicts as stored (Indicator rows)."""
+    """A standard ready to assess. ``indicators`` rows are dicts as stored (Indicator rows);
+    ``dimensions`` as stored on the standard (key, name, min_percent)."""
 
     def __init__(
         self,
@@ -266,6 +308,7 @@ class CompiledStandard:
         indicators: list[dict],
         rule: dict,
         applies_to: list[str] | None = None,
+        dimensions: list[dict] | None = None,
     ):
         self.code = code
         self.applies_to = set(applies_to or [])
@@ -285,17 +328,34 @@ class CompiledStandard:
                 weight=float(i.get("weight") or 0),
                 bonus=float(i.get("bonus") or 0),
                 unit=i.get("unit", ""),
+                veto=bool(i.get("veto")),
             )
             for i in indicators
         ]
         self.by_code = {i.code: i for i in self.indicators}
         self.all_basic = bool(rule.get("all_basic", True))
         self.min_score = None if rule.get("min_score") in (None, "") else float(rule["min_score"])
+        self.min_percent = _opt_float(rule.get("min_percent"))
         self.expr = (rule.get("expr") or "").strip()
         self.expr_vars = cel.variables(self.expr) if self.expr else frozenset()
         self.max_score = sum(i.weight + i.bonus for i in self.indicators)
         self.basic_total = sum(1 for i in self.indicators if not i.optional)
-        self.wants_dimensions = "dimension_score" in self.expr_vars
+        self.dim_max: dict[str, float] = {}
+        for i in self.indicators:
+            self.dim_max[i.dimension] = self.dim_max.get(i.dimension, 0.0) + i.weight + i.bonus
+        self.dim_min = {
+            d["key"]: (float(d["min_percent"]), d.get("name", d["key"]))
+            for d in dimensions or []
+            if d.get("min_percent") not in (None, "") and d["key"] in self.dim_max
+        }
+        self.dim_names = {d["key"]: d.get("name", d["key"]) for d in dimensions or []}
+        self.modules = list(rule.get("modules") or [])
+        self.grades = [GradeSpec.model_validate(_grade_fields(g)) for g in rule.get("grades") or []]
+        self.grade_exprs = {
+            g["key"]: (expr, cel.variables(expr))
+            for g in rule.get("grades") or []
+            if (expr := (g.get("expr") or "").strip())
+        }
         self._plans: dict[tuple, list] = {}
 
     def plan(self, stages) -> list:
@@ -327,16 +387,12 @@ class CompiledStandard:
         """Assess one school. ``values``: code → typed value (absent: missing);
         ``findings``: code → met, from site verification, which overrides the data."""
         findings = findings or {}
-        score = 0.0
+        actual, hopeful = _Tally(), _Tally()  # hopeful: every missing value turns out met
         basic_met = 0
         unmet_basic: list[str] = []
         missing: list[str] = []
         advanced: list[str] = []
-        met_map: dict[str, bool] = {}
-        dim_score: dict[str, float] = {}
         outcomes: dict[str, IndicatorOutcome] = {}
-        missing_points = 0.0
-        wants_dimensions = self.wants_dimensions
         for ind, threshold, meets, meets_advanced in self.plan(stages):
             code = ind.code
             value = values.get(code)
@@ -357,11 +413,13 @@ class CompiledStandard:
                 ok = meets(value)
                 status = MET if ok else UNMET
                 adv = meets_advanced is not None and meets_advanced(value)
-            points = (ind.weight if ok else 0.0) + (ind.bonus if adv else 0.0)
-            score += points
+            points = ind.points(value, ok, adv)
             if status == MISSING:
                 missing.append(code)
-                missing_points += ind.weight + ind.bonus
+                _count(hopeful, ind, True, ind.weight + ind.bonus)
+            else:
+                _count(hopeful, ind, ok, points)
+            _count(actual, ind, ok, points)
             if not ind.optional:
                 if ok:
                     basic_met += 1
@@ -369,41 +427,25 @@ class CompiledStandard:
                     unmet_basic.append(code)
             if adv:
                 advanced.append(code)
-            met_map[code] = ok
-            if wants_dimensions:
-                dim_score[ind.dimension] = dim_score.get(ind.dimension, 0.0) + points
             if detail:
                 outcomes[code] = IndicatorOutcome(
                     code, status, value, threshold, adv, points, source
                 )
-
-        def decide(score_: float, unmet_: int, met_: dict) -> tuple[bool, str]:
-            return self._decide(
-                score_,
-                unmet_,
-                met_,
-                values=values,
-                missing=len(missing),
-                advanced=len(advanced),
-                dim_score=dim_score,
-                school=school or {"stages": list(stages)},
-            )
-
-        passed, error = decide(score, len(unmet_basic), met_map)
+        extra = {"values": values, "missing": len(missing), "advanced": len(advanced)}
+        extra["school"] = school or {"stages": list(stages)}
+        reasons, error, grade, modules = self._decide(actual, **extra)
+        passed = not reasons and not error
         incomplete = False
         if not passed and missing:
             # Would the school pass if every missing value turned out met? Then it is not a
             # failure yet but a gap in the data.
-            missing_basic = sum(1 for c in missing if not self.by_code[c].optional)
-            optimistic = {**met_map, **dict.fromkeys(missing, True)}
-            incomplete, _ = decide(
-                score + missing_points, len(unmet_basic) - missing_basic, optimistic
-            )
+            h_reasons, h_error, _, _ = self._decide(hopeful, **extra)
+            incomplete = not h_reasons and not h_error
         return StandardOutcome(
             code=self.code,
             passed=passed,
             incomplete=incomplete,
-            score=score,
+            score=actual.score,
             max_score=self.max_score,
             basic_total=self.basic_total,
             basic_met=basic_met,
@@ -412,33 +454,101 @@ class CompiledStandard:
             advanced=advanced,
             rule_error=error,
             indicators=outcomes,
+            dimensions={k: [actual.dims.get(k, 0.0), m] for k, m in self.dim_max.items()},
+            modules=modules,
+            veto_unmet=actual.veto_unmet,
+            graded=bool(self.grades),
+            grade=grade.key if grade and passed else "",
+            grade_name=grade.name if grade and passed else "",
+            reasons=reasons,
         )
 
-    def _decide(
-        self, score: float, unmet: int, met: dict, *, values, missing, advanced, dim_score, school
-    ) -> tuple[bool, str]:
-        """The rule: every basic indicator met, a minimum score, then the CEL expression."""
-        if self.all_basic and unmet:
-            return False, ""
-        if self.min_score is not None and score + 1e-9 < self.min_score:
-            return False, ""
-        if self.expr:
-            ctx = _context(
-                self.expr_vars,
-                score=score,
-                max_score=self.max_score,
-                basic_total=self.basic_total,
-                basic_met=self.basic_total - unmet,
-                basic_unmet=unmet,
-                missing=missing,
-                advanced_met=advanced,
-                met=met,
-                value=values,
-                dimension_score=dim_score,
-                school=school,
-            )
-            return cel.decide(self.expr, ctx)
-        return True, ""
+    def _decide(self, t: _Tally, *, values, missing, advanced, school):
+        """The rule, in order: veto items, every basic item, the score, each dimension's
+        share, each module, the CEL expression, then the grade. Returns (reasons, CEL error,
+        grade, modules passed)."""
+        reasons: list[str] = []
+        if t.veto_unmet:
+            reasons.append(f"否决项未达到：{'、'.join(t.veto_unmet)}")
+        if self.all_basic and t.unmet:
+            reasons.append(f"{t.unmet} 项基本要求未达到")
+        if self.min_score is not None and t.score + 1e-9 < self.min_score:
+            reasons.append(f"得分 {_fmt(t.score)} 低于 {_fmt(self.min_score)} 分")
+        percent = 100.0 * t.score / self.max_score if self.max_score else 0.0
+        if self.min_percent is not None and percent + 1e-9 < self.min_percent:
+            reasons.append(f"得分率 {_fmt(percent)}% 低于 {_fmt(self.min_percent)}%")
+        for key, (least, name) in self.dim_min.items():
+            share = 100.0 * t.dims.get(key, 0.0) / self.dim_max[key] if self.dim_max[key] else 0
+            if share + 1e-9 < least:
+                reasons.append(f"维度“{name}”得分率 {_fmt(share)}% 低于 {_fmt(least)}%")
+        modules = {}
+        for m in self.modules:
+            dims = m["dimensions"]
+            top = sum(self.dim_max.get(d, 0.0) for d in dims)
+            got = sum(t.dims.get(d, 0.0) for d in dims)
+            ok = not (m.get("all_basic") and any(t.unmet_by_dim.get(d) for d in dims))
+            least = _opt_float(m.get("min_percent"))
+            if least is not None and top and 100.0 * got / top + 1e-9 < least:
+                ok = False
+            modules[m["key"]] = ok
+            if not ok:
+                reasons.append(f"模块“{m['name']}”未通过")
+        error = ""
+        ctx = None
+        if self.expr or self.grade_exprs:
+            ctx = {
+                "score": t.score,
+                "max_score": self.max_score,
+                "basic_total": self.basic_total,
+                "basic_met": self.basic_total - t.unmet,
+                "basic_unmet": t.unmet,
+                "missing": missing,
+                "advanced_met": advanced,
+                "met": t.met,
+                "value": values,
+                "dimension_score": t.dims,
+                "school": school,
+            }
+        if self.expr and not reasons:
+            ok, error = cel.decide(self.expr, _context(self.expr_vars, **ctx))
+            if not ok and not error:
+                reasons.append("不满足认定规则的表达式")
+        grade = None
+        if self.grades and not reasons and not error:
+
+            def holds(g) -> bool:
+                if g.key not in self.grade_exprs:
+                    return True
+                expr, names = self.grade_exprs[g.key]
+                return cel.decide(expr, _context(names, **ctx))[0]
+
+            grade = grade_for(self.grades, percent, mandatory_met=t.unmet == 0, extra=holds)
+            if grade is None:
+                reasons.append("未达到最低认定等级")
+        return reasons, error, grade, modules
+
+
+def _count(t: _Tally, ind: CompiledIndicator, ok: bool, points: float) -> None:
+    t.score += points
+    t.met[ind.code] = ok
+    t.dims[ind.dimension] = t.dims.get(ind.dimension, 0.0) + points
+    if not ind.optional and not ok:
+        t.unmet += 1
+        t.unmet_by_dim[ind.dimension] = t.unmet_by_dim.get(ind.dimension, 0) + 1
+    if ind.veto and not ok:
+        t.veto_unmet.append(ind.code)
+
+
+def _grade_fields(g: dict) -> dict:
+    return {k: v for k, v in g.items() if k != "expr"}
+
+
+def _opt_float(v) -> float | None:
+    return None if v in (None, "") else float(v)
+
+
+def _fmt(x: float) -> str:
+    return f"{int(x)}" if float(x).is_integer() else f"{x:.1f}"
 
 
 def _num(v):
@@ -462,12 +572,14 @@ class EntryResult:
     unmet_basic: list[str]
     missing: list[str]
     standards: list[dict]
+    grade: str = ""
+    grade_name: str = ""
 
     def as_json(self) -> dict:
-        return {
-            "provisional": self.provisional,
-            "standards": self.standards,
-        }
+        out = {"provisional": self.provisional, "standards": self.standards}
+        if self.grade:
+            out |= {"grade": self.grade, "grade_name": self.grade_name}
+        return out
 
 
 def combine(outcomes: list[StandardOutcome]) -> EntryResult:
@@ -485,6 +597,16 @@ def combine(outcomes: list[StandardOutcome]) -> EntryResult:
     for o in outcomes:
         unmet += [c for c in o.unmet_basic if c not in unmet and c not in o.missing]
         missing += [c for c in o.missing if c not in missing]
+    # The grade is the main standard's: the most derived one of its chain that declares
+    # grades (outcomes come leaf first), and only for a school that passes them all.
+    graded = next((o for o in outcomes if o.graded), None)
+    grade = graded if graded is not None and provisional == PASS else None
     return EntryResult(
-        provisional, outcomes[0].score, unmet, missing, [o.summary() for o in outcomes]
+        provisional,
+        outcomes[0].score,
+        unmet,
+        missing,
+        [o.summary() for o in outcomes],
+        grade.grade if grade else "",
+        grade.grade_name if grade else "",
     )

@@ -41,6 +41,7 @@ from .form_schema import (  # noqa: F401 - re-exported: the format in one namesp
     _unique_keys,
 )
 from .pilot_schema import PilotSpec
+from .rubric_schema import Criterion, CriterionGroup, Rubric  # noqa: F401 - re-exported
 from .schema_base import (  # noqa: F401 - re-exported: the format's types live in one place
     SCHEMA_VERSION,
     SHANGHAI,
@@ -299,29 +300,6 @@ class Period(Strict):
     def _order(self):
         if to_start(self.opens) >= to_deadline(self.closes):
             raise ValueError("申报开始时间须早于截止时间")
-        return self
-
-
-class Criterion(Strict):
-    key: Key
-    name: str = Field(min_length=1)
-    max: Decimal = Field(gt=0)
-    weight: Decimal = Field(default=Decimal(1), gt=0)
-    description: str = ""
-
-
-class Rubric(Strict):
-    criteria: list[Criterion] = Field(min_length=1)
-    aggregate: Literal["mean", "trimmed_mean"] = "mean"
-    trim: int = Field(default=1, ge=0, description="trimmed_mean: 去掉最高分和最低分各几个")
-    experts_per_application: int = Field(default=3, ge=1, le=20)
-    disagreement_threshold: Decimal = Field(
-        default=Decimal(15), ge=0, description="极差超过该值即标记分歧"
-    )
-
-    @model_validator(mode="after")
-    def _unique(self):
-        _unique_keys_attr(self.criteria, "key", "评分项", ("criteria",))
         return self
 
 

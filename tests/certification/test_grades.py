@@ -1,0 +1,236 @@
+"""Graded outcomes and scored indicators of a standard: partial credit, veto items, a minimum
+share per dimension, modules that must each pass, "incomplete" apart from "not met", and
+grades by score band with a gate — each tried against values that should break it."""
+
+from __future__ import annotations
+
+import pytest
+
+from edupilot.certification import engine, services
+from edupilot.certification.standards import StandardFileInvalid, parse_file, parse_toml_text
+from edupilot.certification.standards.resolving import resolve
+
+from .conftest import STANDARDS, SYSTEM
+
+STAR = (STANDARDS / "example-star-rated.toml").read_text(encoding="utf-8")
+FULL = {"S-01": True, "S-02": 1000.0, "S-03": 20.0, "S-04": 10.0}
+
+
+def compiled(text: str = STAR) -> engine.CompiledStandard:
+    resolved = resolve(parse_toml_text(text, "star.toml"), None)
+    return engine.CompiledStandard(
+        code=resolved.spec.code,
+        indicators=[i.to_row() for i in resolved.indicators],
+        rule=resolved.spec.rule.model_dump(mode="json"),
+        dimensions=[d.model_dump(mode="json") for d in resolved.dimensions],
+    )
+
+
+def assess(values, text: str = STAR):
+    return compiled(text).assess(values, ["primary"])
+
+
+def test_full_marks_reach_the_top_grade_with_subtotals():
+    out = assess(FULL)
+    assert out.passed and out.grade == "five" and out.grade_name == "五星"
+    assert out.score == out.max_score == 50
+    assert out.dimensions == {"environment": [20.0, 20.0], "application": [30.0, 30.0]}
+    assert out.modules == {"infrastructure": True, "teaching": True}
+    assert out.summary()["grade_name"] == "五星"
+
+
+def test_partial_credit_earns_points_within_the_range_and_no_more():
+    # 14 of 20 points on S-03: met (≥ 12), 44/50 = 88 % → four stars.
+    out = assess({**FULL, "S-03": 14.0})
+    assert out.passed and out.score == 44 and out.grade == "four"
+    # A value above the item's range earns its maximum, not more.
+    assert assess({**FULL, "S-03": 25.0}).score == 50
+
+
+def test_the_gate_keeps_the_top_grade_from_a_school_with_a_basic_item_unmet():
+    # S-04 at 5 of 10 is below its basic 6: 45/50 = 90 % is a five-star score, but five
+    # stars need every basic item met (all_basic = false: the school still passes).
+    out = assess({**FULL, "S-04": 5.0})
+    assert out.score == 45 and out.unmet_basic == ["S-04"]
+    assert out.passed and out.grade == "four"
+    assert assess({**FULL, "S-04": 6.0}).grade == "five"
+
+
+def test_a_veto_item_fails_the_school_whatever_its_score():
+    out = assess({**FULL, "S-01": False})
+    assert not out.passed and not out.incomplete and out.grade == ""
+    assert out.veto_unmet == ["S-01"]
+    assert out.reasons[0].startswith("否决项未达到")
+
+
+def test_a_dimension_below_its_minimum_share_fails():
+    # application: 12 + 2 = 14 of 30 = 46.7 % < 50 %; the total 34/50 = 68 % fails too.
+    out = assess({**FULL, "S-03": 12.0, "S-04": 2.0})
+    assert not out.passed
+    assert any("智慧应用" in r and "50%" in r for r in out.reasons)
+
+
+def test_each_module_must_pass():
+    # A module may need every basic item of its dimensions met: S-04 at 5 < 6 fails it,
+    # though the total (90 %) and the dimension (83 %) would pass.
+    text = STAR.replace(
+        'dimensions = ["application"]\nmin_percent = 50',
+        'dimensions = ["application"]\nall_basic = true',
+    )
+    out = assess({**FULL, "S-04": 5.0}, text)
+    assert out.modules["teaching"] is False and not out.passed
+    assert "模块“教学应用模块”未通过" in out.reasons
+    # The infrastructure module needs 60 % of its dimension: 10 of 20 is not enough.
+    out = assess({**FULL, "S-02": 0.0})
+    assert out.modules["infrastructure"] is False and not out.passed
+
+
+def test_missing_data_is_incomplete_not_unmet():
+    gap = {k: v for k, v in FULL.items() if k != "S-03"}
+    out = assess(gap)
+    assert not out.passed and out.incomplete and out.missing == ["S-03"]
+    zero = assess({**FULL, "S-03": 0.0})
+    assert not zero.passed and not zero.incomplete
+    result = engine.combine([out])
+    assert result.provisional == engine.INCOMPLETE and result.grade == ""
+
+
+def test_below_the_lowest_grade_is_not_certified():
+    # 10 + 8 + 12 + 6 = 36/50 = 72 %: three stars.
+    out = assess({"S-01": True, "S-02": 500.0, "S-03": 12.0, "S-04": 6.0})
+    assert out.passed and out.grade == "three"
+    # 34/50 = 68 %: the rule's 70 % refuses it; without that rule no grade is reached.
+    low = {"S-01": True, "S-02": 500.0, "S-03": 10.0, "S-04": 6.0}
+    assert any("得分率 68%" in r for r in assess(low).reasons)
+    text = STAR.replace("min_percent = 70\ndescription", "min_percent = 0\ndescription")
+    out = assess(low, text)
+    assert not out.passed and out.reasons == ["未达到最低认定等级"]
+
+
+def test_the_grade_comes_from_the_main_standard_and_shows_on_the_result():
+    result = engine.combine([assess(FULL)])
+    assert result.as_json()["grade_name"] == "五星"
+
+
+def test_a_grade_may_add_a_cel_condition():
+    text = STAR.replace(
+        'name = "五星"\nmin_percent = 90',
+        'name = "五星"\nmin_percent = 90\nexpr = "advanced_met >= 2"',
+    )
+    # One advanced item only (S-02): five stars are out of reach, four stars are not.
+    assert assess(FULL, text).grade == "four"
+
+
+# --- the file: every mistake names file, line and field -------------------------------------
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "needle", "message"),
+    [
+        (
+            'name = "三星"\nmin_percent = 70',
+            'name = "三星"\nmin_percent = 85',
+            "rule.grades[3].min_percent",
+            "min_percent = 85",
+            "从高到低",
+        ),
+        (
+            'dimensions = ["application"]\n',
+            'dimensions = ["applications"]\n',
+            "rule.modules[2].dimensions",
+            'dimensions = ["applications"]',
+            "未定义的维度：applications",
+        ),
+        (
+            "basic = 12                        # met at 12 of 20 points",
+            "basic = 21",
+            "indicators[3]",
+            'code = "S-03"',
+            "超过该项满分",
+        ),
+        (
+            "veto = true                       # 一票否决",
+            "veto = true\noptional = true\nadvanced = true",
+            "indicators[1]",
+            'code = "S-01"',
+            "可选指标不能是否决项",
+        ),
+        (
+            'name = "四星"\nmin_percent = 80',
+            'name = "四星"\nmin_percent = 80\nresult = "fail"',
+            "rule.grades[2].result",
+            'result = "fail"',
+            "未达到最低等级即不予认定",
+        ),
+        (
+            'key = "four"',
+            'key = "five"',
+            "rule.grades[2].key",
+            'key = "five"\nname = "四星"',
+            "认定等级 five 重复",
+        ),
+        (
+            'name = "智慧应用"\nmin_percent = 50',
+            'name = "智慧应用"\nmin_percent = 150',
+            "dimensions[2].min_percent",
+            "min_percent = 150",
+            "",
+        ),
+    ],
+)
+def test_mistakes_name_file_line_and_field(old, new, field, needle, message, tmp_path):
+    assert old in STAR
+    bad = STAR.replace(old, new, 1)
+    path = tmp_path / "star-bad.toml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(StandardFileInvalid) as exc:
+        resolve(parse_file(path), None)
+    error = exc.value.errors[0]
+    assert error.file.endswith("star-bad.toml")
+    assert error.field == field
+    assert message in error.message
+    first = needle.split("\n")[0]
+    assert error.line is not None
+    if field.startswith("indicators"):
+        # A whole-indicator check points at the table's header, just above its code.
+        assert error.line == line_of(bad, first) - 1
+    elif "\n" in needle:
+        assert error.line >= line_of(bad, first)
+    else:
+        assert error.line == line_of(bad, first)
+
+
+def test_a_derived_standard_cannot_undo_a_veto(seeded):
+    services.standard_load(parsed=parse_toml_text(STAR, "star.toml"), **SYSTEM)
+    child = """schema_version = 1
+code = "example-star-lax"
+title = "派生"
+extends = "example-star-rated"
+
+[[overrides]]
+code = "S-01"
+veto = false
+"""
+    with pytest.raises(StandardFileInvalid) as exc:
+        services.standard_load(parsed=parse_toml_text(child, "lax.toml"), **SYSTEM)
+    error = exc.value.errors[0]
+    assert (error.file, error.line, error.field) == ("lax.toml", 8, "overrides[1].veto")
+    assert "否决项" in error.message
+
+
+def test_loaded_standard_keeps_veto_and_assesses_the_same(seeded):
+    outcome = services.standard_load(parsed=parse_toml_text(STAR, "star.toml"), **SYSTEM)
+    std = outcome.standard
+    assert std.indicators.get(code="S-01").veto is True
+    plan = engine.CompiledStandard(
+        code=std.code,
+        indicators=[r.as_engine_row() for r in std.indicators.order_by("order")],
+        rule=std.rule,
+        dimensions=std.dimensions,
+    )
+    assert plan.assess({**FULL, "S-03": 14.0}, ["primary"]).grade == "four"
+    assert not plan.assess({**FULL, "S-01": False}, ["primary"]).passed
