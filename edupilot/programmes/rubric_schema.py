@@ -79,7 +79,8 @@ class Rubric(Strict):
             self.grades,
             ("grades",),
             scored=True,
-            has_mandatory=any(c.mandatory_min is not None for c in self.criteria),
+            has_mandatory=any(c.mandatory_min is not None for c in self.criteria)
+            or any(g.min_percent is not None for g in self.groups),
             what="评审等级",
         )
         if any(g.result == "rectify" for g in self.grades):
@@ -91,6 +92,60 @@ class Rubric(Strict):
 
     def group_of(self, key: str) -> CriterionGroup | None:
         return next((g for g in self.groups if g.key == key), None)
+
+    def as_json(self) -> dict:
+        """What ``programme show`` prints of the rubric: criteria, groups, grades."""
+        return {
+            "aggregate": self.aggregate,
+            "criteria": [
+                {
+                    "key": c.key,
+                    "name": c.name,
+                    "max": str(c.max),
+                    "weight": str(c.weight),
+                    "group": c.group,
+                    "mandatory_min": None if c.mandatory_min is None else str(c.mandatory_min),
+                }
+                for c in self.criteria
+            ],
+            "groups": [
+                {
+                    "key": g.key,
+                    "name": g.name,
+                    "min_percent": None if g.min_percent is None else str(g.min_percent),
+                }
+                for g in self.groups
+            ],
+            "grades": [
+                {
+                    "key": g.key,
+                    "name": g.name,
+                    "min_percent": None if g.min_percent is None else str(g.min_percent),
+                    "all_mandatory": g.all_mandatory,
+                    "result": g.result,
+                    "conditions": g.describe(),
+                }
+                for g in self.grades
+            ],
+        }
+
+    def lines(self) -> list[str]:
+        """The same in words, one line each."""
+        out = []
+        for c in self.criteria:
+            extra = f"，必达 {c.mandatory_min} 分" if c.mandatory_min is not None else ""
+            group = self.group_of(c.group).name if c.group else ""
+            out.append(
+                f"  {c.name}（{c.key}）：满分 {c.max}，权重 {c.weight}"
+                + (f"，维度 {group}" if group else "")
+                + extra
+            )
+        for g in self.groups:
+            least = f"，得分率不低于 {g.min_percent}%" if g.min_percent is not None else ""
+            out.append(f"  维度 {g.name}（{g.key}）{least}")
+        for g in self.grades:
+            out.append(f"  等级 {g.name}（{g.key}）：{g.describe()}")
+        return out
 
 
 def _unique(items, attr: str, where: str, loc: tuple) -> None:
