@@ -4,6 +4,8 @@ grades by score band with a gate — each tried against values that should break
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from edupilot.certification import engine, services
@@ -234,3 +236,26 @@ def test_loaded_standard_keeps_veto_and_assesses_the_same(seeded):
     )
     assert plan.assess({**FULL, "S-03": 14.0}, ["primary"]).grade == "four"
     assert not plan.assess({**FULL, "S-01": False}, ["primary"]).passed
+
+
+def test_standard_show_prints_grades_modules_dimensions_and_veto(seeded):
+    import json
+
+    from django.core.management import call_command
+
+    services.standard_load(parsed=parse_toml_text(STAR, "star.toml"), **SYSTEM)
+    out = io.StringIO()
+    call_command("certification", "standard", "show", "example-star-rated", stdout=out)
+    text = out.getvalue()
+    assert "等级 五星（five）：得分率 ≥ 90%，必达项全部达标" in text
+    assert "模块 基础设施模块（environment）：得分率 ≥ 60%" in text
+    assert "维度 智慧应用（application）：30 分，得分率不低于 50%" in text
+    assert "S-01 网络安全责任制（否决项）" in text
+    assert "S-03 课堂教学应用（专家评分）：得分，要求 ≥12，20 分" in text
+    out = io.StringIO()
+    call_command(
+        "certification", "standard", "show", "example-star-rated", "--format", "json", stdout=out
+    )
+    (data,) = json.loads(out.getvalue())
+    assert [g["key"] for g in data["grades"]] == ["five", "four", "three"]
+    assert data["max_score"] == "50" and data["indicators"][0]["veto"] is True

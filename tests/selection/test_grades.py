@@ -5,6 +5,7 @@ no passing grade is not approved. And the file's mistakes, each with file, line 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,22 @@ def test_a_gate_with_nothing_mandatory_is_refused():
     assert error.field == "rubric.grades[1].all_mandatory"
     assert "没有任何必达项" in error.message
     assert "all_mandatory = true" in text.splitlines()[error.line - 1]
+
+
+def test_programme_show_prints_the_rubric_grades(world):
+    import json
+
+    from django.core.management import call_command
+
+    quanzhou, admin, apps = world
+    out = io.StringIO()
+    call_command("programme", "show", quanzhou.code, stdout=out)
+    text = out.getvalue()
+    assert "等级 示范（demo）：得分率 ≥ 85%，必达项全部达标" in text
+    assert "重点任务和进度安排（tasks）：满分 25，权重 1，维度 方案设计，必达 15 分" in text
+    assert "维度 方案设计（plan），得分率不低于 60%" in text
+    out = io.StringIO()
+    call_command("programme", "show", quanzhou.code, "--format", "json", stdout=out)
+    rubric = json.loads(out.getvalue())["rubric"]
+    assert [g["key"] for g in rubric["grades"]] == ["demo", "ok", "low"]
+    assert rubric["grades"][2]["result"] == "fail"
