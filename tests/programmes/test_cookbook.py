@@ -1,6 +1,7 @@
 """Every recipe of docs/cookbook.md, spliced into the reference's complete example, validates:
 a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
-recipe its pilot stages, and a ``[[folds]]`` recipe is added before its ``[period]``. The
+recipe its pilot stages, and a ``[[folds]]``, ``[notice]`` or ``[rubric]`` recipe is added
+before its ``[period]``. The
 recipes cannot rot."""
 
 import re
@@ -30,7 +31,7 @@ def splice(recipe: str) -> str:
             if i > first and x.startswith("[") and not x.startswith("[[categories.flow]]")
         )
         return "".join(lines[:first]) + recipe + "\n" + "".join(lines[end:])
-    if recipe.startswith(("[[folds]]", "[notice]")):
+    if recipe.startswith(("[[folds]]", "[notice]", "[rubric]")):
         period = EXAMPLE.index("\n[period]\n")
         return EXAMPLE[:period] + "\n" + recipe + EXAMPLE[period:]
     assert "[[pilot.stages]]" in recipe
@@ -60,6 +61,7 @@ def kind_of(recipe: str) -> str:
         ("[[pilot.stages]]", "pilot"),
         ("[[folds]]", "folds"),
         ("[notice]", "notice"),
+        ("[rubric]", "rubric"),
     ):
         if marker in recipe:
             return kind
@@ -68,7 +70,7 @@ def kind_of(recipe: str) -> str:
 
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
-    assert kinds == {"flow", "pilot", "folds", "notice"} and len(RECIPES) >= 8
+    assert kinds == {"flow", "pilot", "folds", "notice", "rubric"} and len(RECIPES) >= 8
 
 
 def write_notice_files(base: Path, recipe: str) -> None:
@@ -96,6 +98,10 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
         assert [f.into for f in parsed.spec.folds] == re.findall(r'^into = "(.+)"', recipe, re.M)
     if kind_of(recipe) == "notice":
         assert len(parsed.notice_files) == len(re.findall(r"^(?:text|file) = ", recipe, re.M))
+    if kind_of(recipe) == "rubric":
+        assert [g.key for g in parsed.spec.rubric.grades] == re.findall(
+            r'^  \{ key = "(\w+)"', recipe, re.M
+        )
     if "[[pilot.stages]]" in recipe:
         assert [s.key for s in parsed.spec.pilot.pipeline] == re.findall(
             r'^\[\[pilot\.stages\]\]\nkind = "\w+"\nkey = "(\w+)"', recipe, re.M
