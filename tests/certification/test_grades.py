@@ -259,3 +259,73 @@ def test_standard_show_prints_grades_modules_dimensions_and_veto(seeded):
     (data,) = json.loads(out.getvalue())
     assert [g["key"] for g in data["grades"]] == ["five", "four", "three"]
     assert data["max_score"] == "50" and data["indicators"][0]["veto"] is True
+
+
+# --- end to end: the grade on the decision, the page, the certificate, the list, the export ---
+
+
+def test_a_graded_batch_shows_the_grade_everywhere(hz, client):
+    import datetime as dt
+
+    from django.urls import reverse
+    from pypdf import PdfReader
+
+    from edupilot.certification.exports import BatchResultsExport
+    from edupilot.certification.models import Batch, Entry
+
+    from .conftest import acting, scope_for
+
+    star = services.standard_load(parsed=parse_toml_text(STAR, "star.toml"), **SYSTEM).standard
+    batch = services.batch_create(
+        owner=hz.city,
+        code="hz-star",
+        name="杭州市星级评价",
+        certification_date=dt.date(2099, 9, 30),
+        cutoff=dt.date(2099, 8, 31),
+        standard=star,
+        **acting(hz.city_admin, hz.city),
+    )
+    values = {**FULL, "S-03": 14.0}  # 44 of 50: four stars
+    entry = batch.entries.get(school=hz.cd_senior)
+    weak = batch.entries.get(school=hz.cd_vocational)
+    Entry.objects.filter(pk=entry.pk).update(
+        data={k: [v, "i0", "2099-08-31"] for k, v in values.items()}
+    )
+    Entry.objects.filter(pk=weak.pk).update(
+        data={k: [v, "i0", "2099-08-31"] for k, v in {**FULL, "S-01": False}.items()}
+    )
+    services.assess_entries(batch=batch, entry_ids=[entry.pk, weak.pk])
+    entry.refresh_from_db()
+    assert entry.provisional == "pass" and entry.provisional_grade == "四星"
+    # The veto item: not certifiable, whatever the score.
+    with pytest.raises(services.Refused, match="不能认定为智慧校园"):
+        services.entry_decide(
+            entry=weak, decision="certified", opinion="—", **acting(hz.city_reviewer, hz.city)
+        )
+    services.entry_decide(
+        entry=entry, decision="certified", opinion="达标", **acting(hz.city_reviewer, hz.city)
+    )
+    entry.refresh_from_db()
+    assert entry.grade_name == "四星"
+
+    client.force_login(hz.city_reviewer)
+    page = client.get(reverse("certification:entry_detail", args=[entry.pk])).content.decode()
+    assert 'id="grade">四星<' in page
+    assert "维度小计" in page and "智慧应用 24/30" in page
+    weak_page = client.get(reverse("certification:entry_detail", args=[weak.pk])).content.decode()
+    assert "否决项未达到：S-01" in weak_page
+    pdf = client.get(reverse("certification:certificate", args=[entry.pk])).content
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "认定等级：四星" in text
+
+    scope = scope_for(hz.city_reviewer, hz.city)
+    rows = list(BatchResultsExport(scope=scope, batch=batch).rows())
+    row = next(r for r in rows if r[3] == "杭州市第一中学")
+    header = [c.header for c in BatchResultsExport.columns]
+    assert row[header.index("认定等级")] == "四星"
+    assert row[header.index("维度得分")] == "基础环境 20/20；智慧应用 24/30"
+
+    Batch.objects.filter(pk=batch.pk).update(state="published")
+    public = client.get(reverse("certification_public:batch", args=[batch.code])).content
+    public = public.decode()
+    assert "认定等级" in public and "四星" in public
