@@ -39,6 +39,9 @@ class Criterion(Strict):
     mandatory_min: Decimal | None = Field(default=None, ge=0)
     # The group (dimension) whose subtotal this criterion counts toward.
     group: Key | None = None
+    # The application form's number field where the applicant scores itself on this
+    # criterion (self-assessment, shown beside the experts' scores).
+    self_field: Key | None = None
 
 
 class CriterionGroup(Strict):
@@ -105,6 +108,7 @@ class Rubric(Strict):
                     "weight": str(c.weight),
                     "group": c.group,
                     "mandatory_min": None if c.mandatory_min is None else str(c.mandatory_min),
+                    "self_field": c.self_field,
                 }
                 for c in self.criteria
             ],
@@ -134,6 +138,7 @@ class Rubric(Strict):
         out = []
         for c in self.criteria:
             extra = f"，必达 {c.mandatory_min} 分" if c.mandatory_min is not None else ""
+            extra += f"，自评字段 {c.self_field}" if c.self_field else ""
             group = self.group_of(c.group).name if c.group else ""
             out.append(
                 f"  {c.name}（{c.key}）：满分 {c.max}，权重 {c.weight}"
@@ -146,6 +151,32 @@ class Rubric(Strict):
         for g in self.grades:
             out.append(f"  等级 {g.name}（{g.key}）：{g.describe()}")
         return out
+
+
+def check_self_fields(rubric: Rubric | None, forms: dict) -> None:
+    """Each ``self_field`` must be a number field of one of the programme's forms, with a
+    maximum no higher than the criterion's."""
+    if rubric is None:
+        return
+    for i, c in enumerate(rubric.criteria):
+        if c.self_field is None:
+            continue
+        found = [
+            f
+            for form in forms.values()
+            for f in form.all_fields()
+            if f.key == c.self_field and f.type == "number"
+        ]
+        if not found:
+            raise LocatedValueError(
+                f'评分项 {c.key} 的自评字段 {c.self_field} 不是任何表单中的数字字段（type = "number"）',
+                ("rubric", "criteria", i, "self_field"),
+            )
+        if any(f.max is None or f.max > c.max for f in found):
+            raise LocatedValueError(
+                f"评分项 {c.key} 的自评字段 {c.self_field} 须设 max，且不超过该项满分 {c.max}",
+                ("rubric", "criteria", i, "self_field"),
+            )
 
 
 def _unique(items, attr: str, where: str, loc: tuple) -> None:

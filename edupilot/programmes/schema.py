@@ -41,7 +41,12 @@ from .form_schema import (  # noqa: F401 - re-exported: the format in one namesp
     _unique_keys,
 )
 from .pilot_schema import PilotSpec
-from .rubric_schema import Criterion, CriterionGroup, Rubric  # noqa: F401 - re-exported
+from .rubric_schema import (  # noqa: F401 - re-exported
+    Criterion,
+    CriterionGroup,
+    Rubric,
+    check_self_fields,
+)
 from .schema_base import (  # noqa: F401 - re-exported: the format's types live in one place
     SCHEMA_VERSION,
     SHANGHAI,
@@ -512,6 +517,7 @@ class Programme(Strict):
             self._check_experts(c, ci)
         self._check_supervisor()
         self._check_folds()
+        check_self_fields(self.rubric, self.forms)
         codes = {c.code for c in self.categories}
         for bi, b in enumerate(self.batches):
             unknown = [x for x in b.categories if x not in codes]

@@ -65,6 +65,25 @@ def expert_total(rubric: schema.Rubric, scores: Mapping[str, Decimal]) -> Decima
     return (num * 100 / den).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
+def self_assessment(
+    rubric: schema.Rubric | None, data: Mapping
+) -> tuple[list[Decimal | None], Decimal | None] | None:
+    """The applicant's own scores (``self_field`` of each criterion, from its form data) and
+    their total on the experts' 100-point scale; None when the rubric asks for none."""
+    if rubric is None or not any(c.self_field for c in rubric.criteria):
+        return None
+    scores: dict[str, Decimal] = {}
+    for c in rubric.criteria:
+        raw = data.get(c.self_field) if c.self_field else None
+        try:
+            value = Decimal(str(raw)) if raw not in (None, "") else None
+        except InvalidOperation:
+            value = None
+        if value is not None and value.is_finite():
+            scores[c.key] = min(max(value, Decimal(0)), c.max)
+    return [scores.get(c.key) for c in rubric.criteria], expert_total(rubric, scores)
+
+
 def trims(rubric, count: int, needed: int = 0) -> bool:
     """Whether ``count`` scores are combined as a trimmed mean: the rubric asks for one, there
     are more than 2×trim of them, and at least the ``needed`` ones (the stage's

@@ -43,14 +43,26 @@ TASKS = 'max = 25\ndescription = "实施方案要点4"\n'
 POSITIONING = 'max = 15\ndescription = "实施方案要点1"\n'
 
 
+SECTION = 'key = "basic"\ntitle = "学校基本情况"\n'
+SELF_FIELD = """
+[[forms.school.sections.fields]]
+key = "self_tasks"
+type = "number"
+label = "自评：重点任务和进度安排"
+min = 0
+max = 25
+"""
+
+
 def graded_text() -> str:
     text = PATH.read_text(encoding="utf-8")
-    for old in (THRESHOLD, TASKS, POSITIONING):
+    for old in (THRESHOLD, TASKS, POSITIONING, SECTION):
         assert text.count(old) == 1
     return (
         text.replace(THRESHOLD, GRADES)
-        .replace(TASKS, TASKS + 'mandatory_min = 15\ngroup = "plan"\n')
+        .replace(TASKS, TASKS + 'mandatory_min = 15\ngroup = "plan"\nself_field = "self_tasks"\n')
         .replace(POSITIONING, POSITIONING + 'group = "plan"\n')
+        .replace(SECTION, SECTION + SELF_FIELD)
     )
 
 
@@ -65,7 +77,12 @@ def world(programmes):
     quanzhou = load(graded_text())
     admin = who("350500", Role.PROGRAMME_ADMIN)
     apps = {
-        name: recommended(quanzhou, "school", make_school(org("晋江市"), f"晋江市{name}小学"))
+        name: recommended(
+            quanzhou,
+            "school",
+            make_school(org("晋江市"), f"晋江市{name}小学"),
+            data={"self_tasks": 20},
+        )
         for name in ("优秀", "短板", "薄弱")
     }
     panel = [who(unit("410000", f"泉州等级评审大学{i}"), Role.EXPERT) for i in range(3)]
@@ -139,6 +156,8 @@ def test_approval_fixes_the_grade_and_refuses_a_failing_one(client, world):
     page = client.get(reverse("selection:selection_application", args=[apps["短板"].pk]))
     body = page.content.decode()
     assert 'id="grade">合格<' in body and "未达必达项：重点任务和进度安排" in body
+    # The applicant's own score beside the experts' (12 each on "tasks").
+    assert 'id="self-scores"' in body and "申报单位自评" in body
 
     ann = announcements.announcement_publish(
         programme=quanzhou, scope=admin.scope, actor=admin.actor
@@ -169,6 +188,18 @@ def test_approval_fixes_the_grade_and_refuses_a_failing_one(client, world):
             "超过满分",
         ),
         (
+            'self_field = "self_tasks"',
+            'self_field = "self_task"',
+            "rubric.criteria[4].self_field",
+            "不是任何表单中的数字字段",
+        ),
+        (
+            'label = "自评：重点任务和进度安排"\nmin = 0\nmax = 25',
+            'label = "自评：重点任务和进度安排"\nmin = 0\nmax = 30',
+            "rubric.criteria[4].self_field",
+            "不超过该项满分 25",
+        ),
+        (
             '{ key = "low", name = "不合格", result = "fail" }',
             '{ key = "low", name = "不合格", result = "rectify" }',
             "rubric.grades[3].result",
@@ -185,7 +216,10 @@ def test_rubric_mistakes_name_file_line_and_field(old, new, field, message):
     error = exc.value.errors[0]
     assert (error.file, error.field) == ("graded.toml", field)
     assert message in error.message
-    assert new.split("\n")[0] in bad.splitlines()[error.line - 1]
+    if field.endswith("self_field"):
+        assert 'self_field = "' in bad.splitlines()[error.line - 1]
+    else:
+        assert new.split("\n")[0] in bad.splitlines()[error.line - 1]
 
 
 def test_a_gate_with_nothing_mandatory_is_refused():
