@@ -253,3 +253,26 @@ def test_programme_show_prints_the_rubric_grades(world):
     rubric = json.loads(out.getvalue())["rubric"]
     assert [g["key"] for g in rubric["grades"]] == ["demo", "ok", "low"]
     assert rubric["grades"][2]["result"] == "fail"
+
+
+def test_a_self_score_gate_is_a_submission_rule_on_the_self_fields(programmes):
+    from edupilot.applications.selectors import rule_context
+    from edupilot.programmes import rules
+
+    gate = (
+        '[[categories.rules]]\nid = "self_gate"\nphase = "submission"\n'
+        'expr = "double(app.data.self_tasks) >= 15.0"\nmessage = "自评低于申报条件，不能申报。"\n\n'
+    )
+    text = graded_text()
+    first_flow = text.index("[[categories.flow]]")
+    quanzhou = load(text[:first_flow] + gate + text[first_flow:])
+    school = make_school(org("晋江市"), "晋江市自评小学")
+    category = quanzhou.parsed.category("school")
+    for value, ok in ((20, True), (15, True), (12, False), ("", False)):
+        app = recommended(quanzhou, "school", school, data={"self_tasks": value})
+        results = rules.evaluate_all(
+            category.rules, rule_context(quanzhou, school, app), "submission"
+        )
+        gate_result = next(r for r in results if r.rule_id == "self_gate")
+        assert gate_result.ok is ok, (value, gate_result)
+        app.delete()
