@@ -329,3 +329,36 @@ def test_a_graded_batch_shows_the_grade_everywhere(hz, client):
     public = client.get(reverse("certification_public:batch", args=[batch.code])).content
     public = public.decode()
     assert "认定等级" in public and "四星" in public
+
+
+def test_xlsx_standard_takes_veto_score_items_and_dimension_minimums(seeded):
+    import xlsxwriter
+
+    from edupilot.certification.standards import parse_bytes
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    meta = wb.add_worksheet("标准")
+    for r, row in enumerate(
+        [
+            ["字段", "值"],
+            ["标准代码", "xlsx-star"],
+            ["标准名称", "表格星级"],
+            ["规则.全部基本要求", "否"],
+        ]
+        + [["规则.最低得分率", 60]]
+    ):
+        meta.write_row(r, 0, row)
+    dims = wb.add_worksheet("维度")
+    dims.write_row(0, 0, ["维度代码", "名称", "最低得分率"])
+    dims.write_row(1, 0, ["env", "基础环境", 50])
+    inds = wb.add_worksheet("指标")
+    inds.write_row(0, 0, ["指标代码", "指标名称", "维度", "计量方式", "基本要求", "否决项", "权重"])
+    inds.write_row(1, 0, ["X-01", "安全责任制", "env", "是/否", "是", "是", 10])
+    inds.write_row(2, 0, ["X-02", "应用评分", "env", "得分", 6, "", 10])
+    wb.close()
+    std = services.standard_load(parsed=parse_bytes(buf.getvalue(), "星级.xlsx"), **SYSTEM).standard
+    assert std.indicators.get(code="X-01").veto is True
+    assert std.indicators.get(code="X-02").measure == "score"
+    assert std.dimensions[0]["min_percent"] == "50"
+    assert std.rule["min_percent"] == "60"
