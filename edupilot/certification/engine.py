@@ -275,7 +275,8 @@ class StandardOutcome:
             "missing": self.missing,
             "advanced": self.advanced,
             "rule_error": self.rule_error,
-            "dimensions": {k: [round(a, 2), round(b, 2)] for k, (a, b) in self.dimensions.items()},
+            # A list, not a map: PostgreSQL's jsonb does not keep a map's key order.
+            "dimensions": [[k, round(a, 2), round(b, 2)] for k, (a, b) in self.dimensions.items()],
             "modules": self.modules,
             "veto_unmet": self.veto_unmet,
             "graded": self.graded,

@@ -242,7 +242,7 @@ class Entry(models.Model):
         """Each standard's dimension subtotals, e.g. "基础环境 18/20；智慧应用 26/30"."""
         parts = []
         for s in (self.result or {}).get("standards", []):
-            for key, (got, top) in (s.get("dimensions") or {}).items():
+            for key, got, top in s.get("dimensions") or []:
                 parts.append(f"{names.get(key, key)} {_num(got)}/{_num(top)}")
         return "；".join(parts)
 
