@@ -388,7 +388,9 @@ class CompiledStandard:
         """Assess one school. ``values``: code → typed value (absent: missing);
         ``findings``: code → met, from site verification, which overrides the data."""
         findings = findings or {}
-        actual, hopeful = _Tally(), _Tally()  # hopeful: every missing value turns out met
+        actual = _Tally()
+        dims, met_map, unmet_by_dim = actual.dims, actual.met, actual.unmet_by_dim
+        score = 0.0
         basic_met = 0
         unmet_basic: list[str] = []
         missing: list[str] = []
@@ -414,24 +416,31 @@ class CompiledStandard:
                 ok = meets(value)
                 status = MET if ok else UNMET
                 adv = meets_advanced is not None and meets_advanced(value)
-            points = ind.points(value, ok, adv)
+            if ind.measure == "score":
+                points = ind.points(value, ok, adv)
+            else:
+                points = (ind.weight if ok else 0.0) + (ind.bonus if adv else 0.0)
             if status == MISSING:
                 missing.append(code)
-                _count(hopeful, ind, True, ind.weight + ind.bonus)
-            else:
-                _count(hopeful, ind, ok, points)
-            _count(actual, ind, ok, points)
+            score += points
+            met_map[code] = ok
+            dim = ind.dimension
+            dims[dim] = dims.get(dim, 0.0) + points
             if not ind.optional:
                 if ok:
                     basic_met += 1
                 else:
                     unmet_basic.append(code)
+                    unmet_by_dim[dim] = unmet_by_dim.get(dim, 0) + 1
+            if ind.veto and not ok:
+                actual.veto_unmet.append(code)
             if adv:
                 advanced.append(code)
             if detail:
                 outcomes[code] = IndicatorOutcome(
                     code, status, value, threshold, adv, points, source
                 )
+        actual.score, actual.unmet = score, len(unmet_basic)
         extra = {"values": values, "missing": len(missing), "advanced": len(advanced)}
         extra["school"] = school or {"stages": list(stages)}
         reasons, error, grade, modules = self._decide(actual, **extra)
@@ -440,7 +449,7 @@ class CompiledStandard:
         if not passed and missing:
             # Would the school pass if every missing value turned out met? Then it is not a
             # failure yet but a gap in the data.
-            h_reasons, h_error, _, _ = self._decide(hopeful, **extra)
+            h_reasons, h_error, _, _ = self._decide(self._hopeful(actual, missing), **extra)
             incomplete = not h_reasons and not h_error
         return StandardOutcome(
             code=self.code,
@@ -463,6 +472,29 @@ class CompiledStandard:
             grade_name=grade.name if grade and passed else "",
             reasons=reasons,
         )
+
+    def _hopeful(self, actual: _Tally, missing: list[str]) -> _Tally:
+        """The tally if every missing value turned out met (at full points)."""
+        t = _Tally(
+            actual.score,
+            actual.unmet,
+            dict(actual.met),
+            dict(actual.dims),
+            list(actual.veto_unmet),
+            dict(actual.unmet_by_dim),
+        )
+        for code in missing:
+            ind = self.by_code[code]
+            full = ind.weight + ind.bonus
+            t.score += full
+            t.dims[ind.dimension] = t.dims.get(ind.dimension, 0.0) + full
+            t.met[code] = True
+            if not ind.optional:
+                t.unmet -= 1
+                t.unmet_by_dim[ind.dimension] -= 1
+            if code in t.veto_unmet:
+                t.veto_unmet.remove(code)
+        return t
 
     def _decide(self, t: _Tally, *, values, missing, advanced, school):
         """The rule, in order: veto items, every basic item, the score, each dimension's
@@ -527,17 +559,6 @@ class CompiledStandard:
             if grade is None:
                 reasons.append("未达到最低认定等级")
         return reasons, error, grade, modules
-
-
-def _count(t: _Tally, ind: CompiledIndicator, ok: bool, points: float) -> None:
-    t.score += points
-    t.met[ind.code] = ok
-    t.dims[ind.dimension] = t.dims.get(ind.dimension, 0.0) + points
-    if not ind.optional and not ok:
-        t.unmet += 1
-        t.unmet_by_dim[ind.dimension] = t.unmet_by_dim.get(ind.dimension, 0) + 1
-    if ind.veto and not ok:
-        t.veto_unmet.append(ind.code)
 
 
 def _grade_fields(g: dict) -> dict:
