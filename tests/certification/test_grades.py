@@ -362,3 +362,14 @@ def test_xlsx_standard_takes_veto_score_items_and_dimension_minimums(seeded):
     assert std.indicators.get(code="X-02").measure == "score"
     assert std.dimensions[0]["min_percent"] == "50"
     assert std.rule["min_percent"] == "60"
+
+
+def test_standard_page_shows_grades_modules_minimums_and_veto(hz, client):
+    from django.urls import reverse
+
+    star = services.standard_load(parsed=parse_toml_text(STAR, "star.toml"), **SYSTEM).standard
+    client.force_login(hz.city_admin)
+    page = client.get(reverse("certification:standard_detail", args=[star.pk])).content.decode()
+    assert "五星" in page and "得分率不低于 90%" in page
+    assert "基础设施模块" in page and "智慧应用 50%" in page
+    assert "否决项" in page and "≥12分" in page
