@@ -43,6 +43,8 @@ class EntryOut(Schema):
     unmet: int
     missing: int
     decision: str
+    # The grade fixed with the decision, else the one the current assessment gives.
+    grade: str = ""
 
 
 class EntryPageOut(Schema):
@@ -61,12 +63,21 @@ class IndicatorOut(Schema):
     source: str
 
 
+class DimensionOut(Schema):
+    name: str
+    score: float
+    max_score: float
+
+
 class StandardResultOut(Schema):
     standard: str
     passed: bool
     incomplete: bool
     score: float
     max_score: float
+    grade: str = ""
+    dimensions: list[DimensionOut] = []
+    reasons: list[str] = []
     indicators: list[IndicatorOut]
 
 
@@ -103,6 +114,7 @@ def _entry(e) -> dict:
         "unmet": e.unmet_count,
         "missing": e.missing_count,
         "decision": e.decision,
+        "grade": e.grade_name if e.decision else e.provisional_grade,
     }
 
 
@@ -150,6 +162,12 @@ def entry(request, pk: Id):
                 "incomplete": section.incomplete,
                 "score": section.score,
                 "max_score": section.max_score,
+                "grade": section.grade_name,
+                "dimensions": [
+                    {"name": n, "score": got, "max_score": top}
+                    for n, got, top in section.dimensions
+                ],
+                "reasons": section.reasons,
                 "indicators": [
                     {
                         "code": row.indicator.code,

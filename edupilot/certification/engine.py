@@ -1,145 +1,33 @@
 """Automatic assessment: values × standard → per-indicator outcome and a provisional result.
 
 Pure Python over plain data (no database), compiled once per standard so that 50,000
-schools × 80 indicators is a few seconds of arithmetic. Parsing the raw cells that other
-systems export (是/否, "95%", "良好") into typed values lives here too, so the importer,
-the correction form and the site-verification form all read values the same way.
+schools × 80 indicators is a few seconds of arithmetic. Reading raw cells into typed values
+is in :mod:`.values`, re-exported here. The rule: veto items, basic items, the score, each
+dimension's minimum share, each module, the CEL expression, then the grade.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from edupilot.core import cel
+from edupilot.programmes.grading import GradeSpec, grade_for
+
+from .values import (  # noqa: F401 - re-exported: callers read values through the engine
+    NO,
+    YES,
+    ValueError_,
+    format_value,
+    make_parser,
+    parse_value,
+)
 
 MET, UNMET, MISSING = "met", "unmet", "missing"
 STATUS_LABELS = {MET: "达到", UNMET: "未达到", MISSING: "缺数据"}
 
 PASS, FAIL, INCOMPLETE, PENDING = "pass", "fail", "incomplete", "pending"
-
-YES = {"是", "有", "y", "yes", "true", "t", "1", "√", "✓", "达到", "符合", "已建", "已完成"}
-NO = {"否", "无", "n", "no", "false", "f", "0", "×", "✗", "未达到", "不符合", "未建", "未完成"}
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-
-
-class ValueError_(ValueError):
-    """A cell that cannot be read as this indicator's measure (message in Chinese)."""
-
-
-def parse_value(measure: str, levels: list[str], raw: Any, *, scale: float = 1.0):
-    """The typed value of ``raw`` for a measure, None for an empty cell.
-
-    Raises ValueError_ with a Chinese message when the cell cannot be read.
-    """
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        raw = raw.strip()
-        if raw == "" or raw in ("-", "—", "/", "－"):
-            return None
-    if measure == "yes_no":
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, int | float):
-            if raw in (0, 1):
-                return bool(raw)
-            raise ValueError_(f"“{raw}”不是“是/否”")
-        word = str(raw).strip().lower()
-        if word in YES:
-            return True
-        if word in NO:
-            return False
-        raise ValueError_(f"“{raw}”不是“是/否”（可写 是/否、有/无、1/0）")
-    if measure in ("number", "percent"):
-        if isinstance(raw, bool):
-            raise ValueError_(f"“{raw}”不是数字")
-        if isinstance(raw, int | float):
-            number = float(raw)
-        else:
-            text = str(raw).replace(",", "").replace("，", "").replace(" ", "")
-            if measure == "percent" and text.endswith(("%", "％")):
-                text = text[:-1]
-            elif measure == "number":
-                # Tolerate a trailing unit the other system appends ("1000Mbps", "12台").
-                m = re.match(r"^([+-]?[\d.]+)\s*[A-Za-z\u4e00-\u9fff/]*$", text)
-                text = m.group(1) if m else text
-            if not _NUMBER.match(text):
-                raise ValueError_(f"“{raw}”不是数字")
-            try:
-                number = float(Decimal(text))
-            except InvalidOperation as exc:
-                raise ValueError_(f"“{raw}”不是数字") from exc
-        number *= scale
-        if measure == "percent" and not 0 <= number <= 100:
-            raise ValueError_(f"百分比 {number:g} 不在 0–100 之间")
-        if number < 0:
-            raise ValueError_(f"数值 {number:g} 不能为负")
-        return number
-    if measure == "level":
-        text = str(int(raw) if isinstance(raw, float) and raw.is_integer() else raw).strip()
-        if text in levels:
-            return text
-        raise ValueError_(f"“{raw}”不是可用的等级（{'、'.join(levels)}）")
-    raise ValueError_(f"未知的计量方式 {measure}")
-
-
-def make_parser(measure: str, levels: list[str], *, scale: float = 1.0):
-    """A parser for one column: the cell types other systems export most often take a
-    short path; anything else goes through :func:`parse_value` (same results, same errors)."""
-
-    def slow(raw):
-        return parse_value(measure, levels, raw, scale=scale)
-
-    if measure == "yes_no":
-        words = {**dict.fromkeys(YES, True), **dict.fromkeys(NO, False)}
-
-        def parse(raw):
-            if raw.__class__ is str:
-                found = words.get(raw)
-                if found is None:
-                    found = words.get(raw.strip().lower())
-                if found is not None:
-                    return found
-            elif (raw.__class__ is float or raw.__class__ is int) and raw in (0, 1):
-                return raw == 1
-            return slow(raw)
-
-    elif measure in ("number", "percent"):
-        high = 100.0 if measure == "percent" else float("inf")
-
-        def parse(raw):
-            if raw.__class__ is float or raw.__class__ is int:
-                number = raw * scale
-                if 0 <= number <= high:
-                    return float(number)
-            elif raw.__class__ is str and raw[-1:] == "%" and measure == "percent":
-                try:
-                    number = float(raw[:-1]) * scale
-                except ValueError:
-                    return slow(raw)
-                if 0 <= number <= high:
-                    return number
-            elif raw.__class__ is str and raw.isdigit() and raw.isascii():
-                # Plain digits, as CSV gives every number: float() reads them as Decimal does.
-                number = float(raw) * scale
-                if 0 <= number <= high:
-                    return number
-            return slow(raw)
-
-    elif measure == "level":
-        known = frozenset(levels)
-
-        def parse(raw):
-            if raw.__class__ is str and raw in known:
-                return raw
-            return slow(raw)
-
-    else:
-        parse = slow
-    return parse
 
 
 def _meets_fn(ind, threshold):
@@ -156,17 +44,6 @@ def _meets_fn(ind, threshold):
     if ind.direction == "at_most":
         return lambda value: value <= threshold
     return lambda value: value >= threshold
-
-
-def format_value(measure: str, value, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    if measure == "yes_no":
-        return "是" if value else "否"
-    if measure in ("number", "percent"):
-        number = int(value) if float(value).is_integer() else round(float(value), 2)
-        return f"{number}%" if measure == "percent" else f"{number}{unit}"
-    return str(value)
 
 
 # --- compiled standards ---------------------------------------------------------------------
@@ -188,6 +65,16 @@ class CompiledIndicator:
     weight: float
     bonus: float
     unit: str = ""
+    veto: bool = False
+
+    def points(self, value, ok: bool, adv: bool) -> float:
+        """Points earned: a score item's value (partial credit, at most its weight), any
+        other item's weight when met; plus the bonus at the advanced level."""
+        if self.measure == "score":
+            base = min(float(value), self.weight) if value is not None else 0.0
+        else:
+            base = self.weight if ok else 0.0
+        return base + (self.bonus if adv else 0.0)
 
     def requirement(self, stages) -> Any:
         """The basic threshold for a school with these stages: the strictest that applies."""
@@ -239,6 +126,15 @@ class StandardOutcome:
     advanced: list[str]
     rule_error: str = ""
     indicators: dict[str, IndicatorOutcome] = field(default_factory=dict)
+    # dimension key -> [points, maximum]; module key -> passed; the grade reached.
+    dimensions: dict[str, list[float]] = field(default_factory=dict)
+    modules: dict[str, bool] = field(default_factory=dict)
+    veto_unmet: list[str] = field(default_factory=list)
+    graded: bool = False
+    grade: str = ""
+    grade_name: str = ""
+    # Why the school does not pass (Chinese), in the rule's order; empty when it passes.
+    reasons: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {
@@ -253,11 +149,32 @@ class StandardOutcome:
             "missing": self.missing,
             "advanced": self.advanced,
             "rule_error": self.rule_error,
+            # A list, not a map: PostgreSQL's jsonb does not keep a map's key order.
+            "dimensions": [[k, round(a, 2), round(b, 2)] for k, (a, b) in self.dimensions.items()],
+            "modules": self.modules,
+            "veto_unmet": self.veto_unmet,
+            "graded": self.graded,
+            "grade": self.grade,
+            "grade_name": self.grade_name,
+            "reasons": self.reasons,
         }
 
 
+@dataclass
+class _Tally:
+    """What the rule reads of one school: points overall and per dimension, unmet items."""
+
+    score: float = 0.0
+    unmet: int = 0
+    met: dict = field(default_factory=dict)
+    dims: dict = field(default_factory=dict)
+    veto_unmet: list = field(default_factory=list)
+    unmet_by_dim: dict = field(default_factory=dict)
+
+
 class CompiledStandard:
-    """A standard ready to assess. ``indicators`` rows are dicts as stored (Indicator rows)."""
+    """A standard ready to assess. ``indicators`` rows are dicts as stored (Indicator rows);
+    ``dimensions`` as stored on the standard (key, name, min_percent)."""
 
     def __init__(
         self,
@@ -266,6 +183,7 @@ class CompiledStandard:
         indicators: list[dict],
         rule: dict,
         applies_to: list[str] | None = None,
+        dimensions: list[dict] | None = None,
     ):
         self.code = code
         self.applies_to = set(applies_to or [])
@@ -285,17 +203,34 @@ class CompiledStandard:
                 weight=float(i.get("weight") or 0),
                 bonus=float(i.get("bonus") or 0),
                 unit=i.get("unit", ""),
+                veto=bool(i.get("veto")),
             )
             for i in indicators
         ]
         self.by_code = {i.code: i for i in self.indicators}
         self.all_basic = bool(rule.get("all_basic", True))
         self.min_score = None if rule.get("min_score") in (None, "") else float(rule["min_score"])
+        self.min_percent = _opt_float(rule.get("min_percent"))
         self.expr = (rule.get("expr") or "").strip()
         self.expr_vars = cel.variables(self.expr) if self.expr else frozenset()
         self.max_score = sum(i.weight + i.bonus for i in self.indicators)
         self.basic_total = sum(1 for i in self.indicators if not i.optional)
-        self.wants_dimensions = "dimension_score" in self.expr_vars
+        self.dim_max: dict[str, float] = {}
+        for i in self.indicators:
+            self.dim_max[i.dimension] = self.dim_max.get(i.dimension, 0.0) + i.weight + i.bonus
+        self.dim_min = {
+            d["key"]: (float(d["min_percent"]), d.get("name", d["key"]))
+            for d in dimensions or []
+            if d.get("min_percent") not in (None, "") and d["key"] in self.dim_max
+        }
+        self.dim_names = {d["key"]: d.get("name", d["key"]) for d in dimensions or []}
+        self.modules = list(rule.get("modules") or [])
+        self.grades = [GradeSpec.model_validate(_grade_fields(g)) for g in rule.get("grades") or []]
+        self.grade_exprs = {
+            g["key"]: (expr, cel.variables(expr))
+            for g in rule.get("grades") or []
+            if (expr := (g.get("expr") or "").strip())
+        }
         self._plans: dict[tuple, list] = {}
 
     def plan(self, stages) -> list:
@@ -327,16 +262,14 @@ class CompiledStandard:
         """Assess one school. ``values``: code → typed value (absent: missing);
         ``findings``: code → met, from site verification, which overrides the data."""
         findings = findings or {}
+        actual = _Tally()
+        dims, met_map, unmet_by_dim = actual.dims, actual.met, actual.unmet_by_dim
         score = 0.0
         basic_met = 0
         unmet_basic: list[str] = []
         missing: list[str] = []
         advanced: list[str] = []
-        met_map: dict[str, bool] = {}
-        dim_score: dict[str, float] = {}
         outcomes: dict[str, IndicatorOutcome] = {}
-        missing_points = 0.0
-        wants_dimensions = self.wants_dimensions
         for ind, threshold, meets, meets_advanced in self.plan(stages):
             code = ind.code
             value = values.get(code)
@@ -357,53 +290,46 @@ class CompiledStandard:
                 ok = meets(value)
                 status = MET if ok else UNMET
                 adv = meets_advanced is not None and meets_advanced(value)
-            points = (ind.weight if ok else 0.0) + (ind.bonus if adv else 0.0)
-            score += points
+            if ind.measure == "score":
+                points = ind.points(value, ok, adv)
+            else:
+                points = (ind.weight if ok else 0.0) + (ind.bonus if adv else 0.0)
             if status == MISSING:
                 missing.append(code)
-                missing_points += ind.weight + ind.bonus
+            score += points
+            met_map[code] = ok
+            dim = ind.dimension
+            dims[dim] = dims.get(dim, 0.0) + points
             if not ind.optional:
                 if ok:
                     basic_met += 1
                 else:
                     unmet_basic.append(code)
+                    unmet_by_dim[dim] = unmet_by_dim.get(dim, 0) + 1
+            if ind.veto and not ok:
+                actual.veto_unmet.append(code)
             if adv:
                 advanced.append(code)
-            met_map[code] = ok
-            if wants_dimensions:
-                dim_score[ind.dimension] = dim_score.get(ind.dimension, 0.0) + points
             if detail:
                 outcomes[code] = IndicatorOutcome(
                     code, status, value, threshold, adv, points, source
                 )
-
-        def decide(score_: float, unmet_: int, met_: dict) -> tuple[bool, str]:
-            return self._decide(
-                score_,
-                unmet_,
-                met_,
-                values=values,
-                missing=len(missing),
-                advanced=len(advanced),
-                dim_score=dim_score,
-                school=school or {"stages": list(stages)},
-            )
-
-        passed, error = decide(score, len(unmet_basic), met_map)
+        actual.score, actual.unmet = score, len(unmet_basic)
+        extra = {"values": values, "missing": len(missing), "advanced": len(advanced)}
+        extra["school"] = school or {"stages": list(stages)}
+        reasons, error, grade, modules = self._decide(actual, **extra)
+        passed = not reasons and not error
         incomplete = False
         if not passed and missing:
             # Would the school pass if every missing value turned out met? Then it is not a
             # failure yet but a gap in the data.
-            missing_basic = sum(1 for c in missing if not self.by_code[c].optional)
-            optimistic = {**met_map, **dict.fromkeys(missing, True)}
-            incomplete, _ = decide(
-                score + missing_points, len(unmet_basic) - missing_basic, optimistic
-            )
+            h_reasons, h_error, _, _ = self._decide(self._hopeful(actual, missing), **extra)
+            incomplete = not h_reasons and not h_error
         return StandardOutcome(
             code=self.code,
             passed=passed,
             incomplete=incomplete,
-            score=score,
+            score=actual.score,
             max_score=self.max_score,
             basic_total=self.basic_total,
             basic_met=basic_met,
@@ -412,33 +338,113 @@ class CompiledStandard:
             advanced=advanced,
             rule_error=error,
             indicators=outcomes,
+            dimensions={k: [actual.dims.get(k, 0.0), m] for k, m in self.dim_max.items()},
+            modules=modules,
+            veto_unmet=actual.veto_unmet,
+            graded=bool(self.grades),
+            grade=grade.key if grade and passed else "",
+            grade_name=grade.name if grade and passed else "",
+            reasons=reasons,
         )
 
-    def _decide(
-        self, score: float, unmet: int, met: dict, *, values, missing, advanced, dim_score, school
-    ) -> tuple[bool, str]:
-        """The rule: every basic indicator met, a minimum score, then the CEL expression."""
-        if self.all_basic and unmet:
-            return False, ""
-        if self.min_score is not None and score + 1e-9 < self.min_score:
-            return False, ""
-        if self.expr:
-            ctx = _context(
-                self.expr_vars,
-                score=score,
-                max_score=self.max_score,
-                basic_total=self.basic_total,
-                basic_met=self.basic_total - unmet,
-                basic_unmet=unmet,
-                missing=missing,
-                advanced_met=advanced,
-                met=met,
-                value=values,
-                dimension_score=dim_score,
-                school=school,
-            )
-            return cel.decide(self.expr, ctx)
-        return True, ""
+    def _hopeful(self, actual: _Tally, missing: list[str]) -> _Tally:
+        """The tally if every missing value turned out met (at full points)."""
+        t = _Tally(
+            actual.score,
+            actual.unmet,
+            dict(actual.met),
+            dict(actual.dims),
+            list(actual.veto_unmet),
+            dict(actual.unmet_by_dim),
+        )
+        for code in missing:
+            ind = self.by_code[code]
+            full = ind.weight + ind.bonus
+            t.score += full
+            t.dims[ind.dimension] = t.dims.get(ind.dimension, 0.0) + full
+            t.met[code] = True
+            if not ind.optional:
+                t.unmet -= 1
+                t.unmet_by_dim[ind.dimension] -= 1
+            if code in t.veto_unmet:
+                t.veto_unmet.remove(code)
+        return t
+
+    def _decide(self, t: _Tally, *, values, missing, advanced, school):
+        """The rule, in order: veto items, every basic item, the score, each dimension's
+        share, each module, the CEL expression, then the grade. Returns (reasons, CEL error,
+        grade, modules passed)."""
+        reasons: list[str] = []
+        if t.veto_unmet:
+            reasons.append(f"否决项未达到：{'、'.join(t.veto_unmet)}")
+        if self.all_basic and t.unmet:
+            reasons.append(f"{t.unmet} 项基本要求未达到")
+        if self.min_score is not None and t.score + 1e-9 < self.min_score:
+            reasons.append(f"得分 {_fmt(t.score)} 低于 {_fmt(self.min_score)} 分")
+        percent = 100.0 * t.score / self.max_score if self.max_score else 0.0
+        if self.min_percent is not None and percent + 1e-9 < self.min_percent:
+            reasons.append(f"得分率 {_fmt(percent)}% 低于 {_fmt(self.min_percent)}%")
+        for key, (least, name) in self.dim_min.items():
+            share = 100.0 * t.dims.get(key, 0.0) / self.dim_max[key] if self.dim_max[key] else 0
+            if share + 1e-9 < least:
+                reasons.append(f"维度“{name}”得分率 {_fmt(share)}% 低于 {_fmt(least)}%")
+        modules = {}
+        for m in self.modules:
+            dims = m["dimensions"]
+            top = sum(self.dim_max.get(d, 0.0) for d in dims)
+            got = sum(t.dims.get(d, 0.0) for d in dims)
+            ok = not (m.get("all_basic") and any(t.unmet_by_dim.get(d) for d in dims))
+            least = _opt_float(m.get("min_percent"))
+            if least is not None and top and 100.0 * got / top + 1e-9 < least:
+                ok = False
+            modules[m["key"]] = ok
+            if not ok:
+                reasons.append(f"模块“{m['name']}”未通过")
+        error = ""
+        ctx = None
+        if self.expr or self.grade_exprs:
+            ctx = {
+                "score": t.score,
+                "max_score": self.max_score,
+                "basic_total": self.basic_total,
+                "basic_met": self.basic_total - t.unmet,
+                "basic_unmet": t.unmet,
+                "missing": missing,
+                "advanced_met": advanced,
+                "met": t.met,
+                "value": values,
+                "dimension_score": t.dims,
+                "school": school,
+            }
+        if self.expr and not reasons:
+            ok, error = cel.decide(self.expr, _context(self.expr_vars, **ctx))
+            if not ok and not error:
+                reasons.append("不满足认定规则的表达式")
+        grade = None
+        if self.grades and not reasons and not error:
+
+            def holds(g) -> bool:
+                if g.key not in self.grade_exprs:
+                    return True
+                expr, names = self.grade_exprs[g.key]
+                return cel.decide(expr, _context(names, **ctx))[0]
+
+            grade = grade_for(self.grades, percent, mandatory_met=t.unmet == 0, extra=holds)
+            if grade is None:
+                reasons.append("未达到最低认定等级")
+        return reasons, error, grade, modules
+
+
+def _grade_fields(g: dict) -> dict:
+    return {k: v for k, v in g.items() if k != "expr"}
+
+
+def _opt_float(v) -> float | None:
+    return None if v in (None, "") else float(v)
+
+
+def _fmt(x: float) -> str:
+    return f"{int(x)}" if float(x).is_integer() else f"{x:.1f}"
 
 
 def _num(v):
@@ -462,12 +468,14 @@ class EntryResult:
     unmet_basic: list[str]
     missing: list[str]
     standards: list[dict]
+    grade: str = ""
+    grade_name: str = ""
 
     def as_json(self) -> dict:
-        return {
-            "provisional": self.provisional,
-            "standards": self.standards,
-        }
+        out = {"provisional": self.provisional, "standards": self.standards}
+        if self.grade:
+            out |= {"grade": self.grade, "grade_name": self.grade_name}
+        return out
 
 
 def combine(outcomes: list[StandardOutcome]) -> EntryResult:
@@ -485,6 +493,16 @@ def combine(outcomes: list[StandardOutcome]) -> EntryResult:
     for o in outcomes:
         unmet += [c for c in o.unmet_basic if c not in unmet and c not in o.missing]
         missing += [c for c in o.missing if c not in missing]
+    # The grade is the main standard's: the most derived one of its chain that declares
+    # grades (outcomes come leaf first), and only for a school that passes them all.
+    graded = next((o for o in outcomes if o.graded), None)
+    grade = graded if graded is not None and provisional == PASS else None
     return EntryResult(
-        provisional, outcomes[0].score, unmet, missing, [o.summary() for o in outcomes]
+        provisional,
+        outcomes[0].score,
+        unmet,
+        missing,
+        [o.summary() for o in outcomes],
+        grade.grade if grade else "",
+        grade.grade_name if grade else "",
     )

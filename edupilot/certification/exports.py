@@ -12,6 +12,18 @@ from .models import Batch, EntryState, ImportRun
 from .selectors import EntryView, entries_for
 
 
+def dimension_names(batch: Batch) -> dict[str, str]:
+    """Dimension key → name over every standard the batch assesses with."""
+    standards = [batch.standard, *batch.additional_standards.all()]
+    standards += [bs.standard for bs in batch.district_standards.select_related("standard")]
+    names: dict[str, str] = {}
+    for std in standards:
+        for s in std.chain():
+            for d in s.dimensions:
+                names.setdefault(d["key"], d.get("name", d["key"]))
+    return names
+
+
 class BatchResultsExport(XlsxExport):
     """One row per school: assessment, decision and filing. A district sees its own."""
 
@@ -25,6 +37,8 @@ class BatchResultsExport(XlsxExport):
         Column("免认定称号", 24),
         Column("评估结果", 10),
         Column("得分", 8, "number"),
+        Column("认定等级", 10),
+        Column("维度得分", 30, wrap=True),
         Column("未达到基本要求项数", 10, "int"),
         Column("缺数据项数", 8, "int"),
         Column("未达到的指标", 30, wrap=True),
@@ -39,6 +53,7 @@ class BatchResultsExport(XlsxExport):
         where = "全市" if certifier_id is None else ""
         self.title = f"{batch.name}认定结果{where}"
         self.heading = f"{batch.name}智慧校园认定结果汇总表（数据截至 {batch.cutoff:%Y-%m-%d}）"
+        self.dimension_names = dimension_names(batch)
 
     def queryset(self):
         qs = entries_for(self.scope, self.batch).select_related("filing")
@@ -67,6 +82,8 @@ class BatchResultsExport(XlsxExport):
                 e.exempt_title.title if e.exempt_title else "",
                 "" if e.state == EntryState.EXEMPT else e.get_provisional_display(),
                 e.score,
+                e.grade_name if e.decision else e.provisional_grade,
+                e.dimension_subtotals(self.dimension_names),
                 None if e.state == EntryState.EXEMPT else e.unmet_count,
                 None if e.state == EntryState.EXEMPT else e.missing_count,
                 "、".join(unmet),

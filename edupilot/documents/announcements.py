@@ -31,6 +31,7 @@ def announcement_context(announcement: Announcement) -> dict:
         "closed": closed,
         "issuer": programme.parsed.issuer_name or programme.issuer.name,
         "show_topic": any(e.topic_name for e in entries),
+        "show_grade": any(e.grade_name for e in entries),
         "generated_at": timezone.now(),
     }
 

@@ -208,6 +208,7 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
         "title": programme.title,
         "applicant": applicant.code if applicant is not None else None,
         "folds": fold_rows(spec),
+        "rubric": spec.rubric.as_json() if spec.rubric is not None else None,
         "notice": [
             {"role": d.role, "title": d.title, "file": d.filename, "size": d.size}
             for d in programme.documents.defer("content")

@@ -50,6 +50,7 @@ from pydantic import Field, model_validator
 from edupilot.core.workdays import days_text
 
 from .form_schema import FormField, _unique_keys
+from .grading import GradeSpec, check_grades, grade_for
 from .schema_base import Key, LocatedValueError, Strict, read_days
 
 PILOT_KIND_LABELS = {
@@ -156,19 +157,6 @@ class Material(Strict):
     required: bool = True
 
 
-class GradeSpec(Strict):
-    """A graded outcome: by a minimum share of the rubric's total, or named only.
-
-    ``result``: ``pass`` (accepted), ``rectify`` (rectification, then re-acceptance) or
-    ``fail`` (the pilot is closed as failed).
-    """
-
-    key: Key
-    name: str = Field(min_length=1, max_length=30)
-    min_percent: Decimal | None = Field(default=None, ge=0, le=100)
-    result: Literal["pass", "rectify", "fail"] = "pass"
-
-
 class CriterionSpec(Strict):
     key: Key
     name: str = Field(min_length=1)
@@ -195,26 +183,18 @@ class AcceptanceStage(PilotStageBase):
     def _grades(self):
         _unique_keys(self.materials, "验收材料", ("materials",))
         _unique_keys(self.criteria, "验收评分项", ("criteria",))
-        _unique_keys(self.grades, "验收等级", ("grades",))
         if self.min_scores > self.experts:
             raise LocatedValueError(
                 f"最少评分人数（{self.min_scores}）不能多于专家人数（{self.experts}）",
                 ("min_scores",),
             )
-        previous = None
-        for i, g in enumerate(self.grades):
-            if g.min_percent is not None and not self.criteria:
-                raise LocatedValueError(
-                    f"等级 {g.key} 按得分划分（min_percent），须先写评分项 criteria",
-                    ("grades", i, "min_percent"),
-                )
-            if g.min_percent is not None:
-                if previous is not None and g.min_percent >= previous:
-                    raise LocatedValueError(
-                        f"等级须从高到低排列：{g.key} 的 min_percent 应低于上一等级",
-                        ("grades", i, "min_percent"),
-                    )
-                previous = g.min_percent
+        check_grades(
+            self.grades,
+            ("grades",),
+            scored=bool(self.criteria),
+            has_mandatory=False,
+            what="验收等级",
+        )
         if not any(g.result == "pass" for g in self.grades):
             raise LocatedValueError('至少要有一个通过（result = "pass"）的等级', ("grades",))
         return self
@@ -228,10 +208,7 @@ class AcceptanceStage(PilotStageBase):
 
     def grade_for_percent(self, percent: Decimal) -> GradeSpec | None:
         """The highest score-band grade the percentage reaches (the issuer may still choose)."""
-        for g in self.grades:
-            if g.min_percent is not None and percent >= g.min_percent:
-                return g
-        return None
+        return grade_for([g for g in self.grades if g.min_percent is not None], percent)
 
 
 class TitleSpec(Strict):

@@ -51,6 +51,12 @@ from .quota_schema import (  # noqa: F401 - re-exported: the format in one names
     QuotaPolicy,
     TableQuota,
 )
+from .rubric_schema import (  # noqa: F401 - re-exported
+    Criterion,
+    CriterionGroup,
+    Rubric,
+    check_self_fields,
+)
 from .schema_base import (  # noqa: F401 - re-exported: the format's types live in one place
     SCHEMA_VERSION,
     SHANGHAI,
@@ -271,29 +277,6 @@ class Period(Strict):
         return self
 
 
-class Criterion(Strict):
-    key: Key
-    name: str = Field(min_length=1)
-    max: Decimal = Field(gt=0)
-    weight: Decimal = Field(default=Decimal(1), gt=0)
-    description: str = ""
-
-
-class Rubric(Strict):
-    criteria: list[Criterion] = Field(min_length=1)
-    aggregate: Literal["mean", "trimmed_mean"] = "mean"
-    trim: int = Field(default=1, ge=0, description="trimmed_mean: 去掉最高分和最低分各几个")
-    experts_per_application: int = Field(default=3, ge=1, le=20)
-    disagreement_threshold: Decimal = Field(
-        default=Decimal(15), ge=0, description="极差超过该值即标记分歧"
-    )
-
-    @model_validator(mode="after")
-    def _unique(self):
-        _unique_keys_attr(self.criteria, "key", "评分项", ("criteria",))
-        return self
-
-
 class Announcement(Strict):
     """``[announcement]``: the 公示's objection period, counted from the day after publication:
     ``objection_days`` calendar days, or working days with ``working_days = true`` (or
@@ -505,6 +488,7 @@ class Programme(Strict):
             self._check_experts(c, ci)
         self._check_supervisor()
         self._check_folds()
+        check_self_fields(self.rubric, self.forms)
         codes = {c.code for c in self.categories}
         for bi, b in enumerate(self.batches):
             unknown = [x for x in b.categories if x not in codes]

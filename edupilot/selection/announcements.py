@@ -50,7 +50,7 @@ from .permissions import (
 )
 from .public_text import personal_data_in
 from .rules import check_manage, objection_until, rubric_of
-from .scoring import current_assignments_prefetch, ranking
+from .scoring import current_assignments_prefetch, needs_criterion_scores, ranking
 from .selectors import pending_decisions
 from .signals import announcement_published, final_list_published
 from .workflows import ANNOUNCEMENT, OBJECTION
@@ -139,7 +139,11 @@ def _lock_pending(programme: Programme, now: dt.datetime) -> _Pending:
         a.pk: a
         for a in Application.objects.select_for_update()
         .select_related("applicant_org")
-        .prefetch_related(current_assignments_prefetch(light=True))
+        .prefetch_related(
+            current_assignments_prefetch(
+                light=True, scores=needs_criterion_scores(rubric_of(programme))
+            )
+        )
         .filter(pk__in=[d.application_id for d in decisions])
         .order_by("pk")
     }
@@ -159,8 +163,10 @@ def _lock_pending(programme: Programme, now: dt.datetime) -> _Pending:
     )
 
 
-def _list_entries(announcement: Announcement, approved_apps: list[Application]) -> None:
-    """The public snapshot: unit, category, topic and region names, in list order."""
+def _list_entries(
+    announcement: Announcement, approved_apps: list[Application], grades: dict[int, str]
+) -> None:
+    """The public snapshot: unit, category, topic and region names and the grade, in order."""
     programme = announcement.programme
     topics = {t.code: t.name for t in programme.parsed.topics}
     regions = region_names([a.applicant_org for a in approved_apps], programme.issuer)
@@ -174,6 +180,7 @@ def _list_entries(announcement: Announcement, approved_apps: list[Application]) 
                 category_name=a.category_name[:100],
                 topic_name=topics.get(a.topic, "")[:200],
                 region_name=regions.get(a.applicant_org_id, "")[:200],
+                grade_name=grades.get(a.pk, ""),
             )
             for i, a in enumerate(approved_apps, start=1)
         ]
@@ -231,7 +238,8 @@ def announcement_publish(
     )
     apps = pending.apps
     approved_apps = _entry_order(programme, [apps[d.application_id] for d in pending.approvals])
-    _list_entries(announcement, approved_apps)
+    grades = {d.application_id: d.grade_name for d in pending.approvals}
+    _list_entries(announcement, approved_apps, grades)
     ApprovalDecision.objects.filter(
         pk__in=[d.pk for d in pending.approvals + pending.rejections]
     ).update(announcement=announcement)

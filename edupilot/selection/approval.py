@@ -33,8 +33,8 @@ from .board import cap_use
 from .errors import SelectionError
 from .models import ApprovalDecision, ApprovalOutcome, ExpertAssignment
 from .permissions import can_decide_application, can_revoke_decision
-from .rules import check_decision_deadline, check_manage
-from .scoring import needed_scores
+from .rules import check_decision_deadline, check_manage, rubric_of
+from .scoring import needed_scores, score_line
 from .sets import check_approval_sets
 
 OPINION_MAX = 2000
@@ -148,6 +148,29 @@ def _check_scores(apps: list[Application]) -> None:
         )
 
 
+def _check_grades(programme: Programme, apps: list[Application]) -> dict[int, str]:
+    """With ``[rubric] grades``, the grade each approved application reaches, fixed with the
+    decision; refuse, naming each unit, when one reaches no grade or a failing one."""
+    rubric = rubric_of(programme)
+    if rubric is None or not rubric.grades:
+        return {}
+    grades, problems = {}, []
+    for a in apps:
+        line = score_line(a, rubric)
+        if line.grade is None or line.grade.result == "fail":
+            why = "、".join(line.mandatory_unmet) or f"综合得分 {line.score}"
+            reached = f"评为“{line.grade.name}”" if line.grade else "未达到任何评审等级"
+            problems.append(f"{a.applicant_org.name}（{reached}：{why}）")
+        else:
+            grades[a.pk] = line.grade.name
+    if problems:
+        raise SelectionError(
+            f"以下申报未达到可立项的评审等级，不能同意立项：{'；'.join(problems)}。"
+            "不予立项不受此限。"
+        )
+    return grades
+
+
 @transaction.atomic
 def selection_decide(
     *,
@@ -174,8 +197,10 @@ def selection_decide(
     programme, apps = _lock_for_decision(applications, scope)
     for a in apps:
         check_decision_deadline(a, now)
+    grades: dict[int, str] = {}
     if approve:
         _check_scores(apps)
+        grades = _check_grades(programme, apps)
         _check_cap(programme, apps)
         check_approval_sets(programme, apps)
     decisions = []
@@ -186,6 +211,7 @@ def selection_decide(
             category=a.category,
             outcome=outcome,
             opinion=opinion,
+            grade_name=grades.get(a.pk, ""),
             decided_by=actor.user,
             decided_at=now,
         )
@@ -193,7 +219,13 @@ def selection_decide(
             actor=actor,
             action=f"selection.{outcome}",
             obj=a,
-            after={"decision": d.pk, "outcome": outcome, "opinion": opinion, "pending": True},
+            after={
+                "decision": d.pk,
+                "outcome": outcome,
+                "opinion": opinion,
+                "grade": d.grade_name,
+                "pending": True,
+            },
         )
         decisions.append(d)
     return decisions

@@ -21,7 +21,7 @@ from edupilot.review.models import ReviewAction, ReviewDecision
 
 from .models import ApprovalDecision, ApprovalOutcome
 from .rules import rubric_of
-from .scoring import ScoreLine, current_assignments_prefetch, ranking
+from .scoring import ScoreLine, current_assignments_prefetch, needs_criterion_scores, ranking
 from .selectors import pending_approvals
 
 CAP_STATES = (AppState.APPROVED, AppState.PILOT)
@@ -200,7 +200,11 @@ def board_applications(programme: Programme, category: str | None = None):
         Application.objects.filter(programme=programme, state=AppState.RECOMMENDED)
         .select_related("applicant_org")
         .defer("data")
-        .prefetch_related(current_assignments_prefetch(light=True))
+        .prefetch_related(
+            current_assignments_prefetch(
+                light=True, scores=needs_criterion_scores(rubric_of(programme))
+            )
+        )
         .order_by("applicant_org__path")
     )
     if category:

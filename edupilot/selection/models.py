@@ -191,6 +191,8 @@ class ApprovalDecision(models.Model):
     category = models.CharField(max_length=64)
     outcome = models.CharField(_("审定结果"), max_length=10, choices=ApprovalOutcome.choices)
     opinion = models.TextField(_("审定意见"), blank=True)
+    # The grade ``[rubric] grades`` gave when the issuer approved (empty: none declared).
+    grade_name = models.CharField(_("评审等级"), max_length=30, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -297,6 +299,7 @@ class AnnouncementEntry(models.Model):
     category_name = models.CharField(max_length=100)
     topic_name = models.CharField(max_length=200, blank=True)
     region_name = models.CharField(max_length=200, blank=True)
+    grade_name = models.CharField(max_length=30, blank=True)
     outcome = models.CharField(
         max_length=10, choices=EntryOutcome.choices, default=EntryOutcome.LISTED
     )

@@ -173,6 +173,7 @@ def application_page(scope: Scope, application: Application) -> dict:
         "rubric": rubric,
         "line": line,
         "criteria_scores": _criteria_table(scope, application, rubric, line.assignments),
+        "self_scores": scoring.self_assessment(rubric, application.data or {}),
         "sections": version_sections(application, version) if version else [],
         "version": version,
         "title_line": title_line(application, version.data if version else None),

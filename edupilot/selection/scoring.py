@@ -24,6 +24,7 @@ from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import check
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes import schema
+from edupilot.programmes.grading import GradeSpec, grade_for
 from edupilot.review.services import review_panel_done
 
 from .errors import SelectionDenied, SelectionError
@@ -62,6 +63,25 @@ def expert_total(rubric: schema.Rubric, scores: Mapping[str, Decimal]) -> Decima
         num += c.weight * Decimal(scores[c.key])
         den += c.weight * c.max
     return (num * 100 / den).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def self_assessment(
+    rubric: schema.Rubric | None, data: Mapping
+) -> tuple[list[Decimal | None], Decimal | None] | None:
+    """The applicant's own scores (``self_field`` of each criterion, from its form data) and
+    their total on the experts' 100-point scale; None when the rubric asks for none."""
+    if rubric is None or not any(c.self_field for c in rubric.criteria):
+        return None
+    scores: dict[str, Decimal] = {}
+    for c in rubric.criteria:
+        raw = data.get(c.self_field) if c.self_field else None
+        try:
+            value = Decimal(str(raw)) if raw not in (None, "") else None
+        except InvalidOperation:
+            value = None
+        if value is not None and value.is_finite():
+            scores[c.key] = min(max(value, Decimal(0)), c.max)
+    return [scores.get(c.key) for c in rubric.criteria], expert_total(rubric, scores)
 
 
 def trims(rubric, count: int, needed: int = 0) -> bool:
@@ -226,6 +246,15 @@ class ScoreLine:
     # The stage's min_scores (0: none), and whether ``score`` is a trimmed mean.
     needed: int = 0
     trimmed: bool = False
+    # The panel's score per criterion and per group (a share of the group's points), the
+    # mandatory criteria and group minimums not reached, and the grade (``[rubric] grades``).
+    criteria: dict[str, Decimal] = field(default_factory=dict)
+    groups: dict[str, Decimal] = field(default_factory=dict)
+    mandatory_unmet: list[str] = field(default_factory=list)
+    grade: GradeSpec | None = None
+    graded: bool = False
+    # (name, score, maximum) per criterion, then (name, share %, 100) per group, for pages.
+    subtotals: list[tuple] = field(default_factory=list)
 
     @property
     def short(self) -> bool:
@@ -241,11 +270,19 @@ class ScoreLine:
         return len(self.assignments)
 
 
-def current_assignments_prefetch(*, light: bool = False) -> Prefetch:
-    """Active assignments onto ``active_assignments``; ``light``: only what ranking needs."""
+def needs_criterion_scores(rubric: schema.Rubric | None) -> bool:
+    """Whether ranking reads each criterion's score: for grades, groups or mandatory items."""
+    return rubric is not None and bool(rubric.grades or rubric.groups or _has_mandatory(rubric))
+
+
+def current_assignments_prefetch(*, light: bool = False, scores: bool = False) -> Prefetch:
+    """Active assignments onto ``active_assignments``; ``light``: only what ranking needs
+    (``scores``: with the criterion scores, which grades are read from)."""
     qs = ExpertAssignment.objects.filter(is_active=True).order_by("pk")
     if light:
         qs = qs.only("pk", "application_id", "version", "total", "submitted_at", "expert_id")
+        if scores:
+            qs = qs.prefetch_related("scores")
     else:
         qs = qs.select_related("expert", "expert_org").prefetch_related("scores")
     return Prefetch("expert_assignments", queryset=qs, to_attr="active_assignments")
@@ -276,7 +313,44 @@ def score_line(application: Application, rubric: schema.Rubric | None) -> ScoreL
         line.trimmed = trims(rubric, len(line.totals), line.needed)
         line.spread = max(line.totals) - min(line.totals)
         line.disagreement = len(line.totals) > 1 and line.spread > rubric.disagreement_threshold
+    if needs_criterion_scores(rubric):
+        _grade_line(line, rubric, [a for a in items if a.submitted_at is not None])
     return line
+
+
+def _has_mandatory(rubric: schema.Rubric) -> bool:
+    return any(c.mandatory_min is not None for c in rubric.criteria)
+
+
+def _grade_line(line: ScoreLine, rubric: schema.Rubric, submitted: list) -> None:
+    """Per criterion the panel's score (aggregated as the totals are), per group its share,
+    what mandatory items fall short, and the grade: none while the panel is short."""
+    line.graded = bool(rubric.grades)
+    if not submitted:
+        return
+    by_criterion: dict[str, list[Decimal]] = defaultdict(list)
+    for a in submitted:
+        for s in a.scores.all():
+            by_criterion[s.criterion].append(s.score)
+    for c in rubric.criteria:
+        value = aggregate(rubric, by_criterion.get(c.key, []), line.needed)
+        if value is not None:
+            line.criteria[c.key] = value
+        line.subtotals.append((c.name, value, c.max))
+        if c.mandatory_min is not None and (value is None or value < c.mandatory_min):
+            line.mandatory_unmet.append(c.name)
+    for g in rubric.groups:
+        members = [c for c in rubric.criteria if c.group == g.key]
+        top = sum((c.weight * c.max for c in members), Decimal(0))
+        got = sum((c.weight * line.criteria.get(c.key, 0) for c in members), Decimal(0))
+        share = (got * 100 / top).quantize(TWO_PLACES, rounding=ROUND_HALF_UP) if top else None
+        if share is not None:
+            line.groups[g.key] = share
+        line.subtotals.append((f"{g.name}（%）", share, 100))
+        if g.min_percent is not None and (share is None or share < g.min_percent):
+            line.mandatory_unmet.append(f"{g.name}（不低于 {g.min_percent}%）")
+    if rubric.grades and line.score is not None and not line.short:
+        line.grade = grade_for(rubric.grades, line.score, mandatory_met=not line.mandatory_unmet)
 
 
 def rank_lines(lines: list[ScoreLine]) -> list[ScoreLine]:

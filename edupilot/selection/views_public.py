@@ -42,6 +42,7 @@ def public_detail(request, pk):
             "ann": ann,
             "issuer_label": _issuer_label(ann.programme),
             "show_topic": any(e.topic_name for e in ann.listed_entries),
+            "show_grade": any(e.grade_name for e in ann.listed_entries),
             "show_members": any(e.member_names for e in ann.listed_entries),
             "now": timezone.now(),
         },

@@ -2,7 +2,7 @@
 a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
 recipe its pilot stages, a ``[[categories.quotas]]`` recipe its quota table, a
 ``[[categories.set_rules]]`` or ``[[categories.titles]]`` recipe is added after that table, a
-``[[folds]]`` recipe is added before its ``[period]``, and a form field recipe to its form.
+``[[folds]]``, ``[notice]`` or ``[rubric]`` recipe is added before its ``[period]``, and a form field recipe to its form.
 The recipes cannot rot."""
 
 import re
@@ -42,7 +42,7 @@ def splice(recipe: str) -> str:
         end = EXAMPLE.index("\n[pilot]\n")
         keep = "" if recipe.startswith("[[categories.quotas]]") else EXAMPLE[start:end] + "\n"
         return EXAMPLE[:start] + keep + recipe + EXAMPLE[end:]
-    if recipe.startswith(("[[folds]]", "[notice]")):
+    if recipe.startswith(("[[folds]]", "[notice]", "[rubric]")):
         period = EXAMPLE.index("\n[period]\n")
         return EXAMPLE[:period] + "\n" + recipe + EXAMPLE[period:]
     assert "[[pilot.stages]]" in recipe
@@ -76,6 +76,7 @@ def kind_of(recipe: str) -> str:
         ("[[categories.quotas]]", "quotas"),
         ("[[categories.set_rules]]", "set_rules"),
         ("[[categories.titles]]", "titles"),
+        ("[rubric]", "rubric"),
     ):
         if marker in recipe:
             return kind
@@ -85,7 +86,7 @@ def kind_of(recipe: str) -> str:
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
     assert kinds == {
-        "flow", "pilot", "folds", "notice", "field", "quotas", "set_rules", "titles"
+        "flow", "pilot", "folds", "notice", "field", "quotas", "set_rules", "titles", "rubric"
     }  # fmt: skip
     assert len(RECIPES) >= 8
 
@@ -119,6 +120,10 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
         form = parsed.spec.forms["school"]
         for key in re.findall(r'^key = "(\w+)"', recipe, re.M):
             assert form.field(key) is not None, key
+    if kind_of(recipe) == "rubric":
+        assert [g.key for g in parsed.spec.rubric.grades] == re.findall(
+            r'^  \{ key = "(\w+)"', recipe, re.M
+        )
     if "[[pilot.stages]]" in recipe:
         assert [s.key for s in parsed.spec.pilot.pipeline] == re.findall(
             r'^\[\[pilot\.stages\]\]\nkind = "\w+"\nkey = "(\w+)"', recipe, re.M

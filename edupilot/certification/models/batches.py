@@ -191,6 +191,8 @@ class Entry(models.Model):
     assessed_at = models.DateTimeField(null=True, blank=True)
     decision = models.CharField(_("认定结论"), max_length=16, choices=Decision.choices, blank=True)
     opinion = models.TextField(_("认定意见"), blank=True)
+    # The grade the standard gave when the school was certified (empty: no grades declared).
+    grade_name = models.CharField(_("认定等级"), max_length=30, blank=True)
     decided_by = user_ref(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     filing = models.ForeignKey(
@@ -232,6 +234,19 @@ class Entry(models.Model):
         return Q(pk__in=[])
 
     @property
+    def provisional_grade(self) -> str:
+        """The grade the current assessment gives (before a decision fixes it)."""
+        return (self.result or {}).get("grade_name", "")
+
+    def dimension_subtotals(self, names: dict[str, str]) -> str:
+        """Each standard's dimension subtotals, e.g. "基础环境 18/20；智慧应用 26/30"."""
+        parts = []
+        for s in (self.result or {}).get("standards", []):
+            for key, got, top in s.get("dimensions") or []:
+                parts.append(f"{names.get(key, key)} {_num(got)}/{_num(top)}")
+        return "；".join(parts)
+
+    @property
     def is_certified(self) -> bool:
         return self.state == EntryState.EXEMPT or self.decision == Decision.CERTIFIED
 
@@ -243,3 +258,7 @@ class Entry(models.Model):
         if self.decision != Decision.CERTIFIED:
             return False
         return self.state == EntryState.FILED or self.certifier_id == self.batch.owner_id
+
+
+def _num(x) -> str:
+    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"

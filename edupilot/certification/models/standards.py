@@ -104,6 +104,7 @@ class Indicator(models.Model):
     advanced = models.JSONField(_("发展要求"), null=True, blank=True)
     basic_by_stage = models.JSONField(default=dict, blank=True)
     optional = models.BooleanField(_("可选项"), default=False)
+    veto = models.BooleanField(_("否决项"), default=False)
     weight = models.DecimalField(_("权重"), max_digits=8, decimal_places=2, default=1)
     bonus = models.DecimalField(_("加分"), max_digits=8, decimal_places=2, default=0)
     verification = models.CharField(
@@ -138,6 +139,7 @@ class Indicator(models.Model):
         "advanced",
         "basic_by_stage",
         "optional",
+        "veto",
         "weight",
         "bonus",
         "unit",

@@ -329,6 +329,7 @@ def public_list(batch: Batch) -> list[dict]:
                 "district": "市直属" if e.certifier_id == batch.owner_id else e.certifier.name,
                 "stages": e.get_stages_display(),
                 "basis": f"自动认定（{e.exempt_title.title}）" if e.exempt_title else "认定",
+                "grade": e.grade_name,
             }
         )
     return out

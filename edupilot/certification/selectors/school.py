@@ -49,6 +49,12 @@ class StandardSection:
     rows: list[IndicatorRow] = field(default_factory=list)
     is_base: bool = False
     rule_error: str = ""
+    # (name, points, maximum) per dimension; (name, passed) per module; the grade and why
+    # the school does not pass.
+    dimensions: list[tuple[str, float, float]] = field(default_factory=list)
+    modules: list[tuple[str, bool]] = field(default_factory=list)
+    grade_name: str = ""
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +62,7 @@ class EntryView:
     entry: Entry
     sections: list[StandardSection]
     provisional: str
+    grade_name: str = ""
 
     @property
     def unmet_rows(self) -> list[tuple[StandardSection, IndicatorRow]]:
@@ -100,6 +107,7 @@ def entry_view(entry: Entry) -> EntryView:
     outcomes = []
     for n, cs in enumerate(compiled):
         standard = plan.standard_objs[cs.code]
+        names = {d["key"]: d.get("name", d["key"]) for d in standard.dimensions}
         outcome = cs.assess(values, stages, findings=findings, detail=True)
         outcomes.append(outcome)
         section = StandardSection(
@@ -110,6 +118,15 @@ def entry_view(entry: Entry) -> EntryView:
             outcome.max_score,
             is_base=0 < n < chain_len,
             rule_error=outcome.rule_error,
+            dimensions=[
+                (names.get(k, k), got, top) for k, (got, top) in outcome.dimensions.items()
+            ],
+            modules=[
+                (m.get("name", m["key"]), outcome.modules.get(m["key"], False))
+                for m in standard.rule.get("modules") or []
+            ],
+            grade_name=outcome.grade_name,
+            reasons=outcome.reasons,
         )
         for ind in plan.indicator_rows[standard.pk]:
             o = outcome.indicators[ind.code]
@@ -135,4 +152,5 @@ def entry_view(entry: Entry) -> EntryView:
                 )
             )
         sections.append(section)
-    return EntryView(entry, sections, engine.combine(outcomes).provisional)
+    result = engine.combine(outcomes)
+    return EntryView(entry, sections, result.provisional, result.grade_name)

@@ -51,6 +51,7 @@ class BatchPlan:
                 indicators=[r.as_engine_row() for r in rows],
                 rule=standard.rule,
                 applies_to=standard.applies_to_list,
+                dimensions=standard.dimensions,
             )
         return self._compiled[standard.pk]
 

@@ -47,19 +47,40 @@ def entry_decide(
             f"该校评估结果为“{entry.get_provisional_display()}”，不能认定为智慧校园；"
             "可选择“不予认定”或“暂缓认定”"
         )
-    before = {"state": entry.state, "decision": entry.decision, "opinion": entry.opinion}
+    before = {
+        "state": entry.state,
+        "decision": entry.decision,
+        "opinion": entry.opinion,
+        "grade": entry.grade_name,
+    }
     fields = ENTRY.advance(entry, "decide")
     entry.decision, entry.opinion = decision, opinion.strip()
     entry.decided_by, entry.decided_at = actor.user, timezone.now()
+    # The grade is the one this assessment gives, fixed with the decision.
+    certified = decision == Decision.CERTIFIED
+    entry.grade_name = (entry.result or {}).get("grade_name", "") if certified else ""
     entry.save(
-        update_fields=[*fields, "decision", "opinion", "decided_by", "decided_at", "updated_at"]
+        update_fields=[
+            *fields,
+            "decision",
+            "opinion",
+            "grade_name",
+            "decided_by",
+            "decided_at",
+            "updated_at",
+        ]
     )
     audit_record(
         actor=actor,
         action="certification.decide",
         obj=entry,
         before=before,
-        after={"state": entry.state, "decision": decision, "opinion": entry.opinion},
+        after={
+            "state": entry.state,
+            "decision": decision,
+            "opinion": entry.opinion,
+            "grade": entry.grade_name,
+        },
     )
     return entry
 

@@ -84,7 +84,7 @@ def _write_standard(
     standard.applies_to = f",{','.join(spec.applies_to)}," if spec.applies_to else ""
     standard.extends = base
     standard.rule = spec.rule.model_dump(mode="json")
-    standard.dimensions = [d.model_dump() for d in resolved.dimensions]
+    standard.dimensions = [d.model_dump(mode="json") for d in resolved.dimensions]
     standard.verification = spec.verification
     standard.note = spec.note
     standard.source = spec.source

@@ -44,6 +44,13 @@ def resolve(parsed: ParsedStandard, base: ResolvedStandard | None) -> ResolvedSt
             dimensions.append(d)
             dim_keys.add(d.key)
     dim_names = {d.key: d.name for d in dimensions}
+    for mi, module in enumerate(spec.rule.modules):
+        unknown = [k for k in module.dimensions if k not in dim_names]
+        if unknown:
+            err(
+                ("rule", "modules", mi, "dimensions"),
+                f"模块 {module.key} 引用了未定义的维度：{'、'.join(unknown)}",
+            )
 
     out: list[ResolvedIndicator] = []
     if base is not None:
@@ -114,6 +121,13 @@ def _apply_override(ov, loc: tuple, by_code: dict, base_label: str, extends, err
                 f"指标 {ov.code}（{target.name}）在{base_label}中是基本要求，不能改为可选",
             )
         target.optional = ov.optional
+    if ov.veto is not None:
+        if target.veto and not ov.veto:
+            err(
+                (*loc, "veto"),
+                f"指标 {ov.code}（{target.name}）在{base_label}中是否决项，派生标准不能取消",
+            )
+        target.veto = ov.veto
     if ov.basic is not None:
         target.basic = ov.basic
     if ov.advanced is not None:

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from edupilot.programmes.grading import GradeSpec, check_grades
 from edupilot.programmes.loader import (
     FileError,
     FileInvalid,
@@ -29,6 +30,7 @@ from edupilot.programmes.loader import (
     load_toml,
     pydantic_message,
 )
+from edupilot.programmes.schema_base import LocatedValueError
 from edupilot.programmes.toml_lines import LineIndex
 
 from .. import rules
@@ -38,7 +40,8 @@ SCHEMA_VERSION = 1
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 IndicatorCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=32)]
 StageName = Literal["kindergarten", "primary", "junior", "senior", "vocational", "teaching_point"]
-MeasureName = Literal["yes_no", "number", "percent", "level"]
+# score: the value is the points the item earns, 0 up to its weight (partial credit).
+MeasureName = Literal["yes_no", "number", "percent", "level", "score"]
 DirectionName = Literal["at_least", "at_most"]
 VerificationName = Literal["official", "verified_excerpt", "structure_verified", "unverified"]
 Threshold = StrictBool | StrictInt | StrictFloat | StrictStr
@@ -51,7 +54,13 @@ STAGE_LABELS = {
     "vocational": "中职",
     "teaching_point": "教学点",
 }
-MEASURE_LABELS = {"yes_no": "是/否", "number": "数值", "percent": "百分比", "level": "等级"}
+MEASURE_LABELS = {
+    "yes_no": "是/否",
+    "number": "数值",
+    "percent": "百分比",
+    "level": "等级",
+    "score": "得分",
+}
 VERIFICATION_LABELS = {
     "official": "正式文本",
     "verified_excerpt": "已核实(摘录)",
@@ -71,7 +80,7 @@ def _check_threshold(measure: str, levels: list[str], value: Any, what: str) -> 
     if measure == "yes_no":
         if value is not True:
             raise ValueError(f"{what}：是/否指标的要求只能写 true（要求“是”）")
-    elif measure in ("number", "percent"):
+    elif measure in ("number", "percent", "score"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{what}：应为数字，实际为 {value!r}")
         if measure == "percent" and not 0 <= value <= 100:
@@ -84,6 +93,19 @@ class DimensionSpec(Strict):
     key: Key
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
+    # The dimension's points must reach this share of its maximum (else the school fails).
+    min_percent: Decimal | None = Field(default=None, ge=0, le=100)
+
+
+class ModuleSpec(Strict):
+    """A module (模块): some dimensions that must pass on their own, besides the whole."""
+
+    key: Key
+    name: str = Field(min_length=1, max_length=100)
+    dimensions: list[Key] = Field(min_length=1)
+    min_percent: Decimal | None = Field(default=None, ge=0, le=100)
+    # Every basic indicator of the module met.
+    all_basic: bool = False
 
 
 class IndicatorSpec(Strict):
@@ -103,6 +125,8 @@ class IndicatorSpec(Strict):
     basic_by_stage: dict[StageName, Threshold] = Field(default_factory=dict)
     # Optional ("O") items are not basic requirements; they earn points at the advanced level.
     optional: bool = False
+    # A veto (mandatory, 一票否决) item: not met, the school fails whatever its score.
+    veto: bool = False
     weight: Decimal = Field(default=Decimal(1), ge=0)
     bonus: Decimal = Field(default=Decimal(0), ge=0)
     verification: VerificationName = "official"
@@ -120,6 +144,17 @@ class IndicatorSpec(Strict):
             raise ValueError('只有等级指标（measure = "level"）可以有 levels')
         if self.measure == "yes_no" and self.direction != "at_least":
             raise ValueError("是/否指标不能设置 direction")
+        if self.measure == "score":
+            if self.direction != "at_least":
+                raise ValueError("得分指标不能设置 direction")
+            if self.weight <= 0:
+                raise ValueError("得分指标须设 weight（满分）大于 0")
+            for name in ("basic", "advanced"):
+                value = getattr(self, name)
+                if value is not None and value > self.weight:
+                    raise ValueError(f"{name} {value} 超过该项满分 weight = {self.weight}")
+        if self.veto and self.optional:
+            raise ValueError("可选指标不能是否决项（veto）")
         _check_threshold(self.measure, self.levels, self.basic, "basic")
         _check_threshold(self.measure, self.levels, self.advanced, "advanced")
         for stage, value in self.basic_by_stage.items():
@@ -152,6 +187,8 @@ class IndicatorOverride(Strict):
     basic_by_stage: dict[StageName, Threshold] = Field(default_factory=dict)
     # A derived standard may turn an optional item into a basic requirement, never back.
     optional: bool | None = None
+    # A derived standard may make an item a veto item, never undo one.
+    veto: bool | None = None
     weight: Decimal | None = Field(default=None, ge=0)
     bonus: Decimal | None = Field(default=None, ge=0)
     verification: VerificationName | None = None
@@ -159,13 +196,50 @@ class IndicatorOverride(Strict):
     note: str | None = None
 
 
+class StandardGrade(GradeSpec):
+    """A grade of a standard: the shared grade plus an optional CEL condition (the rule's
+    variables, e.g. ``advanced_met >= 5``)."""
+
+    expr: str = ""
+
+    @field_validator("expr")
+    @classmethod
+    def _compiles(cls, v):
+        if v.strip():
+            try:
+                rules.check_rule_expr(v)
+            except rules.RuleCompileError as exc:
+                raise ValueError(str(exc)) from exc
+        return v
+
+    @field_validator("result")
+    @classmethod
+    def _passing(cls, v):
+        if v != "pass":
+            raise ValueError("认定等级都是通过的等级；未达到最低等级即不予认定，不必写 result")
+        return v
+
+
 class RuleSpec(Strict):
     """What certifies a school. Every switch given must hold; ``expr`` is extra CEL."""
 
     all_basic: bool = True
     min_score: Decimal | None = Field(default=None, ge=0)
+    # The same as a share of the maximum score.
+    min_percent: Decimal | None = Field(default=None, ge=0, le=100)
     expr: str = ""
     description: str = ""
+    # Modules that must each pass, and the grades a passing school is given (highest first;
+    # with grades, a school that reaches none does not pass).
+    modules: list[ModuleSpec] = Field(default_factory=list, max_length=20)
+    grades: list[StandardGrade] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _parts(self):
+        _unique(self.modules, "key", "模块", ("modules",))
+        # Mandatory items are the basic (non-optional) indicators: a standard has some.
+        check_grades(self.grades, ("grades",), scored=True, has_mandatory=True, what="认定等级")
+        return self
 
     @field_validator("expr")
     @classmethod
@@ -222,11 +296,13 @@ class StandardSpec(Strict):
         return self
 
 
-def _unique(items, attr: str, where: str) -> None:
+def _unique(items, attr: str, where: str, loc: tuple | None = None) -> None:
     seen = set()
-    for item in items:
+    for i, item in enumerate(items):
         value = getattr(item, attr)
         if value in seen:
+            if loc is not None:
+                raise LocatedValueError(f"{where} {value} 重复", (*loc, i, attr))
             raise ValueError(f"{where} {value} 重复")
         seen.add(value)
 
@@ -292,6 +368,7 @@ class ResolvedIndicator:
     order: int
     inherited_from: str = ""
     overridden: bool = False
+    veto: bool = False
 
     def to_row(self) -> dict:
         """Every field, as the keyword arguments of an ``Indicator`` row."""
@@ -359,6 +436,10 @@ def _validate(data: dict, name: str, sha: str, text: str, index) -> ParsedStanda
         errors, seen = [], set()
         for err in exc.errors():
             loc = _clean_loc(err["loc"])
+            # Cross-field checks say where below the model the problem is.
+            inner = getattr((err.get("ctx") or {}).get("error"), "loc", None)
+            if inner:
+                loc = (*loc, *inner)
             message = _message(err)
             if (loc, message) in seen:
                 continue  # a strict union reports the same problem once per member

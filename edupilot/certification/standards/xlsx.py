@@ -30,6 +30,7 @@ INDICATOR_COLUMNS = {
     "发展要求": "advanced",
     "分学段基本要求": "basic_by_stage",
     "可选": "optional",
+    "否决项": "veto",
     "权重": "weight",
     "加分": "bonus",
     "核实状态": "verification",
@@ -37,7 +38,13 @@ INDICATOR_COLUMNS = {
     "备注": "note",
 }
 OVERRIDE_COLUMNS = {k: v for k, v in INDICATOR_COLUMNS.items() if v not in ("name", "dimension")}
-DIMENSION_COLUMNS = {"代码": "key", "维度代码": "key", "名称": "name", "说明": "description"}
+DIMENSION_COLUMNS = {
+    "代码": "key",
+    "维度代码": "key",
+    "名称": "name",
+    "说明": "description",
+    "最低得分率": "min_percent",
+}
 STANDARD_FIELDS = {
     "代码": "code",
     "标准代码": "code",
@@ -55,11 +62,13 @@ STANDARD_FIELDS = {
     "依据标准": "extends",
     "规则.全部基本要求": "rule.all_basic",
     "规则.最低分": "rule.min_score",
+    "规则.最低得分率": "rule.min_percent",
     "规则.表达式": "rule.expr",
     "规则.说明": "rule.description",
 }
 MEASURE_ALIASES = {"是/否": "yes_no", "是否": "yes_no", "数值": "number", "百分比": "percent"}
 MEASURE_ALIASES["等级"] = "level"
+MEASURE_ALIASES["得分"] = "score"
 DIRECTION_ALIASES = {"不低于": "at_least", "不高于": "at_most", "≥": "at_least", "≤": "at_most"}
 STAGE_ALIASES = {v: k for k, v in STAGE_LABELS.items()}
 TRUE_WORDS = {"是", "true", "TRUE", "True", "有", "Y", "y", "yes", "√", "1"}
@@ -167,7 +176,7 @@ def _table_value(key: str, value, problems: list, where: tuple):
         return _split(value)
     if key == "basic_by_stage":
         return _by_stage(value, problems, where)
-    if key == "optional":
+    if key in ("optional", "veto"):
         return value in TRUE_WORDS if isinstance(value, str) else bool(value)
     if key == "measure":
         return MEASURE_ALIASES.get(value, value)

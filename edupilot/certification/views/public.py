@@ -28,7 +28,12 @@ def public_batch(request, code):
     except Batch.DoesNotExist as exc:
         raise Http404 from exc
     rows = selectors.public_list(batch)
-    return render(request, "certification/public_list.html", {"batch": batch, "rows": rows})
+    graded = any(r["grade"] for r in rows)
+    return render(
+        request,
+        "certification/public_list.html",
+        {"batch": batch, "rows": rows, "graded": graded},
+    )
 
 
 def section_items(q: str, limit: int) -> list[PublicItem]:

@@ -66,5 +66,12 @@ def standard_detail(request, pk):
     return render(
         request,
         "certification/standard_detail.html",
-        {"standard": standard, "indicators": indicators, "chain": standard.chain()[1:]},
+        {
+            "standard": standard,
+            "indicators": indicators,
+            "chain": standard.chain()[1:],
+            "dimension_minimums": [
+                d for d in standard.dimensions if d.get("min_percent") not in (None, "")
+            ],
+        },
     )

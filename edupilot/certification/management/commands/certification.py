@@ -2,6 +2,7 @@
 
     edupilot certification standard validate FILE… | --all
     edupilot certification standard load FILE… | --all
+    edupilot certification standard show CODE… [--format json]
     edupilot certification batch create --owner 330100 --code hz-2024-1 --name … \
         --date 2024-09-01 --cutoff 2024-08-31 --standard zj-sc-2022 [--additional moe-vc-2020] \
         [--titles LIST_CODE …] [--programme CODE --programme-batch batch1]
@@ -16,6 +17,7 @@ exactly as the page and the background job do.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +27,7 @@ from edupilot.audit.services import Actor
 from edupilot.certification import services
 from edupilot.certification.models import Batch, DataSource, Standard
 from edupilot.certification.standards import StandardFileInvalid, parse_file, resolve
+from edupilot.certification.standards.show import standard_summary, summary_lines
 from edupilot.orgs.models import Membership, Org, Role
 from edupilot.orgs.scoping import Scope
 
@@ -77,9 +80,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="area", required=True)
-        std = sub.add_parser("standard", help="validate or load standard files (TOML/XLSX)")
-        std.add_argument("action", choices=["validate", "load"])
-        std.add_argument("files", nargs="*")
+        std = sub.add_parser(
+            "standard", help="validate or load standard files (TOML/XLSX), or show one"
+        )
+        std.add_argument("action", choices=["validate", "load", "show"])
+        std.add_argument("files", nargs="*", help="files; for show: codes of loaded standards")
+        std.add_argument("--format", choices=["text", "json"], default="text")
         std.add_argument("--all", action="store_true", help=f"every file in {STANDARDS_DIR}")
 
         batch = sub.add_parser("batch", help="create a batch")
@@ -111,6 +117,8 @@ class Command(BaseCommand):
 
     # -- standards ------------------------------------------------------------------------------
     def handle_standard(self, *, action, files, all, **options):
+        if action == "show":
+            return self.show_standards(files, options["format"])
         parsed, failed = [], 0
         for path in standard_files(files, all):
             try:
@@ -146,6 +154,23 @@ class Command(BaseCommand):
                 self.stderr.write(f"{p.name}: 已拒绝：{exc}")
         if failed:
             raise CommandError(f"{failed} 个文件有错误")
+
+    def show_standards(self, codes: list[str], fmt: str) -> None:
+        """The resolved standards (inherited indicators included): rule, modules, grades,
+        dimensions with their points and minimums, indicators."""
+        if not codes:
+            raise CommandError("请给出要显示的标准代码")
+        out = []
+        for code in codes:
+            standard = Standard.objects.filter(code=code).first()
+            if standard is None:
+                raise CommandError(f"没有代码为 {code} 的标准；先用 `standard load FILE` 载入")
+            out.append(standard_summary(services.resolved_from_db(standard)))
+        if fmt == "json":
+            self.stdout.write(json.dumps(out, ensure_ascii=False, indent=2))
+            return
+        for data in out:
+            self.stdout.write("\n".join(summary_lines(data)))
 
     # -- batches ----------------------------------------------------------------------------------
     def handle_batch(

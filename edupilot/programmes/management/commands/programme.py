@@ -156,6 +156,11 @@ class Command(BaseCommand):
             cats = "、".join(f["categories"]) or "全部类别"
             note = f"  {f['note']}" if f["note"] else ""
             self.stdout.write(f"归口：{f['org']} 按 {f['into']} 申报（{cats}）{note}")
+        spec = programme.parsed
+        if spec.rubric is not None:
+            self.stdout.write("专家评分细则：")
+            for line in spec.rubric.lines():
+                self.stdout.write(line)
         for d in data["notice"]:
             label = "通知全文" if d["role"] == "text" else d["title"]
             self.stdout.write(f"{label}：{d['file']}（{d['size']} 字节）")
