@@ -20,8 +20,13 @@ EXAMPLE = re.findall(
 RECIPES = re.findall(r"## (.*?)\n.*?```toml\n(.*?)```", (DOCS / "cookbook.md").read_text(), re.S)
 
 
-def splice(recipe: str) -> str:
-    lines = EXAMPLE.splitlines(keepends=True)
+def splice(recipe: str, example: str = EXAMPLE) -> str:
+    if recipe.startswith("[[co_issuers]]"):
+        # Top-level tables a recipe leads with go before [period]; the rest is spliced as usual.
+        head, flow, rest = recipe.partition("[[categories.flow]]")
+        period = example.index("\n[period]\n")
+        return splice(flow + rest, example[:period] + "\n" + head + example[period:])
+    lines = example.splitlines(keepends=True)
     if "[[categories.flow]]" in recipe:
         first = next(i for i, x in enumerate(lines) if x.startswith("[[categories.flow]]"))
         end = next(
@@ -31,8 +36,8 @@ def splice(recipe: str) -> str:
         )
         return "".join(lines[:first]) + recipe + "\n" + "".join(lines[end:])
     if recipe.startswith(("[[folds]]", "[notice]")):
-        period = EXAMPLE.index("\n[period]\n")
-        return EXAMPLE[:period] + "\n" + recipe + EXAMPLE[period:]
+        period = example.index("\n[period]\n")
+        return example[:period] + "\n" + recipe + example[period:]
     assert "[[pilot.stages]]" in recipe
     start = next(i for i, x in enumerate(lines) if x.startswith("[[pilot.stages]]"))
     return "".join(lines[:start]) + recipe
@@ -45,6 +50,7 @@ def offices(seeded):
         ("430400-djg", "衡阳市电化教育馆"),
         ("430400-jcjy", "衡阳市教育局基础教育科"),
         ("430400-zbc", "衡阳市教育局装备处"),
+        ("430400-czj", "衡阳市财政局"),
     ):
         Org.objects.get_or_create(
             code=code, defaults={"name": name, "kind": OrgKind.UNIT, "parent": city}
@@ -96,6 +102,10 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
         assert [f.into for f in parsed.spec.folds] == re.findall(r'^into = "(.+)"', recipe, re.M)
     if kind_of(recipe) == "notice":
         assert len(parsed.notice_files) == len(re.findall(r"^(?:text|file) = ", recipe, re.M))
+    if "[[co_issuers]]" in recipe:
+        assert [c.name for c in parsed.spec.co_issuers] == re.findall(
+            r'^\[\[co_issuers\]\]\nname = "(.+)"', recipe, re.M
+        )
     if "[[pilot.stages]]" in recipe:
         assert [s.key for s in parsed.spec.pilot.pipeline] == re.findall(
             r'^\[\[pilot\.stages\]\]\nkind = "\w+"\nkey = "(\w+)"', recipe, re.M
