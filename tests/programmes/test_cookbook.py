@@ -10,7 +10,9 @@ import pytest
 from openpyxl import Workbook
 
 from edupilot.orgs.models import Org, OrgKind
+from edupilot.audit.services import Actor
 from edupilot.programmes import loader
+from edupilot.programmes.services import programme_load
 from tests.conftest import org, pdf_bytes
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -62,6 +64,8 @@ def offices(seeded):
 
 
 def kind_of(recipe: str) -> str:
+    if re.search(r"^parent = ", recipe, re.M):
+        return "round"
     for marker, kind in (
         ("[[pilot.stages]]", "pilot"),
         ("[[folds]]", "folds"),
@@ -74,7 +78,7 @@ def kind_of(recipe: str) -> str:
 
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
-    assert kinds == {"flow", "pilot", "folds", "notice"} and len(RECIPES) >= 8
+    assert kinds == {"flow", "pilot", "folds", "notice", "round"} and len(RECIPES) >= 8
 
 
 def write_notice_files(base: Path, recipe: str) -> None:
@@ -93,7 +97,11 @@ def write_notice_files(base: Path, recipe: str) -> None:
 @pytest.mark.parametrize("title, recipe", RECIPES, ids=[t[:30] for t, _ in RECIPES])
 def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, recipe):
     path = tmp_path / "notice.toml"
-    path.write_text(splice(recipe), encoding="utf-8")
+    if kind_of(recipe) == "round":
+        # A round is a whole file under its parent: the example, loaded first.
+        parent = loader.parse_text(EXAMPLE, "example.toml")
+        programme_load(parsed=parent, actor=Actor.system())
+    path.write_text(recipe if kind_of(recipe) == "round" else splice(recipe), encoding="utf-8")
     if kind_of(recipe) == "notice":
         write_notice_files(tmp_path, recipe)
     parsed, errors = loader.validate(path)
@@ -102,6 +110,8 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
         assert [f.into for f in parsed.spec.folds] == re.findall(r'^into = "(.+)"', recipe, re.M)
     if kind_of(recipe) == "notice":
         assert len(parsed.notice_files) == len(re.findall(r"^(?:text|file) = ", recipe, re.M))
+    if kind_of(recipe) == "round":
+        assert parsed.spec.parent == "example-smart-classroom" and parsed.spec.forms
     if "[[co_issuers]]" in recipe:
         assert [c.name for c in parsed.spec.co_issuers] == re.findall(
             r'^\[\[co_issuers\]\]\nname = "(.+)"', recipe, re.M
