@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from edupilot.orgs.models import Org, OrgKind
 from edupilot.audit.services import Actor
+from edupilot.orgs.models import Org, OrgKind
 from edupilot.programmes import loader
 from edupilot.programmes.services import programme_load
 from tests.conftest import org, pdf_bytes
