@@ -212,7 +212,7 @@ def test_confirmed_units_become_the_citys_recommendations_at_the_province(city_r
 
 
 def test_a_final_list_longer_than_the_citys_places_is_refused_whole(city_round, province):
-    _, ann, city_admin = city_round_through_its_publicity(city_round, schools=3, approve=3)
+    apps, ann, city_admin = city_round_through_its_publicity(city_round, schools=3, approve=3)
     with pytest.raises(SelectionError, match="名额"):
         announcements.announcement_close(
             announcement=ann,
@@ -220,9 +220,29 @@ def test_a_final_list_longer_than_the_citys_places_is_refused_whole(city_round, 
             scope=city_admin.scope,
             now=ann.objection_until + dt.timedelta(minutes=1),
         )
+    # The periodic close (the system acting for the city) is held up the same way.
+    assert (
+        announcements.announcements_close_due(now=ann.objection_until + dt.timedelta(hours=1)) == []
+    )
     ann.refresh_from_db()
     assert ann.state == "published"
     assert not Application.objects.filter(programme=province).exists()
+    assert {a.state for a in Application.objects.filter(pk__in=[a.pk for a in apps])} == {
+        AppState.APPROVED
+    }
+
+
+def test_a_unit_that_applied_to_the_province_itself_is_not_sent_twice(city_round, province):
+    apps, ann, city_admin = city_round_through_its_publicity(city_round, schools=1, approve=1)
+    school = Who(apps[0].applicant_org, Role.APPLICANT)
+    submit_as(school, province, "school", classrooms="3")
+    with pytest.raises(SelectionError, match="已在上级项目.*有本类别的申报"):
+        announcements.announcement_close(
+            announcement=ann,
+            actor=city_admin.actor,
+            scope=city_admin.scope,
+            now=ann.objection_until + dt.timedelta(minutes=1),
+        )
 
 
 def test_programme_show_says_where_the_round_sends_its_list(city_round):
