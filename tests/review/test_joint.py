@@ -281,3 +281,13 @@ def test_the_detail_page_shows_each_orgs_opinion_and_the_finance_bureau_reaches_
     assert "衡阳市财政局：同意（资金安排可行）" in page and "待发表意见" in page
     client.force_login(Who(other, Role.REVIEWER).user)
     assert client.get(reverse("review:detail", args=[app.pk])).status_code == 404
+
+
+def test_every_org_of_the_joint_step_is_told_when_an_application_arrives(bureaus):
+    from edupilot.core.models import Notification
+
+    city, finance, other = bureaus
+    fin, stranger = Who(finance, Role.REVIEWER), Who(other, Role.REVIEWER)
+    at_joint_step(load())
+    assert Notification.objects.filter(recipient=fin.user, event="review.recommended").exists()
+    assert not Notification.objects.filter(recipient=stranger.user).exists()
