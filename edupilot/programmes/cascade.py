@@ -195,3 +195,13 @@ def parent_row(programme: Programme) -> dict | None:
             }
         )
     return {"code": parent.code, "title": parent.title, "categories": rows}
+
+
+def round_rows(programme: Programme) -> list[dict]:
+    """The rounds loaded under ``programme`` (those naming it as ``parent``)."""
+    return [
+        {"code": r.code, "title": r.title, "issuer": r.issuer.name}
+        for r in Programme.objects.filter(spec__parent=programme.code)
+        .select_related("issuer")
+        .order_by("code")
+    ]

@@ -205,6 +205,7 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
         "applicant": applicant.code if applicant is not None else None,
         "issuers": programme.issuer_names,
         "parent": cascade.parent_row(programme),
+        "rounds": cascade.round_rows(programme),
         "folds": fold_rows(spec),
         "notice": [
             {"role": d.role, "title": d.title, "file": d.filename, "size": d.size}

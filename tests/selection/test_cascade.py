@@ -258,6 +258,11 @@ def test_programme_show_says_where_the_round_sends_its_list(city_round):
     call_command("programme", "show", "example-city-round", stdout=out)
     assert "上级项目：example-province-call" in out.getvalue()
     assert "确认名单作为衡阳市的推荐报送" in out.getvalue() and "名额 2 个" in out.getvalue()
+    out = io.StringIO()
+    call_command("programme", "show", "example-province-call", "--format", "json", stdout=out)
+    assert json.loads(out.getvalue())["rounds"] == [
+        {"code": "example-city-round", "title": "衡阳市智慧课堂试点市级评选", "issuer": "衡阳市"}
+    ]
 
 
 # --- what the loader refuses, at its line ------------------------------------------------------

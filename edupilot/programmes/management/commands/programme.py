@@ -153,6 +153,8 @@ class Command(BaseCommand):
             self.stdout.write(f"上级项目：{parent['code']}  {parent['title']}")
             for row in parent["categories"]:
                 self.stdout.write(f"  类别 {row['code']}：{row['text']}")
+        for r in data["rounds"]:
+            self.stdout.write(f"下级评选：{r['code']}  {r['title']}（{r['issuer']}）")
         if applicant is not None:
             self.stdout.write(f"申报单位：{applicant.name}（{applicant.code}）")
         for f in data["folds"]:
