@@ -291,3 +291,28 @@ def test_every_org_of_the_joint_step_is_told_when_an_application_arrives(bureaus
     at_joint_step(load())
     assert Notification.objects.filter(recipient=fin.user, event="review.recommended").exists()
     assert not Notification.objects.filter(recipient=stranger.user).exists()
+
+
+def test_the_announcement_and_its_pdf_name_both_issuers(bureaus, client):
+    from edupilot.documents.announcements import announcement_pdf
+    from edupilot.selection import announcements, approval
+    from tests.documents.test_notice_support import pdf_text, squeeze
+
+    city, finance, _ = bureaus
+    programme = load('"any"')
+    app, *_ = at_joint_step(programme)
+    say(app, Who(finance, Role.REVIEWER), "recommend", "同意")
+    admin = Who(city, Role.PROGRAMME_ADMIN)
+    approval.selection_approve(
+        application=app, opinion="同意", scope=admin.scope, actor=admin.actor
+    )
+    ann = announcements.announcement_publish(
+        programme=programme, scope=admin.scope, actor=admin.actor
+    )
+    data, _ = announcement_pdf(ann.pk)
+    text = squeeze(pdf_text(data))
+    assert "衡阳市教育局" in text and "衡阳市财政局" in text
+    from django.urls import reverse
+
+    page = client.get(reverse("selection_public:detail", args=[ann.pk])).content.decode()
+    assert "衡阳市教育局、衡阳市财政局" in page
