@@ -462,7 +462,11 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
             state__in=[AppState.SUBMITTED, AppState.RECOMMENDED],
         )
     elif filters.state == PASSED:
-        qs = qs.filter(Exists(mine))
+        # … and, for a joint review's orgs, what they agreed to (review/joint.py).
+        agreed = JointOpinion.objects.filter(
+            application=OuterRef("pk"), org_id=scope.org_id, verdict=JointVerdict.AGREE
+        )
+        qs = qs.filter(Exists(mine) | Exists(agreed))
     else:
         qs = qs.filter(state=filters.state)
 

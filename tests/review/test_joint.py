@@ -144,6 +144,8 @@ def test_all_must_agree_each_once_and_the_step_completes_in_the_lead_orgs_name(b
     # The finance bureau has spoken: its queue no longer lists it; the city's still does.
     queue = selectors.review_queue(finance_rev.scope, selectors.QueueFilters())
     assert app.pk not in [a.pk for a in queue.page]
+    passed = selectors.review_queue(finance_rev.scope, selectors.QueueFilters(state="passed"))
+    assert app.pk in [a.pk for a in passed.page], "本级已推荐 lists what the bureau agreed to"
 
     decision = say(app, city_rev, "recommend", "符合条件")
     assert (app.state, app.current_step, app.current_org_id) == (
