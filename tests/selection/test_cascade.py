@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from edupilot.applications.models import Application, AppState
 from edupilot.audit.services import Actor
@@ -245,7 +246,7 @@ def test_a_unit_that_applied_to_the_province_itself_is_not_sent_twice(city_round
         )
 
 
-def test_programme_show_says_where_the_round_sends_its_list(city_round):
+def test_programme_show_says_where_the_round_sends_its_list(city_round, client):
     out = io.StringIO()
     call_command("programme", "show", "example-city-round", "--format", "json", stdout=out)
     parent = json.loads(out.getvalue())["parent"]
@@ -258,6 +259,10 @@ def test_programme_show_says_where_the_round_sends_its_list(city_round):
     call_command("programme", "show", "example-city-round", stdout=out)
     assert "上级项目：example-province-call" in out.getvalue()
     assert "确认名单作为衡阳市的推荐报送" in out.getvalue() and "名额 2 个" in out.getvalue()
+    admin = Who(org("430400"), Role.PROGRAMME_ADMIN)
+    client.force_login(admin.user)
+    page = client.get(reverse("programmes:detail", args=[city_round.code])).content.decode()
+    assert "example-province-call" in page
     out = io.StringIO()
     call_command("programme", "show", "example-province-call", "--format", "json", stdout=out)
     assert json.loads(out.getvalue())["rounds"] == [
