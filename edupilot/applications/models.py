@@ -102,7 +102,11 @@ class Application(models.Model):
         if scope.role not in (Role.REVIEWER, Role.PROGRAMME_ADMIN) or not scope.org_id:
             return models.Q(pk__in=[])
         if scope.org_kind == OrgKind.UNIT:
-            decided = Application.objects.filter(review_decisions__org_id=scope.org_id)
+            # … and a joint review's orgs those whose step opened their opinion (review/joint.py).
+            decided = Application.objects.filter(
+                models.Q(review_decisions__org_id=scope.org_id)
+                | models.Q(joint_opinions__org_id=scope.org_id)
+            )
             return models.Q(current_org_id=scope.org_id) | models.Q(pk__in=decided.values("pk"))
         # A region also reaches the units a programme folds into it ([[folds]]).
         from edupilot.programmes.folds import visible_q

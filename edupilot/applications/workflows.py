@@ -38,6 +38,7 @@ ROWS = [
     T("submit",                   [DRAFT, RETURNED, WITHDRAWN],         SUBMITTED,                  f"{_APP}.application_submit",                             who=APPLICANT, label=_("提交")),
     T("withdraw",                 SUBMITTED,                            WITHDRAWN,                  f"{_APP}.application_withdraw",                           who=APPLICANT, label=_("撤回")),
     # A chain of one step: the issuer is the applicant's only reviewer.
+    T("from_round",               NEW,                                  SUBMITTED,                  "edupilot.selection.cascade.cascade_recommend",           who=SYSTEM, label=_("下级评选确认后报送")),
     T("direct_to_issuer",         SUBMITTED,                            RECOMMENDED,                "edupilot.review.receivers.on_application_submitted",     who=SYSTEM, label=_("直接报送审定")),
     # To the next step; reaching the last (deciding) step, the application awaits approval.
     T("recommend",                SUBMITTED,                            [SUBMITTED, RECOMMENDED],   f"{_REVIEW}.review_recommend",                            who=STEP_REVIEWER, label=_("推荐")),

@@ -29,7 +29,8 @@ def announcement_context(announcement: Announcement) -> dict:
         "ann": announcement,
         "entries": entries,
         "closed": closed,
-        "issuer": programme.parsed.issuer_name or programme.issuer.name,
+        "issuer": programme.issuers_text,
+        "issuers": programme.issuer_names,
         "show_topic": any(e.topic_name for e in entries),
         "show_grade": any(e.grade_name for e in entries),
         "generated_at": timezone.now(),
@@ -58,7 +59,7 @@ def announcement_inputs(ann: Announcement) -> list:
         ann.final_published_at,
         programme.title,
         programme.doc_no,
-        programme.parsed.issuer_name or programme.issuer.name,
+        programme.issuers_text,
         list(listed),
     ]
 

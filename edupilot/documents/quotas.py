@@ -109,7 +109,7 @@ class QuotaExport(XlsxExport):
         self.title = "推荐名额分配表"
         self.heading = f"{programme.title}推荐名额分配表" + (f"（{cat.name}）" if cat else "")
         when = timezone.localtime(now or timezone.now())
-        issuer = spec.issuer_name or programme.issuer.name
+        issuer = programme.issuers_text
         doc_no = f"　文号：{programme.doc_no}" if programme.doc_no else ""
         self.preamble = [f"发文单位：{issuer}{doc_no}　导出时间：{when:%Y-%m-%d %H:%M}"]
         if not can_manage_programme(scope, programme)[0]:

@@ -36,6 +36,8 @@ class ChainStep:
     # applicant itself would have filled it (a province-administered county's own bid)
     # hands its places to the next review.
     carried_tiers: tuple[str, ...] = ()
+    # A joint review's orgs, the lead (``org``) first; empty for every other step.
+    joint: tuple[Org, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -53,6 +55,15 @@ class ChainStep:
             "org_name": self.org.name,
             "quota": self.quota,
             **({"quota_tiers": [*self.carried_tiers, self.tier]} if self.carried_tiers else {}),
+            **(
+                {
+                    "orgs": [o.pk for o in self.joint],
+                    "org_names": [o.name for o in self.joint],
+                    "needed": self.level.needed,
+                }
+                if self.joint
+                else {}
+            ),
         }
 
     @property
@@ -94,6 +105,11 @@ def review_chain(
             if reviewer is not None:
                 steps.append(ChainStep(len(steps), level, reviewer, False))
             continue
+        if level.kind == "joint_review":
+            joint = tuple(o for o in (named_org(ref) for ref in level.orgs) if o is not None)
+            if joint:
+                steps.append(ChainStep(len(steps), level, joint[0], False, joint=joint))
+            continue
         if level.kind == "expert_scoring":
             if issuer is not None:
                 steps.append(ChainStep(len(steps), level, issuer, False))
@@ -118,9 +134,15 @@ def review_chain(
         carried = []
         steps.append(ChainStep(len(steps), level, reviewer, quota or bool(extra), extra))
     approval = category.stage_of("approval")
-    if steps and issuer is not None and approval is not None and steps[-1].org.pk != issuer.pk:
+    if (
+        steps
+        and issuer is not None
+        and approval is not None
+        and (steps[-1].org.pk != issuer.pk or steps[-1].joint)
+    ):
         # The last step decides: where the last review is not the issuer's own (a centre
-        # re-reviews for the city), the issuer's approval is a step of its own.
+        # re-reviews for the city; a joint review, even one the issuer leads), the issuer's
+        # approval is a step of its own.
         steps.append(ChainStep(len(steps), approval, issuer, False))
     return steps
 

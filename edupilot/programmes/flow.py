@@ -7,15 +7,15 @@ applicant, a tier review says which tier acts; with one, the org of its lineage 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from django.utils import timezone
 
 from edupilot.core.workdays import days_text
 from edupilot.orgs.models import Org, Tier
 
+from . import cascade, schema
 from . import folds as folding
-from . import schema
 from .chain import lineage, named_org, quota_bucket, review_chain
 from .models import Programme, QuotaAllocation
 from .pilot_schema import due_rule
@@ -37,10 +37,13 @@ class ResolvedStage:
     # How the deadline is counted when the file gives days, not a date ("上一阶段截止后 5 个
     # 工作日"), and an announcement's objection period ("公示期 5 个工作日，自发布次日起算").
     rule: str = ""
+    # A joint review's orgs (the lead first) and when it completes ("2 个单位全部同意后通过").
+    orgs: list[str] = field(default_factory=list)
+    completes: str = ""
 
     def as_json(self) -> dict:
         data = asdict(self)
-        for key in ("skipped", "rule"):
+        for key in ("skipped", "rule", "orgs", "completes"):
             if not data[key]:
                 data.pop(key)
         return data
@@ -87,10 +90,15 @@ def _quota_text(
 def _actor_generic(programme: Programme, stage: schema.StageBase) -> str:
     if stage.kind == "tier_review":
         return f"申报单位所在{TIER_LABELS.get(stage.tier, stage.tier)}教育行政部门"
-    if stage.kind == "org_review":
-        org = named_org(stage.org)
-        return org.name if org else stage.org
+    if stage.kind in ("org_review", "joint_review"):
+        return "、".join(_org_names(stage))
     return programme.issuer.name
+
+
+def _org_names(stage: schema.StageBase) -> list[str]:
+    """The names of the orgs a named-org stage (``org_review``, ``joint_review``) names."""
+    refs = getattr(stage, "orgs", None) or [stage.org]
+    return [o.name if o else ref for ref, o in ((ref, named_org(ref)) for ref in refs)]
 
 
 def resolved_stages(
@@ -115,6 +123,8 @@ def resolved_stages(
             org = steps[stage.key].org
             actor = org.name
             actor += orgs.fold_note(org)
+            if steps[stage.key].joint:
+                actor = "、".join(o.name for o in steps[stage.key].joint)
         elif applicant is not None and stage in category.levels:
             skipped = "本单位没有该层级的上级单位，跳过此阶段"
             actor = None
@@ -128,6 +138,8 @@ def resolved_stages(
                 quota=quota,
                 skipped=skipped,
                 rule=_rule(programme.parsed, category, stage),
+                orgs=_org_names(stage) if stage.kind == "joint_review" else [],
+                completes=stage.rule_text if stage.kind == "joint_review" else "",
             )
         )
     return out
@@ -207,6 +219,9 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
         "code": programme.code,
         "title": programme.title,
         "applicant": applicant.code if applicant is not None else None,
+        "issuers": programme.issuer_names,
+        "parent": cascade.parent_row(programme),
+        "rounds": cascade.round_rows(programme),
         "folds": fold_rows(spec),
         "rubric": spec.rubric.as_json() if spec.rubric is not None else None,
         "notice": [

@@ -16,17 +16,18 @@ from pydantic import ValidationError
 
 from edupilot.orgs.models import Org
 
+from . import cascade, notice_files, rules, schema
 from . import folds as folding
-from . import notice_files, rules, schema
 from . import sets as setrules
 from .quotas import QuotaResolveError, compute_category, resolve_org
+from .schema_base import LocatedValueError
 from .toml_lines import LineIndex
 
 UNION_TAGS = {
     "text", "longtext", "number", "choice", "date", "phone", "email", "bool", "topic",
     "attachment", "members", "group", "table", "percent", "apportion", "each",
     "plan", "reports", "inspection", "acceptance", "appraisal", "awards", "cases",
-    "tier_review", "org_review", "expert_scoring", "approval", "announcement",
+    "tier_review", "org_review", "joint_review", "expert_scoring", "approval", "announcement",
 }  # fmt: skip
 
 PYDANTIC_MESSAGES = {
@@ -147,6 +148,15 @@ def load_toml(text: str, name: str, invalid: type[FileInvalid]) -> dict:
 def parse_text(text: str, name: str) -> ParsedFile:
     data = load_toml(text, name, ProgrammeFileInvalid)
     index = LineIndex(text)
+    if data.get("parent") and isinstance(data["parent"], str):
+        # A round under a loaded parent programme inherits its forms and categories (cascade.py).
+        try:
+            data = cascade.inherit(data, cascade.parent_spec(data["parent"]))
+        except LocatedValueError as exc:
+            loc = exc.loc
+            raise ProgrammeFileInvalid(
+                [FileError(name, index.line_for(loc), field_label(loc), str(exc))]
+            ) from exc
     try:
         spec = schema.Programme.model_validate(data)
     except RecursionError as exc:
@@ -258,6 +268,13 @@ def check_orgs(parsed: ParsedFile) -> list[FileError]:
     except QuotaResolveError as exc:
         err(exc.loc, str(exc))
         return errors
+    for i, co in enumerate(spec.co_issuers):
+        if co.org:
+            try:
+                resolve_org(co.org, None, ("co_issuers", i, "org"))
+            except QuotaResolveError as exc:
+                err(exc.loc, str(exc))
+    cascade.check(spec, issuer, err)
     if not _check_folds(spec, issuer, err):
         return errors
     for ci, category in enumerate(spec.categories):
@@ -266,6 +283,12 @@ def check_orgs(parsed: ParsedFile) -> list[FileError]:
                 loc = ("categories", ci, *category.flow_loc(si, "org"))
                 try:
                     resolve_org(stage.org, issuer, loc)
+                except QuotaResolveError as exc:
+                    err(exc.loc, f"阶段 {stage.key}：{exc}")
+            for ref in getattr(stage, "orgs", ()):
+                loc = ("categories", ci, *category.flow_loc(si, "orgs"))
+                try:
+                    resolve_org(ref, issuer, loc)
                 except QuotaResolveError as exc:
                     err(exc.loc, f"阶段 {stage.key}：{exc}")
         for ri, r in enumerate(category.set_rules):

@@ -62,6 +62,17 @@ class Programme(models.Model):
             _SPEC_CACHE[self.source_sha256] = spec
         return spec
 
+    @property
+    def issuer_names(self) -> list[str]:
+        """Every issuing body as printed, the issuer first (``[[co_issuers]]``, issuers.py)."""
+        spec = self.parsed
+        return [spec.issuer_name or self.issuer.name, *(c.name for c in spec.co_issuers)]
+
+    @property
+    def issuers_text(self) -> str:
+        """The issuers in one line, as the notice's header names them (省教育厅、省财政厅)."""
+        return "、".join(self.issuer_names)
+
     # -- dates (shifted for demos) ----------------------------------------------------------
     def shift(self, moment: dt.datetime) -> dt.datetime:
         return moment + dt.timedelta(days=self.time_shift_days)

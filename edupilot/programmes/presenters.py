@@ -18,6 +18,7 @@ TIER_LABEL = dict(Tier.choices)
 STAGE_KIND_LABELS = {
     "tier_review": _("按层级审核"),
     "org_review": _("指定单位审核"),
+    "joint_review": _("联合审核"),
     "expert_scoring": _("专家评审"),
     "approval": _("审定"),
     "announcement": _("公示"),

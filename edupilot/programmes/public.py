@@ -34,7 +34,7 @@ def public_programmes(q: str = "") -> QuerySet[Programme]:
 
 
 def issuer_label(programme: Programme) -> str:
-    return programme.parsed.issuer_name or programme.issuer.name
+    return programme.issuers_text
 
 
 def call_state(programme: Programme, now=None) -> tuple[str, str]:

@@ -11,7 +11,6 @@ means the end of that day (23:59:59) in Asia/Shanghai.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -40,6 +39,7 @@ from .form_schema import (  # noqa: F401 - re-exported: the format in one namesp
     TopicField,
     _unique_keys,
 )
+from .issuers import CoIssuer, check_co_issuers
 from .pilot_schema import PilotSpec
 from .quota_schema import (  # noqa: F401 - re-exported: the format in one namespace
     ApportionQuota,
@@ -392,6 +392,11 @@ class Programme(Strict):
     short_title: str = ""
     issuer: str = Field(min_length=1, description="发文机构的代码或全称")
     issuer_name: str = ""
+    # The code of the programme this one is a round of (a city round under a provincial call:
+    # its confirmed units become the city's recommendations there; cascade.py).
+    parent: str = Field(default="", max_length=64)
+    # Departments that issue the notice together with the issuer (issuers.py).
+    co_issuers: list[CoIssuer] = Field(default_factory=list, max_length=10)
     doc_no: str = ""
     published: dt.date | None = None
     source: str = ""
@@ -489,6 +494,7 @@ class Programme(Strict):
         self._check_supervisor()
         self._check_folds()
         check_self_fields(self.rubric, self.forms)
+        check_co_issuers(self.co_issuers, self.issuer_name)
         codes = {c.code for c in self.categories}
         for bi, b in enumerate(self.batches):
             unknown = [x for x in b.categories if x not in codes]

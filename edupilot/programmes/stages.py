@@ -47,7 +47,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, StrictInt, field_validator, model_validator
 
 from edupilot.core.workdays import add_workdays, days_text
 
@@ -55,10 +55,11 @@ from .schema_base import SHANGHAI, Key, LocatedValueError, Strict, TierName, rea
 
 ActionName = Literal["recommend", "not_recommend", "return"]
 ALL_ACTIONS: list[str] = ["recommend", "not_recommend", "return"]
-REVIEW_KINDS = ("tier_review", "org_review")
+REVIEW_KINDS = ("tier_review", "org_review", "joint_review")
 KIND_LABELS = {
     "tier_review": "按层级审核",
     "org_review": "指定单位审核",
+    "joint_review": "联合审核",
     "expert_scoring": "专家评审",
     "approval": "审定",
     "announcement": "公示",
@@ -144,6 +145,56 @@ class OrgReview(StageBase):
     direct_fallback: ClassVar[bool] = False
 
 
+class JointReview(StageBase):
+    """A stage decided jointly by several named orgs (教育厅 and 财政厅): each records its
+    opinion (agree, disagree, or send back); the stage completes when ``complete_when`` of
+    them agree — ``"all"`` (the default), ``"any"`` or a number — and ends as not recommended
+    as soon as that can no longer happen. The first org leads: the stage's decision, its rank
+    and its place in the application's chain are its (``edupilot/review/joint.py``)."""
+
+    kind: Literal["joint_review"]
+    # Codes or exact names in the org tree (checked when the file is loaded); the first leads.
+    orgs: list[str] = Field(min_length=2, max_length=10)
+    # "all" (every org agrees), "any" (one does) or how many must agree; checked by check_flow.
+    complete_when: StrictInt | str = "all"
+
+    @field_validator("complete_when", mode="before")
+    @classmethod
+    def _when_as_written(cls, v):
+        # ``true``, a float, a list: one clear message from check_flow, not one per type.
+        return v if isinstance(v, str) or type(v) is int else str(v).lower()
+
+    quota: bool = False
+    actions: list[ActionName] = Field(default_factory=lambda: list(ALL_ACTIONS), min_length=1)
+
+    tier: ClassVar[None] = None
+    direct_fallback: ClassVar[bool] = False
+
+    @property
+    def org(self) -> str:
+        """The lead org: the one the chain's step names."""
+        return self.orgs[0]
+
+    @property
+    def needed(self) -> int:
+        """How many agreeing opinions complete the stage."""
+        if self.complete_when == "all":
+            return len(self.orgs)
+        if self.complete_when == "any":
+            return 1
+        return int(self.complete_when)
+
+    @property
+    def rule_text(self) -> str:
+        """How the stage completes, as `programme show` and the pages say it."""
+        n = len(self.orgs)
+        if self.needed == n:
+            return f"{n} 个单位全部同意后通过"
+        if self.needed == 1:
+            return f"{n} 个单位中任一单位同意即通过"
+        return f"{n} 个单位中 {self.needed} 个同意后通过"
+
+
 class ExpertScoring(StageBase):
     """The issuer's expert panel scores with the programme's ``[rubric]``.
 
@@ -179,7 +230,7 @@ class AnnouncementStage(StageBase):
 
 
 Stage = Annotated[
-    TierReview | OrgReview | ExpertScoring | ApprovalStage | AnnouncementStage,
+    TierReview | OrgReview | JointReview | ExpertScoring | ApprovalStage | AnnouncementStage,
     Field(discriminator="kind"),
 ]
 
@@ -227,11 +278,13 @@ def check_flow(stages, code: str, quota_tiers: set[str], loc) -> None:
             )
         if s.kind == "tier_review":
             _check_tier(s, i, code, by_tier, quota_tiers, loc)
-        if s.kind == "org_review" and s.quota:
+        if s.kind in ("org_review", "joint_review") and s.quota:
             raise LocatedValueError(
                 f"阶段 {s.key} 由指定单位审核，不占名额；名额按层级（tier_review）设置",
                 loc(i, "quota"),
             )
+        if s.kind == "joint_review":
+            _check_joint(s, i, loc)
         if s.deadline is not None and s.days_after is not None:
             raise LocatedValueError(
                 f"阶段 {s.key} 的 deadline 与 days_after 只能写一个", loc(i, "days_after")
@@ -275,6 +328,24 @@ def _check_tier(s, i, code, by_tier, quota_tiers, loc) -> None:
     if s.quota is False and s.tier in quota_tiers:
         raise LocatedValueError(
             f"阶段 {s.key} 写了 quota = false，但类别设置了 {s.tier} 层级的名额", loc(i, "quota")
+        )
+
+
+def _check_joint(s, i, loc) -> None:
+    for k, ref in enumerate(s.orgs):
+        if ref in s.orgs[:k]:
+            raise LocatedValueError(f"阶段 {s.key} 的联合审核单位重复：{ref}", loc(i, "orgs"))
+    if isinstance(s.complete_when, str) and s.complete_when not in ("all", "any"):
+        raise LocatedValueError(
+            f'阶段 {s.key} 的 complete_when 须为 "all"（全部同意）、"any"（任一同意）'
+            f"或同意的单位数（1 到 {len(s.orgs)}），不能是“{s.complete_when}”",
+            loc(i, "complete_when"),
+        )
+    if isinstance(s.complete_when, int) and not 1 <= s.complete_when <= len(s.orgs):
+        raise LocatedValueError(
+            f"阶段 {s.key} 的 complete_when = {s.complete_when}：须在 1 到联合审核单位数"
+            f'（{len(s.orgs)}）之间，或写 "all"（全部同意）、"any"（任一同意）',
+            loc(i, "complete_when"),
         )
 
 

@@ -95,3 +95,65 @@ class ReviewDecision(models.Model):
     @property
     def counts(self) -> bool:
         return self.active and self.action == ReviewAction.RECOMMEND
+
+
+class JointVerdict(models.TextChoices):
+    PENDING = "", _("待发表意见")
+    AGREE = "agree", _("同意")
+    DISAGREE = "disagree", _("不同意")
+    RETURN = "return", _("退回修改")
+
+
+class JointOpinion(models.Model):
+    """One org's opinion at a joint review step (``kind = "joint_review"``) of one submitted
+    version. A row per org is opened (pending) when the application reaches the step, so
+    each org's reviewers find it in their queue; the step's own decision
+    (:class:`ReviewDecision`, in the lead org's name) is recorded once enough orgs agree
+    (``edupilot/review/joint.py``)."""
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.CASCADE, related_name="joint_opinions"
+    )
+    version = models.PositiveIntegerField(_("版本"))
+    step = models.PositiveSmallIntegerField(_("审核步骤"))
+    level = models.CharField(_("审核阶段"), max_length=64)
+    org = models.ForeignKey(
+        "orgs.Org", verbose_name=_("审核单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(
+        _("意见"), max_length=10, choices=JointVerdict.choices, blank=True, default=""
+    )
+    opinion = models.TextField(_("审核意见"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("联合审核意见")
+        verbose_name_plural = _("联合审核意见")
+        ordering = ["application", "version", "step", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "version", "step", "org"], name="review_joint_one_per_org"
+            )
+        ]
+        indexes = [models.Index(fields=["org", "verdict"], name="review_joint_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} v{self.version} {self.level} {self.org_id}: {self.verdict}"
+
+    # Read like a decision by the pages and the API while the stage is still open.
+    rank = None
+
+    @property
+    def action(self) -> str:
+        return {
+            JointVerdict.AGREE: ReviewAction.RECOMMEND,
+            JointVerdict.DISAGREE: ReviewAction.NOT_RECOMMEND,
+            JointVerdict.RETURN: ReviewAction.RETURN,
+        }.get(self.verdict, "")
+
+    @property
+    def reasons(self) -> str:
+        return "" if self.verdict == JointVerdict.AGREE else self.opinion

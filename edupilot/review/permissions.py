@@ -14,7 +14,7 @@ from edupilot.orgs.models import Role, Tier
 from edupilot.orgs.scoping import Scope
 
 from . import hooks
-from .models import ReviewAction, ReviewDecision
+from .models import JointOpinion, JointVerdict, ReviewAction, ReviewDecision
 
 TIER_LABELS = dict(Tier.choices)
 REVIEWER_ROLES = (Role.REVIEWER, Role.PROGRAMME_ADMIN)
@@ -63,10 +63,12 @@ def level_deadline(application: Application, step: int) -> dt.datetime | None:
 
 
 def _is_step_reviewer(scope: Scope, application: Application, step: int) -> bool:
+    info = application.chain[step]
+    # A joint review step is acted on by each of its orgs (review/joint.py).
     return (
         scope.is_authenticated
         and scope.role in REVIEWER_ROLES
-        and scope.org_id == application.chain[step]["org"]
+        and scope.org_id in (info.get("orgs") or [info["org"]])
     )
 
 
@@ -82,6 +84,22 @@ def check_decide(
         raise ReviewDenied(
             f"本申报当前由{info['org_name']}（{info['name']}）审核，本账号不能操作。"
         )
+    if "orgs" in info:
+        said = (
+            JointOpinion.objects.filter(
+                application=application,
+                version=application.version,
+                step=step,
+                org_id=scope.org_id,
+            )
+            .exclude(verdict=JointVerdict.PENDING)
+            .first()
+        )
+        if said is not None:
+            raise ReviewError(
+                f"本单位已对本申报发表意见（{said.get_verdict_display()}），"
+                f"{info['name']}等待其他联合审核单位的意见。"
+            )
     if info.get("kind") == "expert_scoring":
         raise ReviewError(
             f"本申报正在{info['name']}阶段：专家评分达到要求后自动进入下一阶段，此阶段不能审核。"
@@ -132,6 +150,16 @@ def _upper_level_acted(decision: ReviewDecision, application: Application) -> st
         application=application, version=application.version, step__gt=decision.step
     ).exists():
         return "上级已对该申报作出处理，不能撤回推荐。"
+    if application.chain[decision.step].get("kind") == "joint_review":
+        return "联合审核的结论由各单位共同作出，不能由一个单位撤回。"
+    if (
+        JointOpinion.objects.filter(
+            application=application, version=application.version, step=decision.step + 1
+        )
+        .exclude(verdict=JointVerdict.PENDING)
+        .exists()
+    ):
+        return "联合审核单位已发表意见，不能撤回推荐。"
     if decision.step + 1 == last_step(application):
         why = issuer_acted(application)
         if why:

@@ -10,6 +10,7 @@ from edupilot.applications.models import Application, AppState
 from edupilot.applications.workflows import APPLICATION
 from edupilot.audit.services import Actor, audit_record
 
+from . import joint
 from .locks import _deactivate
 from .models import Deactivation, ReviewDecision
 from .support import _notify_reviewers
@@ -45,6 +46,7 @@ def on_application_submitted(sender, application: Application, actor: Actor, **k
             before={"state": AppState.SUBMITTED},
             after={"state": AppState.RECOMMENDED, "org": application.chain[0]["org"]},
         )
+    joint.open_step(application)
     first = application.chain[0]
     _notify_reviewers(
         application,

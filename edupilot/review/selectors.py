@@ -25,7 +25,7 @@ from edupilot.programmes.models import Programme, QuotaAllocation
 from edupilot.programmes.selectors import programmes_concerning
 
 from . import services
-from .models import ReviewAction, ReviewDecision
+from .models import JointOpinion, JointVerdict, ReviewAction, ReviewDecision
 
 PAGE_SIZE = 50
 PENDING = "pending"  # at the scope's level now
@@ -177,6 +177,8 @@ class StepView:
     status: str  # "done", "current", "waiting", "stopped"
     decision: ReviewDecision | None = None
     opinion_title: str = ""
+    # A joint review step's opinions so far, one per org (review/joint.py).
+    opinions: list[JointOpinion] = field(default_factory=list)
 
 
 def chain_view(application: Application, decisions: list[ReviewDecision]) -> list[StepView]:
@@ -211,7 +213,7 @@ def chain_view(application: Application, decisions: list[ReviewDecision]) -> lis
                 index=i,
                 level=info["level"],
                 name=info["name"],
-                org_name=info["org_name"],
+                org_name="、".join(info.get("org_names") or [info["org_name"]]),
                 org_id=info["org"],
                 deadline=application.programme.level_deadline(application.category, info["level"]),
                 status=status,
@@ -260,6 +262,11 @@ def review_detail(scope: Scope, pk, now: dt.datetime | None = None) -> ReviewDet
     category = app.programme.parsed.category(app.category)
     held = setrules.titles_of(category, [app.applicant_org])[app.applicant_org.pk]
     detail.titles = [{"name": t.name, "text": t.describe()} for t in held]
+    if any("orgs" in info for info in app.chain or []):
+        for row in JointOpinion.objects.filter(application=app, version=app.version).select_related(
+            "org"
+        ):
+            detail.steps[row.step].opinions.append(row)
     if scope.is_reviewer:
         for action in ReviewAction:
             detail.can[action.value] = services.can_decide(scope, app, action, now)
@@ -448,11 +455,24 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
     if filters.state not in {s for s, _ in states}:
         filters.state = PENDING
     if filters.state == PENDING:
+        # A joint review step waits for each of its orgs until that org has said its opinion.
+        joint_pending = JointOpinion.objects.filter(
+            application=OuterRef("pk"),
+            org_id=scope.org_id,
+            version=OuterRef("version"),
+            step=OuterRef("current_step"),
+            verdict=JointVerdict.PENDING,
+        )
         qs = qs.filter(
-            current_org_id=scope.org_id, state__in=[AppState.SUBMITTED, AppState.RECOMMENDED]
+            Q(current_org_id=scope.org_id) | Exists(joint_pending),
+            state__in=[AppState.SUBMITTED, AppState.RECOMMENDED],
         )
     elif filters.state == PASSED:
-        qs = qs.filter(Exists(mine))
+        # … and, for a joint review's orgs, what they agreed to (review/joint.py).
+        agreed = JointOpinion.objects.filter(
+            application=OuterRef("pk"), org_id=scope.org_id, verdict=JointVerdict.AGREE
+        )
+        qs = qs.filter(Exists(mine) | Exists(agreed))
     else:
         qs = qs.filter(state=filters.state)
 
@@ -551,10 +571,10 @@ def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
         app.level_deadline = memo[deadline_key]
         app.late = bool(app.level_deadline and now > app.level_deadline)
         app.at_my_level = (
-            app.current_org_id == scope.org_id
-            and app.state in (AppState.SUBMITTED, AppState.RECOMMENDED)
+            app.state in (AppState.SUBMITTED, AppState.RECOMMENDED)
             and info is not None
-            and info["org"] == scope.org_id
+            and scope.org_id in (info.get("orgs") or [info["org"]])
+            and (app.current_org_id == scope.org_id or "orgs" in info)
             and info.get("kind") != "expert_scoring"  # the panel's step: nobody reviews there
         )
         app.final_step = info is not None and app.current_step == services.last_step(app)

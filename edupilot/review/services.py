@@ -40,6 +40,7 @@ from edupilot.audit.services import Actor, audit_record
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import Programme
 
+from . import joint
 from .locks import (  # noqa: F401 - re-exported for selectors, views and tests
     LevelKey,
     _deactivate,
@@ -49,7 +50,7 @@ from .locks import (  # noqa: F401 - re-exported for selectors, views and tests
     _lock_one,
     level_recommendations,
 )
-from .models import Deactivation, ReviewAction, ReviewDecision
+from .models import Deactivation, JointOpinion, JointVerdict, ReviewAction, ReviewDecision
 from .permissions import (  # noqa: F401 - re-exported for selectors, views and tests
     REVIEWER_ROLES,
     TIER_LABELS,
@@ -150,6 +151,7 @@ def _pass_on(
     fields = ["current_step", "current_org", "state", "updated_at"]
     _start_review(app, now, fields)
     app.save(update_fields=fields)
+    joint.open_step(app)
     return decision
 
 
@@ -166,6 +168,19 @@ def _recommend_locked(
     now: dt.datetime,
 ) -> list[ReviewDecision]:
     """Recommend already-locked applications, all or none, in the order given."""
+    if any(joint.is_joint(a) for a in apps):
+        if len(apps) > 1:
+            raise ReviewError("联合审核阶段由各单位逐件发表意见，不能批量推荐。")
+        return [
+            joint.joint_opinion_record(
+                apps[0],
+                action=ReviewAction.RECOMMEND,
+                text=opinion,
+                scope=scope,
+                actor=actor,
+                now=now,
+            )
+        ]
     several = len(apps) > 1
     prefix = (lambda a: f"“{a.applicant_org.name}”：") if several else (lambda a: "")
     for app in apps:
@@ -396,6 +411,7 @@ def _return_locked(
 ) -> ReviewDecision:
     with _prefixed(prefix):
         check_decide(scope, app, ReviewAction.RETURN, now)
+        joint.joint_return_record(app, reasons=reasons, scope=scope, actor=actor, now=now)
     step = app.current_step
     info = app.chain[step]
     lower = list(
@@ -474,6 +490,15 @@ def _not_recommend_locked(
 ) -> ReviewDecision:
     with _prefixed(prefix):
         check_decide(scope, app, ReviewAction.NOT_RECOMMEND, now)
+        if joint.is_joint(app):
+            return joint.joint_opinion_record(
+                app,
+                action=ReviewAction.NOT_RECOMMEND,
+                text=reason,
+                scope=scope,
+                actor=actor,
+                now=now,
+            )
     step = app.current_step
     info = app.chain[step]
     decision = _close(app, step, ReviewAction.NOT_RECOMMEND, "not_recommend", reason, actor, now)
@@ -553,6 +578,10 @@ def review_withdraw_recommendation(
     app.current_org_id = decision.org_id
     APPLICATION.advance(app, "withdraw_recommendation")
     app.save(update_fields=["current_step", "current_org", "state", "updated_at"])
+    # A joint step above it had opened its orgs' (still empty) opinions: they close.
+    JointOpinion.objects.filter(
+        application=app, version=app.version, step__gt=decision.step, verdict=JointVerdict.PENDING
+    ).delete()
     audit_record(
         actor=actor,
         action="review.withdraw_recommendation",

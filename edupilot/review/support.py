@@ -45,8 +45,10 @@ def _notify_applicant(application: Application, *, event: str, title: str, body:
 def _notify_reviewers(
     application: Application, step: int, *, event: str, title: str, body: str, actor
 ):
+    info = application.chain[step]
     _notify(
-        orgs=[application.chain[step]["org"]],
+        # A joint review step is every one of its orgs' (review/joint.py).
+        orgs=list(info.get("orgs") or [info["org"]]),
         roles=list(REVIEWER_ROLES),
         event=event,
         title=title,

@@ -17,7 +17,8 @@ class SelectionConfig(AppConfig):
         # Imported for their side effects: the receiver of application_submitted, and the
         # periodic close of announcements (Huey only runs tasks it has seen registered).
         # The reminder provider (reminders.py) is imported by edupilot.core.
-        from . import receivers, tasks  # noqa: F401
+        # cascade: a round's final list becomes recommendations in its parent programme.
+        from . import cascade, receivers, tasks  # noqa: F401
         from .selectors import issuer_acted
 
         register_issuer_check(issuer_acted)

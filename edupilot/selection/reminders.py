@@ -67,7 +67,10 @@ def _at_level(waiting: list[dict], level_key: str) -> tuple[dict, dict, list[int
         if a["state"] == AppState.RETURNED:
             returned[a["applicant_org_id"]] += 1
         else:
-            at_level[a["chain"][step]["org"]] += 1
+            info = a["chain"][step]
+            # A joint review step waits for each of its orgs (review/joint.py).
+            for org_id in info.get("orgs") or [info["org"]]:
+                at_level[org_id] += 1
             app_ids.append(a["pk"])
     return at_level, returned, app_ids
 

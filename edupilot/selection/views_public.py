@@ -17,7 +17,7 @@ from .models import AnnouncementState
 
 def _issuer_label(programme) -> str:
     # The notice's own issuing body (河南省电化教育馆) rather than the org tree's node (河南省).
-    return programme.parsed.issuer_name or programme.issuer.name
+    return programme.issuers_text
 
 
 def public_list(request):

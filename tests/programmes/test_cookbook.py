@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from edupilot.audit.services import Actor
 from edupilot.orgs.models import Org, OrgKind
 from edupilot.programmes import loader
+from edupilot.programmes.services import programme_load
 from tests.conftest import org, pdf_bytes
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -22,8 +24,13 @@ EXAMPLE = re.findall(
 RECIPES = re.findall(r"## (.*?)\n.*?```toml\n(.*?)```", (DOCS / "cookbook.md").read_text(), re.S)
 
 
-def splice(recipe: str) -> str:
-    lines = EXAMPLE.splitlines(keepends=True)
+def splice(recipe: str, example: str = EXAMPLE) -> str:
+    if recipe.startswith("[[co_issuers]]"):
+        # Top-level tables a recipe leads with go before [period]; the rest is spliced as usual.
+        head, flow, rest = recipe.partition("[[categories.flow]]")
+        period = example.index("\n[period]\n")
+        return splice(flow + rest, example[:period] + "\n" + head + example[period:])
+    lines = example.splitlines(keepends=True)
     if "[[categories.flow]]" in recipe:
         first = next(i for i, x in enumerate(lines) if x.startswith("[[categories.flow]]"))
         end = next(
@@ -33,18 +40,18 @@ def splice(recipe: str) -> str:
         )
         return "".join(lines[:first]) + recipe + "\n" + "".join(lines[end:])
     if recipe.startswith("[[forms.school.sections.fields]]"):
-        opinions = EXAMPLE.index("\n[[forms.school.opinions]]\n")
-        return EXAMPLE[:opinions] + "\n" + recipe + EXAMPLE[opinions:]
+        opinions = example.index("\n[[forms.school.opinions]]\n")
+        return example[:opinions] + "\n" + recipe + example[opinions:]
     if recipe.startswith(
         ("[[categories.quotas]]", "[[categories.set_rules]]", "[[categories.titles]]")
     ):
-        start = EXAMPLE.index("[[categories.quotas]]")
-        end = EXAMPLE.index("\n[pilot]\n")
-        keep = "" if recipe.startswith("[[categories.quotas]]") else EXAMPLE[start:end] + "\n"
-        return EXAMPLE[:start] + keep + recipe + EXAMPLE[end:]
+        start = example.index("[[categories.quotas]]")
+        end = example.index("\n[pilot]\n")
+        keep = "" if recipe.startswith("[[categories.quotas]]") else example[start:end] + "\n"
+        return example[:start] + keep + recipe + example[end:]
     if recipe.startswith(("[[folds]]", "[notice]", "[rubric]")):
-        period = EXAMPLE.index("\n[period]\n")
-        return EXAMPLE[:period] + "\n" + recipe + EXAMPLE[period:]
+        period = example.index("\n[period]\n")
+        return example[:period] + "\n" + recipe + example[period:]
     assert "[[pilot.stages]]" in recipe
     start = next(i for i, x in enumerate(lines) if x.startswith("[[pilot.stages]]"))
     return "".join(lines[:start]) + recipe
@@ -57,6 +64,7 @@ def offices(seeded):
         ("430400-djg", "衡阳市电化教育馆"),
         ("430400-jcjy", "衡阳市教育局基础教育科"),
         ("430400-zbc", "衡阳市教育局装备处"),
+        ("430400-czj", "衡阳市财政局"),
     ):
         Org.objects.get_or_create(
             code=code, defaults={"name": name, "kind": OrgKind.UNIT, "parent": city}
@@ -68,6 +76,8 @@ def offices(seeded):
 
 
 def kind_of(recipe: str) -> str:
+    if re.search(r"^parent = ", recipe, re.M):
+        return "round"
     for marker, kind in (
         ("[[pilot.stages]]", "pilot"),
         ("[[folds]]", "folds"),
@@ -86,7 +96,7 @@ def kind_of(recipe: str) -> str:
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
     assert kinds == {
-        "flow", "pilot", "folds", "notice", "field", "quotas", "set_rules", "titles", "rubric"
+        "flow", "pilot", "folds", "notice", "field", "quotas", "set_rules", "titles", "rubric", "round"
     }  # fmt: skip
     assert len(RECIPES) >= 8
 
@@ -107,7 +117,11 @@ def write_notice_files(base: Path, recipe: str) -> None:
 @pytest.mark.parametrize("title, recipe", RECIPES, ids=[t[:30] for t, _ in RECIPES])
 def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, recipe):
     path = tmp_path / "notice.toml"
-    path.write_text(splice(recipe), encoding="utf-8")
+    if kind_of(recipe) == "round":
+        # A round is a whole file under its parent: the example, loaded first.
+        parent = loader.parse_text(EXAMPLE, "example.toml")
+        programme_load(parsed=parent, actor=Actor.system())
+    path.write_text(recipe if kind_of(recipe) == "round" else splice(recipe), encoding="utf-8")
     if kind_of(recipe) == "notice":
         write_notice_files(tmp_path, recipe)
     parsed, errors = loader.validate(path)
@@ -123,6 +137,12 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
     if kind_of(recipe) == "rubric":
         assert [g.key for g in parsed.spec.rubric.grades] == re.findall(
             r'^  \{ key = "(\w+)"', recipe, re.M
+        )
+    if kind_of(recipe) == "round":
+        assert parsed.spec.parent == "example-smart-classroom" and parsed.spec.forms
+    if "[[co_issuers]]" in recipe:
+        assert [c.name for c in parsed.spec.co_issuers] == re.findall(
+            r'^\[\[co_issuers\]\]\nname = "(.+)"', recipe, re.M
         )
     if "[[pilot.stages]]" in recipe:
         assert [s.key for s in parsed.spec.pilot.pipeline] == re.findall(

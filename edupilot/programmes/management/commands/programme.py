@@ -150,6 +150,14 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{data['code']}  {data['title']}")
+        self.stdout.write(f"发文单位：{'、'.join(data['issuers'])}")
+        if data["parent"]:
+            parent = data["parent"]
+            self.stdout.write(f"上级项目：{parent['code']}  {parent['title']}")
+            for row in parent["categories"]:
+                self.stdout.write(f"  类别 {row['code']}：{row['text']}")
+        for r in data["rounds"]:
+            self.stdout.write(f"下级评选：{r['code']}  {r['title']}（{r['issuer']}）")
         if applicant is not None:
             self.stdout.write(f"申报单位：{applicant.name}（{applicant.code}）")
         for f in data["folds"]:
@@ -186,6 +194,8 @@ class Command(BaseCommand):
                 )
                 if s["quota"]:
                     parts.append(f"名额：{s['quota']}")
+                if s.get("completes"):
+                    parts.append(f"联合审核：{s['completes']}")
                 self.stdout.write("  ".join(parts))
             for q in c["quotas"]:
                 tier = TIER_WORDS.get(q["level"], q["level"])
