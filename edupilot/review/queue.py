@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -205,7 +205,8 @@ def _lower_recommendation(field_name: str):
 def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
     """The queue's applications by tab and filters (invalid filters are dropped, so the page
     shows what it filtered by)."""
-    qs: QuerySet = applications_for(scope).filter(programme__in=[p.pk for p in programmes])
+    # The programmes in hand also give the folds' lookup (no query of the active programmes).
+    qs: QuerySet = applications_for(scope, programmes)
     mine = ReviewDecision.objects.filter(
         application=OuterRef("pk"),
         org_id=scope.org_id,
@@ -272,23 +273,24 @@ def _queue_sorted(qs, filters: QueueFilters, mine):
         )
     elif filters.sort == "rank":
         qs = qs.annotate(my_rank=Subquery(mine.values("rank")[:1]))
-    # The page is cut from the applications alone, then its 50 orgs are fetched by key: a
-    # join before the sort would read the org of every application in the subtree.
-    qs = qs.only(*QUEUE_FIELDS).order_by(*SORTS[filters.sort])
+    return qs.only(*QUEUE_FIELDS).order_by(*SORTS[filters.sort]), sorts
 
-    return qs, sorts
+
+def _queue_page(qs, number) -> Page:
+    """The page of ``qs``, each row with its applicant's and parent's names (two joins on
+    keys in the page's query, not a query of their own); the count is asked of ``qs``
+    without them, so it joins no org."""
+    named = qs.annotate(
+        org_name=F("applicant_org__name"), org_parent=F("applicant_org__parent__name")
+    )
+    paginator = Paginator(named, PAGE_SIZE)
+    paginator.count = qs.count()  # a cached property: set, it is not asked of ``named``
+    return paginator.get_page(number)
 
 
 def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
     """The page's rows, with the levels' ranks and deadlines, in a fixed number of queries."""
     topic_names = {(p.pk, t.code): t.name for p in programmes for t in p.parsed.topics}
-    # Names only: the row shows the applicant and its parent, no model needed.
-    orgs = {
-        pk: (name, parent)
-        for pk, name, parent in Org.objects.filter(
-            pk__in={a.applicant_org_id for a in rows}
-        ).values_list("pk", "name", "parent__name")
-    }
     memo: dict = {}
     counting = defaultdict(list)
     for d in ReviewDecision.objects.filter(
@@ -334,7 +336,7 @@ def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
             if app.lower_org
             else "—"
         )
-        table.append(_queue_row(app, orgs[app.applicant_org_id], memo))
+        table.append(_queue_row(app, (app.org_name, app.org_parent), memo))
     return table
 
 
@@ -357,7 +359,7 @@ def review_queue(
         scope, filters, programmes, programme, lists=page_extras
     )
     qs, sorts = _queue_sorted(qs, filters, mine)
-    page = Paginator(qs, PAGE_SIZE).get_page(filters.page)
+    page = _queue_page(qs, filters.page)
     rows = list(page.object_list)
     table = _queue_table(scope, rows, programmes, by_id, now)
     return QueueView(
