@@ -481,7 +481,11 @@ def main() -> None:
     import django
 
     django.setup()
-    if not args.reuse:
+    if args.reuse:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # a database built by an older version
+    else:
         from review_queue import build
 
         build(args)

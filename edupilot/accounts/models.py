@@ -21,6 +21,10 @@ class User(AbstractUser):
     # marked "代设密码期间" in the audit log and on the pages that show who acted.
     handed_down_at = models.DateTimeField(_("代设密码起始时间"), null=True, blank=True)
     ever_handed_down = models.BooleanField(default=False, editable=False)
+    # The top bar's unread badge, kept by core.notifications (+k on notify, -k on marking
+    # read, in the writer's transaction): the user row is read on every request anyway, so
+    # the badge costs no query. ``unread_count`` is the exact COUNT it must equal.
+    unread_notifications = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -28,6 +32,21 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def save(self, *args, **kwargs):
+        # A whole-row save of a user read earlier (a profile edit, a password change) must not
+        # write back a stale badge counter over a notification counted meanwhile.
+        if (
+            not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "unread_notifications"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

@@ -93,12 +93,13 @@ class Application(models.Model):
         super().save(*args, **kwargs)
 
     @staticmethod
-    def scope_extra_q(scope) -> models.Q:
+    def scope_extra_q(scope, programmes=None) -> models.Q:
         """A unit named by an ``org_review`` stage (a city's 电教馆, an office) is outside
         the applicants' lineage, so its subtree holds none of them: its reviewers reach the
         applications at their step and those their org has decided on (see orgs.scoping).
         Regions see their subtree, and the applications of units folded into it in a
-        programme (``[[folds]]``: one small query over the active programmes)."""
+        programme (``[[folds]]``: one small query over the active programmes, none when the
+        caller passes the ``programmes`` it reads the applications of)."""
         if scope.role not in (Role.REVIEWER, Role.PROGRAMME_ADMIN) or not scope.org_id:
             return models.Q(pk__in=[])
         if scope.org_kind == OrgKind.UNIT:
@@ -111,7 +112,7 @@ class Application(models.Model):
         # A region also reaches the units a programme folds into it ([[folds]]).
         from edupilot.programmes.folds import visible_q
 
-        return visible_q(scope)
+        return visible_q(scope, programmes)
 
     @property
     def is_editable(self) -> bool:

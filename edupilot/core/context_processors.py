@@ -1,5 +1,3 @@
-from functools import cache
-
 from edupilot.orgs.models import Membership
 
 from .navigation import items_for
@@ -21,15 +19,9 @@ def edupilot(request):
             )
         return found
 
-    @cache
-    def notifications_unread():
-        # One indexed COUNT, run only when a template shows the badge.
-        from .notifications import unread_count
-
-        return unread_count(user)
-
     return {
         "nav_items": items_for(request),
         "memberships": memberships,
-        "notifications_unread": notifications_unread,
+        # Kept on the user row by core.notifications: no query for the badge.
+        "notifications_unread": getattr(user, "unread_notifications", 0),
     }

@@ -146,7 +146,7 @@ class Notification(models.Model):
         verbose_name_plural = _("通知")
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The unread badge on every page: count(recipient, read_at IS NULL).
+            # The unread list and unread_count (the badge itself is a counter on the user).
             models.Index(fields=["recipient", "read_at"]),
             models.Index(fields=["recipient", "-created_at"]),
         ]

@@ -25,6 +25,7 @@ task :func:`deadline_reminders_task` asks every provider once a day (after
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +36,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from huey import crontab
@@ -128,6 +131,7 @@ def notify(
         for user_id, address in people
     ]
     rows = Notification.objects.bulk_create(rows)
+    _add_unread([user_id for user_id, _address in people])
     pending = [n.pk for n in rows if n.email_status == EmailStatus.PENDING]
     if pending:
         transaction.on_commit(partial(_enqueue_emails, pending))
@@ -222,7 +226,25 @@ def notification_emails_send(*, ids: list[int]) -> int:
 
 
 def unread_count(user) -> int:
+    """The exact number of unread notifications (the badge shows the user row's
+    ``unread_notifications``, which the writers below keep equal to it)."""
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def _add_unread(user_ids: Iterable[int], delta: int = 1) -> None:
+    """Move the users' badge counters by ``delta`` each (one UPDATE per distinct delta).
+
+    Relative updates (``F() + k``), never a recount: a recount inside one transaction would
+    miss another transaction's notification committed meanwhile and overwrite its +1.
+    """
+    by_delta: dict[int, list[int]] = defaultdict(list)
+    for user_id, n in Counter(user_ids).items():
+        by_delta[n * delta].append(user_id)
+    users = get_user_model().objects
+    for k, ids in by_delta.items():
+        users.filter(pk__in=ids).update(
+            unread_notifications=Greatest(F("unread_notifications") + k, Value(0))
+        )
 
 
 def notification_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
@@ -230,7 +252,13 @@ def notification_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+    with transaction.atomic():
+        # Only the rows this statement changed count: a concurrent reader marking the same
+        # ones read finds them already read and takes nothing off.
+        n = qs.update(read_at=timezone.now())
+        if n:
+            _add_unread([user.pk], -n)
+    return n
 
 
 # --- reminders ---------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -32,7 +31,7 @@ def notification_open(request, pk: int):
     # Another user's notification is a 404, like any row outside one's reach.
     n = get_object_or_404(Notification, pk=pk, recipient=request.user)
     if n.read_at is None:
-        Notification.objects.filter(pk=n.pk).update(read_at=timezone.now())
+        notification_mark_read(user=request.user, ids=[n.pk])
     # Links are paths inside EduPilot; anything else would make this an open redirect.
     if n.link and url_has_allowed_host_and_scheme(
         n.link, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -47,7 +47,7 @@ from edupilot.pilots.reports import completeness
 from edupilot.pilots.selectors import query_int
 from edupilot.programmes.models import Programme, QuotaAllocation
 from edupilot.review.models import ReviewAction, ReviewDecision
-from edupilot.review.selectors import review_programmes
+from edupilot.review.queue import review_programmes
 
 from .permissions import can_view_dashboard
 from .queues import (

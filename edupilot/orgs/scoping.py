@@ -117,8 +117,11 @@ class Scope:
         return False
 
 
-def scoped(qs: QuerySet, scope: Scope, *, org_field: str = "") -> QuerySet:
-    """Filter ``qs`` to what ``scope`` may see; ``org_field`` leads from the model to its Org."""
+def scoped(qs: QuerySet, scope: Scope, *, org_field: str = "", **extra_args) -> QuerySet:
+    """Filter ``qs`` to what ``scope`` may see; ``org_field`` leads from the model to its Org.
+
+    ``extra_args`` go to the model's ``scope_extra_q`` (what the caller has already read
+    that it would otherwise query again)."""
     if qs.model is Org and not org_field:
         return qs.filter(scope.org_q(""))
     if scope.is_authenticated and scope.is_platform_admin:
@@ -128,7 +131,7 @@ def scoped(qs: QuerySet, scope: Scope, *, org_field: str = "") -> QuerySet:
     q = scope.org_q(org_field, getattr(qs.model, "scope_path_field", None) if org_field else None)
     if extra is not None:
         # Models may widen visibility for roles that reach rows other than by org (experts).
-        q = q | extra(scope)
+        q = q | extra(scope, **extra_args)
     return qs.filter(q)
 
 

@@ -109,15 +109,22 @@ def check(fold: ResolvedFold, issuer: Org) -> str:
     return ""
 
 
-def visible_q(scope) -> Q:
+def visible_q(scope, programmes=None) -> Q:
     """Applications a region's reviewer reaches through a fold: those of a unit folded into
-    its subtree, in the programmes (and categories) that fold it."""
+    its subtree, in the programmes (and categories) that fold it.
+
+    ``programmes``: the active programmes the caller restricts its applications to, already
+    read (with ``source_sha256``); the folds are looked for among them instead of querying
+    every active programme. A fold that reaches the scope lies inside its programme's issuer
+    (``check``), so the programme concerns the scope: ``programmes_concerning`` finds it."""
     from .models import Programme
 
     if not scope.org_path:
         return Q(pk__in=[])
     q = Q(pk__in=[])
-    for programme in Programme.objects.filter(is_active=True).only("pk", "source_sha256"):
+    if programmes is None:
+        programmes = Programme.objects.filter(is_active=True).only("pk", "source_sha256")
+    for programme in programmes:
         spec = programme.parsed_if_cached()
         if spec is None:
             spec = Programme.objects.get(pk=programme.pk).parsed

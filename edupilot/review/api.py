@@ -10,7 +10,8 @@ from ninja import Field, Router, Schema, Status
 from edupilot.applications.selectors import access_application
 from edupilot.core.inputs import LONG, Id, Key, Page, Query, Text
 
-from . import selectors, services
+from . import queue as reviewer_queue
+from . import services
 from .calls import level_call
 
 router = Router(tags=["review"])
@@ -85,8 +86,8 @@ def queue(
         "q": q,
         "page": page,
     }
-    view = selectors.review_queue(
-        request.scope, selectors.QueueFilters.from_params(params), page_extras=False
+    view = reviewer_queue.review_queue(
+        request.scope, reviewer_queue.QueueFilters.from_params(params), page_extras=False
     )
     return {
         "page": view.page.number,

@@ -23,6 +23,7 @@ from edupilot.audit.services import actor_from
 from edupilot.core.action_views import object_action
 from edupilot.core.actions import run_action, safe_back
 
+from . import queue as reviewer_queue
 from . import selectors, services
 from .calls import level_call
 
@@ -42,16 +43,16 @@ def _int(value) -> int | None:
 @login_required
 def queue(request):
     _require_reviewer(request)
-    filters = selectors.QueueFilters.from_params(request.GET)
-    view = selectors.review_queue(request.scope, filters)
+    filters = reviewer_queue.QueueFilters.from_params(request.GET)
+    view = reviewer_queue.review_queue(request.scope, filters)
     return render(
         request,
         "review/queue.html",
         {
             "q": view,
             "page": view.page,
-            "pending": view.filters.state == selectors.PENDING,
-            "passed": view.filters.state == selectors.PASSED,
+            "pending": view.filters.state == reviewer_queue.PENDING,
+            "passed": view.filters.state == reviewer_queue.PASSED,
             # One reverse for the page instead of one per row.
             "detail_base": reverse("review:detail", args=[0])[:-2],
         },
@@ -230,7 +231,7 @@ def ranking(request):
 @require_POST
 def rerank(request):
     _require_reviewer(request)
-    programme = selectors.access_review_programme(
+    programme = reviewer_queue.access_review_programme(
         request.scope, _int(request.POST.get("programme"))
     )
     order = [pk for pk in (_int(v) for v in request.POST.getlist("order")) if pk is not None]

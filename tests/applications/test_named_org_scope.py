@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from edupilot.applications.selectors import applications_for
 from edupilot.orgs.models import Locality, Org, OrgKind, Role
+from edupilot.review import queue as review_queue
 from edupilot.review import selectors as review_selectors
 from edupilot.review import services as review
 from edupilot.review.models import ReviewDecision
@@ -71,8 +72,8 @@ def test_the_named_org_reaches_the_applications_at_its_step(staged):  # noqa: F8
     # At its step: in its list, its queue and on its page, with the button.
     assert sees(centre_rev) == {app.pk}, "the one at its step, nothing else of the city"
     assert sees(other_rev) == set()
-    queue = review_selectors.review_queue(
-        centre_rev.scope, review_selectors.QueueFilters(programme=programme.pk)
+    queue = review_queue.review_queue(
+        centre_rev.scope, review_queue.QueueFilters(programme=programme.pk)
     )
     assert [row["pk"] for row in queue.rows] == [app.pk]
     client = Client()

@@ -1,6 +1,7 @@
 """Notifications: who receives them, in-app rows, e-mail through a real SMTP server."""
 
 import email
+import re
 import socket
 from email.header import decode_header, make_header
 
@@ -11,7 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from edupilot.core.models import EmailStatus, Notification
-from edupilot.core.notifications import notify, recipients_for
+from edupilot.core.notifications import (
+    notification_mark_read,
+    notify,
+    recipients_for,
+    unread_count,
+)
 from edupilot.orgs.models import Membership, Role
 from tests.conftest import make_school, make_user, org
 
@@ -199,6 +205,13 @@ def test_users_without_address_get_in_app_only(
     assert mailoutbox == []
 
 
+def badge(client) -> int:
+    """The unread count the top bar shows (0 when it shows no badge)."""
+    html = client.get(reverse("core:notification_list")).content.decode()
+    found = re.search(r'<span class="sr-only">未读</span>(\d+)</span>', html)
+    return int(found.group(1)) if found else 0
+
+
 def test_page_badge_open_and_mark_read(people, client):
     user = people["rev_a"]
     notify(users=[user], event="t", title="第一条", link="/review/12/")
@@ -212,15 +225,18 @@ def test_page_badge_open_and_mark_read(people, client):
         for q in queries.captured_queries
         if "COUNT" in q["sql"] and "core_notification" in q["sql"] and "read_at" in q["sql"]
     ]
-    assert len(counts) == 1  # the top-bar badge: one query
+    assert counts == []  # the top-bar badge is the user row's counter: no query
     assert "第一条" in html and "第二条" in html and "别人的通知" not in html
-    assert '<span class="sr-only">未读</span>2</span>' in html
+    assert badge(client) == 2
 
     first = Notification.objects.get(recipient=user, title="第一条")
     response = client.get(reverse("core:notification_open", args=[first.pk]))
     assert response.status_code == 302 and response["Location"] == "/review/12/"
     first.refresh_from_db()
     assert first.read_at is not None
+    assert badge(client) == 1
+    client.get(reverse("core:notification_open", args=[first.pk]))  # already read: no change
+    assert badge(client) == 1
     second = Notification.objects.get(recipient=user, title="第二条")
     response = client.get(reverse("core:notification_open", args=[second.pk]))
     assert response["Location"] == reverse("core:notification_list")  # no open redirect
@@ -230,8 +246,30 @@ def test_page_badge_open_and_mark_read(people, client):
     client.post(reverse("core:notification_read"), {"id": [str(other.pk)]})
     assert Notification.objects.get(pk=other.pk).read_at is None  # not theirs to mark
 
+    assert badge(client) == 0
     notify(users=[user], event="t", title="第三条")
+    notify(users=[user], event="t", title="第四条")
+    assert badge(client) == 2
     client.post(reverse("core:notification_read"), {"all": "1"})
+    assert badge(client) == 0 and unread_count(user) == 0
     assert not Notification.objects.filter(recipient=user, read_at__isnull=True).exists()
     html = client.get(reverse("core:notification_list") + "?unread=1").content.decode()
     assert "没有未读通知" in html and 'sr-only">未读' not in html
+
+
+def test_badge_counter_survives_a_whole_user_save_and_matches_the_count(people, client):
+    """The counter moves with each writer; a user object read before a notification and
+    saved whole afterwards (a profile edit) does not write back its stale count."""
+    user = people["rev_a"]
+    stale = type(user).objects.get(pk=user.pk)
+    notify(users=[user, user], event="t", title="一条")  # named twice, notified once
+    notify(users=[user], event="t", title="两条")
+    notify(users=[user, people["rev_b"]], event="t", title="再一条", exclude_users=[user])
+    stale.full_name = "改名"
+    stale.save()
+    client.force_login(user)
+    assert badge(client) == unread_count(user) == 2
+    notification_mark_read(user=user, ids=[Notification.objects.filter(recipient=user)[0].pk])
+    assert badge(client) == unread_count(user) == 1
+    client.force_login(people["rev_b"])
+    assert badge(client) == unread_count(people["rev_b"]) == 1

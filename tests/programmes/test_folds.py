@@ -19,7 +19,8 @@ from edupilot.applications.selectors import applications_for
 from edupilot.orgs.models import Org, OrgKind
 from edupilot.programmes import loader
 from edupilot.programmes.models import Programme, QuotaAllocation
-from edupilot.review import selectors, services
+from edupilot.review import queue as reviewer_queue
+from edupilot.review import services
 from tests.conftest import copy_notices, org
 from tests.review.conftest import reviewer, school_in, submit_as
 
@@ -65,7 +66,9 @@ def recommend(who, app):
 
 
 def pending(who) -> list[int]:
-    view = selectors.review_queue(who.scope, selectors.QueueFilters.from_params(QueryDict()))
+    view = reviewer_queue.review_queue(
+        who.scope, reviewer_queue.QueueFilters.from_params(QueryDict())
+    )
     return [row["pk"] for row in view.rows]
 
 

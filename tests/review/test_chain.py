@@ -9,6 +9,7 @@ from edupilot.applications.models import Application, AppState
 from edupilot.audit.models import AuditEvent
 from edupilot.audit.services import audit_verify
 from edupilot.orgs.models import Org, OrgKind, Role
+from edupilot.review import queue as reviewer_queue
 from edupilot.review import selectors, services
 from edupilot.review.models import Deactivation, ReviewAction, ReviewDecision
 from tests.applications.conftest import Who
@@ -36,9 +37,10 @@ def test_city_recommends_and_the_province_receives_it(henan, henan_school_app):
     assert decision.decided_by == city.user and decision.opinion == "该校信息化基础好，同意推荐。"
     # The province's queue holds it now; the city's does not.
     assert [
-        a.pk for a in selectors.review_queue(province.scope, selectors.QueueFilters()).page
+        a.pk
+        for a in reviewer_queue.review_queue(province.scope, reviewer_queue.QueueFilters()).page
     ] == [app.pk]
-    assert list(selectors.review_queue(city.scope, selectors.QueueFilters()).page) == []
+    assert list(reviewer_queue.review_queue(city.scope, reviewer_queue.QueueFilters()).page) == []
     event = AuditEvent.objects.filter(action="review.recommend").get()
     assert event.after["rank"] == 1 and event.actor == city.user
     assert audit_verify().ok
@@ -56,13 +58,15 @@ def test_three_level_chain_passes_county_then_city(zhejiang):
     assert app.state == AppState.SUBMITTED and app.current_org == org("杭州市")
     assert d1.quota_holder is None  # Zhejiang sets no county quota
     # The city sees the county's rank beside each application.
-    row = selectors.review_queue(city.scope, selectors.QueueFilters()).page.object_list[0]
+    row = reviewer_queue.review_queue(city.scope, reviewer_queue.QueueFilters()).page.object_list[0]
     assert (row.lower_org, row.lower_rank, row.my_rank) == ("西湖区", 1, None)
     d2 = recommend(city, app)
     app.refresh_from_db()
     assert app.state == AppState.RECOMMENDED and app.current_step == 2
     assert d2.quota_holder == org("杭州市")
-    view = selectors.review_queue(city.scope, selectors.QueueFilters(state=selectors.PASSED))
+    view = reviewer_queue.review_queue(
+        city.scope, reviewer_queue.QueueFilters(state=reviewer_queue.PASSED)
+    )
     assert [(a.pk, a.my_rank) for a in view.page] == [(app.pk, 1)]
 
 
@@ -253,10 +257,10 @@ def test_upper_level_sees_only_what_arrived_in_time(henan, henan_school_app):
     late = henan.level_deadline("school", "city") + dt.timedelta(hours=1)
     with pytest.raises(services.ReviewError):
         recommend(city, stuck, now=late)
-    queue = selectors.review_queue(province.scope, selectors.QueueFilters(), now=late)
+    queue = reviewer_queue.review_queue(province.scope, reviewer_queue.QueueFilters(), now=late)
     assert [a.pk for a in queue.page] == [on_time.pk]
     # The city still sees its late one, marked as past its deadline and not selectable.
-    city_queue = selectors.review_queue(city.scope, selectors.QueueFilters(), now=late)
+    city_queue = reviewer_queue.review_queue(city.scope, reviewer_queue.QueueFilters(), now=late)
     assert [(a.pk, a.late) for a in city_queue.page] == [(stuck.pk, True)]
 
 

@@ -107,3 +107,33 @@ def test_applicant_home_does_not_load_forms_nor_programme_files(client, henan, h
     sql = [q["sql"] for q in ctx.captured_queries]
     assert not any("source_text" in s for s in sql)
     assert not any('"applications_application"."data"' in s for s in sql)
+
+
+def test_reviewer_pages_stay_within_their_query_budget(
+    client, henan, henan_school_app, django_assert_max_num_queries
+):
+    """Each page's queries, named (issue 12 §6). Every page: session, user, membership (the
+    unread badge is the user row's counter, no query). Queue: the programmes (their folds
+    read from them, no second programme query), the county list, the count, the page's rows
+    with their applicant's and parent's names, the lower levels' recommendations, the quota
+    use and rows. API: the same without county list and quota. Application page: the
+    application with its files, versions and decisions, the lineage, the quota row and use,
+    the level's next rank. Applicant home: its bids, the open programmes, its lists, its
+    memberships in others' bids."""
+    city = reviewer("郑州市")
+    a, school = henan_school_app()
+    services.review_recommend(
+        application=henan_school_app()[0], scope=city.scope, actor=city.actor, opinion="同意。"
+    )
+    budget = [
+        (city, reverse("review:queue"), {}, 10),
+        (city, reverse("review:queue"), {"area": org("金水区").pk}, 10),
+        (city, "/api/v1/review/queue", {}, 7),
+        (city, reverse("review:detail", args=[a.pk]), {}, 12),
+        (school, reverse("applications:home"), {}, 7),
+    ]
+    for who, url, params, most in budget:
+        client.force_login(who.user)
+        client.get(url, params)  # warm the process's caches
+        with django_assert_max_num_queries(most):
+            assert client.get(url, params).status_code == 200

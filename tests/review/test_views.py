@@ -8,7 +8,8 @@ from django.urls import reverse
 from edupilot.applications import services as app_services
 from edupilot.applications.models import AppState
 from edupilot.orgs.models import Role
-from edupilot.review import selectors, services
+from edupilot.review import queue as reviewer_queue
+from edupilot.review import services
 from edupilot.review.models import ReviewDecision
 from tests.conftest import org
 
@@ -293,7 +294,7 @@ def test_resubmitted_version_shows_its_changes_to_reviewer_and_applicant(
 
 
 def test_queue_pages_keep_the_filters(client, henan, henan_school_app, monkeypatch):
-    monkeypatch.setattr(selectors, "PAGE_SIZE", 1)
+    monkeypatch.setattr(reviewer_queue, "PAGE_SIZE", 1)
     henan_school_app("郑州市金水区第一实验小学")
     henan_school_app("郑州市二七区实验小学", parent="二七区")
     client = login(client, reviewer("郑州市"))

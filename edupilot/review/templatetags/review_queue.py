@@ -1,6 +1,6 @@
 """``{% queue_rows q pending passed detail_base %}``: the queue's 50 table rows in one call.
 
-The rows arrive as dicts of display strings (``selectors._queue_row``); writing their cells
+The rows arrive as dicts of display strings (``queue._queue_row``); writing their cells
 here instead of with ``{% for %}``/``{% if %}`` over each cell takes ~1,100 template node
 renders off a page (half the view's time was the row loop). The markup is the template's:
 same cells, same attributes, every value escaped.
