@@ -23,7 +23,7 @@ from edupilot.audit.services import Actor
 from edupilot.orgs.models import Org, OrgKind, Role
 from edupilot.programmes import loader
 from edupilot.programmes.services import open_now_shift, programme_load
-from edupilot.review import selectors
+from edupilot.review import queue as review_queue
 from edupilot.review import services as review
 from edupilot.review.models import JointOpinion, ReviewAction
 from edupilot.review.services import ReviewDenied, ReviewError
@@ -124,7 +124,7 @@ def test_all_must_agree_each_once_and_the_step_completes_in_the_lead_orgs_name(b
 
     # Both orgs find it in their queue; an office that is not named does not.
     for who in (city_rev, finance_rev):
-        queue = selectors.review_queue(who.scope, selectors.QueueFilters())
+        queue = review_queue.review_queue(who.scope, review_queue.QueueFilters())
         assert app.pk in [a.pk for a in queue.page], who.org.name
     with pytest.raises(ReviewDenied):
         say(app, stranger, "recommend")
@@ -142,9 +142,9 @@ def test_all_must_agree_each_once_and_the_step_completes_in_the_lead_orgs_name(b
         say(app, finance_rev, "not_recommend", "改变主意")
     assert (app.state, app.current_step) == (AppState.SUBMITTED, 1)
     # The finance bureau has spoken: its queue no longer lists it; the city's still does.
-    queue = selectors.review_queue(finance_rev.scope, selectors.QueueFilters())
+    queue = review_queue.review_queue(finance_rev.scope, review_queue.QueueFilters())
     assert app.pk not in [a.pk for a in queue.page]
-    passed = selectors.review_queue(finance_rev.scope, selectors.QueueFilters(state="passed"))
+    passed = review_queue.review_queue(finance_rev.scope, review_queue.QueueFilters(state="passed"))
     assert app.pk in [a.pk for a in passed.page], "本级已推荐 lists what the bureau agreed to"
 
     decision = say(app, city_rev, "recommend", "符合条件")

@@ -27,7 +27,7 @@ from edupilot.orgs.models import Role
 from edupilot.programmes import loader
 from edupilot.programmes.models import Programme
 from edupilot.programmes.services import open_now_shift, programme_load
-from edupilot.review import selectors as review_selectors
+from edupilot.review import queue as review_queue
 from edupilot.review import services as review
 from edupilot.selection import announcements, approval
 from edupilot.selection.errors import SelectionError
@@ -192,7 +192,7 @@ def test_confirmed_units_become_the_citys_recommendations_at_the_province(city_r
         assert a.versions.count() == 1
     # In the province's queue, as the city's recommendations, within the city's 2 places.
     province_rev = Who(province_org, Role.REVIEWER)
-    queue = review_selectors.review_queue(province_rev.scope, review_selectors.QueueFilters())
+    queue = review_queue.review_queue(province_rev.scope, review_queue.QueueFilters())
     assert {a.pk for a in queue.page} == {a.pk for a in sent}
     (state,) = [q for q in review.quota_buckets(sent[0], 0)]
     quota = review.quota_state(sent[0], *state)

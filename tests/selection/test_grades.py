@@ -85,7 +85,7 @@ def world(programmes):
         )
         for name in ("优秀", "短板", "薄弱")
     }
-    panel = [who(unit("410000", f"泉州等级评审大学{i}"), Role.EXPERT) for i in range(3)]
+    panel = [who(unit("410000", f"泉州等级评审大学{i}"), Role.EXPERT) for i in range(5)]
     rubric = quanzhou.parsed.rubric
     # Marks as a share of each criterion's maximum: 90 % throughout (91 points); 90 % but
     # 12 of 25 on the mandatory "tasks" (81 points); 50 % throughout (51 points).
