@@ -314,12 +314,8 @@ def _percent(count: int, policy: schema.PercentQuota, what: str) -> tuple[int, s
     return value, how
 
 
-def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple, folded) -> None:
-    """A quota table's rows, and a row for every holder it does not list."""
-    entries = _declared_map(policy.entries, issuer, (*qloc, "entries"), folded)
-    listed = {org_id for org_id, direct in entries if not direct}
-    holders = _holders(issuer, policy.level, folded)
-    report.unlisted_holders = [h for h in holders if h.pk not in listed]
+def _listed_rows(category, policy, report: QuotaReport, entries: dict, kind: str) -> None:
+    """A row for each org the file lists by name, with the quota the file gives it."""
     for org, e in entries.values():
         report.rows.append(
             QuotaRow(
@@ -327,7 +323,7 @@ def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple,
                 policy.level,
                 org,
                 e.direct,
-                "table",
+                kind,
                 label=e.label,
                 declared=e.quota,
                 effective=e.quota,
@@ -335,6 +331,15 @@ def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple,
                 note=e.note,
             )
         )
+
+
+def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple, folded) -> None:
+    """A quota table's rows, and a row for every holder it does not list."""
+    entries = _declared_map(policy.entries, issuer, (*qloc, "entries"), folded)
+    listed = {org_id for org_id, direct in entries if not direct}
+    holders = _holders(issuer, policy.level, folded)
+    report.unlisted_holders = [h for h in holders if h.pk not in listed]
+    _listed_rows(category, policy, report, entries, "table")
     # Every holder gets a row, so that an admin can override an unlisted one (with a
     # reason) and enforcement finds a row for everyone.
     unlimited = policy.unlisted == "unlimited"
@@ -396,21 +401,7 @@ def _each_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple, 
                 derivation=how,
             )
         )
-    for org, e in entries.values():
-        report.rows.append(
-            QuotaRow(
-                category.code,
-                policy.level,
-                org,
-                e.direct,
-                "each",
-                label=e.label,
-                declared=e.quota,
-                effective=e.quota,
-                derivation="名额表",
-                note=e.note,
-            )
-        )
+    _listed_rows(category, policy, report, entries, "each")
 
 
 def _formula_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple, folded) -> None:
