@@ -49,16 +49,22 @@ def _lock_one(application: Application) -> Application:
 LevelKey = tuple[int, str, str, int]  # programme, category, level key, org
 
 
-def _lock_levels(keys) -> None:
-    """Serialise rank changes of the same review level (PostgreSQL; SQLite serialises writers)."""
+def advisory_locks(namespace: str, keys) -> None:
+    """Transaction advisory locks on ``keys`` of ``namespace``, in sorted order (PostgreSQL;
+    SQLite serialises writers anyway)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cur:
         for key in sorted(set(keys)):
-            digest = hashlib.blake2b(repr(("review-level", *key)).encode(), digest_size=8).digest()
+            digest = hashlib.blake2b(repr((namespace, *key)).encode(), digest_size=8).digest()
             cur.execute(
                 "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
             )
+
+
+def _lock_levels(keys) -> None:
+    """Serialise rank changes of the same review level."""
+    advisory_locks("review-level", keys)
 
 
 def _level_key(application: Application, step: int) -> LevelKey:

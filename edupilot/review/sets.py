@@ -10,15 +10,13 @@ its quota leaves.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
-
-from django.db import connection
 
 from edupilot.applications.models import Application
 from edupilot.orgs.models import Org
 from edupilot.programmes import sets as setrules
 
+from .locks import advisory_locks
 from .models import ReviewAction, ReviewDecision
 
 SetKey = tuple[int, str, str, int]  # programme, category, tier, recommending org
@@ -41,16 +39,9 @@ def set_groups(apps: list[Application], steps: dict[int, int]) -> dict[tuple, li
 
 
 def lock_sets(keys) -> None:
-    """Serialise changes to the same recommendation sets (PostgreSQL; SQLite serialises
-    writers anyway), in sorted order like every other lock."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cur:
-        for key in sorted(set(keys)):
-            digest = hashlib.blake2b(repr(("set-rule", *key)).encode(), digest_size=8).digest()
-            cur.execute(
-                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
-            )
+    """Serialise changes to the same recommendation sets, in sorted order like every other
+    lock."""
+    advisory_locks("set-rule", keys)
 
 
 def set_members(key: SetKey):
