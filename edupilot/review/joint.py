@@ -128,12 +128,7 @@ def joint_opinion_record(
     needed, total = info["needed"], len(info["orgs"])
     said = summary([r for r in rows if r.verdict])
     if agreed >= needed:
-        key = services._level_key(app, step)
-        services._lock_levels([key])
-        rank = services.level_recommendations(key).count() + 1
-        decision = services._pass_on(
-            app, step, rank, said, None, actor, now, transition="recommend"
-        )
+        decision, rank = services._pass_on_last(app, step, said, actor, now, transition="recommend")
         audit_record(
             actor=actor,
             action="review.recommend",

@@ -126,6 +126,17 @@ def _bulk(applications, locked_one, message: str, *, lock_levels: bool = False, 
     ]
 
 
+def _pass_on_last(
+    app, step: int, opinion: str, actor: Actor, now, *, transition: str
+) -> tuple[ReviewDecision, int]:
+    """Pass ``app`` on from ``step`` ranked last of its level, for steps whose completion no
+    reviewer ranks (an expert panel finishing, a joint review agreeing); no quota bucket."""
+    key = _level_key(app, step)
+    _lock_levels([key])
+    rank = level_recommendations(key).count() + 1
+    return _pass_on(app, step, rank, opinion, None, actor, now, transition=transition), rank
+
+
 def _pass_on(
     app, step: int, rank: int, opinion: str, bucket_key, actor: Actor, now, *, transition: str
 ) -> ReviewDecision:
@@ -349,10 +360,7 @@ def review_panel_done(
     if app.state != AppState.SUBMITTED or info is None or info.get("kind") != "expert_scoring":
         return None
     step = app.current_step
-    key = _level_key(app, step)
-    _lock_levels([key])
-    rank = level_recommendations(key).count() + 1
-    decision = _pass_on(app, step, rank, opinion, None, actor, now, transition="panel_done")
+    decision, _rank = _pass_on_last(app, step, opinion, actor, now, transition="panel_done")
     audit_record(
         actor=actor,
         action="review.panel_done",
