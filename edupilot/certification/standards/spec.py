@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -45,6 +46,19 @@ MeasureName = Literal["yes_no", "number", "percent", "level", "score"]
 DirectionName = Literal["at_least", "at_most"]
 VerificationName = Literal["official", "verified_excerpt", "structure_verified", "unverified"]
 Threshold = StrictBool | StrictInt | StrictFloat | StrictStr
+
+
+def _compiles(v: str) -> str:
+    """A CEL expression that compiles (empty: none)."""
+    if v.strip():
+        try:
+            rules.check_rule_expr(v)
+        except rules.RuleCompileError as exc:
+            raise ValueError(str(exc)) from exc
+    return v
+
+
+CelExpr = Annotated[str, AfterValidator(_compiles)]
 
 STAGE_LABELS = {
     "kindergarten": "幼儿园",
@@ -200,17 +214,7 @@ class StandardGrade(GradeSpec):
     """A grade of a standard: the shared grade plus an optional CEL condition (the rule's
     variables, e.g. ``advanced_met >= 5``)."""
 
-    expr: str = ""
-
-    @field_validator("expr")
-    @classmethod
-    def _compiles(cls, v):
-        if v.strip():
-            try:
-                rules.check_rule_expr(v)
-            except rules.RuleCompileError as exc:
-                raise ValueError(str(exc)) from exc
-        return v
+    expr: CelExpr = ""
 
     @field_validator("result")
     @classmethod
@@ -227,7 +231,7 @@ class RuleSpec(Strict):
     min_score: Decimal | None = Field(default=None, ge=0)
     # The same as a share of the maximum score.
     min_percent: Decimal | None = Field(default=None, ge=0, le=100)
-    expr: str = ""
+    expr: CelExpr = ""
     description: str = ""
     # Modules that must each pass, and the grades a passing school is given (highest first;
     # with grades, a school that reaches none does not pass).
@@ -240,16 +244,6 @@ class RuleSpec(Strict):
         # Mandatory items are the basic (non-optional) indicators: a standard has some.
         check_grades(self.grades, ("grades",), scored=True, has_mandatory=True, what="认定等级")
         return self
-
-    @field_validator("expr")
-    @classmethod
-    def _compiles(cls, v):
-        if v.strip():
-            try:
-                rules.check_rule_expr(v)
-            except rules.RuleCompileError as exc:
-                raise ValueError(str(exc)) from exc
-        return v
 
 
 class StandardSpec(Strict):
