@@ -7,6 +7,7 @@ import io
 import logging
 import re
 import zipfile
+from functools import cache
 
 import segno
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,6 +37,7 @@ def demo_pdf() -> bytes:
     return buf.getvalue()
 
 
+@cache
 def _font(size: int):
     """A CJK font for the demo scan's heading (Noto, as the PDFs use); Pillow's own if absent."""
     for path in (
