@@ -1,4 +1,4 @@
-"""Every recipe of docs/cookbook.md, spliced into the reference's complete example, validates:
+"""Every recipe of docs/programme-cookbook.md, spliced into the reference's complete example, validates:
 a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
 recipe its pilot stages, a ``[[categories.quotas]]`` recipe its quota table, a
 ``[[categories.set_rules]]`` or ``[[categories.titles]]`` recipe is added after that table, a
@@ -21,7 +21,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLE = re.findall(
     r"```toml\n(.*?)```", (DOCS / "programme-format.md").read_text(encoding="utf-8"), re.S
 )[-1]
-RECIPES = re.findall(r"## (.*?)\n.*?```toml\n(.*?)```", (DOCS / "cookbook.md").read_text(), re.S)
+RECIPES = re.findall(r"## (.*?)\n.*?```toml\n(.*?)```", (DOCS / "programme-cookbook.md").read_text(), re.S)
 
 
 def splice(recipe: str, example: str = EXAMPLE) -> str:
