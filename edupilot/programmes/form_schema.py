@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
+from django.conf import settings
 from pydantic import Field, field_validator, model_validator
 
 from .schema_base import Key, LocatedValueError, OrgKindName, StageName, Strict
@@ -200,6 +201,17 @@ class AttachmentField(FieldBase):
                 )
         if len(set(v)) != len(v):
             raise ValueError("accept 中文件类型重复")
+        return v
+
+    @field_validator("max_mb")
+    @classmethod
+    def _within_ceiling(cls, v):
+        # The operator's ceiling (EDUPILOT_MAX_UPLOAD_MB, docs/deployment.md) bounds every field.
+        ceiling = settings.EDUPILOT_MAX_UPLOAD_MB
+        if v > ceiling:
+            raise ValueError(
+                f"max_mb = {v} 超过本站允许的单个文件上限 {ceiling} MB（EDUPILOT_MAX_UPLOAD_MB）"
+            )
         return v
 
     @model_validator(mode="after")

@@ -362,3 +362,11 @@ def test_a_renamed_file_gets_the_extension_of_its_content(school, evidence_progr
     )  # fmt: skip
     assert attachment.filename == "表格.docx.xlsx"
     assert attachment.blob.content_type.endswith("spreadsheetml.sheet")
+
+
+def test_the_operators_ceiling_bounds_every_field(db, settings):
+    """EDUPILOT_MAX_UPLOAD_MB caps a field whose programme allows more (docs/deployment.md)."""
+    settings.EDUPILOT_MAX_UPLOAD_MB = 1
+    big = image_bytes("png", (300, 300)) + b"\0" * (1024 * 1024)
+    with pytest.raises(UploadRejected, match="超过 1 MB 的限制"):
+        store(big, "大照片.png", ["png"], max_mb=20)

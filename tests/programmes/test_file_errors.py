@@ -217,3 +217,12 @@ def test_several_errors_are_reported_together(tmp_path, example):
     _, errors = validate(tmp_path, text)
     assert len(errors) == 3
     assert all(e.line and e.file.endswith("notice.toml") for e in errors)
+
+
+def test_a_field_above_the_operators_upload_ceiling(tmp_path, example, settings):
+    settings.EDUPILOT_MAX_UPLOAD_MB = 10
+    text = replace_once(example, 'type = "attachment"', 'type = "attachment"\nmax_mb = 30')
+    _, errors = validate(tmp_path, text)
+    assert len(errors) == 1
+    assert line(text, errors[0]) == "max_mb = 30"
+    assert errors[0].field.endswith(".max_mb") and "EDUPILOT_MAX_UPLOAD_MB" in errors[0].message
