@@ -109,13 +109,14 @@ def check(fold: ResolvedFold, issuer: Org) -> str:
     return ""
 
 
-def visible_q(scope, programmes=None) -> Q:
+def visible_q(scope, programmes=None, *, path_field: str = "applicant_path") -> Q:
     """Applications a region's reviewer reaches through a fold: those of a unit folded into
     its subtree, in the programmes (and categories) that fold it.
 
     ``programmes``: the active programmes the caller restricts its applications to, already
     read (with ``source_sha256``); the folds are looked for among them instead of querying
-    every active programme. A fold that reaches the scope lies inside its programme's issuer
+    every active programme. ``path_field``: the row's org path (a pilot's ``unit_path``).
+    A fold that reaches the scope lies inside its programme's issuer
     (``check``), so the programme concerns the scope: ``programmes_concerning`` finds it."""
     from .models import Programme
 
@@ -132,7 +133,7 @@ def visible_q(scope, programmes=None) -> Q:
             if path_within(fold.into.path, scope.org_path) and not path_within(
                 fold.org.path, scope.org_path
             ):
-                cond = Q(programme_id=programme.pk) & subtree_q(fold.org.path, "applicant_path")
+                cond = Q(programme_id=programme.pk) & subtree_q(fold.org.path, path_field)
                 if fold.categories:
                     cond &= Q(category__in=fold.categories)
                 q |= cond

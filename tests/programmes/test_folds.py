@@ -201,3 +201,24 @@ def test_dashboards_count_a_folded_zone_where_it_queues(both):
     first = "试点学校：县（市、区）教育局初评推荐"
     assert table("丰泽区", folded, "deadlines")[first][2] == 1
     assert table("泉州开发区", folded, "deadlines")[first][2] == 0
+
+
+def test_the_district_supervises_the_folded_zones_pilots(both):
+    """A zone folded into a district applies there, so the district sees its pilot and counts
+    its reports; the plain programme's pilot of the same zone stays out of the district's view."""
+    from edupilot.audit.services import Actor
+    from edupilot.pilots.creation import pilots_create
+    from edupilot.pilots.reports import completeness
+    from edupilot.pilots.selectors import pilots_for
+
+    plain, folded = both
+    zone = org("泉州开发区")
+    school = school_in(zone, name="泉州开发区实验小学")
+    apps = [submit_as(school, p, "school") for p in (plain, folded)]
+    made = pilots_create(applications=apps, actor=Actor.system())
+    fengze = reviewer("丰泽区")
+    seen = set(pilots_for(fengze.scope).values_list("pk", flat=True))
+    mine = next(p for p in made if p.programme_id == folded.pk)
+    assert mine.pk in seen and len(seen & {p.pk for p in made}) == 1
+    data = completeness(fengze.scope, {"programme": str(folded.pk)})
+    assert [r["pilot"].pk for r in data.rows] == [mine.pk]

@@ -68,10 +68,16 @@ class Pilot(models.Model):
 
     @staticmethod
     def scope_extra_q(scope) -> models.Q:
-        """A named supervising unit (a centre) is outside the lineage: it sees its pilots."""
-        if scope.role in (Role.REVIEWER, Role.PROGRAMME_ADMIN) and scope.org_kind == OrgKind.UNIT:
+        """A named supervising unit (a centre) is outside the lineage: it sees its pilots. A
+        region sees, as it saw their applications, the pilots of units a programme folds into
+        it (``[[folds]]``): it supervises them."""
+        if scope.role not in (Role.REVIEWER, Role.PROGRAMME_ADMIN) or not scope.org_id:
+            return models.Q(pk__in=[])
+        if scope.org_kind == OrgKind.UNIT:
             return models.Q(supervisor_id=scope.org_id)
-        return models.Q(pk__in=[])
+        from edupilot.programmes.folds import visible_q
+
+        return visible_q(scope, path_field="unit_path")
 
     @property
     def spec(self):
