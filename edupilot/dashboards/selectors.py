@@ -69,7 +69,13 @@ CHILD_LABELS = {
 }
 MAX_DEADLINES = 10
 # Past the whole review chain: recommended by every level (whatever the issuer did next).
-PASSED_CHAIN = (AppState.RECOMMENDED, AppState.APPROVED, AppState.REJECTED, AppState.PILOT)
+PASSED_CHAIN = (
+    AppState.RECOMMENDED,
+    AppState.APPROVED,
+    AppState.REJECTED,
+    AppState.PILOT,
+    AppState.FORWARDED,
+)
 OWN = 0  # the bucket of rows in the region itself, not in any child
 
 

@@ -62,6 +62,12 @@ def parent_spec(code: str) -> dict:
 def inherit(data: dict, parent: dict) -> dict:
     """``data`` (the city round's TOML table) with what it does not write taken from
     ``parent`` (the provincial spec); a category the parent lacks is refused at its code."""
+    if "pilot" in data:
+        raise LocatedValueError(
+            "下级评选确认的单位作为推荐报送上级项目，不在本级立项：试点期（[pilot]）由上级项目"
+            "规定，请从本文件中删去 [pilot]",
+            ("pilot",),
+        )
     out = dict(data)
     for key in TOP_INHERITED:
         if key not in out and parent.get(key) is not None:
@@ -195,6 +201,14 @@ def parent_row(programme: Programme) -> dict | None:
             }
         )
     return {"code": parent.code, "title": parent.title, "categories": rows}
+
+
+def parent_title(programme: Programme) -> str:
+    """The title of the programme ``programme`` is a round of (its ``parent``), else ""."""
+    code = programme.parsed.parent
+    if not code:
+        return ""
+    return Programme.objects.filter(code=code).values_list("title", flat=True).first() or code
 
 
 def round_rows(programme: Programme) -> list[dict]:
