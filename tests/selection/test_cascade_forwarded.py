@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -23,14 +24,24 @@ from edupilot.pilots.models import Pilot
 from edupilot.selection import announcements
 from edupilot.selection.selectors import public_announcement
 from tests.applications.conftest import Who
-from tests.selection.test_cascade import (  # noqa: F401 - fixtures
+from tests.selection.test_cascade import (
     ROUND,
-    city_round,
     city_round_through_its_publicity,
     errors_of,
-    province,
+    load_text,
+    province_text,
     the_line,
 )
+
+
+@pytest.fixture
+def province(seeded):
+    return load_text(province_text(), "province.toml")
+
+
+@pytest.fixture
+def city_round(province):
+    return load_text(ROUND.format(cap=""), "round.toml")
 
 
 def close(ann, city_admin):
