@@ -26,6 +26,7 @@ city's quota there, within the parent's city-level deadline, and in the province
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 
 from django.db import DatabaseError
@@ -39,6 +40,7 @@ from .toml_lines import LineIndex
 
 TIER_LABELS = dict(Tier.choices)
 
+FORWARDED, FORWARDED_LABEL = "forwarded", "已推荐至上级"  # applications.AppState.FORWARDED
 TOP_INHERITED = ("forms", "topics", "lists", "rubric")
 CATEGORY_INHERITED = (
     "name", "description", "applicant_kinds", "stages", "topics", "form", "rules",
@@ -283,7 +285,38 @@ def parent_row(programme: Programme) -> dict | None:
                 ),
             }
         )
-    return {"code": parent.code, "title": parent.title, "categories": rows}
+    return {
+        "code": parent.code,
+        "title": parent.title,
+        "categories": rows,
+        "inherited": inherited_parts(programme),
+        "end_state": {
+            "state": FORWARDED,
+            "label": FORWARDED_LABEL,
+            "text": (
+                f"公示期满、公布最终名单时，名单中的申报状态变为“{FORWARDED_LABEL}”，作为"
+                f"{issuer.name}的推荐进入上级项目{parent.title}（在上级项目中新建申报，等待上级审核）；"
+                "本项目不为其建立试点，试点期由上级项目管理"
+            ),
+        },
+    }
+
+
+def inherited_parts(programme: Programme) -> dict:
+    """What the round took from its parent rather than writing it (read from its own file):
+    ``top``, the top-level parts; ``categories``, per category code, the category's parts."""
+    try:
+        data = tomllib.loads(programme.source_text or "")
+    except tomllib.TOMLDecodeError:
+        data = {}
+    own = {c.get("code"): c for c in data.get("categories", []) if isinstance(c, dict)}
+    return {
+        "top": [k for k in TOP_INHERITED if k not in data and programme.spec.get(k)],
+        "categories": {
+            c.code: [k for k in CATEGORY_INHERITED if k not in own.get(c.code, {})]
+            for c in programme.parsed.categories
+        },
+    }
 
 
 def parent_title(programme: Programme) -> str:

@@ -10,8 +10,11 @@ round file that declares its own ``[pilot]`` is refused at that line.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 
 import pytest
+from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -21,6 +24,7 @@ from edupilot.documents.announcements import TEMPLATE, announcement_context
 from edupilot.orgs.models import Role
 from edupilot.pilots.creation import pilots_create
 from edupilot.pilots.models import Pilot
+from edupilot.programmes import cascade
 from edupilot.selection import announcements
 from edupilot.selection.selectors import public_announcement
 from tests.applications.conftest import Who
@@ -110,3 +114,22 @@ def test_a_round_with_its_own_pilot_period_is_refused_at_its_line(province, tmp_
     (error,) = errors_of(tmp_path, text)
     assert error.field == "pilot" and "不在本级立项" in error.message, error
     assert the_line(text, error) == "[pilot]"
+
+
+def test_programme_show_says_what_the_round_inherits_and_what_confirmation_does(city_round):
+    out = io.StringIO()
+    call_command("programme", "show", "example-city-round", "--format", "json", stdout=out)
+    parent = json.loads(out.getvalue())["parent"]
+    assert parent["inherited"] == {
+        "top": ["forms", "topics", "lists"],
+        "categories": {"school": list(cascade.CATEGORY_INHERITED)},
+    }
+    assert parent["end_state"]["state"] == AppState.FORWARDED
+    assert parent["end_state"]["label"] == AppState.FORWARDED.label
+    out = io.StringIO()
+    call_command("programme", "show", "example-city-round", stdout=out)
+    text = out.getvalue()
+    assert "沿用上级项目：forms、topics、lists" in text
+    assert "类别 school 沿用上级项目：name、description、applicant_kinds" in text
+    assert "确认后：公示期满、公布最终名单时，名单中的申报状态变为“已推荐至上级”" in text
+    assert "本项目不为其建立试点" in text
