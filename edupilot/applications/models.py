@@ -16,6 +16,9 @@ class AppState(models.TextChoices):
     APPROVED = "approved", _("拟立项（公示中）")
     REJECTED = "rejected", _("未立项")
     PILOT = "pilot", _("试点实施中")
+    # A round's confirmed unit (programmes/cascade.py): not a pilot of the round, but its
+    # issuer's recommendation into the parent programme (``Application.from_round``).
+    FORWARDED = "forwarded", _("已推荐至上级")
 
 
 EDITABLE_STATES = (AppState.DRAFT, AppState.RETURNED, AppState.WITHDRAWN)
@@ -61,6 +64,16 @@ class Application(models.Model):
         related_name="applications_to_review",
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # In a parent programme: the round's application this one was forwarded from (its
+    # confirmed unit, selection/cascade.py); the round's one reads it as ``forwarded_as``.
+    from_round = models.OneToOneField(
+        "self",
+        verbose_name=_("下级评选中的申报"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="forwarded_as",
+    )
     # Set by the first review action on the current submission; until then it may be withdrawn.
     review_started_at = models.DateTimeField(null=True, blank=True)
     created_by = user_ref()

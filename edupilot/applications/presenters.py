@@ -11,6 +11,7 @@ from edupilot.orgs.models import Org
 
 from . import files, formspec, prefill
 from .models import Application, ApplicationVersion, Attachment
+from .selectors import round_links
 from .services import can_withdraw, edit_deadline
 
 
@@ -120,6 +121,7 @@ def detail_context(application: Application, scope) -> dict:
         "can_withdraw": may_withdraw and scope.is_applicant,
         "can_edit": application.is_editable and scope.is_applicant,
         "deadline": edit_deadline(application),
+        **round_links(scope, application),
     }
 
 

@@ -26,6 +26,7 @@ ACTIVE_STATES = (
     AppState.RECOMMENDED,
     AppState.APPROVED,
     AppState.PILOT,
+    AppState.FORWARDED,
 )
 
 
@@ -52,6 +53,28 @@ def access_application(scope: Scope, pk) -> Application:
         pk,
         org_field="applicant_org",
     )
+
+
+def round_links(scope: Scope, application: Application) -> dict:
+    """Between a round and its parent programme (selection/cascade.py), the applications the
+    scope may open: ``forwarded_to``, where a round's confirmed (FORWARDED) application went;
+    ``from_round``, the round's application a parent's came from. No query otherwise."""
+    links = {"forwarded_to": None, "from_round": None}
+    if application.state == AppState.FORWARDED:
+        links["forwarded_to"] = (
+            applications_for(scope)
+            .select_related("programme")
+            .filter(from_round=application)
+            .first()
+        )
+    if application.from_round_id:
+        links["from_round"] = (
+            applications_for(scope)
+            .select_related("programme")
+            .filter(pk=application.from_round_id)
+            .first()
+        )
+    return links
 
 
 def application_detail(scope: Scope, pk) -> Application:

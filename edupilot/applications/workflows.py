@@ -13,11 +13,12 @@ from .models import AppState
 
 DRAFT, SUBMITTED, RETURNED = AppState.DRAFT, AppState.SUBMITTED, AppState.RETURNED
 WITHDRAWN, NOT_RECOMMENDED = AppState.WITHDRAWN, AppState.NOT_RECOMMENDED
-RECOMMENDED, APPROVED, REJECTED, PILOT = (
+RECOMMENDED, APPROVED, REJECTED, PILOT, FORWARDED = (
     AppState.RECOMMENDED,
     AppState.APPROVED,
     AppState.REJECTED,
     AppState.PILOT,
+    AppState.FORWARDED,
 )
 
 _APP = "edupilot.applications.services"
@@ -53,6 +54,8 @@ ROWS = [
     T("reject",                   RECOMMENDED,                          REJECTED,                   f"{_SELECTION}.announcement_publish",                     who=ISSUER, label=_("不予立项"), permission=f"{_SELECTION_CAN}.can_reject_application", style="danger"),
     T("objection_upheld",         APPROVED,                             REJECTED,                   f"{_SELECTION}.objection_resolve",                        who=ISSUER, label=_("异议成立")),
     T("become_pilot",             APPROVED,                             PILOT,                      f"{_SELECTION}.announcement_close",                       who=ISSUER, label=_("公示结束，确定立项")),
+    # A round (``parent``): the confirmed unit is its issuer's recommendation to the parent.
+    T("forward",                  APPROVED,                             FORWARDED,                  f"{_SELECTION}.announcement_close",                       who=ISSUER, label=_("公示结束，推荐报送上级项目")),
 ]
 # fmt: on
 

@@ -9,6 +9,8 @@
   fold's ``into``: counted under the region's child that holds ``into``, not under the child
   whose tree holds the applicant (and out of a region that holds the applicant but not
   ``into``);
+- :func:`joint_waiting`: at a joint review stage, how many applications await each org's
+  opinion (the stage itself waits until its completion rule holds);
 - :func:`pilot_report_deadlines`: the next due period of each of a programme's report stages
   over the region's pilots, with the pilots that have not handed it in (two queries).
 """
@@ -30,6 +32,8 @@ from edupilot.pilots.periods import PeriodMemo, today_beijing
 from edupilot.pilots.selectors import pilots_for
 from edupilot.programmes import folds as fold_rules
 from edupilot.programmes.models import Programme
+from edupilot.programmes.quotas import QuotaResolveError, resolve_orgs
+from edupilot.review import joint
 from edupilot.selection.models import ExpertAssignment
 
 
@@ -102,6 +106,30 @@ def short_of_scores(apps, category: str, needed: int) -> int:
         .filter(done__lt=needed)
         .count()
     )
+
+
+def joint_waiting(apps, programme: Programme, category: str, stage) -> list[tuple[str, int]]:
+    """(org name, applications awaiting its opinion) for each org of the joint review
+    ``stage`` of ``category``, in the file's order: of the applications still at the stage
+    (its completion rule not yet met), those the org has not given its opinion on (their
+    current version). Three queries."""
+    try:
+        orgs = resolve_orgs(list(stage.orgs), programme.issuer, ("orgs",))
+    except QuotaResolveError:  # the tree changed since the file was loaded
+        return []
+    rows = list(
+        apps.filter(state=AppState.SUBMITTED, category=category)
+        .annotate(level=StepLevel())
+        .filter(level=stage.key)
+        .values("pk", "chain", "current_step", "version")
+    )
+    said = joint.spoken(rows)
+    waiting = {o.pk: 0 for o in orgs}
+    for r in rows:
+        for org_id in joint.waiting_orgs(r, r["chain"][r["current_step"]], said):
+            if org_id in waiting:
+                waiting[org_id] += 1
+    return [(o.name, waiting[o.pk]) for o in orgs]
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from .queues import (
     APPROVAL,
     FoldMoves,
     fold_moves,
+    joint_waiting,
     near_path,
     pilot_report_deadlines,
     short_of_scores,
@@ -69,7 +70,13 @@ CHILD_LABELS = {
 }
 MAX_DEADLINES = 10
 # Past the whole review chain: recommended by every level (whatever the issuer did next).
-PASSED_CHAIN = (AppState.RECOMMENDED, AppState.APPROVED, AppState.REJECTED, AppState.PILOT)
+PASSED_CHAIN = (
+    AppState.RECOMMENDED,
+    AppState.APPROVED,
+    AppState.REJECTED,
+    AppState.PILOT,
+    AppState.FORWARDED,
+)
 OWN = 0  # the bucket of rows in the region itself, not in any child
 
 
@@ -296,7 +303,8 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
         empty=_("该项目近期没有截止事项。"),
         note=_(
             "待办：申报截止前为尚未提交（草稿、退回、撤回）的申报；审核、专家评审截止前为正在该阶段"
-            "等待的申报；审定截止前为等待审定的申报；试点报告截止前为尚未上报的试点。"
+            "等待的申报（联合审核：尚未满足通过条件的申报，另列各单位尚未发表意见的申报）；"
+            "审定截止前为等待审定的申报；试点报告截止前为尚未上报的试点。"
         ),
     )
     apps = _region_apps(scope, programme, fold_moves(programme, org))
@@ -325,6 +333,11 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
             else:
                 pending = _at_stage(waiting, category, stage)
             items.append((when, what, pending))
+            if stage.kind == "joint_review":
+                # The stage waits until its rule holds; each org's own share of the work.
+                for name, n in joint_waiting(apps, programme, category.code, stage):
+                    mine = _("%(stage)s：%(org)s待发表意见") % {"stage": what, "org": name}
+                    items.append((when, mine, n))
     items += pilot_report_deadlines(scope, org, programme, now)
     upcoming = sorted((i for i in items if i[0] is not None and i[0] >= now), key=lambda i: i[0])
     for when, what, pending in upcoming[:MAX_DEADLINES]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from edupilot.orgs.scoping import get_or_404
+from edupilot.programmes import cascade
 from edupilot.selection.models import Announcement, AnnouncementState, EntryOutcome
 from edupilot.selection.selectors import public_announcement
 
@@ -31,6 +32,7 @@ def announcement_context(announcement: Announcement) -> dict:
         "closed": closed,
         "issuer": programme.issuers_text,
         "issuers": programme.issuer_names,
+        "parent_title": cascade.parent_title(programme),
         "show_topic": any(e.topic_name for e in entries),
         "show_grade": any(e.grade_name for e in entries),
         "generated_at": timezone.now(),
@@ -60,6 +62,7 @@ def announcement_inputs(ann: Announcement) -> list:
         programme.title,
         programme.doc_no,
         programme.issuers_text,
+        cascade.parent_title(programme),
         list(listed),
     ]
 

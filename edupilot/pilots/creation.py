@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from edupilot.applications.models import Application
+from edupilot.applications.models import Application, AppState
 from edupilot.audit.services import Actor, audit_record
 from edupilot.orgs.models import Org
 
@@ -34,7 +34,9 @@ def supervisor_of(application: Application) -> int:
 def pilots_create(
     *, applications: list[Application], actor: Actor, now: dt.datetime | None = None
 ) -> list[Pilot]:
-    """One pilot per application just put on the final list; idempotent per application."""
+    """One pilot per application just put on the final list; idempotent per application.
+    A round's units (FORWARDED to the parent programme) are no pilots of the round: their
+    pilot period, if any, is the parent's."""
     now = now or timezone.now()
     made = []
     existing = set(
@@ -42,7 +44,7 @@ def pilots_create(
     )
     for a in applications:
         spec = a.programme.parsed.pilot
-        if spec is None or a.pk in existing:
+        if spec is None or a.pk in existing or a.state == AppState.FORWARDED:
             continue
         starts = timezone.localdate(now)
         if isinstance(spec.starts, dt.date):  # a date the notice fixes, moved like its others

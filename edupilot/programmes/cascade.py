@@ -26,6 +26,9 @@ city's quota there, within the parent's city-level deadline, and in the province
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import dataclass
+
 from django.db import DatabaseError
 
 from edupilot.orgs.models import Org, Tier
@@ -33,9 +36,11 @@ from edupilot.orgs.models import Org, Tier
 from .models import Programme, QuotaAllocation
 from .quotas import bucket_limit
 from .schema_base import LocatedValueError
+from .toml_lines import LineIndex
 
 TIER_LABELS = dict(Tier.choices)
 
+FORWARDED, FORWARDED_LABEL = "forwarded", "已推荐至上级"  # applications.AppState.FORWARDED
 TOP_INHERITED = ("forms", "topics", "lists", "rubric")
 CATEGORY_INHERITED = (
     "name", "description", "applicant_kinds", "stages", "topics", "form", "rules",
@@ -46,22 +51,101 @@ class ParentMissing(LocatedValueError):
     """The file names a parent programme that is not loaded."""
 
 
-def parent_spec(code: str) -> dict:
-    """The loaded parent programme's spec (its validated file as JSON)."""
+def parent_source(code: str) -> dict:
+    """The loaded parent programme's spec (its validated file as JSON), file name and text."""
     try:
-        row = Programme.objects.filter(code=code).values("spec").first()
+        row = (
+            Programme.objects.filter(code=code)
+            .values("code", "spec", "source_name", "source_text")
+            .first()
+        )
     except DatabaseError:
         row = None
     if row is None:
         raise ParentMissing(
             f"上级项目 {code} 尚未载入：请先载入省级（上级）项目文件，再载入本项目", ("parent",)
         )
-    return row["spec"]
+    return row
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Which parts of a round came from its parent, and where they are in the parent's file:
+    an error in inherited content points at the parent's file, line and field (the round's
+    own lines do not hold it), saying which part of the round inherits it."""
+
+    code: str
+    name: str  # the parent's file, as it was loaded
+    index: LineIndex  # of the parent's text
+    top: frozenset[str]  # top-level keys the round does not write
+    categories: dict  # round category index -> (parent index, inherited keys)
+    opinions: dict  # form -> the parent's index of each opinion box the round keeps
+
+    def parent_loc(self, loc: tuple) -> tuple | None:
+        """``loc`` (in the merged spec) in the parent's file, when it is inherited content."""
+        if not loc:
+            return None
+        if loc[0] in self.top:
+            if loc[0] == "forms" and len(loc) > 3 and loc[2] == "opinions":
+                kept = self.opinions.get(loc[1], [])
+                if isinstance(loc[3], int) and loc[3] < len(kept):
+                    return (*loc[:3], kept[loc[3]], *loc[4:])
+            return loc
+        if loc[0] == "categories" and len(loc) > 2 and loc[1] in self.categories:
+            index, keys = self.categories[loc[1]]
+            if loc[2] in keys:
+                return ("categories", index, *loc[2:])
+        return None
+
+    def note(self, loc: tuple, name: str, round_line: int | None) -> str:
+        """What the round's author reads after the message: which part of the round file
+        ``name`` inherits the content, from which parent."""
+        key = loc[2] if loc[0] == "categories" else loc[0]
+        if loc[0] == "categories":
+            where = f"{name} 第 {round_line} 行的类别" if round_line else f"{name} 的类别"
+        else:
+            where = name
+        return (
+            f"（{where}未写 {key}，沿用上级项目 {self.code} 的；请在 {name} 中写出 {key} "
+            "覆盖它，或改正与之冲突的内容）"
+        )
+
+
+def origin(data: dict, parent: dict) -> Origin:
+    """The :class:`Origin` of the round ``data`` (its own TOML table) under ``parent``
+    (:func:`parent_source`)."""
+    spec = parent["spec"]
+    by_code = {c["code"]: i for i, c in enumerate(spec.get("categories", []))}
+    categories = {}
+    for i, c in enumerate(data.get("categories", []) or []):
+        if isinstance(c, dict) and c.get("code") in by_code:
+            keys = frozenset(k for k in CATEGORY_INHERITED if k not in c)
+            categories[i] = (by_code[c["code"]], keys)
+    opinions = {}
+    if "forms" not in data and isinstance(spec.get("forms"), dict):
+        keys = _box_keys(data.get("categories", []) or [])
+        for name, form in spec["forms"].items():
+            boxes = form.get("opinions", [])
+            opinions[name] = [k for k, b in enumerate(boxes) if b.get("by") in keys]
+    return Origin(
+        code=parent["code"],
+        name=parent["source_name"] or parent["code"],
+        index=LineIndex(parent["source_text"] or ""),
+        top=frozenset(k for k in TOP_INHERITED if k not in data and spec.get(k) is not None),
+        categories=categories,
+        opinions=opinions,
+    )
 
 
 def inherit(data: dict, parent: dict) -> dict:
     """``data`` (the city round's TOML table) with what it does not write taken from
     ``parent`` (the provincial spec); a category the parent lacks is refused at its code."""
+    if "pilot" in data:
+        raise LocatedValueError(
+            "下级评选确认的单位作为推荐报送上级项目，不在本级立项：试点期（[pilot]）由上级项目"
+            "规定，请从本文件中删去 [pilot]",
+            ("pilot",),
+        )
     out = dict(data)
     for key in TOP_INHERITED:
         if key not in out and parent.get(key) is not None:
@@ -90,12 +174,19 @@ def inherit(data: dict, parent: dict) -> dict:
     return out
 
 
-def _own_boxes(forms: dict, categories: list) -> dict:
-    """Inherited forms keep the opinion boxes of the stages this round has."""
+def _box_keys(categories: list) -> set:
+    """Whose opinion boxes an inherited form keeps: the applicant's, the experts' and those
+    of the stages this round has."""
     keys = {"applicant", "experts"}
     for c in categories:
         if isinstance(c, dict):
             keys |= {s.get("key") for s in c.get("flow", []) or [] if isinstance(s, dict)}
+    return keys
+
+
+def _own_boxes(forms: dict, categories: list) -> dict:
+    """Inherited forms keep the opinion boxes of the stages this round has."""
+    keys = _box_keys(categories)
     out = {}
     for name, form in forms.items():
         form = dict(form)
@@ -194,7 +285,46 @@ def parent_row(programme: Programme) -> dict | None:
                 ),
             }
         )
-    return {"code": parent.code, "title": parent.title, "categories": rows}
+    return {
+        "code": parent.code,
+        "title": parent.title,
+        "categories": rows,
+        "inherited": inherited_parts(programme),
+        "end_state": {
+            "state": FORWARDED,
+            "label": FORWARDED_LABEL,
+            "text": (
+                f"公示期满、公布最终名单时，名单中的申报状态变为“{FORWARDED_LABEL}”，作为"
+                f"{issuer.name}的推荐进入上级项目{parent.title}（在上级项目中新建申报，等待上级审核）；"
+                "本项目不为其建立试点，试点期由上级项目管理"
+            ),
+        },
+    }
+
+
+def inherited_parts(programme: Programme) -> dict:
+    """What the round took from its parent rather than writing it (read from its own file):
+    ``top``, the top-level parts; ``categories``, per category code, the category's parts."""
+    try:
+        data = tomllib.loads(programme.source_text or "")
+    except tomllib.TOMLDecodeError:
+        data = {}
+    own = {c.get("code"): c for c in data.get("categories", []) if isinstance(c, dict)}
+    return {
+        "top": [k for k in TOP_INHERITED if k not in data and programme.spec.get(k)],
+        "categories": {
+            c.code: [k for k in CATEGORY_INHERITED if k not in own.get(c.code, {})]
+            for c in programme.parsed.categories
+        },
+    }
+
+
+def parent_title(programme: Programme) -> str:
+    """The title of the programme ``programme`` is a round of (its ``parent``), else ""."""
+    code = programme.parsed.parent
+    if not code:
+        return ""
+    return Programme.objects.filter(code=code).values_list("title", flat=True).first() or code
 
 
 def round_rows(programme: Programme) -> list[dict]:

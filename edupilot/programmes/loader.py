@@ -96,6 +96,25 @@ class ParsedFile:
     index: LineIndex
     # ``[notice]``: the notice's text and attachments, read beside the file (parse_file).
     notice_files: list[notice_files.NoticeFile] = field(default_factory=list)
+    # A round's: what it inherits from its parent, and where that is (cascade.Origin).
+    origin: cascade.Origin | None = None
+
+    def error(self, loc: tuple, message: str) -> FileError:
+        return located(self.name, self.index, self.origin, loc, message)
+
+
+def located(
+    name: str, index: LineIndex, origin: cascade.Origin | None, loc: tuple, message: str
+) -> FileError:
+    """The error at ``loc``: the file's line and field; in content a round inherits from its
+    parent (``origin``), the parent's file, line and field, saying what inherits it."""
+    inherited = origin.parent_loc(loc) if origin is not None else None
+    if inherited is None:
+        return FileError(name, index.line_for(loc), field_label(loc), message)
+    note = origin.note(loc, name, index.line_for(loc[:2]) if loc[0] == "categories" else None)
+    return FileError(
+        origin.name, origin.index.line_for(inherited), field_label(inherited), message + note
+    )
 
 
 def _clean_loc(loc: tuple) -> tuple:
@@ -148,10 +167,13 @@ def load_toml(text: str, name: str, invalid: type[FileInvalid]) -> dict:
 def parse_text(text: str, name: str) -> ParsedFile:
     data = load_toml(text, name, ProgrammeFileInvalid)
     index = LineIndex(text)
+    origin = None
     if data.get("parent") and isinstance(data["parent"], str):
         # A round under a loaded parent programme inherits its forms and categories (cascade.py).
         try:
-            data = cascade.inherit(data, cascade.parent_spec(data["parent"]))
+            parent = cascade.parent_source(data["parent"])
+            origin = cascade.origin(data, parent)
+            data = cascade.inherit(data, parent["spec"])
         except LocatedValueError as exc:
             loc = exc.loc
             raise ProgrammeFileInvalid(
@@ -169,11 +191,10 @@ def parse_text(text: str, name: str) -> ParsedFile:
             inner = getattr((err.get("ctx") or {}).get("error"), "loc", None)
             if inner:
                 loc = (*loc, *inner)
-            errors.append(
-                FileError(name, index.line_for(loc), field_label(loc), pydantic_message(err))
-            )
+            errors.append(located(name, index, origin, loc, pydantic_message(err)))
         raise ProgrammeFileInvalid(errors) from exc
-    return ParsedFile(name, text, hashlib.sha256(text.encode()).hexdigest(), spec, index)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return ParsedFile(name, text, digest, spec, index, origin=origin)
 
 
 def parse_file(path: str | Path) -> ParsedFile:
@@ -236,7 +257,7 @@ def _sample_form_data(form: schema.Form) -> dict:
 
 def check_rules(parsed: ParsedFile) -> list[FileError]:
     """A dry run of every rule on plausible form data (no database needed)."""
-    spec, index, name = parsed.spec, parsed.index, parsed.name
+    spec = parsed.spec
     errors: list[FileError] = []
     for ci, category in enumerate(spec.categories):
         form = spec.forms[category.form]
@@ -245,8 +266,7 @@ def check_rules(parsed: ParsedFile) -> list[FileError]:
             try:
                 rules.check_rule(rule.expr, rule.phase, sample)
             except rules.RuleCompileError as exc:
-                loc = ("categories", ci, "rules", ri, "expr")
-                errors.append(FileError(name, index.line_for(loc), field_label(loc), str(exc)))
+                errors.append(parsed.error(("categories", ci, "rules", ri, "expr"), str(exc)))
     return errors
 
 
@@ -257,11 +277,11 @@ def check_against_database(parsed: ParsedFile) -> list[FileError]:
 
 def check_orgs(parsed: ParsedFile) -> list[FileError]:
     """Checks that need the org tree: the issuer, review orgs and quota tables."""
-    spec, index, name = parsed.spec, parsed.index, parsed.name
+    spec = parsed.spec
     errors: list[FileError] = []
 
     def err(loc: tuple, message: str) -> None:
-        errors.append(FileError(name, index.line_for(loc), field_label(loc), message))
+        errors.append(parsed.error(loc, message))
 
     try:
         issuer = resolve_org(spec.issuer, None, ("issuer",))

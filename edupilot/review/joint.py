@@ -172,3 +172,30 @@ def joint_return_record(app: Application, *, reasons: str, scope: Scope, actor, 
 def reviewer_orgs(info: dict) -> list[int]:
     """The orgs that act at a step: a joint step's orgs, else its one org."""
     return info.get("orgs") or [info["org"]]
+
+
+def spoken(apps: list[dict]) -> set[tuple[int, int]]:
+    """(application, org) for each org that has given its opinion at the joint step where
+    the application (a dict with ``pk``, ``chain``, ``current_step``, ``version``) stands,
+    on its current version: one query, none without a joint step."""
+    at = {
+        a["pk"]: (a["version"], a["current_step"])
+        for a in apps
+        if a["current_step"] is not None
+        and a["current_step"] < len(a["chain"] or [])
+        and a["chain"][a["current_step"]].get("kind") == "joint_review"
+    }
+    if not at:
+        return set()
+    rows = (
+        JointOpinion.objects.filter(application_id__in=list(at))
+        .exclude(verdict=JointVerdict.PENDING)
+        .values_list("application_id", "org_id", "version", "step")
+    )
+    return {(app, org) for app, org, version, step in rows if at[app] == (version, step)}
+
+
+def waiting_orgs(app: dict, info: dict, said: set[tuple[int, int]]) -> list[int]:
+    """The orgs ``app`` still waits for at its step ``info``: at a joint step, those that
+    have not spoken (``said``: :func:`spoken`); else the step's one org."""
+    return [o for o in reviewer_orgs(info) if (app["pk"], o) not in said]

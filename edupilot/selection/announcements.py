@@ -7,7 +7,8 @@
   receives during the period (the objector's contact is never shown publicly) and resolves
   them; an upheld objection takes the entry off the list and the application is REJECTED.
 - :func:`announcement_close`: after the period, with no objection left open, the final list
-  is published and the listed applications become PILOT. A periodic task closes what is due.
+  is published and the listed applications become PILOT (a round's: FORWARDED, sent to the
+  parent programme by selection/cascade.py). A periodic task closes what is due.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from edupilot.core.errors import check
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Org, Role
 from edupilot.orgs.scoping import Scope
+from edupilot.programmes import cascade
 from edupilot.programmes.models import Programme
 
 from .approval import decision_notify
@@ -98,7 +100,8 @@ def _entry_order(programme: Programme, apps: list[Application]) -> list[Applicat
 
 def default_title(programme: Programme) -> str:
     spec = programme.parsed
-    return spec.announcement.title or f"关于{programme.title}拟立项名单的公示"
+    listed = "拟推荐名单" if spec.parent else "拟立项名单"  # a round's list goes to its parent
+    return spec.announcement.title or f"关于{programme.title}{listed}的公示"
 
 
 def clean_texts(programme: Programme, title: str, intro: str) -> tuple[str, str]:
@@ -251,7 +254,9 @@ def announcement_publish(
             d,
             announcement,
             actor,
-            title="已列入拟立项名单，正在公示",
+            title="已列入拟推荐名单，正在公示"
+            if programme.parsed.parent
+            else "已列入拟立项名单，正在公示",
             body=f"{programme.title}·{a.category_name}：{title}，公示期至 {when}（北京时间）。",
         )
     for d in pending.rejections:
@@ -449,7 +454,8 @@ def announcement_close(
     scope: Scope | None = None,
     now: dt.datetime | None = None,
 ) -> Announcement:
-    """Publish the final list after the period: listed applications become PILOT.
+    """Publish the final list after the period: listed applications become PILOT, or, in
+    a round (``parent``), FORWARDED: its issuer's recommendations to the parent programme.
 
     ``scope`` None is the periodic task acting for the system. Refused before the period
     ends and while an objection is open.
@@ -475,18 +481,23 @@ def announcement_close(
     }
     for a in apps.values():
         a.programme = ann.programme
+    parent = cascade.parent_title(ann.programme)
+    # A round's confirmed units are not its pilots: they go to the parent (selection/cascade.py).
+    transition, action = (
+        ("forward", "selection.forward") if parent else ("become_pilot", "selection.pilot")
+    )
     piloted = []
     for e in entries:
         a = apps[e.application_id]
         if a.state != AppState.APPROVED:
             logger.warning("announcement %s: application %s is %s", ann.pk, a.pk, a.state)
             continue
-        APPLICATION.advance(a, "become_pilot")
+        APPLICATION.advance(a, transition)
         a.save(update_fields=["state", "updated_at"])
         piloted.append(a)
         audit_record(
             actor=actor,
-            action="selection.pilot",
+            action=action,
             obj=a,
             before={"state": AppState.APPROVED},
             after={"state": a.state, "announcement": ann.pk},
@@ -506,6 +517,16 @@ def announcement_close(
         sender=Announcement, announcement=ann, applications=piloted, actor=actor, now=now
     )
     for a in piloted:
+        if parent:
+            decision_notify(
+                a,
+                event="selection.forward",
+                title=f"公示期满，已推荐至上级项目“{parent}”",
+                body=f"{a.programme.title}·{a.category_name}：{ann.title}期满无异议（或异议不成立），"
+                f"已作为{ann.programme.issuer.name}的推荐报送“{parent}”，等待上级审核。",
+                actor=actor,
+            )
+            continue
         decision_notify(
             a,
             event="selection.pilot",

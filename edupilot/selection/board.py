@@ -24,7 +24,7 @@ from .rules import rubric_of
 from .scoring import ScoreLine, current_assignments_prefetch, needs_criterion_scores, ranking
 from .selectors import pending_approvals
 
-CAP_STATES = (AppState.APPROVED, AppState.PILOT)
+CAP_STATES = (AppState.APPROVED, AppState.PILOT, AppState.FORWARDED)
 
 
 # --- cap and quota use -------------------------------------------------------------------------
@@ -34,7 +34,7 @@ CAP_STATES = (AppState.APPROVED, AppState.PILOT)
 class CapUse:
     category: schema.Category
     cap: int | None
-    approved: int = 0  # APPROVED or PILOT
+    approved: int = 0  # APPROVED, PILOT or FORWARDED (a round's)
     pending: int = 0  # approvals not yet published
 
     @property

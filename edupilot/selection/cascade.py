@@ -84,6 +84,7 @@ def _parent_application(parent: Programme, child_app: Application, issuer: Org, 
         submitted_at=now,
         created_by=actor.user if getattr(actor.user, "pk", None) else None,
         state=APPLICATION.initial("from_round"),
+        from_round=child_app,
     )
     for a in Attachment.objects.filter(application=child_app, is_current=True):
         Attachment.objects.create(

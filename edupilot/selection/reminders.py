@@ -22,6 +22,7 @@ from edupilot.core.notifications import (
 )
 from edupilot.orgs.models import Role
 from edupilot.programmes.models import Programme
+from edupilot.review import joint
 
 from .models import ExpertAssignment
 from .permissions import fmt_time
@@ -42,23 +43,34 @@ def lead_days(programme: Programme) -> tuple[int, ...]:
     return reminder_lead_days(programme, "review_deadline")
 
 
-def _waiting(programme: Programme, category: str) -> list[dict]:
-    return list(
+@dataclass
+class _Waiting:
+    apps: list[dict]
+    said: set[tuple[int, int]]  # (application, org): opinions given at a joint step
+
+
+def _waiting(programme: Programme, category: str) -> _Waiting:
+    apps = list(
         Application.objects.filter(
             programme=programme,
             category=category,
             state__in=(AppState.SUBMITTED, AppState.RECOMMENDED, AppState.RETURNED),
-        ).values("pk", "state", "chain", "current_step", "current_org_id", "applicant_org_id")
+        ).values(
+            "pk", "state", "chain", "current_step", "version", "current_org_id", "applicant_org_id"
+        )
     )
+    under_review = [a for a in apps if a["state"] == AppState.SUBMITTED]
+    return _Waiting(apps, joint.spoken(under_review))
 
 
-def _at_level(waiting: list[dict], level_key: str) -> tuple[dict, dict, list[int]]:
-    """Of the waiting applications, those at ``level_key``: counts per reviewing org, counts
-    per applicant of the returned ones, and the ids of those under review."""
+def _at_level(waiting: _Waiting, level_key: str) -> tuple[dict, dict, list[int]]:
+    """Of the waiting applications, those at ``level_key``: counts per reviewing org (at a
+    joint step, per org that has not yet given its opinion), counts per applicant of the
+    returned ones, and the ids of those under review."""
     at_level: dict[int, int] = defaultdict(int)
     returned: dict[int, int] = defaultdict(int)
     app_ids = []
-    for a in waiting:
+    for a in waiting.apps:
         step = a["current_step"]
         if step is None or not a["chain"] or step >= len(a["chain"]):
             continue
@@ -67,9 +79,8 @@ def _at_level(waiting: list[dict], level_key: str) -> tuple[dict, dict, list[int
         if a["state"] == AppState.RETURNED:
             returned[a["applicant_org_id"]] += 1
         else:
-            info = a["chain"][step]
-            # A joint review step waits for each of its orgs (review/joint.py).
-            for org_id in info.get("orgs") or [info["org"]]:
+            # A joint review step waits for each of its orgs that has not spoken yet.
+            for org_id in joint.waiting_orgs(a, a["chain"][step], waiting.said):
                 at_level[org_id] += 1
             app_ids.append(a["pk"])
     return at_level, returned, app_ids

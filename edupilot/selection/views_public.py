@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from edupilot.core.public import PublicItem, clean_query
+from edupilot.programmes import cascade
 
 from . import selectors
 from .models import AnnouncementState
@@ -41,6 +42,7 @@ def public_detail(request, pk):
         {
             "ann": ann,
             "issuer_label": _issuer_label(ann.programme),
+            "parent_title": cascade.parent_title(ann.programme),
             "show_topic": any(e.topic_name for e in ann.listed_entries),
             "show_grade": any(e.grade_name for e in ann.listed_entries),
             "show_members": any(e.member_names for e in ann.listed_entries),

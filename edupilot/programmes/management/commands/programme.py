@@ -156,6 +156,13 @@ class Command(BaseCommand):
             self.stdout.write(f"上级项目：{parent['code']}  {parent['title']}")
             for row in parent["categories"]:
                 self.stdout.write(f"  类别 {row['code']}：{row['text']}")
+            inherited = parent.get("inherited") or {}
+            top = "、".join(inherited.get("top", [])) or "无"
+            self.stdout.write(f"  沿用上级项目：{top}")
+            for code, keys in inherited.get("categories", {}).items():
+                self.stdout.write(f"  类别 {code} 沿用上级项目：{'、'.join(keys) or '无'}")
+            if parent.get("end_state"):
+                self.stdout.write(f"  确认后：{parent['end_state']['text']}")
         for r in data["rounds"]:
             self.stdout.write(f"下级评选：{r['code']}  {r['title']}（{r['issuer']}）")
         if applicant is not None:
