@@ -299,6 +299,7 @@ def covers(tmp_path):
     _, errors = loader.validate(path)
     assert [e.field for e in errors] == ["categories[1].set_rules[1].level"], errors
     assert "是发文单位自己审定的层级" in errors[0].message
+    assert path.read_text(encoding="utf-8").splitlines()[errors[0].line - 1] == 'level = "city"'
 
 
 def earlier_rounds(tmp_path):
