@@ -27,7 +27,7 @@ from edupilot.programmes.models import ParticipantEntry, ParticipantList, QuotaA
 from edupilot.review import services as review
 from edupilot.review.models import ReviewDecision
 from edupilot.review.services import ReviewError
-from edupilot.selection import approval
+from edupilot.selection import approval, experts, scoring
 from edupilot.selection.errors import SelectionError
 from tests.applications.conftest import upload
 from tests.conftest import org
@@ -46,6 +46,7 @@ from tests.programme_files import (
 )
 from tests.programmes.test_cookbook import write_notice_files
 from tests.review.conftest import reviewer, school_in, submit_as, valid_post
+from tests.selection.test_experts_support import unit, who
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +151,21 @@ def joint_review(tmp_path):
     )
     app.refresh_from_db()
     assert app.state == AppState.NOT_RECOMMENDED
+
+
+def county_round(tmp_path):
+    """衡阳县's round under the city's call (loaded first): its own cap of 2 refuses a third
+    approval. (Its published list entering the city's queue within 衡阳县's places:
+    tests/selection/test_cascade.py.)"""
+    load_text(EXAMPLE, "example.toml", today=EXAMPLE_TODAY)
+    p = load_text(recipe("A county's own selection"), "round.toml", today=EXAMPLE_TODAY)
+    assert p.parsed.parent == "example-smart-classroom"
+    apps = [apply(p) for _ in range(3)]
+    admin = reviewer("衡阳县", Role.PROGRAMME_ADMIN)
+    for app in apps[:2]:
+        approval.selection_approve(application=app, scope=admin.scope, actor=admin.actor)
+    with pytest.raises(SelectionError, match="立项上限为 2 个：已立项 0 个、待公示 2 个"):
+        approval.selection_approve(application=apps[2], scope=admin.scope, actor=admin.actor)
 
 
 def no_send_back(tmp_path):
@@ -302,6 +318,37 @@ def covers(tmp_path):
     assert path.read_text(encoding="utf-8").splitlines()[errors[0].line - 1] == 'level = "city"'
 
 
+def star_grades(tmp_path):
+    """Three experts score two schools the county recommended: 14 + 75 = 89 points misses the
+    veto item (15 of 25 on the key tasks), so 合格, not 示范; 10 + 40 = 50 is 不合格 and its
+    approval is refused, naming it."""
+    p = load("Star grades by score band")
+    county = reviewer("衡阳县")
+    near, weak = apply(p, name="衡阳县差一分小学"), apply(p, name="衡阳县薄弱小学")
+    review.review_recommend_bulk(
+        applications=[near, weak], scope=county.scope, actor=county.actor, opinion="同意推荐。"
+    )
+    admin = reviewer("430400", Role.PROGRAMME_ADMIN)
+    marks = {near.pk: {"tasks": "14", "basis": "75"}, weak.pk: {"tasks": "10", "basis": "40"}}
+    for i in range(3):
+        expert = who(unit("410000", f"衡阳评审专家所在大学{i}"), Role.EXPERT)
+        member = experts.expert_pool_add(
+            programme=p, membership=expert.membership, scope=admin.scope, actor=admin.actor
+        )
+        for app in (near, weak):
+            assignment = experts.expert_assign(
+                application=app, member=member, scope=admin.scope, actor=admin.actor
+            )
+            scoring.expert_scores_save(
+                assignment=assignment, scores=marks[app.pk], comment="意见。", submit=True,
+                scope=expert.scope, actor=expert.actor,
+            )  # fmt: skip
+    with pytest.raises(SelectionError, match="衡阳县薄弱小学（评为“不合格”"):
+        approval.selection_approve(application=weak, scope=admin.scope, actor=admin.actor)
+    decision = approval.selection_approve(application=near, scope=admin.scope, actor=admin.actor)
+    assert decision.grade_name == "合格"
+
+
 def earlier_rounds(tmp_path):
     """One place used by 衡阳县 in 2029 counts: its second school this year is refused,
     naming the earlier round's unit."""
@@ -336,10 +383,7 @@ BREAKS: dict[str, Callable | Ref] = {
     "An expert panel between two bureau levels, then a centre's re-review": panel_then_centre,
     "Two offices of the same city, in turn": two_offices,
     "Two bureaus issue the notice and review together": joint_review,
-    "A county's own selection under the city's call": (
-        "tests/selection/test_cascade.py::test_a_final_list_longer_than_the_citys_places_is_refused_whole",
-        "tests/selection/test_cascade.py::test_confirmed_units_become_the_citys_recommendations_at_the_province",
-    ),
+    "A county's own selection under the city's call": county_round,
     "A reviewer may pass on or stop, but not send back": no_send_back,
     'Monthly reports "by the 25th", and awards instead of subsidies for the excellent ones': (
         "tests/pilots/test_reports.py::test_reminders_before_due_and_escalation_after_each_once",
@@ -361,9 +405,7 @@ BREAKS: dict[str, Callable | Ref] = {
     ),
     '"Provincial demonstration schools are admitted outside the quota and ranked first"': titles,
     '"Every topic has at least one school from each district"': covers,
-    "Star grades by score band, with a gate on the top grade": (
-        "tests/selection/test_grades.py::test_approval_fixes_the_grade_and_refuses_a_failing_one",
-    ),
+    "Star grades by score band, with a gate on the top grade": star_grades,
     '"Two per county over this round and the last": a quota over two rounds': earlier_rounds,
 }  # fmt: skip
 
