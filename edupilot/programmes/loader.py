@@ -311,7 +311,14 @@ def check_orgs(parsed: ParsedFile) -> list[FileError]:
                     resolve_org(ref, issuer, loc)
                 except QuotaResolveError as exc:
                     err(exc.loc, f"阶段 {stage.key}：{exc}")
+        deciding = _deciding_tier(category, issuer)
         for ri, r in enumerate(category.set_rules):
+            if r.level == deciding:
+                err(
+                    ("categories", ci, "set_rules", ri, "level"),
+                    f"集合规则 {r.id} 的层级 {r.level} 是发文单位自己审定的层级，该层级不再向上推荐，"
+                    "规则无从检查；请写推荐单位的层级",
+                )
             if r.where is not None:
                 try:
                     setrules.Matcher.build(
@@ -327,6 +334,16 @@ def check_orgs(parsed: ParsedFile) -> list[FileError]:
         except ValueError as exc:
             err(("categories", ci, "quotas"), str(exc))
     return errors
+
+
+def _deciding_tier(category: schema.Category, issuer: Org) -> str | None:
+    """The tier whose review is the issuer's own decision (the chain's last stage is a tier
+    review at the issuer's tier): nobody recommends at it, so no set rule applies there."""
+    levels = category.levels
+    last = levels[-1] if levels else None
+    if last is not None and last.kind == "tier_review" and last.tier == issuer.tier:
+        return last.tier
+    return None
 
 
 def _check_earlier_rounds(spec: schema.Programme, category: schema.Category, ci: int, err) -> None:

@@ -1,9 +1,6 @@
-"""Every recipe of docs/programme-cookbook.md, spliced into the reference's complete example, validates:
-a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
-recipe its pilot stages, a ``[[categories.quotas]]`` recipe its quota table, a
-``[[categories.set_rules]]`` or ``[[categories.titles]]`` recipe is added after that table, a
-``[[folds]]``, ``[notice]`` or ``[rubric]`` recipe is added before its ``[period]``, and a form field recipe to its form.
-The recipes cannot rot."""
+"""Every recipe of docs/programme-cookbook.md, spliced into the reference's complete example
+(``splice`` in tests/programme_files.py says where each kind of recipe goes), validates: the
+recipes cannot rot. test_cookbook_rules.py then loads each one and tries to break it."""
 
 import re
 from pathlib import Path
@@ -12,69 +9,15 @@ import pytest
 from openpyxl import Workbook
 
 from edupilot.audit.services import Actor
-from edupilot.orgs.models import Org, OrgKind
 from edupilot.programmes import loader
 from edupilot.programmes.services import programme_load
-from tests.conftest import org, pdf_bytes
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-EXAMPLE = re.findall(
-    r"```toml\n(.*?)```", (DOCS / "programme-format.md").read_text(encoding="utf-8"), re.S
-)[-1]
-RECIPES = re.findall(
-    r"## (.*?)\n.*?```toml\n(.*?)```", (DOCS / "programme-cookbook.md").read_text(), re.S
-)
-
-
-def splice(recipe: str, example: str = EXAMPLE) -> str:
-    if recipe.startswith("[[co_issuers]]"):
-        # Top-level tables a recipe leads with go before [period]; the rest is spliced as usual.
-        head, flow, rest = recipe.partition("[[categories.flow]]")
-        period = example.index("\n[period]\n")
-        return splice(flow + rest, example[:period] + "\n" + head + example[period:])
-    lines = example.splitlines(keepends=True)
-    if "[[categories.flow]]" in recipe:
-        first = next(i for i, x in enumerate(lines) if x.startswith("[[categories.flow]]"))
-        end = next(
-            i
-            for i, x in enumerate(lines)
-            if i > first and x.startswith("[") and not x.startswith("[[categories.flow]]")
-        )
-        return "".join(lines[:first]) + recipe + "\n" + "".join(lines[end:])
-    if recipe.startswith("[[forms.school.sections.fields]]"):
-        opinions = example.index("\n[[forms.school.opinions]]\n")
-        return example[:opinions] + "\n" + recipe + example[opinions:]
-    if recipe.startswith(
-        ("[[categories.quotas]]", "[[categories.set_rules]]", "[[categories.titles]]")
-    ):
-        start = example.index("[[categories.quotas]]")
-        end = example.index("\n[pilot]\n")
-        keep = "" if recipe.startswith("[[categories.quotas]]") else example[start:end] + "\n"
-        return example[:start] + keep + recipe + example[end:]
-    if recipe.startswith(("[[folds]]", "[notice]", "[rubric]")):
-        period = example.index("\n[period]\n")
-        return example[:period] + "\n" + recipe + example[period:]
-    assert "[[pilot.stages]]" in recipe
-    start = next(i for i, x in enumerate(lines) if x.startswith("[[pilot.stages]]"))
-    return "".join(lines[:start]) + recipe
+from tests.conftest import pdf_bytes
+from tests.programme_files import EXAMPLE, RECIPES, hengyang_units, splice  # noqa: F401
 
 
 @pytest.fixture
 def offices(seeded):
-    city = org("430400")
-    for code, name in (
-        ("430400-djg", "衡阳市电化教育馆"),
-        ("430400-jcjy", "衡阳市教育局基础教育科"),
-        ("430400-zbc", "衡阳市教育局装备处"),
-        ("430400-czj", "衡阳市财政局"),
-    ):
-        Org.objects.get_or_create(
-            code=code, defaults={"name": name, "kind": OrgKind.UNIT, "parent": city}
-        )
-    Org.objects.get_or_create(
-        code="430400-GXQ",
-        defaults={"name": "衡阳高新技术产业开发区", "kind": OrgKind.ZONE, "parent": city},
-    )
+    hengyang_units()
 
 
 def kind_of(recipe: str) -> str:
@@ -123,6 +66,10 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
         # A round is a whole file under its parent: the example, loaded first.
         parent = loader.parse_text(EXAMPLE, "example.toml")
         programme_load(parsed=parent, actor=Actor.system())
+    for earlier in re.findall(r'^earlier_rounds = \["(.+)"\]', recipe, re.M):
+        # An earlier round of the series: the example under that code, loaded first.
+        text = EXAMPLE.replace('code = "example-smart-classroom"', f'code = "{earlier}"')
+        programme_load(parsed=loader.parse_text(text, "earlier.toml"), actor=Actor.system())
     path.write_text(recipe if kind_of(recipe) == "round" else splice(recipe), encoding="utf-8")
     if kind_of(recipe) == "notice":
         write_notice_files(tmp_path, recipe)

@@ -4,7 +4,6 @@ in the file: computed rows, line-exact errors, and what ``programme show`` print
 The base file is the complete example of docs/programme-format.md (衡阳市, quotas per county).
 """
 
-import datetime as dt
 import io
 import json
 
@@ -13,6 +12,7 @@ from django.core.management import call_command
 
 from edupilot.programmes import loader, quotas
 from edupilot.programmes.services import programme_load
+from tests.programme_files import EXAMPLE, EXAMPLE_TODAY, load_text
 from tests.programmes.test_file_errors import DOC, line, replace_once, validate  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -69,9 +69,7 @@ message = "各县（市、区）推荐的学校，市里确认不超过三分之
 
 @pytest.fixture(scope="module")
 def example() -> str:
-    import re
-
-    return re.findall(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)[-1]
+    return EXAMPLE
 
 
 def with_sets(example: str, quota: str = EACH, rules: str = RULES) -> str:
@@ -236,12 +234,11 @@ def test_programme_show_prints_the_quota_policy_and_the_set_rules(client, seeded
 def test_the_cookbook_recipes_hold_when_loaded_and_tried(seeded, tmp_path):
     """The two cookbook recipes spliced into the complete example, loaded, and broken: the
     county's third campus of one group is refused, naming the three campuses."""
-    from edupilot.audit.services import Actor
     from edupilot.orgs.models import Locality, Org, OrgKind
     from edupilot.programmes.models import QuotaAllocation
     from edupilot.review import services
     from tests.conftest import org
-    from tests.programmes.test_cookbook import RECIPES, splice
+    from tests.programme_files import RECIPES, splice
     from tests.review.conftest import reviewer, school_in, submit_as
 
     quota = next(r for _, r in RECIPES if r.startswith("[[categories.quotas]]"))
@@ -249,9 +246,7 @@ def test_the_cookbook_recipes_hold_when_loaded_and_tried(seeded, tmp_path):
     text = splice(quota)
     start = text.index("[[categories.quotas]]")
     text = text[:start] + quota + "\n" + rules + text[start + len(quota) :]
-    parsed = loader.parse_text(text, "cookbook.toml")
-    shift = (dt.date.today() - dt.date(2030, 3, 15)).days
-    programme = programme_load(parsed=parsed, actor=Actor.system(), time_shift_days=shift).programme
+    programme = load_text(text, "cookbook.toml", today=EXAMPLE_TODAY)
     places = dict(
         QuotaAllocation.objects.filter(programme=programme).values_list("holder__name", "effective")
     )
@@ -342,7 +337,6 @@ message = "各县（市、区）推荐的学校须覆盖每个方向。"
 def test_covers_every_direction_within_the_places_left(seeded, tmp_path, example):
     """Topics in two levels; a county's two places must cover both directions: a second
     school of the same direction is refused, naming the direction still missing."""
-    from edupilot.audit.services import Actor
     from edupilot.orgs.models import Locality
     from edupilot.review import services
     from tests.conftest import org
@@ -355,8 +349,7 @@ def test_covers_every_direction_within_the_places_left(seeded, tmp_path, example
     text = replace_once(text, 'topics = ["classroom"]', 'topics = ["classroom", "evaluation"]')
     parsed = loader.parse_text(text, "covers.toml")
     assert parsed.spec.direction_of("evaluation") == "management"
-    shift = (dt.date.today() - dt.date(2030, 3, 15)).days
-    programme = programme_load(parsed=parsed, actor=Actor.system(), time_shift_days=shift).programme
+    programme = load_text(text, "covers.toml", today=EXAMPLE_TODAY)
     county = reviewer("衡阳县")
 
     def bid(topic):

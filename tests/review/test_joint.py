@@ -12,27 +12,21 @@ from __future__ import annotations
 
 import io
 import json
-import re
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from edupilot.applications.models import AppState
-from edupilot.audit.services import Actor
-from edupilot.orgs.models import Org, OrgKind, Role
+from edupilot.orgs.models import Role
 from edupilot.programmes import loader
-from edupilot.programmes.services import open_now_shift, programme_load
 from edupilot.review import queue as review_queue
 from edupilot.review import services as review
 from edupilot.review.models import JointOpinion, ReviewAction
 from edupilot.review.services import ReviewDenied, ReviewError
 from tests.applications.conftest import Who
 from tests.conftest import make_school, org
+from tests.programme_files import EXAMPLE, hengyang_units, load_text
 from tests.review.conftest import submit_as
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "programme-format.md"
-EXAMPLE = re.findall(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)[-1]
 
 CO_ISSUERS = """
 [[co_issuers]]
@@ -60,21 +54,13 @@ def programme_text(when: str = '"all"', orgs: str = '["430400", "430400-czj"]') 
 
 
 def load(when: str = '"all"', orgs: str = '["430400", "430400-czj"]'):
-    parsed = loader.parse_text(programme_text(when, orgs), "joint.toml")
-    assert loader.check_against_database(parsed) == []
-    return programme_load(
-        parsed=parsed, actor=Actor.system(), time_shift_days=open_now_shift(parsed)
-    ).programme
+    return load_text(programme_text(when, orgs), "joint.toml")
 
 
 @pytest.fixture
 def bureaus(seeded):
-    city = org("430400")
-    for code, name in (("430400-czj", "衡阳市财政局"), ("430400-gxj", "衡阳市工业和信息化局")):
-        Org.objects.get_or_create(
-            code=code, defaults={"name": name, "kind": OrgKind.UNIT, "parent": city}
-        )
-    return city, org("430400-czj"), org("430400-gxj")
+    hengyang_units()
+    return org("430400"), org("430400-czj"), org("430400-gxj")
 
 
 def at_joint_step(programme):

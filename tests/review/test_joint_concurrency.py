@@ -8,11 +8,12 @@ from django.db import connection
 from django.db.models.signals import pre_save
 
 from edupilot.applications.models import AppState
-from edupilot.orgs.models import Org, OrgKind, Role
+from edupilot.orgs.models import Role
 from edupilot.review import services
 from edupilot.review.models import JointOpinion, ReviewDecision
 from tests.applications.conftest import Who
 from tests.conftest import org
+from tests.programme_files import hengyang_units
 
 from .test_concurrency import _race
 from .test_joint import at_joint_step, load
@@ -39,9 +40,7 @@ def slow_opinions():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_orgs_agreeing_at_once_complete_the_step_once(transactional_seeded, slow_opinions):
-    Org.objects.create(
-        code="430400-czj", name="衡阳市财政局", kind=OrgKind.UNIT, parent=org("430400")
-    )
+    hengyang_units()
     app, *_ = at_joint_step(load())
     city, finance = Who(org("430400"), Role.REVIEWER), Who(org("430400-czj"), Role.REVIEWER)
     results = _race(

@@ -14,29 +14,22 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
 from edupilot.applications.models import Application, AppState
-from edupilot.audit.services import Actor
 from edupilot.orgs.models import Role
 from edupilot.programmes import loader
-from edupilot.programmes.models import Programme
-from edupilot.programmes.services import open_now_shift, programme_load
 from edupilot.review import queue as review_queue
 from edupilot.review import services as review
 from edupilot.selection import announcements, approval
 from edupilot.selection.errors import SelectionError
 from tests.applications.conftest import Who
 from tests.conftest import make_school, org
+from tests.programme_files import EXAMPLE, load_text
 from tests.review.conftest import submit_as
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "programme-format.md"
-EXAMPLE = re.findall(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)[-1]
 
 PROVINCE_FLOW = """[[categories.flow]]
 kind = "tier_review"
@@ -117,14 +110,6 @@ def province_text() -> str:
     start = text.index("[[categories.flow]]")
     end = text.index("[pilot]")
     return text[:start] + PROVINCE_FLOW + text[end + len("[pilot]") :]
-
-
-def load_text(text: str, name: str) -> Programme:
-    parsed = loader.parse_text(text, name)
-    assert loader.check_against_database(parsed) == []
-    return programme_load(
-        parsed=parsed, actor=Actor.system(), time_shift_days=open_now_shift(parsed)
-    ).programme
 
 
 @pytest.fixture
