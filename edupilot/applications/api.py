@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 
 from edupilot.audit.services import actor_from
 from edupilot.core.inputs import DOCUMENT, KEY, BoundedLimitOffset, Id, Key, Text, form_post
+from edupilot.programmes import sets as setrules
 from edupilot.programmes.selectors import open_programmes_covering
 
 from . import selectors, services
@@ -30,6 +31,10 @@ class ApplicationOut(Schema):
     programme: str = Field(..., alias="programme.code")
     category: str
     topic: str
+    # Topics in two levels: the topic's direction (its ``parent``), "" for a direction itself;
+    # ``topic_label`` names both ("教学应用 / 智慧课堂").
+    direction: str
+    topic_label: str
     state: str
     title: str
     version: int
@@ -38,12 +43,30 @@ class ApplicationOut(Schema):
     submitted_at: dt.datetime | None
     updated_at: dt.datetime
 
+    @staticmethod
+    def resolve_direction(obj) -> str:
+        direction = obj.programme.parsed.direction_of(obj.topic)  # parsed once per file: no query
+        return "" if direction == obj.topic else direction
+
+    @staticmethod
+    def resolve_topic_label(obj) -> str:
+        return obj.programme.parsed.topic_label(obj.topic) if obj.topic else ""
+
 
 class ApplicationDetailOut(ApplicationOut):
     # What the draft PUT must send back: the save is refused (409) if the draft changed since.
     revision: int
     data: dict
     chain: list
+    # The titles the applicant holds in its category (``[[categories.titles]]``), as reviewers
+    # see them: "省级示范校（直接入选，不占名额，推荐排序优先）".
+    titles: list[str]
+
+    @staticmethod
+    def resolve_titles(obj) -> list[str]:
+        category = obj.programme.parsed.category(obj.category)
+        held = setrules.titles_of(category, [obj.applicant_org])[obj.applicant_org.pk]
+        return [t.describe().replace(f"（名单 {t.list}）：", "（", 1) + "）" for t in held]
 
 
 # A form has at most a few hundred fields (groups post one per cell).

@@ -15,6 +15,30 @@ from .selectors import round_links
 from .services import can_withdraw, edit_deadline
 
 
+@dataclass(frozen=True)
+class TopicChoice:
+    """A topic the category offers; a sub-direction knows its direction (``[[topics]]``
+    ``parent``)."""
+
+    code: str
+    name: str
+    direction: str = ""  # the direction's name, for a sub-direction
+
+    @property
+    def label(self) -> str:
+        return f"{self.direction} / {self.name}" if self.direction else self.name
+
+
+def offered_topics(spec, category) -> list[TopicChoice]:
+    """The category's topics in the file's order, each sub-direction with its direction."""
+    names = {t.code: t.name for t in spec.topics}
+    return [
+        TopicChoice(t.code, t.name, names.get(t.parent, "") if t.parent else "")
+        for t in spec.topics
+        if t.code in category.topics
+    ]
+
+
 @dataclass
 class FieldView:
     spec: object
@@ -32,6 +56,22 @@ class FieldView:
     @property
     def key(self) -> str:
         return self.spec.key
+
+    @property
+    def topic_groups(self) -> list[tuple[str, list[TopicChoice]]]:
+        """The topic picker's groups: ``(direction, its sub-directions)``, a topic without a
+        direction in a group of its own with no label (a two-level select, no script)."""
+        groups: list[tuple[str, list[TopicChoice]]] = []
+        by_direction: dict[str, list[TopicChoice]] = {}
+        for t in self.topics:
+            if not t.direction:
+                groups.append(("", [t]))
+            elif t.direction in by_direction:
+                by_direction[t.direction].append(t)
+            else:
+                by_direction[t.direction] = [t]
+                groups.append((t.direction, by_direction[t.direction]))
+        return groups
 
     @property
     def type(self) -> str:
@@ -90,7 +130,7 @@ def display_value(spec, value, topics=None) -> str:
         values = value if isinstance(value, list) else [value]
         return "、".join(labels.get(str(v), str(v)) for v in values)
     if spec.type == "topic":
-        labels = {t.code: t.name for t in topics or []}
+        labels = {t.code: getattr(t, "label", t.name) for t in topics or []}  # or schema Topics
         return labels.get(value, str(value))
     if spec.type == "bool":
         return "是" if value is True else "否"
@@ -143,7 +183,7 @@ def form_context(
     spec = programme.parsed
     category = spec.category(application.category)
     form = spec.form_for(category)
-    topics = [t for t in spec.topics if t.code in category.topics]
+    topics = offered_topics(spec, category)
     data = application.data or {}
     locked = (
         prefill.locked_values(form, application.applicant_org)
@@ -234,7 +274,7 @@ def version_sections(application: Application, version: ApplicationVersion) -> l
     spec = application.programme.parsed
     category = spec.category(application.category)
     form = spec.form_for(category)
-    topics = [t for t in spec.topics if t.code in category.topics]
+    topics = offered_topics(spec, category)
     out = []
     for section in form.sections:
         rows = []
@@ -279,7 +319,7 @@ def version_diff(
     spec = application.programme.parsed
     category = spec.category(application.category)
     form = spec.form_for(category)
-    topics = [t for t in spec.topics if t.code in category.topics]
+    topics = offered_topics(spec, category)
     changes = []
     for f in form.all_fields():
         if f.type == "attachment":

@@ -23,7 +23,9 @@ class QueueRowOut(Schema):
     parent: str
     programme: str
     category: str
-    topic: str
+    topic: str  # a sub-direction after its direction: "教学应用 / 智慧课堂"
+    # The unit's titles (``[[categories.titles]]``), as the queue shows them: "省级示范校 · 优先".
+    titles: str
     state: str
     level: str
     my_rank: str | int
@@ -101,6 +103,7 @@ def queue(
                 "programme": r["programme"],
                 "category": r["category"],
                 "topic": r["topic"],
+                "titles": r["badge"],
                 "state": r["state"],
                 "level": r["level"],
                 "my_rank": r["my_rank"],

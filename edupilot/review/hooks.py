@@ -8,6 +8,13 @@ asks every registered check::
     register_issuer_check(fn)   # fn(application) -> "" or what the issuer has done
 
 ``edupilot.selection`` registers its check in ``SelectionConfig.ready()``.
+
+A ``confirm_ratio`` set rule (``[[categories.set_rules]]``) bounds what the issuer confirms by
+how many the org recommended, so a recommendation that stops counting (withdrawn, returned
+from above) must not leave the issuer with more confirmed than the ratio allows. Review asks::
+
+    register_confirmed_count(fn)   # fn(programme_id, category, application ids) -> how many
+                                   # of them the issuer has approved or is approving
 """
 
 from __future__ import annotations
@@ -32,3 +39,21 @@ def issuer_acted(application) -> str:
         if why:
             return why
     return ""
+
+
+ConfirmedCount = Callable[[int, str, list[int]], int]
+
+_confirmed_counts: list[ConfirmedCount] = []
+
+
+def register_confirmed_count(count: ConfirmedCount) -> ConfirmedCount:
+    if count not in _confirmed_counts:
+        _confirmed_counts.append(count)
+    return count
+
+
+def confirmed_count(programme_id: int, category: str, application_ids: list[int]) -> int:
+    """How many of ``application_ids`` the issuer has confirmed (0 without selection)."""
+    return max(
+        (count(programme_id, category, application_ids) for count in _confirmed_counts), default=0
+    )

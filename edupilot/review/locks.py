@@ -9,7 +9,9 @@ never wait on each other (no deadlock), on PostgreSQL and SQLite alike:
 2. review levels, by key ``(programme, category, level, org)`` (``lock_levels``: PostgreSQL
    advisory transaction locks; SQLite serialises writers anyway) — for ranks;
 3. recommendation sets of ``[[categories.set_rules]]``, by key (``sets.lock_sets``: advisory
-   transaction locks on PostgreSQL);
+   transaction locks on PostgreSQL), taken by a recommendation, by a withdrawal or a return
+   that takes one out of a ``confirm_ratio`` set (``sets.check_leaving``), and by the
+   issuer's approval (after the programme row and the applications: selection/sets.py);
 4. quota rows, by bucket key, sorted (``quotas.quota_state(..., lock=True)``);
 5. the audit chain (``audit_record`` takes it last).
 

@@ -27,6 +27,7 @@ from edupilot.programmes.selectors import programmes_concerning
 from . import services
 from .models import JointOpinion, JointVerdict, ReviewAction, ReviewDecision
 from .selectors import QuotaLine, quota_summary
+from .sets import title_badge, title_flags
 
 PAGE_SIZE = 50
 PENDING = "pending"  # at the scope's level now
@@ -135,6 +136,7 @@ def _queue_row(app: Application, org: tuple[str, str | None], memo: dict) -> dic
         "programme": names[0],
         "category": names[1],
         "topic": app.topic_name or "—",
+        "badge": app.badge,
         "state": app.state,
         "state_label": label,
         "level": app.level_name if app.state == AppState.SUBMITTED else "",
@@ -245,7 +247,7 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
         spec = programme.parsed
         categories = [(c.code, c.name) for c in spec.categories]
         topic_codes = {t for c in spec.categories for t in c.topics}
-        topics = [(t.code, t.name) for t in spec.topics if t.code in topic_codes]
+        topics = [(t.code, spec.topic_label(t.code)) for t in spec.topics if t.code in topic_codes]
     else:
         categories, topics = [], []
     if filters.category and filters.category in {c for c, _ in categories}:
@@ -289,12 +291,14 @@ def _queue_sorted(qs, filters: QueueFilters, mine):
     return qs.only(*QUEUE_FIELDS).order_by(*SORTS[filters.sort]), sorts
 
 
-def _queue_page(qs, number) -> Page:
+def _queue_page(qs, number, extra=None) -> Page:
     """The page of ``qs``, each row with its applicant's and parent's names (two joins on
-    keys in the page's query, not a query of their own); the count is asked of ``qs``
-    without them, so it joins no org."""
+    keys in the page's query, not a query of their own) and the ``extra`` annotations (the
+    titles' lists); the count is asked of ``qs`` without them, so it joins no org."""
     named = qs.annotate(
-        org_name=F("applicant_org__name"), org_parent=F("applicant_org__parent__name")
+        org_name=F("applicant_org__name"),
+        org_parent=F("applicant_org__parent__name"),
+        **(extra or {}),
     )
     paginator = Paginator(named, PAGE_SIZE)
     paginator.count = qs.count()  # a cached property: set, it is not asked of ``named``
@@ -303,7 +307,10 @@ def _queue_page(qs, number) -> Page:
 
 def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
     """The page's rows, with the levels' ranks and deadlines, in a fixed number of queries."""
-    topic_names = {(p.pk, t.code): t.name for p in programmes for t in p.parsed.topics}
+    # A sub-direction is shown after its direction ("教学应用 / 智慧课堂").
+    topic_names = {
+        (p.pk, t.code): p.parsed.topic_label(t.code) for p in programmes for t in p.parsed.topics
+    }
     memo: dict = {}
     counting = defaultdict(list)
     for d in ReviewDecision.objects.filter(
@@ -344,6 +351,7 @@ def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
         )
         app.final_step = info is not None and app.current_step == services.last_step(app)
         app.topic_name = topic_names.get((app.programme_id, app.topic), app.topic)
+        app.badge = title_badge(app, app.programme.parsed.category(app.category))
         app.lower_label = (
             _("%(org)s 第 %(rank)s 名") % {"org": app.lower_org, "rank": app.lower_rank}
             if app.lower_org
@@ -372,7 +380,7 @@ def review_queue(
         scope, filters, programmes, programme, lists=page_extras
     )
     qs, sorts = _queue_sorted(qs, filters, mine)
-    page = _queue_page(qs, filters.page)
+    page = _queue_page(qs, filters.page, title_flags(programmes))
     rows = list(page.object_list)
     table = _queue_table(scope, rows, programmes, by_id, now)
     return QueueView(

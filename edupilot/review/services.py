@@ -72,7 +72,7 @@ from .quotas import (  # noqa: F401 - re-exported for selectors, views and tests
     quota_refusal,
     quota_state,
 )
-from .sets import check_sets, lock_sets, priority_rank, set_groups
+from .sets import check_leaving, check_sets, lock_sets, priority_rank, set_groups
 from .support import (  # noqa: F401 - OPINION_MAX is re-exported for views
     OPINION_MAX,
     _check_rules,
@@ -428,6 +428,8 @@ def _return_locked(
         ).order_by("step")
     )
     _lock_levels((d.programme_id, d.category, d.level, d.org_id) for d in lower)
+    if broken := check_leaving(app, lower):  # a confirm_ratio the issuer has filled
+        raise ReviewError(broken)
     _deactivate(lower, Deactivation.RETURNED_ABOVE, now)
     decision = _close(
         app, step, ReviewAction.RETURN, "return", reasons, actor, now, freed=[d.pk for d in lower]
@@ -578,6 +580,8 @@ def review_withdraw_recommendation(
     decision = ReviewDecision.objects.get(pk=decision.pk)
     decision.application = app
     check_withdraw_recommendation(scope, decision, now)
+    if broken := check_leaving(app, [decision]):  # a confirm_ratio the issuer has filled
+        raise ReviewError(broken)
     rank = decision.rank
     _deactivate([decision], Deactivation.WITHDRAWN, now)
     upper = app.chain[app.current_step]

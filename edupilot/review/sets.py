@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db.models import Exists, OuterRef
+
 from edupilot.applications.models import Application
 from edupilot.orgs.models import Org
 from edupilot.programmes import sets as setrules
+from edupilot.programmes.models import ParticipantEntry
 
+from . import hooks
 from .locks import advisory_locks
 from .models import ReviewAction, ReviewDecision
 
@@ -93,6 +97,40 @@ def check_sets(groups: dict[tuple, list[Application]], states: dict, spends: dic
     return None
 
 
+def check_leaving(app: Application, decisions: list[ReviewDecision]) -> str | None:
+    """Recommendations of ``app`` about to stop counting (withdrawn, returned from above):
+    the ``confirm_ratio`` sets they leave are locked (the issuer's approval locks them too),
+    and the change is refused when the issuer has already confirmed more of what is left than
+    the ratio allows of it. Other rules cannot break by a set shrinking: an upper bound only
+    falls, and a lower bound's room grows by the place freed."""
+    category = app.programme.parsed.category(app.category)
+    rules = [r for r in (category.set_rules if category else []) if r.kind == "confirm_ratio"]
+    leaving = {d.pk for d in decisions}
+    keys = {
+        (d.programme_id, d.category, d.tier, d.org_id): d
+        for d in decisions
+        if d.active and d.action == ReviewAction.RECOMMEND and any(r.level == d.tier for r in rules)
+    }
+    if not keys:
+        return None
+    lock_sets(keys)
+    for key, d in sorted(keys.items()):
+        left = [x.application_id for x in set_members(key) if x.pk not in leaving]
+        confirmed = hooks.confirmed_count(key[0], key[1], left)
+        for rule in (r for r in rules if r.level == key[2]):
+            limit = setrules.ratio_limit(rule, len(left))
+            if confirmed > limit:
+                return setrules.SetFailure(
+                    rule,
+                    app.chain[d.step]["org_name"] + "推荐的申报",
+                    f"去掉这一个后共 {len(left)} 个，至多确认 ⌊{len(left)} / "
+                    f"{rule.ratio.normalize():f}⌋ = {limit} 个，而审定单位已确认 {confirmed} 个；"
+                    "请先请审定单位撤销一个确认",
+                    [app.applicant_org.name],
+                ).message
+    return None
+
+
 def priority_rank(app: Application, level_qs) -> int | None:
     """Where a unit with a priority title goes among its level's recommendations by default:
     after the others with one, ahead of those without (None: no priority title, last)."""
@@ -106,3 +144,39 @@ def priority_rank(app: Application, level_qs) -> int | None:
     held = setrules.titles_of(category, [d.application.applicant_org for d in ranked])
     ahead = sum(1 for d in ranked if any(t.priority for t in held[d.application.applicant_org.pk]))
     return ahead + 1
+
+
+# --- titles as the queue shows them ---------------------------------------------------------
+
+
+def title_flags(programmes) -> dict[str, Exists]:
+    """Annotations for the queue's page query: ``on_list_<code>`` says whether the applicant is
+    on a list that a category's ``[[categories.titles]]`` name (in the page's own query, no
+    query per row; none when no programme declares a title)."""
+    codes = sorted({t.list for p in programmes for c in p.parsed.categories for t in c.titles})
+    return {
+        _flag(code): Exists(
+            ParticipantEntry.objects.filter(org_id=OuterRef("applicant_org_id"), plist__code=code)
+        )
+        for code in codes
+    }
+
+
+def _flag(code: str) -> str:
+    return "on_list_" + code.encode().hex()  # a valid name whatever the code
+
+
+def title_badge(app: Application, category) -> str:
+    """The titles ``app``'s unit holds in ``category``, as the queue's badge reads them
+    ("省级示范校 · 优先"), from the page query's :func:`title_flags`."""
+    if category is None or not category.titles:
+        return ""
+    badges = []
+    for t in category.titles:
+        if getattr(app, _flag(t.list), False):
+            effects = [
+                *(["不占名额"] if t.admit == "outside_quota" else []),
+                *(["优先"] if t.priority else []),
+            ]
+            badges.append(" · ".join([t.name, *effects]))
+    return "、".join(badges)

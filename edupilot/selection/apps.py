@@ -12,7 +12,7 @@ class SelectionConfig(AppConfig):
     def ready(self) -> None:
         from edupilot.core.navigation import register
         from edupilot.orgs.models import Role
-        from edupilot.review.hooks import register_issuer_check
+        from edupilot.review.hooks import register_confirmed_count, register_issuer_check
 
         # Imported for their side effects: the receiver of application_submitted, and the
         # periodic close of announcements (Huey only runs tasks it has seen registered).
@@ -20,8 +20,10 @@ class SelectionConfig(AppConfig):
         # cascade: a round's final list becomes recommendations in its parent programme.
         from . import cascade, receivers, tasks  # noqa: F401
         from .selectors import issuer_acted
+        from .sets import confirmed_count
 
         register_issuer_check(issuer_acted)
+        register_confirmed_count(confirmed_count)
         register("selection:selection_home", _("遴选与公示"), [Role.PROGRAMME_ADMIN], order=30)
         register("selection:expert_tasks", _("评审任务"), [Role.EXPERT], order=20)
 

@@ -6,18 +6,24 @@ approved, pending approval, or being approved now. ``confirm_ratio`` caps that s
 ⌊n / ratio⌋ of the org's n recommendations; ``at_least`` fails once the org's undecided
 recommendations could no longer bring the set up to the minimum; ``at_most_per_group``
 counts per group. Callers hold the programme row lock (approval.py), which serialises every
-decision of the programme, so two admins cannot pass a rule together.
+decision of the programme, so two admins cannot pass a rule together; the sets are locked as
+well (review/sets.py), so that a recommendation withdrawn or returned meanwhile (which shrinks
+the n of ``confirm_ratio``, and takes no programme lock) waits for the approval, or the other
+way round.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db.models import Q
+
 from edupilot.applications.models import Application, AppState
 from edupilot.orgs.models import Org
 from edupilot.programmes import sets as setrules
 from edupilot.programmes.models import Programme
 from edupilot.review.models import ReviewAction, ReviewDecision
+from edupilot.review.sets import lock_sets
 
 from .board import CAP_STATES
 from .errors import SelectionError
@@ -62,18 +68,56 @@ def _room(category, level: str, recommended: int, chosen: int, undecided: list) 
     return room
 
 
+def confirmed_count(programme_id: int, category: str, application_ids: list[int]) -> int:
+    """How many of ``application_ids`` the issuer has approved or is approving (review's
+    hook, for a recommendation that stops counting under a ``confirm_ratio``)."""
+    pending = ApprovalDecision.objects.filter(
+        programme_id=programme_id,
+        category=category,
+        is_active=True,
+        outcome=ApprovalOutcome.APPROVE,
+        application__state=AppState.RECOMMENDED,
+    ).values("application_id")
+    return (
+        Application.objects.filter(pk__in=application_ids)
+        .filter(Q(state__in=CAP_STATES) | Q(pk__in=pending))
+        .count()
+    )
+
+
+def _lock_approval_sets(programme: Programme, by_category: dict, recommenders: dict) -> None:
+    """Lock every set these approvals change, once and in order (review/sets.py)."""
+    keys = set()
+    for code, added in by_category.items():
+        category = programme.parsed.category(code)
+        for r in category.set_rules if category else []:
+            if "approve" in r.moments:
+                keys.update(
+                    (programme.pk, code, r.level, org_id)
+                    for a in added
+                    if (org_id := recommenders[code].get((a.pk, r.level))) is not None
+                )
+    lock_sets(keys)
+
+
 def check_approval_sets(programme: Programme, apps: list[Application]) -> None:
     """Refuse approvals that break a set rule, naming the rule, the org and the units."""
     spec = programme.parsed
     by_category: dict[str, list[Application]] = defaultdict(list)
     for a in apps:
         by_category[a.category].append(a)
+    recommending = {
+        code: _recommending_orgs(added)
+        for code, added in by_category.items()
+        if any("approve" in r.moments for r in getattr(spec.category(code), "set_rules", []))
+    }
+    _lock_approval_sets(programme, {c: by_category[c] for c in recommending}, recommending)
     for code, added in by_category.items():
         category = spec.category(code)
         rules = [r for r in (category.set_rules if category else []) if "approve" in r.moments]
         if not rules:
             continue
-        recommenders = _recommending_orgs(added)
+        recommenders = recommending[code]
         pending = set(
             pending_approvals(programme)
             .filter(category=code)

@@ -2,11 +2,19 @@
 passes (PostgreSQL), as for quotas (test_concurrency.py).
 
 The recommendation race runs without any quota in the category, so no quota row lock
-serialises the reviewers: only the set's own lock (review/sets.py) and the level's.
+serialises the reviewers: only the set's own lock (review/sets.py) and the level's (a category
+has one review stage per tier, so a set's recommendations are always one level's too).
+
+The withdrawal racing an approval is the one pair that shares no other lock: the city's
+withdrawal locks its application and its level, the province's approval the programme row and
+the application it approves; only the set lock, taken by both, keeps ``confirm_ratio``.
 """
+
+import time
 
 import pytest
 from django.db import connection
+from django.db.models.signals import pre_save
 
 from edupilot.orgs.models import Locality, Org, OrgKind, Role
 from edupilot.review import services
@@ -27,6 +35,22 @@ pytestmark = [
 ]
 
 RULES_ONLY = EACH_AND_RULES[EACH_AND_RULES.index("[[categories.set_rules]]") :]
+
+
+@pytest.fixture
+def slow_writes():
+    """Widen the race: every write of a recommendation or an approval decision (after its
+    checks, before its commit) pauses, so that without a shared lock both checks would read
+    the set as it was."""
+
+    def pause(sender, instance, **kwargs):
+        time.sleep(0.4)
+
+    for model in (ReviewDecision, ApprovalDecision):
+        pre_save.connect(pause, sender=model, dispatch_uid=f"test-slow-{model.__name__}")
+    yield
+    for model in (ReviewDecision, ApprovalDecision):
+        pre_save.disconnect(sender=model, dispatch_uid=f"test-slow-{model.__name__}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -90,3 +114,49 @@ def test_concurrent_approvals_never_pass_a_confirmation_ratio(transactional_seed
     assert len(refused) == 1, results
     assert "至多确认 ⌊3 / 1.5⌋ = 2 个" in refused[0].message
     assert ApprovalDecision.objects.filter(is_active=True).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("slow_writes")
+def test_a_withdrawal_racing_an_approval_never_leaves_the_issuer_over_its_ratio(
+    transactional_seeded,
+):
+    """3 recommended, 1 confirmed: the city withdraws one while the province confirms another.
+    Either alone is fine (2 of 3, or 1 of 2); both would leave 2 confirmed of 2 (⌊2 / 1.5⌋ =
+    1). Exactly one of them passes."""
+    henan = load_henan(replace={school_table(): EACH_AND_RULES})
+    a, b, c = (
+        submit_as(school_in(org("金水区"), locality=Locality.RURAL), henan, "school")
+        for _ in range(3)
+    )
+    city = reviewer("郑州市")
+    services.review_recommend_bulk(
+        applications=[a, b, c], scope=city.scope, actor=city.actor, opinion="同意推荐。"
+    )
+    admin = who("410000", Role.PROGRAMME_ADMIN)
+
+    def confirm(app):
+        return approval.selection_decide(
+            applications=[app],
+            outcome=ApprovalOutcome.APPROVE,
+            opinion="同意",
+            scope=admin.scope,
+            actor=admin.actor,
+        )
+
+    confirm(a)
+    withdrawn = ReviewDecision.objects.get(application=b, active=True)
+    results = _race(
+        [
+            lambda: services.review_withdraw_recommendation(
+                decision=withdrawn, scope=city.scope, actor=city.actor
+            ),
+            lambda: confirm(c),
+        ]
+    )
+    refused = [r for r in results if isinstance(r, services.ReviewError | SelectionError)]
+    assert len(refused) == 1, results
+    assert "各市推荐的学校，省里确认不超过三分之二。" in refused[0].message
+    recommended = ReviewDecision.objects.filter(active=True, action="recommend").count()
+    confirmed = ApprovalDecision.objects.filter(is_active=True).count()
+    assert (recommended, confirmed) in {(3, 2), (2, 1)}

@@ -45,6 +45,8 @@ def queue_rows(q, pending: bool, passed: bool, detail_base: str) -> str:
                 )
             cells.append("</td>")
         cells.append(f'<td><a href="{base}{pk}/">{name}</a>')
+        if a["badge"]:  # the unit's titles (``[[categories.titles]]``)
+            cells.append(f' <span class="badge ok">{escape(a["badge"])}</span>')
         if a["title"]:
             cells.append(f'<div class="muted small">{escape(a["title"])}</div>')
         cells.append(f"</td><td>{escape(a['parent'])}</td>")
