@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from edupilot import demo as site_demo
+from edupilot.accounts.models import User
 from edupilot.applications.models import Application, AppState
 from edupilot.audit.services import Actor
 from edupilot.orgs.demo import generate_schools
@@ -91,6 +92,15 @@ def test_the_round_ran_to_the_province_with_titles_grades_joint_review_and_cover
     assert (sent[0].pk, "河南省", "agree") in opinions
     assert {v for _, o, v in opinions if o == "河南省财政厅"} == {""}
     assert sum(1 for *_, v in opinions if v == "agree") == 1
+
+    # The finance department's reviewer finds the three in its queue, and a page of one
+    # shows the province's opinion given.
+    client.force_login(User.objects.get(username="henan_czt"))
+    queue = client.get(reverse("review:queue")).content.decode()
+    assert all(a.applicant_org.name in queue for a in sent)
+    detail = client.get(reverse("review:detail", args=[sent[0].pk]))
+    assert detail.status_code == 200 and "符合省级人工智能教育实验校条件" in detail.content.decode()
+    client.logout()
 
     # 开封市: one school recommended for 人工智能课程建设; the second of the same direction
     # would leave no place for 人工智能辅助教学, and is refused; nothing changes.
