@@ -137,7 +137,6 @@ def test_luoyang_round_under_henan_joint_review_titles_grades_coverage(client, c
     admin = Who(org("410300"), Role.PROGRAMME_ADMIN, username="ly_admin")
     county = "410323"  # 新安县: percent quota over its schools, at least 1
     a = school(county, "新安县人工智能实验第一小学")
-    b = school(county, "新安县人工智能实验第二小学")
     c = school(county, "新安县人工智能实验第三小学")
     featured = school(county, "新安县人工智能特色小学")
     weak = school("410327", "宜阳县人工智能实验小学")  # 宜阳县
@@ -155,7 +154,7 @@ def test_luoyang_round_under_henan_joint_review_titles_grades_coverage(client, c
         )  # fmt: skip
     # A submission rule: fewer than two AI teachers is refused, with the notice's words.
     with pytest.raises(app_services.ApplicationError, match="不少于2人"):
-        submit_as(b, programme, "school", ai_teachers="1")
+        submit_as(c, programme, "school", ai_teachers="1", topic="ai_course")
     app = submit_as(a, programme, "school", ai_teachers="3", topic="ai_course")
     kinds = {x["content_type"] for x in app.versions.get().attachments}
     assert {"image/jpeg", "application/pdf"} <= kinds
@@ -166,7 +165,16 @@ def test_luoyang_round_under_henan_joint_review_titles_grades_coverage(client, c
         ("org_review", "洛阳市电化教育馆"),
         ("approval", "洛阳市"),
     ]
-    third = submit_as(c, programme, "school", ai_teachers="2", topic="ai_course")
+    # … and the school corrects the number and submits, its files kept.
+    third = Application.objects.get(programme=programme, applicant_org=c.org)
+    app_services.application_save_draft(
+        application=third,
+        post=valid_post(programme, "school", ai_teachers="2", topic="ai_course"),
+        scope=c.scope,
+        actor=c.actor,
+    )
+    app_services.application_submit(application=third, scope=c.scope, actor=c.actor)
+    third.refresh_from_db()
     feat = submit_as(featured, programme, "school", ai_teachers="4", topic="ai_teaching")
     low = submit_as(weak, programme, "school", ai_teachers="2", topic="ai_teaching")
 
@@ -191,14 +199,14 @@ def test_luoyang_round_under_henan_joint_review_titles_grades_coverage(client, c
     people = panel(programme, admin, "350500", 3)
     experts.experts_auto_assign(programme=programme, scope=admin.scope, actor=admin.actor)
     score_all(app, people[:2], {"basis": "27", "plan": "45", "support": "17"})  # 89: 优秀
-    score_all(feat, people[:2], {"basis": "28", "plan": "29", "support": "20"})  # 77, plan < 30
+    score_all(feat, people[:2], {"basis": "18", "plan": "48", "support": "20"})  # 86, basis < 20
     score_all(low, people[:2], {"basis": "15", "plan": "25", "support": "10"})  # 50: 不合格
     assert (app.current_step, app.current_org_id) == (2, centre.pk)
     for x in (app, feat, low):
         recommend(x, "复核通过")
 
     # The city decides: a bid below every passing grade is refused, naming it; the grade
-    # is fixed on each decision (the gate keeps 77 points with a short plan from 优秀).
+    # is fixed on each decision (the gate keeps 86 points with a weak basis from 优秀).
     with pytest.raises(SelectionError, match="宜阳县人工智能实验小学（评为“不合格”"):
         approval.selection_approve(application=low, scope=admin.scope, actor=admin.actor)
     approval.selection_decide(
