@@ -11,8 +11,11 @@ of 河南省教育厅 and 河南省财政厅: the province has given its opinion
 department none yet. 开封市 has recommended one school for 人工智能课程建设; a second of the
 same direction waits, and recommending it is refused by the coverage rule (both directions).
 
-Runs after edupilot.selection.demo (see edupilot.demo). Loading again changes only the date
-shift: the walk-through runs only while the round has no applications.
+The walk-through runs with the files' dates moved so that they open today; then the round is
+loaded again with its dates moved into the past (its period closed 45 days ago, every window
+after it closed too), while the province's call stays open. Runs after edupilot.selection.demo
+(see edupilot.demo). Loading again changes only the date shifts: the walk-through runs only
+while the round has no applications.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
 from edupilot.applications.demo import make_application
 from edupilot.applications.models import Application
@@ -48,6 +52,7 @@ COUNTY_REVIEWERS = {"410323": "xinan", "410327": "yiyang"}  # 新安县, 宜阳�
 PROVINCE, FINANCE, KAIFENG = "henan_reviewer", "henan_czt", "kaifeng"
 EXPERTS = ("expert_kaifeng", "expert_ningbo", "expert_wenzhou")  # none of them in 洛阳市
 SCHOOL_ACCOUNT = "school_xinan"
+ROUND_CLOSED_DAYS_AGO = 45  # county 5 working days, panel 10, centre 5: all closed by today
 
 
 def _s(basis: int, plan: int, support: int) -> dict[str, str]:
@@ -86,7 +91,22 @@ def load_demo(*, actor: Actor) -> Programme | None:
         return None
     if not Application.objects.filter(programme=city_round).exists():
         _walk_through(parent, city_round)
-    return city_round
+    try:
+        # The round is over: its period and stages lie in the past; the province's is open.
+        return programme_load(
+            parsed=round_parsed, actor=actor, time_shift_days=closed_shift(round_parsed)
+        ).programme
+    except ProgrammeLoadRefused as exc:
+        log.warning("round demo programme not reloaded: %s", exc)
+        return city_round
+
+
+def closed_shift(parsed: loader.ParsedFile, now: dt.datetime | None = None) -> int:
+    """Days to add to the round's dates so that its application period closed
+    ``ROUND_CLOSED_DAYS_AGO`` days ago (every review window after it has closed too)."""
+    now = now or timezone.now()
+    closes = timezone.localtime(parsed.spec.period.closes_at).date()
+    return (timezone.localtime(now).date() - closes).days - ROUND_CLOSED_DAYS_AGO
 
 
 def _schools(parent_code: str, n: int, account: str | None = None) -> list[Org]:

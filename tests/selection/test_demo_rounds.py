@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from edupilot import demo as site_demo
 from edupilot.accounts.models import User
@@ -44,6 +45,12 @@ def test_the_round_ran_to_the_province_with_titles_grades_joint_review_and_cover
     client, rounds_demo
 ):
     city_round, accounts = rounds_demo
+    # Dates: the round is over (its period and its stages' windows closed), the
+    # province's call open, its city level too.
+    now = timezone.now()
+    assert city_round.closes_at < now and city_round.level_deadline("school", "centre") < now
+    parent = Programme.objects.get(code=demo_rounds.PARENT)
+    assert parent.closes_at > now and parent.level_deadline("school", "city") > now
     assert {"luoyang_admin", "xinan", "yiyang", "luoyang_djg", "henan_czt", "kaifeng"} <= accounts
     assert "school_xinan" in accounts
     apps = list(Application.objects.filter(programme=city_round).order_by("pk"))
@@ -71,7 +78,6 @@ def test_the_round_ran_to_the_province_with_titles_grades_joint_review_and_cover
     assert "评审等级" in public and "优秀" in public
 
     # The province's call: 洛阳's three confirmed units wait at the joint review.
-    parent = Programme.objects.get(code=demo_rounds.PARENT)
     sent = list(
         Application.objects.filter(
             programme=parent, applicant_org__parent__parent=org("洛阳市")
