@@ -12,8 +12,9 @@ department none yet. 开封市 has recommended one school for 人工智能课程
 same direction waits, and recommending it is refused by the coverage rule (both directions).
 
 The walk-through runs with the files' dates moved so that they open today; then the round is
-loaded again with its dates moved into the past (its period closed 45 days ago, every window
-after it closed too), while the province's call stays open. Runs after edupilot.selection.demo
+loaded again, with the province's call, with dates moved into the past (their period closed
+45 days ago, every window of the round closed too); the province's city level and joint
+review are still open. Runs after edupilot.selection.demo
 (see edupilot.demo). Loading again changes only the date shifts: the walk-through runs only
 while the round has no applications.
 """
@@ -92,7 +93,12 @@ def load_demo(*, actor: Actor) -> Programme | None:
     if not Application.objects.filter(programme=city_round).exists():
         _walk_through(parent, city_round)
     try:
-        # The round is over: its period and stages lie in the past; the province's is open.
+        # The round is over: its period and windows lie in the past. The province's call
+        # opened with it (one notice, the same dates) and its city level is open until the
+        # end of the year: the units wait there, at the joint review.
+        programme_load(
+            parsed=parent_parsed, actor=actor, time_shift_days=closed_shift(parent_parsed)
+        )
         return programme_load(
             parsed=round_parsed, actor=actor, time_shift_days=closed_shift(round_parsed)
         ).programme

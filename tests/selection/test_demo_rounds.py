@@ -45,12 +45,12 @@ def test_the_round_ran_to_the_province_with_titles_grades_joint_review_and_cover
     client, rounds_demo
 ):
     city_round, accounts = rounds_demo
-    # Dates: the round is over (its period and its stages' windows closed), the
-    # province's call open, its city level too.
+    # Dates: the round is over (its period and its stages' windows closed); the province's
+    # call opened with it and its city level is still open.
     now = timezone.now()
     assert city_round.closes_at < now and city_round.level_deadline("school", "centre") < now
     parent = Programme.objects.get(code=demo_rounds.PARENT)
-    assert parent.closes_at > now and parent.level_deadline("school", "city") > now
+    assert parent.opens_at <= city_round.opens_at and parent.level_deadline("school", "city") > now
     assert {"luoyang_admin", "xinan", "yiyang", "luoyang_djg", "henan_czt", "kaifeng"} <= accounts
     assert "school_xinan" in accounts
     apps = list(Application.objects.filter(programme=city_round).order_by("pk"))
