@@ -56,6 +56,13 @@ ADMIN_ACCOUNTS = [
     # re-reviews after the expert panel; hengyang_admin decides, hengyangxian reviews too.
     ("hengnan", Role.REVIEWER, "430422", "衡南县教育局 初审（智慧课堂试点）"),
     ("hengyang_djg", Role.REVIEWER, "衡阳市电化教育馆", "衡阳市电化教育馆 复核（智慧课堂试点）"),
+    # 洛阳's city round under an invented 河南 call (edupilot.selection.demo_rounds).
+    ("luoyang_admin", Role.PROGRAMME_ADMIN, "410300", "洛阳市教育局 人工智能实验校市级遴选"),
+    ("xinan", Role.REVIEWER, "410323", "新安县教育局 初审（人工智能实验校）"),
+    ("yiyang", Role.REVIEWER, "410327", "宜阳县教育局 初审（人工智能实验校）"),
+    ("luoyang_djg", Role.REVIEWER, "洛阳市电化教育馆", "洛阳市电化教育馆 复核（人工智能实验校）"),
+    ("henan_czt", Role.REVIEWER, "河南省财政厅", "河南省财政厅 联合审核（人工智能实验校）"),
+    ("kaifeng", Role.REVIEWER, "410200", "开封市教育局 推荐（人工智能实验校）"),
     ("hangzhou_cert", Role.PROGRAMME_ADMIN, "330100", "杭州市教育局 智慧校园认定（市直学校）"),
     ("xihu_cert", Role.REVIEWER, "330106", "西湖区教育局 智慧校园认定"),
 ]
@@ -67,6 +74,17 @@ SCHOOL_ACCOUNTS = [
     ("school_jinjiang", "350582", "晋江市的一所乡镇中心小学", {"stages__contains": ",primary,"}),
     ("school_hengyang", "430421", "衡阳县的一所小学", {"stages__contains": ",primary,"}),
     ("school_hengnan", "430422", "衡南县的一所小学", {"stages__contains": ",primary,"}),
+    (
+        "school_xinan",
+        "410323",
+        "新安县的一所公办小学（人工智能实验校：市级评定优秀，已报省）",
+        {"stages__contains": ",primary,", "ownership": "public"},
+    ),
+]
+# Units the example programmes name that the registry does not have: (code, name, parent).
+DEMO_UNITS = [
+    ("410300-djg", "洛阳市电化教育馆", "410300"),
+    ("410000-czt", "河南省财政厅", "410000"),
 ]
 EXPERTS = [
     # The first three score 衡阳's staged smart-classroom bids (edupilot.selection.demo).
@@ -95,7 +113,19 @@ def _org(ref: str) -> Org | None:
     return Org.objects.filter(code=ref).first() or Org.objects.filter(name=ref).first()
 
 
+def create_units() -> None:
+    """The bureaus' own units that the example programmes name (a bureau adds them on the
+    机构 page); skipped where the tree lacks the parent."""
+    for code, name, parent_code in DEMO_UNITS:
+        parent = Org.objects.filter(code=parent_code).first()
+        if parent is not None:
+            Org.objects.get_or_create(
+                code=code, defaults={"name": name, "kind": OrgKind.UNIT, "parent": parent}
+            )
+
+
 def create_accounts() -> list[DemoAccount]:
+    create_units()
     out = []
     for username, role, ref, note in ADMIN_ACCOUNTS:
         org = _org(ref)
@@ -154,6 +184,7 @@ DEMO_PARTS = (
     "edupilot.applications.demo",
     "edupilot.review.demo",
     "edupilot.selection.demo",
+    "edupilot.selection.demo_rounds",
     "edupilot.pilots.demo",
     "edupilot.certification.demo",
 )

@@ -188,9 +188,16 @@ def _scope_for(org: Org, actor: Actor) -> Scope:
 
 
 def make_application(
-    programme: Programme, category_code: str, org: Org, *, submit: bool, members: int = 0
+    programme: Programme,
+    category_code: str,
+    org: Org,
+    *,
+    submit: bool,
+    members: int = 0,
+    answers: dict[str, str] | None = None,
 ) -> Application | None:
-    """Start, fill, attach and (optionally) submit one application; None where rules forbid it."""
+    """Start, fill, attach and (optionally) submit one application; None where rules forbid it.
+    ``answers``: form fields given instead of the generic filler's (a topic, a number)."""
     membership = (
         Membership.objects.filter(org=org, role=Role.APPLICANT).select_related("user").first()
     )
@@ -202,9 +209,10 @@ def make_application(
         app = services.application_start(
             programme=programme, category_code=category_code, scope=scope, actor=actor
         )
-        services.application_save_draft(
-            application=app, post=form_post(form, org, category.topics), scope=scope, actor=actor
-        )
+        post = form_post(form, org, category.topics)
+        for key, value in (answers or {}).items():
+            post[f"f-{key}"] = value
+        services.application_save_draft(application=app, post=post, scope=scope, actor=actor)
         if members:
             candidates, _field = services.member_candidates(app)
             urban = list(
