@@ -127,7 +127,7 @@ def test_the_issuers_page_names_the_missed_veto_item(quanzhou, client):
 
     _with_veto(quanzhou, "use", 30)
     pilot, unit = make_pilot(quanzhou)
-    sub = in_acceptance(pilot)
+    in_acceptance(pilot)
     boss = issuer_admin(quanzhou)
     (e1, r1), (e2, r2) = _panel(quanzhou, pilot, boss)
     _score(e1, r1, "20", "40", "20")
