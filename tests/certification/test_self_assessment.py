@@ -302,3 +302,14 @@ def test_bureaus_see_the_self_scores_beside_the_assessed_ones(gated, client):
     )
     assert record["申报条件"].startswith("自评未达到申报条件")
     assert record["自评维度得分"]
+
+
+def test_the_cookbook_recipe_loads_and_its_gate_cannot_be_half_written():
+    from tests.programmes.test_cookbook import RECIPES, splice
+
+    (recipe,) = [r for _, r in RECIPES if r.startswith("[[batches]]")]
+    (batch,) = loader.parse_text(splice(recipe), "recipe.toml").spec.batches
+    assert batch.self_assessment and batch.self_min_percent == 60
+    with pytest.raises(loader.ProgrammeFileInvalid) as exc:
+        loader.parse_text(splice(recipe.replace("self_assessment = true\n", "")), "recipe.toml")
+    assert exc.value.errors[0].field == "batches[1].self_min_percent"

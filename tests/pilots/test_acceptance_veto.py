@@ -142,3 +142,16 @@ def test_programme_show_prints_the_veto_items(quanzhou):
     out = io.StringIO()
     call_command("programme", "show", quanzhou.code, stdout=out)
     assert "必达项：平台实际使用 ≥30" in out.getvalue()
+
+
+def test_the_cookbook_recipe_loads_and_refuses_a_minimum_above_the_maximum():
+    from edupilot.programmes import loader
+    from tests.programmes.test_cookbook import RECIPES, splice
+
+    (recipe,) = [r for _, r in RECIPES if "mandatory_min = 36" in r]
+    stage = loader.parse_text(splice(recipe), "recipe.toml").spec.pilot.stage_of("acceptance")
+    assert [(c.key, c.mandatory_min) for c in stage.mandatory] == [("use", Decimal(36))]
+    with pytest.raises(loader.ProgrammeFileInvalid) as exc:
+        loader.parse_text(splice(recipe.replace("= 36", "= 70")), "recipe.toml")
+    assert exc.value.errors[0].field == "pilot.stages[1].criteria[1].mandatory_min"
+    assert "超过满分" in exc.value.errors[0].message

@@ -2,7 +2,7 @@
 a ``[[categories.flow]]`` recipe replaces the example category's flow, a ``[[pilot.stages]]``
 recipe its pilot stages, a ``[[categories.quotas]]`` recipe its quota table, a
 ``[[categories.set_rules]]`` or ``[[categories.titles]]`` recipe is added after that table, a
-``[[folds]]``, ``[notice]`` or ``[rubric]`` recipe is added before its ``[period]``, and a form field recipe to its form.
+``[[folds]]``, ``[notice]``, ``[rubric]`` or ``[[batches]]`` recipe is added before its ``[period]``, and a form field recipe to its form.
 The recipes cannot rot."""
 
 import re
@@ -21,7 +21,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLE = re.findall(
     r"```toml\n(.*?)```", (DOCS / "programme-format.md").read_text(encoding="utf-8"), re.S
 )[-1]
-RECIPES = re.findall(r"## (.*?)\n.*?```toml\n(.*?)```", (DOCS / "programme-cookbook.md").read_text(), re.S)
+RECIPES = re.findall(
+    r"## (.*?)\n.*?```toml\n(.*?)```", (DOCS / "programme-cookbook.md").read_text(), re.S
+)
 
 
 def splice(recipe: str, example: str = EXAMPLE) -> str:
@@ -49,7 +51,7 @@ def splice(recipe: str, example: str = EXAMPLE) -> str:
         end = example.index("\n[pilot]\n")
         keep = "" if recipe.startswith("[[categories.quotas]]") else example[start:end] + "\n"
         return example[:start] + keep + recipe + example[end:]
-    if recipe.startswith(("[[folds]]", "[notice]", "[rubric]")):
+    if recipe.startswith(("[[folds]]", "[notice]", "[rubric]", "[[batches]]")):
         period = example.index("\n[period]\n")
         return example[:period] + "\n" + recipe + example[period:]
     assert "[[pilot.stages]]" in recipe
@@ -87,6 +89,7 @@ def kind_of(recipe: str) -> str:
         ("[[categories.set_rules]]", "set_rules"),
         ("[[categories.titles]]", "titles"),
         ("[rubric]", "rubric"),
+        ("[[batches]]", "batches"),
     ):
         if marker in recipe:
             return kind
@@ -96,7 +99,8 @@ def kind_of(recipe: str) -> str:
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
     assert kinds == {
-        "flow", "pilot", "folds", "notice", "field", "quotas", "set_rules", "titles", "rubric", "round"
+        "flow", "pilot", "folds", "notice", "field", "quotas", "set_rules", "titles", "rubric", "round",
+        "batches",
     }  # fmt: skip
     assert len(RECIPES) >= 8
 
@@ -144,6 +148,9 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
         assert [c.name for c in parsed.spec.co_issuers] == re.findall(
             r'^\[\[co_issuers\]\]\nname = "(.+)"', recipe, re.M
         )
+    if kind_of(recipe) == "batches":
+        (batch,) = parsed.spec.batches
+        assert batch.self_assessment and batch.self_gate_text()
     if "[[pilot.stages]]" in recipe:
         assert [s.key for s in parsed.spec.pilot.pipeline] == re.findall(
             r'^\[\[pilot\.stages\]\]\nkind = "\w+"\nkey = "(\w+)"', recipe, re.M
