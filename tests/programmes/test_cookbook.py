@@ -21,9 +21,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLE = re.findall(
     r"```toml\n(.*?)```", (DOCS / "programme-format.md").read_text(encoding="utf-8"), re.S
 )[-1]
-RECIPES = re.findall(
-    r"## (.*?)\n.*?```toml\n(.*?)```", (DOCS / "programme-cookbook.md").read_text(), re.S
-)
+RECIPES = re.findall(r"## (.*?)\n.*?```toml\n(.*?)```", (DOCS / "programme-cookbook.md").read_text(), re.S)
 
 
 def splice(recipe: str, example: str = EXAMPLE) -> str:
