@@ -289,6 +289,8 @@ def test_bureaus_see_the_self_scores_beside_the_assessed_ones(gated, client):
     body = client.get(reverse("certification:entry_detail", args=[entry.pk])).content.decode()
     assert "申报条件" in body and "自评未达到申报条件" in body
     assert "自评总分" in body and 'class="self-points"' in body and 'class="points"' in body
+    listing = client.get(reverse("certification:entry_list", args=[gated.batch.pk]))
+    assert "自评未达到申报条件" in listing.content.decode()
     export = BatchResultsExport(scope=scope_for(gated.xihu_reviewer, gated.xihu), batch=gated.batch)
     buf = io.BytesIO()
     export.write(buf)
