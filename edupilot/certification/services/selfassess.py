@@ -153,7 +153,7 @@ def self_assessment_save(
     checked on it and the school re-assessed. Every item must be scored to submit."""
     now = now or timezone.now()
     entry = (
-        Entry.objects.select_for_update()
+        Entry.objects.select_for_update(of=("self",))  # the programme may be null: lock the row
         .select_related("batch", "batch__programme", "school", "certifier")
         .get(pk=entry.pk)
     )
