@@ -169,6 +169,12 @@ class SchoolReportExport(XlsxExport):
     def __init__(self, view: EntryView):
         self.view = view
         entry = view.entry
+        if view.self_rules is not None:  # the school's own points beside the assessed ones
+            self.columns = [
+                *self.columns,
+                Column("得分", 8, "number"),
+                Column("自评得分", 10, "number"),
+            ]
         self.title = "未达标指标清单"
         self.heading = (
             f"{entry.school.name} · {entry.batch.name} · 生成于 {timezone.localdate():%Y-%m-%d}"
@@ -191,4 +197,9 @@ class SchoolReportExport(XlsxExport):
                 row.advanced_text,
                 row.source_text,
                 ind.description,
+                *(
+                    [row.points, None if row.self_points is None else float(row.self_points)]
+                    if self.view.self_rules is not None
+                    else []
+                ),
             ]

@@ -315,3 +315,17 @@ def test_the_cookbook_recipe_loads_and_its_gate_cannot_be_half_written():
     with pytest.raises(loader.ProgrammeFileInvalid) as exc:
         loader.parse_text(splice(recipe.replace("self_assessment = true\n", "")), "recipe.toml")
     assert exc.value.errors[0].field == "batches[1].self_min_percent"
+
+
+def test_the_unmet_indicator_report_has_both_scores(gated, client):
+    from edupilot.certification.exports import SchoolReportExport
+    from edupilot.certification.selectors import entry_view
+
+    entry = gated.entry(gated.xh_junior)  # no data imported: every basic item is missing
+    services.self_assessment_save(
+        entry=entry, scores=scores(entry, 0.5), submit=False, scope=None, actor=Actor.system()
+    )
+    export = SchoolReportExport(entry_view(entry))
+    assert [c.header for c in export.columns][-2:] == ["得分", "自评得分"]
+    rows = list(export.rows())
+    assert rows and all(r[-2] == 0 for r in rows) and all(r[-1] is not None for r in rows)
