@@ -79,7 +79,7 @@ def splice(recipe: str, example: str = EXAMPLE) -> str:
         end = example.index("\n[pilot]\n")
         keep = "" if recipe.startswith("[[categories.quotas]]") else example[start:end] + "\n"
         return example[:start] + keep + recipe + example[end:]
-    if recipe.startswith(("[[folds]]", "[notice]", "[rubric]")):
+    if recipe.startswith(("[[folds]]", "[notice]", "[rubric]", "[[batches]]")):
         period = example.index("\n[period]\n")
         return example[:period] + "\n" + recipe + example[period:]
     assert "[[pilot.stages]]" in recipe

@@ -8,7 +8,7 @@ dimension's minimum share, each module, the CEL expression, then the grade.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -470,12 +470,25 @@ class EntryResult:
     standards: list[dict]
     grade: str = ""
     grade_name: str = ""
+    # Why the batch's application gate keeps the school out (未提交自评 …); empty: it does not.
+    gate: str = ""
 
     def as_json(self) -> dict:
         out = {"provisional": self.provisional, "standards": self.standards}
         if self.grade:
             out |= {"grade": self.grade, "grade_name": self.grade_name}
+        if self.gate:
+            out["gate"] = self.gate
         return out
+
+
+def apply_gate(result: EntryResult, reason: str) -> EntryResult:
+    """A school the batch's application gate keeps out (no self-assessment submitted, or one
+    below the gate) is not certified in the batch, whatever its data: its result is a fail
+    with the gate's reason, and no grade."""
+    if not reason:
+        return result
+    return replace(result, provisional=FAIL, grade="", grade_name="", gate=reason)
 
 
 def combine(outcomes: list[StandardOutcome]) -> EntryResult:

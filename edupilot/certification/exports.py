@@ -10,6 +10,7 @@ from edupilot.orgs.scoping import Scope
 
 from .models import Batch, EntryState, ImportRun
 from .selectors import EntryView, entries_for
+from .selfgate import gate_reason, rules_for
 
 
 def dimension_names(batch: Batch) -> dict[str, str]:
@@ -48,15 +49,38 @@ class BatchResultsExport(XlsxExport):
         Column("报备时间", 17, "datetime"),
     ]
 
+    # With a self-assessment batch: the school's own scores beside the assessed ones.
+    self_columns = [
+        Column("自评总分", 10, "number"),
+        Column("自评满分", 10, "number"),
+        Column("自评维度得分", 30, wrap=True),
+        Column("申报条件", 30, wrap=True),
+    ]
+
     def __init__(self, *, scope: Scope, batch: Batch, certifier_id: int | None = None):
         self.scope, self.batch, self.certifier_id = scope, batch, certifier_id
         where = "全市" if certifier_id is None else ""
         self.title = f"{batch.name}认定结果{where}"
         self.heading = f"{batch.name}智慧校园认定结果汇总表（数据截至 {batch.cutoff:%Y-%m-%d}）"
         self.dimension_names = dimension_names(batch)
+        self.self_rules = rules_for(batch)
+        if self.self_rules is not None:
+            at = [c.header for c in self.columns].index("维度得分") + 1
+            self.columns = [*self.columns[:at], *self.self_columns, *self.columns[at:]]
+
+    def _self_cells(self, e) -> list:
+        sa = getattr(e, "self_assessment", None)
+        if e.state == EntryState.EXEMPT:
+            return [None, None, "", "自动认定，无需自评"]
+        if sa is None:
+            return [None, None, "", gate_reason(self.self_rules, None)]
+        gate = gate_reason(self.self_rules, sa)
+        return [sa.total, sa.max_total, sa.dimension_text(), gate or "符合"]
 
     def queryset(self):
         qs = entries_for(self.scope, self.batch).select_related("filing")
+        if self.self_rules is not None:
+            qs = qs.select_related("self_assessment")
         if self.certifier_id is not None:
             qs = qs.filter(certifier_id=self.certifier_id)
         return qs.order_by("certifier__path", "school__path")
@@ -72,7 +96,7 @@ class BatchResultsExport(XlsxExport):
             unmet = []
             for s in (e.result or {}).get("standards", []):
                 unmet += [c for c in s.get("unmet_basic", []) if c not in unmet]
-            yield [
+            row = [
                 n,
                 "市直属" if e.certifier_id == self.batch.owner_id else e.certifier.name,
                 e.school.code,
@@ -92,6 +116,9 @@ class BatchResultsExport(XlsxExport):
                 e.decided_at,
                 e.filing.filed_at if e.filing else None,
             ]
+            if self.self_rules is not None:
+                row[11:11] = self._self_cells(e)
+            yield row
 
 
 class ImportIssuesExport(XlsxExport):
@@ -142,6 +169,12 @@ class SchoolReportExport(XlsxExport):
     def __init__(self, view: EntryView):
         self.view = view
         entry = view.entry
+        if view.self_rules is not None:  # the school's own points beside the assessed ones
+            self.columns = [
+                *self.columns,
+                Column("得分", 8, "number"),
+                Column("自评得分", 10, "number"),
+            ]
         self.title = "未达标指标清单"
         self.heading = (
             f"{entry.school.name} · {entry.batch.name} · 生成于 {timezone.localdate():%Y-%m-%d}"
@@ -164,4 +197,9 @@ class SchoolReportExport(XlsxExport):
                 row.advanced_text,
                 row.source_text,
                 ind.description,
+                *(
+                    [row.points, None if row.self_points is None else float(row.self_points)]
+                    if self.view.self_rules is not None
+                    else []
+                ),
             ]

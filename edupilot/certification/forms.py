@@ -50,6 +50,12 @@ class BatchForm(forms.Form):
     programme = forms.ModelChoiceField(
         label=_("对应通知"), required=False, queryset=Programme.objects.none()
     )
+    programme_batch = forms.SlugField(
+        label=_("通知中的批次代码"),
+        required=False,
+        max_length=64,
+        help_text=_("通知文件 [[batches]] 中的批次代码（如 batch1）：按其要求学校自评及申报条件"),
+    )
 
     def __init__(self, *args, scope: Scope, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,6 +69,9 @@ class BatchForm(forms.Form):
         cutoff, certification_date = data.get("cutoff"), data.get("certification_date")
         if cutoff and certification_date and cutoff > certification_date:
             self.add_error("cutoff", _("数据统计截止日不能晚于认定时间"))
+        code, programme = data.get("programme_batch"), data.get("programme")
+        if code and (programme is None or all(b.code != code for b in programme.parsed.batches)):
+            self.add_error("programme_batch", _("所选通知中没有这个批次代码"))
         return data
 
 

@@ -153,6 +153,13 @@ def can_file_correction(scope: Scope | None, entry) -> Decision:
     return False, _("只有%(school)s本校账号可以提交数据更正") % {"school": entry.school.name}
 
 
+def can_self_assess(scope: Scope | None, entry) -> Decision:
+    """A school scores itself, with its application to a batch that asks for it."""
+    if acts_for(scope, entry.school_id, (Role.APPLICANT,)):
+        return ALLOWED
+    return False, _("只有%(school)s本校账号可以填报学校自评") % {"school": entry.school.name}
+
+
 def can_decide_correction(scope: Scope | None, correction) -> Decision:
     return can_decide_entry(scope, correction.entry)
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("entries/<int:pk>/decide/", views.entry_decide, name="entry_decide"),
     path("entries/<int:pk>/visit/", views.visit_assign, name="visit_assign"),
     path("entries/<int:pk>/correction/", views.correction_file, name="correction_file"),
+    path("entries/<int:pk>/self-assessment/", views.self_assessment, name="self_assessment"),
     path("entries/<int:pk>/certificate.pdf", views.certificate_pdf, name="certificate"),
     path("entries/<int:pk>/report.<str:fmt>", views.school_report, name="school_report"),
     path("visits/", views.my_visits, name="my_visits"),

@@ -159,6 +159,8 @@ def _panel_box(sub: Submission, current: bool) -> OpinionBox:
         text += f"（得分率 {s.percent}%）"
     if s.suggested is not None:
         text += f"，按分数段建议等级：{s.suggested.name}"
+    if s.mandatory_unmet:
+        text += f"；必达项未达到（{'；'.join(s.mandatory_unmet)}），不能评为通过等级"
     box.text = text + "。"
     return box
 

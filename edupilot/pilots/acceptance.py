@@ -16,7 +16,7 @@ issuer decides a grade of the file's ``grades``.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
@@ -191,24 +191,46 @@ class Summary:
     percent: Decimal | None
     suggested: object  # GradeSpec | None
     needed: int
+    # The veto items the panel's scores miss, in words ("实际使用 30 分，须不低于 36 分").
+    mandatory_unmet: list[str] = field(default_factory=list)
+
+
+def mandatory_unmet(stage, reviews) -> list[str]:
+    """Each veto item (``mandatory_min``) whose aggregated score, over the submitted reviews
+    (aggregated as the totals are), stays below its minimum."""
+    if not stage.mandatory or not reviews:
+        return []
+    by_criterion: dict[str, list[Decimal]] = {}
+    for r in reviews:
+        for s in r.scores.all():
+            by_criterion.setdefault(s.criterion, []).append(s.score)
+    out = []
+    for c in stage.mandatory:
+        got = aggregate(stage, by_criterion.get(c.key, [])) or Decimal(0)
+        if got < c.mandatory_min:
+            out.append(f"{c.name} {got:f} 分，须不低于 {c.mandatory_min:f} 分")
+    return out
 
 
 def acceptance_summary(submission: Submission) -> Summary:
     """Submitted totals, their aggregate (mean or trimmed mean, as the stage says; its share of
-    the criteria's total), and the grade that share's band suggests."""
+    the criteria's total), the veto items missed, and the grade that share's band suggests
+    (never a passing one while a veto item is missed)."""
     stage = submission.pilot.spec.stage(submission.stage)
-    totals = [
-        r.total
+    reviews = [
+        r
         for r in submission.reviews.all()
         if r.is_active and r.submitted_at and r.total is not None
     ]
+    totals = [r.total for r in reviews]
     mean = percent = suggested = None
+    unmet = mandatory_unmet(stage, reviews)
     if totals:
         mean = aggregate(stage, totals)  # selection's rule: mean or trimmed mean
         if stage.total:
             percent = (mean * 100 / stage.total).quantize(TWO, rounding=ROUND_HALF_UP)
-            suggested = stage.grade_for_percent(percent)
-    return Summary(totals, mean, percent, suggested, stage.min_scores)
+            suggested = stage.grade_for_percent(percent, mandatory_met=not unmet)
+    return Summary(totals, mean, percent, suggested, stage.min_scores, unmet)
 
 
 @transaction.atomic
@@ -238,6 +260,13 @@ def acceptance_decide(
     if len(opinion) > TEXT_MAX:
         raise AcceptanceError(f"意见最多 {TEXT_MAX} 字。", {"opinion": [f"最多 {TEXT_MAX} 字"]})
     summary = acceptance_summary(sub)
+    if spec.result == "pass" and summary.mandatory_unmet:
+        # A veto item (mandatory_min) missed: no passing grade, whatever the total.
+        reason = "；".join(summary.mandatory_unmet)
+        raise AcceptanceError(
+            f"必达项未达到（{reason}），不能评为“{spec.name}”；请选择整改或不通过的等级。",
+            {"grade": [f"必达项未达到：{reason}"]},
+        )
     before = {"pilot": pilot.state, "submission": sub.state}
     PILOT.advance(pilot, "decide", to=RESULT_STATE[spec.result])
     pilot.grade, pilot.grade_name, pilot.score = spec.key, spec.name, summary.percent

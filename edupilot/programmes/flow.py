@@ -224,6 +224,21 @@ def programme_flow(programme: Programme, applicant: Org | None = None) -> dict:
         "rounds": cascade.round_rows(programme),
         "folds": fold_rows(spec),
         "rubric": spec.rubric.as_json() if spec.rubric is not None else None,
+        "batches": [
+            {
+                "code": b.code,
+                "name": b.name,
+                "data_cutoff": b.data_cutoff.isoformat(),
+                "assess_from": b.assess_from.isoformat(),
+                "assess_until": b.assess_until.isoformat(),
+                "self_assessment": b.self_assessment,
+                "self_min_percent": None if b.self_min_percent is None else str(b.self_min_percent),
+                "self_min_score": None if b.self_min_score is None else str(b.self_min_score),
+                "self_closes": b.self_closes.isoformat() if b.self_closes else None,
+                "text": b.self_gate_text(),
+            }
+            for b in spec.batches
+        ],
         "notice": [
             {"role": d.role, "title": d.title, "file": d.filename, "size": d.size}
             for d in programme.documents.defer("content")

@@ -161,6 +161,9 @@ class CriterionSpec(Strict):
     key: Key
     name: str = Field(min_length=1)
     max: Decimal = Field(gt=0)
+    # A veto item (必达项): the panel's aggregated score on it must reach this for any
+    # passing grade; below it the unit gets no pass grade, whatever its total.
+    mandatory_min: Decimal | None = Field(default=None, ge=0)
 
 
 class AcceptanceStage(PilotStageBase):
@@ -188,11 +191,17 @@ class AcceptanceStage(PilotStageBase):
                 f"最少评分人数（{self.min_scores}）不能多于专家人数（{self.experts}）",
                 ("min_scores",),
             )
+        for i, c in enumerate(self.criteria):
+            if c.mandatory_min is not None and c.mandatory_min > c.max:
+                raise LocatedValueError(
+                    f"验收评分项 {c.key} 的必达分（{c.mandatory_min}）超过满分（{c.max}）",
+                    ("criteria", i, "mandatory_min"),
+                )
         check_grades(
             self.grades,
             ("grades",),
             scored=bool(self.criteria),
-            has_mandatory=False,
+            has_mandatory=bool(self.mandatory),
             what="验收等级",
         )
         if not any(g.result == "pass" for g in self.grades):
@@ -206,9 +215,20 @@ class AcceptanceStage(PilotStageBase):
     def total(self) -> Decimal:
         return sum((c.max for c in self.criteria), Decimal(0))
 
-    def grade_for_percent(self, percent: Decimal) -> GradeSpec | None:
-        """The highest score-band grade the percentage reaches (the issuer may still choose)."""
-        return grade_for([g for g in self.grades if g.min_percent is not None], percent)
+    @property
+    def mandatory(self) -> list[CriterionSpec]:
+        """The veto items: criteria with a ``mandatory_min``."""
+        return [c for c in self.criteria if c.mandatory_min is not None]
+
+    def grade_for_percent(
+        self, percent: Decimal, *, mandatory_met: bool = True
+    ) -> GradeSpec | None:
+        """The highest score-band grade the percentage reaches (the issuer may still choose).
+        A veto item missed leaves no passing grade to suggest."""
+        bands = [g for g in self.grades if g.min_percent is not None]
+        if not mandatory_met:
+            bands = [g for g in bands if g.result != "pass"]
+        return grade_for(bands, percent, mandatory_met=mandatory_met)
 
 
 class TitleSpec(Strict):
@@ -413,7 +433,8 @@ def due_rule(stage: PilotStageBase) -> str:
         return f"随时安排；整改期限 {stage.rectify_days} 天"
     if stage.kind == "acceptance":
         grades = "、".join(g.name for g in stage.grades)
-        return f"试点期满时；等级：{grades}"
+        veto = "、".join(f"{c.name} ≥{c.mandatory_min:f}" for c in stage.mandatory)
+        return f"试点期满时；等级：{grades}" + (f"；必达项：{veto}" if veto else "")
     if stage.kind == "appraisal":
         period = days_text(stage.objection_days, working=stage.working_days)
         return f"验收后；称号：{'、'.join(t.name for t in stage.titles)}；公示 {period}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edupilot.audit.services import Actor
 from edupilot.certification import demo
-from edupilot.certification.models import Batch, BatchState, EntryState
+from edupilot.certification.models import Batch, BatchState, EntryState, SelfAssessment
 from tests.conftest import make_school, make_user, org
 
 
@@ -23,6 +23,16 @@ def test_demo_builds_both_hangzhou_batches(programmes):
     assert first.entries.count() == 12  # the kindergarten is not there
     second = Batch.objects.get(code="hz-2025-2")
     assert second.state == BatchState.OPEN and second.imports.get().state == "done"
+    # Its programme batch asks for a self-assessment: some schools pass the 60% gate, one
+    # does not, one has a draft, the rest submitted none (and are kept out for it).
+    assert second.programme.code == "hangzhou-smart-campus-self-assessment-demo"
+    gates = [e.gate_reason for e in second.entries.filter(state=EntryState.QUEUED)]
+    submitted = SelfAssessment.objects.filter(entry__batch=second, submitted_at__isnull=False)
+    assert submitted.count() >= 3
+    assert sum(1 for g in gates if g.startswith("自评未达到申报条件")) == 1
+    assert sum(1 for g in gates if g == "") == submitted.count() - 1
+    assert any(g.startswith("未提交自评") for g in gates)
+    assert SelfAssessment.objects.filter(entry__batch=second, submitted_at=None).count() == 1
     # Loading again adds nothing.
     demo.load_demo(actor=Actor.system())
     assert Batch.objects.count() == 2

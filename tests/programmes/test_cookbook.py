@@ -32,6 +32,7 @@ def kind_of(recipe: str) -> str:
         ("[[categories.set_rules]]", "set_rules"),
         ("[[categories.titles]]", "titles"),
         ("[rubric]", "rubric"),
+        ("[[batches]]", "batches"),
     ):
         if marker in recipe:
             return kind
@@ -41,7 +42,8 @@ def kind_of(recipe: str) -> str:
 def test_there_are_recipes_of_every_kind():
     kinds = {kind_of(r) for _, r in RECIPES}
     assert kinds == {
-        "flow", "pilot", "folds", "notice", "field", "quotas", "set_rules", "titles", "rubric", "round"
+        "flow", "pilot", "folds", "notice", "field", "quotas", "set_rules", "titles", "rubric", "round",
+        "batches",
     }  # fmt: skip
     assert len(RECIPES) >= 8
 
@@ -93,6 +95,9 @@ def test_recipe_validates_in_the_complete_example(offices, tmp_path, title, reci
         assert [c.name for c in parsed.spec.co_issuers] == re.findall(
             r'^\[\[co_issuers\]\]\nname = "(.+)"', recipe, re.M
         )
+    if kind_of(recipe) == "batches":
+        (batch,) = parsed.spec.batches
+        assert batch.self_assessment and batch.self_gate_text()
     if "[[pilot.stages]]" in recipe:
         assert [s.key for s in parsed.spec.pilot.pipeline] == re.findall(
             r'^\[\[pilot\.stages\]\]\nkind = "\w+"\nkey = "(\w+)"', recipe, re.M

@@ -407,6 +407,14 @@ BREAKS: dict[str, Callable | Ref] = {
     '"Every topic has at least one school from each district"': covers,
     "Star grades by score band, with a gate on the top grade": star_grades,
     '"Two per county over this round and the last": a quota over two rounds': earlier_rounds,
+    "Schools score themselves when they apply; below the bar, no certification": (
+        "tests/certification/test_self_assessment.py::test_a_school_without_a_self_assessment_is_not_certified",
+        "tests/certification/test_self_assessment.py::test_a_school_below_its_gate_is_not_certified_however_good_its_data",
+    ),
+    "An acceptance item that must reach a minimum, whatever the total": (
+        "tests/pilots/test_acceptance_veto.py::test_a_unit_below_a_veto_item_gets_no_passing_grade",
+        "tests/pilots/test_acceptance_veto.py::test_the_cookbook_recipe_loads_and_refuses_a_minimum_above_the_maximum",
+    ),
 }  # fmt: skip
 
 # Recipes appended by branches merged after this one, whose break tests they bring: the

@@ -689,6 +689,12 @@ URLS: dict[str, Case] = {
     "certification/entries/<int:pk>/correction/": action(
         pk("entry"), deny="county", post=lambda a: {"indicator": "ZJ-03", "reason": "更正"}
     ),
+    "certification/entries/<int:pk>/self-assessment/": Case(
+        pk("entry"),
+        deny="county",
+        why="the school's own form (the batch asks for none here: the page says so); bureaus "
+        "see the self-scores on the school's page",
+    ),
     "certification/entries/<int:pk>/certificate.pdf": Case(
         pk("entry"),
         ok_status=404,

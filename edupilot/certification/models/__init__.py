@@ -10,7 +10,8 @@ provisional result; site verification may confirm or overturn indicators; the bu
 
 ``standards``: standards and indicators; ``batches``: batches, entries (a school in a
 batch), decisions and filings; ``data``: sources and imports; ``checks``: corrections, site
-visits, findings and evidence. The lifecycles of these rows are in ``workflows.py``.
+visits, findings and evidence; ``selfassess``: a school's self-assessment with its
+application (a batch of a programme with ``self_assessment = true``). The lifecycles of these rows are in ``workflows.py``.
 """
 
 from .batches import (
@@ -34,6 +35,7 @@ from .checks import (
     VisitState,
 )
 from .data import DataSource, ImportIssue, ImportRun, ImportState, SourceSystem
+from .selfassess import SelfAssessment
 from .standards import Indicator, Standard, StandardRole, Verification
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "ImportState",
     "Indicator",
     "Provisional",
+    "SelfAssessment",
     "SiteVisit",
     "SourceSystem",
     "Standard",

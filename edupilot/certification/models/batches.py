@@ -38,6 +38,8 @@ class Batch(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The programme file's [[batches]] code this batch runs (its self-assessment and gate).
+    programme_batch = models.CharField(_("通知中的批次代码"), max_length=64, blank=True)
     certification_date = models.DateField(_("认定时间"))
     cutoff = models.DateField(_("数据统计截止日"))
     stages = models.CharField(_("认定学段"), max_length=120, default=DEFAULT_BATCH_STAGES)
@@ -232,6 +234,11 @@ class Entry(models.Model):
                 pk__in=team.objects.filter(user_id=scope.user_id).values("sitevisit__entry_id")
             )
         return Q(pk__in=[])
+
+    @property
+    def gate_reason(self) -> str:
+        """Why the batch's application gate keeps the school out (未提交自评 …), if it does."""
+        return (self.result or {}).get("gate", "")
 
     @property
     def provisional_grade(self) -> str:

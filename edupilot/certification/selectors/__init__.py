@@ -42,7 +42,14 @@ from .reads import (
     title_lists,
     visits_for_user,
 )
-from .school import EntryView, IndicatorRow, StandardSection, entry_view, source_labels
+from .school import (
+    EntryView,
+    IndicatorRow,
+    StandardSection,
+    entry_view,
+    self_assessment_page,
+    source_labels,
+)
 
 __all__ = [
     "DistrictRow",
@@ -75,6 +82,7 @@ __all__ = [
     "public_list",
     "published_batches",
     "queue_for",
+    "self_assessment_page",
     "source_labels",
     "sources_for",
     "standard_by_code",

@@ -6,9 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from .. import engine
-from ..models import Entry, ImportRun, Indicator, Standard
-from ..services import BatchPlan, plain_values
+from ..models import Entry, ImportRun, Indicator, SelfAssessment, Standard
+from ..permissions import can_self_assess
+from ..selfgate import gate_reason, rules_for
+from ..services import BatchPlan, closed_reason, plain_values, self_items
 from ..standards import fmt_threshold
 
 
@@ -23,6 +27,8 @@ class IndicatorRow:
     source_text: str
     as_of: str
     finding: Any = None
+    points: float = 0.0  # what the data, an expert's score or the site check gives
+    self_points: str | None = None  # the school's own score, where it assessed itself
 
     @property
     def status_label(self) -> str:
@@ -63,6 +69,11 @@ class EntryView:
     sections: list[StandardSection]
     provisional: str
     grade_name: str = ""
+    # The batch's application gate: its rules (None: no self-assessment asked), the school's
+    # self-assessment, and why the gate keeps it out ("" when it does not).
+    self_rules: Any = None
+    self_assessment: SelfAssessment | None = None
+    gate: str = ""
 
     @property
     def unmet_rows(self) -> list[tuple[StandardSection, IndicatorRow]]:
@@ -101,6 +112,9 @@ def entry_view(entry: Entry) -> EntryView:
             findings[f.indicator] = f.met
             finding_objs[f.indicator] = f
     labels = source_labels(entry)
+    rules = rules_for(entry.batch)
+    sa = SelfAssessment.objects.filter(entry=entry).first() if rules is not None else None
+    self_scores = sa.scores if sa is not None else {}
     compiled = plan.standards_for(entry.certifier_id, stages)
     chain_len = len(plan.by_certifier.get(entry.certifier_id, plan.default_chain))
     sections = []
@@ -149,8 +163,39 @@ def entry_view(entry: Entry) -> EntryView:
                     source_text=source,
                     as_of=item[2] if item else "",
                     finding=finding_objs.get(ind.code),
+                    points=o.points,
+                    self_points=self_scores.get(ind.code),
                 )
             )
         sections.append(section)
     result = engine.combine(outcomes)
-    return EntryView(entry, sections, result.provisional, result.grade_name)
+    if rules is not None:
+        result = engine.apply_gate(result, gate_reason(rules, sa))
+    return EntryView(entry, sections, result.provisional, result.grade_name, rules, sa, result.gate)
+
+
+def self_assessment_page(scope, entry: Entry, typed=None, errors=None) -> dict:
+    """The school's self-assessment form: each indicator with its range and the points saved
+    (or just typed, when they could not be saved), and whether it may still change."""
+    rules = rules_for(entry.batch)
+    sa = SelfAssessment.objects.filter(entry=entry).first() if rules is not None else None
+    items = self_items(entry) if rules is not None else []
+    values = typed if typed is not None else (sa.scores if sa is not None else {})
+    errors = errors or {}
+    rows = [
+        {"item": i, "value": values.get(i.code, ""), "errors": errors.get(i.code, [])}
+        for i in items
+    ]
+    closed = closed_reason(entry, rules, timezone.localdate())
+    return {
+        "entry": entry,
+        "batch": entry.batch,
+        "rules": rules,
+        "sa": sa,
+        "rows": rows,
+        "max_total": sum((i.max for i in items), 0),
+        "closed": closed,
+        "may_edit": not closed and can_self_assess(scope, entry)[0],
+        "gate": gate_reason(rules, sa) if rules is not None else "",
+        "closes": rules.closes_on(entry.batch) if rules is not None else None,
+    }

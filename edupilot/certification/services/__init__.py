@@ -9,7 +9,7 @@ nothing is changed.
 
 The sections, one module each: standards, batches (with exempting titles and the roster),
 assessment, imports (with data sources), corrections, visits (site verification),
-decisions (with filing). Callers use this package: ``services.batch_create(...)``.
+decisions (with filing), the school's self-assessment (selfassess). Callers use this package: ``services.batch_create(...)``.
 """
 
 from .assessment import (
@@ -44,6 +44,13 @@ from .imports import (
     mapping_sha256,
     source_save,
 )
+from .selfassess import (
+    SelfAssessmentInvalid,
+    SelfItem,
+    closed_reason,
+    self_assessment_save,
+    self_items,
+)
 from .standards import StandardOutcome, resolved_from_db, standard_load
 from .visits import data_outcome, finding_record, team_member_q, visit_assign, visit_complete
 
@@ -55,6 +62,8 @@ __all__ = [
     "ImportStart",
     "Refused",
     "RosterReport",
+    "SelfAssessmentInvalid",
+    "SelfItem",
     "StandardOutcome",
     "assess_entries",
     "batch_adopt_standard",
@@ -68,6 +77,7 @@ __all__ = [
     "bulk_objects",
     "certifier_for",
     "certifiers_under",
+    "closed_reason",
     "correction_decide",
     "correction_file",
     "data_outcome",
@@ -85,6 +95,8 @@ __all__ = [
     "plain_values",
     "resolved_from_db",
     "school_in_scope",
+    "self_assessment_save",
+    "self_items",
     "source_save",
     "standard_load",
     "team_member_q",

@@ -22,6 +22,7 @@ from edupilot.orgs.scoping import Scope, scoped
 from .. import engine
 from ..models import Batch, Entry, EntryState, Finding, Indicator, Standard
 from ..permissions import can_import_data
+from ..selfgate import gate_reasons
 from ..workflows import BATCH
 from .common import CHUNK, Progress, bulk_objects, check
 
@@ -185,12 +186,15 @@ def _assess_entries(batch: Batch, entry_ids, progress: Progress) -> AssessReport
     total = len(ids)
     for start in range(0, total, CHUNK):
         chunk = ids[start : start + CHUNK]
+        gates = gate_reasons(batch, chunk)  # None: the batch asks no self-assessment
         rows = []
         for pk, certifier_id, stages, data in Entry.objects.filter(pk__in=chunk).values_list(
             "pk", "certifier_id", "stages", "data"
         ):
             stage_list = [s for s in stages.split(",") if s]
             result = _assess_one(plan, certifier_id, stage_list, data, findings.get(pk, {}))
+            if gates is not None:
+                result = engine.apply_gate(result, gates.get(pk, ""))
             report.assessed += 1
             if result.provisional == engine.PASS:
                 report.passed += 1

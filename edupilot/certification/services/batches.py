@@ -156,6 +156,7 @@ def batch_create(
     exempt_titles: Iterable[ParticipantList] = (),
     stages: Iterable[str] | None = None,
     programme=None,
+    programme_batch: str = "",
     scope: Scope | None,
     actor: Actor,
 ) -> Batch:
@@ -171,11 +172,16 @@ def batch_create(
         additional=additional,
         stages=stage_list,
     )
+    if programme_batch and (
+        programme is None or not any(b.code == programme_batch for b in programme.parsed.batches)
+    ):
+        raise Refused(f"通知中没有批次 {programme_batch}")
     batch = Batch(
         code=code,
         name=name,
         owner=owner,
         programme=programme,
+        programme_batch=programme_batch,
         certification_date=certification_date,
         cutoff=cutoff,
         stages=f",{','.join(stage_list)},",
@@ -199,6 +205,7 @@ def batch_create(
             "standard": standard.code,
             "additional": [s.code for s in additional],
             "stages": stage_list,
+            "programme_batch": programme_batch,
         },
     )
     batch_sync_roster(batch=batch, scope=scope, actor=actor)

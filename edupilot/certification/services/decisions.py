@@ -42,6 +42,10 @@ def entry_decide(
     # Decide on the current data and findings, not on an assessment that may be stale.
     assess_entries(batch=entry.batch, entry_ids=[entry.pk])
     entry.refresh_from_db()
+    if decision == Decision.CERTIFIED and entry.gate_reason:
+        raise Refused(
+            f"{entry.gate_reason}。该校不能在本批次认定为智慧校园；可选择“不予认定”或“暂缓认定”"
+        )
     if decision == Decision.CERTIFIED and entry.provisional != Provisional.PASS:
         raise Refused(
             f"该校评估结果为“{entry.get_provisional_display()}”，不能认定为智慧校园；"

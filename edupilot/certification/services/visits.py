@@ -40,6 +40,8 @@ def visit_assign(
     entry = Entry.objects.select_for_update().get(pk=entry.pk)
     check(can_assign_visit(scope, entry))
     open_entry(entry)
+    if entry.gate_reason:  # a school the batch's application gate keeps out is not assessed
+        raise Refused(f"{entry.gate_reason}。不安排实地核查")
     if entry.visits.filter(state=VisitState.ASSIGNED).exists():
         raise Refused("该校已有进行中的实地核查")
     if not team and not team_note.strip():

@@ -34,6 +34,7 @@ from .entries import (
     finding_record,
     my_visits,
     school_report,
+    self_assessment,
     visit_assign,
     visit_complete,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "public_batch",
     "public_index",
     "school_report",
+    "self_assessment",
     "source_edit",
     "source_list",
     "standard_detail",

@@ -3,17 +3,18 @@ documents (certificate, unmet-indicator report, evidence)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
 from edupilot.core.action_views import object_action
 from edupilot.core.actions import run_action
-from edupilot.core.errors import Refused, check
+from edupilot.core.errors import Denied, Refused, check
 from edupilot.documents.stored import serve_or_render
 
 from .. import files, forms, permissions, selectors, services
@@ -39,6 +40,37 @@ def entry_detail(request, pk):
         else None,
     )
     return render(request, "certification/entry_detail.html", ctx)
+
+
+@login_required
+def self_assessment(request, pk):
+    """The school's self-assessment with its application: save a draft or submit. Points that
+    cannot be saved are shown with what was typed and a message per item."""
+    scope = request.scope
+    entry = selectors.access_entry(scope, pk)
+    check(permissions.can_self_assess(scope, entry))  # only the school itself: else 403
+    typed, errors = None, {}
+    if request.method == "POST":
+        submit = request.POST.get("action") == "submit"
+        try:
+            sa = services.self_assessment_save(
+                entry=entry, scores=request.POST, submit=submit, scope=scope,
+                actor=actor_from(request),
+            )  # fmt: skip
+        except Denied:
+            raise
+        except Refused as exc:
+            typed, errors = request.POST, exc.errors
+            messages.error(request, exc.message)
+        else:
+            if sa.submitted_at:
+                gate = selectors.access_entry(scope, pk).gate_reason
+                messages.success(request, "自评已提交。" + (gate or "符合本批次申报条件。"))
+            else:
+                messages.success(request, "自评已保存（草稿），提交后方计入申报。")
+            return redirect("certification:self_assessment", entry.pk)
+    ctx = selectors.self_assessment_page(scope, entry, typed=typed, errors=errors)
+    return render(request, "certification/self_assessment.html", ctx)
 
 
 @login_required

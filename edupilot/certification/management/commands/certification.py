@@ -230,6 +230,7 @@ class Command(BaseCommand):
                 additional=extra,
                 exempt_titles=lists,
                 programme=prog,
+                programme_batch=(programme_batch or "") if prog else "",
                 scope=None,
                 actor=Actor.system(),
             )

@@ -176,6 +176,10 @@ class Command(BaseCommand):
             self.stdout.write("专家评分细则：")
             for line in spec.rubric.lines():
                 self.stdout.write(line)
+        for b in data["batches"]:
+            line = f"认定批次 {b['code']}：{b['name']}（数据截至 {b['data_cutoff']}，"
+            line += f"认定 {b['assess_from']}–{b['assess_until']}）"
+            self.stdout.write(line + (f"  {b['text']}" if b["text"] else ""))
         for d in data["notice"]:
             label = "通知全文" if d["role"] == "text" else d["title"]
             self.stdout.write(f"{label}：{d['file']}（{d['size']} 字节）")
