@@ -24,6 +24,9 @@ steadier than wall time on a shared machine); then ``--clients`` concurrent clie
 here, each its own connection, cycling through the reviewer's four URLs: queue, county
 filter, application page, API queue) for ``--seconds`` each, real, floor, real, floor, and
 the requests per second of each (the best round of each is compared).
+
+``BENCH_PROFILE=PREFIX`` (with ``--reuse``): no server; each real page's ``--cpu-repeat``
+requests under cProfile (CPU time) in this process, written to ``PREFIX.<n>.prof``.
 """
 
 from __future__ import annotations
@@ -405,6 +408,29 @@ def get(conn: http.client.HTTPConnection, url: str, cookie: str) -> float:
     return (time.perf_counter() - t) * 1000
 
 
+def profile_pages(table, cookies, repeat: int, prefix: str) -> None:
+    """BENCH_PROFILE=PREFIX: each real page's ``repeat`` requests in this process under
+    cProfile (test Client, warm), statistics written to PREFIX.<n>.prof; no server."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    for n, (label, who, real, _floor) in enumerate(table, start=1):
+        c = Client()
+        c.cookies.load(cookies[who])
+        for _ in range(3):
+            c.get(real)
+        profiler = cProfile.Profile(time.process_time)  # CPU: the database's waits left out
+        profiler.enable()
+        for _ in range(repeat):
+            c.get(real)
+        profiler.disable()
+        profiler.dump_stats(f"{prefix}.{n}.prof")
+        print(f"== {label}: {prefix}.{n}.prof")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
 def measure_latency(args, table, cookies) -> list[tuple]:
     conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
     out = []
@@ -494,6 +520,9 @@ def main() -> None:
 
     print(f"engine: {connection.vendor}; python {sys.version.split()[0]}, {os.cpu_count()} cpu")
     table, cookies = cases(args)
+    if os.environ.get("BENCH_PROFILE"):
+        profile_pages(table, cookies, args.cpu_repeat, os.environ["BENCH_PROFILE"])
+        return
     connection.close()
     server = start_server(args)
     try:

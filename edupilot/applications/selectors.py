@@ -77,13 +77,18 @@ def round_links(scope: Scope, application: Application) -> dict:
     return links
 
 
+# The applicant and its ancestors up to a school's depth under a zone (root, city, county,
+# zone): the quota bucket's lineage then needs no query of its own (folds.plain_lineage).
+APPLICANT_LINEAGE = "applicant_org__parent__parent__parent__parent"
+
+
 def application_detail(scope: Scope, pk) -> Application:
     """One application with everything its page shows, in a fixed number of queries.
 
     The programme comes without its file (``source_text``) and its JSON (``spec``): the page
     reads the parsed spec, which the process keeps by the file's hash."""
     app = access(
-        Application.objects.select_related("programme", "applicant_org", "current_org").defer(
+        Application.objects.select_related("programme", APPLICANT_LINEAGE, "current_org").defer(
             "programme__spec", "programme__source_text"
         ),
         scope,

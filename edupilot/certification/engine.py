@@ -20,6 +20,7 @@ from .values import (  # noqa: F401 - re-exported: callers read values through t
     YES,
     ValueError_,
     format_value,
+    make_column_parser,
     make_parser,
     parse_value,
 )

@@ -162,9 +162,11 @@ class ColumnSpec:
     levels: list[str]
     scale: float
     parse: Any = None
+    parse_column: Any = None
 
     def __post_init__(self):
         self.parse = engine.make_parser(self.measure, self.levels, scale=self.scale)
+        self.parse_column = engine.make_column_parser(self.measure, self.levels, scale=self.scale)
 
 
 @dataclass
@@ -220,6 +222,9 @@ def plan_columns(
     return out
 
 
+BLOCK_ROWS = 500  # rows matched, then parsed column by column, at a time
+
+
 def iter_values(
     *,
     headers: list[str],
@@ -232,19 +237,35 @@ def iter_values(
     progress=None,
     total_hint: int | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Match each row to a school and parse its mapped cells, one row at a time: yields
-    ``(entry id, {indicator: value})`` for each matched row that has values, counts the rows
-    and reports the issues into ``result``."""
-    code_idx = headers.index(_norm_header(code_column)) if code_column else None
-    name_idx = headers.index(_norm_header(name_column)) if name_column else None
-    seen: dict[int, int] = {}
-    # Per cell only what must be: its position, the column's parser, where the value goes.
-    plan = [(col.index, col.parse, col.indicator, col.header) for col in columns]
+    """Match each row to a school and parse its mapped cells: yields ``(entry id,
+    {indicator: value})`` for each matched row that has values, in the file's order, counts
+    the rows and reports the issues into ``result`` (row by row, each row's columns in the
+    mapping's order). Rows are taken :data:`BLOCK_ROWS` at a time: matched one by one, then
+    their cells parsed a column at a time (:func:`~.values.make_column_parser`)."""
+    match = _matcher(headers, code_column, name_column, roster, result)
     width = max((col.index + 1 for col in columns), default=0)
+    block: list[tuple[int, list]] = []
     for rowno, cells in rows:
         result.total_rows += 1
         if progress is not None and result.total_rows % 2000 == 0:
             progress(result.total_rows, total_hint, "正在读取与匹配")
+        block.append((rowno, cells))
+        if len(block) >= BLOCK_ROWS:
+            yield from _block_values(block, match, columns, width, result)
+            block = []
+    if block:
+        yield from _block_values(block, match, columns, width, result)
+
+
+def _matcher(headers, code_column: str, name_column: str, roster: Roster, result: ReadResult):
+    """``match(rowno, cells, pending) -> (entry id, label) or None``; a row that does not
+    match (or repeats a school) adds its issue to ``pending`` as ``((rowno, -1), …)``."""
+    code_idx = headers.index(_norm_header(code_column)) if code_column else None
+    name_idx = headers.index(_norm_header(name_column)) if name_column else None
+    seen: dict[int, int] = {}
+    key_column = code_column or name_column
+
+    def match(rowno: int, cells: list, pending: list):
         code = cell_text(cells[code_idx]) if code_idx is not None and code_idx < len(cells) else ""
         name = cell_text(cells[name_idx]) if name_idx is not None and name_idx < len(cells) else ""
         label = name or code
@@ -252,53 +273,85 @@ def iter_values(
         if entry_id is None and name:
             candidates = roster.by_name.get(name, [])
             if len(candidates) > 1:
-                result.issue(
-                    rowno,
-                    name_column,
-                    label,
-                    f"学校名称“{name}”对应多所学校，请在文件中提供学校代码",
-                )
-                continue
+                message = f"学校名称“{name}”对应多所学校，请在文件中提供学校代码"
+                pending.append(((rowno, -1), name_column, label, message))
+                return None
             entry_id = candidates[0] if candidates else None
         if entry_id is None:
             reason = roster.outside.get(code) or roster.outside.get(name)
             if reason:
-                result.issue(rowno, code_column or name_column, label, reason)
+                pending.append(((rowno, -1), key_column, label, reason))
             elif code:
-                result.issue(
-                    rowno,
-                    code_column,
-                    label,
-                    f"学校代码“{code}”和名称“{name}”均未匹配到本批次的学校",
-                )
+                message = f"学校代码“{code}”和名称“{name}”均未匹配到本批次的学校"
+                pending.append(((rowno, -1), code_column, label, message))
             else:
-                result.issue(rowno, name_column, label, f"学校名称“{name}”未匹配到本批次的学校")
-            continue
+                message = f"学校名称“{name}”未匹配到本批次的学校"
+                pending.append(((rowno, -1), name_column, label, message))
+            return None
         if entry_id not in roster.allowed:
-            result.issue(
-                rowno, code_column or name_column, label, "该校不在您单位的管辖范围内，未导入"
-            )
-            continue
+            message = "该校不在您单位的管辖范围内，未导入"
+            pending.append(((rowno, -1), key_column, label, message))
+            return None
         if entry_id in seen:
-            result.issue(
-                rowno,
-                code_column or name_column,
-                label,
-                f"与第 {seen[entry_id]} 行是同一所学校，已忽略本行",
-            )
-            continue
+            message = f"与第 {seen[entry_id]} 行是同一所学校，已忽略本行"
+            pending.append(((rowno, -1), key_column, label, message))
+            return None
         seen[entry_id] = rowno
         result.matched_rows += 1
+        return entry_id, label
+
+    return match
+
+
+def _block_values(block, match, columns: list[ColumnSpec], width: int, result: ReadResult):
+    """One block of rows: matched, parsed a column at a time, issues in row order."""
+    pending: list = []
+    kept, cells_of = [], []
+    for rowno, cells in block:
+        found = match(rowno, cells, pending)
+        if found is None:
+            continue
         if len(cells) < width:
             cells = [*cells, *[None] * (width - len(cells))]
-        values: dict[str, Any] = {}
-        for index, parse, indicator, header in plan:
-            try:
-                value = parse(cells[index])
-            except engine.ValueError_ as exc:
-                result.issue(rowno, header, label, f"{indicator}：{exc}")
-                continue
-            if value is not None:
-                values[indicator] = value
+        kept.append((rowno, *found))
+        cells_of.append(cells)
+    parsed = []
+    if kept and columns:
+        by_column = list(zip(*cells_of, strict=False))  # every row has at least ``width`` cells
+        for position, col in enumerate(columns):
+            parsed.append(_parse_column(col, position, by_column[col.index], kept, pending))
+    for key, column, label, message in sorted(pending, key=lambda issue: issue[0]):
+        result.issue(key[0], column, label, message)
+    indicators = [col.indicator for col in columns]
+    for (_rowno, entry_id, _label), vals in zip(kept, zip(*parsed, strict=True), strict=False):
+        if None in vals:
+            values = {k: v for k, v in zip(indicators, vals, strict=True) if v is not None}
+        else:
+            values = dict(zip(indicators, vals, strict=True))
         if values:
             yield entry_id, values
+
+
+def _parse_column(col: ColumnSpec, position: int, cells, kept: list, pending: list) -> list:
+    """The column's values for the kept rows: at once where the column's shape allows, else
+    (and for each cell the column parser left) cell by cell; a cell that cannot be read
+    becomes an issue and no value."""
+    values = col.parse_column(cells)
+    if values is None:
+        values = [None] * len(cells)
+        todo = range(len(cells))
+    elif None in values:
+        todo, i = [], -1
+        for _ in range(values.count(None)):  # the few cells left: found by C's index
+            i = values.index(None, i + 1)
+            todo.append(i)
+    else:
+        return values
+    parse = col.parse
+    for i in todo:
+        try:
+            values[i] = parse(cells[i])
+        except engine.ValueError_ as exc:
+            rowno, _entry_id, label = kept[i]
+            pending.append(((rowno, position), col.header, label, f"{col.indicator}：{exc}"))
+    return values

@@ -67,8 +67,15 @@ def resolve(folds: list[schema.Fold]) -> list[ResolvedFold]:
 
 
 def plain_lineage(org: Org) -> list[Org]:
-    """The org and its ancestors, nearest first (one query)."""
+    """The org and its ancestors, nearest first (one query; none when the org came with its
+    parents, ``select_related("…__parent__parent…")``, up to the root)."""
     codes = org.ancestor_codes
+    chain, o = [org], org
+    while o.parent_id is not None and Org.parent.is_cached(o):
+        o = o.parent
+        chain.append(o)
+    if o.parent_id is None and [c.code for c in reversed(chain[1:])] == codes:
+        return chain
     by_code = {o.code: o for o in Org.objects.filter(code__in=codes)} if codes else {}
     return [org] + [by_code[c] for c in reversed(codes) if c in by_code]
 

@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q
 
 from edupilot.applications.locks import lock_applications
 from edupilot.applications.models import Application
@@ -74,9 +74,10 @@ def _level_key(application: Application, step: int) -> LevelKey:
     return (application.programme_id, application.category, info["level"], info["org"])
 
 
-def level_recommendations(key: LevelKey):
+def level_q(key: LevelKey) -> Q:
+    """The active recommendations of one review level (its ranks)."""
     programme_id, category, level, org_id = key
-    return ReviewDecision.objects.filter(
+    return Q(
         programme_id=programme_id,
         category=category,
         level=level,
@@ -84,6 +85,10 @@ def level_recommendations(key: LevelKey):
         active=True,
         action=ReviewAction.RECOMMEND,
     )
+
+
+def level_recommendations(key: LevelKey):
+    return ReviewDecision.objects.filter(level_q(key))
 
 
 def _deactivate(decisions: list[ReviewDecision], reason: str, now: dt.datetime) -> None:

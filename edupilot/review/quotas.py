@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
+
 from edupilot.applications.models import Application
 from edupilot.orgs.models import Org, Tier
 from edupilot.programmes import sets as setrules
@@ -34,6 +36,8 @@ class QuotaState:
     label: str = ""
     # Earlier rounds whose recommendations count against this quota (``earlier_rounds``).
     earlier_ids: tuple[int, ...] = ()
+    # What ``quota_state(..., also_count=)`` counted beside the use (None: nothing asked).
+    also_counted: int | None = None
 
     @property
     def unlimited(self) -> bool:
@@ -51,8 +55,8 @@ class QuotaState:
             f"{TIER_LABELS.get(self.level, self.level)}推荐名额"
         )
 
-    def holders_qs(self):
-        return ReviewDecision.objects.filter(
+    def holders_q(self) -> Q:
+        return Q(
             programme_id__in=(self.programme_id, *self.earlier_ids),
             category=self.category,
             quota_level=self.level,
@@ -61,6 +65,9 @@ class QuotaState:
             active=True,
             action=ReviewAction.RECOMMEND,
         )
+
+    def holders_qs(self):
+        return ReviewDecision.objects.filter(self.holders_q())
 
 
 def quota_buckets(application: Application, step: int, orgs: list[Org] | None = None):
@@ -93,8 +100,13 @@ def earlier_round_ids(policy) -> tuple[int, ...]:
     return tuple(Programme.objects.filter(code__in=codes).values_list("pk", flat=True))
 
 
-def quota_state(application: Application, policy, bucket, *, lock: bool = False) -> QuotaState:
-    """The limit and use of one bucket; ``lock`` takes the allocation row for the transaction."""
+def quota_state(
+    application: Application, policy, bucket, *, lock: bool = False, also_count: Q | None = None
+) -> QuotaState:
+    """The limit and use of one bucket; ``lock`` takes the allocation row for the transaction.
+
+    ``also_count``: other decisions to count in the same query (the page's next rank counts
+    its level's recommendations with the bucket's use): ``state.also_counted``."""
     qs = QuotaAllocation.objects.filter(
         programme_id=application.programme_id,
         category=application.category,
@@ -117,7 +129,14 @@ def quota_state(application: Application, policy, bucket, *, lock: bool = False)
         label=alloc.label if alloc else "",
         earlier_ids=earlier_round_ids(policy),
     )
-    state.used = state.holders_qs().count()
+    if also_count is None:
+        state.used = state.holders_qs().count()
+        return state
+    holders = state.holders_q()
+    counts = ReviewDecision.objects.filter(holders | also_count).aggregate(
+        used=Count("pk", filter=holders), also=Count("pk", filter=also_count)
+    )
+    state.used, state.also_counted = counts["used"], counts["also"]
     return state
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from edupilot.applications.models import Application, AppState
@@ -21,6 +21,7 @@ from edupilot.programmes import sets as setrules
 from edupilot.programmes.models import Programme, QuotaAllocation
 
 from . import services
+from .locks import level_q
 from .models import JointOpinion, ReviewAction, ReviewDecision
 
 TIER_LABELS = dict(Tier.choices)
@@ -122,18 +123,22 @@ def quota_summary(
     return lines
 
 
-def application_quota(application: Application) -> list[services.QuotaState]:
-    """The buckets a recommendation at the application's current step would spend."""
+def application_quota(
+    application: Application, also_count: Q | None = None
+) -> list[services.QuotaState]:
+    """The buckets a recommendation at the application's current step would spend;
+    ``also_count`` is counted with the first bucket's use (``QuotaState.also_counted``)."""
     if (
         application.state != AppState.SUBMITTED
         or application.current_step is None
         or application.current_step >= services.last_step(application)
     ):
         return []
-    return [
-        services.quota_state(application, policy, bucket)
-        for policy, bucket in services.quota_buckets(application, application.current_step)
-    ]
+    out = []
+    for policy, bucket in services.quota_buckets(application, application.current_step):
+        out.append(services.quota_state(application, policy, bucket, also_count=also_count))
+        also_count = None
+    return out
 
 
 # --- the chain and its opinions ----------------------------------------------------------------
@@ -245,14 +250,17 @@ def review_detail(scope: Scope, pk, now: dt.datetime | None = None) -> ReviewDet
             detail.can[action.value] = services.can_decide(scope, app, action, now)
         if any(ok for ok, _ in detail.can.values()):
             detail.acting_step = detail.steps[app.current_step]
-            detail.quota = application_quota(app)
+            # The level's recommendations so far (the next rank) are counted in the query
+            # of the first quota bucket's use; with no bucket, on their own.
+            ranks = None
             if detail.can[ReviewAction.RECOMMEND][0]:
-                detail.next_rank = (
-                    services.level_recommendations(
-                        services._level_key(app, app.current_step)
-                    ).count()
-                    + 1
-                )
+                ranks = level_q(services._level_key(app, app.current_step))
+            detail.quota = application_quota(app, also_count=ranks)
+            if ranks is not None:
+                counted = detail.quota[0].also_counted if detail.quota else None
+                if counted is None:
+                    counted = ReviewDecision.objects.filter(ranks).count()
+                detail.next_rank = counted + 1
         for d in decisions:
             if d.counts and d.org_id == scope.org_id:
                 ok, why = services.can_withdraw_recommendation(scope, d, now)

@@ -129,7 +129,7 @@ def test_reviewer_pages_stay_within_their_query_budget(
         (city, reverse("review:queue"), {}, 10),
         (city, reverse("review:queue"), {"area": org("金水区").pk}, 10),
         (city, "/api/v1/review/queue", {}, 7),
-        (city, reverse("review:detail", args=[a.pk]), {}, 12),
+        (city, reverse("review:detail", args=[a.pk]), {}, 10),
         (school, reverse("applications:home"), {}, 7),
     ]
     for who, url, params, most in budget:
@@ -137,3 +137,27 @@ def test_reviewer_pages_stay_within_their_query_budget(
         client.get(url, params)  # warm the process's caches
         with django_assert_max_num_queries(most):
             assert client.get(url, params).status_code == 200
+
+
+def test_application_page_counts_next_rank_with_the_quota_use(client, henan, henan_school_app):
+    """The level's next rank is counted in the quota use's query, and the quota bucket's
+    lineage comes with the application (its ancestors selected with it): the page asks
+    neither separately, and both numbers stay right."""
+    city = reviewer("郑州市")
+    for _ in range(2):
+        services.review_recommend(
+            application=henan_school_app()[0], scope=city.scope, actor=city.actor, opinion="同意。"
+        )
+    a, _school = henan_school_app()
+    client.force_login(city.user)
+    url = reverse("review:detail", args=[a.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        review = client.get(url).context["review"]
+    assert review.next_rank == 3
+    assert review.quota and review.quota[0].used == 2
+    assert review.quota[0].holder.name == "郑州市"
+    sql = [q["sql"] for q in ctx.captured_queries]
+    decisions = [s for s in sql if 'FROM "review_reviewdecision"' in s and "COUNT(" in s]
+    assert len(decisions) == 1, decisions  # use and ranks together
+    assert not any('FROM "orgs_org"' in s and '"code" IN' in s for s in sql)  # no lineage query
