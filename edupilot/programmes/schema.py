@@ -11,11 +11,11 @@ means the end of that day (23:59:59) in Asia/Shanghai.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from .batch_schema import Batch  # noqa: F401 - part of the format
 from .form_schema import (  # noqa: F401 - re-exported: the format in one namespace
     GROUP_ITEM_TYPES,
     PREFILL_SOURCES,
@@ -41,6 +41,13 @@ from .form_schema import (  # noqa: F401 - re-exported: the format in one namesp
     _unique_keys,
 )
 from .issuers import CoIssuer, check_co_issuers
+from .notice_schema import (  # noqa: F401 - part of the format
+    SUMMARY_SOURCES,
+    Notice,
+    NoticeAttachment,
+    SummaryColumn,
+    SummaryTable,
+)
 from .pilot_schema import PilotSpec
 from .quota_schema import (  # noqa: F401 - re-exported: the format in one namespace
     ApportionQuota,
@@ -317,102 +324,6 @@ class AdminAccountRequests(Strict):
     @property
     def deadline_at(self) -> dt.datetime:
         return to_deadline(self.deadline)
-
-
-class Batch(Strict):
-    """A certification round: when it is assessed, and the cut-off date of the data it uses."""
-
-    code: Key
-    name: str = Field(min_length=1)
-    # Categories this batch certifies (empty: all).
-    categories: list[Key] = Field(default_factory=list)
-    data_cutoff: dt.date = Field(description="数据统计截止时间")
-    assess_from: dt.date
-    assess_until: dt.date
-    # The school's self-assessment (学校自评) with its application to this batch: points per
-    # indicator within each item's range. A school that has not submitted one, or whose
-    # self-score misses the gate (share of the maximum and/or points), is not certified.
-    self_assessment: bool = False
-    self_min_percent: Decimal | None = Field(default=None, ge=0, le=100)
-    self_min_score: Decimal | None = Field(default=None, ge=0)
-    self_closes: dt.date | None = Field(default=None, description="自评截止日期")
-
-    @model_validator(mode="after")
-    def _order(self):
-        if self.assess_from > self.assess_until:
-            raise LocatedValueError("认定开始日期不能晚于结束日期", ("assess_until",))
-        if self.data_cutoff > self.assess_until:
-            raise LocatedValueError("数据统计截止时间不能晚于认定结束日期", ("data_cutoff",))
-        if not self.self_assessment:
-            for key in ("self_min_percent", "self_min_score", "self_closes"):
-                if getattr(self, key) is not None:
-                    raise LocatedValueError(
-                        f"批次 {self.code} 未要求学校自评（self_assessment = true），"
-                        f"不能设置 {key}",
-                        (key,),
-                    )
-        if self.self_closes is not None and self.self_closes > self.assess_until:
-            raise LocatedValueError("自评截止日期不能晚于认定结束日期", ("self_closes",))
-        return self
-
-    def self_gate_text(self) -> str:
-        """The self-assessment and its gate in words, for ``programme show`` and the pages."""
-        if not self.self_assessment:
-            return ""
-        parts = []
-        if self.self_min_percent is not None:
-            parts.append(f"自评得分率不低于 {self.self_min_percent.normalize():f}%")
-        if self.self_min_score is not None:
-            parts.append(f"自评总分不低于 {self.self_min_score.normalize():f} 分")
-        gate = "，".join(parts) or "提交自评即可"
-        closes = f"，{self.self_closes:%Y-%m-%d} 前提交" if self.self_closes else ""
-        return f"学校须提交自评{closes}；申报条件：{gate}"
-
-
-# org.region: the applicant's parent org (its county, or its city for a city-direct unit);
-# rank: the reviewing level's recommendation rank; members.count: schools in a region bid.
-SUMMARY_SOURCES = ("org.name", "org.code", "org.address", "org.postcode", "org.region", "category", "topic", "title", "rank", "members.count", "seq", "blank")  # fmt: skip
-
-
-class SummaryColumn(Strict):
-    label: str = Field(min_length=1)
-    # A form field key, or one of SUMMARY_SOURCES.
-    source: str = Field(min_length=1)
-    # A header spanning several adjacent columns (试点工作负责人 over 姓名/职务/联系电话/电子邮箱).
-    group: str = ""
-
-
-class SummaryTable(Strict):
-    """A summary table (汇总表) a review level fills in for the applications it passes on.
-
-    The documents app renders it (XLSX/PDF); here it is only declared, so that its columns
-    follow the notice's attachment and point at real form fields.
-    """
-
-    key: Key
-    title: str = Field(min_length=1)
-    # The review level key whose org fills and stamps it.
-    by: Key
-    categories: list[Key] = Field(default_factory=list)
-    # Lines above the table on the paper form, e.g. "申报单位（盖章）", "填表人", "联系电话".
-    header: list[str] = Field(default_factory=list)
-    columns: list[SummaryColumn] = Field(min_length=1)
-
-
-class NoticeAttachment(Strict):
-    title: str = Field(min_length=1, max_length=200)
-    # A file beside the programme file (a path relative to it): PDF, Word, Excel, PowerPoint,
-    # an image or UTF-8 text.
-    file: str = Field(min_length=1, max_length=255)
-
-
-class Notice(Strict):
-    """``[notice]``: the notice as issued, shown on the public call page: its full text (a UTF-8
-    text file) and its attachments (the original documents, downloadable). Files sit beside
-    the programme file and are read when it is loaded (programmes/notice_files.py)."""
-
-    text: str = Field(default="", max_length=255)
-    attachments: list[NoticeAttachment] = Field(default_factory=list, max_length=30)
 
 
 class Programme(Strict):

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 def henan_sets(seeded):
     return load_sets()
 
+
 REFUSAL = (
     "各市推荐的学校，省里确认不超过三分之二。（规则 confirm：郑州市推荐的申报去掉这一个后共 2 个，"
     "至多确认 ⌊2 / 1.5⌋ = 1 个，而审定单位已确认 2 个；请先请审定单位撤销一个确认）"
