@@ -9,14 +9,13 @@ whole file read through ``importers.iter_values``.
 
 from __future__ import annotations
 
-import io
 import math
 
 import pytest
-import xlsxwriter
 
 from edupilot.certification import importers
 from edupilot.certification.values import ValueError_, make_column_parser, make_parser
+from tests.certification.conftest import xlsx_bytes as xlsx
 
 COLUMNS = [
     [2000.0, 300.0, 1000.0, 0.0],  # numbers, as XLSX gives them
@@ -102,18 +101,6 @@ def test_the_usual_shapes_take_the_column_path():
             col,
             values,
         )
-
-
-def xlsx(rows: list[list]) -> bytes:
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    ws = wb.add_worksheet("数据")
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if value is not None:
-                ws.write(r, c, value)
-    wb.close()
-    return buf.getvalue()
 
 
 def reference_values(headers, rows, columns, roster, code_column, name_column):

@@ -112,16 +112,6 @@ def province_text() -> str:
     return text[:start] + PROVINCE_FLOW + text[end + len("[pilot]") :]
 
 
-@pytest.fixture
-def province(seeded):
-    return load_text(province_text(), "province.toml")
-
-
-@pytest.fixture
-def city_round(province):
-    return load_text(ROUND.format(cap=""), "round.toml")
-
-
 def city_round_through_its_publicity(city_round, schools: int, approve: int):
     """``schools`` schools apply to the city round, the county recommends them all, the city
     approves the first ``approve`` and rejects the rest, and publishes its 公示."""

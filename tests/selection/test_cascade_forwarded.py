@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import json
 
-import pytest
 from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,20 +31,8 @@ from tests.selection.test_cascade import (
     ROUND,
     city_round_through_its_publicity,
     errors_of,
-    load_text,
-    province_text,
     the_line,
 )
-
-
-@pytest.fixture
-def province(seeded):
-    return load_text(province_text(), "province.toml")
-
-
-@pytest.fixture
-def city_round(province):
-    return load_text(ROUND.format(cap=""), "round.toml")
 
 
 def close(ann, city_admin):
