@@ -208,17 +208,11 @@ def _panel(programme: Programme, city: Acting, panel: list[Acting], *apps: Appli
     experts.experts_auto_assign(programme=programme, scope=city.scope, actor=city.actor)
     for app, scores in zip(apps, SCORES, strict=True):
         for i, given in scores:
-            expert = panel[i]
-            assignment = ExpertAssignment.objects.get(
-                application=app, expert_id=expert.scope.user_id, is_active=True
-            )
-            scoring.expert_scores_save(
-                assignment=assignment,
-                scores=given,
-                comment="工作基础扎实，实施方案目标明确、步骤可行；建议细化教师培训安排。",
-                submit=True,
-                scope=expert.scope,
-                actor=expert.actor,
+            expert_submit(
+                panel[i],
+                app,
+                given,
+                "工作基础扎实，实施方案目标明确、步骤可行；建议细化教师培训安排。",
             )
     names = "、".join(p.actor.user.display_name for p in panel)
     for app in apps[:3]:
@@ -230,3 +224,18 @@ def _panel(programme: Programme, city: Acting, panel: list[Acting], *apps: Appli
             scope=city.scope,
             actor=city.actor,
         )
+
+
+def expert_submit(expert: Acting, app, scores, comment: str) -> None:
+    """``expert`` submits its scores of ``app`` (its active assignment), as on its page."""
+    assignment = ExpertAssignment.objects.get(
+        application=app, expert_id=expert.scope.user_id, is_active=True
+    )
+    scoring.expert_scores_save(
+        assignment=assignment,
+        scores=scores,
+        comment=comment,
+        submit=True,
+        scope=expert.scope,
+        actor=expert.actor,
+    )

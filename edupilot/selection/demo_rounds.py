@@ -38,9 +38,8 @@ from edupilot.programmes.models import ParticipantEntry, ParticipantList, Progra
 from edupilot.programmes.services import ProgrammeLoadRefused, open_now_shift, programme_load
 from edupilot.review import services as review
 
-from . import announcements, approval, experts, scoring
-from .demo import Acting, _acting
-from .models import ExpertAssignment
+from . import announcements, approval, experts
+from .demo import Acting, _acting, expert_submit
 
 log = logging.getLogger(__name__)
 
@@ -207,16 +206,8 @@ def _panel(programme: Programme, city: Acting, panel: list[Acting], apps) -> Non
     experts.experts_auto_assign(programme=programme, scope=city.scope, actor=city.actor)
     for app, (_, _topic, *scores) in zip(apps, BIDS, strict=True):
         for expert, given in zip(panel, scores, strict=False):
-            assignment = ExpertAssignment.objects.get(
-                application=app, expert_id=expert.scope.user_id, is_active=True
-            )
-            scoring.expert_scores_save(
-                assignment=assignment,
-                scores=given,
-                comment="人工智能课程开设规范，实验方案目标明确；建议加强教师培训。",
-                submit=True,
-                scope=expert.scope,
-                actor=expert.actor,
+            expert_submit(
+                expert, app, given, "人工智能课程开设规范，实验方案目标明确；建议加强教师培训。"
             )
 
 
