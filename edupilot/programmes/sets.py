@@ -105,6 +105,12 @@ def ratio_limit(rule: SetRule, recommended: int) -> int:
     return int((Decimal(recommended) / rule.ratio).to_integral_value(ROUND_FLOOR))
 
 
+def ratio_words(rule: SetRule, recommended: int) -> str:
+    """The bound of :func:`ratio_limit` as refusals say it: "至多确认 ⌊n / r⌋ = k 个"."""
+    limit = ratio_limit(rule, recommended)
+    return f"至多确认 ⌊{recommended} / {rule.ratio.normalize():f}⌋ = {limit} 个"
+
+
 def coverage_cells(rule: SetRule, spec, category, holder: Org) -> tuple[list, list[Org]]:
     """The cells a ``covers`` rule asks for under ``holder``: ``[((topic, org id), label)]``,
     and the orgs of tier ``each_org_at`` under it."""
@@ -241,7 +247,7 @@ def check_rule(
     return SetFailure(
         rule,
         holder,
-        f"共 {recommended} 个，至多确认 ⌊{recommended} / {rule.ratio.normalize():f}⌋ = "
-        f"{limit} 个，同意后将确认 {len(members)} 个",
+        f"共 {recommended} 个，{ratio_words(rule, recommended or 0)}，"
+        f"同意后将确认 {len(members)} 个",
         _names(added),
     )

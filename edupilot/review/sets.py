@@ -123,9 +123,8 @@ def check_leaving(app: Application, decisions: list[ReviewDecision]) -> str | No
                 return setrules.SetFailure(
                     rule,
                     app.chain[d.step]["org_name"] + "推荐的申报",
-                    f"去掉这一个后共 {len(left)} 个，至多确认 ⌊{len(left)} / "
-                    f"{rule.ratio.normalize():f}⌋ = {limit} 个，而审定单位已确认 {confirmed} 个；"
-                    "请先请审定单位撤销一个确认",
+                    f"去掉这一个后共 {len(left)} 个，{setrules.ratio_words(rule, len(left))}，"
+                    f"而审定单位已确认 {confirmed} 个；请先请审定单位撤销一个确认",
                     [app.applicant_org.name],
                 ).message
     return None
