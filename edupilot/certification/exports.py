@@ -64,8 +64,10 @@ class BatchResultsExport(XlsxExport):
         self.heading = f"{batch.name}智慧校园认定结果汇总表（数据截至 {batch.cutoff:%Y-%m-%d}）"
         self.dimension_names = dimension_names(batch)
         self.self_rules = rules_for(batch)
+        # The self columns follow the assessed dimension scores, in the header and each row.
+        self.self_at = [c.header for c in self.columns].index("维度得分") + 1
         if self.self_rules is not None:
-            at = [c.header for c in self.columns].index("维度得分") + 1
+            at = self.self_at
             self.columns = [*self.columns[:at], *self.self_columns, *self.columns[at:]]
 
     def _self_cells(self, e) -> list:
@@ -117,7 +119,7 @@ class BatchResultsExport(XlsxExport):
                 e.filing.filed_at if e.filing else None,
             ]
             if self.self_rules is not None:
-                row[11:11] = self._self_cells(e)
+                row[self.self_at : self.self_at] = self._self_cells(e)
             yield row
 
 
