@@ -1,5 +1,6 @@
 """Top navigation, assembled from entries each app registers in its AppConfig.ready()."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
@@ -11,13 +12,17 @@ class NavEntry:
     label: str  # a lazy translation
     roles: frozenset
     order: int = 100
+    # A ``can_<verb>_<thing>(scope) -> (bool, reason)`` predicate for entries that a role
+    # does not settle (a unit's reviewer has no region to see a dashboard of): no link to a
+    # page that would answer 403.
+    when: Callable | None = None
 
 
 _ENTRIES: list[NavEntry] = []
 
 
-def register(url_name: str, label, roles, order: int = 100) -> None:
-    entry = NavEntry(url_name, label, frozenset(roles), order)
+def register(url_name: str, label, roles, order: int = 100, when: Callable | None = None) -> None:
+    entry = NavEntry(url_name, label, frozenset(roles), order, when)
     if entry not in _ENTRIES:
         _ENTRIES.append(entry)
 
@@ -28,7 +33,7 @@ def items_for(request) -> list[dict]:
         return []
     out = []
     for e in sorted(_ENTRIES, key=lambda e: e.order):
-        if role not in e.roles:
+        if role not in e.roles or (e.when is not None and not e.when(request.scope)[0]):
             continue
         try:
             url = reverse(e.url_name)

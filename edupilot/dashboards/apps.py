@@ -14,9 +14,12 @@ class DashboardsConfig(AppConfig):
         from edupilot.core.navigation import register
         from edupilot.orgs.models import Role
 
+        from .permissions import can_view_dashboard
+
         register(
             "dashboards:home",
             _("统计看板"),
             [Role.REVIEWER, Role.PROGRAMME_ADMIN, Role.PLATFORM_ADMIN],
             order=35,
+            when=can_view_dashboard,
         )

@@ -144,6 +144,8 @@ def test_a_units_reviewer_has_no_region(world, client):
     )
     client.force_login(make_user(unit, Role.REVIEWER, "dash_unit"))
     assert client.get("/dashboards/").status_code == 403
+    # … and its navigation does not offer the page that would refuse it.
+    assert 'href="/dashboards/"' not in client.get("/review/").content.decode()
 
 
 def xlsx_rows(response) -> list[tuple]:
