@@ -98,17 +98,27 @@ def _select(programme: Programme) -> None:
         approval.selection_approve(
             application=app, opinion="同意列为试点校。", scope=city.scope, actor=city.actor
         )
-    announcements.announcement_publish(programme=programme, scope=city.scope, actor=city.actor)
 
 
 def _publish_final_list(programme: Programme) -> None:
+    """The 公示 and the final list, dated before the pilots' start: the public reads a list
+    published ten months ago, not one dated tomorrow. The file's 公示 has no objection days:
+    it ends the night it is published; the demo closes it then."""
     city = _acting(CITY_ADMIN, Role.PROGRAMME_ADMIN)
-    for ann in programme.announcements.filter(final_published_at__isnull=True):
-        # The file's 公示 has no objection days: it ends tonight; the demo closes it then.
-        announcements.announcement_close(
-            announcement=ann,
-            scope=city.scope,
-            actor=city.actor,
-            now=ann.objection_until + dt.timedelta(seconds=1),
-        )
+    if city is None:
+        return
+    starts = programme.parsed.pilot.starts + dt.timedelta(days=programme.time_shift_days)
+    published = timezone.make_aware(
+        dt.datetime.combine(starts - dt.timedelta(days=2), dt.time(10, 0)),
+        timezone.get_default_timezone(),
+    )
+    ann = announcements.announcement_publish(
+        programme=programme, scope=city.scope, actor=city.actor, now=published
+    )
+    announcements.announcement_close(
+        announcement=ann,
+        scope=city.scope,
+        actor=city.actor,
+        now=ann.objection_until + dt.timedelta(seconds=1),
+    )
     log.info("pilot demo: %s pilots", Pilot.objects.filter(programme=programme).count())

@@ -53,6 +53,7 @@ PROVINCE, FINANCE, KAIFENG = "henan_reviewer", "henan_czt", "kaifeng"
 EXPERTS = ("expert_kaifeng", "expert_ningbo", "expert_wenzhou")  # none of them in 洛阳市
 SCHOOL_ACCOUNT = "school_xinan"
 ROUND_CLOSED_DAYS_AGO = 45  # county 5 working days, panel 10, centre 5: all closed by today
+ANNOUNCED_DAYS_AGO = 12  # the city's 公示 (5 working days) ended before today
 
 
 def _s(basis: int, plan: int, support: int) -> dict[str, str]:
@@ -227,8 +228,11 @@ def _decide_and_publish(programme: Programme, city: Acting, apps) -> None:
     approval.selection_reject(
         application=failing, reason="专家评审得分未达合格等级。", scope=city.scope, actor=city.actor
     )
+    # The 公示 went out ANNOUNCED_DAYS_AGO days ago and its period has ended: the public
+    # reads a final list dated in the past, not one dated after today.
+    published = timezone.now() - dt.timedelta(days=ANNOUNCED_DAYS_AGO)
     ann = announcements.announcement_publish(
-        programme=programme, scope=city.scope, actor=city.actor
+        programme=programme, scope=city.scope, actor=city.actor, now=published
     )
     # The final list: as the pilot-period demo does, at the end of the objection period.
     announcements.announcement_close(
