@@ -8,7 +8,8 @@ Seven pilots of 晋江市, ten months into a one-year period (see ``pilots.demo`
    admin is told);
 3. under inspection: the city's centre visited and asked for rectification;
 4. under acceptance: materials handed in, two experts assigned, one has scored;
-5. accepted 优秀: awarded from the fund and titled 示范校 after its 公示;
+5. accepted 优秀: awarded from the fund and titled 示范校 after its 公示; its typical case
+   (典型案例) accepted by the city and public;
 6. accepted 合格.
 
 Dates are given to the services (``now=``) so that lateness and due dates are what they
@@ -218,3 +219,12 @@ def _acceptance(programme: Programme, pilots, units, city: Acting) -> None:
     )
     honours.honours_finalize(programme=programme, stage="titles", scope=city.scope,
                              actor=city.actor)  # fmt: skip
+    # The 示范校's typical case, accepted by the city: the public portal's 典型案例.
+    case = _post(**{"f-summary": "“平台+教研”应用模式：以智慧校园平台支撑集体备课与课堂观察。"})
+    sub = _hand_in(
+        best, units[5], "cases", "", case, _at(timezone.localdate() - dt.timedelta(days=6))
+    )
+    services.submission_accept(
+        submission=sub, reason="案例经验可推广，同意公开。", scope=city.scope, actor=city.actor,
+        now=_at(timezone.localdate() - dt.timedelta(days=5)),
+    )  # fmt: skip

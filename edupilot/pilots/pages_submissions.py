@@ -19,7 +19,7 @@ from edupilot.programmes.pilot_schema import PilotStageBase
 
 from .models import Pilot, Submission, SubmissionAttachment
 from .periods import ESTIMATED_NOTE, STATUS_LABELS, period_status, stage_periods, today_beijing
-from .permissions import can_edit_submission, is_unit
+from .permissions import can_edit_submission, closed_for, is_unit
 from .services import SUBMITTABLE_KINDS, stage_form
 from .workflows import SUBMISSION
 
@@ -36,7 +36,9 @@ def _row(scope, pilot: Pilot, stage, period, sub, now, today) -> dict:
     started = period.start <= today
     can_fill = False
     if is_unit(scope, pilot) and started:
-        can_fill = not pilot.is_closed if sub is None else can_edit_submission(scope, sub)[0]
+        can_fill = (
+            not closed_for(pilot, stage.kind) if sub is None else can_edit_submission(scope, sub)[0]
+        )
     return {
         "period": period,
         "started": started,
@@ -166,7 +168,7 @@ def new_submission_page(scope, pilot: Pilot, stage, period, *, posted_data=None,
         "period": period,
         "status_label": STATUS_LABELS[period_status(period, None, timezone.now())],
         "fields": field_views(stage, data, errors or {}, []),
-        "editable": is_unit(scope, pilot) and not pilot.is_closed,
+        "editable": is_unit(scope, pilot) and not closed_for(pilot, stage.kind),
         "actions": [],
         "versions": [],
         "unsaved": sub,

@@ -41,11 +41,19 @@ def is_approver(scope, pilot, approver: str) -> bool:
     return bool(path) and pilot.supervisor.path.startswith(path) and path.startswith(issuer.path)
 
 
+def closed_for(pilot, kind: str) -> bool:
+    """Whether the pilot takes no more submissions of ``kind``: none once it is closed, but
+    for the typical case (典型案例) of a pilot that passed acceptance — what it is a case of."""
+    if kind == "cases" and pilot.state == PilotState.ACCEPTED:
+        return False
+    return pilot.is_closed
+
+
 def can_edit_submission(scope, submission) -> tuple[bool, str]:
     pilot = submission.pilot
     if not is_unit(scope, pilot):
         return False, _("只有试点单位可以填写和提交。")
-    if pilot.is_closed:
+    if closed_for(pilot, submission.kind):
         return False, _("试点已结束，不能再提交材料。")
     if submission.state not in (SubmissionState.DRAFT, SubmissionState.RETURNED):
         return False, _("材料已提交，等待审核，不能修改。")

@@ -42,3 +42,9 @@ def test_the_final_list_is_dated_before_the_pilots_started(client, pilot_demo):
     assert timezone.localdate(ann.final_published_at) < start
     page = client.get(reverse("public_index") + "?section=final-lists").content.decode()
     assert timezone.localdate(ann.final_published_at).isoformat() in page
+
+
+def test_the_public_reads_the_accepted_typical_case(client, pilot_demo):
+    page = client.get(reverse("public_index") + "?section=pilot-cases").content.decode()
+    best = Pilot.objects.filter(programme=pilot_demo, unit__name__isnull=False).order_by("pk")[5]
+    assert f"{best.unit.name}：典型案例" in page

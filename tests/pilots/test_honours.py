@@ -209,3 +209,40 @@ def test_objections_hold_a_title_until_resolved_and_an_upheld_one_withdraws_it(h
     assert "经核实，反映不实。" in page and "异议成立" in page
     public = client.get("/public/pilots/").content.decode()
     assert "13800138000" not in public and "反映该校" not in public
+
+
+@pytest.mark.parametrize(
+    "state, kind, allowed",
+    [
+        ("accepted", "cases", True),  # the case of a pilot that passed: what it is a case of
+        ("failed", "cases", False),
+        ("accepted", "plan", False),  # nothing else once closed
+    ],
+)
+def test_a_passed_pilot_still_hands_in_its_typical_case(zhejiang, state, kind, allowed):
+    from edupilot.core.errors import Refused
+    from edupilot.pilots import services
+    from edupilot.pilots.models import Submission
+
+    pilot, unit = make_pilot(zhejiang, "k12", unit_type="school")
+    pilot.state = state
+    pilot.save(update_fields=["state"])
+    stage = next(s for s in zhejiang.parsed.pilot.stages if s.kind == kind)
+    post = {
+        f"f-{f.key}": "以数据驱动课堂改进的做法" for f in services.stage_form(stage).all_fields()
+    }
+    period = ""
+    if allowed:
+        sub, _ = services.submission_save(
+            pilot=pilot, stage_key=stage.key, period=period, post=post, scope=unit.scope,
+            actor=unit.actor,
+        )  # fmt: skip
+        services.submission_submit(submission=sub, scope=unit.scope, actor=unit.actor)
+        assert Submission.objects.get(pk=sub.pk).state == "submitted"
+    else:
+        with pytest.raises(Refused, match="试点已结束"):
+            services.submission_save(
+                pilot=pilot, stage_key=stage.key, period=period, post=post, scope=unit.scope,
+                actor=unit.actor,
+            )  # fmt: skip
+        assert not Submission.objects.filter(pilot=pilot).exists()
