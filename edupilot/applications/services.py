@@ -385,14 +385,20 @@ def submission_check(
         topic_field = next((f for f in form.all_fields() if f.type == "topic"), None)
         if topic_field is not None and topic_field.key not in result.errors:
             result.add(topic_field.key, f"请选择“{topic_field.label}”")
-    failed = []
-    if result.ok:
-        ctx = selectors.rule_context(programme, application.applicant_org, application)
-        failed = [r for r in rules.evaluate_all(category.rules, ctx, "submission") if not r.ok]
-        # Eligibility may have changed since the draft was opened (e.g. a list was imported).
-        failed += [r for r in rules.evaluate_all(category.rules, ctx, "eligibility") if not r.ok]
-        failed += selectors.structural_checks(programme, category, application.applicant_org)
-    return result, failed
+    return result, (rule_failures(application) if result.ok else [])
+
+
+def rule_failures(application: Application) -> list[rules.RuleResult]:
+    """The submission rules, eligibility rules and structural checks the application fails
+    as it now reads (complete or not)."""
+    programme = application.programme
+    category = programme.parsed.category(application.category)
+    ctx = selectors.rule_context(programme, application.applicant_org, application)
+    failed = [r for r in rules.evaluate_all(category.rules, ctx, "submission") if not r.ok]
+    # Eligibility may have changed since the draft was opened (e.g. a list was imported).
+    failed += [r for r in rules.evaluate_all(category.rules, ctx, "eligibility") if not r.ok]
+    failed += selectors.structural_checks(programme, category, application.applicant_org)
+    return failed
 
 
 def _refresh_locked(app: Application) -> None:
