@@ -66,7 +66,7 @@ def test_district_sees_its_schools_city_the_batch_school_itself(hz, client):
     assert client.get(f"{base}/entries").status_code == 401
 
 
-def test_the_self_assessment_and_its_gate_over_the_api(gated, client):
+def test_the_self_assessment_and_its_gate_over_the_api(gated, client):  # noqa: F811
     """Issue 10's self-assessment, read as the pages read it: per-item self scores, totals,
     whether submitted, the gate's outcome; scoped like the other entries (404 outside)."""
     entry = gated.entry(gated.xh_primary)
