@@ -1,6 +1,6 @@
 """Certification over the API, read-only: the batches a user may see, their schools' results,
-and one school's assessment indicator by indicator (for bureaus that pull results into
-their own systems). The same selectors as the pages, so the same scope: a district sees its
+one school's assessment indicator by indicator, and its self-assessment with the batch's
+application gate (for bureaus that pull results into their own systems). The same selectors as the pages, so the same scope: a district sees its
 schools, the city its whole batch, a school only itself; anything else is a 404.
 """
 
@@ -12,7 +12,7 @@ from ninja import Router, Schema
 from edupilot.core.inputs import Id, Key, Page
 
 from . import selectors
-from .models import EntryState
+from .models import EntryState, SelfAssessment
 
 router = Router(tags=["certification"])
 
@@ -45,6 +45,9 @@ class EntryOut(Schema):
     decision: str
     # The grade fixed with the decision, else the one the current assessment gives.
     grade: str = ""
+    # Why the batch's application gate keeps the school out (未提交自评 …); "" when it does not
+    # or the batch asks for no self-assessment.
+    gate_reason: str = ""
 
 
 class EntryPageOut(Schema):
@@ -81,10 +84,57 @@ class StandardResultOut(Schema):
     indicators: list[IndicatorOut]
 
 
+class SelfSummaryOut(Schema):
+    submitted: bool
+    submitted_at: dt.datetime | None
+    total: float
+    max_total: float
+    percent: float | None
+
+
 class EntryDetailOut(EntryOut):
     batch: int
     opinion: str
     standards: list[StandardResultOut]
+    # The school's self-assessment, when the batch asks for one and the school has saved it.
+    self_assessment: SelfSummaryOut | None = None
+
+
+class SelfItemOut(Schema):
+    code: str
+    name: str
+    dimension: str
+    standard: str
+    max_score: float
+    # The school's own points; None when it left the item blank (a draft) or saved nothing.
+    score: float | None
+
+
+class SelfDimensionOut(Schema):
+    name: str
+    score: float
+    max_score: float
+
+
+class GateOut(Schema):
+    # Whether the batch's application gate applies to this school (the batch asks for a
+    # self-assessment, and the school is not certified by a title).
+    applies: bool
+    # Whether the school passes it; None when it does not apply.
+    passed: bool | None
+    reason: str
+    rule: str
+
+
+class SelfAssessmentOut(SelfSummaryOut):
+    entry: int
+    required: bool
+    closes: dt.date | None
+    # Why the school may not (or no longer) change it; "" while it may.
+    closed: str
+    dimensions: list[SelfDimensionOut]
+    items: list[SelfItemOut]
+    gate: GateOut
 
 
 def _batch(b) -> dict:
@@ -115,6 +165,19 @@ def _entry(e) -> dict:
         "missing": e.missing_count,
         "decision": e.decision,
         "grade": e.grade_name if e.decision else e.provisional_grade,
+        "gate_reason": e.gate_reason,
+    }
+
+
+def _self_summary(sa: SelfAssessment | None) -> dict | None:
+    if sa is None:
+        return None
+    return {
+        "submitted": sa.submitted_at is not None,
+        "submitted_at": sa.submitted_at,
+        "total": float(sa.total),
+        "max_total": float(sa.max_total),
+        "percent": sa.percent,
     }
 
 
@@ -182,4 +245,50 @@ def entry(request, pk: Id):
             }
             for section in (view.sections if view else [])
         ],
+        "self_assessment": _self_summary(view.self_assessment if view else None),
+    }
+
+
+@router.get("/entries/{int:pk}/self-assessment", response=SelfAssessmentOut)
+def self_assessment(request, pk: Id):
+    """The school's self-assessment (学校自评): its own points per item within each item's
+    maximum, the totals, whether it is submitted, and the batch's application gate on it."""
+    e = selectors.access_entry(request.scope, pk)
+    page = selectors.self_assessment_page(request.scope, e)
+    rules, sa = page["rules"], page["sa"]
+    applies = rules is not None and e.state != EntryState.EXEMPT
+    summary = _self_summary(sa) or {
+        "submitted": False,
+        "submitted_at": None,
+        "total": 0.0,
+        "max_total": float(page["max_total"]),
+        "percent": None,
+    }
+    return {
+        **summary,
+        "entry": e.pk,
+        "required": rules is not None,
+        "closes": page["closes"],
+        "closed": page["closed"],
+        "dimensions": [
+            {"name": name, "score": got, "max_score": top}
+            for name, got, top in (sa.dimensions if sa is not None else [])
+        ],
+        "items": [
+            {
+                "code": row["item"].code,
+                "name": row["item"].name,
+                "dimension": row["item"].dimension_name,
+                "standard": row["item"].standard,
+                "max_score": float(row["item"].max),
+                "score": float(row["value"]) if row["value"] not in ("", None) else None,
+            }
+            for row in page["rows"]
+        ],
+        "gate": {
+            "applies": applies,
+            "passed": (page["gate"] == "") if applies else None,
+            "reason": page["gate"] if applies else "",
+            "rule": rules.text if rules is not None else "",
+        },
     }

@@ -9,6 +9,7 @@
   fold's ``into``: counted under the region's child that holds ``into``, not under the child
   whose tree holds the applicant (and out of a region that holds the applicant but not
   ``into``);
+- :func:`announcement_ends`: when each category's published 公示 ends (its objection period);
 - :func:`joint_waiting`: at a joint review stage, how many applications await each org's
   opinion (the stage itself waits until its completion rule holds);
 - :func:`pilot_report_deadlines`: the next due period of each of a programme's report stages
@@ -20,7 +21,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from django.db.models import Case, CharField, Count, F, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -34,7 +47,7 @@ from edupilot.programmes import folds as fold_rules
 from edupilot.programmes.models import Programme
 from edupilot.programmes.quotas import QuotaResolveError, resolve_orgs
 from edupilot.review import joint
-from edupilot.selection.models import ExpertAssignment
+from edupilot.selection.models import AnnouncementEntry, AnnouncementState, ExpertAssignment
 
 
 class StepLevel(Func):
@@ -105,6 +118,20 @@ def short_of_scores(apps, category: str, needed: int) -> int:
         .annotate(done=Coalesce(Subquery(scores), 0))
         .filter(done__lt=needed)
         .count()
+    )
+
+
+def announcement_ends(programme: Programme) -> dict[str, dt.datetime]:
+    """category code → when the objection period of its 公示 now published ends (the latest,
+    where several are open). One query; a 公示 whose final list is out is over."""
+    return dict(
+        AnnouncementEntry.objects.filter(
+            announcement__programme=programme, announcement__state=AnnouncementState.PUBLISHED
+        )
+        .values("application__category")
+        .annotate(until=Max("announcement__objection_until"))
+        .order_by()
+        .values_list("application__category", "until")
     )
 
 

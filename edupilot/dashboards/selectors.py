@@ -53,6 +53,7 @@ from .permissions import can_view_dashboard
 from .queues import (
     APPROVAL,
     FoldMoves,
+    announcement_ends,
     fold_moves,
     joint_waiting,
     near_path,
@@ -304,7 +305,8 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
         note=_(
             "待办：申报截止前为尚未提交（草稿、退回、撤回）的申报；审核、专家评审截止前为正在该阶段"
             "等待的申报（联合审核：尚未满足通过条件的申报，另列各单位尚未发表意见的申报）；"
-            "审定截止前为等待审定的申报；试点报告截止前为尚未上报的试点。"
+            "审定截止前为等待审定的申报；试点报告截止前为尚未上报的试点。公示的截止时间为已发布公示的"
+            "异议期结束时间；未设截止时间的联合审核列在最后，标为“无截止日期（进行中）”。"
         ),
     )
     apps = _region_apps(scope, programme, fold_moves(programme, org))
@@ -316,7 +318,9 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
         .values_list("category", "n")
     )
     waiting = waiting_by_stage(apps)
+    publicity = announcement_ends(programme)
     items = []
+    open_ended = []  # (what, pending): a joint review without a deadline stays open until done
     for category in programme.parsed.categories:
         closes = programme.category_closes_at(category.code)
         what = _("%(category)s：申报截止") % {"category": category.name}
@@ -324,7 +328,10 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
         in_chain = {s.key for s in category.levels}
         for stage in category.pipeline:
             when = programme.level_deadline(category.code, stage.key)
-            if when is None:
+            if stage.kind == "announcement":
+                # The 公示 published ends when its objection period does, whatever the file says.
+                when = publicity.get(category.code, when)
+            if when is None and stage.kind != "joint_review":
                 continue
             what = f"{category.name}：{stage.name}"
             if stage.kind == "expert_scoring" and stage.key not in in_chain:
@@ -332,17 +339,23 @@ def _deadlines(scope: Scope, org: Org, programme: Programme, now: dt.datetime) -
                 pending = short_of_scores(apps, category.code, max(stage.min_scores, 1))
             else:
                 pending = _at_stage(waiting, category, stage)
-            items.append((when, what, pending))
+            rows = [(what, pending)]
             if stage.kind == "joint_review":
                 # The stage waits until its rule holds; each org's own share of the work.
                 for name, n in joint_waiting(apps, programme, category.code, stage):
                     mine = _("%(stage)s：%(org)s待发表意见") % {"stage": what, "org": name}
-                    items.append((when, mine, n))
+                    rows.append((mine, n))
+            if when is None:
+                open_ended += rows
+            else:
+                items += [(when, w, n) for w, n in rows]
     items += pilot_report_deadlines(scope, org, programme, now)
     upcoming = sorted((i for i in items if i[0] is not None and i[0] >= now), key=lambda i: i[0])
     for when, what, pending in upcoming[:MAX_DEADLINES]:
         days = (timezone.localtime(when).date() - timezone.localtime(now).date()).days
         table.add([what, when, days, pending])
+    for what, pending in open_ended:
+        table.add([what, _("无截止日期（进行中）"), None, pending])
     return table
 
 

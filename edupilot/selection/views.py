@@ -27,6 +27,7 @@ from edupilot.audit.services import actor_from
 from edupilot.core.action_views import object_action
 from edupilot.core.actions import confirm_page, confirmed, run_action, safe_back
 from edupilot.core.errors import Denied, Refused
+from edupilot.review.sets import title_badge, title_flags
 
 from . import announcements as ann_services
 from . import approval, experts, pages, scoring, selectors
@@ -94,9 +95,31 @@ def selection_board(request, programme_pk):
     category = request.GET.get("category") or None
     if category and programme.parsed.category(category) is None:
         category = None
-    return render(
-        request, "selection/board.html", pages.board_page(request.scope, programme, category)
+    context = pages.board_page(request.scope, programme, category)
+    _add_title_badges(request.scope, programme, context["boards"])
+    return render(request, "selection/board.html", context)
+
+
+def _add_title_badges(scope, programme, boards) -> None:
+    """Beside each applicant that holds a title (``[[categories.titles]]``), the badge the
+    review queue shows ("省级示范校 · 优先"), read as the queue reads it (review.sets): one
+    query for the whole board, none when the file declares no title. The order is the
+    board's."""
+    rows = [row for b in boards for row in b.rows]
+    flags = title_flags([programme])
+    if not rows or not flags:
+        return
+    held = (
+        selectors.selection_applications(scope, programme)
+        .filter(pk__in=[row.application.pk for row in rows])
+        .annotate(**flags)
+        .only("pk", "applicant_org_id", "category")
+        .in_bulk()
     )
+    for b in boards:
+        for row in b.rows:
+            app = held.get(row.application.pk)
+            row.title_badge = title_badge(app, b.category) if app is not None else ""
 
 
 @login_required

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from edupilot.certification.models import Entry
+
 from .conftest import GOOD, export_rows
+from .test_self_assessment import gated, submit  # noqa: F401 (a fixture)
 
 
 def get(client, user, url):
@@ -59,3 +64,55 @@ def test_district_sees_its_schools_city_the_batch_school_itself(hz, client):
 
     client.logout()
     assert client.get(f"{base}/entries").status_code == 401
+
+
+def test_the_self_assessment_and_its_gate_over_the_api(gated, client):  # noqa: F811
+    """Issue 10's self-assessment, read as the pages read it: per-item self scores, totals,
+    whether submitted, the gate's outcome; scoped like the other entries (404 outside)."""
+    entry = gated.entry(gated.xh_primary)
+    url = f"/api/v1/certification/entries/{entry.pk}/self-assessment"
+
+    before = get(client, gated.xihu_reviewer, url).json()
+    assert before["required"] and not before["submitted"] and before["items"]
+    assert {i["score"] for i in before["items"]} == {None}
+    assert before["gate"]["applies"] and before["gate"]["passed"] is False
+    assert before["gate"]["reason"].startswith("未提交自评")
+    assert "60%" in before["gate"]["rule"]
+
+    sa = submit(gated, entry, 0.5)
+    for user in (gated.xihu_reviewer, gated.city_reviewer, gated.xh_school_user):
+        body = get(client, user, url).json()
+        assert body["submitted"] and body["submitted_at"]
+        assert body["total"] == float(sa.total) and body["max_total"] == float(sa.max_total)
+        assert body["percent"] == pytest.approx(50, abs=0.1)
+        scores_given = {i["code"]: i["score"] for i in body["items"]}
+        assert scores_given == {k: float(v) for k, v in sa.scores.items()}
+        assert all(i["score"] <= i["max_score"] for i in body["items"])
+        assert body["dimensions"] and body["gate"]["passed"] is False
+        assert body["gate"]["reason"].startswith("自评未达到申报条件")
+
+    detail = get(client, gated.xihu_reviewer, f"/api/v1/certification/entries/{entry.pk}").json()
+    assert detail["gate_reason"].startswith("自评未达到申报条件")
+    assert detail["self_assessment"]["submitted"] and detail["self_assessment"]["total"] == float(
+        sa.total
+    )
+    listing = get(
+        client, gated.xihu_reviewer, f"/api/v1/certification/batches/{gated.batch.pk}/entries"
+    ).json()
+    row = next(e for e in listing["items"] if e["id"] == entry.pk)
+    assert row["gate_reason"].startswith("自评未达到申报条件")
+
+    # Another district, another school, another province: 404, and nothing of it shows.
+    for user in (gated.sc_school_user, gated.henan_reviewer):
+        response = get(client, user, url)
+        assert response.status_code == 404
+        assert entry.school.name not in response.content.decode()
+
+    # A batch that asks for none says so; no gate applies there.
+    plain = Entry.objects.get(batch__code="hz-2024", school=gated.xh_primary)
+    body = get(
+        client, gated.xihu_reviewer, f"/api/v1/certification/entries/{plain.pk}/self-assessment"
+    ).json()
+    assert not body["required"] and body["items"] == [] and not body["submitted"]
+    assert body["gate"] == {"applies": False, "passed": None, "reason": "", "rule": ""}
+    assert body["closed"] == "本批次不要求学校自评"

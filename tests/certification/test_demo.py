@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from edupilot.audit.services import Actor
-from edupilot.certification import demo
+from edupilot.certification import demo, services
 from edupilot.certification.models import Batch, BatchState, EntryState, SelfAssessment
+from edupilot.certification.selfgate import rules_for
 from tests.conftest import make_school, make_user, org
 
 
@@ -33,6 +36,14 @@ def test_demo_builds_both_hangzhou_batches(programmes):
     assert sum(1 for g in gates if g == "") == submitted.count() - 1
     assert any(g.startswith("未提交自评") for g in gates)
     assert SelfAssessment.objects.filter(entry__batch=second, submitted_at=None).count() == 1
+    # The self-assessment window is open today and closes ahead (the variant file sets no
+    # self_closes: it closes with the batch's cut-off, which the demo moves a month ahead), so
+    # the school with a draft can still finish it and submitted ones can still be changed.
+    rules = rules_for(second)
+    today = timezone.localdate()
+    assert rules.closes is None and rules.closes_on(second) == second.cutoff > today
+    draft = SelfAssessment.objects.get(entry__batch=second, submitted_at=None).entry
+    assert services.closed_reason(draft, rules, today) == ""
     # Loading again adds nothing.
     demo.load_demo(actor=Actor.system())
     assert Batch.objects.count() == 2

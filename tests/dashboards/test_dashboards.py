@@ -261,3 +261,18 @@ def test_waiting_counts_at_the_panel_and_the_issuers_decision(world):
     assert selectors._at_stage(after, spec, spec.stage("experts")) >= 1
     assert selectors._at_stage(after, spec, spec.stage("approval")) is not None
     assert selectors._at_stage(after, spec, spec.stage("announcement")) is None
+
+
+def test_the_published_announcement_shows_when_it_ends(world):
+    """The 公示's row carries its objection period's end (the published announcement's), not
+    "—" or nothing because the programme file gives the stage no date."""
+    a = world.a
+    category = a.programme.parsed.category(a.approved.category)
+    deadlines = page(world, "province").table("deadlines")
+    label = f"{category.name}：{category.stage_of('announcement').name}"
+    (row,) = [r for r in deadlines.rows if r[0] == label]
+    assert row[1] == a.announcement.objection_until
+    (shown,) = [d for d in deadlines.display if d["label"] == label]
+    assert shown["cells"][0] != "—" and shown["cells"][0].startswith(
+        f"{a.announcement.objection_until:%Y}-"
+    )

@@ -872,6 +872,9 @@ API: dict[str, Case] = {
     "GET /api/v1/certification/entries/{pk}": api_case(
         pk("entry"), deny="applicant2", deny_status=404
     ),
+    "GET /api/v1/certification/entries/{pk}/self-assessment": api_case(
+        pk("entry"), deny="applicant2", deny_status=404
+    ),
     # pilots (edupilot.pilots.api): the pages' scope; writes refused for who acts are 403 (with
     # the reason), refusals about the moment 400
     "GET /api/v1/pilots/": api_case(ok="county"),
