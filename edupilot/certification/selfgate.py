@@ -38,8 +38,7 @@ def rules_for(batch: Batch) -> SelfRules | None:
     """The batch's self-assessment rules, or None when its programme batch asks for none."""
     if not batch.programme_id or not batch.programme_batch:
         return None
-    spec = batch.programme.parsed
-    pb = next((b for b in spec.batches if b.code == batch.programme_batch), None)
+    pb = batch.programme.batch_spec(batch.programme_batch)
     if pb is None or not pb.self_assessment:
         return None
     return SelfRules(pb.self_min_percent, pb.self_min_score, pb.self_closes, pb.self_gate_text())

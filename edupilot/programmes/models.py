@@ -77,6 +77,17 @@ class Programme(models.Model):
     def shift(self, moment: dt.datetime) -> dt.datetime:
         return moment + dt.timedelta(days=self.time_shift_days)
 
+    def batch_spec(self, code: str):
+        """The file's ``[[batches]]`` entry ``code`` with its dates moved like the programme's
+        (a demo's shift), or None."""
+        pb = next((b for b in self.parsed.batches if b.code == code), None)
+        if pb is None or not self.time_shift_days:
+            return pb
+        dates = ("data_cutoff", "assess_from", "assess_until", "self_closes")
+        return pb.model_copy(
+            update={k: self.shift(getattr(pb, k)) for k in dates if getattr(pb, k) is not None}
+        )
+
     @property
     def opens_at(self) -> dt.datetime:
         return self.shift(self.parsed.period.opens_at)

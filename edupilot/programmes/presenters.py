@@ -136,7 +136,7 @@ def programme_view(programme: Programme) -> dict:
         else [],
         "batches": [
             {
-                "batch": b,
+                "batch": programme.batch_spec(b.code),  # its dates moved like the programme's
                 "categories": [spec.category(x).name for x in b.categories],
             }
             for b in spec.batches

@@ -5,7 +5,9 @@ the gate, is not certified in that batch, whatever its data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from openpyxl import load_workbook
 
 from edupilot.audit.models import AuditEvent
 from edupilot.audit.services import Actor
-from edupilot.certification import services
+from edupilot.certification import selfgate, services
 from edupilot.certification.exports import BatchResultsExport
 from edupilot.certification.models import Decision, Provisional, SelfAssessment
 from edupilot.core.errors import Denied, Refused
@@ -329,3 +331,29 @@ def test_the_unmet_indicator_report_has_both_scores(gated, client):
     assert [c.header for c in export.columns][-2:] == ["得分", "自评得分"]
     rows = list(export.rows())
     assert rows and all(r[-2] == 0 for r in rows) and all(r[-1] is not None for r in rows)
+
+
+def test_a_shifted_programmes_window_closes_on_the_shifted_day(hz):
+    """A programme loaded with a date shift (the demo's --open-now) moves its batches' dates
+    with the rest: the self-assessment closes on the moved day, and its rule text says so."""
+    text = FILE.read_text(encoding="utf-8").replace(
+        "self_min_percent = 60 ", "self_min_percent = 60\nself_closes = 2025-09-20\n", 1
+    )
+    path = Path(tempfile.mkdtemp()) / FILE.name
+    path.write_text(text, encoding="utf-8")
+    shift = 400
+    programme = programme_load(
+        parsed=loader.parse_file(path), actor=Actor.system(), time_shift_days=shift
+    ).programme
+    batch = services.batch_create(
+        owner=hz.city, code="hz-shifted", name="平移批次",
+        certification_date=hz.batch.certification_date, cutoff=hz.batch.cutoff,
+        standard=hz.standards["zj-sc-2022"], programme=programme, programme_batch="batch2",
+        **acting(hz.city_admin, hz.city),
+    )  # fmt: skip
+    rules = selfgate.rules_for(batch)
+    moved = dt.date(2025, 9, 20) + dt.timedelta(days=shift)
+    assert rules.closes == moved
+    assert f"{moved:%Y-%m-%d}" in rules.text and "2025-09-20" not in rules.text
+    pb = programme.batch_spec("batch2")
+    assert pb.assess_from == dt.date(2025, 9, 1) + dt.timedelta(days=shift)

@@ -199,7 +199,7 @@ class Command(BaseCommand):
             if prog is None:
                 raise CommandError(f"项目 {programme} 未载入")
             if programme_batch:
-                pb = next((b for b in prog.parsed.batches if b.code == programme_batch), None)
+                pb = prog.batch_spec(programme_batch)
                 if pb is None:
                     raise CommandError(f"项目 {programme} 中没有批次 {programme_batch}")
                 date = date or pb.assess_from.isoformat()
