@@ -78,12 +78,13 @@ class Programme(models.Model):
         return moment + dt.timedelta(days=self.time_shift_days)
 
     def batch_spec(self, code: str):
-        """The file's ``[[batches]]`` entry ``code`` with its dates moved like the programme's
-        (a demo's shift), or None."""
+        """The file's ``[[batches]]`` entry ``code`` with its windows moved like the
+        programme's dates (a demo's shift), or None. The data's cut-off stays: it is the date
+        of the statistics imported, which no shift changes."""
         pb = next((b for b in self.parsed.batches if b.code == code), None)
         if pb is None or not self.time_shift_days:
             return pb
-        dates = ("data_cutoff", "assess_from", "assess_until", "self_closes")
+        dates = ("assess_from", "assess_until", "self_closes")
         return pb.model_copy(
             update={k: self.shift(getattr(pb, k)) for k in dates if getattr(pb, k) is not None}
         )
