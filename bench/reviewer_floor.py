@@ -273,6 +273,7 @@ def install_urlconf() -> None:
         path("floor/review/<int:pk>/", floor_detail),
         path("floor/api/review/queue", floor_api_queue),
         path("floor/applications/", floor_home),
+        path("floor/nothing/", floor_nothing),
         path("", include("edupilot.urls")),
     ]
     sys.modules[URLCONF] = module
@@ -431,6 +432,62 @@ def profile_pages(table, cookies, repeat: int, prefix: str) -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
+def floor_nothing(request):
+    """The middleware alone: what every page, real or floor, pays before its own code."""
+    from django.http import HttpResponse
+
+    return HttpResponse(f"ok {request.user.pk}")
+
+
+def split_pages(table, cookies, repeat: int) -> None:
+    """BENCH_SPLIT=1: where each page's CPU goes, real beside floor (in process, test Client,
+    warm): SQL compilation, the database driver, template rendering, and the rest (the view's
+    Python, the ORM's rows, the middleware); ``/floor/nothing/`` is the middleware alone."""
+    from collections import defaultdict
+
+    import django.template.backends.django as backend
+    from django.db.backends import utils as db_utils
+    from django.db.models.sql import compiler
+    from django.test import Client
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(key, fn):
+        def wrapper(*a, **k):
+            t = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[key] += time.process_time() - t
+
+        return wrapper
+
+    backend.Template.render = timed("template", backend.Template.render)
+    db_utils.CursorWrapper._execute = timed("driver", db_utils.CursorWrapper._execute)
+    compiler.SQLCompiler.as_sql = timed("compile", compiler.SQLCompiler.as_sql)
+    print(f"{'page (CPU ms per request)':52} {'total':>7} {'compile':>8} {'driver':>7}"
+          f" {'template':>9} {'rest':>6}")  # fmt: skip
+    rows = [("middleware only", "city", "/floor/nothing/", None)] + list(table)
+    for label, who, real, floor in rows:
+        for url in filter(None, (real, floor)):
+            c = Client()
+            c.cookies.load(cookies[who])
+            for _ in range(5):
+                c.get(url)
+            spent.clear()
+            t = time.process_time()
+            for _ in range(repeat):
+                c.get(url)
+            total = (time.process_time() - t) * 1000 / repeat
+            part = {k: v * 1000 / repeat for k, v in spent.items()}
+            rest = total - sum(part.values())
+            name = f"{label[:40]} ({'floor' if url == floor else 'real'})"
+            print(
+                f"{name:52} {total:7.2f} {part.get('compile', 0):8.2f}"
+                f" {part.get('driver', 0):7.2f} {part.get('template', 0):9.2f} {rest:6.2f}"
+            )
+
+
 def measure_latency(args, table, cookies) -> list[tuple]:
     conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
     out = []
@@ -520,6 +577,9 @@ def main() -> None:
 
     print(f"engine: {connection.vendor}; python {sys.version.split()[0]}, {os.cpu_count()} cpu")
     table, cookies = cases(args)
+    if os.environ.get("BENCH_SPLIT"):
+        split_pages(table, cookies, args.repeat)
+        return
     if os.environ.get("BENCH_PROFILE"):
         profile_pages(table, cookies, args.cpu_repeat, os.environ["BENCH_PROFILE"])
         return
