@@ -98,10 +98,15 @@ def _entry_order(programme: Programme, apps: list[Application]) -> list[Applicat
 # --- publish --------------------------------------------------------------------------------
 
 
+def list_name(programme: Programme) -> str:
+    """What the announced list is called: a round's list goes to its parent for approval."""
+    return "拟推荐名单" if programme.parsed.parent else "拟立项名单"
+
+
 def default_title(programme: Programme) -> str:
-    spec = programme.parsed
-    listed = "拟推荐名单" if spec.parent else "拟立项名单"  # a round's list goes to its parent
-    return spec.announcement.title or f"关于{programme.title}{listed}的公示"
+    return (
+        programme.parsed.announcement.title or f"关于{programme.title}{list_name(programme)}的公示"
+    )
 
 
 def clean_texts(programme: Programme, title: str, intro: str) -> tuple[str, str]:
@@ -254,9 +259,7 @@ def announcement_publish(
             d,
             announcement,
             actor,
-            title="已列入拟推荐名单，正在公示"
-            if programme.parsed.parent
-            else "已列入拟立项名单，正在公示",
+            title=f"已列入{list_name(programme)}，正在公示",
             body=f"{programme.title}·{a.category_name}：{title}，公示期至 {when}（北京时间）。",
         )
     for d in pending.rejections:
