@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from edupilot.orgs.models import Role, path_within
+from edupilot.selection.permissions import is_assigned_expert  # an acceptance review's too
 
 from .models import PilotState, SubmissionState
 
@@ -150,12 +151,6 @@ def can_assign_acceptance_expert(scope, submission) -> Result:
         return ok, reason
     if submission.state != "submitted":
         return False, "验收材料提交后才能分配专家。"
-    return OK
-
-
-def is_assigned_expert(scope, review) -> Result:
-    if scope.role != Role.EXPERT or scope.user_id != review.expert_id:
-        return False, "只有被分配的专家本人可以评分。"
     return OK
 
 

@@ -9,6 +9,7 @@ reason), and the services refuse with the same reasons (through ``rules.check_ma
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from django.utils import timezone
 
@@ -103,7 +104,13 @@ def can_list_expert_tasks(scope: Scope, obj=None) -> Result:
     return False, "只有评审专家有评审任务。"
 
 
-def is_assigned_expert(scope: Scope, assignment: ExpertAssignment) -> Result:
+class Assigned(Protocol):
+    """A task assigned to one expert: selection's, or a pilot's acceptance review."""
+
+    expert_id: int
+
+
+def is_assigned_expert(scope: Scope, assignment: Assigned) -> Result:
     if scope.role == Role.EXPERT and scope.user_id == assignment.expert_id:
         return OK
     return False, "只有被分配的专家本人可以评分。"
