@@ -182,19 +182,24 @@ def honour_withdraw(*, honour: Honour, reason: str, scope: Scope, actor: Actor) 
     reason = _note(reason, "reason")
     if not reason:
         raise HonourError("请填写撤销理由。", {"reason": ["请填写撤销理由"]})
+    _withdraw(h, note=f"撤销：{reason}", told=reason, actor=actor, reason=reason)
+    return h
+
+
+def _withdraw(h: Honour, *, note: str, told: str, actor: Actor, **after) -> None:
+    """Withdraw the locked title: its note keeps why; the audit trail and the unit are told."""
     before = h.state
     HONOUR.advance(h, "withdraw")
-    h.note = f"{h.note}\n撤销：{reason}".strip()
+    h.note = f"{h.note}\n{note}".strip()
     h.save(update_fields=["state", "note"])
     audit_record(
         actor=actor,
         action="pilot.honour.withdraw",
         obj=h,
         before={"state": before},
-        after={"state": h.state, "reason": reason},
+        after={"state": h.state, **after},
     )
-    _tell_unit(h.pilot, f"“{h.title_name}”认定已撤销", reason, actor)
-    return h
+    _tell_unit(h.pilot, f"“{h.title_name}”认定已撤销", told, actor)
 
 
 @transaction.atomic
