@@ -159,9 +159,7 @@ def _lock_pending(programme: Programme, now: dt.datetime) -> _Pending:
         a.programme = programme
     stale = [d for d in decisions if apps[d.application_id].state != AppState.RECOMMENDED]
     for d in stale:
-        d.is_active = False
-        d.revoked_at = now
-        d.save(update_fields=["is_active", "revoked_at"])
+        d.revoke(now)
     live = [d for d in decisions if d not in stale]
     return _Pending(
         apps,

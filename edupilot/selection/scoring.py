@@ -206,9 +206,7 @@ def _panel_maybe_done(app: Application, rubric, actor: Actor, now: dt.datetime) 
     for open_task in ExpertAssignment.objects.select_for_update().filter(
         application=app, is_active=True, submitted_at__isnull=True
     ):
-        open_task.is_active = False
-        open_task.withdrawn_at = now
-        open_task.save(update_fields=["is_active", "withdrawn_at"])
+        open_task.withdraw(now)
         audit_record(
             actor=actor,
             action="expert.panel_closed",
