@@ -38,3 +38,14 @@ def check(result: tuple[bool, str], exc: type[Refused] = Denied) -> None:
     ok, reason = result
     if not ok:
         raise exc(reason)
+
+
+def first_refusal(who: tuple[bool, str], *refusals: tuple[bool, str]) -> tuple[bool, str]:
+    """A ``can_…`` predicate's answer: ``who`` may act (else its reason), then the first of
+    ``(refused, reason)`` that holds now; ``(True, "")`` when none does."""
+    if not who[0]:
+        return who
+    for refused, reason in refusals:
+        if refused:
+            return False, reason
+    return True, ""
