@@ -15,6 +15,7 @@ from django.utils import timezone
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import check
 from edupilot.orgs.scoping import Scope
+from edupilot.selection.announcements import save_resolution
 
 from .honours import HonourError, _note, _withdraw
 from .models import Honour, HonourObjection, HonourObjectionState
@@ -84,8 +85,7 @@ def honour_objection_resolve(
         raise HonourError("请填写处理意见。", {"resolution": ["请填写处理意见"]})
     target = HonourObjectionState.UPHELD if upheld else HonourObjectionState.DISMISSED
     HONOUR_OBJECTION.advance(o, "resolve", to=target)
-    o.resolution, o.resolved_by, o.resolved_at = resolution, actor.user, now
-    o.save(update_fields=["state", "resolution", "resolved_by", "resolved_at"])
+    save_resolution(o, resolution, actor.user, now)
     audit_record(
         actor=actor,
         action="pilot.honour.objection_resolve",

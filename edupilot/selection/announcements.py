@@ -390,10 +390,7 @@ def objection_resolve(
     OBJECTION.advance(
         obj, "resolve", to=ObjectionState.UPHELD if upheld else ObjectionState.DISMISSED
     )
-    obj.resolution = resolution
-    obj.resolved_by = actor.user
-    obj.resolved_at = now
-    obj.save(update_fields=["state", "resolution", "resolved_by", "resolved_at"])
+    save_resolution(obj, resolution, actor.user, now)
     audit_record(
         actor=actor,
         action="objection.resolve",
@@ -406,6 +403,13 @@ def objection_resolve(
     return obj
 
 
+def save_resolution(objection, resolution: str, by, now: dt.datetime) -> None:
+    """Save an objection (an announcement's, or a title's: pilots.honour_objections) the
+    workflow has just resolved: its new state, the resolution, who and when."""
+    objection.resolution, objection.resolved_by, objection.resolved_at = resolution, by, now
+    objection.save(update_fields=["state", "resolution", "resolved_by", "resolved_at"])
+
+
 def _remove_entry(obj: Objection, resolution: str, actor: Actor, now: dt.datetime) -> None:
     """An upheld objection: the entry leaves the list, the application is REJECTED."""
     entry = AnnouncementEntry.objects.select_for_update().get(pk=obj.entry_id)
@@ -415,10 +419,8 @@ def _remove_entry(obj: Objection, resolution: str, actor: Actor, now: dt.datetim
     others = Objection.objects.select_for_update().filter(entry=entry, state=ObjectionState.OPEN)
     for other in others:
         OBJECTION.advance(other, "settled_by_other")
-        other.resolution = f"同一单位的异议已核实成立（见异议 #{obj.pk}）：{resolution}"
-        other.resolved_by = actor.user
-        other.resolved_at = now
-        other.save(update_fields=["state", "resolution", "resolved_by", "resolved_at"])
+        settled = f"同一单位的异议已核实成立（见异议 #{obj.pk}）：{resolution}"
+        save_resolution(other, settled, actor.user, now)
     app = (
         Application.objects.select_for_update()
         .select_related("applicant_org", "programme")
