@@ -49,3 +49,22 @@ def first_refusal(who: tuple[bool, str], *refusals: tuple[bool, str]) -> tuple[b
         if refused:
             return False, reason
     return True, ""
+
+
+def posted_text(
+    value: str | None,
+    *,
+    field: str,
+    label: str,
+    limit: int,
+    exc: type[Refused] = Refused,
+    required: str = "",
+) -> str:
+    """A typed text without NUL and surrounding space; ``exc`` (naming ``field``) refuses it
+    when longer than ``limit`` ("<label>最多 N 字") or, ``required`` naming it, when empty."""
+    text = (value or "").replace("\x00", "").strip()
+    if required and not text:
+        raise exc(f"请填写{required}。", {field: [f"请填写{required}"]})
+    if len(text) > limit:
+        raise exc(f"{label}最多 {limit} 字。", {field: [f"最多 {limit} 字"]})
+    return text

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.errors import Refused, check
+from edupilot.core.errors import Refused, check, posted_text
 from edupilot.core.inputs import PointsWords, read_points
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Role
@@ -254,9 +254,9 @@ def acceptance_decide(
     spec = stage.grade(grade or "")
     if spec is None:
         raise AcceptanceError("请选择验收等级。", {"grade": ["请选择验收等级"]})
-    opinion = (opinion or "").replace("\x00", "").strip()
-    if len(opinion) > TEXT_MAX:
-        raise AcceptanceError(f"意见最多 {TEXT_MAX} 字。", {"opinion": [f"最多 {TEXT_MAX} 字"]})
+    opinion = posted_text(
+        opinion, field="opinion", label="意见", limit=TEXT_MAX, exc=AcceptanceError
+    )
     summary = acceptance_summary(sub)
     if spec.result == "pass" and summary.mandatory_unmet:
         # A veto item (mandatory_min) missed: no passing grade, whatever the total.

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.errors import Refused, check
+from edupilot.core.errors import Refused, check, posted_text
 from edupilot.core.notifications import notify
 from edupilot.core.workdays import add_days
 from edupilot.orgs.models import Role
@@ -57,10 +57,7 @@ def _stage(programme: Programme, key: str, kind: str):
 
 
 def _note(text: str, field: str = "note") -> str:
-    text = (text or "").replace("\x00", "").strip()
-    if len(text) > TEXT_MAX:
-        raise HonourError(f"说明最多 {TEXT_MAX} 字。", {field: [f"最多 {TEXT_MAX} 字"]})
-    return text
+    return posted_text(text, field=field, label="说明", limit=TEXT_MAX, exc=HonourError)
 
 
 def _tell_unit(pilot: Pilot, title: str, body: str, actor: Actor | None) -> None:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.workflows import APPLICATION
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.errors import check
+from edupilot.core.errors import check, posted_text
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Org, Role
 from edupilot.orgs.scoping import Scope
@@ -114,9 +114,7 @@ def clean_texts(programme: Programme, title: str, intro: str) -> tuple[str, str]
     title = (title or "").strip() or default_title(programme)
     if len(title) > 300:
         raise SelectionError("标题最多 300 字。", {"title": ["最多 300 字"]})
-    intro = (intro or "").strip()
-    if len(intro) > TEXT_MAX:
-        raise SelectionError(f"说明最多 {TEXT_MAX} 字。", {"intro": [f"最多 {TEXT_MAX} 字"]})
+    intro = posted_text(intro, field="intro", label="说明", limit=TEXT_MAX, exc=SelectionError)
     for field, text in (("title", title), ("intro", intro)):
         found = personal_data_in(text)
         if found:
@@ -380,13 +378,14 @@ def objection_resolve(
     obj = Objection.objects.select_for_update().select_related("entry").get(pk=objection.pk)
     obj.announcement = ann
     check(can_resolve_objection(scope, obj), SelectionError)
-    resolution = (resolution or "").strip()
-    if not resolution:
-        raise SelectionError("请填写处理意见。", {"resolution": ["请填写处理意见"]})
-    if len(resolution) > TEXT_MAX:
-        raise SelectionError(
-            f"处理意见最多 {TEXT_MAX} 字。", {"resolution": [f"最多 {TEXT_MAX} 字"]}
-        )
+    resolution = posted_text(
+        resolution,
+        field="resolution",
+        label="处理意见",
+        limit=TEXT_MAX,
+        exc=SelectionError,
+        required="处理意见",
+    )
     OBJECTION.advance(
         obj, "resolve", to=ObjectionState.UPHELD if upheld else ObjectionState.DISMISSED
     )
