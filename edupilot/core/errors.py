@@ -38,3 +38,33 @@ def check(result: tuple[bool, str], exc: type[Refused] = Denied) -> None:
     ok, reason = result
     if not ok:
         raise exc(reason)
+
+
+def first_refusal(who: tuple[bool, str], *refusals: tuple[bool, str]) -> tuple[bool, str]:
+    """A ``can_…`` predicate's answer: ``who`` may act (else its reason), then the first of
+    ``(refused, reason)`` that holds now; ``(True, "")`` when none does."""
+    if not who[0]:
+        return who
+    for refused, reason in refusals:
+        if refused:
+            return False, reason
+    return True, ""
+
+
+def posted_text(
+    value: str | None,
+    *,
+    field: str,
+    label: str,
+    limit: int,
+    exc: type[Refused] = Refused,
+    required: str = "",
+) -> str:
+    """A typed text without NUL and surrounding space; ``exc`` (naming ``field``) refuses it
+    when longer than ``limit`` ("<label>最多 N 字") or, ``required`` naming it, when empty."""
+    text = (value or "").replace("\x00", "").strip()
+    if required and not text:
+        raise exc(f"请填写{required}。", {field: [f"请填写{required}"]})
+    if len(text) > limit:
+        raise exc(f"{label}最多 {limit} 字。", {field: [f"最多 {limit} 字"]})
+    return text

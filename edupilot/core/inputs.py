@@ -12,6 +12,9 @@ user sees (Word's line and page breaks become line breaks). The API refuses them
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from django.http import QueryDict
@@ -87,6 +90,72 @@ def page_number(raw: Any) -> int:
     except (TypeError, ValueError):
         return 1
     return min(max(n, 1), MAX_PAGE)
+
+
+# --- Score sheets ---------------------------------------------------------------------------
+
+POINTS_CHARS = 20  # a typed score longer than this is no number anyone meant
+
+
+@dataclass(frozen=True)
+class PointsWords:
+    """What a score sheet says about an item it refuses. Each is a ``str.format`` template
+    given ``name`` (the item's), ``max`` (its maximum) and ``text`` (what was typed)."""
+
+    required: str
+    not_number: str
+    out_of_range: str
+    # None: a score with more decimals than ``places`` is rounded half up, not refused.
+    too_precise: str | None = None
+
+
+def read_points(
+    items: Iterable[tuple[str, str, Decimal]],
+    raw: Mapping[str, Any],
+    *,
+    words: PointsWords,
+    places: Decimal,
+    complete: bool,
+) -> tuple[dict[str, Decimal], dict[str, list[str]]]:
+    """Read the points posted for each ``(key, name, max)`` item: a finite number within
+    0..max with at most ``places`` decimals; a blank item is refused only when ``complete``.
+    The values come back quantized to ``places``; ``errors`` maps an item's key to its message.
+    """
+    values: dict[str, Decimal] = {}
+    errors: dict[str, list[str]] = {}
+    for key, name, top in items:
+        text = str(raw.get(key, "") or "")
+        if has_control_chars(text):
+            errors[key] = [f"“{name}”{CONTROL_MESSAGE}"]
+            continue
+        # A Chinese input method may type the decimal point as a full-width stop or comma.
+        text = text.strip().replace("，", ".").replace("．", ".")
+        refusal, value = _read_point(text, top, words, places, complete)
+        if refusal:
+            errors[key] = [refusal.format(name=name, max=top, text=text)]
+        elif value is not None:
+            values[key] = value
+    return values, errors
+
+
+def _read_point(
+    text: str, top: Decimal, words: PointsWords, places: Decimal, complete: bool
+) -> tuple[str, Decimal | None]:
+    """The refusal's template ("" if none) and the value read (None if left blank)."""
+    if not text:
+        return (words.required if complete else ""), None
+    try:
+        value = Decimal(text) if len(text) <= POINTS_CHARS else Decimal("NaN")
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        return words.not_number, None
+    if value < 0 or value > top:
+        return words.out_of_range, None
+    rounded = value.quantize(places, rounding=ROUND_HALF_UP)
+    if words.too_precise is not None and value != rounded:
+        return words.too_precise, None
+    return "", rounded
 
 
 # --- API schemas ---------------------------------------------------------------------------

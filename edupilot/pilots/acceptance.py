@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.errors import Refused, check
+from edupilot.core.errors import Refused, check, posted_text
+from edupilot.core.inputs import PointsWords, read_points
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Role
 from edupilot.orgs.scoping import Scope
@@ -115,20 +116,17 @@ def acceptance_assign(
     return review
 
 
+# A blank score reads as "not scored yet": every criterion is needed even to save.
+SCORE_WORDS = PointsWords(
+    required="请为“{name}”打分（0–{max} 分）",
+    not_number="请为“{name}”打分（0–{max} 分）",
+    out_of_range="“{name}”的分数应在 0 到 {max} 之间",
+)
+
+
 def parse_scores(stage, raw) -> tuple[dict[str, Decimal], dict[str, list[str]]]:
-    values, errors = {}, {}
-    for c in stage.criteria:
-        text = str(raw.get(c.key, "") or "").strip()
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            errors[c.key] = [f"请为“{c.name}”打分（0–{c.max} 分）"]
-            continue
-        if not value.is_finite() or value < 0 or value > c.max:
-            errors[c.key] = [f"“{c.name}”的分数应在 0 到 {c.max} 之间"]
-            continue
-        values[c.key] = value.quantize(TWO, rounding=ROUND_HALF_UP)
-    return values, errors
+    items = [(c.key, c.name, c.max) for c in stage.criteria]
+    return read_points(items, raw, words=SCORE_WORDS, places=TWO, complete=True)
 
 
 @transaction.atomic
@@ -256,9 +254,9 @@ def acceptance_decide(
     spec = stage.grade(grade or "")
     if spec is None:
         raise AcceptanceError("请选择验收等级。", {"grade": ["请选择验收等级"]})
-    opinion = (opinion or "").replace("\x00", "").strip()
-    if len(opinion) > TEXT_MAX:
-        raise AcceptanceError(f"意见最多 {TEXT_MAX} 字。", {"opinion": [f"最多 {TEXT_MAX} 字"]})
+    opinion = posted_text(
+        opinion, field="opinion", label="意见", limit=TEXT_MAX, exc=AcceptanceError
+    )
     summary = acceptance_summary(sub)
     if spec.result == "pass" and summary.mandatory_unmet:
         # A veto item (mandatory_min) missed: no passing grade, whatever the total.

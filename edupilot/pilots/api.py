@@ -343,9 +343,16 @@ def save_draft(request, pk: Id, stage: Text(KEY), payload: DraftIn):
     return Status(200, _detail(request, sub.pk))
 
 
-def _act(request, pk, call) -> Submission:
+def _call(request, service, payload: Schema | None = None, **target):
+    """``service`` on ``target`` as this request's actor, in its scope: the payload's fields
+    are the service's own keyword arguments."""
+    fields = payload.model_dump() if payload is not None else {}
+    return service(**target, **fields, scope=request.scope, actor=actor_from(request))
+
+
+def _act(request, pk, service, payload: Schema | None = None) -> Submission:
     _require_org_role(request)
-    call(access_submission(request.scope, pk))
+    _call(request, service, payload, submission=access_submission(request.scope, pk))
     return _detail(request, pk)
 
 
@@ -354,35 +361,17 @@ ACTION = {200: SubmissionDetailOut, 400: ProblemOut, 403: ProblemOut}
 
 @router.post("/submissions/{int:pk}/submit", response=ACTION)
 def submit(request, pk: Id):
-    return _act(
-        request,
-        pk,
-        lambda sub: services.submission_submit(
-            submission=sub, scope=request.scope, actor=actor_from(request)
-        ),
-    )
+    return _act(request, pk, services.submission_submit)
 
 
 @router.post("/submissions/{int:pk}/accept", response=ACTION)
 def accept(request, pk: Id, payload: ReasonIn):
-    return _act(
-        request,
-        pk,
-        lambda sub: services.submission_accept(
-            submission=sub, scope=request.scope, actor=actor_from(request), reason=payload.reason
-        ),
-    )
+    return _act(request, pk, services.submission_accept, payload)
 
 
 @router.post("/submissions/{int:pk}/return", response=ACTION)
 def return_(request, pk: Id, payload: ReasonIn):
-    return _act(
-        request,
-        pk,
-        lambda sub: services.submission_return(
-            submission=sub, scope=request.scope, actor=actor_from(request), reason=payload.reason
-        ),
-    )
+    return _act(request, pk, services.submission_return, payload)
 
 
 # --- inspections --------------------------------------------------------------------------------
@@ -407,52 +396,25 @@ def _inspection(request, pk) -> Inspection:
 def schedule_inspection(request, pk: Id, payload: ScheduleIn):
     _require_org_role(request)
     pilot = selectors.access_pilot(request.scope, pk)
-    ins = inspections.inspection_schedule(
-        pilot=pilot,
-        mode=payload.mode,
-        scheduled_for=payload.scheduled_for,
-        team=payload.team,
-        scope=request.scope,
-        actor=actor_from(request),
-    )
-    return ins
+    return _call(request, inspections.inspection_schedule, payload, pilot=pilot)
 
 
 @router.post("/inspections/{int:pk}/record", response=INSPECTION_ACTION)
 def record_inspection(request, pk: Id, payload: RecordIn):
-    ins = inspections.inspection_record(
-        inspection=_inspection(request, pk),
-        findings=payload.findings,
-        demands=payload.demands,
-        rectify_days=payload.rectify_days,
-        scope=request.scope,
-        actor=actor_from(request),
-    )
-    return ins
+    inspection = _inspection(request, pk)
+    return _call(request, inspections.inspection_record, payload, inspection=inspection)
 
 
 @router.post("/inspections/{int:pk}/respond", response=INSPECTION_ACTION)
 def respond_inspection(request, pk: Id, payload: RespondIn):
-    ins = inspections.inspection_respond(
-        inspection=_inspection(request, pk),
-        response=payload.response,
-        scope=request.scope,
-        actor=actor_from(request),
-    )
-    return ins
+    inspection = _inspection(request, pk)
+    return _call(request, inspections.inspection_respond, payload, inspection=inspection)
 
 
 @router.post("/inspections/{int:pk}/close", response=INSPECTION_ACTION)
 def close_inspection(request, pk: Id, payload: CloseIn):
-    ins = inspections.inspection_close(
-        inspection=_inspection(request, pk),
-        conclusion=payload.conclusion,
-        again=payload.again,
-        rectify_days=payload.rectify_days,
-        scope=request.scope,
-        actor=actor_from(request),
-    )
-    return ins
+    inspection = _inspection(request, pk)
+    return _call(request, inspections.inspection_close, payload, inspection=inspection)
 
 
 # --- acceptance ---------------------------------------------------------------------------------
@@ -495,11 +457,5 @@ def get_acceptance(request, pk: Id):
 def decide_acceptance(request, pk: Id, payload: DecideIn):
     _require_org_role(request)
     sub = selectors.access_acceptance_submission(request.scope, pk)
-    acceptance.acceptance_decide(
-        submission=sub,
-        grade=payload.grade,
-        opinion=payload.opinion,
-        scope=request.scope,
-        actor=actor_from(request),
-    )
+    _call(request, acceptance.acceptance_decide, payload, submission=sub)
     return _acceptance(request, pk)

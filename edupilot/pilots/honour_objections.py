@@ -15,8 +15,9 @@ from django.utils import timezone
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import check
 from edupilot.orgs.scoping import Scope
+from edupilot.selection.announcements import save_resolution
 
-from .honours import HonourError, _note, _tell_unit
+from .honours import HonourError, _note, _withdraw
 from .models import Honour, HonourObjection, HonourObjectionState
 from .permissions import can_record_honour_objection, can_resolve_honour_objection
 from .workflows import HONOUR, HONOUR_OBJECTION
@@ -84,8 +85,7 @@ def honour_objection_resolve(
         raise HonourError("请填写处理意见。", {"resolution": ["请填写处理意见"]})
     target = HonourObjectionState.UPHELD if upheld else HonourObjectionState.DISMISSED
     HONOUR_OBJECTION.advance(o, "resolve", to=target)
-    o.resolution, o.resolved_by, o.resolved_at = resolution, actor.user, now
-    o.save(update_fields=["state", "resolution", "resolved_by", "resolved_at"])
+    save_resolution(o, resolution, actor.user, now)
     audit_record(
         actor=actor,
         action="pilot.honour.objection_resolve",
@@ -93,14 +93,6 @@ def honour_objection_resolve(
         after={"objection": o.pk, "state": o.state},
     )
     if upheld and HONOUR.can_leave(h, "withdraw"):
-        HONOUR.advance(h, "withdraw")
-        h.note = f"{h.note}\n异议成立，撤销：{resolution}".strip()
-        h.save(update_fields=["state", "note"])
-        audit_record(
-            actor=actor,
-            action="pilot.honour.withdraw",
-            obj=h,
-            after={"state": h.state, "objection": o.pk},
-        )
-        _tell_unit(h.pilot, f"“{h.title_name}”认定已撤销", f"公示期间异议成立：{resolution}", actor)
+        note, told = f"异议成立，撤销：{resolution}", f"公示期间异议成立：{resolution}"
+        _withdraw(h, note=note, told=told, actor=actor, objection=o.pk)
     return o

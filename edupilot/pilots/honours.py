@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.errors import Refused, check
+from edupilot.core.errors import Refused, check, posted_text
 from edupilot.core.notifications import notify
 from edupilot.core.workdays import add_days
 from edupilot.orgs.models import Role
@@ -57,10 +57,7 @@ def _stage(programme: Programme, key: str, kind: str):
 
 
 def _note(text: str, field: str = "note") -> str:
-    text = (text or "").replace("\x00", "").strip()
-    if len(text) > TEXT_MAX:
-        raise HonourError(f"说明最多 {TEXT_MAX} 字。", {field: [f"最多 {TEXT_MAX} 字"]})
-    return text
+    return posted_text(text, field=field, label="说明", limit=TEXT_MAX, exc=HonourError)
 
 
 def _tell_unit(pilot: Pilot, title: str, body: str, actor: Actor | None) -> None:
@@ -182,19 +179,24 @@ def honour_withdraw(*, honour: Honour, reason: str, scope: Scope, actor: Actor) 
     reason = _note(reason, "reason")
     if not reason:
         raise HonourError("请填写撤销理由。", {"reason": ["请填写撤销理由"]})
+    _withdraw(h, note=f"撤销：{reason}", told=reason, actor=actor, reason=reason)
+    return h
+
+
+def _withdraw(h: Honour, *, note: str, told: str, actor: Actor, **after) -> None:
+    """Withdraw the locked title: its note keeps why; the audit trail and the unit are told."""
     before = h.state
     HONOUR.advance(h, "withdraw")
-    h.note = f"{h.note}\n撤销：{reason}".strip()
+    h.note = f"{h.note}\n{note}".strip()
     h.save(update_fields=["state", "note"])
     audit_record(
         actor=actor,
         action="pilot.honour.withdraw",
         obj=h,
         before={"state": before},
-        after={"state": h.state, "reason": reason},
+        after={"state": h.state, **after},
     )
-    _tell_unit(h.pilot, f"“{h.title_name}”认定已撤销", reason, actor)
-    return h
+    _tell_unit(h.pilot, f"“{h.title_name}”认定已撤销", told, actor)
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.errors import Refused, check
+from edupilot.core.errors import Refused, check, posted_text
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Role
 from edupilot.orgs.scoping import Scope
@@ -38,12 +38,14 @@ class InspectionError(Refused):
 
 
 def _text(value, field: str, label: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:
-    value = (value or "").replace("\x00", "").strip()
-    if required and not value:
-        raise InspectionError(f"请填写{label}。", {field: [f"请填写{label}"]})
-    if len(value) > limit:
-        raise InspectionError(f"{label}最多 {limit} 字。", {field: [f"最多 {limit} 字"]})
-    return value
+    return posted_text(
+        value,
+        field=field,
+        label=label,
+        limit=limit,
+        exc=InspectionError,
+        required=label if required else "",
+    )
 
 
 def _link(inspection: Inspection) -> str:

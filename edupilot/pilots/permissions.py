@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from edupilot.core.errors import first_refusal
 from edupilot.orgs.models import Role, path_within
+from edupilot.selection.permissions import is_assigned_expert  # an acceptance review's too
 
 from .models import PilotState, SubmissionState
 
@@ -153,31 +155,19 @@ def can_close_inspection(scope, inspection) -> Result:
 
 
 def can_assign_acceptance_expert(scope, submission) -> Result:
-    ok, reason = is_issuer_admin(scope, submission.pilot.programme)
-    if not ok:
-        return ok, reason
-    if submission.state != "submitted":
-        return False, "验收材料提交后才能分配专家。"
-    return OK
-
-
-def is_assigned_expert(scope, review) -> Result:
-    if scope.role != Role.EXPERT or scope.user_id != review.expert_id:
-        return False, "只有被分配的专家本人可以评分。"
-    return OK
+    return first_refusal(
+        is_issuer_admin(scope, submission.pilot.programme),
+        (submission.state != "submitted", "验收材料提交后才能分配专家。"),
+    )
 
 
 def can_score_acceptance(scope, review) -> Result:
-    ok, reason = is_assigned_expert(scope, review)
-    if not ok:
-        return ok, reason
-    if not review.is_active:
-        return False, "该评审任务已取消。"
-    if review.submitted_at is not None:
-        return False, "评分已提交，不能再修改。"
-    if review.submission.state != "submitted":
-        return False, "验收材料不在评审中。"
-    return OK
+    return first_refusal(
+        is_assigned_expert(scope, review),
+        (not review.is_active, "该评审任务已取消。"),
+        (review.submitted_at is not None, "评分已提交，不能再修改。"),
+        (review.submission.state != "submitted", "验收材料不在评审中。"),
+    )
 
 
 def can_decide_acceptance(scope, submission) -> Result:
@@ -198,28 +188,22 @@ def can_manage_honours(scope, programme) -> Result:
 
 
 def can_grant_award(scope, pilot) -> Result:
-    ok, reason = is_issuer_admin(scope, pilot.programme)
-    if not ok:
-        return ok, reason
-    if pilot.state != "accepted":
-        return False, "只有通过验收的试点可以奖补。"
-    return OK
+    return first_refusal(
+        is_issuer_admin(scope, pilot.programme),
+        (pilot.state != "accepted", "只有通过验收的试点可以奖补。"),
+    )
 
 
 def can_record_honour_objection(scope, honour) -> Result:
     """The issuer records written objections to a title while it is on 公示."""
-    ok, reason = is_issuer_admin(scope, honour.pilot.programme)
-    if not ok:
-        return ok, reason
-    if honour.state != "announced":
-        return False, "只有公示中的称号可以登记异议。"
-    return OK
+    return first_refusal(
+        is_issuer_admin(scope, honour.pilot.programme),
+        (honour.state != "announced", "只有公示中的称号可以登记异议。"),
+    )
 
 
 def can_resolve_honour_objection(scope, objection) -> Result:
-    ok, reason = is_issuer_admin(scope, objection.honour.pilot.programme)
-    if not ok:
-        return ok, reason
-    if objection.state != "open":
-        return False, "该异议已处理。"
-    return OK
+    return first_refusal(
+        is_issuer_admin(scope, objection.honour.pilot.programme),
+        (objection.state != "open", "该异议已处理。"),
+    )

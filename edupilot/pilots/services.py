@@ -23,7 +23,7 @@ from django.utils import timezone
 from edupilot.applications import formspec
 from edupilot.applications.files import UploadRejected, blob_store
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.errors import Denied, Refused, check
+from edupilot.core.errors import Denied, Refused, check, posted_text
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Role
 from edupilot.orgs.scoping import Scope
@@ -334,12 +334,14 @@ def submission_submit(
 
 
 def _clean_reason(reason: str, required: bool) -> str:
-    reason = (reason or "").replace("\x00", "").strip()
-    if required and not reason:
-        raise SubmissionError("请填写退回理由。", {"reason": ["请填写退回理由"]})
-    if len(reason) > REASON_MAX:
-        raise SubmissionError(f"意见最多 {REASON_MAX} 字。", {"reason": [f"最多 {REASON_MAX} 字"]})
-    return reason
+    return posted_text(
+        reason,
+        field="reason",
+        label="意见",
+        limit=REASON_MAX,
+        exc=SubmissionError,
+        required="退回理由" if required else "",
+    )
 
 
 _DECISIONS = {

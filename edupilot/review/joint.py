@@ -33,7 +33,7 @@ from edupilot.orgs.scoping import Scope
 from . import services
 from .models import JointOpinion, JointVerdict, ReviewAction, ReviewDecision
 from .permissions import ReviewError, check_decide
-from .support import _notify_applicant, _notify_reviewers
+from .support import _notify_applicant, _notify_next_level
 
 VERDICT_OF = {
     ReviewAction.RECOMMEND: JointVerdict.AGREE,
@@ -137,15 +137,8 @@ def joint_opinion_record(
             after={"state": app.state, "step": app.current_step, "level": info["level"],
                    "rank": rank, "version": app.version, "decision": decision.pk, "joint": said},
         )  # fmt: skip
-        nxt = app.chain[app.current_step]
-        _notify_reviewers(
-            app,
-            app.current_step,
-            event="review.recommended",
-            title=f"{app.applicant_org.name}的申报已通过{info['name']}",
-            body=f"{app.programme.title}·{app.category_name}：{said}。请{nxt['org_name']}{nxt['name']}。",
-            actor=actor,
-        )
+        title = f"{app.applicant_org.name}的申报已通过{info['name']}"
+        _notify_next_level(app, title=title, said=f"{said}。", actor=actor)
         return decision
     if total - disagreed < needed:
         decision = services._close(

@@ -82,6 +82,7 @@ from .support import (  # noqa: F401 - OPINION_MAX is re-exported for views
     _clean_text,
     _notify,
     _notify_applicant,
+    _notify_next_level,
     _notify_reviewers,
     _prefixed,
     _start_review,
@@ -371,15 +372,8 @@ def review_panel_done(
         before={"state": AppState.SUBMITTED, "step": step},
         after={"state": app.state, "step": app.current_step, "level": info["level"]},
     )
-    nxt = app.chain[app.current_step]
-    _notify_reviewers(
-        app,
-        app.current_step,
-        event="review.recommended",
-        title=f"{app.applicant_org.name}的申报已完成{info['name']}",
-        body=f"{app.programme.title}·{app.category_name}：{opinion}请{nxt['org_name']}{nxt['name']}。",
-        actor=actor,
-    )
+    title = f"{app.applicant_org.name}的申报已完成{info['name']}"
+    _notify_next_level(app, title=title, said=opinion, actor=actor)
     return decision
 
 

@@ -58,6 +58,20 @@ def _notify_reviewers(
     )
 
 
+def _notify_next_level(application: Application, *, title: str, said: str, actor) -> None:
+    """The reviewers of the step the application was just passed on to: it is theirs now."""
+    nxt = application.chain[application.current_step]
+    _notify_reviewers(
+        application,
+        application.current_step,
+        event="review.recommended",
+        title=title,
+        body=f"{application.programme.title}·{application.category_name}：{said}"
+        f"请{nxt['org_name']}{nxt['name']}。",
+        actor=actor,
+    )
+
+
 @contextmanager
 def _prefixed(prefix: str):
     """In bulk actions, say which application an error is about."""

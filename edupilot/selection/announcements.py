@@ -25,7 +25,7 @@ from django.utils import timezone
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.workflows import APPLICATION
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.errors import check
+from edupilot.core.errors import check, posted_text
 from edupilot.core.notifications import notify
 from edupilot.orgs.models import Org, Role
 from edupilot.orgs.scoping import Scope
@@ -98,10 +98,15 @@ def _entry_order(programme: Programme, apps: list[Application]) -> list[Applicat
 # --- publish --------------------------------------------------------------------------------
 
 
+def list_name(programme: Programme) -> str:
+    """What the announced list is called: a round's list goes to its parent for approval."""
+    return "拟推荐名单" if programme.parsed.parent else "拟立项名单"
+
+
 def default_title(programme: Programme) -> str:
-    spec = programme.parsed
-    listed = "拟推荐名单" if spec.parent else "拟立项名单"  # a round's list goes to its parent
-    return spec.announcement.title or f"关于{programme.title}{listed}的公示"
+    return (
+        programme.parsed.announcement.title or f"关于{programme.title}{list_name(programme)}的公示"
+    )
 
 
 def clean_texts(programme: Programme, title: str, intro: str) -> tuple[str, str]:
@@ -109,9 +114,7 @@ def clean_texts(programme: Programme, title: str, intro: str) -> tuple[str, str]
     title = (title or "").strip() or default_title(programme)
     if len(title) > 300:
         raise SelectionError("标题最多 300 字。", {"title": ["最多 300 字"]})
-    intro = (intro or "").strip()
-    if len(intro) > TEXT_MAX:
-        raise SelectionError(f"说明最多 {TEXT_MAX} 字。", {"intro": [f"最多 {TEXT_MAX} 字"]})
+    intro = posted_text(intro, field="intro", label="说明", limit=TEXT_MAX, exc=SelectionError)
     for field, text in (("title", title), ("intro", intro)):
         found = personal_data_in(text)
         if found:
@@ -154,9 +157,7 @@ def _lock_pending(programme: Programme, now: dt.datetime) -> _Pending:
         a.programme = programme
     stale = [d for d in decisions if apps[d.application_id].state != AppState.RECOMMENDED]
     for d in stale:
-        d.is_active = False
-        d.revoked_at = now
-        d.save(update_fields=["is_active", "revoked_at"])
+        d.revoke(now)
     live = [d for d in decisions if d not in stale]
     return _Pending(
         apps,
@@ -254,9 +255,7 @@ def announcement_publish(
             d,
             announcement,
             actor,
-            title="已列入拟推荐名单，正在公示"
-            if programme.parsed.parent
-            else "已列入拟立项名单，正在公示",
+            title=f"已列入{list_name(programme)}，正在公示",
             body=f"{programme.title}·{a.category_name}：{title}，公示期至 {when}（北京时间）。",
         )
     for d in pending.rejections:
@@ -379,20 +378,18 @@ def objection_resolve(
     obj = Objection.objects.select_for_update().select_related("entry").get(pk=objection.pk)
     obj.announcement = ann
     check(can_resolve_objection(scope, obj), SelectionError)
-    resolution = (resolution or "").strip()
-    if not resolution:
-        raise SelectionError("请填写处理意见。", {"resolution": ["请填写处理意见"]})
-    if len(resolution) > TEXT_MAX:
-        raise SelectionError(
-            f"处理意见最多 {TEXT_MAX} 字。", {"resolution": [f"最多 {TEXT_MAX} 字"]}
-        )
+    resolution = posted_text(
+        resolution,
+        field="resolution",
+        label="处理意见",
+        limit=TEXT_MAX,
+        exc=SelectionError,
+        required="处理意见",
+    )
     OBJECTION.advance(
         obj, "resolve", to=ObjectionState.UPHELD if upheld else ObjectionState.DISMISSED
     )
-    obj.resolution = resolution
-    obj.resolved_by = actor.user
-    obj.resolved_at = now
-    obj.save(update_fields=["state", "resolution", "resolved_by", "resolved_at"])
+    save_resolution(obj, resolution, actor.user, now)
     audit_record(
         actor=actor,
         action="objection.resolve",
@@ -405,6 +402,13 @@ def objection_resolve(
     return obj
 
 
+def save_resolution(objection, resolution: str, by, now: dt.datetime) -> None:
+    """Save an objection (an announcement's, or a title's: pilots.honour_objections) the
+    workflow has just resolved: its new state, the resolution, who and when."""
+    objection.resolution, objection.resolved_by, objection.resolved_at = resolution, by, now
+    objection.save(update_fields=["state", "resolution", "resolved_by", "resolved_at"])
+
+
 def _remove_entry(obj: Objection, resolution: str, actor: Actor, now: dt.datetime) -> None:
     """An upheld objection: the entry leaves the list, the application is REJECTED."""
     entry = AnnouncementEntry.objects.select_for_update().get(pk=obj.entry_id)
@@ -414,10 +418,8 @@ def _remove_entry(obj: Objection, resolution: str, actor: Actor, now: dt.datetim
     others = Objection.objects.select_for_update().filter(entry=entry, state=ObjectionState.OPEN)
     for other in others:
         OBJECTION.advance(other, "settled_by_other")
-        other.resolution = f"同一单位的异议已核实成立（见异议 #{obj.pk}）：{resolution}"
-        other.resolved_by = actor.user
-        other.resolved_at = now
-        other.save(update_fields=["state", "resolution", "resolved_by", "resolved_at"])
+        settled = f"同一单位的异议已核实成立（见异议 #{obj.pk}）：{resolution}"
+        save_resolution(other, settled, actor.user, now)
     app = (
         Application.objects.select_for_update()
         .select_related("applicant_org", "programme")

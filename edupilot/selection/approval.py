@@ -269,10 +269,7 @@ def selection_revoke(
     )
     check_manage(scope, d.programme)
     check(can_revoke_decision(scope, d), SelectionError)
-    d.is_active = False
-    d.revoked_by = actor.user
-    d.revoked_at = now
-    d.save(update_fields=["is_active", "revoked_by", "revoked_at"])
+    d.revoke(now, by=actor.user)
     audit_record(
         actor=actor,
         action="selection.revoke",

@@ -91,23 +91,28 @@ def _acting(username: str, role: str) -> Acting | None:
     return Acting(m, Actor(user=m.user, org=m.org), Scope.for_membership(m))
 
 
-def _schools(county_code: str, n: int, account: str) -> list[Org]:
-    """``n`` primary or junior schools of a county, the demo account's own school first."""
-    county = Org.objects.filter(code=county_code).first()
-    if county is None:
+def _schools(
+    parent_code: str, n: int, account: str | None = None, *, public_only: bool = False
+) -> list[Org]:
+    """``n`` primary or junior schools under an org (``public_only``: public ones), the demo
+    account's own school first."""
+    parent = Org.objects.filter(code=parent_code).first()
+    if parent is None:
         return []
-    eligible = Org.objects.filter(
-        subtree_q(county.path), kind=OrgKind.SCHOOL, is_active=True
-    ).filter(Q(stages__contains=",primary,") | Q(stages__contains=",junior,"))
+    eligible = (
+        Org.objects.filter(subtree_q(parent.path), kind=OrgKind.SCHOOL, is_active=True)
+        .filter(Q(stages__contains=",primary,") | Q(stages__contains=",junior,"))
+        .order_by("code")
+    )
+    if public_only:
+        eligible = eligible.filter(ownership="public")
     own = (
-        Membership.objects.filter(user__username=account, role=Role.APPLICANT)
-        .filter(org__in=eligible)
+        Membership.objects.filter(user__username=account, role=Role.APPLICANT, org__in=eligible)
         .values_list("org_id", flat=True)
         .first()
     )
-    first = [eligible.get(pk=own)] if own else []
-    rest = eligible.exclude(pk=own).order_by("code") if own else eligible.order_by("code")
-    return (first + list(rest[:n]))[:n]
+    first = list(eligible.filter(pk=own)) if own else []
+    return (first + list(eligible.exclude(pk=own)[:n]))[:n]
 
 
 def load_demo(*, actor: Actor) -> Programme | None:
@@ -197,15 +202,7 @@ SCORES = (
 def _panel(programme: Programme, city: Acting, panel: list[Acting], *apps: Application) -> None:
     """Staff the panel (3 experts each), score: two scores move the first three on by
     themselves, the last keeps one; then the expert group's opinion on the three."""
-    for expert in panel:
-        experts.expert_pool_add(
-            programme=programme,
-            membership=expert.membership,
-            note="演示：外市专家，与衡阳市的学校无利害关系",
-            scope=city.scope,
-            actor=city.actor,
-        )
-    experts.experts_auto_assign(programme=programme, scope=city.scope, actor=city.actor)
+    _staff(programme, city, panel, "衡阳市")
     for app, scores in zip(apps, SCORES, strict=True):
         for i, given in scores:
             expert_submit(
@@ -224,6 +221,19 @@ def _panel(programme: Programme, city: Acting, panel: list[Acting], *apps: Appli
             scope=city.scope,
             actor=city.actor,
         )
+
+
+def _staff(programme: Programme, city: Acting, panel: list[Acting], city_name: str) -> None:
+    """The panel's experts join the programme's pool; each application gets its experts."""
+    for expert in panel:
+        experts.expert_pool_add(
+            programme=programme,
+            membership=expert.membership,
+            note=f"演示：外市专家，与{city_name}的学校无利害关系",
+            scope=city.scope,
+            actor=city.actor,
+        )
+    experts.experts_auto_assign(programme=programme, scope=city.scope, actor=city.actor)
 
 
 def expert_submit(expert: Acting, app, scores, comment: str) -> None:

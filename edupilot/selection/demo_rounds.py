@@ -25,21 +25,20 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from edupilot.applications.demo import make_application
 from edupilot.applications.models import Application
 from edupilot.audit.services import Actor
 from edupilot.core.errors import Refused
-from edupilot.orgs.models import Membership, Org, OrgKind, Role, subtree_q
+from edupilot.orgs.models import Org, Role
 from edupilot.programmes import loader
 from edupilot.programmes.models import ParticipantEntry, ParticipantList, Programme
 from edupilot.programmes.services import ProgrammeLoadRefused, open_now_shift, programme_load
 from edupilot.review import services as review
 
-from . import announcements, approval, experts
-from .demo import Acting, _acting, expert_submit
+from . import announcements, approval
+from .demo import Acting, _acting, _s, _schools, _staff, expert_submit
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +53,6 @@ EXPERTS = ("expert_kaifeng", "expert_ningbo", "expert_wenzhou")  # none of them 
 SCHOOL_ACCOUNT = "school_xinan"
 ROUND_CLOSED_DAYS_AGO = 45  # county 5 working days, panel 10, centre 5: all closed by today
 ANNOUNCED_DAYS_AGO = 12  # the city's 公示 (5 working days) ended before today
-
-
-def _s(basis: int, plan: int, support: int) -> dict[str, str]:
-    return {"basis": str(basis), "plan": str(plan), "support": str(support)}
 
 
 # (county, topic, the two experts' scores): 新安县's own, its titled school, 宜阳县's two.
@@ -115,26 +110,6 @@ def closed_shift(parsed: loader.ParsedFile, now: dt.datetime | None = None) -> i
     return (timezone.localtime(now).date() - closes).days - ROUND_CLOSED_DAYS_AGO
 
 
-def _schools(parent_code: str, n: int, account: str | None = None) -> list[Org]:
-    """``n`` public primary or junior schools under an org, the demo account's school first."""
-    parent = Org.objects.filter(code=parent_code).first()
-    if parent is None:
-        return []
-    eligible = (
-        Org.objects.filter(subtree_q(parent.path), kind=OrgKind.SCHOOL, is_active=True)
-        .filter(ownership="public")
-        .filter(Q(stages__contains=",primary,") | Q(stages__contains=",junior,"))
-        .order_by("code")
-    )
-    own = (
-        Membership.objects.filter(user__username=account, role=Role.APPLICANT, org__in=eligible)
-        .values_list("org_id", flat=True)
-        .first()
-    )
-    first = list(eligible.filter(pk=own)) if own else []
-    return (first + list(eligible.exclude(pk=own)[:n]))[:n]
-
-
 def _walk_through(parent: Programme, city_round: Programme) -> None:
     names = (CITY_ADMIN, CENTRE, PROVINCE, FINANCE, KAIFENG, *COUNTY_REVIEWERS.values())
     people = {
@@ -144,8 +119,11 @@ def _walk_through(parent: Programme, city_round: Programme) -> None:
     if any(p is None for p in [*people.values(), *panel]):
         log.warning("round demo: some demo accounts are missing; no applications made")
         return
-    xinan, yiyang = _schools("410323", 2, SCHOOL_ACCOUNT), _schools("410327", 2)
-    kaifeng = _schools("410200", 2)
+    xinan, yiyang = (
+        _schools("410323", 2, SCHOOL_ACCOUNT, public_only=True),
+        _schools("410327", 2, public_only=True),
+    )
+    kaifeng = _schools("410200", 2, public_only=True)
     if len(xinan) < 2 or len(yiyang) < 2 or len(kaifeng) < 2:
         log.warning("round demo: too few schools in the demo tree; no applications made")
         return
@@ -196,15 +174,7 @@ def _recommend(reviewer: Acting, app: Application, opinion: str) -> None:
 
 
 def _panel(programme: Programme, city: Acting, panel: list[Acting], apps) -> None:
-    for expert in panel:
-        experts.expert_pool_add(
-            programme=programme,
-            membership=expert.membership,
-            note="演示：外市专家，与洛阳市的学校无利害关系",
-            scope=city.scope,
-            actor=city.actor,
-        )
-    experts.experts_auto_assign(programme=programme, scope=city.scope, actor=city.actor)
+    _staff(programme, city, panel, "洛阳市")
     for app, (_, _topic, *scores) in zip(apps, BIDS, strict=True):
         for expert, given in zip(panel, scores, strict=False):
             expert_submit(

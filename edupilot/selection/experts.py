@@ -224,10 +224,7 @@ def expert_unassign(*, assignment: ExpertAssignment, scope: Scope, actor: Actor)
     )
     check_manage(scope, a.application.programme)
     check(can_unassign_expert(scope, a), SelectionError)
-    a.is_active = False
-    a.withdrawn_by = actor.user
-    a.withdrawn_at = timezone.now()
-    a.save(update_fields=["is_active", "withdrawn_by", "withdrawn_at"])
+    a.withdraw(timezone.now(), by=actor.user)
     audit_record(
         actor=actor,
         action="expert.unassign",

@@ -123,6 +123,13 @@ class ExpertAssignment(models.Model):
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
 
+    def withdraw(self, now, by=None) -> None:
+        """Take the task back from the expert (``by`` a user, or None: the system did)."""
+        self.is_active = False
+        self.withdrawn_by = by
+        self.withdrawn_at = now
+        self.save(update_fields=["is_active", "withdrawn_by", "withdrawn_at"])
+
 
 class ExpertScore(models.Model):
     assignment = models.ForeignKey(
@@ -230,6 +237,13 @@ class ApprovalDecision(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.is_active and self.announcement_id is None
+
+    def revoke(self, now, by=None) -> None:
+        """Take the pending decision back (``by`` a user, or None: the system did)."""
+        self.is_active = False
+        self.revoked_by = by
+        self.revoked_at = now
+        self.save(update_fields=["is_active", "revoked_by", "revoked_at"])
 
 
 # --- announcement (公示) ----------------------------------------------------------------------

@@ -9,10 +9,12 @@ reason), and the services refuse with the same reasons (through ``rules.check_ma
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from django.utils import timezone
 
 from edupilot.applications.models import Application, AppState
+from edupilot.core.errors import first_refusal
 from edupilot.orgs.models import Role
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes.models import Programme
@@ -103,7 +105,13 @@ def can_list_expert_tasks(scope: Scope, obj=None) -> Result:
     return False, "只有评审专家有评审任务。"
 
 
-def is_assigned_expert(scope: Scope, assignment: ExpertAssignment) -> Result:
+class Assigned(Protocol):
+    """A task assigned to one expert: selection's, or a pilot's acceptance review."""
+
+    expert_id: int
+
+
+def is_assigned_expert(scope: Scope, assignment: Assigned) -> Result:
     if scope.role == Role.EXPERT and scope.user_id == assignment.expert_id:
         return OK
     return False, "只有被分配的专家本人可以评分。"
@@ -166,14 +174,11 @@ def _task_open(assignment: ExpertAssignment) -> Result:
 
 
 def can_unassign_expert(scope: Scope, assignment: ExpertAssignment) -> Result:
-    ok, why = can_manage_selection(scope, assignment.application.programme)
-    if not ok:
-        return ok, why
-    if not assignment.is_active:
-        return False, "该评审任务已撤回。"
-    if assignment.submitted_at is not None:
-        return False, "专家已提交评分，评审任务不能撤回。"
-    return OK
+    return first_refusal(
+        can_manage_selection(scope, assignment.application.programme),
+        (not assignment.is_active, "该评审任务已撤回。"),
+        (assignment.submitted_at is not None, "专家已提交评分，评审任务不能撤回。"),
+    )
 
 
 def can_decide_application(scope: Scope, application: Application, *, decided: bool) -> Result:
@@ -222,14 +227,14 @@ def can_reject_application(scope: Scope, application: Application) -> Result:
 
 
 def can_revoke_decision(scope: Scope, decision: ApprovalDecision) -> Result:
-    ok, why = can_manage_selection(scope, decision.programme)
-    if not ok:
-        return ok, why
-    if not decision.is_active:
-        return False, "该审定决定已撤销。"
-    if decision.announcement_id is not None:
-        return False, "该审定决定已随公示发布，不能撤销；如有异议请在公示中处理。"
-    return OK
+    return first_refusal(
+        can_manage_selection(scope, decision.programme),
+        (not decision.is_active, "该审定决定已撤销。"),
+        (
+            decision.announcement_id is not None,
+            "该审定决定已随公示发布，不能撤销；如有异议请在公示中处理。",
+        ),
+    )
 
 
 def can_assign_expert(scope: Scope, application: Application) -> Result:
@@ -267,23 +272,27 @@ def can_publish_announcement(scope: Scope, programme: Programme) -> Result:
 
 
 def can_record_objection(scope: Scope, announcement: Announcement) -> Result:
-    ok, why = can_manage_selection(scope, announcement.programme)
-    if not ok:
-        return ok, why
-    if announcement.state != AnnouncementState.PUBLISHED:
-        return False, "公示已结束，最终名单已公布，不能再登记异议。"
-    return OK
+    return first_refusal(
+        can_manage_selection(scope, announcement.programme),
+        (
+            announcement.state != AnnouncementState.PUBLISHED,
+            "公示已结束，最终名单已公布，不能再登记异议。",
+        ),
+    )
 
 
 def can_resolve_objection(scope: Scope, objection: Objection) -> Result:
-    ok, why = can_manage_selection(scope, objection.announcement.programme)
-    if not ok:
-        return ok, why
-    if objection.announcement.state != AnnouncementState.PUBLISHED:
-        return False, "公示已结束，不能再处理异议。"
-    if objection.state != ObjectionState.OPEN:
-        return False, f"该异议已处理（{objection.get_state_display()}）。"
-    return OK
+    return first_refusal(
+        can_manage_selection(scope, objection.announcement.programme),
+        (
+            objection.announcement.state != AnnouncementState.PUBLISHED,
+            "公示已结束，不能再处理异议。",
+        ),
+        (
+            objection.state != ObjectionState.OPEN,
+            f"该异议已处理（{objection.get_state_display()}）。",
+        ),
+    )
 
 
 def can_close_announcement(

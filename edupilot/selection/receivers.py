@@ -33,13 +33,9 @@ def on_application_submitted(sender, application: Application, actor: Actor, **k
     if not open_tasks and not pending:
         return
     for a in open_tasks:
-        a.is_active = False
-        a.withdrawn_at = now
-        a.save(update_fields=["is_active", "withdrawn_at"])
+        a.withdraw(now)
     for d in pending:
-        d.is_active = False
-        d.revoked_at = now
-        d.save(update_fields=["is_active", "revoked_at"])
+        d.revoke(now)
     audit_record(
         actor=actor,
         action="selection.superseded",

@@ -22,6 +22,7 @@ from django.utils import timezone
 from edupilot.applications.models import Application
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import check
+from edupilot.core.inputs import PointsWords, read_points
 from edupilot.orgs.scoping import Scope
 from edupilot.programmes import schema
 from edupilot.programmes.grading import GradeSpec, grade_for
@@ -110,31 +111,20 @@ def aggregate(rubric: schema.Rubric, totals: list[Decimal], needed: int = 0) -> 
     return (sum(values, Decimal(0)) / len(values)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
+SCORE_WORDS = PointsWords(
+    required="请为“{name}”打分（0–{max} 分）",
+    not_number="“{name}”的分数应为数字",
+    out_of_range="“{name}”的分数应在 0 到 {max} 之间",
+    too_precise="“{name}”的分数最多保留一位小数",
+)
+
+
 def parse_scores(
     rubric: schema.Rubric, raw: Mapping[str, str], *, complete: bool
 ) -> tuple[dict[str, Decimal], dict[str, list[str]]]:
     """Read posted scores; errors name the criterion. Blank is allowed unless ``complete``."""
-    values: dict[str, Decimal] = {}
-    errors: dict[str, list[str]] = {}
-    for c in rubric.criteria:
-        text = str(raw.get(c.key, "") or "").strip()
-        if not text:
-            if complete:
-                errors[c.key] = [f"请为“{c.name}”打分（0–{c.max} 分）"]
-            continue
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            errors[c.key] = [f"“{c.name}”的分数应为数字"]
-            continue
-        if not value.is_finite() or value < 0 or value > c.max:
-            errors[c.key] = [f"“{c.name}”的分数应在 0 到 {c.max} 之间"]
-            continue
-        if value != value.quantize(Decimal("0.1")):
-            errors[c.key] = [f"“{c.name}”的分数最多保留一位小数"]
-            continue
-        values[c.key] = value
-    return values, errors
+    items = [(c.key, c.name, c.max) for c in rubric.criteria]
+    return read_points(items, raw, words=SCORE_WORDS, places=Decimal("0.1"), complete=complete)
 
 
 @transaction.atomic
@@ -216,9 +206,7 @@ def _panel_maybe_done(app: Application, rubric, actor: Actor, now: dt.datetime) 
     for open_task in ExpertAssignment.objects.select_for_update().filter(
         application=app, is_active=True, submitted_at__isnull=True
     ):
-        open_task.is_active = False
-        open_task.withdrawn_at = now
-        open_task.save(update_fields=["is_active", "withdrawn_at"])
+        open_task.withdraw(now)
         audit_record(
             actor=actor,
             action="expert.panel_closed",

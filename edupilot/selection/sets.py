@@ -23,7 +23,7 @@ from edupilot.orgs.models import Org
 from edupilot.programmes import sets as setrules
 from edupilot.programmes.models import Programme
 from edupilot.review.models import ReviewAction, ReviewDecision
-from edupilot.review.sets import lock_sets
+from edupilot.review.sets import lock_sets, set_members
 
 from .board import CAP_STATES
 from .errors import SelectionError
@@ -43,19 +43,7 @@ def _recommending_orgs(apps: list[Application]) -> dict[tuple[int, str], int]:
 
 def _holder_set(programme: Programme, category: str, tier: str, org_id: int) -> list[Application]:
     """Every application ``org_id`` recommended at ``tier`` (active recommendations)."""
-    ids = ReviewDecision.objects.filter(
-        programme=programme,
-        category=category,
-        tier=tier,
-        org_id=org_id,
-        active=True,
-        action=ReviewAction.RECOMMEND,
-    ).values("application_id")
-    return list(
-        Application.objects.filter(pk__in=ids).select_related(
-            "applicant_org__group", "applicant_org__parent"
-        )
-    )
+    return [d.application for d in set_members((programme.pk, category, tier, org_id))]
 
 
 def _room(category, level: str, recommended: int, chosen: int, undecided: list) -> int:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from edupilot.audit.services import Actor, audit_record
-from edupilot.core.inputs import has_control_chars
+from edupilot.core.inputs import PointsWords, read_points
 from edupilot.core.notifications import notify
 from edupilot.orgs.scoping import Scope
 
@@ -29,7 +29,6 @@ from .assessment import BatchPlan, assess_entries
 from .common import Refused, check, entry_link
 
 TWO = Decimal("0.01")
-MAX_CHARS = 20
 
 
 class SelfAssessmentInvalid(Refused):
@@ -92,40 +91,22 @@ def closed_reason(entry: Entry, rules: SelfRules | None, today: dt.date) -> str:
     return ""
 
 
+SELF_WORDS = PointsWords(
+    required="请为“{name}”自评打分（0–{max:f} 分）",
+    not_number="“{name}”的自评分应为数字（0–{max:f} 分）",
+    out_of_range="“{name}”的自评分应在 0 到 {max:f} 之间，不能为 {text}",
+    too_precise="“{name}”的自评分最多保留两位小数",
+)
+
+
 def parse_self_scores(
     items: list[SelfItem], raw: Mapping[str, str], *, complete: bool
 ) -> tuple[dict[str, Decimal], dict[str, list[str]]]:
     """Read the typed points: each within 0..the item's maximum, at most two decimals.
     A blank item is allowed in a draft, not in a submission."""
-    values: dict[str, Decimal] = {}
-    errors: dict[str, list[str]] = {}
-    for item in items:
-        text = str(raw.get(item.code, "") or "")
-        if has_control_chars(text):
-            errors[item.code] = [f"“{item.name}”含有不可见的控制字符（如 NUL），请删除后再提交"]
-            continue
-        text = text.strip().replace("，", ".").replace("．", ".")
-        if not text:
-            if complete:
-                errors[item.code] = [f"请为“{item.name}”自评打分（0–{item.max.normalize():f} 分）"]
-            continue
-        try:
-            value = Decimal(text) if len(text) <= MAX_CHARS else Decimal("NaN")
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if not value.is_finite():
-            errors[item.code] = [f"“{item.name}”的自评分应为数字（0–{item.max.normalize():f} 分）"]
-            continue
-        if value < 0 or value > item.max:
-            errors[item.code] = [
-                f"“{item.name}”的自评分应在 0 到 {item.max.normalize():f} 之间，不能为 {text}"
-            ]
-            continue
-        if value != value.quantize(TWO, rounding=ROUND_HALF_UP):
-            errors[item.code] = [f"“{item.name}”的自评分最多保留两位小数"]
-            continue
-        values[item.code] = value.quantize(TWO)
-    return values, errors
+    # normalize(): the maximum is shown as 10, not 10.00.
+    points = [(i.code, i.name, i.max.normalize()) for i in items]
+    return read_points(points, raw, words=SELF_WORDS, places=TWO, complete=complete)
 
 
 def _totals(items: list[SelfItem], values: dict[str, Decimal]):
