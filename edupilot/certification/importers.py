@@ -365,12 +365,19 @@ def _block_values(
     entry_ids = [entry_id for _rowno, entry_id, _label in kept]
     if not parsed or not entry_ids:
         return None
-    if any(None in vals for vals in parsed):  # rows without any value are not handed on
-        empty = len(parsed)
-        keep = [i for i, vals in enumerate(zip(*parsed, strict=True)) if vals.count(None) != empty]
-        if len(keep) < len(entry_ids):
-            if not keep:
+    # Rows without any value are not handed on. Such a row has a None in every column, so
+    # only the gaps of the column with the fewest need looking at (usually there are none).
+    fewest = min(parsed, key=lambda vals: vals.count(None))
+    if None in fewest:
+        gaps, i = [], -1
+        for _ in range(fewest.count(None)):
+            i = fewest.index(None, i + 1)
+            gaps.append(i)
+        empty = {i for i in gaps if all(vals[i] is None for vals in parsed)}
+        if empty:
+            if len(empty) == len(entry_ids):
                 return None
+            keep = [i for i in range(len(entry_ids)) if i not in empty]
             entry_ids = [entry_ids[i] for i in keep]
             parsed = [[vals[i] for i in keep] for vals in parsed]
     return Block(entry_ids, [col.indicator for col in columns], parsed)
