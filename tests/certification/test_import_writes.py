@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -35,15 +36,16 @@ COLUMNS = [
 KEYS = ["ZJ-01", "ZJ-02", 'K"3', "K%s", "指标五", "K,6", "K\n7"]
 
 
-def reference(block: Block, src: str, as_of: str) -> list[tuple[bytes, int]]:
+def reference(block: Block, src: str, as_of: str) -> tuple[list[bytes], list[int]]:
     """The former path: each row's values merged into empty data, then dumped."""
-    out = []
+    texts, counts = [], []
     for i in range(len(block.entry_ids)):
         data: dict = {}
         set_, changed = merge(data, block.values(i), src, as_of)
         assert set_ == changed
-        out.append((json_text(data).encode(), set_))
-    return out
+        texts.append(json_text(data).encode())
+        counts.append(set_)
+    return texts, counts
 
 
 @pytest.mark.parametrize(("src", "as_of"), [(SRC, AS_OF), ("i%d", "2099-%m")])
@@ -52,7 +54,7 @@ def test_first_import_json_is_the_former_dump_byte_for_byte(src, as_of):
     got = first_import_json(block, src, as_of)
     assert got == reference(block, src, as_of)
     # Every row parses back to its values (NaN and infinity as null, as before).
-    for i, (text, count) in enumerate(got):
+    for i, (text, count) in enumerate(zip(*got, strict=True)):
         data = json.loads(text)
         assert count == len(data) == len(block.values(i))
 
@@ -64,11 +66,24 @@ def test_rows_without_gaps_and_a_single_column():
     assert first_import_json(words, SRC, AS_OF) == reference(words, SRC, AS_OF)
 
 
-def test_what_the_template_does_not_write_falls_back():
-    # An indicator fed by two columns: the dict keeps the last value; no template.
+def test_an_indicator_fed_twice_is_merged_value_by_value():
+    # Two columns feed one indicator: the dict keeps one key, the last value; no template.
     assert first_import_json(Block([1], ["A", "A"], [[1.0], [2.0]]), SRC, AS_OF) is None
-    # A value of another type than the parsers give.
-    assert first_import_json(Block([1], ["A"], [[dt.date(2099, 1, 1)]]), SRC, AS_OF) is None
+
+
+def test_other_values_are_written_as_json_text_writes_them():
+    """Values the parsers do not give (dates, decimals, lists with commas): still the
+    former dump's bytes, each text cut from the column's dump or dumped alone."""
+    block = Block(
+        [1, 2],
+        ["A", "B", "C"],
+        [
+            [dt.date(2099, 1, 1), dt.datetime(2099, 1, 1, 8, 30)],
+            [Decimal("1.50"), None],
+            [[1, 2], {"x": "y,z"}],
+        ],
+    )
+    assert first_import_json(block, SRC, AS_OF) == reference(block, SRC, AS_OF)
 
 
 def _stored_text(pk: int) -> str:

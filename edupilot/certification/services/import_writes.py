@@ -19,13 +19,7 @@ from django.utils import timezone
 
 from ..importers import Block
 from ..models import Entry, EntryState
-from .assessment import json_text
-
-_NONE = type(None)
-# Value types whose JSON text (orjson's) holds no comma: a column of them is dumped at once
-# and cut at the commas. Text (level words) is dumped once per distinct word.
-_NO_COMMA = frozenset({float, int, bool, _NONE})
-_TEXT = frozenset({str, _NONE})
+from .assessment import _DJANGO_JSON, _JSON_OPTIONS, json_text
 
 
 def merge(data: dict, values: dict, src: str, as_of: str) -> tuple[int, int]:
@@ -55,54 +49,46 @@ def merge(data: dict, values: dict, src: str, as_of: str) -> tuple[int, int]:
     return set_, changed
 
 
-def _value_texts(col: list) -> tuple[list[bytes], bool] | None:
-    """Each value's JSON text as orjson writes it (None as ``null``) and whether the column
-    has a None; None for a column of other types."""
-    kinds = set(map(type, col))
-    if kinds <= _NO_COMMA:
-        texts = orjson.dumps(col)[1:-1].split(b",")
-    elif kinds <= _TEXT:
-        words = {word: orjson.dumps(word) for word in set(col)}
-        texts = list(map(words.__getitem__, col))
-    else:
-        return None
-    return texts, _NONE in kinds
+def _value_texts(col: list) -> list[bytes]:
+    """Each value's JSON text as :func:`~.assessment.json_text` writes it (None as ``null``):
+    the column dumped at once and cut at its commas, unless a value's text has a comma
+    (then the pieces outnumber the values, and each distinct value is dumped alone)."""
+    texts = orjson.dumps(col, default=_DJANGO_JSON.default, option=_JSON_OPTIONS)[1:-1].split(b",")
+    if len(texts) == len(col):
+        return texts
+    try:
+        words = {value: json_text(value).encode() for value in set(col)}
+    except TypeError:  # a value that cannot be hashed
+        return [json_text(value).encode() for value in col]
+    return list(map(words.__getitem__, col))
 
 
-def first_import_json(block: Block, src: str, as_of: str) -> list[tuple[bytes, int]] | None:
-    """Each row's data as it stands after a first import, as JSON, with its count of values:
+def first_import_json(block: Block, src: str, as_of: str) -> tuple[list[bytes], list[int]] | None:
+    """Each row's data as it stands after a first import, as JSON, and its count of values:
     byte for byte :func:`merge` into empty data then :func:`~.assessment.json_text`, i.e.
     ``orjson.dumps({indicator: (value, src, as_of), …})``. A row with every value is one
     ``bytes % (value texts)`` on a template of the block's indicators; a row with a gap takes
-    that path value by value. None when the block holds an indicator twice or a value of
-    another type (then every row does)."""
+    the former path. None when the block holds an indicator twice (the dict keeps one)."""
     indicators = block.indicators
     if len(set(indicators)) != len(indicators):
         return None
     texts, gaps = [], set()
     for col in block.columns:
-        found = _value_texts(col)
-        if found is None:
-            return None
-        texts.append(found[0])
-        if found[1]:
+        texts.append(_value_texts(col))
+        if None in col:
             i = -1
             for _ in range(col.count(None)):
                 i = col.index(None, i + 1)
                 gaps.add(i)
     tail = (b"," + orjson.dumps(src) + b"," + orjson.dumps(as_of) + b"]").replace(b"%", b"%%")
     template = b",".join(orjson.dumps(k).replace(b"%", b"%%") + b":[%s" + tail for k in indicators)
-    template = b"{" + template + b"}"
-    width = len(indicators)
-    out = []
-    for i, row in enumerate(zip(*texts, strict=True)):
-        if i in gaps:
-            data: dict = {}
-            count = merge(data, block.values(i), src, as_of)[0]
-            out.append((json_text(data).encode(), count))
-        else:
-            out.append((template % row, width))
-    return out
+    out = list(map((b"{" + template + b"}").__mod__, zip(*texts, strict=True)))
+    counts = [len(indicators)] * len(out)
+    for i in gaps:
+        data: dict = {}
+        counts[i] = merge(data, block.values(i), src, as_of)[0]
+        out[i] = json_text(data).encode()
+    return out, counts
 
 
 def _stored(ids: list[int]) -> dict[int, str | dict]:
@@ -162,8 +148,8 @@ def write_blocks(blocks: list[Block], src: str, as_of: str) -> tuple[int, int]:
                 if first is None:
                     first = first_import_json(block, src, as_of) or False
                 if first:
-                    body, count = first[i]
-                    rows.append((pk, body))
+                    count = first[1][i]
+                    rows.append((pk, first[0][i]))
                     total_set, total_changed = total_set + count, total_changed + count
                     continue
             data = json.loads(text) if isinstance(text, str | bytes) else text
