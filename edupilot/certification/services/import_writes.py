@@ -4,8 +4,9 @@ A school's data is ``{indicator: [value, source, as of]}`` as JSON. An entry's f
 (its data still empty: nothing to weigh against) is written as text built from the block's
 columns (:func:`first_import_json`): the same bytes orjson gives for the dict of triples,
 with the loops in C (one dump per column, one ``bytes %`` per row) instead of a tuple, two
-dict entries and a dump per value, which were a third of the import above the file's read. An entry that already has
-values is merged value by value (:func:`merge`): corrections and newer values stand.
+dict entries and a dump per value, which were a third of the import above the file's read.
+An entry that already has values is merged value by value (:func:`merge`): corrections
+and newer values stand.
 """
 
 from __future__ import annotations

@@ -334,9 +334,9 @@ def _open_run(run: ImportRun, scope: Scope, fh, result, progress: Progress):
 
 
 def _write_run(run: ImportRun, result, blocks) -> tuple[ImportRun, list]:
-    """Read the blocks of rows and merge them into the entries chunk by chunk, all in one transaction
-    under the batch's lock: a batch frozen meanwhile, or a file that breaks off, writes
-    nothing. Only one chunk of values is held at a time."""
+    """Read the blocks of rows and merge them into the entries chunk by chunk, all in one
+    transaction under the batch's lock: a batch frozen meanwhile, or a file that breaks off,
+    writes nothing. Only one chunk of values is held at a time."""
     batch = run.batch
     src, as_of = f"i{run.pk}", run.as_of.isoformat()
     ids: list[int] = []
