@@ -313,7 +313,7 @@ def main() -> None:
                     f"peak {r['peak'] / read['peak']:.2f}×"
                 )
             print(
-                f"{label:<24} {r['cpu']:7.1f} {r['wall']:7.1f} {r['peak']:8.0f} "
+                f"{label:<24} {r['cpu']:7.2f} {r['wall']:7.2f} {r['peak']:8.0f} "
                 f"{r['before']:9.0f}  {notes}",
                 flush=True,
             )

@@ -5,8 +5,8 @@ column feeds which indicator. Each row is matched to a school of the batch by co
 then by exact name; whatever does not match or parse becomes a row-level issue naming the
 row, the column and the cell, and the rest of the file still imports.
 
-Everything here streams: rows are read, matched and parsed one at a time and handed on
-(:func:`iter_values`), so that the caller can write them in bounded chunks; only the row
+Everything here streams: rows are read, matched and parsed a block at a time and handed on
+(:func:`iter_blocks`), so that the caller can write them in bounded chunks; only the row
 report is kept, and only its first :data:`MAX_ISSUES` lines. An XLSX sheet is read a few
 megabytes of XML at a time (:mod:`.xlsx_stream`), a CSV through an incremental decoder.
 
@@ -225,7 +225,44 @@ def plan_columns(
 BLOCK_ROWS = 500  # rows matched, then parsed column by column, at a time
 
 
-def iter_values(
+@dataclass
+class Block:
+    """Matched rows of one block with their values a column at a time: ``columns[j][i]`` is
+    indicator ``indicators[j]``'s value for the school ``entry_ids[i]`` (None: no value).
+    Every row has at least one value; rows are in the file's order."""
+
+    entry_ids: list[int]
+    indicators: list[str]
+    columns: list[list]
+
+    def values(self, i: int) -> dict[str, Any]:
+        """Row ``i``'s ``{indicator: value}``, as :func:`iter_values` yields it."""
+        return {
+            k: v
+            for k, col in zip(self.indicators, self.columns, strict=True)
+            if (v := col[i]) is not None
+        }
+
+    def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        indicators = self.indicators
+        for entry_id, vals in zip(self.entry_ids, zip(*self.columns, strict=True), strict=True):
+            if None in vals:
+                yield (
+                    entry_id,
+                    {k: v for k, v in zip(indicators, vals, strict=True) if v is not None},
+                )
+            else:
+                yield entry_id, dict(zip(indicators, vals, strict=True))
+
+
+def iter_values(**kwargs) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`iter_blocks`' rows one at a time: ``(entry id, {indicator: value})`` for each
+    matched row that has values, in the file's order."""
+    for block in iter_blocks(**kwargs):
+        yield from block.rows()
+
+
+def iter_blocks(
     *,
     headers: list[str],
     rows: Iterator[tuple[int, list]],
@@ -236,11 +273,11 @@ def iter_values(
     result: ReadResult,
     progress=None,
     total_hint: int | None = None,
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Match each row to a school and parse its mapped cells: yields ``(entry id,
-    {indicator: value})`` for each matched row that has values, in the file's order, counts
-    the rows and reports the issues into ``result`` (row by row, each row's columns in the
-    mapping's order). Rows are taken :data:`BLOCK_ROWS` at a time: matched one by one, then
+) -> Iterator[Block]:
+    """Match each row to a school and parse its mapped cells: yields a :class:`Block` of the
+    matched rows that have values, :data:`BLOCK_ROWS` rows of the file at a time, in the
+    file's order; counts the rows and reports the issues into ``result`` (row by row, each
+    row's columns in the mapping's order). Each block's rows are matched one by one, then
     their cells parsed a column at a time (:func:`~.values.make_column_parser`)."""
     match = _matcher(headers, code_column, name_column, roster, result)
     width = max((col.index + 1 for col in columns), default=0)
@@ -251,10 +288,11 @@ def iter_values(
             progress(result.total_rows, total_hint, "正在读取与匹配")
         block.append((rowno, cells))
         if len(block) >= BLOCK_ROWS:
-            yield from _block_values(block, match, columns, width, result)
+            if found := _block_values(block, match, columns, width, result):
+                yield found
             block = []
-    if block:
-        yield from _block_values(block, match, columns, width, result)
+    if block and (found := _block_values(block, match, columns, width, result)):
+        yield found
 
 
 def _matcher(headers, code_column: str, name_column: str, roster: Roster, result: ReadResult):
@@ -303,7 +341,9 @@ def _matcher(headers, code_column: str, name_column: str, roster: Roster, result
     return match
 
 
-def _block_values(block, match, columns: list[ColumnSpec], width: int, result: ReadResult):
+def _block_values(
+    block, match, columns: list[ColumnSpec], width: int, result: ReadResult
+) -> Block | None:
     """One block of rows: matched, parsed a column at a time, issues in row order."""
     pending: list = []
     kept, cells_of = [], []
@@ -322,14 +362,25 @@ def _block_values(block, match, columns: list[ColumnSpec], width: int, result: R
             parsed.append(_parse_column(col, position, by_column[col.index], kept, pending))
     for key, column, label, message in sorted(pending, key=lambda issue: issue[0]):
         result.issue(key[0], column, label, message)
-    indicators = [col.indicator for col in columns]
-    for (_rowno, entry_id, _label), vals in zip(kept, zip(*parsed, strict=True), strict=False):
-        if None in vals:
-            values = {k: v for k, v in zip(indicators, vals, strict=True) if v is not None}
-        else:
-            values = dict(zip(indicators, vals, strict=True))
-        if values:
-            yield entry_id, values
+    entry_ids = [entry_id for _rowno, entry_id, _label in kept]
+    if not parsed or not entry_ids:
+        return None
+    # Rows without any value are not handed on. Such a row has a None in every column, so
+    # only the gaps of the column with the fewest need looking at (usually there are none).
+    fewest = min(parsed, key=lambda vals: vals.count(None))
+    if None in fewest:
+        gaps, i = [], -1
+        for _ in range(fewest.count(None)):
+            i = fewest.index(None, i + 1)
+            gaps.append(i)
+        empty = {i for i in gaps if all(vals[i] is None for vals in parsed)}
+        if empty:
+            if len(empty) == len(entry_ids):
+                return None
+            keep = [i for i in range(len(entry_ids)) if i not in empty]
+            entry_ids = [entry_ids[i] for i in keep]
+            parsed = [[vals[i] for i in keep] for vals in parsed]
+    return Block(entry_ids, [col.indicator for col in columns], parsed)
 
 
 def _parse_column(col: ColumnSpec, position: int, cells, kept: list, pending: list) -> list:

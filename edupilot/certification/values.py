@@ -135,6 +135,7 @@ def make_parser(measure: str, levels: list[str], *, scale: float = 1.0):
 
 _NUMBERS = frozenset({float})
 _NUMBERS_OR_TEXT = frozenset({float, str})
+_TEXT = frozenset({str})
 _is_value = functools.partial(operator.is_not, None)
 
 
@@ -151,23 +152,19 @@ def _blanks_to_none(col) -> list | None:
     return vals
 
 
-def _percent_texts(col) -> list | None:
+def _percent_texts(col) -> tuple[list, list] | None:
     """Cells that are all "88%" text (or empty): the numbers before the sign, None for the
-    empty ones, as the cell parser's short path reads them (``float(text[:-1])``)."""
-    filled = list(filter(None, col))
-    n = len(filled)
-    # Each cell ends with the sign and there are as many signs as cells: one each, at the end.
-    if not n or not all(map(str.endswith, filled, repeat("%"))):
+    empty ones, as the cell parser's short path reads them (``float(text[:-1])``), and the
+    distinct numbers (to check). Each distinct text is read once: a column holds few."""
+    words = set(col)
+    words.discard("")
+    # Each text ends with the sign and there are as many signs as texts: one each, at the end.
+    if not words or not all(map(str.endswith, words, repeat("%"))):
         return None
-    if "".join(filled).count("%") != n:
+    if "".join(words).count("%") != len(words):
         return None
-    vals = list(map(float, map(str.removesuffix, filled, repeat("%"))))
-    if n < len(col):
-        i = -1
-        for _ in range(len(col) - n):
-            i = col.index("", i + 1)
-            vals.insert(i, None)
-    return vals
+    numbers = dict(zip(words, map(float, map(str.removesuffix, words, repeat("%"))), strict=True))
+    return list(map(numbers.get, col)), list(numbers.values())
 
 
 def make_column_parser(measure: str, levels: list[str], *, scale: float = 1.0):
@@ -183,20 +180,25 @@ def make_column_parser(measure: str, levels: list[str], *, scale: float = 1.0):
 
         def parse_numbers(col):
             kinds = set(map(type, col))
+            present = None  # the values to check: all of them, or the distinct ones
             try:
                 if kinds == _NUMBERS:
                     vals = list(col)
                 elif kinds == {str} and all(map(str.isdigit, col)) and all(map(str.isascii, col)):
                     vals = list(map(float, col))
-                elif kinds <= _NUMBERS_OR_TEXT and measure == "percent" and float not in kinds:
-                    vals = _percent_texts(col)
+                elif kinds == _TEXT and measure == "percent":
+                    found = _percent_texts(col)
+                    if found is None:
+                        return None
+                    vals, present = found
                 elif kinds == _NUMBERS_OR_TEXT:
                     vals = _blanks_to_none(col)
                 else:
                     return None
                 if vals is None:
                     return None
-                present = vals if None not in vals else list(filter(_is_value, vals))
+                if present is None:
+                    present = vals if None not in vals else list(filter(_is_value, vals))
                 if scale != 1.0:
                     vals = [None if v is None else v * scale for v in vals]
                     present = [v * scale for v in present]

@@ -22,6 +22,8 @@ COLUMNS = [
     [2000.0, "", 300.0, "", 1000.0],  # numbers with empty cells
     ["88%", "85%", "", "100%", "0%"],  # percent text with an empty cell
     ["88%", "101%", "85%"],  # one out of range
+    ["88%", "88%", "", "88%", "85%", "", "85%"],  # few distinct texts, each read once
+    ["101%", "88%", "101%"],  # a text out of range, twice
     ["88%", "8%8%", "85%"],  # two signs in one cell
     ["88%", "%", "85%"],
     ["88% ", " 85%", "85 %"],  # spaces around

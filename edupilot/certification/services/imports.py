@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from itertools import repeat
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,11 +22,12 @@ from edupilot.orgs.models import Org, OrgKind, subtree_q
 from edupilot.orgs.scoping import Scope, scoped
 
 from .. import files, importers
-from ..models import Batch, DataSource, Entry, EntryState, ImportIssue, ImportRun
+from ..models import Batch, DataSource, Entry, ImportIssue, ImportRun
 from ..permissions import can_import_data, can_save_source
 from ..workflows import BATCH, IMPORT
-from .assessment import BatchPlan, _update_entries, assess_entries
+from .assessment import BatchPlan, assess_entries
 from .common import CHUNK, Progress, Refused, bulk_objects, check
+from .import_writes import write_blocks
 
 
 def _clean_mapping(mapping: list[dict]) -> list[dict]:
@@ -272,34 +272,6 @@ def build_roster(batch: Batch, scope: Scope) -> importers.Roster:
     return importers.Roster(by_code, by_name, set(by_code.values()), outside)
 
 
-def _merge(data: dict, values: dict, src: str, as_of: str) -> tuple[int, int]:
-    """Merge one school's imported values; returns (values set, values changed).
-
-    A value accepted from a school's correction stands; a value already dated later (but
-    still within the cut-off) is newer than this file's and stands too.
-    """
-    if not data:
-        # The first import into this school: nothing to weigh against.
-        # The triples are built by zip in C (a dict comprehension was a tenth of the import).
-        data.update(
-            zip(values, zip(values.values(), repeat(src), repeat(as_of), strict=False), strict=True)
-        )
-        return len(values), len(values)
-    set_, changed = 0, 0
-    for code, value in values.items():
-        current = data.get(code)
-        if current is not None:
-            if str(current[1]).startswith("c"):
-                continue
-            if current[2] > as_of:
-                continue
-        set_ += 1
-        if current is None or current[0] != value:
-            changed += 1
-        data[code] = (value, src, as_of)
-    return set_, changed
-
-
 def import_execute(*, run: ImportRun, scope: Scope, progress: Progress = None, assess: bool = True):
     """Read the run's file, match schools, write values as of the run's date; then assess."""
     with bulk_objects():
@@ -313,8 +285,8 @@ def _import_execute(run: ImportRun, scope: Scope, progress: Progress) -> tuple[I
     result = importers.ReadResult()
     try:
         with files.open_file(run.file) as fh:
-            rows = _open_run(run, scope, fh, result, progress)
-            return _write_run(run, result, rows)
+            blocks = _open_run(run, scope, fh, result, progress)
+            return _write_run(run, result, blocks)
     except importers.TableError as exc:
         # Raised before anything was written, or mid-file (then the transaction rolled back).
         return _import_fail(run, str(exc)), []
@@ -325,8 +297,8 @@ class _Frozen(Exception):
 
 
 def _open_run(run: ImportRun, scope: Scope, fh, result, progress: Progress):
-    """Open the run's file and plan its columns; returns the iterator of matched rows'
-    values by entry, which reads the file as it is consumed (issues go into ``result``)."""
+    """Open the run's file and plan its columns; returns the iterator of blocks of matched
+    rows' values, which reads the file as it is consumed (issues go into ``result``)."""
     batch, source = run.batch, run.source
     headers, rows = importers.read_table(
         fh, run.filename, sheet=source.sheet, header_row=source.header_row
@@ -348,7 +320,7 @@ def _open_run(run: ImportRun, scope: Scope, fh, result, progress: Progress):
         header_row=source.header_row,
     )
     roster = build_roster(batch, scope)
-    return importers.iter_values(
+    return importers.iter_blocks(
         headers=headers,
         rows=rows,
         code_column=source.code_column,
@@ -361,30 +333,10 @@ def _open_run(run: ImportRun, scope: Scope, fh, result, progress: Progress):
     )
 
 
-def _write_chunk(chunk: list[tuple[int, dict]], src: str, as_of: str) -> tuple[int, int]:
-    """Merge one chunk of read rows into their entries (filed ones stay); (set, changed)."""
-    values = dict(chunk)
-    total_set = total_changed = 0
-    rows = []
-    for pk, data in (
-        Entry.objects.filter(pk__in=sorted(values))
-        .exclude(state=EntryState.FILED)
-        .order_by("pk")
-        .values_list("pk", "data")
-    ):
-        set_, changed = _merge(data, values[pk], src, as_of)
-        total_set += set_
-        total_changed += changed
-        if changed or set_:
-            rows.append((pk, data))
-    _update_entries([("data", "jsonb")], rows, stamp=["updated_at"], arrays=False)
-    return total_set, total_changed
-
-
-def _write_run(run: ImportRun, result, rows) -> tuple[ImportRun, list]:
-    """Read the rows and merge them into the entries chunk by chunk, all in one transaction
-    under the batch's lock: a batch frozen meanwhile, or a file that breaks off, writes
-    nothing. Only one chunk of values is held at a time."""
+def _write_run(run: ImportRun, result, blocks) -> tuple[ImportRun, list]:
+    """Read the blocks of rows and merge them into the entries chunk by chunk, all in one
+    transaction under the batch's lock: a batch frozen meanwhile, or a file that breaks off,
+    writes nothing. Only one chunk of values is held at a time."""
     batch = run.batch
     src, as_of = f"i{run.pk}", run.as_of.isoformat()
     ids: list[int] = []
@@ -394,18 +346,20 @@ def _write_run(run: ImportRun, result, rows) -> tuple[ImportRun, list]:
             locked = Batch.objects.select_for_update().get(pk=batch.pk)
             if locked.is_frozen:
                 raise _Frozen
-            chunk: list[tuple[int, dict]] = []
-            for entry_id, values in rows:
-                chunk.append((entry_id, values))
-                if len(chunk) >= CHUNK:
-                    set_, changed = _write_chunk(chunk, src, as_of)
+            chunk: list[importers.Block] = []
+            size = 0
+            for block in blocks:
+                chunk.append(block)
+                size += len(block.entry_ids)
+                if size >= CHUNK:
+                    set_, changed = write_blocks(chunk, src, as_of)
                     total_set, total_changed = total_set + set_, total_changed + changed
-                    ids.extend(pk for pk, _ in chunk)
-                    chunk = []
+                    ids.extend(pk for block in chunk for pk in block.entry_ids)
+                    chunk, size = [], 0
             if chunk:
-                set_, changed = _write_chunk(chunk, src, as_of)
+                set_, changed = write_blocks(chunk, src, as_of)
                 total_set, total_changed = total_set + set_, total_changed + changed
-                ids.extend(pk for pk, _ in chunk)
+                ids.extend(pk for block in chunk for pk in block.entry_ids)
             del chunk
             _finish_run(run, result, total_set, total_changed)
     except _Frozen:
