@@ -15,6 +15,7 @@ import shutil
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from edupilot.orgs.models import Membership, Org, OrgKind, Role
 
@@ -39,6 +40,15 @@ def audit_checkpoint_files(settings, tmp_path):
     settings.EDUPILOT_AUDIT_KEY = ""
     settings.EDUPILOT_AUDIT_KEY_FILE = tmp_path / "audit_key"
     settings.EDUPILOT_AUDIT_CHECKPOINTS = tmp_path / "audit_checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a test client's request in English leaves
+    English active in its thread (LocaleMiddleware does not reset it), and a later test in the
+    same worker would read its messages in English."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
