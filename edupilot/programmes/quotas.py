@@ -13,6 +13,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
 
+from edupilot.core.numbers import plain
 from edupilot.orgs.models import Org, OrgKind, Tier, subtree_q
 
 from . import folds as folding
@@ -306,7 +307,7 @@ def _percent(count: int, policy: schema.PercentQuota, what: str) -> tuple[int, s
     rounded = round_decimal(exact, policy.rounding)
     value = max(rounded, policy.minimum)
     how = (
-        f"{what} {count} × {policy.percent}% = {exact.normalize():f}，"
+        f"{what} {count} × {policy.percent}% = {plain(exact)}，"
         f"{ROUNDING_LABEL[policy.rounding]}得 {rounded}"
     )
     if policy.minimum and rounded < policy.minimum:
