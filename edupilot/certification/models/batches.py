@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from edupilot.core.models import user_ref
@@ -266,3 +266,11 @@ class Entry(models.Model):
         if self.decision != Decision.CERTIFIED:
             return False
         return self.state == EntryState.FILED or self.certifier_id == self.batch.owner_id
+
+    @staticmethod
+    def certified_final_q() -> Q:
+        """:attr:`is_certified` and :attr:`is_final` as a query (the public list, the
+        certificates)."""
+        return Q(state=EntryState.EXEMPT) | Q(decision=Decision.CERTIFIED) & (
+            Q(state=EntryState.FILED) | Q(certifier_id=F("batch__owner_id"))
+        )
