@@ -89,18 +89,15 @@ class QuotaReport:
 
     @property
     def computed_total(self) -> int | None:
-        values = [r.computed for r in self.rows if r.computed is not None]
-        return sum(values) if values else None
+        return _known_sum(r.computed for r in self.rows)
 
     @property
     def declared_rows_total(self) -> int | None:
-        values = [r.declared for r in self.rows if r.declared is not None]
-        return sum(values) if values else None
+        return _known_sum(r.declared for r in self.rows)
 
     @property
     def basis_total(self) -> int | None:
-        values = [r.basis for r in self.rows if r.basis is not None]
-        return sum(values) if values else None
+        return _known_sum(r.basis for r in self.rows)
 
     @property
     def notice_basis_total(self) -> int | None:
@@ -116,6 +113,12 @@ class QuotaReport:
     @property
     def differing_rows(self) -> list[QuotaRow]:
         return [r for r in self.rows if r.differs]
+
+
+def _known_sum(values) -> int | None:
+    """The sum of the values given (None: not given); None when none is."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
 
 
 def bucket_limit(allocation, policy) -> int | None:
