@@ -87,6 +87,17 @@ def check_grades(
             )
 
 
+def check_mandatory_mins(criteria, what: str) -> None:
+    """Raise LocatedValueError at a criterion whose 必达分 (``mandatory_min``) exceeds its
+    points; ``what`` names the criteria (评分项, 验收评分项)."""
+    for i, c in enumerate(criteria):
+        if c.mandatory_min is not None and c.mandatory_min > c.max:
+            raise LocatedValueError(
+                f"{what} {c.key} 的必达分（{c.mandatory_min}）超过满分（{c.max}）",
+                ("criteria", i, "mandatory_min"),
+            )
+
+
 def grade_for(
     grades: Sequence[GradeSpec],
     percent: Decimal | float | None,

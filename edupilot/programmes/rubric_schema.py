@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .grading import GradeSpec, check_grades
+from .grading import GradeSpec, check_grades, check_mandatory_mins
 from .schema_base import Key, LocatedValueError, Strict, check_unique
 
 
@@ -66,13 +66,9 @@ class Rubric(Strict):
     def _unique(self):
         check_unique(self.criteria, "key", "评分项", ("criteria",))
         check_unique(self.groups, "key", "评分维度", ("groups",))
+        check_mandatory_mins(self.criteria, "评分项")
         groups = {g.key for g in self.groups}
         for i, c in enumerate(self.criteria):
-            if c.mandatory_min is not None and c.mandatory_min > c.max:
-                raise LocatedValueError(
-                    f"评分项 {c.key} 的必达分（{c.mandatory_min}）超过满分（{c.max}）",
-                    ("criteria", i, "mandatory_min"),
-                )
             if c.group is not None and c.group not in groups:
                 raise LocatedValueError(
                     f"评分项 {c.key} 的 group = {c.group} 未在 groups 中定义",
