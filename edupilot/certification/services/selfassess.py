@@ -20,7 +20,6 @@ from django.utils import timezone
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.inputs import has_control_chars
 from edupilot.core.notifications import notify
-from edupilot.core.numbers import plain
 from edupilot.orgs.scoping import Scope
 
 from ..models import Entry, EntryState, SelfAssessment
@@ -108,18 +107,18 @@ def parse_self_scores(
         text = text.strip().replace("，", ".").replace("．", ".")
         if not text:
             if complete:
-                errors[item.code] = [f"请为“{item.name}”自评打分（0–{plain(item.max)} 分）"]
+                errors[item.code] = [f"请为“{item.name}”自评打分（0–{item.max.normalize():f} 分）"]
             continue
         try:
             value = Decimal(text) if len(text) <= MAX_CHARS else Decimal("NaN")
         except InvalidOperation:
             value = Decimal("NaN")
         if not value.is_finite():
-            errors[item.code] = [f"“{item.name}”的自评分应为数字（0–{plain(item.max)} 分）"]
+            errors[item.code] = [f"“{item.name}”的自评分应为数字（0–{item.max.normalize():f} 分）"]
             continue
         if value < 0 or value > item.max:
             errors[item.code] = [
-                f"“{item.name}”的自评分应在 0 到 {plain(item.max)} 之间，不能为 {text}"
+                f"“{item.name}”的自评分应在 0 到 {item.max.normalize():f} 之间，不能为 {text}"
             ]
             continue
         if value != value.quantize(TWO, rounding=ROUND_HALF_UP):
