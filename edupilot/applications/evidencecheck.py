@@ -15,8 +15,9 @@ time, address space and wall time, so a hostile file can neither hang nor exhaus
   .docm/.xlsm/.pptm renamed), ActiveX controls, encrypted entries, unsafe member names and
   relationships that fetch a remote template or object are refused.
 
-:func:`inspect_evidence` (the web side) returns the kind (``png``, ``jpg``, ``docx``, ``xlsx``,
-``pptx``) or raises :class:`EvidenceRefused` with a cause; ``edupilot.applications.files``
+:func:`inspect_evidence` (the web side, run through ``edupilot.applications.bounded``)
+returns the kind (``png``, ``jpg``, ``docx``, ``xlsx``, ``pptx``) or raises
+:class:`~edupilot.applications.bounded.Refused` with a cause; ``edupilot.applications.files``
 turns the cause into a Chinese message. :func:`make_thumbnail` writes a small JPEG of a stored
 image, decoded in the same bounded child. This file is also the child's program
 (``python -I evidencecheck.py check|thumb …``); it imports nothing but Pillow and the standard
@@ -27,13 +28,9 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import zipfile
 
-CPU_SECONDS = 20
-WALL_SECONDS = 30
-MEMORY_BYTES = 1024 * 1024 * 1024
 # Bounds of an Office file: member count, total inflated size (the caller's, by default).
 MAX_ENTRIES = 5000
 MAX_INFLATED_BYTES = 200 * 1024 * 1024
@@ -65,12 +62,6 @@ CAUSES = (
 )
 
 
-class EvidenceRefused(ValueError):
-    def __init__(self, cause: str):
-        super().__init__(cause)
-        self.cause = cause
-
-
 def sniff(head: bytes) -> str | None:
     """The container a file's first bytes announce: pdf, png, jpg, zip, or None."""
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -92,7 +83,7 @@ def inspect_evidence(
     max_inflated: int = MAX_INFLATED_BYTES,
 ) -> dict:
     """Check the image or zip container at ``path``: ``{"kind": …}`` (and ``width``/``height``
-    for an image); EvidenceRefused(cause) when it may not be stored."""
+    for an image); bounded.Refused(cause) when it may not be stored."""
     return _run(["check", str(path), container, str(int(max_pixels)), str(int(max_inflated))])
 
 
@@ -102,36 +93,9 @@ def make_thumbnail(path: str, out: str, *, max_pixels: int = MAX_PIXELS) -> None
 
 
 def _run(args: list[str]) -> dict:
-    timed_out = False
-    try:
-        done = subprocess.run(
-            [sys.executable, "-I", __file__, *args],
-            capture_output=True,
-            timeout=WALL_SECONDS,
-            preexec_fn=_limit,  # noqa: PLW1509 - only setrlimit, no locks taken
-            check=False,
-        )
-        out, returncode = done.stdout, done.returncode
-    except subprocess.TimeoutExpired as exc:
-        out, returncode, timed_out = exc.stdout or b"", -9, True
-    try:
-        answer = json.loads(out.decode(errors="replace").splitlines()[0])
-    except (ValueError, IndexError):
-        answer = None
-    if not isinstance(answer, dict):
-        # Killed by its limits or out of memory before it could answer.
-        raise EvidenceRefused("too_slow" if timed_out or returncode < 0 else "zip_bomb")
-    if answer.get("refused"):
-        raise EvidenceRefused(answer["refused"])
-    return answer
+    from .bounded import run_check  # here, not above: the child (this file) imports no edupilot
 
-
-def _limit() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return run_check(__file__, args, crashed="zip_bomb")[0]
 
 
 # --- the child ------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ from django.db import IntegrityError, transaction
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 
-from .evidencecheck import EvidenceRefused, inspect_evidence, sniff
+from .bounded import Refused
+from .evidencecheck import inspect_evidence, sniff
 from .models import Blob
-from .pdfcheck import PdfRefused, inspect_pdf, inspect_scan
+from .pdfcheck import inspect_pdf, inspect_scan
 
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
@@ -72,7 +73,7 @@ def _check_pdf(fh, path: str, filename: str, on_codes=None) -> int:
         if on_codes is None:
             return inspect_pdf(path, bound)
         pages, codes = inspect_scan(path, bound)
-    except PdfRefused as exc:
+    except Refused as exc:
         log.info("rejected pdf %s: %s", filename, exc.cause)
         raise UploadRejected(REFUSALS[exc.cause].format(name=filename)) from exc
     on_codes(codes)
@@ -141,7 +142,7 @@ def _check_content(tmp, filename: str, accept: list[str], on_codes) -> str:
             max_pixels=settings.EDUPILOT_IMAGE_MAX_PIXELS,
             max_inflated=settings.EDUPILOT_OFFICE_MAX_INFLATED_MB * 1024 * 1024,
         )["kind"]
-    except EvidenceRefused as exc:
+    except Refused as exc:
         log.info("rejected upload %s: %s", filename, exc.cause)
         raise UploadRejected(EVIDENCE_REFUSALS[exc.cause].format(name=filename)) from exc
     if kind not in accept:

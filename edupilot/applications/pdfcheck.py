@@ -7,8 +7,9 @@ process with limits on CPU time, address space and wall time, so a hostile file 
 hang nor exhaust the web server; the child imports nothing but pikepdf (and, to read the
 QR code of a stamped scan, pypdfium2 and zxing-cpp).
 
-:func:`inspect_pdf` (the web side) returns the page count or raises :class:`PdfRefused`
-with a cause; ``edupilot.applications.files`` turns the cause into a Chinese message.
+:func:`inspect_pdf` (the web side, run through ``edupilot.applications.bounded``) returns
+the page count or raises :class:`~edupilot.applications.bounded.Refused` with a cause;
+``edupilot.applications.files`` turns the cause into a Chinese message.
 :func:`inspect_scan` also returns the QR codes read from the first pages of a safe file
 (``edupilot.applications.formcode`` checks them): each page is rasterised by pdfium at
 ``SCAN_DPI`` (fewer for a page larger than A4, so no page exceeds ``SCAN_MAX_PIXELS``), at
@@ -20,17 +21,13 @@ This file is also the child's program (``python -I pdfcheck.py PATH BOUND [codes
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import zlib
 
-# Bounds: the child's CPU seconds, wall seconds and address space; the total size all Flate
-# streams may inflate to is the caller's (setting EDUPILOT_PDF_MAX_INFLATED_MB), generous for
-# scans: their images are DCT/JPX, not inflated here.
+# Bound: the total size all Flate streams may inflate to is the caller's (setting
+# EDUPILOT_PDF_MAX_INFLATED_MB), generous for scans: their images are DCT/JPX, not inflated
+# here. The child's CPU seconds, wall seconds and address space: ``bounded``.
 MAX_INFLATED_BYTES = 256 * 1024 * 1024
-CPU_SECONDS = 20
-WALL_SECONDS = 30
-MEMORY_BYTES = 1024 * 1024 * 1024
 # Reading a stamped scan's code: the first pages at this resolution, within this time.
 SCAN_PAGES = 3
 SCAN_DPI = 200
@@ -50,14 +47,8 @@ CAUSES = (
 )
 
 
-class PdfRefused(ValueError):
-    def __init__(self, cause: str):
-        super().__init__(cause)
-        self.cause = cause
-
-
 def inspect_pdf(path: str, max_inflated: int = MAX_INFLATED_BYTES) -> int:
-    """The page count of the PDF at ``path``; PdfRefused(cause) when it may not be stored."""
+    """The page count of the PDF at ``path``; bounded.Refused(cause) when it may not be stored."""
     return _run(path, max_inflated, codes=False)[0]
 
 
@@ -68,42 +59,12 @@ def inspect_scan(path: str, max_inflated: int = MAX_INFLATED_BYTES) -> tuple[int
 
 
 def _run(path: str, max_inflated: int, *, codes: bool) -> tuple[int, list | None]:
-    args = [sys.executable, "-I", __file__, str(path), str(int(max_inflated))]
-    timed_out = False
-    try:
-        done = subprocess.run(
-            args + (["codes"] if codes else []),
-            capture_output=True,
-            timeout=WALL_SECONDS,
-            preexec_fn=_limit,  # noqa: PLW1509 - only setrlimit, no locks taken
-            check=False,
-        )
-        out, returncode = done.stdout, done.returncode
-    except subprocess.TimeoutExpired as exc:
-        out, returncode, timed_out = exc.stdout or b"", -9, True
-    answers = []
-    for line in out.decode(errors="replace").splitlines():
-        try:
-            answers.append(json.loads(line))
-        except ValueError:
-            continue
-    if not answers or not isinstance(answers[0], dict):
-        # Killed by its limits (SIGXCPU, SIGKILL) or out of memory before it could answer.
-        cause = "too_slow" if timed_out or returncode < 0 else "inflates"
-        raise PdfRefused(cause)
-    answer = answers[0]
-    if answer.get("refused"):
-        raise PdfRefused(answer["refused"])
+    from .bounded import run_check  # here, not above: the child (this file) imports no edupilot
+
+    args = [str(path), str(int(max_inflated))] + (["codes"] if codes else [])
+    answers = run_check(__file__, args, crashed="inflates")
     found = next((a["codes"] for a in answers[1:] if isinstance(a.get("codes"), list)), None)
-    return int(answer["pages"]), found
-
-
-def _limit() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return int(answers[0]["pages"]), found
 
 
 # --- the child ------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
 
-from .evidencecheck import THUMB_PX, EvidenceRefused, make_thumbnail
+from .bounded import Refused
+from .evidencecheck import THUMB_PX, make_thumbnail
 from .files import WRITE_CHUNK, BlobDamaged, _write_atomically, blob_open
 from .models import Blob
 
@@ -50,7 +51,7 @@ def thumbnail_bytes(blob: Blob) -> bytes | None:
             make_thumbnail(source, out, max_pixels=settings.EDUPILOT_IMAGE_MAX_PIXELS)
             with open(out, "rb") as fh:
                 data = fh.read()
-        except (BlobDamaged, EvidenceRefused, OSError) as exc:
+        except (BlobDamaged, Refused, OSError) as exc:
             log.error("no thumbnail for blob %s: %r", blob.sha256, exc)
             return None
     _write_atomically(io.BytesIO(data), name, hashlib.sha256(data).hexdigest(), len(data))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
 from edupilot.documents.stored import Stored, ensure_stored, from_template
 
-from .models import Batch, Decision, Entry, EntryState
+from .models import Batch, Entry
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +49,8 @@ def school_report_document(entry: Entry, view) -> Stored:
 
 def final_certified(batch: Batch) -> QuerySet[Entry]:
     """The entries of ``batch`` whose certificate may be issued (``Entry.is_final``)."""
-    certified = Q(decision=Decision.CERTIFIED) & (
-        Q(state=EntryState.FILED) | Q(certifier_id=batch.owner_id)
-    )
     return (
-        Entry.objects.filter(Q(batch=batch) & (Q(state=EntryState.EXEMPT) | certified))
+        Entry.objects.filter(Entry.certified_final_q(), batch=batch)
         .select_related("batch", "batch__owner", "school", "certifier", "exempt_title")
         .order_by("pk")
     )

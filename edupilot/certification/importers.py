@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from edupilot.programmes.tables import cell_text
+
 from . import engine, xlsx_stream
 
 MAX_ISSUES = 5000  # enough to fix a file by; a file that bad gets its first issues only
@@ -124,14 +126,6 @@ def _csv_rows(fh: IO[bytes], filename: str):
         raise TableError(f"文件“{filename}”第 {rowno + 1} 行无法按 CSV 读取：{exc}") from exc
     finally:
         text.detach()  # the caller closes the file
-
-
-def cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 @dataclass

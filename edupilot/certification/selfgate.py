@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from edupilot.core.numbers import plain
+
 from .models import Batch, SelfAssessment
 
 NOT_SUBMITTED = "未提交自评：本批次须先提交学校自评方可参加认定"
@@ -44,24 +46,20 @@ def rules_for(batch: Batch) -> SelfRules | None:
     return SelfRules(pb.self_min_percent, pb.self_min_score, pb.self_closes, pb.self_gate_text())
 
 
-def _fmt(x) -> str:
-    return f"{Decimal(str(x)).normalize():f}"
-
-
 def gate_reason(rules: SelfRules, sa: SelfAssessment | None) -> str:
     """Why the school may not be certified in this batch; empty when its self-score passes."""
     if sa is None or sa.submitted_at is None:
         return NOT_SUBMITTED
-    got = f"自评总分 {_fmt(sa.total)}/{_fmt(sa.max_total)}"
+    got = f"自评总分 {plain(sa.total)}/{plain(sa.max_total)}"
     if rules.min_percent is not None:
         percent = Decimal(str(sa.percent or 0))
         if percent + Decimal("1e-9") < rules.min_percent:
             return (
-                f"自评未达到申报条件：{got}（得分率 {_fmt(percent)}%），"
-                f"须不低于 {_fmt(rules.min_percent)}%"
+                f"自评未达到申报条件：{got}（得分率 {plain(percent)}%），"
+                f"须不低于 {plain(rules.min_percent)}%"
             )
     if rules.min_score is not None and sa.total < rules.min_score:
-        return f"自评未达到申报条件：{got}，须不低于 {_fmt(rules.min_score)} 分"
+        return f"自评未达到申报条件：{got}，须不低于 {plain(rules.min_score)} 分"
     return ""
 
 

@@ -17,7 +17,7 @@ from edupilot.selection.models import Announcement, AnnouncementState, EntryOutc
 from edupilot.selection.selectors import public_announcement
 
 from .pdf import render_pdf
-from .stored import Stored, document_key
+from .stored import Stored, from_inputs
 
 TEMPLATE = "documents/notices/announcement.html"
 
@@ -72,12 +72,12 @@ def announcement_document(pk) -> Stored:
     # Every announcement is public (selectors.public_announcement); no count is needed here.
     ann = get_or_404(Announcement.objects.select_related("programme", "programme__issuer"), pk=pk)
     suffix = "最终名单" if ann.state == AnnouncementState.CLOSED else "公示名单"
-    return Stored(
-        kind="announcement",
-        object_id=str(ann.pk),
-        key=document_key("announcement", ann.pk, announcement_inputs(ann)),
-        filename=f"{ann.title}-{suffix}.pdf",
-        render=lambda: render_pdf(TEMPLATE, announcement_context(public_announcement(pk))),
+    return from_inputs(
+        "announcement",
+        ann.pk,
+        announcement_inputs(ann),
+        f"{ann.title}-{suffix}.pdf",
+        lambda: render_pdf(TEMPLATE, announcement_context(public_announcement(pk))),
     )
 
 

@@ -52,7 +52,7 @@ from edupilot.review.models import Deactivation, ReviewAction, ReviewDecision
 from edupilot.selection.models import ApprovalDecision, ExpertGroupOpinion
 
 from .pdf import render_pdf
-from .stored import Stored, document_key, stored_content
+from .stored import Stored, from_inputs, stored_content
 
 TEMPLATE = "documents/notices/application_form.html"
 STAGE_LABELS = dict(Stage.choices)
@@ -505,12 +505,12 @@ def form_inputs(doc: FormDocument) -> list:
 
 def stored_form(doc: FormDocument) -> Stored:
     """The form as a stored document: rendered on the first click, served from then on."""
-    return Stored(
-        kind="application_form",
-        object_id=str(doc.application.pk),
-        key=document_key("application_form", doc.application.pk, form_inputs(doc)),
-        filename=doc.filename,
-        render=lambda: render_form(doc),
+    return from_inputs(
+        "application_form",
+        doc.application.pk,
+        form_inputs(doc),
+        doc.filename,
+        lambda: render_form(doc),
     )
 
 

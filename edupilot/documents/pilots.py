@@ -41,7 +41,7 @@ from edupilot.programmes.pilot_schema import PilotStageBase
 
 from .forms import OpinionBox, Row, _Content, _local, form_rows
 from .pdf import render_pdf
-from .stored import Stored, document_key
+from .stored import Stored, from_inputs
 from .xlsx import Column, XlsxExport
 
 TEMPLATE = "documents/pilots/submission_form.html"
@@ -251,12 +251,12 @@ def submission_inputs(doc: SubmissionDocument) -> list:
 
 def stored_submission(doc: SubmissionDocument) -> Stored:
     """The form as a stored document: rendered on the first click, served from then on."""
-    return Stored(
-        kind="pilot_submission",
-        object_id=str(doc.submission.pk),
-        key=document_key("pilot_submission", doc.submission.pk, submission_inputs(doc)),
-        filename=doc.filename,
-        render=lambda: render_submission(doc),
+    return from_inputs(
+        "pilot_submission",
+        doc.submission.pk,
+        submission_inputs(doc),
+        doc.filename,
+        lambda: render_submission(doc),
     )
 
 

@@ -10,7 +10,8 @@ it prints (:func:`document_key`), its file name and how to render it. Then:
   now, store, and serve;
 - :func:`ensure_stored` (the background task): render and store unless already stored.
 
-:func:`from_template` describes a document by the HTML its template prints (certificates).
+:func:`from_inputs` describes a document by the inputs it prints (forms, announcements);
+:func:`from_template` by the HTML its template prints (certificates).
 
 Files go to the blob store (``applications.files``: content-addressed, written once); the
 ``StoredDocument`` row maps a key to its blob. Nothing here checks access: callers fetch the
@@ -70,6 +71,20 @@ def document_key(kind: str, object_id, inputs) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def from_inputs(
+    kind: str, object_id, inputs, filename: str, render: Callable[[], bytes], *, inline=False
+) -> Stored:
+    """A document keyed by ``inputs``: everything it prints but its generation time."""
+    return Stored(
+        kind=kind,
+        object_id=str(object_id),
+        key=document_key(kind, object_id, inputs),
+        filename=filename,
+        render=render,
+        inline=inline,
+    )
+
+
 def from_template(
     kind: str,
     object_id,
@@ -87,12 +102,12 @@ def from_template(
     Rendering the template costs milliseconds; laying it out as PDF, a second.
     """
     blank = render_to_string(template, {**context, **dict.fromkeys(stamp)})
-    return Stored(
-        kind=kind,
-        object_id=str(object_id),
-        key=document_key(kind, object_id, hashlib.sha256(blank.encode()).hexdigest()),
-        filename=filename,
-        render=lambda: render_pdf(template, {**context, **stamp}),
+    return from_inputs(
+        kind,
+        object_id,
+        hashlib.sha256(blank.encode()).hexdigest(),
+        filename,
+        lambda: render_pdf(template, {**context, **stamp}),
         inline=inline,
     )
 

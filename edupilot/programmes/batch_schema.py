@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from pydantic import Field, model_validator
 
+from edupilot.core.numbers import plain
+
 from .schema_base import Key, LocatedValueError, Strict
 
 
@@ -53,9 +55,9 @@ class Batch(Strict):
             return ""
         parts = []
         if self.self_min_percent is not None:
-            parts.append(f"自评得分率不低于 {self.self_min_percent.normalize():f}%")
+            parts.append(f"自评得分率不低于 {plain(self.self_min_percent)}%")
         if self.self_min_score is not None:
-            parts.append(f"自评总分不低于 {self.self_min_score.normalize():f} 分")
+            parts.append(f"自评总分不低于 {plain(self.self_min_score)} 分")
         gate = "，".join(parts) or "提交自评即可"
         closes = f"，{self.self_closes:%Y-%m-%d} 前提交" if self.self_closes else ""
         return f"学校须提交自评{closes}；申报条件：{gate}"

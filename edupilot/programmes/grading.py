@@ -22,6 +22,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from edupilot.core.numbers import plain
+
 from .schema_base import Key, LocatedValueError, Strict
 
 RESULT_LABELS = {"pass": "通过", "rectify": "整改", "fail": "不通过"}
@@ -43,7 +45,7 @@ class GradeSpec(Strict):
         """The grade's conditions in words, for ``programme show`` and the pages."""
         parts = []
         if self.min_percent is not None:
-            parts.append(f"得分率 ≥ {_fmt(self.min_percent)}%")
+            parts.append(f"得分率 ≥ {plain(self.min_percent)}%")
         if self.all_mandatory:
             parts.append("必达项全部达标")
         return "，".join(parts) or "（命名等级，无分数线）"
@@ -73,8 +75,8 @@ def check_grades(
                 )
             if previous is not None and g.min_percent >= previous:
                 raise LocatedValueError(
-                    f"{what}须从高到低排列：{g.key} 的 min_percent（{_fmt(g.min_percent)}）"
-                    f"应低于上一等级（{_fmt(previous)}）",
+                    f"{what}须从高到低排列：{g.key} 的 min_percent（{plain(g.min_percent)}）"
+                    f"应低于上一等级（{plain(previous)}）",
                     (*loc, i, "min_percent"),
                 )
             previous = g.min_percent
@@ -82,6 +84,17 @@ def check_grades(
             raise LocatedValueError(
                 f"{what} {g.key} 要求必达项全部达标（all_mandatory），但没有任何必达项",
                 (*loc, i, "all_mandatory"),
+            )
+
+
+def check_mandatory_mins(criteria, what: str) -> None:
+    """Raise LocatedValueError at a criterion whose 必达分 (``mandatory_min``) exceeds its
+    points; ``what`` names the criteria (评分项, 验收评分项)."""
+    for i, c in enumerate(criteria):
+        if c.mandatory_min is not None and c.mandatory_min > c.max:
+            raise LocatedValueError(
+                f"{what} {c.key} 的必达分（{c.mandatory_min}）超过满分（{c.max}）",
+                ("criteria", i, "mandatory_min"),
             )
 
 
@@ -111,7 +124,3 @@ def grade_for(
 
 def grades_text(grades: Sequence[GradeSpec]) -> str:
     return "；".join(f"{g.name}（{g.describe()}）" for g in grades)
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}"

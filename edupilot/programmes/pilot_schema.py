@@ -50,7 +50,7 @@ from pydantic import Field, model_validator
 from edupilot.core.workdays import days_text
 
 from .form_schema import FormField, _unique_keys
-from .grading import GradeSpec, check_grades, grade_for
+from .grading import GradeSpec, check_grades, check_mandatory_mins, grade_for
 from .schema_base import Key, LocatedValueError, Strict, read_days
 
 PILOT_KIND_LABELS = {
@@ -191,12 +191,7 @@ class AcceptanceStage(PilotStageBase):
                 f"最少评分人数（{self.min_scores}）不能多于专家人数（{self.experts}）",
                 ("min_scores",),
             )
-        for i, c in enumerate(self.criteria):
-            if c.mandatory_min is not None and c.mandatory_min > c.max:
-                raise LocatedValueError(
-                    f"验收评分项 {c.key} 的必达分（{c.mandatory_min}）超过满分（{c.max}）",
-                    ("criteria", i, "mandatory_min"),
-                )
+        check_mandatory_mins(self.criteria, "验收评分项")
         check_grades(
             self.grades,
             ("grades",),

@@ -13,6 +13,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
 
+from edupilot.core.numbers import plain
 from edupilot.orgs.models import Org, OrgKind, Tier, subtree_q
 
 from . import folds as folding
@@ -88,18 +89,15 @@ class QuotaReport:
 
     @property
     def computed_total(self) -> int | None:
-        values = [r.computed for r in self.rows if r.computed is not None]
-        return sum(values) if values else None
+        return _known_sum(r.computed for r in self.rows)
 
     @property
     def declared_rows_total(self) -> int | None:
-        values = [r.declared for r in self.rows if r.declared is not None]
-        return sum(values) if values else None
+        return _known_sum(r.declared for r in self.rows)
 
     @property
     def basis_total(self) -> int | None:
-        values = [r.basis for r in self.rows if r.basis is not None]
-        return sum(values) if values else None
+        return _known_sum(r.basis for r in self.rows)
 
     @property
     def notice_basis_total(self) -> int | None:
@@ -115,6 +113,12 @@ class QuotaReport:
     @property
     def differing_rows(self) -> list[QuotaRow]:
         return [r for r in self.rows if r.differs]
+
+
+def _known_sum(values) -> int | None:
+    """The sum of the values given (None: not given); None when none is."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
 
 
 def bucket_limit(allocation, policy) -> int | None:
@@ -306,7 +310,7 @@ def _percent(count: int, policy: schema.PercentQuota, what: str) -> tuple[int, s
     rounded = round_decimal(exact, policy.rounding)
     value = max(rounded, policy.minimum)
     how = (
-        f"{what} {count} × {policy.percent}% = {exact.normalize():f}，"
+        f"{what} {count} × {policy.percent}% = {plain(exact)}，"
         f"{ROUNDING_LABEL[policy.rounding]}得 {rounded}"
     )
     if policy.minimum and rounded < policy.minimum:

@@ -25,8 +25,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .grading import GradeSpec, check_grades
-from .schema_base import Key, LocatedValueError, Strict
+from .grading import GradeSpec, check_grades, check_mandatory_mins
+from .schema_base import Key, LocatedValueError, Strict, check_unique
 
 
 class Criterion(Strict):
@@ -64,15 +64,11 @@ class Rubric(Strict):
 
     @model_validator(mode="after")
     def _unique(self):
-        _unique(self.criteria, "key", "评分项", ("criteria",))
-        _unique(self.groups, "key", "评分维度", ("groups",))
+        check_unique(self.criteria, "key", "评分项", ("criteria",))
+        check_unique(self.groups, "key", "评分维度", ("groups",))
+        check_mandatory_mins(self.criteria, "评分项")
         groups = {g.key for g in self.groups}
         for i, c in enumerate(self.criteria):
-            if c.mandatory_min is not None and c.mandatory_min > c.max:
-                raise LocatedValueError(
-                    f"评分项 {c.key} 的必达分（{c.mandatory_min}）超过满分（{c.max}）",
-                    ("criteria", i, "mandatory_min"),
-                )
             if c.group is not None and c.group not in groups:
                 raise LocatedValueError(
                     f"评分项 {c.key} 的 group = {c.group} 未在 groups 中定义",
@@ -177,12 +173,3 @@ def check_self_fields(rubric: Rubric | None, forms: dict) -> None:
                 f"评分项 {c.key} 的自评字段 {c.self_field} 须设 max，且不超过该项满分 {c.max}",
                 ("rubric", "criteria", i, "self_field"),
             )
-
-
-def _unique(items, attr: str, where: str, loc: tuple) -> None:
-    seen = set()
-    for i, item in enumerate(items):
-        value = getattr(item, attr)
-        if value in seen:
-            raise LocatedValueError(f"{where} {value} 重复", (*loc, i, attr))
-        seen.add(value)

@@ -74,6 +74,8 @@ from .schema_base import (  # noqa: F401 - re-exported: the format's types live 
     StageName,
     Strict,
     TierName,
+    check_known,
+    check_unique,
     read_days,
     to_deadline,
     to_start,
@@ -240,13 +242,13 @@ class Category(Strict):
                 ("flow",),
             )
         self._pipeline = legacy_flow(self.review) if self.review is not None else list(self.flow)
-        _unique_keys_attr(self.rules, "id", "规则", ("rules",))
+        check_unique(self.rules, "id", "规则", ("rules",))
         check_flow(self._pipeline, self.code, {q.level for q in self.quotas}, self.flow_loc)
         level_tiers = {s.tier for s in self._pipeline if s.kind == "tier_review"}
         for qi, q in enumerate(self.quotas):
             if q.level not in level_tiers:
                 raise LocatedValueError(f"名额层级 {q.level} 不在审核链中", ("quotas", qi, "level"))
-        _unique_keys_attr(self.set_rules, "id", "集合规则", ("set_rules",))
+        check_unique(self.set_rules, "id", "集合规则", ("set_rules",))
         for ri, r in enumerate(self.set_rules):
             if r.level not in level_tiers:
                 raise LocatedValueError(
@@ -363,12 +365,9 @@ class Programme(Strict):
         codes = {c.code for c in self.categories}
         seen: dict[str, set[str]] = {}
         for fi, f in enumerate(self.folds):
-            unknown = [x for x in f.categories if x not in codes]
-            if unknown:
-                raise LocatedValueError(
-                    f"归口 {f.org} 引用了未定义的类别：{', '.join(unknown)}",
-                    ("folds", fi, "categories"),
-                )
+            check_known(
+                f.categories, codes, f"归口 {f.org} 引用了未定义的类别", ("folds", fi, "categories")
+            )
             if f.org == f.into:
                 raise LocatedValueError("不能把机构归口到它自己", ("folds", fi, "into"))
             cats = set(f.categories or codes)
@@ -396,22 +395,18 @@ class Programme(Strict):
 
     @model_validator(mode="after")
     def _cross(self):
-        _unique_keys_attr(self.categories, "code", "类别", ("categories",))
-        _unique_keys_attr(self.topics, "code", "选题", ("topics",))
-        _unique_keys_attr(self.lists, "code", "名单", ("lists",))
-        _unique_keys_attr(self.batches, "code", "批次", ("batches",))
-        _unique_keys_attr(self.summary_tables, "key", "汇总表", ("summary_tables",))
+        check_unique(self.categories, "code", "类别", ("categories",))
+        check_unique(self.topics, "code", "选题", ("topics",))
+        check_unique(self.lists, "code", "名单", ("lists",))
+        check_unique(self.batches, "code", "批次", ("batches",))
+        check_unique(self.summary_tables, "key", "汇总表", ("summary_tables",))
         topics = {t.code for t in self.topics}
         self._check_topic_parents()
         for ci, c in enumerate(self.categories):
             loc = ("categories", ci)
             if c.form not in self.forms:
                 raise LocatedValueError(f"类别 {c.code} 引用的表单 {c.form} 未定义", (*loc, "form"))
-            unknown = [t for t in c.topics if t not in topics]
-            if unknown:
-                raise LocatedValueError(
-                    f"类别 {c.code} 引用了未定义的选题：{', '.join(unknown)}", (*loc, "topics")
-                )
+            check_known(c.topics, topics, f"类别 {c.code} 引用了未定义的选题", (*loc, "topics"))
             form = self.forms[c.form]
             has_topic_field = any(f.type == "topic" for f in form.all_fields())
             if c.topics and not has_topic_field:
@@ -439,20 +434,17 @@ class Programme(Strict):
         check_co_issuers(self.co_issuers, self.issuer_name)
         codes = {c.code for c in self.categories}
         for bi, b in enumerate(self.batches):
-            unknown = [x for x in b.categories if x not in codes]
-            if unknown:
-                raise LocatedValueError(
-                    f"批次 {b.code} 引用了未定义的类别：{', '.join(unknown)}",
-                    ("batches", bi, "categories"),
-                )
+            check_known(
+                b.categories,
+                codes,
+                f"批次 {b.code} 引用了未定义的类别",
+                ("batches", bi, "categories"),
+            )
         for ti, t in enumerate(self.summary_tables):
             tloc = ("summary_tables", ti)
-            unknown = [x for x in t.categories if x not in codes]
-            if unknown:
-                raise LocatedValueError(
-                    f"汇总表 {t.key} 引用了未定义的类别：{', '.join(unknown)}",
-                    (*tloc, "categories"),
-                )
+            check_known(
+                t.categories, codes, f"汇总表 {t.key} 引用了未定义的类别", (*tloc, "categories")
+            )
             cats = [c for c in self.categories if not t.categories or c.code in t.categories]
             if not any(t.by in {lvl.key for lvl in c.levels} for c in cats):
                 raise LocatedValueError(
@@ -503,11 +495,7 @@ class Programme(Strict):
             for ki, k in enumerate(getattr(q, "classes", []))
         ] + [((*loc, "set_rules", ri, "where"), r.where) for ri, r in enumerate(c.set_rules)]
         for where, m in matches:
-            unknown = [x for x in (m.lists if m else []) if x not in declared]
-            if unknown:
-                raise LocatedValueError(
-                    f"引用了未在 [[lists]] 中声明的名单：{', '.join(unknown)}", where
-                )
+            check_known(m.lists if m else [], declared, "引用了未在 [[lists]] 中声明的名单", where)
         for ti, t in enumerate(c.titles):
             unknown = [] if t.list in declared else [t.list]
             if unknown:
@@ -564,12 +552,3 @@ class Programme(Strict):
     def category_closes_at(self, category: Category) -> dt.datetime:
         """When applicants of ``category`` must have submitted (unshifted)."""
         return category.closes_at or self.period.closes_at
-
-
-def _unique_keys_attr(items, attr: str, where: str, loc: tuple = ()) -> None:
-    seen = set()
-    for i, item in enumerate(items):
-        value = getattr(item, attr)
-        if value in seen:
-            raise LocatedValueError(f"{where} {value} 重复", (*loc, i, attr))
-        seen.add(value)

@@ -45,6 +45,27 @@ class LocatedValueError(ValueError):
         self.loc = loc
 
 
+def check_unique(items, attr: str, where: str, loc: tuple | None = None) -> None:
+    """Refuse the first item whose ``attr`` repeats an earlier one's ("指标 A1 重复"), at that
+    item below ``loc``; with no ``loc``, at the model that checks."""
+    seen = set()
+    for i, item in enumerate(items):
+        value = getattr(item, attr)
+        if value in seen:
+            if loc is None:
+                raise ValueError(f"{where} {value} 重复")
+            raise LocatedValueError(f"{where} {value} 重复", (*loc, i, attr))
+        seen.add(value)
+
+
+def check_known(codes, known, problem: str, loc: tuple) -> None:
+    """Refuse at ``loc`` the ``codes`` not among ``known``, after ``problem`` ("归口 x 引用了
+    未定义的类别：a, b")."""
+    unknown = [x for x in codes if x not in known]
+    if unknown:
+        raise LocatedValueError(f"{problem}：{', '.join(unknown)}", loc)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from edupilot.core.numbers import plain
+
 from .schema_base import Key, LocatedValueError, OrgKindName, StageName, Strict, TierName
 
 LOCALITY_LABEL = {"urban": "城区", "town": "镇区", "rural": "乡村"}
@@ -193,7 +195,7 @@ class SetRule(Strict):
             label = GROUP_LABEL.get(self.per, self.per)
             what = f"同一{label}至多 {self.max} 个"
         else:
-            what = f"审定单位至多确认推荐数的 1/{self.ratio.normalize():f}（向下取整）"
+            what = f"审定单位至多确认推荐数的 1/{plain(self.ratio)}（向下取整）"
         moments = "、".join({"recommend": "推荐时", "approve": "审定时"}[m] for m in self.moments)
         return f"每个{TIER_NAME.get(self.level, self.level)}单位推荐的申报中{what}（{moments}检查）"
 

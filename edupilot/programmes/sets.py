@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
+from edupilot.core.numbers import plain
 from edupilot.orgs.models import Org, OrgKind, subtree_q
 
 from . import quotas
@@ -108,7 +109,7 @@ def ratio_limit(rule: SetRule, recommended: int) -> int:
 def ratio_words(rule: SetRule, recommended: int) -> str:
     """The bound of :func:`ratio_limit` as refusals say it: "至多确认 ⌊n / r⌋ = k 个"."""
     limit = ratio_limit(rule, recommended)
-    return f"至多确认 ⌊{recommended} / {rule.ratio.normalize():f}⌋ = {limit} 个"
+    return f"至多确认 ⌊{recommended} / {plain(rule.ratio)}⌋ = {limit} 个"
 
 
 def coverage_cells(rule: SetRule, spec, category, holder: Org) -> tuple[list, list[Org]]:

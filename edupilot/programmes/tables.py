@@ -31,7 +31,8 @@ class ListRow:
     note: str
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
+    """A spreadsheet or CSV cell as text (participant lists, certification imports)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -48,7 +49,7 @@ def _rows_from_bytes(data: bytes, filename: str) -> list[list[str]]:
             sheet = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
         except (CalamineError, ValueError, IndexError) as exc:
             raise TableInvalid(f"无法读取电子表格：{exc}") from exc
-        return [[_cell(c) for c in row] for row in sheet]
+        return [[cell_text(c) for c in row] for row in sheet]
     if name.endswith((".csv", ".txt")):
         for encoding in ("utf-8-sig", "gb18030"):
             try:

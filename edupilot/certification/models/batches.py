@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from edupilot.core.models import user_ref
+from edupilot.core.numbers import plain
 
 from ..standards import STAGE_LABELS
 from .standards import Standard
@@ -250,7 +251,7 @@ class Entry(models.Model):
         parts = []
         for s in (self.result or {}).get("standards", []):
             for key, got, top in s.get("dimensions") or []:
-                parts.append(f"{names.get(key, key)} {_num(got)}/{_num(top)}")
+                parts.append(f"{names.get(key, key)} {plain(got)}/{plain(top)}")
         return "；".join(parts)
 
     @property
@@ -266,6 +267,10 @@ class Entry(models.Model):
             return False
         return self.state == EntryState.FILED or self.certifier_id == self.batch.owner_id
 
-
-def _num(x) -> str:
-    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
+    @staticmethod
+    def certified_final_q() -> Q:
+        """:attr:`is_certified` and :attr:`is_final` as a query (the public list, the
+        certificates)."""
+        return Q(state=EntryState.EXEMPT) | Q(decision=Decision.CERTIFIED) & (
+            Q(state=EntryState.FILED) | Q(certifier_id=F("batch__owner_id"))
+        )

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from edupilot.core.models import user_ref
+from edupilot.core.numbers import plain
 
 from .batches import Entry
 
@@ -41,9 +42,4 @@ class SelfAssessment(models.Model):
 
     def dimension_text(self) -> str:
         """ "基础环境 18/20；智慧应用 26/30", as the entry's own subtotals read."""
-        return "；".join(f"{name} {_num(got)}/{_num(top)}" for name, got, top in self.dimensions)
-
-
-def _num(x) -> str:
-    x = float(x)
-    return f"{int(x)}" if x.is_integer() else f"{x:g}"
+        return "；".join(f"{name} {plain(got)}/{plain(top)}" for name, got, top in self.dimensions)

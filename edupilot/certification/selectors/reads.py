@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from edupilot.orgs.models import PATH_SEP, Org, subtree_q
@@ -296,11 +296,7 @@ def public_batches_search(q: str = "") -> QuerySet[Batch]:
         return qs
     certified = (
         Entry.objects.filter(school__name__icontains=q)
-        .filter(
-            Q(state=EntryState.EXEMPT)
-            | Q(decision=Decision.CERTIFIED, state=EntryState.FILED)
-            | Q(decision=Decision.CERTIFIED, certifier_id=F("batch__owner_id"))
-        )
+        .filter(Entry.certified_final_q())
         .values("batch_id")
     )
     return qs.filter(Q(name__icontains=q) | Q(owner__name__icontains=q) | Q(pk__in=certified))
@@ -311,12 +307,7 @@ def public_list(batch: Batch) -> list[dict]:
     if batch.state != BatchState.PUBLISHED:
         raise Http404
     qs = (
-        Entry.objects.filter(batch=batch)
-        .filter(
-            Q(state=EntryState.EXEMPT)
-            | Q(decision=Decision.CERTIFIED, state=EntryState.FILED)
-            | Q(decision=Decision.CERTIFIED, certifier_id=batch.owner_id)
-        )
+        Entry.objects.filter(Entry.certified_final_q(), batch=batch)
         .select_related("school", "certifier", "exempt_title")
         .order_by("certifier__path", "school__code")
     )

@@ -16,6 +16,13 @@ from .spec import (
     fmt_threshold,
 )
 
+# Flags an override may only tighten: the value that would loosen the inherited item, and why
+# it may not (an optional item may become a basic requirement, a veto item stays one).
+_ONE_WAY_FLAGS = (
+    ("optional", True, "是基本要求，不能改为可选"),
+    ("veto", False, "是否决项，派生标准不能取消"),
+)
+
 
 def resolve(parsed: ParsedStandard, base: ResolvedStandard | None) -> ResolvedStandard:
     """Apply ``extends``: inherit the base's indicators and check nothing gets weaker.
@@ -114,20 +121,13 @@ def _apply_override(ov, loc: tuple, by_code: dict, base_label: str, extends, err
     except ValueError as exc:
         err(loc, f"指标 {ov.code}（{target.name}）：{exc}")
         return
-    if ov.optional is not None:
-        if ov.optional and not target.optional:
-            err(
-                (*loc, "optional"),
-                f"指标 {ov.code}（{target.name}）在{base_label}中是基本要求，不能改为可选",
-            )
-        target.optional = ov.optional
-    if ov.veto is not None:
-        if target.veto and not ov.veto:
-            err(
-                (*loc, "veto"),
-                f"指标 {ov.code}（{target.name}）在{base_label}中是否决项，派生标准不能取消",
-            )
-        target.veto = ov.veto
+    for name, loosened, problem in _ONE_WAY_FLAGS:
+        value = getattr(ov, name)
+        if value is None:
+            continue
+        if value == loosened and getattr(target, name) != loosened:
+            err((*loc, name), f"指标 {ov.code}（{target.name}）在{base_label}中{problem}")
+        setattr(target, name, value)
     if ov.basic is not None:
         target.basic = ov.basic
     if ov.advanced is not None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from edupilot.core.numbers import plain
+
 from .spec import MEASURE_LABELS, ResolvedStandard, fmt_threshold
 
 
 def _num(value) -> str | None:
-    if value is None:
-        return None
-    return f"{Decimal(str(value)).normalize():f}"
+    return None if value is None else plain(value)
 
 
 def standard_summary(resolved: ResolvedStandard) -> dict:

@@ -31,7 +31,7 @@ from edupilot.programmes.loader import (
     load_toml,
     pydantic_message,
 )
-from edupilot.programmes.schema_base import LocatedValueError
+from edupilot.programmes.schema_base import check_unique
 from edupilot.programmes.toml_lines import LineIndex
 
 from .. import rules
@@ -240,7 +240,7 @@ class RuleSpec(Strict):
 
     @model_validator(mode="after")
     def _parts(self):
-        _unique(self.modules, "key", "模块", ("modules",))
+        check_unique(self.modules, "key", "模块", ("modules",))
         # Mandatory items are the basic (non-optional) indicators: a standard has some.
         check_grades(self.grades, ("grades",), scored=True, has_mandatory=True, what="认定等级")
         return self
@@ -284,21 +284,10 @@ class StandardSpec(Strict):
                 raise ValueError("标准至少需要一个指标（indicators）")
         elif self.extends == self.code:
             raise ValueError("标准不能 extends 自己")
-        _unique(self.dimensions, "key", "维度")
-        _unique(self.indicators, "code", "指标")
-        _unique(self.overrides, "code", "调整项")
+        check_unique(self.dimensions, "key", "维度")
+        check_unique(self.indicators, "code", "指标")
+        check_unique(self.overrides, "code", "调整项")
         return self
-
-
-def _unique(items, attr: str, where: str, loc: tuple | None = None) -> None:
-    seen = set()
-    for i, item in enumerate(items):
-        value = getattr(item, attr)
-        if value in seen:
-            if loc is not None:
-                raise LocatedValueError(f"{where} {value} 重复", (*loc, i, attr))
-            raise ValueError(f"{where} {value} 重复")
-        seen.add(value)
 
 
 # --- thresholds -----------------------------------------------------------------------------
