@@ -302,13 +302,14 @@ def load_demo(*, actor: Actor) -> list[Application]:
             made.append(make_application(henan, "region", county, submit=True, members=10))
     for code, category, parent, n in (
         ("zhejiang-smart-education-2019", "k12", "330106", 6),  # 西湖区: its reviewer acts
-        ("quanzhou-smart-campus-2018", "school", "350500", 6),
+        ("quanzhou-smart-campus-2018", "school", "350582", 6),  # 晋江市: its reviewer acts
         ("hengyang-informatization-pilots-2018", "unit", "430400", 4),
     ):
         programme = Programme.objects.filter(code=code).first()
         if programme is None or programme.parsed.category(category) is None:
             continue
-        for i, school in enumerate(_schools(parent, n)):
+        # Schools that teach (a kindergarten is outside these categories' 学段).
+        for i, school in enumerate(_schools(parent, n, stages__contains=",primary,")):
             made.append(make_application(programme, category, school, submit=i != 0))
     zhejiang = Programme.objects.filter(code="zhejiang-smart-education-2019").first()
     if zhejiang is not None and zhejiang.parsed.category("higher_ed") is not None:

@@ -64,3 +64,23 @@ def load_demo(*, actor: Actor) -> None:
                 )
         except services.ReviewError as exc:
             log.info("demo review %s of %s not done: %s", action, app.pk, exc.message)
+    _recommend_first("330106", "zhejiang-smart-education-2019", 2)
+
+
+def _recommend_first(org_code: str, programme_code: str, n: int) -> None:
+    """The county recommends its first ``n`` waiting bids: both its queue (the rest) and its
+    city's (these) have something to show."""
+    county = _reviewer(org_code)  # 西湖区: two of its schools go up to 杭州市
+    if county is None:
+        return
+    scope, who = county
+    waiting = Application.objects.filter(
+        programme__code=programme_code, current_org_id=scope.org_id, state=AppState.SUBMITTED
+    ).order_by("pk")
+    for app in waiting[:n]:
+        try:
+            services.review_recommend(
+                application=app, scope=scope, actor=who, opinion="应用基础扎实，同意推荐。"
+            )
+        except services.ReviewError as exc:
+            log.info("demo recommendation of %s not done: %s", app.pk, exc.message)
