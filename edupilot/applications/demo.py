@@ -176,15 +176,7 @@ def _scope_for(org: Org, actor: Actor) -> Scope:
     membership = Membership.objects.filter(org=org, role=Role.APPLICANT).first()
     if membership is not None:
         return Scope.for_membership(membership)
-    return Scope(
-        user_id=0,
-        membership_id=0,
-        role=Role.APPLICANT,
-        org_id=org.pk,
-        org_path=org.path,
-        org_tier=org.tier,
-        org_kind=org.kind,
-    )
+    return Scope.acting_as(org, Role.APPLICANT)
 
 
 def make_application(

@@ -338,6 +338,45 @@ class ReminderRun:
     skipped: int = 0
     notifications: int = 0
     failed_providers: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # of the reminders sent
+
+
+def send_each_once(due: list[Reminder], *, provider: str, run: ReminderRun) -> ReminderRun:
+    """Send each of ``due`` whose key was not sent yet, and count it in ``run``.
+
+    The ``ReminderSent`` row (keys cut to 255) is the guard: the keys already sent are read in
+    one query and skipped; each new one is claimed and notified in one transaction, so a
+    second worker racing on the same key skips it, and a failed send can be sent again.
+    """
+    keys = [r.key[:255] for r in due]
+    already = set(ReminderSent.objects.filter(key__in=keys).values_list("key", flat=True))
+    for r, key in zip(due, keys, strict=True):
+        if key in already:
+            run.skipped += 1
+            continue
+        with transaction.atomic():
+            record, created = ReminderSent.objects.get_or_create(
+                key=key, defaults={"provider": provider[:100]}
+            )
+            if not created:
+                run.skipped += 1
+                continue
+            rows = notify(
+                users=r.users,
+                orgs=r.orgs,
+                roles=r.roles,
+                event=r.event,
+                title=r.title,
+                body=r.body,
+                link=r.link,
+            )
+            record.recipients = len(rows)
+            record.save(update_fields=["recipients"])
+        already.add(key)
+        run.sent += 1
+        run.notifications += len(rows)
+        run.keys.append(r.key)
+    return run
 
 
 def send_deadline_reminders(*, today: date | None = None) -> ReminderRun:
@@ -351,27 +390,7 @@ def send_deadline_reminders(*, today: date | None = None) -> ReminderRun:
             logger.exception("reminder provider %s failed", name)
             run.failed_providers.append(name)
             continue
-        for r in due:
-            with transaction.atomic():
-                record, created = ReminderSent.objects.get_or_create(
-                    key=r.key[:255], defaults={"provider": name[:100]}
-                )
-                if not created:
-                    run.skipped += 1
-                    continue
-                rows = notify(
-                    users=r.users,
-                    orgs=r.orgs,
-                    roles=r.roles,
-                    event=r.event,
-                    title=r.title,
-                    body=r.body,
-                    link=r.link,
-                )
-                record.recipients = len(rows)
-                record.save(update_fields=["recipients"])
-                run.sent += 1
-                run.notifications += len(rows)
+        send_each_once(due, provider=name, run=run)
     return run
 
 

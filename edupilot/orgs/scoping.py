@@ -38,17 +38,33 @@ class Scope:
         return cls(user_id=None)
 
     @classmethod
-    def for_membership(cls, membership: Membership) -> Scope:
-        org = membership.org
+    def _at(cls, org: Org, role: str, *, user_id: int, membership_id: int) -> Scope:
         return cls(
-            user_id=membership.user_id,
-            membership_id=membership.pk,
-            role=membership.role,
+            user_id=user_id,
+            membership_id=membership_id,
+            role=role,
             org_id=org.pk,
             org_path=org.path,
             org_tier=org.tier,
             org_kind=org.kind,
             _org=org,
+        )
+
+    @classmethod
+    def acting_as(cls, org: Org, role: str, *, user_id: int = 0) -> Scope:
+        """A scope acting at ``org`` in ``role`` with no membership behind it: the system's or
+        a command's act on the org's behalf (a demo applicant, an issuer publishing its final
+        list, an import limited to a subtree). ``membership_id`` is 0, which still counts as
+        authenticated; ``user_id`` is 0 unless a person's act is recorded through it."""
+        return cls._at(org, role, user_id=user_id, membership_id=0)
+
+    @classmethod
+    def for_membership(cls, membership: Membership) -> Scope:
+        return cls._at(
+            membership.org,
+            membership.role,
+            user_id=membership.user_id,
+            membership_id=membership.pk,
         )
 
     @property

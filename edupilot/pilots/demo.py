@@ -29,8 +29,8 @@ from edupilot.orgs.models import Role
 from edupilot.programmes import loader
 from edupilot.programmes.models import Programme
 from edupilot.programmes.services import ProgrammeLoadRefused, open_now_shift, programme_load
-from edupilot.selection import announcements, approval
-from edupilot.selection.demo import _acting, _recommend, _schools
+from edupilot.selection import approval
+from edupilot.selection.demo import _acting, _recommend, _schools, publish_final_list
 
 from .models import Pilot
 from .periods import add_months
@@ -112,13 +112,5 @@ def _publish_final_list(programme: Programme) -> None:
         dt.datetime.combine(starts - dt.timedelta(days=2), dt.time(10, 0)),
         timezone.get_default_timezone(),
     )
-    ann = announcements.announcement_publish(
-        programme=programme, scope=city.scope, actor=city.actor, now=published
-    )
-    announcements.announcement_close(
-        announcement=ann,
-        scope=city.scope,
-        actor=city.actor,
-        now=ann.objection_until + dt.timedelta(seconds=1),
-    )
+    publish_final_list(programme, city, published)
     log.info("pilot demo: %s pilots", Pilot.objects.filter(programme=programme).count())

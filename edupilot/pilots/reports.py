@@ -4,8 +4,9 @@
   ``remind_days_before`` days before a period is due; once a period is overdue by
   ``escalate_days_after`` days, the supervising org's programme admins are told which units
   have not reported (督促下级), one message per org and period.
-  :func:`report_reminders_send` sends each of them once (``core.ReminderSent`` by key); the
-  periodic task in ``tasks.py`` calls it, tests call it with ``now=``.
+  :func:`report_reminders_send` sends each of them once, by its key (the loop of
+  ``core.notifications.send_each_once``); the periodic task in ``tasks.py`` calls it, tests
+  call it with ``now=``.
 - :func:`completeness` is DHIS2's reporting rate: rows are the pilots in scope, columns the
   periods of one report stage, each cell on time / late / missing / not due, totals per
   period; :class:`CompletenessExport` writes it as XLSX.
@@ -22,12 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from edupilot.core.models import ReminderSent
-from edupilot.core.notifications import Reminder, notify
+from edupilot.core.notifications import Reminder, ReminderRun, send_each_once
 from edupilot.documents.xlsx import Column, XlsxExport
 from edupilot.orgs.models import Role
 from edupilot.orgs.scoping import Scope
@@ -137,43 +136,10 @@ def report_reminders(today: dt.date) -> Iterable[Reminder]:
         )
 
 
-@dataclass
-class SendRun:
-    sent: int = 0
-    skipped: int = 0
-    notifications: int = 0
-    keys: list[str] = field(default_factory=list)
-
-
-def report_reminders_send(*, now: dt.datetime | None = None) -> SendRun:
+def report_reminders_send(*, now: dt.datetime | None = None) -> ReminderRun:
     """Send what is due today and was not sent yet; each reminder once, by its key."""
-    today = today_beijing(now or timezone.now())
-    due = list(report_reminders(today))
-    already = set(
-        ReminderSent.objects.filter(key__in=[r.key[:255] for r in due]).values_list(
-            "key", flat=True
-        )
-    )
-    run = SendRun(skipped=len(already))
-    for r in due:
-        if r.key[:255] in already:
-            continue
-        with transaction.atomic():
-            record, created = ReminderSent.objects.get_or_create(
-                key=r.key[:255], defaults={"provider": PROVIDER}
-            )
-            if not created:
-                run.skipped += 1
-                continue
-            rows = notify(
-                orgs=r.orgs, roles=r.roles, event=r.event, title=r.title, body=r.body, link=r.link
-            )
-            record.recipients = len(rows)
-            record.save(update_fields=["recipients"])
-        run.sent += 1
-        run.notifications += len(rows)
-        run.keys.append(r.key)
-    return run
+    due = list(report_reminders(today_beijing(now or timezone.now())))
+    return send_each_once(due, provider=PROVIDER, run=ReminderRun())
 
 
 # --- completeness ---------------------------------------------------------------------------

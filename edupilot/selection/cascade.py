@@ -39,16 +39,7 @@ def _issuer_scope(org: Org, actor: Actor) -> Scope:
     """The round's issuer acting at the parent as its programme admin: the publication of
     its final list is its act (a person's, or the system's when the 公示 period ends), so no
     membership of the person is needed (0 stands for "the issuer's own act")."""
-    return Scope(
-        user_id=getattr(actor.user, "pk", None) or 0,
-        membership_id=0,
-        role=Role.PROGRAMME_ADMIN,
-        org_id=org.pk,
-        org_path=org.path,
-        org_tier=org.tier,
-        org_kind=org.kind,
-        _org=org,
-    )
+    return Scope.acting_as(org, Role.PROGRAMME_ADMIN, user_id=getattr(actor.user, "pk", None) or 0)
 
 
 def _parent_application(parent: Programme, child_app: Application, issuer: Org, actor, now):

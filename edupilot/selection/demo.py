@@ -236,6 +236,21 @@ def _staff(programme: Programme, city: Acting, panel: list[Acting], city_name: s
     experts.experts_auto_assign(programme=programme, scope=city.scope, actor=city.actor)
 
 
+def publish_final_list(programme: Programme, city: Acting, published: dt.datetime) -> None:
+    """``city`` publishes the programme's 公示 at ``published`` (a past time, so the public
+    reads a final list dated then, not after today) and it closes the moment its objection
+    period ends, making the list final."""
+    ann = announcements.announcement_publish(
+        programme=programme, scope=city.scope, actor=city.actor, now=published
+    )
+    announcements.announcement_close(
+        announcement=ann,
+        scope=city.scope,
+        actor=city.actor,
+        now=ann.objection_until + dt.timedelta(seconds=1),
+    )
+
+
 def expert_submit(expert: Acting, app, scores, comment: str) -> None:
     """``expert`` submits its scores of ``app`` (its active assignment), as on its page."""
     assignment = ExpertAssignment.objects.get(

@@ -37,8 +37,8 @@ from edupilot.programmes.models import ParticipantEntry, ParticipantList, Progra
 from edupilot.programmes.services import ProgrammeLoadRefused, open_now_shift, programme_load
 from edupilot.review import services as review
 
-from . import announcements, approval
-from .demo import Acting, _acting, _s, _schools, _staff, expert_submit
+from . import approval
+from .demo import Acting, _acting, _s, _schools, _staff, expert_submit, publish_final_list
 
 log = logging.getLogger(__name__)
 
@@ -200,17 +200,8 @@ def _decide_and_publish(programme: Programme, city: Acting, apps) -> None:
     )
     # The 公示 went out ANNOUNCED_DAYS_AGO days ago and its period has ended: the public
     # reads a final list dated in the past, not one dated after today.
-    published = timezone.now() - dt.timedelta(days=ANNOUNCED_DAYS_AGO)
-    ann = announcements.announcement_publish(
-        programme=programme, scope=city.scope, actor=city.actor, now=published
-    )
     # The final list: as the pilot-period demo does, at the end of the objection period.
-    announcements.announcement_close(
-        announcement=ann,
-        scope=city.scope,
-        actor=city.actor,
-        now=ann.objection_until + dt.timedelta(seconds=1),
-    )
+    publish_final_list(programme, city, timezone.now() - dt.timedelta(days=ANNOUNCED_DAYS_AGO))
 
 
 def _province(parent: Programme, people: dict, kaifeng: list[Org]) -> None:

@@ -10,10 +10,12 @@ from edupilot.core.models import Notification, ReminderSent
 from edupilot.core.notifications import (
     DEFAULT_LEAD_DAYS,
     Reminder,
+    ReminderRun,
     days_until_due,
     register_reminder_provider,
     reminder_lead_days,
     send_deadline_reminders,
+    send_each_once,
 )
 from edupilot.orgs.models import Role
 from tests.conftest import make_user, org
@@ -102,3 +104,23 @@ def test_reminders_are_sent_once_and_a_broken_provider_does_not_stop_the_others(
     assert send_deadline_reminders(today=dt.date(2019, 9, 26)).sent == 1
     assert ReminderSent.objects.count() == 2
     assert ReminderSent.objects.get(key__endswith=":1").recipients == 1
+
+
+def test_send_each_once_skips_keys_sent_before_and_repeated_in_one_run(
+    seeded, django_capture_on_commit_callbacks
+):
+    # The pilots' report reminders and the registered providers share this loop.
+    zhengzhou = org("410100")
+    reviewer = make_user(zhengzhou, Role.REVIEWER)
+    ReminderSent.objects.create(key="test:old", provider="test")
+
+    def reminder(key):
+        return Reminder(key=key, event="review.deadline", title="t", users=(reviewer,))
+
+    due = [reminder("test:old"), reminder("test:new"), reminder("test:new")]
+    with django_capture_on_commit_callbacks(execute=True):
+        run = send_each_once(due, provider="test.once", run=ReminderRun())
+    assert (run.sent, run.skipped, run.notifications) == (1, 2, 1)
+    assert run.keys == ["test:new"]
+    assert ReminderSent.objects.get(key="test:new").provider == "test.once"
+    assert Notification.objects.get().recipient == reviewer

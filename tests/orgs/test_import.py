@@ -286,3 +286,19 @@ def test_the_command_names_each_refused_row_with_its_reasons_at_default_verbosit
     assert "新增 1" in out.getvalue() and "拒绝 3" in out.getvalue()
     with pytest.raises(CommandError, match="3 行未通过检查"):
         call_command("orgs", "import", str(path), "--dry-run", stdout=out, stderr=io.StringIO())
+
+
+def test_the_command_within_a_code_refuses_rows_outside_that_subtree(seeded, tmp_path):
+    from django.core.management import call_command
+
+    # --within acts as that bureau's reviewer would (Scope.acting_as): its subtree only.
+    rows = [ROWS[0], "T4101050001,金水区某小学,410105,小学,公办,城区,,,,,,,,"]
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes(rows))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("orgs", "import", str(path), "--within", "410225", stdout=out, stderr=err)
+    assert "第3行 T4101050001 金水区某小学：未导入。" in err.getvalue()
+    assert "上级机构“410105”不在您的管辖范围内" in err.getvalue()
+    assert "新增 1" in out.getvalue() and "拒绝 1" in out.getvalue()
+    assert Org.objects.filter(code="T4102250001").exists()
+    assert not Org.objects.filter(code="T4101050001").exists()

@@ -81,3 +81,21 @@ def test_scope_org_is_the_membership_org_or_fetched_once(programmes, django_asse
         assert bare.org is bare.org
     assert Scope.anonymous().org is None
     assert bare == Scope(user_id=user.pk, membership_id=m.pk, role=m.role, org_id=m.org_id)
+
+
+def test_acting_as_is_an_authenticated_scope_at_the_org_without_a_membership(
+    programmes, django_assert_num_queries
+):
+    zhengzhou, hangzhou = org("410100"), org("330100")
+    with django_assert_num_queries(0):
+        scope = Scope.acting_as(zhengzhou, Role.REVIEWER)
+        assert scope.org is zhengzhou
+    assert (scope.user_id, scope.membership_id, scope.role) == (0, 0, Role.REVIEWER)
+    assert (scope.org_path, scope.org_tier, scope.org_kind) == (
+        zhengzhou.path,
+        zhengzhou.tier,
+        zhengzhou.kind,
+    )
+    assert scope.is_authenticated and scope.is_reviewer
+    assert scope.contains_org(org("410105")) and not scope.contains_org(hangzhou)
+    assert Scope.acting_as(zhengzhou, Role.PROGRAMME_ADMIN, user_id=7).user_id == 7

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from edupilot.audit.services import Actor
 from edupilot.orgs import demo, services, units
 from edupilot.orgs.importer import roster_template
-from edupilot.orgs.models import Org
+from edupilot.orgs.models import Org, Role
 from edupilot.orgs.regions import SEED_REGIONS, DivisionError
 
 
@@ -58,15 +58,7 @@ class Command(BaseCommand):
             root = Org.objects.filter(code=within).first()
             if root is None:
                 raise CommandError(f"找不到机构代码 {within}")
-            scope = Scope(
-                user_id=0,
-                membership_id=0,
-                role="reviewer",
-                org_id=root.pk,
-                org_path=root.path,
-                org_tier=root.tier,
-                org_kind=root.kind,
-            )
+            scope = Scope.acting_as(root, Role.REVIEWER)
         try:
             report = services.orgs_import(
                 data=path.read_bytes(),
