@@ -146,7 +146,7 @@ def _queue_row(app: Application, org: tuple[str, str | None], memo: dict, tz: dt
         "state": app.state,
         "state_label": label,
         "level": app.level_name if app.state == AppState.SUBMITTED else "",
-        "version": _("第 %(n)s 版") % {"n": app.version} if app.version > 1 else "",
+        "version": memo["version_fmt"] % {"n": app.version} if app.version > 1 else "",
         "lower": app.lower_label,
         "my_rank": app.my_rank or "—",
         "submitted": _local(app.submitted_at, "%Y-%m-%d %H:%M", tz),
@@ -317,7 +317,9 @@ def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
     topic_names = {
         (p.pk, t.code): p.parsed.topic_label(t.code) for p in programmes for t in p.parsed.topics
     }
-    memo: dict = {}
+    # The texts every row formats, translated once for the page.
+    lower_fmt = _("%(org)s 第 %(rank)s 名")
+    memo: dict = {"version_fmt": _("第 %(n)s 版")}
     tz = timezone.get_current_timezone()
     counting = defaultdict(list)
     for d in ReviewDecision.objects.filter(
@@ -360,9 +362,7 @@ def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
         app.topic_name = topic_names.get((app.programme_id, app.topic), app.topic)
         app.badge = title_badge(app, app.programme.parsed.category(app.category))
         app.lower_label = (
-            _("%(org)s 第 %(rank)s 名") % {"org": app.lower_org, "rank": app.lower_rank}
-            if app.lower_org
-            else "—"
+            lower_fmt % {"org": app.lower_org, "rank": app.lower_rank} if app.lower_org else "—"
         )
         table.append(_queue_row(app, (app.org_name, app.org_parent), memo, tz))
     return table
