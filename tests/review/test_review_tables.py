@@ -1,10 +1,13 @@
-"""The application page's chain of levels and record of decisions, written by one tag each
-(``{% review_chain %}``, ``{% review_history %}``, issue 12 §6): the same HTML as the
-template loops they replaced, for a bid recommended, returned from above, resubmitted and
-recommended again, a joint step's opinions, the unit's titles, and a bid not yet submitted."""
+"""The application page's chain of levels, acting level's card and record of decisions,
+written by one tag each (``{% review_chain %}``, ``{% review_actions %}``,
+``{% review_history %}``, issue 12 §6): the same HTML as the template they replaced, for a
+bid recommended, returned from above, resubmitted and recommended again, a joint step's
+opinions, the unit's titles, a bid not yet submitted, and the acting level's quota (limited,
+full, unlimited) and forms."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from django.template import Context, Template
@@ -14,7 +17,7 @@ from edupilot.review.models import JointOpinion, JointVerdict, ReviewAction
 from edupilot.review.selectors import ReviewDetail
 from tests.conftest import org
 
-from .conftest import reviewer, valid_post
+from .conftest import reviewer, set_quota, valid_post
 
 # The loops the tags replaced (review/detail.html before issue 12's fifth pass).
 OLD_CHAIN = """{% load handover i18n %}<section class="card" aria-labelledby="chain-h">
@@ -36,6 +39,45 @@ OLD_CHAIN = """{% load handover i18n %}<section class="card" aria-labelledby="ch
     </tr>{% endfor %}</tbody>
   </table></div>
   {% else %}<p class="muted">{% trans "尚未提交。" %}</p>{% endif %}
+</section>"""
+
+OLD_ACTIONS = """{% load i18n %}<section class="card" aria-labelledby="act-h">
+  <h2 id="act-h">{% blocktrans with level=review.acting_step.name %}本级审核：{{ level }}{% endblocktrans %}</h2>
+  <p class="muted">{% blocktrans with d=review.acting_step.deadline|date:"Y-m-d H:i" %}本级审核截止时间：{{ d }}（北京时间），截止后不能再操作。{% endblocktrans %}</p>
+  {% for qs in review.quota %}
+    <p>{{ qs.name }}{% trans "：" %}{% if qs.unlimited %}{% trans "不限" %}{% blocktrans with u=qs.used %}，已推荐 {{ u }} 个{% endblocktrans %}{% else %}{% blocktrans with l=qs.limit u=qs.used r=qs.left %}共 {{ l }} 个，已用 {{ u }} 个，剩余 {{ r }} 个{% endblocktrans %}{% if qs.left == 0 %} <span class="badge err">{% trans "已满" %}</span>{% endif %}{% endif %}</p>
+  {% endfor %}
+
+  {% if review.can.recommend.0 %}
+  <form method="post" action="{% url 'review:recommend' application.pk %}">{% csrf_token %}
+    <fieldset><legend>{% trans "推荐" %}</legend>
+      <div class="field"><label for="rec-rank">{% trans "推荐排序（本级推荐中的名次）" %}</label>
+        <input id="rec-rank" type="number" name="rank" min="1" max="{{ review.next_rank }}" value="{{ review.next_rank }}" style="max-width:8rem">
+        <div class="help">{% trans "填写已有的名次时，原名次及之后的推荐依次后移。" %}</div></div>
+      <div class="field"><label for="rec-opinion">{{ review.acting_step.opinion_title }}</label>
+        <textarea id="rec-opinion" name="opinion" rows="3" maxlength="2000" required>{% trans "同意推荐。" %}</textarea></div>
+      <button type="submit">{% trans "推荐" %}</button>
+    </fieldset>
+  </form>
+  {% endif %}
+  {% if review.can.return.0 %}
+  <form method="post" action="{% url 'review:return' application.pk %}">{% csrf_token %}
+    <fieldset><legend>{% trans "退回修改" %}</legend>
+      <div class="field"><label for="ret-reasons">{% trans "退回理由（申报单位将看到）" %}</label>
+        <textarea id="ret-reasons" name="reasons" rows="3" maxlength="2000" required></textarea></div>
+      <button type="submit" class="secondary">{% trans "退回修改" %}</button>
+    </fieldset>
+  </form>
+  {% endif %}
+  {% if review.can.not_recommend.0 %}
+  <form method="post" action="{% url 'review:not_recommend' application.pk %}">{% csrf_token %}
+    <fieldset><legend>{% trans "不予推荐" %}</legend>
+      <div class="field"><label for="nr-reason">{% trans "理由" %}</label>
+        <textarea id="nr-reason" name="reason" rows="3" maxlength="2000" required></textarea></div>
+      <button type="submit" class="danger">{% trans "不予推荐" %}</button>
+    </fieldset>
+  </form>
+  {% endif %}
 </section>"""
 
 OLD_HISTORY = """{% load handover i18n %}{% if review.decisions %}
@@ -117,3 +159,32 @@ def test_a_stopped_chain_and_a_bid_not_yet_submitted(henan, henan_school_app):
     empty = ReviewDetail(app, [], [])
     new, old = _both(empty)
     assert "尚未提交。" in new and new == old
+
+
+def test_the_acting_levels_card_is_what_the_template_wrote(henan, henan_school_app):
+    """The city's card on a bid waiting at it: its deadline, its quota bucket (as it is,
+    full, unlimited), and the three forms with the CSRF field — then with only the return
+    allowed."""
+    app, _school = henan_school_app()
+    set_quota(henan, "school", "郑州市", 3)
+    city = reviewer("郑州市")
+    review = selectors.review_detail(city.scope, app.pk)
+    assert review.acting_step is not None and review.quota
+    assert all(ok for ok, _why in review.can.values())
+    (bucket,) = review.quota
+    new = "{% load review_detail %}{% review_actions review application %}"
+    for quota in (
+        [bucket],
+        [dataclasses.replace(bucket, limit=bucket.used)],
+        [dataclasses.replace(bucket, limit=None), bucket],
+        [],
+    ):
+        review.quota = quota
+        ctx = Context({"review": review, "application": app, "csrf_token": "t0k<en>"})
+        html = _norm(Template(new).render(ctx))
+        assert html == _norm(Template(OLD_ACTIONS).render(ctx))
+    assert html.count('name="csrfmiddlewaretoken" value="t0k&lt;en&gt;"') == 3
+    review.can = {"recommend": (False, "x"), "return": (True, ""), "not_recommend": (False, "")}
+    ctx = Context({"review": review, "application": app, "csrf_token": "t"})
+    html = _norm(Template(new).render(ctx))
+    assert html == _norm(Template(OLD_ACTIONS).render(ctx)) and html.count("<form") == 1

@@ -1,5 +1,7 @@
-"""``{% review_chain review %}`` and ``{% review_history review %}``: the application page's
-chain of levels with their opinions, and the record of every decision, each in one call.
+"""``{% review_chain review %}``, ``{% review_actions review application %}`` and
+``{% review_history review %}``: the application page's chain of levels with their
+opinions, the acting level's quota and action forms, and the record of every decision,
+each in one call.
 
 They write what ``selectors.review_detail`` computed (its ``steps``, ``titles`` and
 ``decisions``) with the markup the template's loops wrote — same elements, classes and
@@ -13,6 +15,8 @@ import datetime as dt
 
 from django import template
 from django.template.defaultfilters import linebreaksbr
+from django.template.defaulttags import CsrfTokenNode
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -132,6 +136,102 @@ def review_chain(review) -> str:
     else:
         none = _e(_("尚未提交。"))
         out.append(f'<p class="muted">{none}</p>')
+    out.append("\n</section>")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def _quota_line(qs) -> str:
+    """One bucket of the acting level: its limit, use and places left."""
+    out = [f"\n    <p>{_e(qs.name)}", _e(_("："))]
+    if qs.unlimited:
+        out.append(_e(_("不限")))
+        out.append(_e(_("，已推荐 %(u)s 个") % {"u": qs.used}))
+    else:
+        out.append(
+            _e(
+                _("共 %(l)s 个，已用 %(u)s 个，剩余 %(r)s 个")
+                % {"l": qs.limit, "u": qs.used, "r": qs.left}
+            )
+        )
+        if qs.left == 0:
+            full = _e(_("已满"))
+            out.append(f' <span class="badge err">{full}</span>')
+    out.append("</p>\n  ")
+    return "".join(out)
+
+
+def _form(action: str, csrf: str, legend: str, fields: str, button: str, css: str = "") -> str:
+    klass = f' class="{css}"' if css else ""
+    return (
+        f'\n  <form method="post" action="{action}">{csrf}\n    <fieldset><legend>{legend}</legend>\n'
+        f'{fields}\n      <button type="submit"{klass}>{button}</button>\n    </fieldset>\n  </form>\n  '
+    )
+
+
+def _recommend_fields(review) -> str:
+    rank, hint = (
+        _e(_("推荐排序（本级推荐中的名次）")),
+        _e(_("填写已有的名次时，原名次及之后的推荐依次后移。")),
+    )
+    agree, n = _e(_("同意推荐。")), _e(review.next_rank)
+    return (
+        f'      <div class="field"><label for="rec-rank">{rank}</label>\n'
+        f'        <input id="rec-rank" type="number" name="rank" min="1" max="{n}" value="{n}" style="max-width:8rem">\n'
+        f'        <div class="help">{hint}</div></div>\n'
+        f'      <div class="field"><label for="rec-opinion">{_e(review.acting_step.opinion_title)}</label>\n'
+        f'        <textarea id="rec-opinion" name="opinion" rows="3" maxlength="2000" required>{agree}</textarea></div>'
+    )
+
+
+def _text_field(key: str, name: str, label: str) -> str:
+    return (
+        f'      <div class="field"><label for="{key}">{label}</label>\n'
+        f'        <textarea id="{key}" name="{name}" rows="3" maxlength="2000" required></textarea></div>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def review_actions(context, review, application) -> str:
+    """The acting level's card ("本级审核"): its deadline, its quota buckets and the forms of
+    the actions the reviewer may take now (``review.can``)."""
+    step = review.acting_step
+    heading = _e(_("本级审核：%(level)s") % {"level": step.name})
+    deadline = _e(
+        _("本级审核截止时间：%(d)s（北京时间），截止后不能再操作。") % {"d": _when(step.deadline)}
+    )
+    out = [
+        '<section class="card" aria-labelledby="act-h">\n'
+        f'  <h2 id="act-h">{heading}</h2>\n  <p class="muted">{deadline}</p>\n  '
+    ]
+    out.extend(_quota_line(qs) for qs in review.quota)
+    out.append("\n\n  ")
+    csrf = CsrfTokenNode().render(context)
+    pk = application.pk
+    if review.can["recommend"][0]:
+        label = _e(_("推荐"))
+        out.append(
+            _form(
+                reverse("review:recommend", args=[pk]),
+                csrf,
+                label,
+                _recommend_fields(review),
+                label,
+            )
+        )
+    out.append("\n  ")
+    if review.can["return"][0]:
+        label, why = _e(_("退回修改")), _e(_("退回理由（申报单位将看到）"))
+        fields = _text_field("ret-reasons", "reasons", why)
+        out.append(
+            _form(reverse("review:return", args=[pk]), csrf, label, fields, label, "secondary")
+        )
+    out.append("\n  ")
+    if review.can["not_recommend"][0]:
+        label, why = _e(_("不予推荐")), _e(_("理由"))
+        fields = _text_field("nr-reason", "reason", why)
+        out.append(
+            _form(reverse("review:not_recommend", args=[pk]), csrf, label, fields, label, "danger")
+        )
     out.append("\n</section>")
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
