@@ -6,6 +6,7 @@ audit apply; a refusal comes back with the Chinese message the page would show.
 
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
+from pydantic import BaseModel
 
 from edupilot.applications.selectors import access_application
 from edupilot.core.inputs import LONG, Id, Key, Page, Query, Text
@@ -17,7 +18,11 @@ from .calls import level_call
 router = Router(tags=["review"])
 
 
-class QueueRowOut(Schema):
+# The queue's rows are plain pydantic models, not ninja Schemas: a Schema validates each of
+# the page's 50 dicts through a Python wrapper (``DjangoGetter``, for reading model
+# attributes), ten times the cost of pydantic's own validation of a dict; the rows here are
+# dicts already. Same fields, same OpenAPI schema.
+class QueueRowOut(BaseModel):
     id: int
     applicant: str
     parent: str
@@ -34,7 +39,7 @@ class QueueRowOut(Schema):
     late: bool
 
 
-class QueueOut(Schema):
+class QueueOut(BaseModel):
     page: int
     pages: int
     count: int

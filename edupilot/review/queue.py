@@ -108,11 +108,13 @@ class QueueView:
     deciding: bool = False
 
 
-def _local(moment: dt.datetime | None, fmt: str) -> str:
-    return timezone.localtime(moment).strftime(fmt) if moment else ""
+def _local(moment: dt.datetime | None, fmt: str, tz: dt.tzinfo) -> str:
+    # ``tz``: the current time zone, asked once per page (``timezone.localtime`` asks the
+    # request's thread-local for it with every value).
+    return moment.astimezone(tz).strftime(fmt) if moment else ""
 
 
-def _queue_row(app: Application, org: tuple[str, str | None], memo: dict) -> dict:
+def _queue_row(app: Application, org: tuple[str, str | None], memo: dict, tz: dt.tzinfo) -> dict:
     """One row's display strings. ``memo`` keeps what rows share (state labels, category
     names, the level deadlines) for the page: 50 rows, a handful of distinct values."""
     programme = app.programme
@@ -128,6 +130,10 @@ def _queue_row(app: Application, org: tuple[str, str | None], memo: dict) -> dic
     label = memo.get(app.state)
     if label is None:
         label = memo[app.state] = str(AppState(app.state).label)
+    deadline = memo.get(("deadline", app.level_deadline))
+    if deadline is None:
+        deadline = _local(app.level_deadline, "%m-%d %H:%M", tz) or "—"
+        memo[("deadline", app.level_deadline)] = deadline
     return {
         "pk": app.pk,
         "name": name,
@@ -140,11 +146,11 @@ def _queue_row(app: Application, org: tuple[str, str | None], memo: dict) -> dic
         "state": app.state,
         "state_label": label,
         "level": app.level_name if app.state == AppState.SUBMITTED else "",
-        "version": _("第 %(n)s 版") % {"n": app.version} if app.version > 1 else "",
+        "version": memo["version_fmt"] % {"n": app.version} if app.version > 1 else "",
         "lower": app.lower_label,
         "my_rank": app.my_rank or "—",
-        "submitted": _local(app.submitted_at, "%Y-%m-%d %H:%M"),
-        "deadline": _local(app.level_deadline, "%m-%d %H:%M") or "—",
+        "submitted": _local(app.submitted_at, "%Y-%m-%d %H:%M", tz),
+        "deadline": deadline,
         "late": app.late,
         "selectable": app.at_my_level and not app.late,
         "rankable": app.at_my_level and not app.late and not app.final_step,
@@ -311,7 +317,10 @@ def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
     topic_names = {
         (p.pk, t.code): p.parsed.topic_label(t.code) for p in programmes for t in p.parsed.topics
     }
-    memo: dict = {}
+    # The texts every row formats, translated once for the page.
+    lower_fmt = _("%(org)s 第 %(rank)s 名")
+    memo: dict = {"version_fmt": _("第 %(n)s 版")}
+    tz = timezone.get_current_timezone()
     counting = defaultdict(list)
     for d in ReviewDecision.objects.filter(
         application_id__in=[a.pk for a in rows], active=True, action=ReviewAction.RECOMMEND
@@ -353,11 +362,9 @@ def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
         app.topic_name = topic_names.get((app.programme_id, app.topic), app.topic)
         app.badge = title_badge(app, app.programme.parsed.category(app.category))
         app.lower_label = (
-            _("%(org)s 第 %(rank)s 名") % {"org": app.lower_org, "rank": app.lower_rank}
-            if app.lower_org
-            else "—"
+            lower_fmt % {"org": app.lower_org, "rank": app.lower_rank} if app.lower_org else "—"
         )
-        table.append(_queue_row(app, (app.org_name, app.org_parent), memo))
+        table.append(_queue_row(app, (app.org_name, app.org_parent), memo, tz))
     return table
 
 

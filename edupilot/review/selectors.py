@@ -207,10 +207,21 @@ def access_decision(scope: Scope, pk) -> ReviewDecision:
     return get_or_404(ReviewDecision.objects.filter(application__in=applications_for(scope)), pk=pk)
 
 
+# What the page reads of a decision's org and reviewer (the name, and the handover mark):
+# not the user's password hash, dates and flags, nor the org's contacts and JSON.
+_DECISION_FIELDS = tuple(f.name for f in ReviewDecision._meta.concrete_fields) + (
+    "org__name",
+    "decided_by__username",
+    "decided_by__full_name",
+    "decided_by__ever_handed_down",
+)
+
+
 def decisions_of(application: Application) -> list[ReviewDecision]:
     return list(
         ReviewDecision.objects.filter(application=application)
         .select_related("org", "decided_by")
+        .only(*_DECISION_FIELDS)
         .order_by("version", "step", "decided_at", "pk")
     )
 

@@ -161,3 +161,47 @@ def test_application_page_counts_next_rank_with_the_quota_use(client, henan, hen
     decisions = [s for s in sql if 'FROM "review_reviewdecision"' in s and "COUNT(" in s]
     assert len(decisions) == 1, decisions  # use and ranks together
     assert not any('FROM "orgs_org"' in s and '"code" IN' in s for s in sql)  # no lineage query
+
+
+def test_application_page_reads_only_keys_and_names_of_the_ancestors(
+    client, henan, henan_school_app
+):
+    """The applicant's ancestors come with the application for the quota lineage; of them the
+    query reads what the lineage, folds and titles' rules use, not their contacts, counts and
+    JSON attributes (the applicant's and the current org's are read whole), and asks no
+    deferred column afterwards; the decisions likewise bring their org's and reviewer's
+    names only. The reviewers' and the applicant's page alike."""
+    a, school = henan_school_app()
+    city, province = reviewer("郑州市"), reviewer("河南省")
+    services.review_recommend(application=a, scope=city.scope, actor=city.actor, opinion="同意。")
+    for who in (province, city, school):
+        client.force_login(who.user)
+        client.get(reverse("review:detail", args=[a.pk]))
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("review:detail", args=[a.pk]))
+        assert page.status_code == 200 and "同意。" in page.content.decode()
+        (query,) = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if q["sql"].startswith('SELECT "applications_application"."id"')
+            and '"applications_application"."id" = ' in q["sql"]
+        ]
+        # The applicant and the current org: two copies of each org column, not six.
+        assert query.count('."contact_email"') == 2 and query.count('."extra"') == 2
+        assert query.count('."tier"') == 6
+        # The decisions come with their org's name and reviewer's name, no password hash.
+        (decisions,) = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if 'FROM "review_reviewdecision"' in q["sql"] and '"accounts_user"' in q["sql"]
+        ]
+        assert '"password"' not in decisions and '."contact_email"' not in decisions
+        # Nothing read later of a deferred column (Django loads one by the row's id alone;
+        # the one user read by id is the session's).
+        by_id = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if 'FROM "orgs_org" WHERE "orgs_org"."id" = ' in q["sql"]
+            or 'FROM "accounts_user" WHERE "accounts_user"."id" = ' in q["sql"]
+        ]
+        assert len(by_id) == 1 and '"accounts_user"."password"' in by_id[0], by_id
