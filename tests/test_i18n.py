@@ -144,8 +144,19 @@ def test_reviewer_queue_in_english(client, henan):
             "Quota level",
             "Recommend selected (within quota)",
             "郑州市金水区队列双语小学",
+            "Waiting at this level",  # the scope filter's options
+            "In the area: Under review",
         ],
-        absent=["审核推荐", "推荐名额", "名额层级", "推荐所选（在名额内）", "批量操作", "退出"],
+        absent=[
+            "审核推荐",
+            "推荐名额",
+            "名额层级",
+            "推荐所选（在名额内）",
+            "批量操作",
+            "退出",
+            "待本级审核",
+            "辖区内：",
+        ],  # fmt: skip
     )
 
 

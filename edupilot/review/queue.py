@@ -221,8 +221,11 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
         active=True,
         action=ReviewAction.RECOMMEND,
     ).order_by("-step")
-    states = [(PENDING, "待本级审核"), (PASSED, "本级已推荐")] + [
-        (value, f"辖区内：{label}") for value, label in AppState.choices if value != AppState.DRAFT
+    area = _("辖区内：%(state)s")
+    states = [(PENDING, _("待本级审核")), (PASSED, _("本级已推荐"))] + [
+        (value, area % {"state": label})
+        for value, label in AppState.choices
+        if value != AppState.DRAFT
     ]
     if filters.state not in {s for s, _ in states}:
         filters.state = PENDING
