@@ -146,6 +146,7 @@ def test_reviewer_queue_in_english(client, henan):
             "郑州市金水区队列双语小学",
             "Waiting at this level",  # the scope filter's options
             "In the area: Under review",
+            "Submitted (earliest first)",  # and the sort's
         ],
         absent=[
             "审核推荐",
@@ -156,6 +157,7 @@ def test_reviewer_queue_in_english(client, henan):
             "退出",
             "待本级审核",
             "辖区内：",
+            "提交时间",
         ],  # fmt: skip
     )
 
@@ -322,3 +324,12 @@ def test_every_marked_source_string_is_in_the_catalogue():
     assert not missing, (
         f"{len(missing)} strings missing from {PO.name}: {list(missing.items())[:10]}"
     )
+
+
+def test_token_lifetimes_in_english(client, seeded):
+    """The API token form's lifetimes are worded per request, not once at import in Chinese."""
+    reviewer = make_user(org("郑州市"), Role.REVIEWER)
+    client.force_login(reviewer)
+    switch_to_english(client, next_url=reverse("tokens:list"))
+    en = text_of(client.get(reverse("tokens:list")))
+    assert_english(en, present=["90 days", "365 days"], absent=["90 天"])

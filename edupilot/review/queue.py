@@ -16,6 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.selectors import applications_for
@@ -46,11 +47,11 @@ QUEUE_FIELDS = (
     "current_org_id", "submitted_at", "applicant_org_id",
 )  # fmt: skip
 SORT_LABELS = {
-    "submitted": "提交时间（先到先列）",
-    "-submitted": "提交时间（最新在前）",
-    "name": "单位名称",
-    "lower": "下级推荐顺序",
-    "rank": "本级推荐排序",
+    "submitted": gettext_lazy("提交时间（先到先列）"),
+    "-submitted": gettext_lazy("提交时间（最新在前）"),
+    "name": gettext_lazy("单位名称"),
+    "lower": gettext_lazy("下级推荐顺序"),
+    "rank": gettext_lazy("本级推荐排序"),
 }
 
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .services import LIFETIMES_DAYS
@@ -20,12 +21,13 @@ class TokenForm(forms.Form):
     days = forms.TypedChoiceField(
         label=_("有效期"),
         coerce=int,
-        choices=[(d, _("%(d)s 天") % {"d": d}) for d in LIFETIMES_DAYS],
         initial=90,
     )
 
     def __init__(self, *args, memberships=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # Per request, in its language (a lazy string formatted at import would stay Chinese).
+        self.fields["days"].choices = [(d, gettext("%(d)s 天") % {"d": d}) for d in LIFETIMES_DAYS]
         self.memberships = {m.pk: m for m in memberships}
         self.fields["membership"].choices = [
             (m.pk, f"{m.org.name} · {m.get_role_display()}") for m in memberships
