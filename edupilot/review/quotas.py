@@ -56,11 +56,17 @@ class QuotaState:
         )
 
     def holders_q(self) -> Q:
+        # One programme (no earlier rounds) as ``=``: the condition a level's ranks share.
+        programmes = (
+            {"programme_id__in": (self.programme_id, *self.earlier_ids)}
+            if self.earlier_ids
+            else {"programme_id": self.programme_id}
+        )
         return Q(
-            programme_id__in=(self.programme_id, *self.earlier_ids),
+            **programmes,
             category=self.category,
             quota_level=self.level,
-            quota_holder=self.holder,
+            quota_holder_id=self.holder.pk,
             quota_direct=self.direct,
             active=True,
             action=ReviewAction.RECOMMEND,
@@ -132,12 +138,41 @@ def quota_state(
     if also_count is None:
         state.used = state.holders_qs().count()
         return state
-    holders = state.holders_q()
-    counts = ReviewDecision.objects.filter(holders | also_count).aggregate(
-        used=Count("pk", filter=holders), also=Count("pk", filter=also_count)
+    shared, holders, also = _split_shared(state.holders_q(), also_count)
+    counts = ReviewDecision.objects.filter(shared & (holders | also)).aggregate(
+        used=Count("pk", filter=holders), also=Count("pk", filter=also)
     )
     state.used, state.also_counted = counts["used"], counts["also"]
     return state
+
+
+def _split_shared(first: Q, second: Q) -> tuple[Q, Q, Q]:
+    """``(shared, first's rest, second's rest)``: the conditions both plain ANDs have in common
+    go once into the WHERE, so Django resolves and compiles them once, not three times
+    (the aggregate's WHERE and both filters). Not plain ANDs of lookups: nothing shared."""
+
+    def plain(q: Q) -> bool:
+        return (
+            q.connector == Q.AND
+            and not q.negated
+            and all(isinstance(child, tuple) for child in q.children)
+        )
+
+    if not (plain(first) and plain(second)):
+        return Q(), first, second
+    try:
+        others = set(second.children)
+        common = [c for c in first.children if c in others]
+    except TypeError:  # an unhashable value (a list): compared as it is, nothing shared
+        return Q(), first, second
+    shared = set(common)
+    if not common or shared >= set(first.children) or shared >= others:
+        return Q(), first, second  # a filter left empty would count every row
+    return (
+        Q(*common),
+        Q(*[c for c in first.children if c not in shared]),
+        Q(*[c for c in second.children if c not in shared]),
+    )
 
 
 def quota_refusal(state: QuotaState, needed: int = 1) -> str:
