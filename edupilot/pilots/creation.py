@@ -48,7 +48,7 @@ def pilots_create(
             continue
         starts = timezone.localdate(now)
         if isinstance(spec.starts, dt.date):  # a date the notice fixes, moved like its others
-            starts = spec.starts + dt.timedelta(days=a.programme.time_shift_days)
+            starts = a.programme.shift(spec.starts)
         pilot = Pilot(
             application=a,
             programme=a.programme,

@@ -32,6 +32,7 @@ from edupilot.programmes.services import ProgrammeLoadRefused, open_now_shift, p
 from edupilot.selection import approval
 from edupilot.selection.demo import _acting, _recommend, _schools, publish_final_list
 
+from .demo_states import _at
 from .models import Pilot
 from .periods import add_months
 
@@ -107,10 +108,6 @@ def _publish_final_list(programme: Programme) -> None:
     city = _acting(CITY_ADMIN, Role.PROGRAMME_ADMIN)
     if city is None:
         return
-    starts = programme.parsed.pilot.starts + dt.timedelta(days=programme.time_shift_days)
-    published = timezone.make_aware(
-        dt.datetime.combine(starts - dt.timedelta(days=2), dt.time(10, 0)),
-        timezone.get_default_timezone(),
-    )
-    publish_final_list(programme, city, published)
+    starts = programme.shift(programme.parsed.pilot.starts)
+    publish_final_list(programme, city, _at(starts - dt.timedelta(days=2)))
     log.info("pilot demo: %s pilots", Pilot.objects.filter(programme=programme).count())

@@ -200,7 +200,6 @@ def _decide_and_publish(programme: Programme, city: Acting, apps) -> None:
     )
     # The 公示 went out ANNOUNCED_DAYS_AGO days ago and its period has ended: the public
     # reads a final list dated in the past, not one dated after today.
-    # The final list: as the pilot-period demo does, at the end of the objection period.
     publish_final_list(programme, city, timezone.now() - dt.timedelta(days=ANNOUNCED_DAYS_AGO))
 
 
