@@ -218,20 +218,24 @@ def review_actions(context, review, application) -> str:
                 label,
             )
         )
-    out.append("\n  ")
-    if review.can["return"][0]:
-        label, why = _e(_("退回修改")), _e(_("退回理由（申报单位将看到）"))
-        fields = _text_field("ret-reasons", "reasons", why)
-        out.append(
-            _form(reverse("review:return", args=[pk]), csrf, label, fields, label, "secondary")
-        )
-    out.append("\n  ")
-    if review.can["not_recommend"][0]:
-        label, why = _e(_("不予推荐")), _e(_("理由"))
-        fields = _text_field("nr-reason", "reason", why)
-        out.append(
-            _form(reverse("review:not_recommend", args=[pk]), csrf, label, fields, label, "danger")
-        )
+    # The two refusals: one reason box each (action, its field's id and name, legend and
+    # button, the box's label, the button's style).
+    for action, key, name, label, why, css in (
+        (
+            "return",
+            "ret-reasons",
+            "reasons",
+            _("退回修改"),
+            _("退回理由（申报单位将看到）"),
+            "secondary",
+        ),
+        ("not_recommend", "nr-reason", "reason", _("不予推荐"), _("理由"), "danger"),
+    ):
+        out.append("\n  ")
+        if review.can[action][0]:
+            label, fields = _e(label), _text_field(key, name, _e(why))
+            url = reverse(f"review:{action}", args=[pk])
+            out.append(_form(url, csrf, label, fields, label, css))
     out.append("\n</section>")
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
