@@ -29,25 +29,39 @@ def _reviewer(org_code: str) -> tuple[Scope, Actor] | None:
 
 
 def load_demo(*, actor: Actor) -> None:
-    city = _reviewer("410100")  # 郑州市: recommends within its 15 places, returns one, declines one
-    if city is None:
+    # 郑州市: recommends within its 15 places, returns one, declines one.
+    _act(
+        "410100",
+        "henan-tencent-2019",
+        5,
+        "基础条件较好，同意推荐。",
+        refuse=True,
+        category="school",
+    )
+    # 西湖区: two of its schools go up to 杭州市, so both queues have something to show.
+    _act("330106", "zhejiang-smart-education-2019", 2, "应用基础扎实，同意推荐。")
+
+
+def _act(org_code: str, programme_code: str, n: int, opinion: str, refuse=False, **filters):
+    """The reviewer of ``org_code`` recommends its first ``n`` waiting bids and (``refuse``)
+    returns the next one and declines the one after, where there are that many."""
+    reviewer = _reviewer(org_code)
+    if reviewer is None:
         return
-    scope, who = city
+    scope, who = reviewer
     waiting = list(
         Application.objects.filter(
-            programme__code="henan-tencent-2019", category="school", current_org_id=scope.org_id,
-            state=AppState.SUBMITTED,
+            programme__code=programme_code, current_org_id=scope.org_id,
+            state=AppState.SUBMITTED, **filters,
         ).order_by("pk")
     )  # fmt: skip
-    plan = [("recommend", app) for app in waiting[:5]]
-    if len(waiting) > 6:
-        plan += [("return", waiting[5]), ("decline", waiting[6])]
+    plan = [("recommend", app) for app in waiting[:n]]
+    if refuse and len(waiting) > n + 1:
+        plan += [("return", waiting[n]), ("decline", waiting[n + 1])]
     for action, app in plan:
         try:
             if action == "recommend":
-                services.review_recommend(
-                    application=app, scope=scope, actor=who, opinion="基础条件较好，同意推荐。"
-                )
+                services.review_recommend(application=app, scope=scope, actor=who, opinion=opinion)
             elif action == "return":
                 services.review_return(
                     application=app,
@@ -64,23 +78,3 @@ def load_demo(*, actor: Actor) -> None:
                 )
         except services.ReviewError as exc:
             log.info("demo review %s of %s not done: %s", action, app.pk, exc.message)
-    _recommend_first("330106", "zhejiang-smart-education-2019", 2)
-
-
-def _recommend_first(org_code: str, programme_code: str, n: int) -> None:
-    """The county recommends its first ``n`` waiting bids: both its queue (the rest) and its
-    city's (these) have something to show."""
-    county = _reviewer(org_code)  # 西湖区: two of its schools go up to 杭州市
-    if county is None:
-        return
-    scope, who = county
-    waiting = Application.objects.filter(
-        programme__code=programme_code, current_org_id=scope.org_id, state=AppState.SUBMITTED
-    ).order_by("pk")
-    for app in waiting[:n]:
-        try:
-            services.review_recommend(
-                application=app, scope=scope, actor=who, opinion="应用基础扎实，同意推荐。"
-            )
-        except services.ReviewError as exc:
-            log.info("demo recommendation of %s not done: %s", app.pk, exc.message)
