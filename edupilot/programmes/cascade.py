@@ -80,6 +80,24 @@ class Origin:
     top: frozenset[str]  # top-level keys the round does not write
     categories: dict  # round category index -> (parent index, inherited keys)
     opinions: dict  # form -> the parent's index of each opinion box the round keeps
+    # The parent's own Origin when the parent is itself a round (a county round under a city
+    # round under the province): content the parent inherited lies in its parent's file.
+    upstream: Origin | None = None
+
+    def source_of(self, loc: tuple) -> tuple[Origin, tuple] | None:
+        """The file (``Origin``) and location in it of the inherited content at ``loc`` (in
+        the round's merged spec), following the parents up as far as the content comes from;
+        None for the round's own content."""
+        found = self.parent_loc(loc)
+        if found is None:
+            return None
+        where = self
+        while where.upstream is not None:
+            further = where.upstream.parent_loc(found)
+            if further is None:
+                break
+            where, found = where.upstream, further
+        return where, found
 
     def parent_loc(self, loc: tuple) -> tuple | None:
         """``loc`` (in the merged spec) in the parent's file, when it is inherited content."""
@@ -105,15 +123,17 @@ class Origin:
             where = f"{name} 第 {round_line} 行的类别" if round_line else f"{name} 的类别"
         else:
             where = name
+        source = self.source_of(loc)
+        via = f"（其内容来自上级项目 {source[0].code}）" if source and source[0] is not self else ""
         return (
-            f"（{where}未写 {key}，沿用上级项目 {self.code} 的；请在 {name} 中写出 {key} "
+            f"（{where}未写 {key}，沿用上级项目 {self.code} 的{via}；请在 {name} 中写出 {key} "
             "覆盖它，或改正与之冲突的内容）"
         )
 
 
-def origin(data: dict, parent: dict) -> Origin:
+def origin(data: dict, parent: dict, depth: int = 0) -> Origin:
     """The :class:`Origin` of the round ``data`` (its own TOML table) under ``parent``
-    (:func:`parent_source`)."""
+    (:func:`parent_source`), with the parent's own when the parent is a round too."""
     spec = parent["spec"]
     by_code = {c["code"]: i for i, c in enumerate(spec.get("categories", []))}
     categories = {}
@@ -134,7 +154,26 @@ def origin(data: dict, parent: dict) -> Origin:
         top=frozenset(k for k in TOP_INHERITED if k not in data and spec.get(k) is not None),
         categories=categories,
         opinions=opinions,
+        upstream=_upstream(parent, depth),
     )
+
+
+def _upstream(parent: dict, depth: int) -> Origin | None:
+    """The parent's own Origin when its file names a parent too (a few levels at most: a
+    chain the database holds in a loop ends here rather than recursing)."""
+    if depth >= 4:
+        return None
+    try:
+        own = tomllib.loads(parent["source_text"] or "")
+    except tomllib.TOMLDecodeError:
+        return None
+    code = own.get("parent")
+    if not isinstance(code, str) or not code:
+        return None
+    try:
+        return origin(own, parent_source(code), depth + 1)
+    except ParentMissing:
+        return None
 
 
 def inherit(data: dict, parent: dict) -> dict:

@@ -107,13 +107,15 @@ def located(
     name: str, index: LineIndex, origin: cascade.Origin | None, loc: tuple, message: str
 ) -> FileError:
     """The error at ``loc``: the file's line and field; in content a round inherits from its
-    parent (``origin``), the parent's file, line and field, saying what inherits it."""
-    inherited = origin.parent_loc(loc) if origin is not None else None
-    if inherited is None:
+    parent (``origin``), the file, line and field that hold it (the grandparent's when the
+    parent inherited it in turn), saying what inherits it."""
+    source = origin.source_of(loc) if origin is not None else None
+    if source is None:
         return FileError(name, index.line_for(loc), field_label(loc), message)
+    where, inherited = source
     note = origin.note(loc, name, index.line_for(loc[:2]) if loc[0] == "categories" else None)
     return FileError(
-        origin.name, origin.index.line_for(inherited), field_label(inherited), message + note
+        where.name, where.index.line_for(inherited), field_label(inherited), message + note
     )
 
 

@@ -96,3 +96,38 @@ def test_the_rounds_own_mistakes_keep_the_rounds_line(province, tmp_path):
     flow = line_of(text, "aproval") - 1  # its [[categories.flow]]
     assert error.startswith(f"{tmp_path / 'round.toml'}:{flow}: categories[1].flow[2]: ")
     assert "上级项目" not in error
+
+
+def test_content_a_round_inherits_through_its_parent_is_named_in_the_grandparents_file(
+    province, tmp_path
+):
+    # A county round under the city round under the province: the topics its category
+    # inherits came to the city round from the province, whose file holds them.
+    load_text(ROUND.format(cap=""), "city.toml")
+    text = (
+        with_own(OWN_TOPICS)
+        .replace('code = "example-city-round"', 'code = "example-county-round"')
+        .replace('parent = "example-province-call"', 'parent = "example-city-round"')
+    )
+    (error,) = validate(tmp_path, text)
+    parent_line = line_of(province.source_text, 'topics = ["classroom"]')
+    assert error.startswith(f"province.toml:{parent_line}: categories[1].topics: "), error
+    assert "沿用上级项目 example-city-round 的（其内容来自上级项目 example-province-call）" in error
+
+
+def test_what_the_parent_wrote_itself_is_named_in_the_parents_file(province, tmp_path):
+    # The city round writes its category's topics itself; the county round, with topics of
+    # its own, inherits that category part from the city: the city's file holds it.
+    city_text = with_own(OWN_TOPICS.replace('"ai"', '"classroom"')).replace(
+        'code = "school"', 'code = "school"\ntopics = ["classroom"]', 1
+    )
+    load_text(city_text, "city.toml")
+    text = (
+        with_own(OWN_TOPICS)
+        .replace('code = "example-city-round"', 'code = "example-county-round"')
+        .replace('parent = "example-province-call"', 'parent = "example-city-round"')
+    )
+    (error,) = validate(tmp_path, text)
+    city_line = line_of(city_text, 'topics = ["classroom"]')
+    assert error.startswith(f"city.toml:{city_line}: "), error
+    assert "沿用上级项目 example-city-round 的；" in error
