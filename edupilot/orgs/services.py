@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record, diff
 
@@ -405,7 +406,7 @@ def orgs_import(
     except IntegrityError as exc:
         # Another import added one of these codes meanwhile; nothing of ours was kept.
         raise ImportFileError(
-            f"导入时数据已被他人修改，未写入任何数据，请重新导入（{exc}）"
+            _("导入时数据已被他人修改，未写入任何数据，请重新导入（%(error)s）") % {"error": exc}
         ) from exc
     report.written = True
     report.audit_event_id = event.pk
@@ -552,9 +553,9 @@ def org_update(
         raise PermissionDenied(permissions.can_edit(scope, locked)[1])
     refused = set(changes) - allowed
     if refused:
-        raise PermissionDenied(f"无权修改：{', '.join(sorted(refused))}")
+        raise PermissionDenied(_("无权修改：%(names)s") % {"names": ", ".join(sorted(refused))})
     if loaded_at is not None and locked.updated_at != loaded_at:
-        raise OrgChangedError("该机构信息已被他人修改，请刷新页面后重新编辑。")
+        raise OrgChangedError(_("该机构信息已被他人修改，请刷新页面后重新编辑。"))
     before_all = {f: getattr(locked, f) for f in changes}
     for f, v in changes.items():
         setattr(locked, f, v)
