@@ -6,6 +6,8 @@ Content is stored once under its sha256 and never overwritten, so an import's pr
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from edupilot.applications.files import blob_open, blob_read, blob_store_bytes
 from edupilot.applications.models import Blob
 
@@ -26,25 +28,29 @@ class FileRefused(ValueError):
 def evidence_type(content: bytes, filename: str) -> str:
     """The content type of an evidence file, judged by its content, or FileRefused."""
     if not content:
-        raise FileRefused(f"文件“{filename}”是空的")
+        raise FileRefused(_("文件“%(filename)s”是空的") % {"filename": filename})
     if len(content) > EVIDENCE_MAX_MB * 1024 * 1024:
-        raise FileRefused(f"文件“{filename}”超过 {EVIDENCE_MAX_MB} MB")
+        raise FileRefused(
+            _("文件“%(filename)s”超过 %(mb)s MB") % {"filename": filename, "mb": EVIDENCE_MAX_MB}
+        )
     for magic, ctype in _SIGNATURES:
         if content.startswith(magic):
             return ctype
-    raise FileRefused(f"文件“{filename}”不是 PDF 或图片（JPG/PNG）")
+    raise FileRefused(_("文件“%(filename)s”不是 PDF 或图片（JPG/PNG）") % {"filename": filename})
 
 
 def import_type(content: bytes, filename: str) -> str:
     if not content:
-        raise FileRefused(f"文件“{filename}”是空的")
+        raise FileRefused(_("文件“%(filename)s”是空的") % {"filename": filename})
     if len(content) > IMPORT_MAX_MB * 1024 * 1024:
-        raise FileRefused(f"文件“{filename}”超过 {IMPORT_MAX_MB} MB")
+        raise FileRefused(
+            _("文件“%(filename)s”超过 %(mb)s MB") % {"filename": filename, "mb": IMPORT_MAX_MB}
+        )
     if content[:4] == b"PK\x03\x04":
         return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     if filename.lower().endswith((".csv", ".txt")):
         return "text/csv"
-    raise FileRefused(f"文件“{filename}”不是 XLSX 或 CSV 文件")
+    raise FileRefused(_("文件“%(filename)s”不是 XLSX 或 CSV 文件") % {"filename": filename})
 
 
 def store_file(content: bytes, content_type: str) -> Blob:

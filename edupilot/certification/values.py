@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 YES = {"是", "有", "y", "yes", "true", "t", "1", "√", "✓", "达到", "符合", "已建", "已完成"}
 NO = {"否", "无", "n", "no", "false", "f", "0", "×", "✗", "未达到", "不符合", "未建", "未完成"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -37,16 +39,16 @@ def parse_value(measure: str, levels: list[str], raw: Any, *, scale: float = 1.0
         if isinstance(raw, int | float):
             if raw in (0, 1):
                 return bool(raw)
-            raise ValueError_(f"“{raw}”不是“是/否”")
+            raise ValueError_(_("“%(raw)s”不是“是/否”") % {"raw": raw})
         word = str(raw).strip().lower()
         if word in YES:
             return True
         if word in NO:
             return False
-        raise ValueError_(f"“{raw}”不是“是/否”（可写 是/否、有/无、1/0）")
+        raise ValueError_(_("“%(raw)s”不是“是/否”（可写 是/否、有/无、1/0）") % {"raw": raw})
     if measure in ("number", "percent", "score"):
         if isinstance(raw, bool):
-            raise ValueError_(f"“{raw}”不是数字")
+            raise ValueError_(_("“%(raw)s”不是数字") % {"raw": raw})
         if isinstance(raw, int | float):
             number = float(raw)
         else:
@@ -58,22 +60,26 @@ def parse_value(measure: str, levels: list[str], raw: Any, *, scale: float = 1.0
                 m = re.match(r"^([+-]?[\d.]+)\s*[A-Za-z\u4e00-\u9fff/]*$", text)
                 text = m.group(1) if m else text
             if not _NUMBER.match(text):
-                raise ValueError_(f"“{raw}”不是数字")
+                raise ValueError_(_("“%(raw)s”不是数字") % {"raw": raw})
             try:
                 number = float(Decimal(text))
             except InvalidOperation as exc:
-                raise ValueError_(f"“{raw}”不是数字") from exc
+                raise ValueError_(_("“%(raw)s”不是数字") % {"raw": raw}) from exc
         number *= scale
         if measure == "percent" and not 0 <= number <= 100:
-            raise ValueError_(f"百分比 {number:g} 不在 0–100 之间")
+            raise ValueError_(
+                _("百分比 %(number)s 不在 0–100 之间") % {"number": format(number, "g")}
+            )
         if number < 0:
-            raise ValueError_(f"数值 {number:g} 不能为负")
+            raise ValueError_(_("数值 %(number)s 不能为负") % {"number": format(number, "g")})
         return number
     if measure == "level":
         text = str(int(raw) if isinstance(raw, float) and raw.is_integer() else raw).strip()
         if text in levels:
             return text
-        raise ValueError_(f"“{raw}”不是可用的等级（{'、'.join(levels)}）")
+        raise ValueError_(
+            _("“%(raw)s”不是可用的等级（%(levels)s）") % {"raw": raw, "levels": "、".join(levels)}
+        )
     raise ValueError_(f"未知的计量方式 {measure}")
 
 
@@ -146,7 +152,7 @@ def _blanks_to_none(col) -> list | None:
     if blanks != list(map(type, col)).count(str):
         return None
     i = -1
-    for _ in range(blanks):
+    for _blank in range(blanks):
         i = vals.index("", i + 1)
         vals[i] = None
     return vals

@@ -21,6 +21,8 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Locality, OrgKind, Ownership, Stage
 
@@ -209,11 +211,14 @@ CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{1,31}$")
 # Fields that must match a pattern (after full-width digits and signs are folded), and what
 # the row report says when one does not.
 PATTERNS = {
-    "postcode": (re.compile(r"^\d{6}$"), "邮编应为 6 位数字"),
-    "division_code": (re.compile(r"^\d{6}(\d{3}|\d{6})?$"), "行政区划代码应为 6、9 或 12 位数字"),
+    "postcode": (re.compile(r"^\d{6}$"), gettext_lazy("邮编应为 6 位数字")),
+    "division_code": (
+        re.compile(r"^\d{6}(\d{3}|\d{6})?$"),
+        gettext_lazy("行政区划代码应为 6、9 或 12 位数字"),
+    ),
     "contact_phone": (
         re.compile(r"^[0-9+()\- ]{5,30}$"),
-        "电话号码只能含数字、空格、“-”“+”和括号",
+        gettext_lazy("电话号码只能含数字、空格、“-”“+”和括号"),
     ),
 }
 INT_LIMITS = {
@@ -238,10 +243,10 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = f"第{self.row}行"
+        where = _("第%(row)s行") % {"row": self.row}
         if self.column:
-            where += f"“{self.column}”列"
-        return f"{where}：{self.reason}"
+            where += _("“%(column)s”列") % {"column": self.column}
+        return _("%(where)s：%(reason)s") % {"where": where, "reason": self.reason}
 
 
 @dataclass
@@ -302,7 +307,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         # Keep leading empty rows so that row numbers match what Excel shows.
         rows = sheet.to_python(skip_empty_area=False)
     except (CalamineError, ValueError, OSError) as exc:
-        raise ImportFileError(f"无法读取 Excel 文件：{exc}") from exc
+        raise ImportFileError(_("无法读取 Excel 文件：%(error)s") % {"error": exc}) from exc
     return [[_cell_text(v) for v in row] for row in rows]
 
 
@@ -319,7 +324,9 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise ImportFileError("无法识别文件编码：CSV 文件须为 UTF-8 或 GBK/GB18030 编码") from exc
+        raise ImportFileError(
+            _("无法识别文件编码：CSV 文件须为 UTF-8 或 GBK/GB18030 编码")
+        ) from exc
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
@@ -330,17 +337,17 @@ def _read_csv(data: bytes) -> list[list[str]]:
     try:
         return [[_cell_text(c) for c in row] for row in reader]
     except csv.Error as exc:
-        raise ImportFileError(f"CSV 格式错误：{exc}") from exc
+        raise ImportFileError(_("CSV 格式错误：%(error)s") % {"error": exc}) from exc
 
 
 def read_rows(data: bytes) -> list[list[str]]:
     """Cells as text, by content (not by file name): XLSX/XLS by their magic bytes, else CSV."""
     if not data:
-        raise ImportFileError("文件为空")
+        raise ImportFileError(_("文件为空"))
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
         return _read_xlsx(data)
     if b"\x00" in data[:2048] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError("不支持的文件格式：请上传 Excel（.xlsx）或 CSV 文件")
+        raise ImportFileError(_("不支持的文件格式：请上传 Excel（.xlsx）或 CSV 文件"))
     return _read_csv(data)
 
 
@@ -371,8 +378,10 @@ def find_header(rows: list[list[str]]) -> int:
         if "code" in fields and len(fields - {None}) >= 2:
             return i
     raise ImportFileError(
-        "未找到表头：前 10 行中须有一行同时含“学校标识码”（或“代码”）列和至少一个其他已知列，"
-        "如“学校名称”“上级机构代码”"
+        _(
+            "未找到表头：前 10 行中须有一行同时含“学校标识码”（或“代码”）列和至少一个其他已知列，"
+            "如“学校名称”“上级机构代码”"
+        )
     )
 
 
@@ -386,7 +395,7 @@ def _nfkc(text: str) -> str:
 def parse_code(text: str) -> str:
     code = _nfkc(text)
     if not CODE_RE.match(code):
-        raise ValueError("代码只能由字母、数字、“-”和“_”组成，2–32 位")
+        raise ValueError(_("代码只能由字母、数字、“-”和“_”组成，2–32 位"))
     return code
 
 
@@ -397,22 +406,24 @@ def parse_int(text: str, field_name: str) -> int:
     if field_name == "bandwidth_mbps":
         m = re.fullmatch(r"([0-9.]+)\s*(m|mb|mbps|m/s|兆|g|gb|gbps|千兆)?", raw.lower())
         if m is None:
-            raise ValueError(f"“{text}”不是带宽数值，请填写 Mbps 数，如 100")
+            raise ValueError(_("“%(text)s”不是带宽数值，请填写 Mbps 数，如 100") % {"text": text})
         number = m.group(1)
         if m.group(2) in ("g", "gb", "gbps", "千兆"):
             multiplier = 1000
     try:
         value = float(number)
     except ValueError:
-        raise ValueError(f"“{text}”不是数字") from None
+        raise ValueError(_("“%(text)s”不是数字") % {"text": text}) from None
     if not value.is_integer() and multiplier == 1:
-        raise ValueError(f"“{text}”应为整数")
+        raise ValueError(_("“%(text)s”应为整数") % {"text": text})
     value = int(value * multiplier)
     if value < 0:
-        raise ValueError("不能为负数")
+        raise ValueError(_("不能为负数"))
     limit = INT_LIMITS[field_name]
     if value > limit:
-        raise ValueError(f"{value} 超出合理范围（最大 {limit}）")
+        raise ValueError(
+            _("%(value)s 超出合理范围（最大 %(limit)s）") % {"value": value, "limit": limit}
+        )
     return value
 
 
@@ -423,8 +434,10 @@ def parse_stages(text: str) -> str:
         stages = STAGE_VALUES.get(p.lower())
         if stages is None:
             raise ValueError(
-                f"不认识的学段“{p}”，可填：幼儿园、小学、初中、高中、中职、教学点"
-                "（多个学段用分号分隔，如“小学;初中”）"
+                _(
+                    "不认识的学段“%(stage)s”，可填：幼儿园、小学、初中、高中、中职、教学点（多个学段用分号分隔，如“小学;初中”）"
+                )
+                % {"stage": p}
             )
         found.update(stages)
     ordered = [s for s in STAGE_ORDER if s in found]
@@ -434,14 +447,17 @@ def parse_stages(text: str) -> str:
 def parse_choice(text: str, table: dict, what: str, allowed: str) -> str:
     value = table.get(_nfkc(text).lower())
     if value is None:
-        raise ValueError(f"不认识的{what}“{text}”，可填：{allowed}")
+        raise ValueError(
+            _("不认识的%(what)s“%(text)s”，可填：%(allowed)s")
+            % {"what": what, "text": text, "allowed": allowed}
+        )
     return str(value)
 
 
 def parse_kind(text: str) -> str:
     kind = parse_choice(text, KIND_VALUES, "类型", "学校、高等学校、直属单位")
     if kind not in IMPORTABLE_KINDS:
-        raise ValueError("省、市、县和功能区由行政区划数据生成，不能通过导入创建或修改")
+        raise ValueError(_("省、市、县和功能区由行政区划数据生成，不能通过导入创建或修改"))
     return kind
 
 
@@ -460,24 +476,24 @@ def parse_value(field_name: str, text: str):
         pattern, problem = PATTERNS[field_name]
         value = _nfkc(text)
         if not pattern.match(value):
-            raise ValueError(problem)
+            raise ValueError(str(problem))
         return value
     if field_name == "contact_email":
         value = _nfkc(text)
         try:
             validate_email(value)
         except ValidationError:
-            raise ValueError(f"“{text}”不是有效的电子邮箱") from None
+            raise ValueError(_("“%(text)s”不是有效的电子邮箱") % {"text": text}) from None
         return value
     if field_name == "website":
         value = _nfkc(text)
         if re.search(r"\s", value):
-            raise ValueError("网址中不能有空格")
+            raise ValueError(_("网址中不能有空格"))
     else:
         value = text.strip()
     limit = MAX_LENGTHS.get(field_name)
     if limit and len(value) > limit:
-        raise ValueError(f"超过 {limit} 个字符")
+        raise ValueError(_("超过 %(limit)s 个字符") % {"limit": limit})
     return value
 
 
@@ -502,13 +518,14 @@ def parse_table(data: bytes) -> ParsedTable:
             continue
         if f in columns:
             raise ImportFileError(
-                f"第{header_index + 1}行表头中“{columns[f]}”与“{text}”指同一项，请只保留一列"
+                _("第%(row)s行表头中“%(column)s”与“%(text)s”指同一项，请只保留一列")
+                % {"row": header_index + 1, "column": columns[f], "text": text}
             )
         columns[f] = text.strip()
         positions[pos] = f
     data_rows = rows[header_index + 1 :]
     if len(data_rows) > MAX_ROWS:
-        raise ImportFileError(f"一次最多导入 {MAX_ROWS} 行，请分批导入")
+        raise ImportFileError(_("一次最多导入 %(max)s 行，请分批导入") % {"max": MAX_ROWS})
     parsed: list[ParsedRow] = []
     seen: dict[str, int] = {}
     labels: dict[int, str] = {}
@@ -522,7 +539,7 @@ def parse_table(data: bytes) -> ParsedTable:
         labels[row_no] = " ".join(_nfkc(raw[f]) for f in ("code", "name") if raw.get(f))[:80]
         code_text = raw.get("code", "")
         if not code_text:
-            errors.append(RowError(row_no, columns["code"], "缺少学校标识码"))
+            errors.append(RowError(row_no, columns["code"], _("缺少学校标识码")))
             continue
         try:
             code = parse_code(code_text)
@@ -530,7 +547,14 @@ def parse_table(data: bytes) -> ParsedTable:
             errors.append(RowError(row_no, columns["code"], str(exc)))
             continue
         if code in seen:
-            errors.append(RowError(row_no, columns["code"], f"代码 {code} 与第{seen[code]}行重复"))
+            errors.append(
+                RowError(
+                    row_no,
+                    columns["code"],
+                    _("代码 %(code)s 与第%(first_row)s行重复")
+                    % {"code": code, "first_row": seen[code]},
+                )
+            )
             continue
         seen[code] = row_no
         row = ParsedRow(row=row_no, code=code)

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record, diff
 
@@ -101,7 +102,10 @@ class ImportReport:
             reasons = "；".join(
                 f"“{e.column}”列：{e.reason}" if e.column else e.reason for e in by_row[row]
             )
-            out.append(f"第{row}行{' ' + label if label else ''}：未导入。{reasons}")
+            out.append(
+                _("第%(row)s行%(label)s：未导入。%(reasons)s")
+                % {"row": row, "label": " " + label if label else "", "reasons": reasons}
+            )
         return out
 
     @property
@@ -114,16 +118,26 @@ class ImportReport:
 
     def summary(self) -> str:
         lines = [
-            f"文件 {self.filename}（sha256 {self.sha256[:12]}…）：共 {self.total_rows} 行数据，"
-            f"新增 {self.added}，更新 {self.updated}（其中调整隶属 {self.moved}），"
-            f"无变化 {self.unchanged}，拒绝 {self.refused}。"
+            _(
+                "文件 %(filename)s（sha256 %(sha256)s…）：共 %(total_rows)s 行数据，新增 %(added)s，更新 %(updated)s（其中调整隶属 %(moved)s），无变化 %(unchanged)s，拒绝 %(refused)s。"
+            )
+            % {
+                "filename": self.filename,
+                "sha256": self.sha256[:12],
+                "total_rows": self.total_rows,
+                "added": self.added,
+                "updated": self.updated,
+                "moved": self.moved,
+                "unchanged": self.unchanged,
+                "refused": self.refused,
+            }
         ]
         if self.dry_run:
-            lines.append("检查模式：未写入任何数据。")
+            lines.append(_("检查模式：未写入任何数据。"))
         elif self.strict and self.errors:
-            lines.append("严格模式下存在被拒绝的行，未写入任何数据。")
+            lines.append(_("严格模式下存在被拒绝的行，未写入任何数据。"))
         elif not self.changed:
-            lines.append("文件内容与现有数据一致，未作任何更改。")
+            lines.append(_("文件内容与现有数据一致，未作任何更改。"))
         return "\n".join(lines)
 
 
@@ -174,15 +188,15 @@ def _resolve_parents(table, plans: dict[str, _Plan], root: str | None, errors: l
         ref = r.parent_ref
         if not ref:
             if plan.existing is None:
-                errors.append(RowError(r.row, col, "新机构须填写上级机构代码"))
+                errors.append(RowError(r.row, col, _("新机构须填写上级机构代码")))
                 plans.pop(r.code)
             continue
         if ref in plans:
             reason = ""
             if ref == r.code:
-                reason = "上级机构不能是它自己"
+                reason = _("上级机构不能是它自己")
             elif plans[ref].kind == OrgKind.SCHOOL:
-                reason = f"上级机构不能是学校（第{plans[ref].row}行）"
+                reason = _("上级机构不能是学校（第%(row)s行）") % {"row": plans[ref].row}
             if reason:
                 errors.append(RowError(r.row, col, reason))
                 plans.pop(r.code)
@@ -194,24 +208,30 @@ def _resolve_parents(table, plans: dict[str, _Plan], root: str | None, errors: l
             candidates = by_name.get(ref, [])
             if len(candidates) > 1:
                 errors.append(
-                    RowError(r.row, col, f"名称为“{ref}”的上级机构不止一个，请填写上级机构代码")
+                    RowError(
+                        r.row,
+                        col,
+                        _("名称为“%(ref)s”的上级机构不止一个，请填写上级机构代码") % {"ref": ref},
+                    )
                 )
                 plans.pop(r.code)
                 continue
             parent = candidates[0] if candidates else None
         if parent is None:
-            errors.append(RowError(r.row, col, f"上级机构“{ref}”不存在"))
+            errors.append(RowError(r.row, col, _("上级机构“%(ref)s”不存在") % {"ref": ref}))
             plans.pop(r.code)
             continue
         reason = ""
         if parent.kind == OrgKind.SCHOOL:
-            reason = "上级机构不能是学校"
+            reason = _("上级机构不能是学校")
         elif parent.kind == OrgKind.GROUP:
-            reason = "上级机构不能是教育集团（校区挂在所在地的教育部门之下，所属集团在机构页设置）"
+            reason = _(
+                "上级机构不能是教育集团（校区挂在所在地的教育部门之下，所属集团在机构页设置）"
+            )
         elif root is not None and not path_within(parent.path, root):
-            reason = f"上级机构“{ref}”不在您的管辖范围内"
+            reason = _("上级机构“%(ref)s”不在您的管辖范围内") % {"ref": ref}
         elif plan.existing is not None and parent.is_within(plan.existing):
-            reason = "不能把机构移到它自己的下级机构之下"
+            reason = _("不能把机构移到它自己的下级机构之下")
         if reason:
             errors.append(RowError(r.row, col, reason))
             plans.pop(r.code)
@@ -252,12 +272,13 @@ def _drop_orphans(table, plans: dict[str, _Plan], errors: list[RowError]) -> dic
                 RowError(
                     plan.row,
                     col,
-                    f"上级机构（第{rows_by_code.get(plan.parent_code, '?')}行）未通过检查",
+                    _("上级机构（第%(row)s行）未通过检查")
+                    % {"row": rows_by_code.get(plan.parent_code, "?")},
                 )
             )
             plans.pop(code)
         elif d < 0:
-            errors.append(RowError(plan.row, col, "上级机构关系成环"))
+            errors.append(RowError(plan.row, col, _("上级机构关系成环")))
             plans.pop(code)
     # A refusal above may orphan rows already walked; repeat until nothing changes.
     while True:
@@ -267,7 +288,11 @@ def _drop_orphans(table, plans: dict[str, _Plan], errors: list[RowError]) -> dic
         for c in orphans:
             p = plans.pop(c)
             errors.append(
-                RowError(p.row, col, f"上级机构（第{rows_by_code[p.parent_code]}行）未通过检查")
+                RowError(
+                    p.row,
+                    col,
+                    _("上级机构（第%(row)s行）未通过检查") % {"row": rows_by_code[p.parent_code]},
+                )
             )
     return depth
 
@@ -335,19 +360,23 @@ def orgs_import(
             if org.kind in ADMIN_KINDS:
                 errors.append(
                     RowError(
-                        r.row, code_col, "省、市、县和功能区由行政区划数据维护，不能通过导入修改"
+                        r.row, code_col, _("省、市、县和功能区由行政区划数据维护，不能通过导入修改")
                     )
                 )
                 continue
             if root is not None and (not path_within(org.path, root) or org.path == root):
                 errors.append(
-                    RowError(r.row, code_col, f"代码 {r.code} 已被您管辖范围以外的机构使用")
+                    RowError(
+                        r.row,
+                        code_col,
+                        _("代码 %(code)s 已被您管辖范围以外的机构使用") % {"code": r.code},
+                    )
                 )
                 continue
         values = dict(r.values)
         kind = values.pop("kind", None) or (org.kind if org else OrgKind.SCHOOL)
         if org is None and not values.get("name"):
-            errors.append(RowError(r.row, _col(table, "name"), "新机构须填写学校名称"))
+            errors.append(RowError(r.row, _col(table, "name"), _("新机构须填写学校名称")))
             continue
         if org is not None and kind != org.kind:
             values["kind"] = kind
@@ -405,7 +434,7 @@ def orgs_import(
     except IntegrityError as exc:
         # Another import added one of these codes meanwhile; nothing of ours was kept.
         raise ImportFileError(
-            f"导入时数据已被他人修改，未写入任何数据，请重新导入（{exc}）"
+            _("导入时数据已被他人修改，未写入任何数据，请重新导入（%(error)s）") % {"error": exc}
         ) from exc
     report.written = True
     report.audit_event_id = event.pk
@@ -552,9 +581,9 @@ def org_update(
         raise PermissionDenied(permissions.can_edit(scope, locked)[1])
     refused = set(changes) - allowed
     if refused:
-        raise PermissionDenied(f"无权修改：{', '.join(sorted(refused))}")
+        raise PermissionDenied(_("无权修改：%(names)s") % {"names": ", ".join(sorted(refused))})
     if loaded_at is not None and locked.updated_at != loaded_at:
-        raise OrgChangedError("该机构信息已被他人修改，请刷新页面后重新编辑。")
+        raise OrgChangedError(_("该机构信息已被他人修改，请刷新页面后重新编辑。"))
     before_all = {f: getattr(locked, f) for f in changes}
     for f, v in changes.items():
         setattr(locked, f, v)

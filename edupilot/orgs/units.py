@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 
@@ -32,7 +33,7 @@ def add_divisions(*, codes: list[str], actor: Actor, scope: Scope | None = None)
         own = scope.org.code
         for code in codes:
             if own not in reporting_codes(code):
-                raise PermissionDenied(f"行政区划 {code} 不在您的管辖范围内")
+                raise PermissionDenied(_("行政区划 %(code)s 不在您的管辖范围内") % {"code": code})
     result = add_region(codes)
     if result.created:
         audit_record(
@@ -55,9 +56,9 @@ def _new_org(code: str, name: str, kind: str, parent: Org, scope: Scope | None, 
         raise UnitError(str(exc)) from exc
     name = (name or "").strip()
     if not name:
-        raise UnitError("请填写名称")
+        raise UnitError(_("请填写名称"))
     if Org.objects.filter(code=code).exists():
-        raise UnitError(f"代码 {code} 已被其他机构使用")
+        raise UnitError(_("代码 %(code)s 已被其他机构使用") % {"code": code})
     org = Org(code=code, name=name, kind=kind, parent=parent, **attrs)
     org.save()
     return org
@@ -70,7 +71,7 @@ def create_zone(
     """A functional or development zone without a division code; it acts as a county under a
     city (as a city under a province)."""
     if parent.kind not in (OrgKind.PROVINCE, OrgKind.CITY):
-        raise UnitError("功能区、开发区须设在省级机构或设区市之下")
+        raise UnitError(_("功能区、开发区须设在省级机构或设区市之下"))
     org = _new_org(code, name, OrgKind.ZONE, parent, scope, division_code="")
     audit_record(actor=actor, action="org.create", obj=org, after=_snapshot(org))
     return org
@@ -88,7 +89,7 @@ def create_group(
 ) -> Org:
     """A school group (教育集团) under the bureau that runs it, and its campuses."""
     if not parent.is_admin_org:
-        raise UnitError("教育集团须设在教育行政部门（省、市、县或功能区）之下")
+        raise UnitError(_("教育集团须设在教育行政部门（省、市、县或功能区）之下"))
     group = _new_org(code, name, OrgKind.GROUP, parent, scope, division_code=parent.division_code)
     audit_record(actor=actor, action="org.create", obj=group, after=_snapshot(group))
     set_campuses(group=group, campuses=campuses, actor=actor, scope=scope)
@@ -97,13 +98,16 @@ def create_group(
 
 def _campus_problem(school: Org | None, code: str, group: Org, scope: Scope | None) -> str:
     if school is None:
-        return f"学校代码 {code} 不存在"
+        return _("学校代码 %(code)s 不存在") % {"code": code}
     if school.kind != OrgKind.SCHOOL:
-        return f"{school.name}（{code}）不是学校"
+        return _("%(school)s（%(code)s）不是学校") % {"school": school.name, "code": code}
     if scope is not None and not scope.contains_org(school):
-        return f"{school.name}（{code}）不在您的管辖范围内"
+        return _("%(school)s（%(code)s）不在您的管辖范围内") % {"school": school.name, "code": code}
     if school.group_id and school.group_id != group.pk:
-        return f"{school.name}（{code}）已是另一个教育集团的校区"
+        return _("%(school)s（%(code)s）已是另一个教育集团的校区") % {
+            "school": school.name,
+            "code": code,
+        }
     return ""
 
 
@@ -114,7 +118,7 @@ def set_campuses(
     """Make exactly ``campuses`` (school codes) the group's campuses. All or nothing."""
     group = Org.objects.select_for_update().get(pk=group.pk)
     if group.kind != OrgKind.GROUP:
-        raise UnitError(f"{group.name} 不是教育集团")
+        raise UnitError(_("%(group)s 不是教育集团") % {"group": group.name})
     allowed, reason = permissions.can_add_under(scope, group)
     if not allowed:
         raise PermissionDenied(reason)

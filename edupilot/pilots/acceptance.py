@@ -22,6 +22,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import Refused, check, posted_text
@@ -64,7 +66,7 @@ def _lock(submission: Submission) -> Submission:
         .get(pk=submission.pk)
     )
     if sub.kind != "acceptance":
-        raise AcceptanceError("这不是验收材料。")
+        raise AcceptanceError(_("这不是验收材料。"))
     return sub
 
 
@@ -86,17 +88,21 @@ def acceptance_assign(
         .first()
     )
     if member is None:
-        raise AcceptanceError("请从本项目的专家库中选择专家。", {"member": ["请选择专家"]})
+        raise AcceptanceError(_("请从本项目的专家库中选择专家。"), {"member": [_("请选择专家")]})
     user = member.membership.user
     reason = conflict_reason(user.pk, pilot.unit)
     if reason:
         raise AcceptanceError(reason, {"member": [reason]})
     active = AcceptanceReview.objects.filter(submission=sub, is_active=True)
     if active.filter(expert=user).exists():
-        raise AcceptanceError(f"专家“{user.get_full_name() or user.username}”已分配。")
+        raise AcceptanceError(
+            _("专家“%(expert)s”已分配。") % {"expert": user.get_full_name() or user.username}
+        )
     stage = pilot.spec.stage(sub.stage)
     if active.count() >= stage.experts:
-        raise AcceptanceError(f"验收专家组为 {stage.experts} 人，已分配满。")
+        raise AcceptanceError(
+            _("验收专家组为 %(experts)s 人，已分配满。") % {"experts": stage.experts}
+        )
     review = AcceptanceReview.objects.create(
         submission=sub, expert=user, expert_org=member.membership.org, assigned_by=actor.user
     )
@@ -118,9 +124,9 @@ def acceptance_assign(
 
 # A blank score reads as "not scored yet": every criterion is needed even to save.
 SCORE_WORDS = PointsWords(
-    required="请为“{name}”打分（0–{max} 分）",
-    not_number="请为“{name}”打分（0–{max} 分）",
-    out_of_range="“{name}”的分数应在 0 到 {max} 之间",
+    required=gettext_lazy("请为“{name}”打分（0–{max} 分）"),
+    not_number=gettext_lazy("请为“{name}”打分（0–{max} 分）"),
+    out_of_range=gettext_lazy("“{name}”的分数应在 0 到 {max} 之间"),
 )
 
 
@@ -151,11 +157,11 @@ def acceptance_score(
     values, errors = parse_scores(stage, scores)
     comment = (comment or "").replace("\x00", "").strip()
     if len(comment) > TEXT_MAX:
-        errors["comment"] = [f"最多 {TEXT_MAX} 字"]
+        errors["comment"] = [_("最多 %(max)s 字") % {"max": TEXT_MAX}]
     elif submit and not comment:
-        errors["comment"] = ["提交前请填写评审意见"]
+        errors["comment"] = [_("提交前请填写评审意见")]
     if errors:
-        raise AcceptanceError("评分有需要修改的地方，见各项提示；本次未保存。", errors)
+        raise AcceptanceError(_("评分有需要修改的地方，见各项提示；本次未保存。"), errors)
     AcceptanceScore.objects.filter(review=rev).delete()
     AcceptanceScore.objects.bulk_create(
         [AcceptanceScore(review=rev, criterion=k, score=v) for k, v in values.items()]
@@ -206,7 +212,14 @@ def mandatory_unmet(stage, reviews) -> list[str]:
     for c in stage.mandatory:
         got = aggregate(stage, by_criterion.get(c.key, [])) or Decimal(0)
         if got < c.mandatory_min:
-            out.append(f"{c.name} {got:f} 分，须不低于 {c.mandatory_min:f} 分")
+            out.append(
+                _("%(criterion)s %(score)s 分，须不低于 %(mandatory_min)s 分")
+                % {
+                    "criterion": c.name,
+                    "score": format(got, "f"),
+                    "mandatory_min": format(c.mandatory_min, "f"),
+                }
+            )
     return out
 
 
@@ -253,17 +266,18 @@ def acceptance_decide(
     stage = pilot.spec.stage(sub.stage)
     spec = stage.grade(grade or "")
     if spec is None:
-        raise AcceptanceError("请选择验收等级。", {"grade": ["请选择验收等级"]})
+        raise AcceptanceError(_("请选择验收等级。"), {"grade": [_("请选择验收等级")]})
     opinion = posted_text(
-        opinion, field="opinion", label="意见", limit=TEXT_MAX, exc=AcceptanceError
+        opinion, field="opinion", label=_("意见"), limit=TEXT_MAX, exc=AcceptanceError
     )
     summary = acceptance_summary(sub)
     if spec.result == "pass" and summary.mandatory_unmet:
         # A veto item (mandatory_min) missed: no passing grade, whatever the total.
         reason = "；".join(summary.mandatory_unmet)
         raise AcceptanceError(
-            f"必达项未达到（{reason}），不能评为“{spec.name}”；请选择整改或不通过的等级。",
-            {"grade": [f"必达项未达到：{reason}"]},
+            _("必达项未达到（%(reason)s），不能评为“%(spec)s”；请选择整改或不通过的等级。")
+            % {"reason": reason, "spec": spec.name},
+            {"grade": [_("必达项未达到：%(reason)s") % {"reason": reason}]},
         )
     before = {"pilot": pilot.state, "submission": sub.state}
     PILOT.advance(pilot, "decide", to=RESULT_STATE[spec.result])

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -339,7 +340,9 @@ def save_draft(request, pk: Id, stage: Text(KEY), payload: DraftIn):
         revision=payload.revision,
     )
     if not result.ok:
-        return Status(400, {"message": "草稿已保存，但有内容需要修改。", "errors": result.errors})
+        return Status(
+            400, {"message": _("草稿已保存，但有内容需要修改。"), "errors": result.errors}
+        )
     return Status(200, _detail(request, sub.pk))
 
 

@@ -4,6 +4,7 @@ inspection's demands, stored through the application blob store (checked by cont
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from edupilot.applications.files import UploadRejected, blob_store
 from edupilot.audit.services import Actor, audit_record
@@ -28,7 +29,8 @@ def inspection_evidence_add(
     check(can_respond_inspection(scope, ins), InspectionError)
     if ins.evidence.count() + len(uploads) > MAX_FILES:
         raise InspectionError(
-            f"佐证材料最多 {MAX_FILES} 个文件。", {"evidence": [f"最多 {MAX_FILES} 个文件"]}
+            _("佐证材料最多 %(max)s 个文件。") % {"max": MAX_FILES},
+            {"evidence": [_("最多 %(max)s 个文件") % {"max": MAX_FILES}]},
         )
     stored = []
     for upload in uploads:

@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import check
@@ -42,7 +43,7 @@ def honour_objection_record(
     check(can_record_honour_objection(scope, h), HonourError)
     text = _note(text, "text")
     if not text:
-        raise HonourError("请填写异议内容。", {"text": ["请填写异议内容"]})
+        raise HonourError(_("请填写异议内容。"), {"text": [_("请填写异议内容")]})
     objection = HonourObjection.objects.create(
         honour=h,
         text=text,
@@ -82,7 +83,7 @@ def honour_objection_resolve(
     check(can_resolve_honour_objection(scope, o), HonourError)
     resolution = _note(resolution, "resolution")
     if not resolution:
-        raise HonourError("请填写处理意见。", {"resolution": ["请填写处理意见"]})
+        raise HonourError(_("请填写处理意见。"), {"resolution": [_("请填写处理意见")]})
     target = HonourObjectionState.UPHELD if upheld else HonourObjectionState.DISMISSED
     HONOUR_OBJECTION.advance(o, "resolve", to=target)
     save_resolution(o, resolution, actor.user, now)

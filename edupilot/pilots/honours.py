@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import Refused, check, posted_text
@@ -52,12 +53,12 @@ def _stage(programme: Programme, key: str, kind: str):
     spec = programme.parsed.pilot
     stage = spec.stage(key) if spec else None
     if stage is None or stage.kind != kind:
-        raise HonourError("试点期没有这个环节。")
+        raise HonourError(_("试点期没有这个环节。"))
     return stage
 
 
 def _note(text: str, field: str = "note") -> str:
-    return posted_text(text, field=field, label="说明", limit=TEXT_MAX, exc=HonourError)
+    return posted_text(text, field=field, label=_("说明"), limit=TEXT_MAX, exc=HonourError)
 
 
 def _tell_unit(pilot: Pilot, title: str, body: str, actor: Actor | None) -> None:
@@ -88,20 +89,30 @@ def honour_propose(
     appraisal = _stage(pilot.programme, stage, "appraisal")
     spec = next((t for t in appraisal.titles if t.key == title), None)
     if spec is None:
-        raise HonourError("请选择称号。", {"title": ["请选择称号"]})
+        raise HonourError(_("请选择称号。"), {"title": [_("请选择称号")]})
     acceptance = pilot.spec.stage_of("acceptance")
     grade = acceptance.grade(pilot.grade) if acceptance and pilot.grade else None
     if pilot.state != PilotState.ACCEPTED or grade is None or grade.result != "pass":
-        raise HonourError(f"“{pilot.unit.name}”尚未通过验收，不能认定“{spec.name}”。")
+        raise HonourError(
+            _("“%(unit)s”尚未通过验收，不能认定“%(spec)s”。")
+            % {"unit": pilot.unit.name, "spec": spec.name}
+        )
     if spec.grades and pilot.grade not in spec.grades:
         names = "、".join(g.name for g in acceptance.grades if g.key in spec.grades)
         raise HonourError(
-            f"“{spec.name}”须验收等级为{names}；“{pilot.unit.name}”的等级为{pilot.grade_name}。"
+            _("“%(spec)s”须验收等级为%(names)s；“%(unit)s”的等级为%(grade_name)s。")
+            % {
+                "spec": spec.name,
+                "names": names,
+                "unit": pilot.unit.name,
+                "grade_name": pilot.grade_name,
+            }
         )
     existing = Honour.objects.filter(pilot=pilot, stage=stage, title_key=title).first()
     if existing is not None:
         raise HonourError(
-            f"“{pilot.unit.name}”已有“{spec.name}”（{existing.get_state_display()}）。"
+            _("“%(unit)s”已有“%(spec)s”（%(state)s）。")
+            % {"unit": pilot.unit.name, "spec": spec.name, "state": existing.get_state_display()}
         )
     honour = Honour.objects.create(
         pilot=pilot,
@@ -138,7 +149,7 @@ def honours_announce(
         .order_by("pk")
     )
     if not honours:
-        raise HonourError("没有拟认定的称号，请先提出拟认定名单。")
+        raise HonourError(_("没有拟认定的称号，请先提出拟认定名单。"))
     # Calendar or (working_days) working days from the next day, to the end of the last one.
     until = to_deadline(
         add_days(
@@ -178,7 +189,7 @@ def honour_withdraw(*, honour: Honour, reason: str, scope: Scope, actor: Actor) 
     HONOUR.refuse_unless(h, "withdraw")
     reason = _note(reason, "reason")
     if not reason:
-        raise HonourError("请填写撤销理由。", {"reason": ["请填写撤销理由"]})
+        raise HonourError(_("请填写撤销理由。"), {"reason": [_("请填写撤销理由")]})
     _withdraw(h, note=f"撤销：{reason}", told=reason, actor=actor, reason=reason)
     return h
 
@@ -219,7 +230,10 @@ def honours_finalize(
         running = [h for h in qs if h.objection_until and h.objection_until > now]
         if running:
             until = timezone.localtime(max(h.objection_until for h in running))
-            raise HonourError(f"公示期至 {until:%Y-%m-%d %H:%M}，期满后才能公布认定名单。")
+            raise HonourError(
+                _("公示期至 %(until)s，期满后才能公布认定名单。")
+                % {"until": format(until, "%Y-%m-%d %H:%M")}
+            )
         held = (
             HonourObjection.objects.filter(
                 state=HonourObjectionState.OPEN,
@@ -233,7 +247,9 @@ def honours_finalize(
         )
         names = "、".join(held)
         if names:
-            raise HonourError(f"还有异议未处理（{names}），请先处理再公布认定名单。")
+            raise HonourError(
+                _("还有异议未处理（%(names)s），请先处理再公布认定名单。") % {"names": names}
+            )
     # A title with an objection still open waits until the issuer resolves it.
     honours = list(
         qs.filter(objection_until__lte=now)
@@ -285,24 +301,38 @@ def award_grant(
     pilot = Pilot.objects.select_for_update().select_related("programme", "unit").get(pk=pilot.pk)
     check(can_grant_award(scope, pilot), HonourError)
     if Award.objects.filter(pilot=pilot, stage=stage).exists():
-        raise HonourError(f"“{pilot.unit.name}”已获{awards.name}奖补。")
+        raise HonourError(
+            _("“%(unit)s”已获%(awards)s奖补。") % {"unit": pilot.unit.name, "awards": awards.name}
+        )
     if awards.by_grade:
         amount = awards.by_grade.get(pilot.grade)
         if amount is None:
-            raise HonourError(f"验收等级为{pilot.grade_name}的试点没有{awards.name}奖补。")
+            raise HonourError(
+                _("验收等级为%(grade_name)s的试点没有%(awards)s奖补。")
+                % {"grade_name": pilot.grade_name, "awards": awards.name}
+            )
         basis, rank = pilot.grade_name, None
     else:
         if rank is None or not 1 <= rank <= len(awards.by_rank):
-            msg = f"请填写名次（1 到 {len(awards.by_rank)}）。"
+            msg = _("请填写名次（1 到 %(max)s）。") % {"max": len(awards.by_rank)}
             raise HonourError(msg, {"rank": [msg]})
         if Award.objects.filter(pilot__programme=pilot.programme, stage=stage, rank=rank).exists():
-            raise HonourError(f"第 {rank} 名已授予其他试点。", {"rank": ["该名次已授予"]})
+            raise HonourError(
+                _("第 %(rank)s 名已授予其他试点。") % {"rank": rank}, {"rank": [_("该名次已授予")]}
+            )
         amount, basis = awards.by_rank[rank - 1], f"第 {rank} 名"
     remaining = budget.budget - budget.granted
     if amount > remaining:
         raise HonourError(
-            f"奖补金额 {amount:,.2f} 元超过预算余额 {remaining:,.2f} 元"
-            f"（预算 {budget.budget:,.2f} 元，已奖补 {budget.granted:,.2f} 元），未授予。"
+            _(
+                "奖补金额 %(amount)s 元超过预算余额 %(remaining)s 元（预算 %(budget)s 元，已奖补 %(granted)s 元），未授予。"
+            )
+            % {
+                "amount": format(amount, ",.2f"),
+                "remaining": format(remaining, ",.2f"),
+                "budget": format(budget.budget, ",.2f"),
+                "granted": format(budget.granted, ",.2f"),
+            }
         )
     award = Award.objects.create(
         pilot=pilot, stage=stage, amount=Decimal(amount), basis=basis, rank=rank,

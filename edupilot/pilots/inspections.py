@@ -12,6 +12,7 @@ import datetime as dt
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import Refused, check, posted_text
@@ -86,7 +87,9 @@ def _rectify_by(ins: Inspection, days: int | None, now: dt.datetime) -> dt.date:
     if days is None:
         days = ins.pilot.spec.stage(ins.stage).rectify_days
     if not 1 <= days <= 366:
-        raise InspectionError("整改期限应在 1 到 366 天之间。", {"rectify_days": ["1–366 天"]})
+        raise InspectionError(
+            _("整改期限应在 1 到 366 天之间。"), {"rectify_days": [_("1–366 天")]}
+        )
     return timezone.localtime(now).date() + dt.timedelta(days=days)
 
 
@@ -110,10 +113,13 @@ def inspection_schedule(
     stage = pilot.spec.stage_of("inspection")
     if mode not in stage.modes:
         allowed = "、".join(MODE_LABELS[m] for m in stage.modes)
-        raise InspectionError(f"检查方式只能是：{allowed}。", {"mode": ["请选择检查方式"]})
+        raise InspectionError(
+            _("检查方式只能是：%(allowed)s。") % {"allowed": allowed},
+            {"mode": [_("请选择检查方式")]},
+        )
     if scheduled_for is None:
-        raise InspectionError("请填写检查日期。", {"scheduled_for": ["请填写检查日期"]})
-    team = _text(team, "team", "检查组成员", limit=300)
+        raise InspectionError(_("请填写检查日期。"), {"scheduled_for": [_("请填写检查日期")]})
+    team = _text(team, "team", _("检查组成员"), limit=300)
     inspection = Inspection.objects.create(
         pilot=pilot,
         stage=stage.key,
@@ -154,8 +160,8 @@ def inspection_record(
     """Findings; with rectification demands the inspection waits for the unit, else closes."""
     now = now or timezone.now()
     ins = _open(inspection, scope, can_record_inspection, "record")
-    findings = _text(findings, "findings", "检查意见")
-    demands = _text(demands, "demands", "整改要求", required=False)
+    findings = _text(findings, "findings", _("检查意见"))
+    demands = _text(demands, "demands", _("整改要求"), required=False)
     before = {"state": ins.state}
     ins.findings = findings
     if demands:
@@ -193,7 +199,7 @@ def inspection_respond(
 ) -> Inspection:
     now = now or timezone.now()
     ins = _open(inspection, scope, can_respond_inspection, "respond")
-    ins.response = _text(response, "response", "整改情况")
+    ins.response = _text(response, "response", _("整改情况"))
     INSPECTION.advance(ins, "respond")
     ins.responded_at = now
     ins.save()
@@ -232,7 +238,7 @@ def inspection_close(
     now = now or timezone.now()
     name = "demand_again" if again else "close"
     ins = _open(inspection, scope, can_close_inspection, name)
-    conclusion = _text(conclusion, "conclusion", "意见")
+    conclusion = _text(conclusion, "conclusion", _("意见"))
     INSPECTION.advance(ins, name)
     if again:
         rectify_by = _rectify_by(ins, rectify_days or None, now)  # 0: the stage's default

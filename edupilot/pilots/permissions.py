@@ -105,13 +105,15 @@ def can_return_submission(scope, submission) -> tuple[bool, str]:
 def is_issuer_admin(scope, programme) -> Result:
     if scope.role == Role.PROGRAMME_ADMIN and scope.org_id == programme.issuer_id:
         return OK
-    return False, f"只有发文单位（{programme.issuer.name}）的项目管理员可以办理。"
+    return False, _("只有发文单位（%(issuer)s）的项目管理员可以办理。") % {
+        "issuer": programme.issuer.name
+    }
 
 
 def is_pilot_unit(scope, pilot) -> Result:
     if scope.role == Role.APPLICANT and scope.org_id == pilot.unit_id:
         return OK
-    return False, f"只有试点单位（{pilot.unit.name}）可以办理。"
+    return False, _("只有试点单位（%(unit)s）可以办理。") % {"unit": pilot.unit.name}
 
 
 def is_inspector(scope, pilot) -> Result:
@@ -120,7 +122,7 @@ def is_inspector(scope, pilot) -> Result:
     stage = pilot.spec.stage_of("inspection") if pilot.spec else None
     by = stage.by if stage else ("supervisor", "issuer")
     if scope.role not in (Role.REVIEWER, Role.PROGRAMME_ADMIN) or not scope.org_path:
-        return False, "只有督导单位或发文单位的审核人、项目管理员可以检查。"
+        return False, _("只有督导单位或发文单位的审核人、项目管理员可以检查。")
     issuer = pilot.programme.issuer
     if "issuer" in by and scope.org_id == issuer.pk:
         return OK
@@ -130,15 +132,19 @@ def is_inspector(scope, pilot) -> Result:
         and path_within(scope.org_path, issuer.path)
     ):
         return OK
-    who = "、".join({"supervisor": "督导单位（及其上级）", "issuer": "发文单位"}[b] for b in by)
-    return False, f"只有{who}可以安排和办理检查。"
+    who = _("、").join(
+        {"supervisor": _("督导单位（及其上级）"), "issuer": _("发文单位")}[b] for b in by
+    )
+    return False, _("只有%(who)s可以安排和办理检查。") % {"who": who}
 
 
 def can_schedule_inspection(scope, pilot) -> Result:
     if pilot.is_closed:
-        return False, f"试点已结束（{pilot.get_state_display()}），不再安排检查。"
+        return False, _("试点已结束（%(state)s），不再安排检查。") % {
+            "state": pilot.get_state_display()
+        }
     if pilot.spec is None or pilot.spec.stage_of("inspection") is None:
-        return False, "本项目的试点期没有检查环节。"
+        return False, _("本项目的试点期没有检查环节。")
     return is_inspector(scope, pilot)
 
 
@@ -157,16 +163,16 @@ def can_close_inspection(scope, inspection) -> Result:
 def can_assign_acceptance_expert(scope, submission) -> Result:
     return first_refusal(
         is_issuer_admin(scope, submission.pilot.programme),
-        (submission.state != "submitted", "验收材料提交后才能分配专家。"),
+        (submission.state != "submitted", _("验收材料提交后才能分配专家。")),
     )
 
 
 def can_score_acceptance(scope, review) -> Result:
     return first_refusal(
         is_assigned_expert(scope, review),
-        (not review.is_active, "该评审任务已取消。"),
-        (review.submitted_at is not None, "评分已提交，不能再修改。"),
-        (review.submission.state != "submitted", "验收材料不在评审中。"),
+        (not review.is_active, _("该评审任务已取消。")),
+        (review.submitted_at is not None, _("评分已提交，不能再修改。")),
+        (review.submission.state != "submitted", _("验收材料不在评审中。")),
     )
 
 
@@ -175,11 +181,14 @@ def can_decide_acceptance(scope, submission) -> Result:
     if not ok:
         return ok, reason
     if submission.state != "submitted" or submission.pilot.state != "acceptance":
-        return False, "试点不在验收中，不能评定等级。"
+        return False, _("试点不在验收中，不能评定等级。")
     stage = submission.pilot.spec.stage(submission.stage)
     done = sum(1 for r in submission.reviews.all() if r.is_active and r.submitted_at)
     if stage is not None and done < stage.min_scores:
-        return False, f"至少 {stage.min_scores} 位专家提交评分后才能评定（已提交 {done} 位）。"
+        return False, _("至少 %(min_scores)s 位专家提交评分后才能评定（已提交 %(done)s 位）。") % {
+            "min_scores": stage.min_scores,
+            "done": done,
+        }
     return OK
 
 
@@ -190,7 +199,7 @@ def can_manage_honours(scope, programme) -> Result:
 def can_grant_award(scope, pilot) -> Result:
     return first_refusal(
         is_issuer_admin(scope, pilot.programme),
-        (pilot.state != "accepted", "只有通过验收的试点可以奖补。"),
+        (pilot.state != "accepted", _("只有通过验收的试点可以奖补。")),
     )
 
 
@@ -198,12 +207,12 @@ def can_record_honour_objection(scope, honour) -> Result:
     """The issuer records written objections to a title while it is on 公示."""
     return first_refusal(
         is_issuer_admin(scope, honour.pilot.programme),
-        (honour.state != "announced", "只有公示中的称号可以登记异议。"),
+        (honour.state != "announced", _("只有公示中的称号可以登记异议。")),
     )
 
 
 def can_resolve_honour_objection(scope, objection) -> Result:
     return first_refusal(
         is_issuer_admin(scope, objection.honour.pilot.programme),
-        (objection.state != "open", "该异议已处理。"),
+        (objection.state != "open", _("该异议已处理。")),
     )

@@ -19,6 +19,7 @@ import datetime as dt
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications import formspec
 from edupilot.applications.files import UploadRejected, blob_store
@@ -90,14 +91,14 @@ def submittable_stage(pilot: Pilot, key: str) -> PilotStageBase:
     spec = pilot.spec
     stage = spec.stage(key) if spec else None
     if stage is None or stage.kind not in SUBMITTABLE_KINDS:
-        raise SubmissionError("该阶段不存在或无需提交材料。")
+        raise SubmissionError(_("该阶段不存在或无需提交材料。"))
     return stage
 
 
 def stage_period(pilot: Pilot, stage: PilotStageBase, key: str) -> Period:
     period = find_period(pilot, stage, key or "")
     if period is None:
-        raise SubmissionError("该报告期不在试点周期内。")
+        raise SubmissionError(_("该报告期不在试点周期内。"))
     return period
 
 
@@ -127,7 +128,7 @@ def _lock(submission: Submission) -> tuple[Submission, PilotStageBase]:
     sub.pilot = pilot
     stage = pilot.spec.stage(sub.stage) if pilot.spec else None
     if stage is None:
-        raise SubmissionError("该阶段已不在试点期安排中。")
+        raise SubmissionError(_("该阶段已不在试点期安排中。"))
     return sub, stage
 
 
@@ -164,11 +165,11 @@ def submission_save(
     now = now or timezone.now()
     locked = _lock_pilot(pilot.pk)
     if not is_unit(scope, locked):
-        raise Denied("只有试点单位可以填写和提交。")
+        raise Denied(_("只有试点单位可以填写和提交。"))
     stage = submittable_stage(locked, stage_key)
     p = stage_period(locked, stage, period)
     if p.start > today_beijing(now):
-        raise SubmissionError(f"{p.label}尚未开始，不能填写。")
+        raise SubmissionError(_("%(period)s尚未开始，不能填写。") % {"period": p.label})
     sub = Submission.objects.select_for_update().filter(
         pilot=locked, stage=stage.key, period=p.key
     ).first() or Submission(
@@ -184,7 +185,7 @@ def submission_save(
     sub.pilot = locked
     check(can_edit_submission(scope, sub), _as_unit(scope, sub))
     if revision is not None and revision != sub.revision:
-        raise StaleSubmission("该材料已在其他窗口或由他人修改，请重新读取后再保存。")
+        raise StaleSubmission(_("该材料已在其他窗口或由他人修改，请重新读取后再保存。"))
     result = formspec.clean_post(stage_form(stage), post)
     new_data = {**sub.data, **result.data}
     if sub.pk is not None and new_data == sub.data:
@@ -212,13 +213,16 @@ def submission_attach(
     check(can_edit_submission(scope, sub), _as_unit(scope, sub))
     field = stage_form(stage).field(field_key)
     if field is None or field.type != "attachment":
-        raise SubmissionError("附件栏目不存在。")
+        raise SubmissionError(_("附件栏目不存在。"))
     current = SubmissionAttachment.objects.filter(
         submission=sub, field_key=field_key, is_current=True
     )
     replacing = field.max_count == 1 and current.exists()
     if not replacing and current.count() >= field.max_count:
-        raise SubmissionError(f"“{field.label}”最多 {field.max_count} 个文件，请先删除一个再上传。")
+        raise SubmissionError(
+            _("“%(field)s”最多 %(max_count)s 个文件，请先删除一个再上传。")
+            % {"field": field.label, "max_count": field.max_count}
+        )
     try:
         blob = blob_store(upload, accept=field.accept, max_mb=field.max_mb)
     except UploadRejected as exc:
@@ -276,7 +280,7 @@ def submission_submit(
         counts[a.field_key] = counts.get(a.field_key, 0) + 1
     result = formspec.check_complete(stage_form(stage), sub.data, attachment_counts=counts)
     if not result.ok:
-        raise SubmissionError("还有内容未填写完整，请按提示补全后再提交。", result.errors)
+        raise SubmissionError(_("还有内容未填写完整，请按提示补全后再提交。"), result.errors)
     before = {"state": sub.state}
     fields = SUBMISSION.advance(sub, "submit")
     sub.version += 1
@@ -337,10 +341,10 @@ def _clean_reason(reason: str, required: bool) -> str:
     return posted_text(
         reason,
         field="reason",
-        label="意见",
+        label=_("意见"),
         limit=REASON_MAX,
         exc=SubmissionError,
-        required="退回理由" if required else "",
+        required=_("退回理由") if required else "",
     )
 
 

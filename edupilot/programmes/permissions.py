@@ -5,6 +5,8 @@ The reason is what a page shows when the answer is no.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from edupilot.orgs.models import Role
 from edupilot.orgs.scoping import Scope
 
@@ -15,9 +17,9 @@ ADMIN_ROLES = (Role.PROGRAMME_ADMIN, Role.PLATFORM_ADMIN)
 
 def can_view_programmes(scope: Scope) -> tuple[bool, str]:
     if not scope.is_authenticated:
-        return False, "请先登录。"
+        return False, _("请先登录。")
     if scope.role not in ADMIN_ROLES:
-        return False, "只有项目管理员和平台管理员可以查看项目管理页面。"
+        return False, _("只有项目管理员和平台管理员可以查看项目管理页面。")
     return True, ""
 
 
@@ -30,4 +32,6 @@ def can_manage_programme(scope: Scope, programme: Programme) -> tuple[bool, str]
         return True, ""
     if scope.role == Role.PROGRAMME_ADMIN and scope.org_id == programme.issuer_id:
         return True, ""
-    return False, f"只有发文单位（{programme.issuer.name}）的项目管理员可以调整名额和导入名单。"
+    return False, _("只有发文单位（%(issuer)s）的项目管理员可以调整名额和导入名单。") % {
+        "issuer": programme.issuer.name
+    }

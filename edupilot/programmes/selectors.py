@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.orgs.models import Org, Tier, lineage_paths, subtree_q
 from edupilot.orgs.scoping import Scope, access, get_or_404, scoped
@@ -219,7 +220,7 @@ def can_manage_list(scope: Scope, plist: ParticipantList) -> tuple[bool, str]:
         return True, ""
     if any(can_manage_programme(scope, p)[0] for p in programmes_using_list(plist)):
         return True, ""
-    return False, "只有使用该名单的项目的发文单位项目管理员可以导入名单。"
+    return False, _("只有使用该名单的项目的发文单位项目管理员可以导入名单。")
 
 
 def list_entries_for(scope: Scope, plist: ParticipantList) -> QuerySet[ParticipantEntry]:

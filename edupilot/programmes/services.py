@@ -10,6 +10,7 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.orgs.models import Org
@@ -226,9 +227,9 @@ def quota_override(
     """Set (or clear, with ``value=None``) an admin override of one quota, with its reason."""
     reason = (reason or "").strip()
     if value is not None and value < 0:
-        raise ValueError("名额不能为负数")
+        raise ValueError(_("名额不能为负数"))
     if not reason:
-        raise ValueError("调整名额必须填写理由")
+        raise ValueError(_("调整名额必须填写理由"))
     alloc = QuotaAllocation.objects.select_for_update().get(pk=allocation.pk)
     before = {
         "override": alloc.override,
@@ -328,14 +329,14 @@ class ImportReport:
 
     def summary(self) -> str:
         parts = [
-            f"新增 {self.count('created')}",
-            f"更新 {self.count('updated')}",
-            f"未变 {self.count('unchanged')}",
+            _("新增 %(count)s") % {"count": self.count("created")},
+            _("更新 %(count)s") % {"count": self.count("updated")},
+            _("未变 %(count)s") % {"count": self.count("unchanged")},
         ]
         if self.count("removed"):
-            parts.append(f"移除 {self.count('removed')}")
+            parts.append(_("移除 %(count)s") % {"count": self.count("removed")})
         if self.count("error"):
-            parts.append(f"错误 {self.count('error')}")
+            parts.append(_("错误 %(count)s") % {"count": self.count("error")})
         return "，".join(parts)
 
 
@@ -360,16 +361,20 @@ def _resolve_list_org(
     if org is None:
         matches = [o for o in candidates if o.name == ref]
         if not matches:
-            return None, f"机构“{ref}”不存在（请使用机构代码或准确全称）"
+            return None, _("机构“%(ref)s”不存在（请使用机构代码或准确全称）") % {"ref": ref}
         if issuers and len(matches) > 1:
             inside = [m for m in matches if any(m.is_within(i) for i in issuers)]
             matches = inside or matches[:1]
         if len(matches) > 1:
-            return None, f"机构名称“{ref}”不唯一，请改用机构代码"
+            return None, _("机构名称“%(ref)s”不唯一，请改用机构代码") % {"ref": ref}
         org = matches[0]
     if issuers and not any(org.is_within(i) for i in issuers):
         where = "、".join(i.name for i in issuers)
-        return None, f"机构“{org.name}”（{org.code}）不在{where}范围内"
+        return None, _("机构“%(org)s”（%(code)s）不在%(where)s范围内") % {
+            "org": org.name,
+            "code": org.code,
+            "where": where,
+        }
     return org, ""
 
 
@@ -407,20 +412,27 @@ def participants_import(
         result = ImportRowResult(row.line, row.org_ref, "error")
         report.rows.append(result)
         if not row.org_ref:
-            result.message = f"第 {row.line} 行：机构为空"
+            result.message = _("第 %(line)s 行：机构为空") % {"line": row.line}
             continue
         if len(row.status) > 40:
-            result.message = f"第 {row.line} 行：状态最长 40 个字符"
+            result.message = _("第 %(line)s 行：状态最长 40 个字符") % {"line": row.line}
             continue
         if len(row.note) > 300:
-            result.message = f"第 {row.line} 行：备注最长 300 个字符"
+            result.message = _("第 %(line)s 行：备注最长 300 个字符") % {"line": row.line}
             continue
         org, problem = _resolve_list_org(row.org_ref, candidates.get(row.org_ref, []), issuers)
         if org is None:
-            result.message = f"第 {row.line} 行：{problem}"
+            result.message = _("第 %(line)s 行：%(problem)s") % {
+                "line": row.line,
+                "problem": problem,
+            }
             continue
         if org.pk in seen:
-            result.message = f"第 {row.line} 行：与第 {seen[org.pk]} 行是同一机构（{org.name}）"
+            result.message = _("第 %(line)s 行：与第 %(first_line)s 行是同一机构（%(org)s）") % {
+                "line": row.line,
+                "first_line": seen[org.pk],
+                "org": org.name,
+            }
             continue
         seen[org.pk] = row.line
         result.org = org
@@ -429,7 +441,10 @@ def participants_import(
             result.action = "created"
         elif (entry.status, entry.note) != (row.status, row.note):
             result.action = "updated"
-            result.message = f"状态“{entry.status}”→“{row.status}”"
+            result.message = _("状态“%(status)s”→“%(new_status)s”") % {
+                "status": entry.status,
+                "new_status": row.status,
+            }
         else:
             result.action = "unchanged"
         planned.append((result, row.status, row.note))
@@ -437,7 +452,9 @@ def participants_import(
         for org_id, entry in existing.items():
             if org_id not in seen:
                 report.rows.append(
-                    ImportRowResult(None, entry.org.code, "removed", "文件中没有该机构", entry.org)
+                    ImportRowResult(
+                        None, entry.org.code, "removed", _("文件中没有该机构"), entry.org
+                    )
                 )
     if not report.ok:
         raise ParticipantsImportInvalid(report)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
+from django.utils.translation import gettext as _
+
 from edupilot.core.numbers import plain
 from edupilot.orgs.models import Org, OrgKind, subtree_q
 
@@ -93,8 +95,16 @@ class SetFailure:
 
     @property
     def message(self) -> str:
-        units = f"涉及的单位：{'、'.join(self.units)}。" if self.units else ""
-        return f"{self.rule.message}（规则 {self.rule.id}：{self.holder}{self.detail}）{units}"
+        units = (
+            _("涉及的单位：%(names)s。") % {"names": _("、").join(self.units)} if self.units else ""
+        )
+        return _("%(message)s（规则 %(rule)s：%(holder)s%(detail)s）%(units)s") % {
+            "message": self.rule.message,
+            "rule": self.rule.id,
+            "holder": self.holder,
+            "detail": self.detail,
+            "units": units,
+        }
 
 
 def _names(orgs) -> list[str]:
@@ -109,7 +119,11 @@ def ratio_limit(rule: SetRule, recommended: int) -> int:
 def ratio_words(rule: SetRule, recommended: int) -> str:
     """The bound of :func:`ratio_limit` as refusals say it: "至多确认 ⌊n / r⌋ = k 个"."""
     limit = ratio_limit(rule, recommended)
-    return f"至多确认 ⌊{recommended} / {plain(rule.ratio)}⌋ = {limit} 个"
+    return _("至多确认 ⌊%(recommended)s / %(ratio)s⌋ = %(limit)s 个") % {
+        "recommended": recommended,
+        "ratio": plain(rule.ratio),
+        "limit": limit,
+    }
 
 
 def coverage_cells(rule: SetRule, spec, category, holder: Org) -> tuple[list, list[Org]]:
@@ -152,7 +166,7 @@ def cell_key(rule: SetRule, spec, org: Org, topic: str, orgs_at: list[Org]) -> t
 
 
 def _covers(rule, holder, members, added, room, cells, key_of) -> SetFailure | None:
-    counts = dict.fromkeys((k for k, _ in cells), 0)
+    counts = dict.fromkeys((k for k, _label in cells), 0)
     before = dict(counts)
     for o in members:
         k = key_of(o)
@@ -161,15 +175,16 @@ def _covers(rule, holder, members, added, room, cells, key_of) -> SetFailure | N
             if o not in added:
                 before[k] += 1
     missing = [(label, rule.min - counts[k]) for k, label in cells if counts[k] < rule.min]
-    short = sum(n for _, n in missing)
+    short = sum(n for _label, n in missing)
     if room is None or short <= room:
         return None
     useless = [o for o in added if before.get(key_of(o), rule.min) >= rule.min]
-    shown = "、".join(label for label, _ in missing[:8]) + ("等" if len(missing) > 8 else "")
+    shown = _("、").join(label for label, _n in missing[:8]) + (_("等") if len(missing) > 8 else "")
     return SetFailure(
         rule,
         holder,
-        f"尚缺 {short} 个才能覆盖：{shown}，而此后只剩 {room} 个名额",
+        _("尚缺 %(short)s 个才能覆盖：%(shown)s，而此后只剩 %(room)s 个名额")
+        % {"short": short, "shown": shown, "room": room},
         _names(useless or added),
     )
 
@@ -222,8 +237,17 @@ def check_rule(
         return SetFailure(
             rule,
             holder,
-            f"共 {len(members)} 个，其中{rule.where.describe()}的 {len(have)} 个，须至少 "
-            f"{rule.min} 个，而此后只剩 {room} 个名额",
+            _(
+                "共 %(count)s 个，其中%(where)s的 %(have)s 个，须至少 %(min)s 个，"
+                "而此后只剩 %(room)s 个名额"
+            )
+            % {
+                "count": len(members),
+                "where": rule.where.describe(),
+                "have": len(have),
+                "min": rule.min,
+                "room": room,
+            },
             _names(others or added),
         )
     if rule.kind == "at_most_per_group":
@@ -238,7 +262,8 @@ def check_rule(
                 return SetFailure(
                     rule,
                     holder,
-                    f"中同属{label}“{name}”的有 {len(units)} 个，至多 {rule.max} 个",
+                    _("中同属%(label)s“%(name)s”的有 %(count)s 个，至多 %(max)s 个")
+                    % {"label": label, "name": name, "count": len(units), "max": rule.max},
                     _names(units),
                 )
         return None
@@ -248,7 +273,11 @@ def check_rule(
     return SetFailure(
         rule,
         holder,
-        f"共 {recommended} 个，{ratio_words(rule, recommended or 0)}，"
-        f"同意后将确认 {len(members)} 个",
+        _("共 %(recommended)s 个，%(bound)s，同意后将确认 %(count)s 个")
+        % {
+            "recommended": recommended,
+            "bound": ratio_words(rule, recommended or 0),
+            "count": len(members),
+        },
         _names(added),
     )

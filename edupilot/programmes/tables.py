@@ -10,6 +10,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
 ORG_HEADERS = {"机构", "单位", "org", "机构代码或名称", "代码或名称"}
@@ -48,7 +49,7 @@ def _rows_from_bytes(data: bytes, filename: str) -> list[list[str]]:
             wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
             sheet = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
         except (CalamineError, ValueError, IndexError) as exc:
-            raise TableInvalid(f"无法读取电子表格：{exc}") from exc
+            raise TableInvalid(_("无法读取电子表格：%(error)s") % {"error": exc}) from exc
         return [[cell_text(c) for c in row] for row in sheet]
     if name.endswith((".csv", ".txt")):
         for encoding in ("utf-8-sig", "gb18030"):
@@ -58,9 +59,9 @@ def _rows_from_bytes(data: bytes, filename: str) -> list[list[str]]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise TableInvalid("CSV 文件编码无法识别（请使用 UTF-8 或 GBK）")
+            raise TableInvalid(_("CSV 文件编码无法识别（请使用 UTF-8 或 GBK）"))
         return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
-    raise TableInvalid("只支持 CSV 或 XLSX 文件")
+    raise TableInvalid(_("只支持 CSV 或 XLSX 文件"))
 
 
 def read_list_rows(data: bytes, filename: str) -> list[ListRow]:
@@ -68,7 +69,7 @@ def read_list_rows(data: bytes, filename: str) -> list[ListRow]:
     raw = _rows_from_bytes(data, filename)
     header_at = next((i for i, r in enumerate(raw) if any(r)), None)
     if header_at is None:
-        raise TableInvalid("文件是空的")
+        raise TableInvalid(_("文件是空的"))
     header = [h.strip().lower() for h in raw[header_at]]
 
     def find(names: set[str]) -> int | None:
@@ -79,7 +80,8 @@ def read_list_rows(data: bytes, filename: str) -> list[ListRow]:
     status_i, note_i = find(STATUS_HEADERS), find(NOTE_HEADERS)
     if org_i is None and code_i is None and name_i is None:
         raise TableInvalid(
-            f"第 {header_at + 1} 行（表头）缺少机构列：请用“机构代码”“机构名称”或“机构”作列名"
+            _("第 %(line)s 行（表头）缺少机构列：请用“机构代码”“机构名称”或“机构”作列名")
+            % {"line": header_at + 1}
         )
     rows = []
     for i, r in enumerate(raw[header_at + 1 :], start=header_at + 2):

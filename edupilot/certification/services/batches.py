@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.orgs.models import Org, OrgKind, subtree_q
@@ -127,20 +128,23 @@ def _check_batch_fields(
     stages: list[str],
 ) -> None:
     if owner.kind not in BATCH_OWNER_KINDS:
-        raise Refused("认定批次须由教育行政部门设立")
+        raise Refused(_("认定批次须由教育行政部门设立"))
     if Batch.objects.filter(code=code).exists():
-        raise Refused(f"批次代码 {code} 已存在")
+        raise Refused(_("批次代码 %(code)s 已存在") % {"code": code})
     if cutoff > certification_date:
-        raise Refused(f"数据统计截止日 {cutoff} 不能晚于认定时间 {certification_date}")
+        raise Refused(
+            _("数据统计截止日 %(cutoff)s 不能晚于认定时间 %(certification_date)s")
+            % {"cutoff": cutoff, "certification_date": certification_date}
+        )
     if standard.role != StandardRole.MAIN:
-        raise Refused(f"{standard} 是附加标准，不能作为认定标准")
+        raise Refused(_("%(standard)s 是附加标准，不能作为认定标准") % {"standard": standard})
     for s in additional:
         if s.role != StandardRole.ADDITIONAL:
-            raise Refused(f"{s} 不是附加标准")
+            raise Refused(_("%(standard)s 不是附加标准") % {"standard": s})
     if "kindergarten" in stages:
-        raise Refused("幼儿园不参加智慧校园认定")
+        raise Refused(_("幼儿园不参加智慧校园认定"))
     if not stages:
-        raise Refused("请至少选择一个认定学段")
+        raise Refused(_("请至少选择一个认定学段"))
 
 
 @transaction.atomic
@@ -175,7 +179,9 @@ def batch_create(
     if programme_batch and (
         programme is None or not any(b.code == programme_batch for b in programme.parsed.batches)
     ):
-        raise Refused(f"通知中没有批次 {programme_batch}")
+        raise Refused(
+            _("通知中没有批次 %(programme_batch)s") % {"programme_batch": programme_batch}
+        )
     batch = Batch(
         code=code,
         name=name,
@@ -235,7 +241,7 @@ def batch_sync_roster(*, batch: Batch, scope: Scope | None, actor: Actor) -> Ros
     """
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     if batch.is_frozen:
-        raise Refused("本批次数据已冻结，名单不能再变动")
+        raise Refused(_("本批次数据已冻结，名单不能再变动"))
     check(can_manage_batch(scope, batch))
     BATCH.refuse_unless(batch, "sync")
     owner = batch.owner
@@ -305,18 +311,25 @@ def batch_adopt_standard(
     """A district certifies its schools against its own standard, derived from the batch's."""
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     if scope is not None and scope.org_id != certifier.pk:
-        raise Denied(f"只有{certifier.name}的项目管理员可以设定本区认定标准")
+        raise Denied(
+            _("只有%(certifier)s的项目管理员可以设定本区认定标准") % {"certifier": certifier.name}
+        )
     check(can_adopt_standard(scope, batch))
     if batch.is_frozen:
-        raise Refused("本批次数据已冻结，认定标准不能再变动")
+        raise Refused(_("本批次数据已冻结，认定标准不能再变动"))
     BATCH.refuse_unless(batch, "adopt_standard")
     if certifier.pk == batch.owner_id or certifier.pk not in {
         o.pk for o in certifiers_under(batch.owner).values()
     }:
-        raise Refused(f"{certifier.name}不是本批次的区、县（市）认定单位")
+        raise Refused(
+            _("%(certifier)s不是本批次的区、县（市）认定单位") % {"certifier": certifier.name}
+        )
     if batch.standard not in standard.chain():
         raise Refused(
-            f"{standard} 不是依据 {batch.standard} 制定的派生标准；区、县（市）标准须以其为依据（extends），且不低于它"
+            _(
+                "%(standard)s 不是依据 %(base)s 制定的派生标准；区、县（市）标准须以其为依据（extends），且不低于它"
+            )
+            % {"standard": standard, "base": batch.standard}
         )
     bs, _created = BatchStandard.objects.update_or_create(
         batch=batch, certifier=certifier, defaults={"standard": standard}
@@ -338,7 +351,7 @@ def batch_freeze(*, batch: Batch, scope: Scope | None, actor: Actor) -> Batch:
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     check(can_manage_batch(scope, batch))
     if batch.is_frozen:
-        raise Refused("本批次数据已冻结")
+        raise Refused(_("本批次数据已冻结"))
     advance_audited(
         batch,
         BATCH,
@@ -355,9 +368,9 @@ def batch_publish(*, batch: Batch, scope: Scope | None, actor: Actor) -> Batch:
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     check(can_manage_batch(scope, batch))
     if batch.state == BatchState.OPEN:
-        raise Refused("请先冻结本批次数据，再公布认定名单")
+        raise Refused(_("请先冻结本批次数据，再公布认定名单"))
     if batch.state == BatchState.PUBLISHED:
-        raise Refused("本批次认定名单已公布")
+        raise Refused(_("本批次认定名单已公布"))
     advance_audited(
         batch,
         BATCH,

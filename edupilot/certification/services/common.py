@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.errors import Denied, Refused, check
@@ -49,9 +50,9 @@ def today() -> dt.date:
 def open_entry(entry: Entry) -> None:
     """Refuse, saying why, when a school's result can no longer change."""
     if entry.state == EntryState.EXEMPT:
-        raise Refused("该校持有免于认定的称号，已自动认定")
+        raise Refused(_("该校持有免于认定的称号，已自动认定"))
     if entry.state == EntryState.FILED:
-        raise Refused("该校认定结果已报备，不能再更改")
+        raise Refused(_("该校认定结果已报备，不能再更改"))
 
 
 def advance_audited(

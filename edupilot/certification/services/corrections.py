@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.notifications import notify
@@ -32,7 +33,7 @@ def _indicator_for(entry: Entry, code: str) -> dict:
                 "measure": ind.measure,
                 "levels": ind.levels,
             }
-    raise Refused(f"指标 {code} 不在该校适用的认定标准中")
+    raise Refused(_("指标 %(code)s 不在该校适用的认定标准中") % {"code": code})
 
 
 def _proposed_value(entry: Entry, indicator: str, raw_value: Any):
@@ -40,9 +41,9 @@ def _proposed_value(entry: Entry, indicator: str, raw_value: Any):
     try:
         value = engine.parse_value(ind["measure"], ind["levels"], raw_value)
     except engine.ValueError_ as exc:
-        raise Refused(f"更正值：{exc}") from exc
+        raise Refused(_("更正值：%(error)s") % {"error": exc}) from exc
     if value is None:
-        raise Refused("请填写更正后的数值")
+        raise Refused(_("请填写更正后的数值"))
     return value
 
 
@@ -61,16 +62,18 @@ def correction_file(
     check(can_file_correction(scope, entry))
     batch = Batch.objects.get(pk=entry.batch_id)
     if batch.is_frozen:
-        raise Refused("本批次数据已冻结，不能再提交更正")
+        raise Refused(_("本批次数据已冻结，不能再提交更正"))
     if today() > batch.cutoff:
-        raise Refused(f"已过数据统计截止日（{batch.cutoff}），不能再提交更正")
+        raise Refused(
+            _("已过数据统计截止日（%(cutoff)s），不能再提交更正") % {"cutoff": batch.cutoff}
+        )
     value = _proposed_value(entry, indicator, raw_value)
     if not reason.strip():
-        raise Refused("请填写更正理由")
+        raise Refused(_("请填写更正理由"))
     if not evidence:
-        raise Refused("请上传证明材料（PDF 或图片）")
+        raise Refused(_("请上传证明材料（PDF 或图片）"))
     if entry.corrections.filter(indicator=indicator, state=CorrectionState.PENDING).exists():
-        raise Refused(f"指标 {indicator} 已有一条待处理的更正")
+        raise Refused(_("指标 %(indicator)s 已有一条待处理的更正") % {"indicator": indicator})
     current = entry.data.get(indicator)
     correction = Correction.objects.create(
         entry=entry,
@@ -116,11 +119,11 @@ def correction_decide(
     correction.entry = entry
     check(can_decide_correction(scope, correction))
     if correction.state != CorrectionState.PENDING:
-        raise Refused("该更正已处理")
+        raise Refused(_("该更正已处理"))
     if entry.batch.is_frozen:
-        raise Refused("本批次数据已冻结，不能再处理更正")
+        raise Refused(_("本批次数据已冻结，不能再处理更正"))
     if not accept and not response.strip():
-        raise Refused("不予采纳时请填写理由")
+        raise Refused(_("不予采纳时请填写理由"))
     advance_audited(
         correction,
         CORRECTION,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.notifications import notify
@@ -34,22 +35,23 @@ def entry_decide(
     open_entry(entry)
     ENTRY.refuse_unless(entry, "decide")
     if decision not in Decision.values:
-        raise Refused("请选择认定结论")
+        raise Refused(_("请选择认定结论"))
     if not opinion.strip():
-        raise Refused("请填写认定意见")
+        raise Refused(_("请填写认定意见"))
     if entry.visits.filter(state=VisitState.ASSIGNED).exists():
-        raise Refused("实地核查尚未完成，请待核查组提交核查结论后再作出认定结论")
+        raise Refused(_("实地核查尚未完成，请待核查组提交核查结论后再作出认定结论"))
     # Decide on the current data and findings, not on an assessment that may be stale.
     assess_entries(batch=entry.batch, entry_ids=[entry.pk])
     entry.refresh_from_db()
     if decision == Decision.CERTIFIED and entry.gate_reason:
         raise Refused(
-            f"{entry.gate_reason}。该校不能在本批次认定为智慧校园；可选择“不予认定”或“暂缓认定”"
+            _("%(gate_reason)s。该校不能在本批次认定为智慧校园；可选择“不予认定”或“暂缓认定”")
+            % {"gate_reason": entry.gate_reason}
         )
     if decision == Decision.CERTIFIED and entry.provisional != Provisional.PASS:
         raise Refused(
-            f"该校评估结果为“{entry.get_provisional_display()}”，不能认定为智慧校园；"
-            "可选择“不予认定”或“暂缓认定”"
+            _("该校评估结果为“%(provisional)s”，不能认定为智慧校园；可选择“不予认定”或“暂缓认定”")
+            % {"provisional": entry.get_provisional_display()}
         )
     before = {
         "state": entry.state,
@@ -110,11 +112,11 @@ def entries_decide_bulk(
     reported with the reason and left as it was; the others are decided.
     """
     if decision not in Decision.values:
-        raise Refused("请选择认定结论")
+        raise Refused(_("请选择认定结论"))
     if not opinion.strip():
-        raise Refused("请填写认定意见")
+        raise Refused(_("请填写认定意见"))
     if not entries:
-        raise Refused("请先勾选学校")
+        raise Refused(_("请先勾选学校"))
     out = []
     for entry in sorted(entries, key=lambda e: e.pk):  # one lock order for concurrent runs
         try:
@@ -137,9 +139,12 @@ def _filing_counts(entries, org: Org) -> dict[str, int]:
         elif decision:
             counts[decision] += 1
     if counts["total"] == 0:
-        raise Refused(f"{org.name}在本批次中没有学校")
+        raise Refused(_("%(org)s在本批次中没有学校") % {"org": org.name})
     if counts["queued"]:
-        raise Refused(f"还有 {counts['queued']} 所学校尚未作出认定结论，请全部作出结论后再报备")
+        raise Refused(
+            _("还有 %(queued)s 所学校尚未作出认定结论，请全部作出结论后再报备")
+            % {"queued": counts["queued"]}
+        )
     return counts
 
 
@@ -151,11 +156,11 @@ def filing_submit(
     batch = Batch.objects.select_for_update().select_related("owner").get(pk=batch.pk)
     check(can_file_results(scope, batch))
     if scope is not None and scope.org_id != org.pk:
-        raise Denied(f"只有{org.name}的审核人或项目管理员可以报备")
+        raise Denied(_("只有%(org)s的审核人或项目管理员可以报备") % {"org": org.name})
     if org.pk == batch.owner_id:
-        raise Refused("市直属学校由市教育局直接认定，无需报备")
+        raise Refused(_("市直属学校由市教育局直接认定，无需报备"))
     if Filing.objects.filter(batch=batch, org=org, returned_at__isnull=True).exists():
-        raise Refused(f"{org.name}已报备本批次认定结果")
+        raise Refused(_("%(org)s已报备本批次认定结果") % {"org": org.name})
     entries = Entry.objects.select_for_update().filter(batch=batch, certifier=org)
     counts = _filing_counts(entries, org)
     filing = Filing.objects.create(
@@ -212,12 +217,12 @@ def filing_return(*, filing: Filing, reason: str, scope: Scope | None, actor: Ac
     filing = Filing.objects.select_for_update().select_related("org").get(pk=filing.pk)
     check(can_return_filing(scope, batch))
     if filing.returned_at is not None:
-        raise Refused(f"{filing.org.name}的这次报备已被退回")
+        raise Refused(_("%(org)s的这次报备已被退回") % {"org": filing.org.name})
     if batch.state == BatchState.PUBLISHED:
-        raise Refused("本批次认定结果已公布，不能再退回报备")
+        raise Refused(_("本批次认定结果已公布，不能再退回报备"))
     reason = reason.strip()
     if not reason:
-        raise Refused("请填写退回理由")
+        raise Refused(_("请填写退回理由"))
     now = timezone.now()
     entries = Entry.objects.filter(batch=batch, filing=filing)
     reopened = ENTRY.advance_many(entries, "reopen", filing=None, updated_at=now)

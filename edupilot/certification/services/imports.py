@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.jobs import job_start
@@ -38,13 +39,16 @@ def _clean_mapping(mapping: list[dict]) -> list[dict]:
         if not column or not code:
             continue
         if column in seen:
-            raise Refused(f"列“{column}”重复映射")
+            raise Refused(_("列“%(column)s”重复映射") % {"column": column})
         seen.add(column)
         scale = item.get("scale") or 1
         try:
             scale = float(scale)
         except (TypeError, ValueError) as exc:
-            raise Refused(f"列“{column}”的换算系数“{scale}”不是数字") from exc
+            raise Refused(
+                _("列“%(column)s”的换算系数“%(scale)s”不是数字")
+                % {"column": column, "scale": scale}
+            ) from exc
         out.append({"column": column, "indicator": code, "scale": scale})
     return out
 
@@ -68,9 +72,9 @@ def source_save(
     """Create or update a data source and its saved column → indicator mapping."""
     check(can_save_source(scope, owner))
     if not code_column.strip() and not name_column.strip():
-        raise Refused("请至少填写“学校代码列”或“学校名称列”之一")
+        raise Refused(_("请至少填写“学校代码列”或“学校名称列”之一"))
     if header_row < 1:
-        raise Refused("表头所在行须为正整数")
+        raise Refused(_("表头所在行须为正整数"))
     mapping = _clean_mapping(mapping)
     source = DataSource.objects.select_for_update().filter(owner=owner, code=code).first()
     before = (
@@ -146,16 +150,22 @@ def import_prepare(
     check(can_import_data(scope, batch))
     if batch.is_frozen:
         raise Refused(
-            f"本批次数据已于 {timezone.localtime(batch.frozen_at):%Y-%m-%d} 冻结，不再接受导入"
+            _("本批次数据已于 %(date)s 冻结，不再接受导入")
+            % {"date": format(timezone.localtime(batch.frozen_at), "%Y-%m-%d")}
         )
     BATCH.refuse_unless(batch, "import")
     as_of = as_of or batch.cutoff
     if as_of > batch.cutoff:
         raise Refused(
-            f"数据日期 {as_of} 晚于本批次的数据统计截止日 {batch.cutoff}；本批次只采用截止日当日及以前的数据"
+            _(
+                "数据日期 %(as_of)s 晚于本批次的数据统计截止日 %(cutoff)s；本批次只采用截止日当日及以前的数据"
+            )
+            % {"as_of": as_of, "cutoff": batch.cutoff}
         )
     if not source.mapping:
-        raise Refused(f"数据来源“{source.name}”还没有设置列与指标的对应关系")
+        raise Refused(
+            _("数据来源“%(source)s”还没有设置列与指标的对应关系") % {"source": source.name}
+        )
     try:
         ctype = files.import_type(content, filename)
     except files.FileRefused as exc:

@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.inputs import PointsWords, read_points
@@ -92,10 +94,10 @@ def closed_reason(entry: Entry, rules: SelfRules | None, today: dt.date) -> str:
 
 
 SELF_WORDS = PointsWords(
-    required="请为“{name}”自评打分（0–{max:f} 分）",
-    not_number="“{name}”的自评分应为数字（0–{max:f} 分）",
-    out_of_range="“{name}”的自评分应在 0 到 {max:f} 之间，不能为 {text}",
-    too_precise="“{name}”的自评分最多保留两位小数",
+    required=gettext_lazy("请为“{name}”自评打分（0–{max:f} 分）"),
+    not_number=gettext_lazy("“{name}”的自评分应为数字（0–{max:f} 分）"),
+    out_of_range=gettext_lazy("“{name}”的自评分应在 0 到 {max:f} 之间，不能为 {text}"),
+    too_precise=gettext_lazy("“{name}”的自评分最多保留两位小数"),
 )
 
 
@@ -148,7 +150,7 @@ def self_assessment_save(
     items = self_items(entry)
     values, errors = parse_self_scores(items, scores, complete=submit)
     if errors:
-        raise SelfAssessmentInvalid("自评有需要修改的地方，见各项提示；本次未保存。", errors)
+        raise SelfAssessmentInvalid(_("自评有需要修改的地方，见各项提示；本次未保存。"), errors)
     before = None
     if sa is None:
         sa = SelfAssessment(entry=entry)

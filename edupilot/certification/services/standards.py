@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.orgs.scoping import Scope
@@ -136,8 +137,10 @@ def standard_load(*, parsed: ParsedStandard, scope: Scope | None, actor: Actor) 
         frozen = _standards_in_use(existing)
         if frozen:
             raise Refused(
-                f"标准 {spec.code} 已用于数据已冻结的批次（{'、'.join(b.name for b in frozen)}），不能修改；"
-                "请以新的代码载入新版本"
+                _(
+                    "标准 %(code)s 已用于数据已冻结的批次（%(names)s），不能修改；请以新的代码载入新版本"
+                )
+                % {"code": spec.code, "names": "、".join(b.name for b in frozen)}
             )
         # Every standard derived from this one must still be at least as strict as it.
         children = []

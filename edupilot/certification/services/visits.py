@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 from edupilot.core.notifications import notify
@@ -41,17 +42,20 @@ def visit_assign(
     check(can_assign_visit(scope, entry))
     open_entry(entry)
     if entry.gate_reason:  # a school the batch's application gate keeps out is not assessed
-        raise Refused(f"{entry.gate_reason}。不安排实地核查")
+        raise Refused(_("%(gate_reason)s。不安排实地核查") % {"gate_reason": entry.gate_reason})
     if entry.visits.filter(state=VisitState.ASSIGNED).exists():
-        raise Refused("该校已有进行中的实地核查")
+        raise Refused(_("该校已有进行中的实地核查"))
     if not team and not team_note.strip():
-        raise Refused("请指定核查组成员")
+        raise Refused(_("请指定核查组成员"))
     for user in team:
         ok = Membership.objects.filter(user=user, is_active=True).filter(
             team_member_q(entry.certifier)
         )
         if not ok.exists():
-            raise Refused(f"{user} 不是评审专家或{entry.certifier.name}的工作人员，不能加入核查组")
+            raise Refused(
+                _("%(user)s 不是评审专家或%(certifier)s的工作人员，不能加入核查组")
+                % {"user": user, "certifier": entry.certifier.name}
+            )
     visit = SiteVisit.objects.create(
         entry=entry,
         state=VISIT.initial("assign"),
@@ -93,7 +97,7 @@ def data_outcome(entry: Entry, code: str) -> bool:
         if code in standard.by_code:
             outcome = standard.assess(values, entry.stage_list, detail=True)
             return outcome.indicators[code].status == engine.MET
-    raise Refused(f"指标 {code} 不在该校适用的认定标准中")
+    raise Refused(_("指标 %(code)s 不在该校适用的认定标准中") % {"code": code})
 
 
 @transaction.atomic
@@ -112,14 +116,17 @@ def finding_record(
     visit = SiteVisit.objects.select_for_update().get(pk=visit.pk)
     check(can_record_finding(scope, visit))
     if visit.state != VisitState.ASSIGNED:
-        raise Refused("该实地核查已完成，不能再记录")
+        raise Refused(_("该实地核查已完成，不能再记录"))
     VISIT.refuse_unless(visit, "record_finding")
     entry = visit.entry
     open_entry(entry)
     from_data = data_outcome(entry, indicator)
     verdict = Verdict.CONFIRM if met == from_data else Verdict.OVERTURN
     if verdict == Verdict.OVERTURN and not reason.strip():
-        raise Refused(f"核查结果与数据不一致（推翻数据）时须填写理由：指标 {indicator}")
+        raise Refused(
+            _("核查结果与数据不一致（推翻数据）时须填写理由：指标 %(indicator)s")
+            % {"indicator": indicator}
+        )
     finding = Finding.objects.filter(visit=visit, indicator=indicator).first()
     before = (
         {"verdict": finding.verdict, "met": finding.met, "reason": finding.reason}
@@ -157,9 +164,9 @@ def visit_complete(
     visit = SiteVisit.objects.select_for_update().get(pk=visit.pk)
     check(can_complete_visit(scope, visit))
     if visit.state != VisitState.ASSIGNED:
-        raise Refused("该实地核查已完成")
+        raise Refused(_("该实地核查已完成"))
     if not summary.strip():
-        raise Refused("请填写核查结论")
+        raise Refused(_("请填写核查结论"))
     advance_audited(
         visit,
         VISIT,

@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
@@ -52,7 +54,7 @@ def home(request):
 def batch_create(request):
     scope = request.scope
     if not scope.is_programme_admin:
-        raise Denied("只有教育行政部门的项目管理员可以设立认定批次")
+        raise Denied(_("只有教育行政部门的项目管理员可以设立认定批次"))
     owner = scope.org
     form = forms.BatchForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
@@ -65,7 +67,9 @@ def batch_create(request):
         )
         if batch is not None:
             messages.success(
-                request, f"已设立认定批次“{batch.name}”，纳入 {batch.entries.count()} 所学校"
+                request,
+                _("已设立认定批次“%(batch)s”，纳入 %(count)s 所学校")
+                % {"batch": batch.name, "count": batch.entries.count()},
             )
             return redirect("certification:batch_detail", batch.pk)
     return render(request, "certification/batch_form.html", {"form": form, "owner": owner})
@@ -133,14 +137,14 @@ def entries_decide(request, pk):
     ids = list(dict.fromkeys(int(v) for v in request.POST.getlist("sel") if v.isdigit()))
     back = safe_back(request, reverse("certification:entry_list", args=[batch.pk]))
     if len(ids) > BULK_MAX:
-        messages.error(request, f"一次最多选择 {BULK_MAX} 所学校")
+        messages.error(request, _("一次最多选择 %(max)s 所学校") % {"max": BULK_MAX})
         return redirect(back)
     entries = list(selectors.entries_for(scope, batch).filter(pk__in=ids))
     if len(entries) != len(ids):
         raise Http404
     form = forms.DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请选择认定结论并填写认定意见")
+        messages.error(request, _("请选择认定结论并填写认定意见"))
         return redirect(back)
     try:
         outcomes = services.entries_decide_bulk(
@@ -157,11 +161,17 @@ def entries_decide(request, pk):
     if done:
         label = Decision(form.cleaned_data["decision"]).label
         messages.success(
-            request, f"已对 {len(done)} 所学校作出认定结论“{label}”：{'、'.join(done)}"
+            request,
+            _("已对 %(count)s 所学校作出认定结论“%(label)s”：%(names)s")
+            % {"count": len(done), "label": label, "names": "、".join(done)},
         )
     for o in outcomes:
         if not o.ok:
-            messages.error(request, f"{o.entry.school.name}未作出结论：{o.message}")
+            messages.error(
+                request,
+                _("%(school)s未作出结论：%(message)s")
+                % {"school": o.entry.school.name, "message": o.message},
+            )
     return redirect(back)
 
 
@@ -194,10 +204,12 @@ def _batch_action(service, success: str):
 
 
 batch_freeze = _batch_action(
-    services.batch_freeze, "本批次数据已冻结，此后的导入和更正不再改变本批次"
+    services.batch_freeze, gettext_lazy("本批次数据已冻结，此后的导入和更正不再改变本批次")
 )
-batch_publish = _batch_action(services.batch_publish, "认定名单已公布")
-batch_sync = _batch_action(services.batch_sync_roster, "认定名单已按机构库和称号名单更新")
+batch_publish = _batch_action(services.batch_publish, gettext_lazy("认定名单已公布"))
+batch_sync = _batch_action(
+    services.batch_sync_roster, gettext_lazy("认定名单已按机构库和称号名单更新")
+)
 
 
 @login_required
@@ -209,7 +221,7 @@ def batch_adopt(request, pk):
     def adopt():
         standard = selectors.standard_chosen(request.POST.get("standard"))
         if standard is None:
-            raise Refused("请选择认定标准")
+            raise Refused(_("请选择认定标准"))
         services.batch_adopt_standard(
             batch=batch,
             certifier=scope.org,
@@ -222,7 +234,9 @@ def batch_adopt(request, pk):
     return run_action(
         request,
         adopt,
-        success=lambda standard: f"本单位学校将按“{standard}”认定，请重新评估",
+        success=lambda standard: (
+            _("本单位学校将按“%(standard)s”认定，请重新评估") % {"standard": standard}
+        ),
         back=batch_url(batch),
     )
 
@@ -239,7 +253,7 @@ def titles_import(request, pk, list_pk):
     def import_titles():
         upload = request.FILES.get("file")
         if upload is None:
-            raise Refused("请选择称号名单文件（XLSX 或 CSV）")
+            raise Refused(_("请选择称号名单文件（XLSX 或 CSV）"))
         try:
             return services.titles_import(
                 plist=plist,
@@ -251,12 +265,16 @@ def titles_import(request, pk, list_pk):
             )
         except ParticipantsImportInvalid as exc:
             errors = [r.message for r in exc.report.rows if r.action == "error"]
-            raise Refused("名单有错误，未导入：" + "；".join(errors[:20])) from exc
+            raise Refused(
+                _("名单有错误，未导入：%(errors)s") % {"errors": "；".join(errors[:20])}
+            ) from exc
 
     return run_action(
         request,
         import_titles,
-        success=lambda report: f"“{plist.title}”：{report.summary()}",
+        success=lambda report: (
+            _("“%(plist)s”：%(summary)s") % {"plist": plist.title, "summary": report.summary()}
+        ),
         back=batch_url(batch),
     )
 
@@ -283,8 +301,16 @@ def filing(request, pk):
                 actor=actor_from(request),
             ),
             success=lambda f: (
-                f"已向{batch.owner.name}报备：认定 {f.certified} 所，不予认定 {f.not_certified} 所，"
-                f"暂缓 {f.deferred} 所，自动认定 {f.exempt} 所"
+                _(
+                    "已向%(owner)s报备：认定 %(certified)s 所，不予认定 %(not_certified)s 所，暂缓 %(deferred)s 所，自动认定 %(exempt)s 所"
+                )
+                % {
+                    "owner": batch.owner.name,
+                    "certified": f.certified,
+                    "not_certified": f.not_certified,
+                    "deferred": f.deferred,
+                    "exempt": f.exempt,
+                }
             ),
             back=back,
         )
@@ -304,6 +330,6 @@ def _filing_return(request, batch, back: str):
             scope=request.scope,
             actor=actor_from(request),
         ),
-        success=f"已退回{filing.org.name}的报备，待其修改后重新报备",
+        success=_("已退回%(org)s的报备，待其修改后重新报备") % {"org": filing.org.name},
         back=back,
     )

@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from edupilot.audit.services import actor_from
@@ -65,9 +67,9 @@ def self_assessment(request, pk):
         else:
             if sa.submitted_at:
                 gate = selectors.access_entry(scope, pk).gate_reason
-                messages.success(request, "自评已提交。" + (gate or "符合本批次申报条件。"))
+                messages.success(request, _("自评已提交。") + (gate or _("符合本批次申报条件。")))
             else:
-                messages.success(request, "自评已保存（草稿），提交后方计入申报。")
+                messages.success(request, _("自评已保存（草稿），提交后方计入申报。"))
             return redirect("certification:self_assessment", entry.pk)
     ctx = selectors.self_assessment_page(scope, entry, typed=typed, errors=errors)
     return render(request, "certification/self_assessment.html", ctx)
@@ -81,7 +83,7 @@ def entry_decide(request, pk):
 
     def decide():
         if not form.is_valid():
-            raise Refused("请选择认定结论并填写认定意见")
+            raise Refused(_("请选择认定结论并填写认定意见"))
         return services.entry_decide(
             entry=entry,
             decision=form.cleaned_data["decision"],
@@ -93,7 +95,7 @@ def entry_decide(request, pk):
     return run_action(
         request,
         decide,
-        success=lambda e: f"已作出认定结论：{Decision(e.decision).label}",
+        success=lambda e: _("已作出认定结论：%(label)s") % {"label": Decision(e.decision).label},
         back=entry_url(entry.pk),
     )
 
@@ -105,7 +107,7 @@ def visit_assign(request, pk):
     form = forms.VisitForm(request.POST, candidates=selectors.team_candidates(entry))
 
     def assign():
-        d = cleaned(form, "核查组信息有误：")
+        d = cleaned(form, _("核查组信息有误："))
         ids = [int(x) for x in d["team"]]
         return services.visit_assign(
             entry=entry,
@@ -116,7 +118,7 @@ def visit_assign(request, pk):
             actor=actor_from(request),
         )
 
-    return run_action(request, assign, success="已安排实地核查", back=entry_url(entry.pk))
+    return run_action(request, assign, success=_("已安排实地核查"), back=entry_url(entry.pk))
 
 
 @login_required
@@ -127,7 +129,7 @@ def finding_record(request, pk):
     form = forms.FindingForm(request.POST, request.FILES, indicators=choices)
 
     def record():
-        d = cleaned(form, "核查意见有误：")
+        d = cleaned(form, _("核查意见有误："))
         upload = d.get("evidence")
         return services.finding_record(
             visit=visit,
@@ -143,7 +145,10 @@ def finding_record(request, pk):
     return run_action(
         request,
         record,
-        success=lambda f: f"已记录指标 {f.indicator} 的核查意见：{f.get_verdict_display()}",
+        success=lambda f: (
+            _("已记录指标 %(indicator)s 的核查意见：%(verdict)s")
+            % {"indicator": f.indicator, "verdict": f.get_verdict_display()}
+        ),
         back=entry_url(visit.entry_id),
     )
 
@@ -153,7 +158,7 @@ visit_complete = object_action(
     services.visit_complete,
     "visit",
     posted=("summary",),
-    success="实地核查已完成",
+    success=gettext_lazy("实地核查已完成"),
     back=lambda visit: entry_url(visit.entry_id),
 )
 
@@ -168,7 +173,7 @@ def correction_file(request, pk):
     def file():
         # Who files comes first: another school's account is refused (403) whatever it sent.
         check(permissions.can_file_correction(request.scope, entry))
-        d = cleaned(form, "更正申请有误：")
+        d = cleaned(form, _("更正申请有误："))
         upload = d["evidence"]
         return services.correction_file(
             entry=entry,
@@ -181,7 +186,7 @@ def correction_file(request, pk):
         )
 
     return run_action(
-        request, file, success="更正申请已提交，待认定单位处理", back=entry_url(entry.pk)
+        request, file, success=_("更正申请已提交，待认定单位处理"), back=entry_url(entry.pk)
     )
 
 
@@ -199,7 +204,7 @@ def correction_decide(request, pk):
             scope=request.scope,
             actor=actor_from(request),
         ),
-        success="已采纳更正" if accept else "已不予采纳",
+        success=_("已采纳更正") if accept else _("已不予采纳"),
         back=entry_url(correction.entry_id),
     )
 
@@ -218,7 +223,9 @@ def evidence_download(request, pk):
 def certificate_pdf(request, pk):
     entry = selectors.access_entry(request.scope, pk)
     if not entry.is_certified or not entry.is_final:
-        return refused(request, "该校尚未被认定为智慧校园（或认定结果尚未报备），不能出具证书", 404)
+        return refused(
+            request, _("该校尚未被认定为智慧校园（或认定结果尚未报备），不能出具证书"), 404
+        )
     # Stored when the batch was published, or on the first click: served as a file.
     return serve_or_render(certificate_document(entry))
 
@@ -229,7 +236,7 @@ def school_report(request, pk, fmt):
         raise Http404
     entry = selectors.access_entry(request.scope, pk)
     if entry.state == EntryState.EXEMPT:
-        return refused(request, "该校已自动认定，无需达标清单", 404)
+        return refused(request, _("该校已自动认定，无需达标清单"), 404)
     view = selectors.entry_view(entry)
     if fmt == "xlsx":
         return SchoolReportExport(view).response()

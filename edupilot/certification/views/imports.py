@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import actor_from
 
@@ -40,7 +41,7 @@ def import_list(request, pk):
         if started is not None:
             if not started.created:
                 messages.info(
-                    request, "该文件（同一数据来源、同一对应关系）此前已导入，本次未作任何改动"
+                    request, _("该文件（同一数据来源、同一对应关系）此前已导入，本次未作任何改动")
                 )
             # The import's own page shows provenance and, once done, the row report.
             return redirect("certification:import_detail", started.run.pk)
@@ -166,7 +167,9 @@ def source_edit(request, pk=None):
             )
         if saved is not None:
             messages.success(
-                request, f"已保存数据来源“{saved.name}”（{len(saved.mapping)} 列已对应指标）"
+                request,
+                _("已保存数据来源“%(source)s”（%(count)s 列已对应指标）")
+                % {"source": saved.name, "count": len(saved.mapping)},
             )
             return redirect("certification:source_edit", saved.pk)
     return render(

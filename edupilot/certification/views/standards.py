@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from edupilot.audit.services import actor_from
 from edupilot.core.errors import Denied, Refused, check
@@ -14,7 +16,11 @@ from .. import forms, permissions, selectors, services
 from ..standards import StandardFileInvalid, parse_bytes, resolve
 from .common import is_bureau
 
-LOADED = {"created": "已载入", "updated": "已更新", "unchanged": "内容未变"}
+LOADED = {
+    "created": gettext_lazy("已载入"),
+    "updated": gettext_lazy("已更新"),
+    "unchanged": gettext_lazy("内容未变"),
+}
 
 
 @login_required
@@ -34,7 +40,11 @@ def standard_list(request):
                 outcome = services.standard_load(
                     parsed=parsed, scope=request.scope, actor=actor_from(request)
                 )
-                messages.success(request, f"{LOADED[outcome.action]}：{outcome.standard}")
+                messages.success(
+                    request,
+                    _("%(action)s：%(standard)s")
+                    % {"action": LOADED[outcome.action], "standard": outcome.standard},
+                )
                 return redirect("certification:standard_detail", outcome.standard.pk)
             base = None
             if parsed.spec.extends:
@@ -42,7 +52,9 @@ def standard_list(request):
                 base = services.resolved_from_db(base_obj) if base_obj else None
             resolved = resolve(parsed, base)
             messages.success(
-                request, f"校验通过：{parsed.spec.title}，{len(resolved.indicators)} 项指标"
+                request,
+                _("校验通过：%(title)s，%(count)s 项指标")
+                % {"title": parsed.spec.title, "count": len(resolved.indicators)},
             )
         except StandardFileInvalid as exc:
             errors = exc.errors
