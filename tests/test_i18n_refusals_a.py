@@ -47,6 +47,8 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext"}
 # Exceptions outside the Refused family whose message is shown to the user as it is.
 SHOWN = {"UploadRejected", "ScanRefused", "AdminRequestRefused", "SheetUnavailable"}
+# Responses and Django's exceptions that carry a message to the page or the API client.
+BODIES = {"JsonResponse", "Status", "PermissionDenied", "ValidationError"}
 
 
 def _modules():
@@ -99,7 +101,7 @@ def _messages_of(tree: ast.AST, refusals: set[str]):
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _name(node.func)
-            if name in refusals or name == "JsonResponse":
+            if name in refusals or name in BODIES:
                 yield name, node
             elif (
                 isinstance(node.func, ast.Attribute)
@@ -140,6 +142,7 @@ def f(request, x):
     messages.error(request, _("请先选择。"))
     first_refusal(who, (x, "已撤回。"), (x, _("已撤回。")))
     return JsonResponse({"message": "请先登录。"}, status=403)
+    return Status(400, {"message": "草稿已保存。"})
 def g():
     return False, "不能撤回。"
 def h():
@@ -158,6 +161,7 @@ def h():
             ("messages.error", "请先选择。"),
             ("first_refusal", "已撤回。"),
             ("JsonResponse", "请先登录。"),
+            ("Status", "草稿已保存。"),
             ("return False", "不能撤回。"),
         ]
     )
