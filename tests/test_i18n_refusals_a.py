@@ -44,7 +44,7 @@ APPS = [
     "tokens",
 ]
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
-GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext"}
+GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
 # Exceptions outside the Refused family whose message is shown to the user as it is.
 SHOWN = {"UploadRejected", "ScanRefused", "AdminRequestRefused", "SheetUnavailable"}
 # Responses and Django's exceptions that carry a message to the page or the API client.
