@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
 
@@ -92,18 +93,20 @@ def sheet_open(*, sheet_id, user, key: str | None) -> tuple[CredentialSheet, lis
     if sheet.ciphertext is None:
         if once and sheet.downloaded_at is not None:
             raise SheetUnavailable(
-                "重置密码单只显示一次，已经打开过，服务器上不再保留该密码。"
-                "如未记下，只能再次重置（须重新填写理由，账号本人会再次收到通知）。"
+                _(
+                    "重置密码单只显示一次，已经打开过，服务器上不再保留该密码。"
+                    "如未记下，只能再次重置（须重新填写理由，账号本人会再次收到通知）。"
+                )
             )
         raise SheetUnavailable(
-            "该初始密码单已销毁或已过期。如仍需要，请重新为尚未登录的账号生成初始密码。"
+            _("该初始密码单已销毁或已过期。如仍需要，请重新为尚未登录的账号生成初始密码。")
         )
     if not key:
-        raise SheetUnavailable("初始密码单只能在生成它的浏览器中查看。")
+        raise SheetUnavailable(_("初始密码单只能在生成它的浏览器中查看。"))
     try:
         data = Fernet(key.encode()).decrypt(bytes(sheet.ciphertext))
     except (InvalidToken, ValueError) as exc:
-        raise SheetUnavailable("初始密码单只能在生成它的浏览器中查看。") from exc
+        raise SheetUnavailable(_("初始密码单只能在生成它的浏览器中查看。")) from exc
     if once:
         # A reset hands over one account's password: it opens once, then the server forgets
         # it. The conditional update lets only one of two simultaneous opens through.
@@ -112,7 +115,7 @@ def sheet_open(*, sheet_id, user, key: str | None) -> tuple[CredentialSheet, lis
             ciphertext=None, downloaded_at=now, destroyed_at=now
         )
         if not opened:
-            raise SheetUnavailable("重置密码单只显示一次，已经打开过，服务器上不再保留该密码。")
+            raise SheetUnavailable(_("重置密码单只显示一次，已经打开过，服务器上不再保留该密码。"))
         sheet.ciphertext, sheet.downloaded_at, sheet.destroyed_at = None, now, now
     return sheet, [Credential(**e) for e in json.loads(data)]
 

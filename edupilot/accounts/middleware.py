@@ -3,6 +3,7 @@
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from edupilot.orgs.models import Membership
 from edupilot.orgs.scoping import Scope
@@ -68,7 +69,7 @@ class ForcePasswordChangeMiddleware:
                 if request.path.startswith("/api/"):
                     # An API client cannot follow a redirect to a form: say what to do.
                     return JsonResponse(
-                        {"message": "请先在网页上修改一次性密码，然后再使用接口。"}, status=403
+                        {"message": _("请先在网页上修改一次性密码，然后再使用接口。")}, status=403
                     )
                 return redirect("accounts:password_change")
         return self.get_response(request)

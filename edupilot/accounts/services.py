@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
@@ -320,20 +320,27 @@ def admin_request_check(programme, org: Org, *, now: dt.datetime | None = None) 
     """Raise AdminRequestRefused unless ``org`` may ask ``programme``'s issuer now."""
     spec = programme.parsed.admin_account_requests
     if spec is None or not programme.is_active:
-        raise AdminRequestRefused(f"项目“{programme.title}”不受理项目管理员账号申请。")
-    if not org.is_within(programme.issuer) or org.pk == programme.issuer_id:
-        raise AdminRequestRefused(f"{org.name}不在发文单位{programme.issuer.name}的管辖范围内。")
-    if org.tier not in spec.tiers:
-        allowed = "、".join(str(Tier(t).label) for t in spec.tiers)
         raise AdminRequestRefused(
-            f"该项目只受理{allowed}单位的管理员账号申请，{org.name}不在其列。"
+            _("项目“%(programme)s”不受理项目管理员账号申请。") % {"programme": programme.title}
+        )
+    if not org.is_within(programme.issuer) or org.pk == programme.issuer_id:
+        raise AdminRequestRefused(
+            _("%(org)s不在发文单位%(issuer)s的管辖范围内。")
+            % {"org": org.name, "issuer": programme.issuer.name}
+        )
+    if org.tier not in spec.tiers:
+        allowed = _("、").join(str(Tier(t).label) for t in spec.tiers)
+        raise AdminRequestRefused(
+            _("该项目只受理%(tiers)s单位的管理员账号申请，%(org)s不在其列。")
+            % {"tiers": allowed, "org": org.name}
         )
     deadline = admin_request_deadline(programme)
     now = now or timezone.now()
     if now > deadline:
         local = timezone.localtime(deadline, SHANGHAI)
         raise AdminRequestRefused(
-            f"已超过项目管理员账号申请截止时间（{local:%Y年%m月%d日 %H:%M}，北京时间），不能再提交申请。"
+            _("已超过项目管理员账号申请截止时间（%(deadline)s，北京时间），不能再提交申请。")
+            % {"deadline": dateformat.format(local, _("Y年m月d日 H:i"))}
         )
 
 
@@ -359,7 +366,9 @@ def admin_request_submit(
     if AdminAccountRequest.objects.filter(
         programme=programme, org=org, phone=phone, state=AdminRequestState.PENDING
     ).exists():
-        raise AdminRequestRefused(f"手机号码 {phone} 的申请已提交，正在等待审批。")
+        raise AdminRequestRefused(
+            _("手机号码 %(phone)s 的申请已提交，正在等待审批。") % {"phone": phone}
+        )
     req = AdminAccountRequest(
         programme=programme,
         org=org,
@@ -411,7 +420,9 @@ def _lock_pending(request: AdminAccountRequest, scope: Scope | None) -> AdminAcc
     if not allowed:
         raise PermissionDenied(reason)
     if req.state != AdminRequestState.PENDING:
-        raise AdminRequestRefused(f"该申请已{req.get_state_display()}，不能重复审批。")
+        raise AdminRequestRefused(
+            _("该申请已%(state)s，不能重复审批。") % {"state": req.get_state_display()}
+        )
     return req
 
 
@@ -494,7 +505,7 @@ def admin_request_reject(
 ) -> AdminAccountRequest:
     reason = (reason or "").strip()
     if not reason:
-        raise AdminRequestRefused("不予开通时须填写理由。")
+        raise AdminRequestRefused(_("不予开通时须填写理由。"))
     req = _lock_pending(request, scope)
     _decide(
         req,

@@ -2,6 +2,8 @@
 scoping as the pages: request.scope, built by accounts.middleware for a browser session, or
 by auth.TokenAuth for an API token (``Authorization: Bearer …``)."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Swagger
 from ninja.errors import ValidationError
 from ninja.security import django_auth
@@ -37,32 +39,33 @@ def refused(request, exc: Refused):
     return api.create_response(request, body, status=exc.status)
 
 
-# Pydantic's error types in the API's words (anything else keeps pydantic's own message).
+# Pydantic's error types in the API's words (anything else keeps pydantic's own message),
+# in the request's language; ``%(name)s`` is filled from the error's ``ctx``.
 MESSAGES = {
-    "missing": "缺少必填项",
-    "string_too_long": "最长 {max_length} 个字符",
-    "string_too_short": "至少 {min_length} 个字符",
-    "too_long": "最多 {max_length} 项",
-    "greater_than_equal": "不能小于 {ge}",
-    "less_than_equal": "不能大于 {le}",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "string_type": "应为字符串",
-    "dict_type": "应为对象 { … }",
-    "list_type": "应为列表 [ … ]",
-    "model_attributes_type": "应为对象 { … }",
-    "json_invalid": "不是有效的 JSON",
+    "missing": gettext_lazy("缺少必填项"),
+    "string_too_long": gettext_lazy("最长 %(max_length)s 个字符"),
+    "string_too_short": gettext_lazy("至少 %(min_length)s 个字符"),
+    "too_long": gettext_lazy("最多 %(max_length)s 项"),
+    "greater_than_equal": gettext_lazy("不能小于 %(ge)s"),
+    "less_than_equal": gettext_lazy("不能大于 %(le)s"),
+    "int_parsing": gettext_lazy("应为整数"),
+    "int_type": gettext_lazy("应为整数"),
+    "string_type": gettext_lazy("应为字符串"),
+    "dict_type": gettext_lazy("应为对象 { … }"),
+    "list_type": gettext_lazy("应为列表 [ … ]"),
+    "model_attributes_type": gettext_lazy("应为对象 { … }"),
+    "json_invalid": gettext_lazy("不是有效的 JSON"),
 }
 
 
 def _message(err: dict) -> str:
     template = MESSAGES.get(err.get("type", ""))
     if template is None:
-        return str(err.get("msg", "取值无效"))
+        return str(err.get("msg", _("取值无效")))
     try:
-        return template.format(**(err.get("ctx") or {}))
-    except (KeyError, IndexError):
-        return str(err.get("msg", "取值无效"))
+        return str(template) % (err.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return str(err.get("msg", _("取值无效")))
 
 
 @api.exception_handler(ValidationError)
@@ -73,9 +76,11 @@ def invalid(request, exc: ValidationError):
     for err in exc.errors:
         where = ".".join(str(p) for p in err.get("loc", ()))
         errors.setdefault(where, []).append(_message(err))
-    first = next(iter(errors.items()), ("", ["请求有误"]))
+    first = next(iter(errors.items()), ("", [_("请求有误")]))
     body = {
-        "message": f"请求参数有误：{first[0]} {first[1][0]}".strip(),
+        "message": (
+            _("请求参数有误：%(where)s %(what)s") % {"where": first[0], "what": first[1][0]}
+        ).strip(),
         "errors": errors,
         "detail": exc.errors,
     }

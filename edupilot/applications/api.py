@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Annotated
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -121,7 +122,9 @@ def save_draft(request, pk: Id, payload: DraftIn):
     except services.ApplicationError as exc:
         return Status(400, {"message": exc.message, "errors": exc.errors})
     if result.errors:
-        return Status(400, {"message": "草稿已保存，但有内容需要修改。", "errors": result.errors})
+        return Status(
+            400, {"message": _("草稿已保存，但有内容需要修改。"), "errors": result.errors}
+        )
     return Status(200, selectors.access_application(request.scope, pk))
 
 

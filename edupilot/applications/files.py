@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .bounded import Refused
 from .evidencecheck import inspect_evidence, sniff
@@ -36,15 +37,25 @@ class BlobDamaged(OSError):
 
 
 REFUSALS = {
-    "javascript": "“{name}”含有 JavaScript 脚本，出于安全原因不能上传。请打印后重新扫描，或“打印为 PDF”后再上传。",
-    "launch": "“{name}”含有启动外部程序的动作（Launch），出于安全原因不能上传。请重新扫描或“打印为 PDF”后再上传。",
-    "open_action": "“{name}”含有打开时自动执行的动作，出于安全原因不能上传。请重新扫描或“打印为 PDF”后再上传。",
-    "embedded_file": "“{name}”内嵌了其他文件（附件），不能上传。请只上传扫描件本身。",
-    "inflates": "“{name}”解压后的内容过大（可能是恶意构造的文件），不能上传。",
-    "encrypted": "“{name}”已加密，请上传未加密的 PDF。",
-    "unreadable": "“{name}”无法作为 PDF 读取（文件已损坏或格式不对）。",
-    "no_pages": "“{name}”没有任何页面。",
-    "too_slow": "“{name}”结构过于复杂，检查超时，不能上传。请重新扫描或“打印为 PDF”后再上传。",
+    "javascript": gettext_lazy(
+        "“%(name)s”含有 JavaScript 脚本，出于安全原因不能上传。请打印后重新扫描，或“打印为 PDF”后再上传。"
+    ),
+    "launch": gettext_lazy(
+        "“%(name)s”含有启动外部程序的动作（Launch），出于安全原因不能上传。请重新扫描或“打印为 PDF”后再上传。"
+    ),
+    "open_action": gettext_lazy(
+        "“%(name)s”含有打开时自动执行的动作，出于安全原因不能上传。请重新扫描或“打印为 PDF”后再上传。"
+    ),
+    "embedded_file": gettext_lazy(
+        "“%(name)s”内嵌了其他文件（附件），不能上传。请只上传扫描件本身。"
+    ),
+    "inflates": gettext_lazy("“%(name)s”解压后的内容过大（可能是恶意构造的文件），不能上传。"),
+    "encrypted": gettext_lazy("“%(name)s”已加密，请上传未加密的 PDF。"),
+    "unreadable": gettext_lazy("“%(name)s”无法作为 PDF 读取（文件已损坏或格式不对）。"),
+    "no_pages": gettext_lazy("“%(name)s”没有任何页面。"),
+    "too_slow": gettext_lazy(
+        "“%(name)s”结构过于复杂，检查超时，不能上传。请重新扫描或“打印为 PDF”后再上传。"
+    ),
 }
 
 
@@ -60,13 +71,16 @@ def _check_pdf(fh, path: str, filename: str, on_codes=None) -> int:
     head = fh.read(1024)
     if b"%PDF-" not in head:
         raise UploadRejected(
-            f"“{filename}”不是 PDF 文件（按文件内容判断，与扩展名无关）。请上传扫描生成的 PDF。"
+            _("“%(name)s”不是 PDF 文件（按文件内容判断，与扩展名无关）。请上传扫描生成的 PDF。")
+            % {"name": filename}
         )
     fh.seek(0, io.SEEK_END)
     size = fh.tell()
     fh.seek(max(0, size - 2048))
     if b"%%EOF" not in fh.read():
-        raise UploadRejected(f"“{filename}”不是完整的 PDF 文件（可能上传中断或文件已损坏）。")
+        raise UploadRejected(
+            _("“%(name)s”不是完整的 PDF 文件（可能上传中断或文件已损坏）。") % {"name": filename}
+        )
     fh.flush()
     bound = settings.EDUPILOT_PDF_MAX_INFLATED_MB * 1024 * 1024
     try:
@@ -75,7 +89,7 @@ def _check_pdf(fh, path: str, filename: str, on_codes=None) -> int:
         pages, codes = inspect_scan(path, bound)
     except Refused as exc:
         log.info("rejected pdf %s: %s", filename, exc.cause)
-        raise UploadRejected(REFUSALS[exc.cause].format(name=filename)) from exc
+        raise UploadRejected(REFUSALS[exc.cause] % {"name": filename}) from exc
     on_codes(codes)
     return pages
 
@@ -93,10 +107,11 @@ def blob_store(upload, *, accept: list[str], max_mb: int, on_codes=None) -> Blob
     limit = max_mb * 1024 * 1024
     if size is not None and size > limit:
         raise UploadRejected(
-            f"“{filename}”大小为 {size / 1024 / 1024:.1f} MB，超过 {max_mb} MB 的限制。"
+            _("“%(name)s”大小为 %(size).1f MB，超过 %(max)s MB 的限制。")
+            % {"name": filename, "size": size / 1024 / 1024, "max": max_mb}
         )
     if size == 0:
-        raise UploadRejected(f"“{filename}”是空文件。")
+        raise UploadRejected(_("“%(name)s”是空文件。") % {"name": filename})
     # Spool to a temporary file while hashing, so large uploads never sit in memory.
     with tempfile.NamedTemporaryFile() as tmp:
         digest = hashlib.sha256()
@@ -108,11 +123,13 @@ def blob_store(upload, *, accept: list[str], max_mb: int, on_codes=None) -> Blob
         ):
             total += len(chunk)
             if total > limit:
-                raise UploadRejected(f"“{filename}”超过 {max_mb} MB 的限制。")
+                raise UploadRejected(
+                    _("“%(name)s”超过 %(max)s MB 的限制。") % {"name": filename, "max": max_mb}
+                )
             digest.update(chunk)
             tmp.write(chunk)
         if total == 0:
-            raise UploadRejected(f"“{filename}”是空文件。")
+            raise UploadRejected(_("“%(name)s”是空文件。") % {"name": filename})
         kind = _check_content(tmp, filename, accept, on_codes)
         return _blob_put(tmp, digest.hexdigest(), total, CONTENT_TYPES[kind])
 
@@ -126,8 +143,11 @@ def _check_content(tmp, filename: str, accept: list[str], on_codes) -> str:
         _check_pdf(tmp, tmp.name, filename, on_codes)
         return "pdf"
     refused = UploadRejected(
-        f"“{filename}”的文件类型不在本栏目允许的范围内（按文件内容判断，与扩展名无关）。"
-        f"本栏目可上传：{accept_label(accept)}。"
+        _(
+            "“%(name)s”的文件类型不在本栏目允许的范围内（按文件内容判断，与扩展名无关）。"
+            "本栏目可上传：%(kinds)s。"
+        )
+        % {"name": filename, "kinds": accept_label(accept)}
     )
     if container is None or container == "pdf":
         raise refused
@@ -144,7 +164,7 @@ def _check_content(tmp, filename: str, accept: list[str], on_codes) -> str:
         )["kind"]
     except Refused as exc:
         log.info("rejected upload %s: %s", filename, exc.cause)
-        raise UploadRejected(EVIDENCE_REFUSALS[exc.cause].format(name=filename)) from exc
+        raise UploadRejected(EVIDENCE_REFUSALS[exc.cause] % {"name": filename}) from exc
     if kind not in accept:
         raise refused
     return kind
@@ -166,24 +186,38 @@ OFFICE_KINDS = ("docx", "xlsx", "pptx")
 PICKER = {"pdf": "application/pdf,.pdf", "jpg": "image/jpeg,.jpg,.jpeg", "png": "image/png,.png",
           "docx": ".docx", "xlsx": ".xlsx", "pptx": ".pptx"}  # fmt: skip
 EVIDENCE_REFUSALS = {
-    "unknown_type": "“{name}”的文件类型无法识别，不能上传。",
-    "image_too_large": "“{name}”的图片像素过多（可能是恶意构造的文件），不能上传。请压缩到常用尺寸后再上传。",
-    "image_unreadable": "“{name}”无法作为图片读取（文件已损坏、不完整或格式与内容不符）。",
-    "zip_bomb": "“{name}”解压后的内容过大或文件数过多（可能是恶意构造的文件），不能上传。",
-    "zip_unreadable": "“{name}”无法作为 Office 文件读取（文件已损坏或格式不对）。",
-    "not_office": "“{name}”不是 Word、Excel 或 PowerPoint 文件（DOCX、XLSX、PPTX），不能上传。",
-    "macro": "“{name}”含有宏（VBA），出于安全原因不能上传。请另存为不含宏的 DOCX、XLSX 或 PPTX 后再上传。",
-    "activex": "“{name}”含有 ActiveX 控件，出于安全原因不能上传。请删除控件后再上传。",
-    "encrypted": "“{name}”已加密或设置了打开密码，请上传未加密的文件。",
-    "unsafe_name": "“{name}”内含路径异常的文件，出于安全原因不能上传。",
-    "external": "“{name}”引用了外部模板或外部对象，出于安全原因不能上传。请另存为普通文档后再上传。",
-    "too_slow": "“{name}”结构过于复杂，检查超时，不能上传。",
+    "unknown_type": gettext_lazy("“%(name)s”的文件类型无法识别，不能上传。"),
+    "image_too_large": gettext_lazy(
+        "“%(name)s”的图片像素过多（可能是恶意构造的文件），不能上传。请压缩到常用尺寸后再上传。"
+    ),
+    "image_unreadable": gettext_lazy(
+        "“%(name)s”无法作为图片读取（文件已损坏、不完整或格式与内容不符）。"
+    ),
+    "zip_bomb": gettext_lazy(
+        "“%(name)s”解压后的内容过大或文件数过多（可能是恶意构造的文件），不能上传。"
+    ),
+    "zip_unreadable": gettext_lazy("“%(name)s”无法作为 Office 文件读取（文件已损坏或格式不对）。"),
+    "not_office": gettext_lazy(
+        "“%(name)s”不是 Word、Excel 或 PowerPoint 文件（DOCX、XLSX、PPTX），不能上传。"
+    ),
+    "macro": gettext_lazy(
+        "“%(name)s”含有宏（VBA），出于安全原因不能上传。请另存为不含宏的 DOCX、XLSX 或 PPTX 后再上传。"
+    ),
+    "activex": gettext_lazy(
+        "“%(name)s”含有 ActiveX 控件，出于安全原因不能上传。请删除控件后再上传。"
+    ),
+    "encrypted": gettext_lazy("“%(name)s”已加密或设置了打开密码，请上传未加密的文件。"),
+    "unsafe_name": gettext_lazy("“%(name)s”内含路径异常的文件，出于安全原因不能上传。"),
+    "external": gettext_lazy(
+        "“%(name)s”引用了外部模板或外部对象，出于安全原因不能上传。请另存为普通文档后再上传。"
+    ),
+    "too_slow": gettext_lazy("“%(name)s”结构过于复杂，检查超时，不能上传。"),
 }
 
 
 def accept_label(accept: list[str]) -> str:
     """The accepted kinds as the page names them: “PDF、JPG、PNG”."""
-    return "、".join(KIND_LABELS[k] for k in accept)
+    return _("、").join(KIND_LABELS[k] for k in accept)
 
 
 def picker_accept(accept: list[str]) -> str:

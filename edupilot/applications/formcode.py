@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 
 from .models import EDITABLE_STATES, Application, ApplicationVersion
 
@@ -114,15 +115,17 @@ def parse_code(text: str) -> FormCode | None:
     parts = (text or "").strip().split(":")
     if len(parts) != 6 or parts[0] != PREFIX:
         return None
-    _, app_id, version, kind, digest, mac = parts
+    _prefix, app_id, version, kind, digest, mac = parts
     if not (app_id.isdigit() and version.isdigit() and kind in ("D", "F")) or len(app_id) > 12:
         return None
     body = ":".join(parts[:5])
     secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     if not any(constant_time_compare(mac, _mac(body, s)) for s in secrets):
         raise ScanRefused(
-            "扫描件上的二维码无法通过校验（不是本系统打印的表格，或已被改动）。"
-            "请从本系统重新打印申报表，盖章后扫描上传。"
+            _(
+                "扫描件上的二维码无法通过校验（不是本系统打印的表格，或已被改动）。"
+                "请从本系统重新打印申报表，盖章后扫描上传。"
+            )
         )
     return FormCode(int(app_id), int(version), kind == "D", digest)
 
@@ -135,11 +138,11 @@ def _other_application(application: Application, other_id: int) -> str:
         .first()
     )
     if other is not None:
-        return (
-            f"这份表格属于本单位的另一份申报（{other.programme.title} · {other.category_name}），"
+        return _(
+            "这份表格属于本单位的另一份申报（%(programme)s · %(category)s），"
             "不是本申报的表格。请打印本申报的申报表，盖章后扫描上传。"
-        )
-    return "这份表格属于另一份申报，不是本申报的表格。请打印本申报的申报表，盖章后扫描上传。"
+        ) % {"programme": other.programme.title, "category": other.category_name}
+    return _("这份表格属于另一份申报，不是本申报的表格。请打印本申报的申报表，盖章后扫描上传。")
 
 
 def scan_verdict(application: Application, texts: list[str] | None) -> str:
@@ -156,11 +159,15 @@ def scan_verdict(application: Application, texts: list[str] | None) -> str:
             raise ScanRefused(_other_application(application, code.application_id))
         if code.version != expected:
             raise ScanRefused(
-                f"这是第{code.version}版的表格，当前为第{expected}版，请重新打印并盖章。"
+                _("这是第%(printed)s版的表格，当前为第%(current)s版，请重新打印并盖章。")
+                % {"printed": code.version, "current": expected}
             )
         if code.draft:
             raise ScanRefused(
-                "这是带“草稿”水印的草稿打印件，不能作为盖章件。请打印正式申报表，盖章后扫描上传。"
+                _(
+                    "这是带“草稿”水印的草稿打印件，不能作为盖章件。"
+                    "请打印正式申报表，盖章后扫描上传。"
+                )
             )
     digest = working_digest(application) if application.state in EDITABLE_STATES else None
     if digest is None:
@@ -168,7 +175,10 @@ def scan_verdict(application: Application, texts: list[str] | None) -> str:
         digest = version_digest(v) if v is not None else ""
     if any(code.digest != digest for code in codes):
         raise ScanRefused(
-            f"这份第{expected}版表格打印后，申报内容又有修改，与盖章的纸质表格不一致。"
-            "请重新打印并盖章。"
+            _(
+                "这份第%(version)s版表格打印后，申报内容又有修改，与盖章的纸质表格不一致。"
+                "请重新打印并盖章。"
+            )
+            % {"version": expected}
         )
     return VERIFIED

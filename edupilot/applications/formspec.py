@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from edupilot.programmes import schema
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
@@ -63,21 +65,29 @@ def _number(f: schema.NumberField, raw: str, res: CleanResult, key: str):
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        res.add(key, f"“{f.label}”应为数字")
+        res.add(key, _("“%(field)s”应为数字") % {"field": f.label})
         return raw
     if not value.is_finite():
-        res.add(key, f"“{f.label}”应为数字")
+        res.add(key, _("“%(field)s”应为数字") % {"field": f.label})
         return raw
     if f.decimals == 0 and value != value.to_integral_value():
-        res.add(key, f"“{f.label}”应为整数")
+        res.add(key, _("“%(field)s”应为整数") % {"field": f.label})
         return raw
     if f.min is not None and value < f.min:
-        res.add(key, f"“{f.label}”不能小于 {f.min}")
+        res.add(key, _("“%(field)s”不能小于 %(min)s") % {"field": f.label, "min": f.min})
     if f.max is not None and value > f.max:
-        res.add(key, f"“{f.label}”不能大于 {f.max}")
+        res.add(key, _("“%(field)s”不能大于 %(max)s") % {"field": f.label, "max": f.max})
     if f.decimals == 0:
         return int(value)
     return float(round(value, f.decimals))
+
+
+def _too_long(f, raw: str) -> str:
+    return _("“%(field)s”过长（最多 %(max)s 个字符，现有 %(n)s 个）") % {
+        "field": f.label,
+        "max": f.limit,
+        "n": len(raw),
+    }
 
 
 def clean_value(f, raw, res: CleanResult, key: str, *, topics: list[schema.Topic] | None = None):
@@ -87,7 +97,11 @@ def clean_value(f, raw, res: CleanResult, key: str, *, topics: list[schema.Topic
         allowed = {o.value for o in f.options}
         bad = [v for v in values if v not in allowed]
         if bad:
-            res.add(key, f"“{f.label}”的选项无效：{'、'.join(bad)}")
+            res.add(
+                key,
+                _("“%(field)s”的选项无效：%(values)s")
+                % {"field": f.label, "values": _("、").join(bad)},
+            )
         return values
     if f.type == "bool":
         return raw in ("on", "true", "1", "yes", True)
@@ -96,42 +110,51 @@ def clean_value(f, raw, res: CleanResult, key: str, *, topics: list[schema.Topic
         return None
     if f.type not in ("text", "longtext") and isinstance(raw, str) and len(raw) > f.limit:
         # Kept as typed (a draft loses nothing) but not read as a number, date or phone.
-        res.add(key, f"“{f.label}”过长（最多 {f.limit} 个字符，现有 {len(raw)} 个）")
+        res.add(key, _too_long(f, raw))
         return raw
     if f.type == "text":
         if len(raw) > f.max_length:
-            res.add(key, f"“{f.label}”最多 {f.max_length} 个字符（现有 {len(raw)} 个）")
+            res.add(
+                key,
+                _("“%(field)s”最多 %(max)s 个字符（现有 %(n)s 个）")
+                % {"field": f.label, "max": f.max_length, "n": len(raw)},
+            )
         if f.pattern and not re.fullmatch(f.pattern, raw):
-            res.add(key, f.pattern_message or f"“{f.label}”格式不正确")
+            res.add(key, f.pattern_message or _("“%(field)s”格式不正确") % {"field": f.label})
         return raw
     if f.type == "longtext":
         n = count_chars(raw, f.count)
-        unit = "汉字" if f.count == "han" else "字"
         if f.max_chars is not None and n > f.max_chars:
-            res.add(key, f"“{f.label}”最多 {f.max_chars} 个{unit}（现有 {n} 个）")
+            words = {"field": f.label, "max": f.max_chars, "n": n}
+            res.add(
+                key,
+                _("“%(field)s”最多 %(max)s 个汉字（现有 %(n)s 个）") % words
+                if f.count == "han"
+                else _("“%(field)s”最多 %(max)s 个字（现有 %(n)s 个）") % words,
+            )
         if len(raw) > f.limit:
-            res.add(key, f"“{f.label}”过长（最多 {f.limit} 个字符，现有 {len(raw)} 个）")
+            res.add(key, _too_long(f, raw))
         return raw
     if f.type == "number":
         return _number(f, raw, res, key)
     if f.type == "choice":
         if raw not in {o.value for o in f.options}:
-            res.add(key, f"“{f.label}”的选项无效")
+            res.add(key, _("“%(field)s”的选项无效") % {"field": f.label})
         return raw
     if f.type == "topic":
         if topics is not None and raw not in {t.code for t in topics}:
-            res.add(key, f"“{f.label}”的选项无效")
+            res.add(key, _("“%(field)s”的选项无效") % {"field": f.label})
         return raw
     if f.type == "date":
         try:
             value = dt.date.fromisoformat(raw)
         except ValueError:
-            res.add(key, f"“{f.label}”应为日期，格式如 2024-09-01")
+            res.add(key, _("“%(field)s”应为日期，格式如 2024-09-01") % {"field": f.label})
             return raw
         if f.min and value < f.min:
-            res.add(key, f"“{f.label}”不能早于 {f.min}")
+            res.add(key, _("“%(field)s”不能早于 %(min)s") % {"field": f.label, "min": f.min})
         if f.max and value > f.max:
-            res.add(key, f"“{f.label}”不能晚于 {f.max}")
+            res.add(key, _("“%(field)s”不能晚于 %(max)s") % {"field": f.label, "max": f.max})
         return raw
     if f.type == "phone":
         compact = re.sub(r"[\s()（）]", "", raw)
@@ -142,16 +165,16 @@ def clean_value(f, raw, res: CleanResult, key: str, *, topics: list[schema.Topic
         }[f.kind]
         if not ok:
             want = {
-                "mobile": "11 位手机号码",
-                "landline": "带区号的固定电话，如 0371-66329808",
-                "any": "手机号码或带区号的固定电话",
+                "mobile": _("“%(field)s”应为11 位手机号码"),
+                "landline": _("“%(field)s”应为带区号的固定电话，如 0371-66329808"),
+                "any": _("“%(field)s”应为手机号码或带区号的固定电话"),
             }
-            res.add(key, f"“{f.label}”应为{want[f.kind]}")
+            res.add(key, want[f.kind] % {"field": f.label})
             return raw
         return compact
     if f.type == "email":
         if not EMAIL.match(raw) or len(raw) > 254:
-            res.add(key, f"“{f.label}”不是有效的电子邮箱地址")
+            res.add(key, _("“%(field)s”不是有效的电子邮箱地址") % {"field": f.label})
         return raw
     return raw
 
@@ -230,42 +253,60 @@ def check_complete(
             need = max(f.min_count, 1 if f.required else 0)
             if n < need and (need == 1 or n == 0):
                 res.add(
-                    f.key, f"请上传“{f.label}”" + (f"（至少 {need} 个文件）" if need > 1 else "")
+                    f.key,
+                    _("请上传“%(field)s”（至少 %(need)s 个文件）")
+                    % {"field": f.label, "need": need}
+                    if need > 1
+                    else _("请上传“%(field)s”") % {"field": f.label},
                 )
             elif n < need:
                 res.add(
                     f.key,
-                    f"“{f.label}”至少需要 {need} 个文件，现有 {n} 个，还差 {need - n} 个"
-                    "（已上传的文件都已保存）",
+                    _(
+                        "“%(field)s”至少需要 %(need)s 个文件，现有 %(n)s 个，还差 %(short)s 个"
+                        "（已上传的文件都已保存）"
+                    )
+                    % {"field": f.label, "need": need, "n": n, "short": need - n},
                 )
             if n > f.max_count:
                 res.add(
                     f.key,
-                    f"“{f.label}”最多 {f.max_count} 个文件，现有 {n} 个，请删除 {n - f.max_count} 个",
+                    _("“%(field)s”最多 %(max)s 个文件，现有 %(n)s 个，请删除 %(extra)s 个")
+                    % {"field": f.label, "max": f.max_count, "n": n, "extra": n - f.max_count},
                 )
             continue
         if f.type == "members":
             need = max(f.min_items, 1 if f.required else 0)
             if member_count < need:
-                res.add(f.key, f"“{f.label}”至少选择 {need} 所")
+                res.add(f.key, _("“%(field)s”至少选择 %(n)s 所") % {"field": f.label, "n": need})
             if f.max_items is not None and member_count > f.max_items:
-                res.add(f.key, f"“{f.label}”最多选择 {f.max_items} 所")
+                res.add(
+                    f.key, _("“%(field)s”最多选择 %(n)s 所") % {"field": f.label, "n": f.max_items}
+                )
             continue
         if f.type == "group":
             items = value or []
             if len(items) < max(f.min_items, 1 if f.required else 0):
-                res.add(f.key, f"“{f.label}”至少填写 {max(f.min_items, 1)} 行")
+                res.add(
+                    f.key,
+                    _("“%(field)s”至少填写 %(n)s 行")
+                    % {"field": f.label, "n": max(f.min_items, 1)},
+                )
             for i, item in enumerate(items):
                 for sub in f.fields:
                     sub_value = item.get(sub.key)
                     key = f"{f.key}.{i}.{sub.key}"
                     if sub.required and _empty(sub_value):
-                        res.add(key, f"第 {i + 1} 行“{sub.label}”为必填项")
+                        res.add(
+                            key,
+                            _("第 %(row)s 行“%(field)s”为必填项")
+                            % {"row": i + 1, "field": sub.label},
+                        )
                     elif not _empty(sub_value):
                         _recheck(sub, sub_value, res, key, topics)
             continue
         if f.required and (_empty(value) or (f.type == "bool" and value is not True)):
-            res.add(f.key, f"“{f.label}”为必填项")
+            res.add(f.key, _("“%(field)s”为必填项") % {"field": f.label})
             continue
         if _empty(value):
             continue
@@ -273,8 +314,13 @@ def check_complete(
         if f.type == "longtext" and f.min_chars:
             n = count_chars(value, f.count)
             if n < f.min_chars:
-                unit = "汉字" if f.count == "han" else "字"
-                res.add(f.key, f"“{f.label}”至少 {f.min_chars} 个{unit}（现有 {n} 个）")
+                words = {"field": f.label, "min": f.min_chars, "n": n}
+                res.add(
+                    f.key,
+                    _("“%(field)s”至少 %(min)s 个汉字（现有 %(n)s 个）") % words
+                    if f.count == "han"
+                    else _("“%(field)s”至少 %(min)s 个字（现有 %(n)s 个）") % words,
+                )
     return res
 
 

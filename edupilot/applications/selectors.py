@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.orgs.models import Org, OrgKind, Stage, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
@@ -332,22 +333,30 @@ def structural_checks(
     """What the category's declared applicants say, before any rule."""
     out = []
     if org.kind not in category.applicant_kinds:
-        who = "、".join(str(KIND_LABELS.get(k, k)) for k in category.applicant_kinds)
-        out.append(rules.RuleResult("kind", False, f"本类别的申报单位为：{who}。"))
+        who = _("、").join(str(KIND_LABELS.get(k, k)) for k in category.applicant_kinds)
+        out.append(
+            rules.RuleResult("kind", False, _("本类别的申报单位为：%(kinds)s。") % {"kinds": who})
+        )
     elif (
         category.stages
         and org.kind == OrgKind.SCHOOL
         and not set(category.stages) & set(org.stage_list)
     ):
-        stages = "、".join(str(STAGE_LABELS.get(s, s)) for s in category.stages)
+        stages = _("、").join(str(STAGE_LABELS.get(s, s)) for s in category.stages)
         out.append(
             rules.RuleResult(
-                "stage", False, f"本类别面向的学段：{stages}；本单位登记的学段不在其中。"
+                "stage",
+                False,
+                _("本类别面向的学段：%(stages)s；本单位登记的学段不在其中。") % {"stages": stages},
             )
         )
     if not org.is_within(programme.issuer):
         out.append(
-            rules.RuleResult("region", False, f"本项目面向{programme.issuer.name}所辖单位。")
+            rules.RuleResult(
+                "region",
+                False,
+                _("本项目面向%(issuer)s所辖单位。") % {"issuer": programme.issuer.name},
+            )
         )
     return out
 

@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record, diff
 from edupilot.core.errors import Refused
@@ -53,12 +54,14 @@ def _lock(application: Application) -> Application:
 
 def _check_applicant(scope: Scope, application: Application) -> None:
     if not (scope.is_applicant and scope.org_id == application.applicant_org_id):
-        raise ApplicationError("只有申报单位本身可以修改或提交本申报。")
+        raise ApplicationError(_("只有申报单位本身可以修改或提交本申报。"))
 
 
 def _check_editable(application: Application) -> None:
     if application.state not in EDITABLE_STATES:
-        raise ApplicationError(f"申报当前状态为“{application.get_state_display()}”，不能修改。")
+        raise ApplicationError(
+            _("申报当前状态为“%(state)s”，不能修改。") % {"state": application.get_state_display()}
+        )
 
 
 def edit_deadline(application: Application) -> dt.datetime:
@@ -83,9 +86,15 @@ def edit_deadline(application: Application) -> dt.datetime:
 def _check_deadline(application: Application, now: dt.datetime) -> None:
     deadline = edit_deadline(application)
     if now > deadline:
-        raise ApplicationError(f"申报截止时间 {_fmt(deadline)}（北京时间）已过，不能再修改或提交。")
+        raise ApplicationError(
+            _("申报截止时间 %(deadline)s（北京时间）已过，不能再修改或提交。")
+            % {"deadline": _fmt(deadline)}
+        )
     if now < application.programme.opens_at:
-        raise ApplicationError(f"申报将于 {_fmt(application.programme.opens_at)}（北京时间）开始。")
+        raise ApplicationError(
+            _("申报将于 %(opens)s（北京时间）开始。")
+            % {"opens": _fmt(application.programme.opens_at)}
+        )
 
 
 def _lock_for_edit(application: Application, scope: Scope, now: dt.datetime) -> Application:
@@ -109,15 +118,16 @@ def application_start(
     """Open a draft for the scope's org, if the category is open to it; else say why not."""
     now = now or timezone.now()
     if not scope.is_applicant:
-        raise ApplicationError("只有申报单位账号可以发起申报。")
+        raise ApplicationError(_("只有申报单位账号可以发起申报。"))
     org = scope.org
     category = programme.parsed.category(category_code)
     if category is None:
-        raise ApplicationError("申报类别不存在。")
+        raise ApplicationError(_("申报类别不存在。"))
     if not programme.is_open_for(category_code, now):
         closes = programme.category_closes_at(category_code)
         raise ApplicationError(
-            f"本类别申报时间为 {_fmt(programme.opens_at)} 至 {_fmt(closes)}（北京时间），当前不在申报期内。"
+            _("本类别申报时间为 %(opens)s 至 %(closes)s（北京时间），当前不在申报期内。")
+            % {"opens": _fmt(programme.opens_at), "closes": _fmt(closes)}
         )
     existing = Application.objects.filter(
         programme=programme, category=category_code, applicant_org=org
@@ -126,7 +136,7 @@ def application_start(
         return existing
     choice = selectors.category_eligibility(programme, category, org)
     if not choice.eligible:
-        raise ApplicationError("；".join(r.message for r in choice.failures))
+        raise ApplicationError(_("；").join(r.message for r in choice.failures))
     form = programme.parsed.form_for(category)
     try:
         with transaction.atomic():
@@ -177,7 +187,10 @@ def application_save_draft(
         and not (editor and editor == app.last_editor)
     ):
         raise StaleDraft(
-            "本申报已在其他窗口或由他人修改。您刚才填写的内容显示在下方，尚未保存；请核对后再保存。"
+            _(
+                "本申报已在其他窗口或由他人修改。您刚才填写的内容显示在下方，尚未保存；"
+                "请核对后再保存。"
+            )
         )
     category = app.programme.parsed.category(app.category)
     form = app.programme.parsed.form_for(category)
@@ -225,12 +238,13 @@ def application_attach(
     category = app.programme.parsed.category(app.category)
     field = app.programme.parsed.form_for(category).field(field_key)
     if field is None or field.type != "attachment":
-        raise ApplicationError("附件栏目不存在。")
+        raise ApplicationError(_("附件栏目不存在。"))
     current = Attachment.objects.filter(application=app, field_key=field_key, is_current=True)
     replacing = field.max_count == 1 and current.exists()
     if not replacing and current.count() >= field.max_count:
         raise ApplicationError(
-            f"“{field.label}”最多 {field.max_count} 个文件，请先删除一个再上传。"
+            _("“%(field)s”最多 %(max)s 个文件，请先删除一个再上传。")
+            % {"field": field.label, "max": field.max_count}
         )
     scan: dict = {}
     on_codes = None
@@ -292,7 +306,7 @@ def application_detach(
         application=app, pk=attachment_id, is_current=True
     ).first()
     if attachment is None:
-        raise ApplicationError("附件不存在或已删除。")
+        raise ApplicationError(_("附件不存在或已删除。"))
     attachment.is_current = False
     attachment.save(update_fields=["is_current"])
     _new_revision(
@@ -336,14 +350,16 @@ def application_set_members(
     app = _lock_for_edit(application, scope, now)
     candidates, field = member_candidates(app)
     if field is None:
-        raise ApplicationError("本类别没有成员学校名单。")
+        raise ApplicationError(_("本类别没有成员学校名单。"))
     wanted = set(org_ids)
     allowed = set(candidates.filter(pk__in=wanted).values_list("pk", flat=True))
     outside = wanted - allowed
     if outside:
-        raise ApplicationError("所选学校不在本单位管辖范围内或不符合条件，未保存。")
+        raise ApplicationError(_("所选学校不在本单位管辖范围内或不符合条件，未保存。"))
     if field.max_items is not None and len(wanted) > field.max_items:
-        raise ApplicationError(f"“{field.label}”最多选择 {field.max_items} 所。")
+        raise ApplicationError(
+            _("“%(field)s”最多选择 %(max)s 所。") % {"field": field.label, "max": field.max_items}
+        )
     current = set(
         ApplicationMember.objects.filter(application=app).values_list("org_id", flat=True)
     )
@@ -384,7 +400,7 @@ def submission_check(
     if category.topics and application.topic not in category.topics:
         topic_field = next((f for f in form.all_fields() if f.type == "topic"), None)
         if topic_field is not None and topic_field.key not in result.errors:
-            result.add(topic_field.key, f"请选择“{topic_field.label}”")
+            result.add(topic_field.key, _("请选择“%(field)s”") % {"field": topic_field.label})
     return result, (rule_failures(application) if result.ok else [])
 
 
@@ -422,17 +438,18 @@ def application_submit(
     result, failed = submission_check(app)
     if not result.ok:
         raise ApplicationError(
-            "申报表还有未填写完整或不符合要求的内容，请按提示修改后再提交。", result.errors
+            _("申报表还有未填写完整或不符合要求的内容，请按提示修改后再提交。"), result.errors
         )
     blocking = [r for r in failed if r.severity == "block"]
     if blocking:
         raise ApplicationError(
-            "；".join(r.message for r in blocking), {"__rules__": [r.message for r in blocking]}
+            _("；").join(r.message for r in blocking),
+            {"__rules__": [r.message for r in blocking]},
         )
     category = app.programme.parsed.category(app.category)
     steps = review_chain(category, app.applicant_org, issuer=app.programme.issuer)
     if not steps:
-        raise ApplicationError("无法确定本申报的审核单位，请联系项目管理员。")
+        raise ApplicationError(_("无法确定本申报的审核单位，请联系项目管理员。"))
     attachments = list(
         Attachment.objects.filter(application=app, is_current=True).select_related("blob")
     )
@@ -500,9 +517,9 @@ def application_submit(
 
 def can_withdraw(application: Application) -> tuple[bool, str]:
     if application.state != AppState.SUBMITTED:
-        return False, "只有已提交、尚未开始审核的申报可以撤回。"
+        return False, _("只有已提交、尚未开始审核的申报可以撤回。")
     if application.current_step not in (0, None) or application.review_started_at is not None:
-        return False, "审核已经开始，不能撤回。"
+        return False, _("审核已经开始，不能撤回。")
     return True, ""
 
 

@@ -9,6 +9,8 @@ is a refusal because of who acts (403 on pages and in the API). Both are mapped 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 class Refused(Exception):
     """An action that is not allowed now; ``message`` (Chinese) says why.
@@ -61,10 +63,18 @@ def posted_text(
     required: str = "",
 ) -> str:
     """A typed text without NUL and surrounding space; ``exc`` (naming ``field``) refuses it
-    when longer than ``limit`` ("<label>最多 N 字") or, ``required`` naming it, when empty."""
+    when longer than ``limit`` ("<label>最多 N 字") or, ``required`` naming it, when empty.
+
+    ``label`` and ``required`` are shown to the user: pass them through gettext."""
     text = (value or "").replace("\x00", "").strip()
     if required and not text:
-        raise exc(f"请填写{required}。", {field: [f"请填写{required}"]})
+        raise exc(
+            _("请填写%(what)s。") % {"what": required},
+            {field: [_("请填写%(what)s") % {"what": required}]},
+        )
     if len(text) > limit:
-        raise exc(f"{label}最多 {limit} 字。", {field: [f"最多 {limit} 字"]})
+        raise exc(
+            _("%(label)s最多 %(limit)s 字。") % {"label": label, "limit": limit},
+            {field: [_("最多 %(limit)s 字") % {"limit": limit}]},
+        )
     return text

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
+
 from edupilot.applications.models import Application
 from edupilot.audit.services import Actor, audit_record
 from edupilot.orgs.scoping import Scope
@@ -97,8 +99,11 @@ def _record(app, verdict: str, text: str, scope: Scope, actor: Actor, now) -> Jo
     )
     if row.verdict:
         raise ReviewError(
-            f"本单位已于 {services._fmt(row.decided_at)} 对本申报发表意见"
-            f"（{row.get_verdict_display()}），联合审核中每个单位只发表一次意见。"
+            _(
+                "本单位已于 %(when)s 对本申报发表意见（%(verdict)s），"
+                "联合审核中每个单位只发表一次意见。"
+            )
+            % {"when": services._fmt(row.decided_at), "verdict": row.get_verdict_display()}
         )
     row.verdict, row.opinion, row.decided_at = verdict, text, now
     row.decided_by = actor.user if getattr(actor.user, "pk", None) else None

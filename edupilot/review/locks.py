@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from django.db import connection
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 
 from edupilot.applications.locks import lock_applications
 from edupilot.applications.models import Application
@@ -44,7 +45,7 @@ def _lock_applications(ids: Sequence[int]) -> dict[int, Application]:
 def _lock_one(application: Application) -> Application:
     locked = _lock_applications([application.pk]).get(application.pk)
     if locked is None:
-        raise ReviewError("申报不存在。")
+        raise ReviewError(_("申报不存在。"))
     return locked
 
 

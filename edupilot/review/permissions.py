@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application, AppState
 from edupilot.core.errors import Denied, Refused
@@ -78,11 +79,15 @@ def check_decide(
     """Raise ReviewDenied / ReviewError unless ``scope`` may take ``action`` now."""
     info = current_step_info(application)
     if info is None or application.state not in (AppState.SUBMITTED, AppState.RECOMMENDED):
-        raise ReviewError(f"申报当前状态为“{application.get_state_display()}”，不在审核中。")
+        raise ReviewError(
+            _("申报当前状态为“%(state)s”，不在审核中。")
+            % {"state": application.get_state_display()}
+        )
     step = application.current_step
     if not _is_step_reviewer(scope, application, step):
         raise ReviewDenied(
-            f"本申报当前由{info['org_name']}（{info['name']}）审核，本账号不能操作。"
+            _("本申报当前由%(org)s（%(stage)s）审核，本账号不能操作。")
+            % {"org": info["org_name"], "stage": info["name"]}
         )
     if "orgs" in info:
         said = (
@@ -97,30 +102,35 @@ def check_decide(
         )
         if said is not None:
             raise ReviewError(
-                f"本单位已对本申报发表意见（{said.get_verdict_display()}），"
-                f"{info['name']}等待其他联合审核单位的意见。"
+                _("本单位已对本申报发表意见（%(verdict)s），%(stage)s等待其他联合审核单位的意见。")
+                % {"verdict": said.get_verdict_display(), "stage": info["name"]}
             )
     if info.get("kind") == "expert_scoring":
         raise ReviewError(
-            f"本申报正在{info['name']}阶段：专家评分达到要求后自动进入下一阶段，此阶段不能审核。"
+            _("本申报正在%(stage)s阶段：专家评分达到要求后自动进入下一阶段，此阶段不能审核。")
+            % {"stage": info["name"]}
         )
     allowed = stage_actions(application, info["level"])
     if action not in allowed:
-        raise ReviewError(f"本阶段（{info['name']}）按项目通知不能{ReviewAction(action).label}。")
+        raise ReviewError(
+            _("本阶段（%(stage)s）按项目通知不能%(action)s。")
+            % {"stage": info["name"], "action": ReviewAction(action).label}
+        )
     final = step == last_step(application)
     if action in (ReviewAction.RECOMMEND, ReviewAction.NOT_RECOMMEND) and final:
-        raise ReviewError("本级为审定层级，请通过审定（立项）功能处理。")
+        raise ReviewError(_("本级为审定层级，请通过审定（立项）功能处理。"))
     if final and action == ReviewAction.RETURN:
         why = issuer_acted(application)
-        if why.startswith("审定单位已作出审定决定"):
-            raise ReviewError(why + "，请先撤销该决定再退回修改。")
+        if why == _("审定单位已作出审定决定"):
+            raise ReviewError(_("%(why)s，请先撤销该决定再退回修改。") % {"why": why})
     if application.state == AppState.RECOMMENDED and not final:
-        raise ReviewError("申报状态与审核步骤不一致，请联系平台管理员。")
+        raise ReviewError(_("申报状态与审核步骤不一致，请联系平台管理员。"))
     deadline = level_deadline(application, step)
     now = now or timezone.now()
     if deadline is not None and now > deadline:
         raise ReviewError(
-            f"本级（{info['name']}）审核截止时间 {_fmt(deadline)}（北京时间）已过，不能再操作。"
+            _("本级（%(stage)s）审核截止时间 %(deadline)s（北京时间）已过，不能再操作。")
+            % {"stage": info["name"], "deadline": _fmt(deadline)}
         )
 
 
@@ -138,20 +148,20 @@ def can_decide(
 def _upper_level_acted(decision: ReviewDecision, application: Application) -> str:
     """Why a recommendation can no longer be withdrawn ('' when it still can)."""
     if not decision.counts:
-        return "该推荐已不再有效。"
+        return _("该推荐已不再有效。")
     if decision.version != application.version:
-        return "申报已重新提交，该推荐已失效。"
+        return _("申报已重新提交，该推荐已失效。")
     if application.current_step != decision.step + 1 or application.state not in (
         AppState.SUBMITTED,
         AppState.RECOMMENDED,
     ):
-        return "上级已对该申报作出处理，不能撤回推荐。"
+        return _("上级已对该申报作出处理，不能撤回推荐。")
     if ReviewDecision.objects.filter(
         application=application, version=application.version, step__gt=decision.step
     ).exists():
-        return "上级已对该申报作出处理，不能撤回推荐。"
+        return _("上级已对该申报作出处理，不能撤回推荐。")
     if application.chain[decision.step].get("kind") == "joint_review":
-        return "联合审核的结论由各单位共同作出，不能由一个单位撤回。"
+        return _("联合审核的结论由各单位共同作出，不能由一个单位撤回。")
     if (
         JointOpinion.objects.filter(
             application=application, version=application.version, step=decision.step + 1
@@ -159,11 +169,11 @@ def _upper_level_acted(decision: ReviewDecision, application: Application) -> st
         .exclude(verdict=JointVerdict.PENDING)
         .exists()
     ):
-        return "联合审核单位已发表意见，不能撤回推荐。"
+        return _("联合审核单位已发表意见，不能撤回推荐。")
     if decision.step + 1 == last_step(application):
         why = issuer_acted(application)
         if why:
-            return why + "，不能撤回推荐。"
+            return _("%(why)s，不能撤回推荐。") % {"why": why}
     return ""
 
 
@@ -184,7 +194,7 @@ def check_withdraw_recommendation(
     if not (
         scope.is_authenticated and scope.role in REVIEWER_ROLES and scope.org_id == decision.org_id
     ):
-        raise ReviewDenied("只有作出推荐的审核单位可以撤回推荐。")
+        raise ReviewDenied(_("只有作出推荐的审核单位可以撤回推荐。"))
     why = _upper_level_acted(decision, application)
     if why:
         raise ReviewError(why)
@@ -192,8 +202,8 @@ def check_withdraw_recommendation(
     now = now or timezone.now()
     if deadline is not None and now > deadline:
         raise ReviewError(
-            f"本级（{application.chain[decision.step]['name']}）审核截止时间 "
-            f"{_fmt(deadline)}（北京时间）已过，不能再撤回推荐。"
+            _("本级（%(stage)s）审核截止时间 %(deadline)s（北京时间）已过，不能再撤回推荐。")
+            % {"stage": application.chain[decision.step]["name"], "deadline": _fmt(deadline)}
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application
 from edupilot.orgs.models import Org, Tier
@@ -49,11 +50,12 @@ class QuotaState:
 
     @property
     def name(self) -> str:
-        direct = "（直属单位）" if self.direct else ""
-        return (
-            f"{self.holder.name}{direct}“{self.category_name}”"
-            f"{TIER_LABELS.get(self.level, self.level)}推荐名额"
-        )
+        return _("%(holder)s%(direct)s“%(category)s”%(tier)s推荐名额") % {
+            "holder": self.holder.name,
+            "direct": _("（直属单位）") if self.direct else "",
+            "category": self.category_name,
+            "tier": TIER_LABELS.get(self.level, self.level),
+        }
 
     def holders_q(self) -> Q:
         # One programme (no earlier rounds) as ``=``: the condition a level's ranks share.
@@ -181,22 +183,27 @@ def quota_refusal(state: QuotaState, needed: int = 1) -> str:
         .select_related("application__applicant_org", "programme")
         .order_by("rank", "decided_at")[:30]
     )
-    names = "、".join(
-        f"{d.application.applicant_org.name}（第 {d.rank} 名）"
+    names = _("、").join(
+        _("%(org)s（第 %(rank)s 名）") % {"org": d.application.applicant_org.name, "rank": d.rank}
         if d.programme_id == state.programme_id
-        else f"{d.application.applicant_org.name}（{d.programme.title}）"
+        else _("%(org)s（%(programme)s）")
+        % {"org": d.application.applicant_org.name, "programme": d.programme.title}
         for d in holders
     )
-    more = f"等 {state.used} 个" if state.used > len(holders) else ""
+    more = _("等 %(n)s 个") % {"n": state.used} if state.used > len(holders) else ""
+    words = {"quota": state.name, "limit": state.limit, "used": state.used}
     if state.limit == 0:
-        head = f"{state.name}为 0 个，不能推荐。"
+        head = _("%(quota)s为 0 个，不能推荐。") % words
     elif needed == 1:
-        head = f"{state.name}共 {state.limit} 个，已全部占用，不能再推荐。"
+        head = _("%(quota)s共 %(limit)s 个，已全部占用，不能再推荐。") % words
     else:
-        head = (
-            f"{state.name}共 {state.limit} 个，已用 {state.used} 个，还剩 {state.left} 个，"
-            f"不够推荐所选的 {needed} 个。"
-        )
+        head = _(
+            "%(quota)s共 %(limit)s 个，已用 %(used)s 个，还剩 %(left)s 个，"
+            "不够推荐所选的 %(needed)s 个。"
+        ) % {**words, "left": state.left, "needed": needed}
     if holders:
-        head += f"占用名额的申报：{names}{more}。如需调整，请先撤回其中的推荐。"
+        head += _("占用名额的申报：%(names)s%(more)s。如需调整，请先撤回其中的推荐。") % {
+            "names": names,
+            "more": more,
+        }
     return head

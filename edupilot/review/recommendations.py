@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications.workflows import APPLICATION
 from edupilot.audit.services import Actor, audit_record
@@ -103,18 +104,21 @@ def review_rerank(
     """Set the ranks of this level's active recommendations to the order of decision ids."""
     now = now or timezone.now()
     if not (scope.is_authenticated and scope.role in REVIEWER_ROLES):
-        raise ReviewDenied("只有审核单位可以调整推荐排序。")
+        raise ReviewDenied(_("只有审核单位可以调整推荐排序。"))
     key = (programme.pk, category, level, scope.org_id)
     deadline = programme.level_deadline(category, level)
     if deadline is None:
-        raise ReviewError("审核层级不存在。")
+        raise ReviewError(_("审核层级不存在。"))
     if now > deadline:
-        raise ReviewError(f"本级审核截止时间 {_fmt(deadline)}（北京时间）已过，不能再调整排序。")
+        raise ReviewError(
+            _("本级审核截止时间 %(deadline)s（北京时间）已过，不能再调整排序。")
+            % {"deadline": _fmt(deadline)}
+        )
     _lock_levels([key])
     current = {d.pk: d for d in level_recommendations(key).select_for_update()}
     wanted = [int(i) for i in order]
     if sorted(wanted) != sorted(current) or len(set(wanted)) != len(wanted):
-        raise ReviewError("排序须包含本级全部有效推荐且不重复；列表可能已变化，请刷新后重试。")
+        raise ReviewError(_("排序须包含本级全部有效推荐且不重复；列表可能已变化，请刷新后重试。"))
     before = {pk: d.rank for pk, d in current.items()}
     for i, pk in enumerate(wanted, start=1):
         if current[pk].rank != i:

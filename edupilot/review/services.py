@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.workflows import APPLICATION
@@ -86,6 +87,7 @@ from .support import (  # noqa: F401 - OPINION_MAX is re-exported for views
     _notify_reviewers,
     _prefixed,
     _start_review,
+    about,
 )
 
 logger = logging.getLogger(__name__)
@@ -124,10 +126,7 @@ def _bulk(applications, locked_one, message: str, *, lock_levels: bool = False, 
                 application_id__in=list(locked), active=True, action=ReviewAction.RECOMMEND
             )
         )
-    return [
-        locked_one(locked[pk], prefix=f"“{locked[pk].applicant_org.name}”：", **kwargs)
-        for pk in sorted(locked)
-    ]
+    return [locked_one(locked[pk], prefix=about(locked[pk]), **kwargs) for pk in sorted(locked)]
 
 
 def _pass_on_last(
@@ -185,7 +184,7 @@ def _recommend_locked(
     """Recommend already-locked applications, all or none, in the order given."""
     if any(joint.is_joint(a) for a in apps):
         if len(apps) > 1:
-            raise ReviewError("联合审核阶段由各单位逐件发表意见，不能批量推荐。")
+            raise ReviewError(_("联合审核阶段由各单位逐件发表意见，不能批量推荐。"))
         return [
             joint.joint_opinion_record(
                 apps[0],
@@ -197,7 +196,7 @@ def _recommend_locked(
             )
         ]
     several = len(apps) > 1
-    prefix = (lambda a: f"“{a.applicant_org.name}”：") if several else (lambda a: "")
+    prefix = about if several else (lambda a: "")
     for app in apps:
         with _prefixed(prefix(app)):
             check_decide(scope, app, ReviewAction.RECOMMEND, now)
@@ -308,9 +307,9 @@ def review_recommend(
     """Recommend to the next level, within the quota; ``rank`` inserts it at that place
     among the level's recommendations (default: last)."""
     now = now or timezone.now()
-    opinion = _clean_text(opinion, "推荐意见")
+    opinion = _clean_text(opinion, _("推荐意见"))
     if rank is not None and rank < 1:
-        raise ReviewError("推荐排序须为正整数。")
+        raise ReviewError(_("推荐排序须为正整数。"))
     app = _lock_one(application)
     return _recommend_locked(
         [app], ranks=[rank], opinion=opinion, scope=scope, actor=actor, now=now
@@ -332,15 +331,15 @@ def review_recommend_bulk(
     none is, and the message says which and why.
     """
     now = now or timezone.now()
-    opinion = _clean_text(opinion, "推荐意见")
+    opinion = _clean_text(opinion, _("推荐意见"))
     order = [a.pk for a in applications]
     if not order:
-        raise ReviewError("请先选择要推荐的申报。")
+        raise ReviewError(_("请先选择要推荐的申报。"))
     if len(set(order)) != len(order):
-        raise ReviewError("同一申报被选择了两次。")
+        raise ReviewError(_("同一申报被选择了两次。"))
     locked = _lock_applications(order)
     if len(locked) != len(order):
-        raise ReviewError("所选申报有的已不存在。")
+        raise ReviewError(_("所选申报有的已不存在。"))
     apps = [locked[pk] for pk in order]
     return _recommend_locked(
         apps, ranks=[None] * len(apps), opinion=opinion, scope=scope, actor=actor, now=now
@@ -463,7 +462,7 @@ def review_return(
 ) -> ReviewDecision:
     """Send the application back to the applicant for revision; lower levels' places are freed."""
     now = now or timezone.now()
-    reasons = _clean_text(reasons, "退回理由")
+    reasons = _clean_text(reasons, _("退回理由"))
     app = _lock_one(application)
     return _return_locked(app, reasons=reasons, scope=scope, actor=actor, now=now, prefix="")
 
@@ -479,11 +478,11 @@ def review_return_bulk(
 ) -> list[ReviewDecision]:
     """Return several applications with the same reasons; all or none."""
     now = now or timezone.now()
-    reasons = _clean_text(reasons, "退回理由")
+    reasons = _clean_text(reasons, _("退回理由"))
     return _bulk(
         applications,
         _return_locked,
-        "请先选择要退回的申报。",
+        _("请先选择要退回的申报。"),
         lock_levels=True,
         reasons=reasons,
         scope=scope,
@@ -530,7 +529,7 @@ def review_not_recommend(
 ) -> ReviewDecision:
     """Say no, with the reason. Final for this application."""
     now = now or timezone.now()
-    reason = _clean_text(reason, "不予推荐的理由")
+    reason = _clean_text(reason, _("不予推荐的理由"))
     app = _lock_one(application)
     return _not_recommend_locked(app, reason=reason, scope=scope, actor=actor, now=now, prefix="")
 
@@ -545,11 +544,11 @@ def review_not_recommend_bulk(
     now: dt.datetime | None = None,
 ) -> list[ReviewDecision]:
     now = now or timezone.now()
-    reason = _clean_text(reason, "不予推荐的理由")
+    reason = _clean_text(reason, _("不予推荐的理由"))
     return _bulk(
         applications,
         _not_recommend_locked,
-        "请先选择申报。",
+        _("请先选择申报。"),
         reason=reason,
         scope=scope,
         actor=actor,

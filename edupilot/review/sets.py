@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application
 from edupilot.orgs.models import Org
@@ -86,7 +87,7 @@ def check_sets(groups: dict[tuple, list[Application]], states: dict, spends: dic
         holder = Org.objects.get(pk=key[3]) if rule.kind == "covers" else None
         failure = setrules.check_rule(
             rule,
-            holder=app.chain[app.current_step]["org_name"] + "推荐的申报",
+            holder=_("%(org)s推荐的申报") % {"org": app.chain[app.current_step]["org_name"]},
             members=[d.application.applicant_org for d in decisions] + new,
             added=new,
             room=_room(added, rule.level, states, spends),
@@ -122,9 +123,16 @@ def check_leaving(app: Application, decisions: list[ReviewDecision]) -> str | No
             if confirmed > limit:
                 return setrules.SetFailure(
                     rule,
-                    app.chain[d.step]["org_name"] + "推荐的申报",
-                    f"去掉这一个后共 {len(left)} 个，{setrules.ratio_words(rule, len(left))}，"
-                    f"而审定单位已确认 {confirmed} 个；请先请审定单位撤销一个确认",
+                    _("%(org)s推荐的申报") % {"org": app.chain[d.step]["org_name"]},
+                    _(
+                        "去掉这一个后共 %(n)s 个，%(ratio)s，"
+                        "而审定单位已确认 %(confirmed)s 个；请先请审定单位撤销一个确认"
+                    )
+                    % {
+                        "n": len(left),
+                        "ratio": setrules.ratio_words(rule, len(left)),
+                        "confirmed": confirmed,
+                    },
                     [app.applicant_org.name],
                 ).message
     return None

@@ -7,6 +7,7 @@ import datetime as dt
 from contextlib import contextmanager
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application
 from edupilot.applications.services import submission_check
@@ -72,6 +73,11 @@ def _notify_next_level(application: Application, *, title: str, said: str, actor
     )
 
 
+def about(application: Application) -> str:
+    """The prefix that names the application an error of a bulk action is about."""
+    return _("“%(org)s”：") % {"org": application.applicant_org.name}
+
+
 @contextmanager
 def _prefixed(prefix: str):
     """In bulk actions, say which application an error is about."""
@@ -90,9 +96,12 @@ def _prefixed(prefix: str):
 def _clean_text(value: str | None, label: str, *, required: bool = True) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise ReviewError(f"请填写{label}。")
+        raise ReviewError(_("请填写%(what)s。") % {"what": label})
     if len(text) > OPINION_MAX:
-        raise ReviewError(f"{label}不能超过 {OPINION_MAX} 字（现有 {len(text)} 字）。")
+        raise ReviewError(
+            _("%(label)s不能超过 %(max)s 字（现有 %(n)s 字）。")
+            % {"label": label, "max": OPINION_MAX, "n": len(text)}
+        )
     return text
 
 
@@ -104,10 +113,11 @@ def _check_rules(application: Application) -> None:
     result, failed = submission_check(application)
     blocking = [r.message for r in failed if r.severity == "block"]
     if not result.ok:
-        blocking.insert(0, "申报表内容不完整")
+        blocking.insert(0, _("申报表内容不完整"))
     if blocking:
         raise ReviewError(
-            f"“{application.applicant_org.name}”不符合申报规则，不能推荐：" + "；".join(blocking)
+            _("“%(org)s”不符合申报规则，不能推荐：%(reasons)s")
+            % {"org": application.applicant_org.name, "reasons": _("；").join(blocking)}
         )
 
 

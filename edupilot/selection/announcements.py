@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.workflows import APPLICATION
@@ -113,16 +114,19 @@ def clean_texts(programme: Programme, title: str, intro: str) -> tuple[str, str]
     """The title (the default when empty) and the introduction, checked; no database access."""
     title = (title or "").strip() or default_title(programme)
     if len(title) > 300:
-        raise SelectionError("标题最多 300 字。", {"title": ["最多 300 字"]})
-    intro = posted_text(intro, field="intro", label="说明", limit=TEXT_MAX, exc=SelectionError)
+        raise SelectionError(
+            _("标题最多 300 字。"), {"title": [_("最多 %(limit)s 字") % {"limit": 300}]}
+        )
+    intro = posted_text(intro, field="intro", label=_("说明"), limit=TEXT_MAX, exc=SelectionError)
     for field, text in (("title", title), ("intro", intro)):
         found = personal_data_in(text)
         if found:
-            kinds = "、".join(dict.fromkeys(kind for kind, _ in found))
-            hits = "、".join(hit for _, hit in found[:3])
+            kinds = _("、").join(dict.fromkeys(str(kind) for kind, _hit in found))
+            hits = _("、").join(hit for _kind, hit in found[:3])
+            words = {"kinds": kinds, "hits": hits}
             raise SelectionError(
-                f"公示内容向社会公开，不能包含{kinds}（{hits}）。请删除后再发布。",
-                {field: [f"请删除{kinds}：{hits}"]},
+                _("公示内容向社会公开，不能包含%(kinds)s（%(hits)s）。请删除后再发布。") % words,
+                {field: [_("请删除%(kinds)s：%(hits)s") % words]},
             )
     return title, intro
 
@@ -228,7 +232,7 @@ def announcement_publish(
     title, intro = clean_texts(programme, title, intro)
     pending = _lock_pending(programme, now)
     if not pending.approvals:
-        raise SelectionError("没有待公示的同意立项决定，请先在审定页面作出决定。")
+        raise SelectionError(_("没有待公示的同意立项决定，请先在审定页面作出决定。"))
     # Calendar or working days from the next day; the end of its last day, Beijing time.
     until = objection_until(programme, now)
     announcement = Announcement.objects.create(
@@ -318,26 +322,30 @@ def objection_record(
     check(can_record_objection(scope, ann), SelectionError)
     entry = AnnouncementEntry.objects.filter(pk=entry.pk, announcement=ann).first()
     if entry is None:
-        raise SelectionError("该单位不在本次公示名单中。", {"entry": ["请选择公示名单中的单位"]})
+        raise SelectionError(
+            _("该单位不在本次公示名单中。"), {"entry": [_("请选择公示名单中的单位")]}
+        )
     if entry.outcome != EntryOutcome.LISTED:
-        raise SelectionError(f"“{entry.unit_name}”已从名单中撤销。")
+        raise SelectionError(_("“%(unit)s”已从名单中撤销。") % {"unit": entry.unit_name})
     errors = {}
     text = (text or "").strip()
     if not text:
-        errors["text"] = ["请填写异议内容"]
+        errors["text"] = [_("请填写异议内容")]
     elif len(text) > TEXT_MAX:
-        errors["text"] = [f"最多 {TEXT_MAX} 字"]
+        errors["text"] = [_("最多 %(limit)s 字") % {"limit": TEXT_MAX}]
     contact = (contact or "").strip()
     if len(contact) > 200:
-        errors["contact"] = ["最多 200 字"]
+        errors["contact"] = [_("最多 %(limit)s 字") % {"limit": 200}]
     if received_at > now:
-        errors["received_at"] = ["收到时间不能晚于现在"]
+        errors["received_at"] = [_("收到时间不能晚于现在")]
     elif received_at > ann.objection_until:
-        errors["received_at"] = [f"异议须在公示期内提出（截至 {fmt_time(ann.objection_until)}）"]
+        errors["received_at"] = [
+            _("异议须在公示期内提出（截至 %(until)s）") % {"until": fmt_time(ann.objection_until)}
+        ]
     elif received_at < ann.published_at:
-        errors["received_at"] = ["收到时间不能早于公示发布时间"]
+        errors["received_at"] = [_("收到时间不能早于公示发布时间")]
     if errors:
-        raise SelectionError("异议登记有需要修改的地方，见各项提示；本次未保存。", errors)
+        raise SelectionError(_("异议登记有需要修改的地方，见各项提示；本次未保存。"), errors)
     objection = Objection.objects.create(
         announcement=ann,
         entry=entry,
@@ -381,10 +389,10 @@ def objection_resolve(
     resolution = posted_text(
         resolution,
         field="resolution",
-        label="处理意见",
+        label=_("处理意见"),
         limit=TEXT_MAX,
         exc=SelectionError,
-        required="处理意见",
+        required=_("处理意见"),
     )
     OBJECTION.advance(
         obj, "resolve", to=ObjectionState.UPHELD if upheld else ObjectionState.DISMISSED
@@ -471,8 +479,11 @@ def announcement_close(
         ann.objections.filter(state=ObjectionState.OPEN).select_related("entry").order_by("pk")
     )
     if open_:
-        names = "、".join(sorted({o.entry.unit_name for o in open_}))
-        raise SelectionError(f"还有 {len(open_)} 条异议未处理（{names}），请先处理再公布最终名单。")
+        names = _("、").join(sorted({o.entry.unit_name for o in open_}))
+        raise SelectionError(
+            _("还有 %(n)s 条异议未处理（%(names)s），请先处理再公布最终名单。")
+            % {"n": len(open_), "names": names}
+        )
     entries = list(ann.entries.filter(outcome=EntryOutcome.LISTED).order_by("position"))
     apps = {
         a.pk: a

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application
 from edupilot.audit.services import Actor, audit_record
@@ -46,11 +47,15 @@ OPINION_MAX = 2000
 def _clean(text: str | None, label: str, *, required: bool) -> str:
     text = (text or "").strip()
     if required and not text:
-        raise SelectionError(f"请填写{label}。", {"opinion": [f"请填写{label}"]})
+        raise SelectionError(
+            _("请填写%(what)s。") % {"what": label},
+            {"opinion": [_("请填写%(what)s") % {"what": label}]},
+        )
     if len(text) > OPINION_MAX:
         raise SelectionError(
-            f"{label}不能超过 {OPINION_MAX} 字（现有 {len(text)} 字）。",
-            {"opinion": [f"最多 {OPINION_MAX} 字"]},
+            _("%(label)s不能超过 %(max)s 字（现有 %(n)s 字）。")
+            % {"label": label, "max": OPINION_MAX, "n": len(text)},
+            {"opinion": [_("最多 %(limit)s 字") % {"limit": OPINION_MAX}]},
         )
     return text
 
@@ -62,12 +67,12 @@ def _lock_for_decision(
     one of them may be decided now."""
     ids = [a.pk for a in applications]
     if not ids:
-        raise SelectionError("请先选择申报。")
+        raise SelectionError(_("请先选择申报。"))
     if len(set(ids)) != len(ids):
-        raise SelectionError("同一申报被选择了两次。")
+        raise SelectionError(_("同一申报被选择了两次。"))
     programme_ids = {a.programme_id for a in applications}
     if len(programme_ids) != 1:
-        raise SelectionError("一次只能审定同一个项目的申报。")
+        raise SelectionError(_("一次只能审定同一个项目的申报。"))
     # The programme row serialises every decision of the programme: the cap check counts,
     # and nobody else can add to the count until this transaction ends.
     programme = (
@@ -83,7 +88,7 @@ def _lock_for_decision(
     }
     apps = [locked[pk] for pk in ids if pk in locked]
     if len(apps) != len(ids):
-        raise SelectionError("所选申报有的已不存在。")
+        raise SelectionError(_("所选申报有的已不存在。"))
     decided = set(
         ApprovalDecision.objects.filter(application_id__in=ids, is_active=True).values_list(
             "application_id", flat=True
@@ -98,7 +103,7 @@ def _lock_for_decision(
         if not ok
     ]
     if problems:
-        raise SelectionError("；".join(problems) + "。")
+        raise SelectionError(_("%(reasons)s。") % {"reasons": _("；").join(problems)})
     return programme, apps
 
 
@@ -114,9 +119,19 @@ def _check_cap(programme: Programme, apps: list[Application]) -> None:
             continue
         if use.used + n > use.cap:
             raise SelectionError(
-                f"“{use.category.name}”的立项上限为 {use.cap} 个：已立项 {use.approved} 个、"
-                f"待公示 {use.pending} 个，还剩 {use.left} 个，不能再同意 {n} 个。"
-                "请减少所选申报，或先撤销其他同意立项的决定。"
+                _(
+                    "“%(category)s”的立项上限为 %(cap)s 个：已立项 %(approved)s 个、"
+                    "待公示 %(pending)s 个，还剩 %(left)s 个，不能再同意 %(n)s 个。"
+                    "请减少所选申报，或先撤销其他同意立项的决定。"
+                )
+                % {
+                    "category": use.category.name,
+                    "cap": use.cap,
+                    "approved": use.approved,
+                    "pending": use.pending,
+                    "left": use.left,
+                    "n": n,
+                }
             )
 
 
@@ -137,14 +152,18 @@ def _check_scores(apps: list[Application]) -> None:
         .annotate(n=Count("pk"))
     )
     short = [
-        f"{a.applicant_org.name}（已提交 {done.get(a.pk, 0)} 份，需 {needed[a.pk]} 份）"
+        _("%(org)s（已提交 %(done)s 份，需 %(needed)s 份）")
+        % {"org": a.applicant_org.name, "done": done.get(a.pk, 0), "needed": needed[a.pk]}
         for a in apps
         if done.get(a.pk, 0) < needed[a.pk]
     ]
     if short:
         raise SelectionError(
-            f"专家评分不足，不能同意立项：{'；'.join(short)}。"
-            "请等专家提交评分（或增派专家）后再审定；不予立项不受此限。"
+            _(
+                "专家评分不足，不能同意立项：%(units)s。"
+                "请等专家提交评分（或增派专家）后再审定；不予立项不受此限。"
+            )
+            % {"units": _("；").join(short)}
         )
 
 
@@ -158,15 +177,24 @@ def _check_grades(programme: Programme, apps: list[Application]) -> dict[int, st
     for a in apps:
         line = score_line(a, rubric)
         if line.grade is None or line.grade.result == "fail":
-            why = "、".join(line.mandatory_unmet) or f"综合得分 {line.score}"
-            reached = f"评为“{line.grade.name}”" if line.grade else "未达到任何评审等级"
-            problems.append(f"{a.applicant_org.name}（{reached}：{why}）")
+            why = _("、").join(line.mandatory_unmet) or _("综合得分 %(score)s") % {
+                "score": line.score
+            }
+            reached = (
+                _("评为“%(grade)s”") % {"grade": line.grade.name}
+                if line.grade
+                else _("未达到任何评审等级")
+            )
+            problems.append(
+                _("%(org)s（%(reached)s：%(why)s）")
+                % {"org": a.applicant_org.name, "reached": reached, "why": why}
+            )
         else:
             grades[a.pk] = line.grade.name
     if problems:
         raise SelectionError(
-            f"以下申报未达到可立项的评审等级，不能同意立项：{'；'.join(problems)}。"
-            "不予立项不受此限。"
+            _("以下申报未达到可立项的评审等级，不能同意立项：%(units)s。不予立项不受此限。")
+            % {"units": _("；").join(problems)}
         )
     return grades
 
@@ -191,9 +219,11 @@ def selection_decide(
     """
     now = now or timezone.now()
     if outcome not in ApprovalOutcome.values:
-        raise SelectionError("审定结果无效。")
+        raise SelectionError(_("审定结果无效。"))
     approve = outcome == ApprovalOutcome.APPROVE
-    opinion = _clean(opinion, "审定意见" if approve else "不予立项的理由", required=not approve)
+    opinion = _clean(
+        opinion, _("审定意见") if approve else _("不予立项的理由"), required=not approve
+    )
     programme, apps = _lock_for_decision(applications, scope)
     for a in apps:
         check_decision_deadline(a, now)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application, ApplicationVersion, Attachment
 from edupilot.applications.workflows import APPLICATION
@@ -50,13 +51,15 @@ def _parent_application(parent: Programme, child_app: Application, issuer: Org, 
     k = next((s.index for s in steps if s.org.pk == issuer.pk), None)
     if k is None or k == len(steps) - 1:
         raise SelectionError(
-            f"“{name}”在上级项目 {parent.title} 中不经{issuer.name}审核推荐，不能报送。"
+            _("“%(unit)s”在上级项目 %(parent)s 中不经%(issuer)s审核推荐，不能报送。")
+            % {"unit": name, "parent": parent.title, "issuer": issuer.name}
         )
     if Application.objects.filter(
         programme=parent, category=child_app.category, applicant_org=child_app.applicant_org
     ).exists():
         raise SelectionError(
-            f"“{name}”已在上级项目 {parent.title} 中有本类别的申报，不能再由{issuer.name}报送。"
+            _("“%(unit)s”已在上级项目 %(parent)s 中有本类别的申报，不能再由%(issuer)s报送。")
+            % {"unit": name, "parent": parent.title, "issuer": issuer.name}
         )
     chain = [s.as_json() for s in steps[k:]]
     version = child_app.versions.order_by("-number").first()
@@ -118,7 +121,7 @@ def cascade_recommend(
         return []
     parent = Programme.objects.select_related("issuer").filter(code=code).first()
     if parent is None:
-        raise SelectionError(f"上级项目 {code} 不存在，确认名单无法报送。")
+        raise SelectionError(_("上级项目 %(code)s 不存在，确认名单无法报送。") % {"code": code})
     issuer = programme.issuer
     scope = _issuer_scope(issuer, actor)
     sent = []
@@ -134,8 +137,12 @@ def cascade_recommend(
             )
         except review.ReviewError as exc:
             raise SelectionError(
-                f"确认名单报送上级项目 {parent.title} 未成功（“{child_app.applicant_org.name}”）："
-                f"{exc.message}"
+                _("确认名单报送上级项目 %(parent)s 未成功（“%(unit)s”）：%(why)s")
+                % {
+                    "parent": parent.title,
+                    "unit": child_app.applicant_org.name,
+                    "why": exc.message,
+                }
             ) from exc
         sent.append(app)
     return sent

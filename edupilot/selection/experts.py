@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application
 from edupilot.audit.services import Actor, audit_record
@@ -74,8 +75,14 @@ def conflict_reason(user_id: int, applicant: Org, paths: list[str] | None = None
     org = Org.objects.filter(path=hit).only("name").first()
     name = org.name if org else hit
     if path_within(applicant.path, hit):
-        return f"专家所在单位“{name}”是申报单位“{applicant.name}”本身或其上级，须回避。"
-    return f"专家所在单位“{name}”属于申报单位“{applicant.name}”的下属单位，须回避。"
+        return _("专家所在单位“%(org)s”是申报单位“%(applicant)s”本身或其上级，须回避。") % {
+            "org": name,
+            "applicant": applicant.name,
+        }
+    return _("专家所在单位“%(org)s”属于申报单位“%(applicant)s”的下属单位，须回避。") % {
+        "org": name,
+        "applicant": applicant.name,
+    }
 
 
 # --- pool ------------------------------------------------------------------------------------
@@ -87,7 +94,7 @@ def expert_pool_add(
 ) -> ExpertPoolMember:
     check_manage(scope, programme)
     if membership.role != Role.EXPERT or not membership.is_active:
-        raise SelectionError("只能把“评审专家”身份的账号加入专家库。")
+        raise SelectionError(_("只能把“评审专家”身份的账号加入专家库。"))
     member, created = ExpertPoolMember.objects.select_for_update().get_or_create(
         programme=programme,
         membership=membership,
@@ -100,7 +107,9 @@ def expert_pool_add(
     )
     if not created:
         if member.is_active:
-            raise SelectionError(f"{member.user.display_name} 已在专家库中。")
+            raise SelectionError(
+                _("%(expert)s 已在专家库中。") % {"expert": member.user.display_name}
+            )
         member.is_active = True
         member.note = note[:200] or member.note
         member.save(update_fields=["is_active", "note"])
@@ -123,16 +132,17 @@ def expert_pool_remove(*, member: ExpertPoolMember, scope: Scope, actor: Actor) 
     )
     check_manage(scope, member.programme)
     if not member.is_active:
-        raise SelectionError("该专家已不在专家库中。")
+        raise SelectionError(_("该专家已不在专家库中。"))
     open_ = list(
         member.assignments.filter(is_active=True, submitted_at__isnull=True)
         .select_related("application__applicant_org")
         .order_by("application_id")[:10]
     )
     if open_:
-        names = "、".join(a.application.applicant_org.name for a in open_)
+        names = _("、").join(a.application.applicant_org.name for a in open_)
         raise SelectionError(
-            f"{member.user.display_name} 还有未完成的评审任务（{names}），请先撤回这些任务。"
+            _("%(expert)s 还有未完成的评审任务（%(names)s），请先撤回这些任务。")
+            % {"expert": member.user.display_name, "names": names}
         )
     member.is_active = False
     member.save(update_fields=["is_active"])
@@ -187,14 +197,16 @@ def expert_assign(
     check_scoring_deadline(app, now)
     member = ExpertPoolMember.objects.select_related("user", "org").get(pk=member.pk)
     if member.programme_id != app.programme_id or not member.is_active:
-        raise SelectionError("该专家不在本项目的专家库中。")
+        raise SelectionError(_("该专家不在本项目的专家库中。"))
     why = conflict_reason(member.user_id, app.applicant_org)
     if why:
         raise SelectionError(why)
     if ExpertAssignment.objects.filter(
         application=app, expert_id=member.user_id, is_active=True
     ).exists():
-        raise SelectionError(f"{member.user.display_name} 已是该申报的评审专家。")
+        raise SelectionError(
+            _("%(expert)s 已是该申报的评审专家。") % {"expert": member.user.display_name}
+        )
     assignment = ExpertAssignment.objects.create(
         application=app,
         pool_member=member,
@@ -386,15 +398,15 @@ def experts_auto_assign(
         per_app = rubric.experts_per_application
     elif per_app is None or not 1 <= per_app <= 20:
         raise SelectionError(
-            "本项目文件没有评分细则（[rubric]），请填写每份申报的专家人数（1–20）。",
-            {"per_app": ["请填写 1 到 20 之间的整数"]},
+            _("本项目文件没有评分细则（[rubric]），请填写每份申报的专家人数（1–20）。"),
+            {"per_app": [_("请填写 1 到 20 之间的整数")]},
         )
     apps = _apps_to_staff(programme, category, now)
     members = list(
         ExpertPoolMember.objects.filter(programme=programme, is_active=True).order_by("pk")
     )
     if not members:
-        raise SelectionError("专家库为空，请先把专家加入本项目的专家库。")
+        raise SelectionError(_("专家库为空，请先把专家加入本项目的专家库。"))
     plan = _plan_for(programme, apps, members, per_app)
     by_id = {m.pk: m for m in members}
     apps_by_id = {a.pk: a for a in apps}

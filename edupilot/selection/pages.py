@@ -85,7 +85,7 @@ def _bulk(name: str, rows: list[board.BoardRow], key: str) -> Action:
     actions = [a for r in rows for a in r.actions if a.name == name]
     allowed = any(a.allowed for a in actions)
     reasons = list(dict.fromkeys(a.reason for a in actions if not a.allowed))
-    reason = "" if allowed else "；".join(reasons[:3])
+    reason = "" if allowed else _("；").join(reasons[:3])
     label = _("%(label)s（所选）") % {"label": t.label}
     return Action(name, label, allowed, reason, None, t.style, key)
 

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Protocol
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application, AppState
 from edupilot.core.errors import first_refusal
@@ -74,8 +75,10 @@ def decision_in_time(application: Application, now: dt.datetime | None = None) -
     deadline = decision_deadline(application)
     if deadline is not None and (now or timezone.now()) > deadline:
         return False, (
-            f"“{application.category_name}”的审定截止时间 {fmt_time(deadline)}（北京时间）已过，"
-            "不能再进行专家评审或审定。"
+            _(
+                "“%(category)s”的审定截止时间 %(deadline)s（北京时间）已过，不能再进行专家评审或审定。"
+            )
+            % {"category": application.category_name, "deadline": fmt_time(deadline)}
         )
     return OK
 
@@ -89,20 +92,22 @@ def can_open_selection(scope: Scope, programme: Programme | None = None) -> Resu
         return can_manage_selection(scope, programme)
     if scope.is_authenticated and scope.role == Role.PROGRAMME_ADMIN:
         return OK
-    return False, "只有项目管理员可以组织专家评审和审定。"
+    return False, _("只有项目管理员可以组织专家评审和审定。")
 
 
 def can_manage_selection(scope: Scope, programme: Programme) -> Result:
     """Pool, assignments, decisions and announcements: the issuer's programme admins only."""
     if scope.role == Role.PROGRAMME_ADMIN and scope.org_id == programme.issuer_id:
         return OK
-    return False, f"只有发文单位（{programme.issuer.name}）的项目管理员可以组织专家评审和审定。"
+    return False, _("只有发文单位（%(issuer)s）的项目管理员可以组织专家评审和审定。") % {
+        "issuer": programme.issuer.name
+    }
 
 
 def can_list_expert_tasks(scope: Scope, obj=None) -> Result:
     if scope.is_authenticated and scope.role == Role.EXPERT:
         return OK
-    return False, "只有评审专家有评审任务。"
+    return False, _("只有评审专家有评审任务。")
 
 
 class Assigned(Protocol):
@@ -114,7 +119,7 @@ class Assigned(Protocol):
 def is_assigned_expert(scope: Scope, assignment: Assigned) -> Result:
     if scope.role == Role.EXPERT and scope.user_id == assignment.expert_id:
         return OK
-    return False, "只有被分配的专家本人可以评分。"
+    return False, _("只有被分配的专家本人可以评分。")
 
 
 # --- what, now ---------------------------------------------------------------------------------
@@ -126,14 +131,18 @@ def scoring_state(application: Application) -> Result:
         if at_panel(application):
             return OK
         return False, (
-            f"{application.applicant_org.name} 的申报当前不在“{step['name']}”阶段"
-            f"（状态：{application.get_state_display()}），不能安排或进行专家评审。"
+            _("%(org)s 的申报当前不在“%(stage)s”阶段（状态：%(state)s），不能安排或进行专家评审。")
+            % {
+                "org": application.applicant_org.name,
+                "stage": step["name"],
+                "state": application.get_state_display(),
+            }
         )
     if application.state == AppState.RECOMMENDED:
         return OK
     return False, (
-        f"{application.applicant_org.name} 的申报当前状态为“{application.get_state_display()}”，"
-        "只有“待审定”的申报可以安排专家评审。"
+        _("%(org)s 的申报当前状态为“%(state)s”，只有“待审定”的申报可以安排专家评审。")
+        % {"org": application.applicant_org.name, "state": application.get_state_display()}
     )
 
 
@@ -161,23 +170,25 @@ def can_score_assignment(scope: Scope, assignment: ExpertAssignment) -> Result:
     if not ok:
         return ok, why
     if assignment.version != application.version:
-        return False, "申报已重新提交，本评审任务已失效。"
+        return False, _("申报已重新提交，本评审任务已失效。")
     return OK
 
 
 def _task_open(assignment: ExpertAssignment) -> Result:
     if not assignment.is_active:
-        return False, "该评审任务已被撤回。"
+        return False, _("该评审任务已被撤回。")
     if assignment.submitted_at is not None:
-        return False, f"评分已于 {fmt_time(assignment.submitted_at)} 提交，不能再修改。"
+        return False, _("评分已于 %(when)s 提交，不能再修改。") % {
+            "when": fmt_time(assignment.submitted_at)
+        }
     return OK
 
 
 def can_unassign_expert(scope: Scope, assignment: ExpertAssignment) -> Result:
     return first_refusal(
         can_manage_selection(scope, assignment.application.programme),
-        (not assignment.is_active, "该评审任务已撤回。"),
-        (assignment.submitted_at is not None, "专家已提交评分，评审任务不能撤回。"),
+        (not assignment.is_active, _("该评审任务已撤回。")),
+        (assignment.submitted_at is not None, _("专家已提交评分，评审任务不能撤回。")),
     )
 
 
@@ -189,11 +200,13 @@ def can_decide_application(scope: Scope, application: Application, *, decided: b
         return ok, why
     if application.state != AppState.RECOMMENDED:
         return False, (
-            f"“{application.applicant_org.name}”当前状态为“{application.get_state_display()}”，"
-            "不在待审定状态"
+            _("“%(org)s”当前状态为“%(state)s”，不在待审定状态")
+            % {"org": application.applicant_org.name, "state": application.get_state_display()}
         )
     if decided:
-        return False, f"“{application.applicant_org.name}”已有审定决定，如需改变请先撤销"
+        return False, _("“%(org)s”已有审定决定，如需改变请先撤销") % {
+            "org": application.applicant_org.name
+        }
     return OK
 
 
@@ -229,10 +242,10 @@ def can_reject_application(scope: Scope, application: Application) -> Result:
 def can_revoke_decision(scope: Scope, decision: ApprovalDecision) -> Result:
     return first_refusal(
         can_manage_selection(scope, decision.programme),
-        (not decision.is_active, "该审定决定已撤销。"),
+        (not decision.is_active, _("该审定决定已撤销。")),
         (
             decision.announcement_id is not None,
-            "该审定决定已随公示发布，不能撤销；如有异议请在公示中处理。",
+            _("该审定决定已随公示发布，不能撤销；如有异议请在公示中处理。"),
         ),
     )
 
@@ -267,7 +280,7 @@ def can_publish_announcement(scope: Scope, programme: Programme) -> Result:
         application__state=AppState.RECOMMENDED,
     )
     if not pending.exists():
-        return False, "没有待公示的同意立项决定，请先在审定页面作出决定。"
+        return False, _("没有待公示的同意立项决定，请先在审定页面作出决定。")
     return OK
 
 
@@ -276,7 +289,7 @@ def can_record_objection(scope: Scope, announcement: Announcement) -> Result:
         can_manage_selection(scope, announcement.programme),
         (
             announcement.state != AnnouncementState.PUBLISHED,
-            "公示已结束，最终名单已公布，不能再登记异议。",
+            _("公示已结束，最终名单已公布，不能再登记异议。"),
         ),
     )
 
@@ -286,11 +299,11 @@ def can_resolve_objection(scope: Scope, objection: Objection) -> Result:
         can_manage_selection(scope, objection.announcement.programme),
         (
             objection.announcement.state != AnnouncementState.PUBLISHED,
-            "公示已结束，不能再处理异议。",
+            _("公示已结束，不能再处理异议。"),
         ),
         (
             objection.state != ObjectionState.OPEN,
-            f"该异议已处理（{objection.get_state_display()}）。",
+            _("该异议已处理（%(state)s）。") % {"state": objection.get_state_display()},
         ),
     )
 
@@ -305,15 +318,17 @@ def can_close_announcement(
         if not ok:
             return ok, why
     if announcement.state != AnnouncementState.PUBLISHED:
-        return False, "最终名单已经公布。"
+        return False, _("最终名单已经公布。")
     if (now or timezone.now()) <= announcement.objection_until:
         return False, (
-            f"公示期至 {fmt_time(announcement.objection_until)}（北京时间），期满后才能公布最终名单。"
+            _("公示期至 %(until)s（北京时间），期满后才能公布最终名单。")
+            % {"until": fmt_time(announcement.objection_until)}
         )
     open_ = announcement.objections.filter(state=ObjectionState.OPEN).select_related("entry")
     names = sorted({o.entry.unit_name for o in open_})
     if names:
         return False, (
-            f"还有 {len(open_)} 条异议未处理（{'、'.join(names)}），请先处理再公布最终名单。"
+            _("还有 %(n)s 条异议未处理（%(names)s），请先处理再公布最终名单。")
+            % {"n": len(open_), "names": _("、").join(names)}
         )
     return OK

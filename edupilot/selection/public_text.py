@@ -7,30 +7,35 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import pgettext_lazy
+
 # Digits not glued to other digits (a long number's tail is not a phone number).
 _NOT_DIGIT_BEFORE = r"(?<![0-9０-９])"
 _NOT_DIGIT_AFTER = r"(?![0-9０-９])"
 
-FINDERS: tuple[tuple[str, re.Pattern], ...] = (
+FINDERS: tuple[tuple[object, re.Pattern], ...] = (  # (kind, shown through gettext)
     (
-        "身份证号",
+        pgettext_lazy("personal data", "身份证号"),
         re.compile(
             _NOT_DIGIT_BEFORE
             + r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
             + _NOT_DIGIT_AFTER
         ),
     ),
-    ("电子邮箱", re.compile(r"[A-Za-z0-9._%+-]+\s*(?:@|＠)\s*[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
+    (
+        pgettext_lazy("personal data", "电子邮箱"),
+        re.compile(r"[A-Za-z0-9._%+-]+\s*(?:@|＠)\s*[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+    ),
     # Mobile: 11 digits from 13x to 19x, spaces or hyphens allowed as 3-4-4 (+86 optional).
     (
-        "电话号码",
+        pgettext_lazy("personal data", "电话号码"),
         re.compile(
             _NOT_DIGIT_BEFORE + r"(?:\+?86[-\s]?)?1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}" + _NOT_DIGIT_AFTER
         ),
     ),
     # Landline with its area code: 0371-65901234, (0371)65901234, 010 8888 6666.
     (
-        "电话号码",
+        pgettext_lazy("personal data", "电话号码"),
         re.compile(
             _NOT_DIGIT_BEFORE
             + r"(?:[(（]0\d{2,3}[)）]\s*|0\d{2,3}[-－\s])\d{3,4}[-\s]?\d{4}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications import locks
 from edupilot.applications.models import Application
@@ -53,7 +54,8 @@ def check_scoring_deadline(application: Application, now: dt.datetime) -> None:
     deadline = scoring_deadline(application)
     if deadline is not None and now > deadline:
         raise SelectionError(
-            f"“{step['name']}”的截止时间 {fmt_time(deadline)}（北京时间）已过，不能再进行专家评审。"
+            _("“%(stage)s”的截止时间 %(deadline)s（北京时间）已过，不能再进行专家评审。")
+            % {"stage": step["name"], "deadline": fmt_time(deadline)}
         )
 
 

@@ -18,6 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from edupilot.applications.models import Application
 from edupilot.audit.services import Actor, audit_record
@@ -111,11 +113,12 @@ def aggregate(rubric: schema.Rubric, totals: list[Decimal], needed: int = 0) -> 
     return (sum(values, Decimal(0)) / len(values)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
+# str.format templates (read_points fills them), translated when a refusal is worded.
 SCORE_WORDS = PointsWords(
-    required="请为“{name}”打分（0–{max} 分）",
-    not_number="“{name}”的分数应为数字",
-    out_of_range="“{name}”的分数应在 0 到 {max} 之间",
-    too_precise="“{name}”的分数最多保留一位小数",
+    required=gettext_lazy("请为“{name}”打分（0–{max} 分）"),
+    not_number=gettext_lazy("“{name}”的分数应为数字"),
+    out_of_range=gettext_lazy("“{name}”的分数应在 0 到 {max} 之间"),
+    too_precise=gettext_lazy("“{name}”的分数最多保留一位小数"),
 )
 
 
@@ -152,11 +155,11 @@ def expert_scores_save(
     )
     comment = (comment or "").strip()
     if submit and not comment:
-        errors["comment"] = ["请填写评审意见"]
+        errors["comment"] = [_("请填写评审意见")]
     if len(comment) > 5000:
-        errors["comment"] = ["评审意见最多 5000 字"]
+        errors["comment"] = [_("评审意见最多 5000 字")]
     if errors:
-        raise SelectionError("评分有需要修改的地方，见各项提示；本次未保存。", errors)
+        raise SelectionError(_("评分有需要修改的地方，见各项提示；本次未保存。"), errors)
     before = {s.criterion: str(s.score) for s in a.scores.all()}
     keep = set(values)
     a.scores.exclude(criterion__in=keep).delete()
@@ -390,9 +393,11 @@ def expert_group_opinion_record(
         check_scoring_deadline(app, now)
     text = (text or "").strip()
     if not text:
-        raise SelectionError("请填写专家组意见。", {"text": ["请填写专家组意见"]})
+        raise SelectionError(_("请填写专家组意见。"), {"text": [_("请填写专家组意见")]})
     if len(text) > 5000:
-        raise SelectionError("专家组意见最多 5000 字。", {"text": ["最多 5000 字"]})
+        raise SelectionError(
+            _("专家组意见最多 5000 字。"), {"text": [_("最多 %(limit)s 字") % {"limit": 5000}]}
+        )
     previous = app.expert_group_opinions.order_by("-recorded_at", "-id").first()
     opinion = ExpertGroupOpinion.objects.create(
         application=app,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import (
     Application,
@@ -275,11 +276,11 @@ def pending_approvals(programme: Programme) -> QuerySet[ApprovalDecision]:
 def issuer_acted(application: Application) -> str:
     """What the issuer has done on an application awaiting its decision (review's hook)."""
     if ApprovalDecision.objects.filter(application=application, is_active=True).exists():
-        return "审定单位已作出审定决定"
+        return _("审定单位已作出审定决定")
     if ExpertAssignment.objects.filter(
         application=application, is_active=True, version=application.version
     ).exists():
-        return "审定单位已安排专家评审"
+        return _("审定单位已安排专家评审")
     return ""
 
 

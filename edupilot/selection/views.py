@@ -50,7 +50,11 @@ def act(request, call, *, success, back, done=None):
             details = [m for ms in exc.errors.values() for m in ms if m not in exc.message]
             if not details:
                 raise
-            raise SelectionError(f"{exc.message}（{'；'.join(details)}）", exc.errors) from exc
+            raise SelectionError(
+                _("%(message)s（%(details)s）")
+                % {"message": exc.message, "details": _("；").join(details)},
+                exc.errors,
+            ) from exc
 
     return run_action(request, call_with_details, success=success, back=back, done=done)
 
