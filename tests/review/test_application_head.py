@@ -15,7 +15,8 @@ from django.test import RequestFactory
 from edupilot.applications import services as app_services
 from edupilot.applications.presenters import detail_context
 from edupilot.applications.selectors import application_detail
-from edupilot.review import services
+from edupilot.applications.templatetags.application_page import url
+from edupilot.review import selectors, services
 
 from .conftest import reviewer, valid_post
 
@@ -118,3 +119,43 @@ def test_the_tags_write_what_the_template_wrote(henan, henan_school_app):
     a.version, a.chain, a.submitted_at, a.version_list = 0, [], None, []
     new, old = _both(ctx)
     assert "提交记录" not in new and "审核流程" not in new and new == old
+
+
+OLD_LINKS = """{% load i18n %}
+{% if review.acting_step %}<a class="button" href="#act-h">{% trans "本级审核" %}</a>{% endif %}
+{% if request.scope.is_reviewer %}<a class="button secondary" href="{% url 'review:queue' %}">{% trans "返回审核列表" %}</a>{% endif %}
+<a class="button secondary" href="#chain-h">{% trans "审核流程与意见" %}</a>
+"""
+
+
+def test_the_pages_own_buttons_are_what_the_template_wrote(henan, henan_school_app):
+    app, school = henan_school_app()
+    new = Template("{% load review_detail %}{% review_links review %}")
+    for who in (reviewer("郑州市"), reviewer("河南省"), school):
+        request = RequestFactory().get("/")
+        request.scope = who.scope
+        ctx = {"review": selectors.review_detail(who.scope, app.pk), "request": request}
+        html = _norm(new.render(Context(ctx)))
+        assert html == _norm(Template(OLD_LINKS).render(Context(ctx)))
+        assert ("本级审核" in html) == (who.org.name == "郑州市")
+        assert ("返回审核列表" in html) == who.scope.is_reviewer
+
+
+def test_url_is_reverse(henan, henan_school_app):
+    """The tags' URLs, reversed once with placeholders, are what ``reverse`` gives, under a
+    script prefix too."""
+    from django.urls import reverse, set_script_prefix
+
+    for prefix in ("/", "/edu/"):
+        set_script_prefix(prefix)
+        try:
+            for name, keys in (
+                ("applications:home", ()),
+                ("review:recommend", (7,)),
+                ("applications:version", (12, 3)),
+                ("applications:attachment", (5, 987654321)),
+            ):
+                assert url(name, *keys) == reverse(name, args=keys)
+        finally:
+            set_script_prefix("/")
+    assert url("applications:version", 987654322, 987654321).startswith("/applications/987654322/")
