@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.template import Engine
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
@@ -21,13 +22,18 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from edupilot.accounts.templatetags.handover import handover_mark
-
 register = template.Library()
 
 
 def _e(value) -> str:
     return str(conditional_escape(value))
+
+
+def _handover_mark(user, when) -> str:
+    """The ``handover`` library's ``handover_mark`` filter, as the template loaded it (accounts
+    sits beside applications, not below: its filter is reached through the engine)."""
+    library = Engine.get_default().template_libraries["handover"]
+    return library.filters["handover_mark"](user, when)
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -171,7 +177,7 @@ def version_list(application) -> str:
     for v in versions:
         user = v.submitted_by
         who = _e((user.display_name if user is not None else "") or "—")
-        mark = _e(handover_mark(user, v.submitted_at))
+        mark = _e(_handover_mark(user, v.submitted_at))
         number = _("第 %(n)s 版") % {"n": _e(v.number)}
         href = url("applications:version", application.pk, v.number)
         rows.append(
