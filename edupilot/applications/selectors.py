@@ -18,7 +18,7 @@ from edupilot.programmes import rules, schema
 from edupilot.programmes.models import ParticipantEntry, Programme
 from edupilot.programmes.selectors import open_programmes_covering, programmes_concerning
 
-from .models import Application, ApplicationMember, AppState, Attachment
+from .models import Application, ApplicationMember, ApplicationVersion, AppState, Attachment
 
 # Applications that count against exclusivity rules (a school in a region bid and a school
 # bid): drafts and withdrawn, refused or not-recommended bids do not.
@@ -88,19 +88,29 @@ ANCESTOR_FIELDS = ("code", "name", "kind", "tier", "parent", "path", "depth", "i
 
 @functools.cache
 def _detail_fields() -> tuple[str, ...]:
-    """The columns of the application page's query: the application, its applicant and
-    current org whole, the programme without its file and JSON, and of each ancestor only
+    """The columns of the application page's query: the application and its applicant
+    whole, the programme without its file and JSON, of each ancestor only
     :data:`ANCESTOR_FIELDS` — their contacts, counts and JSON attributes (80 columns) were a
-    quarter of the query's compile time and rows."""
+    quarter of the query's compile time and rows — and of the current org its name, all the
+    page shows of it (27 columns fewer to compile and load)."""
 
     def names(model, prefix="", skip=()):
         return [prefix + f.name for f in model._meta.concrete_fields if f.name not in skip]
 
     out = names(Application) + names(Programme, "programme__", ("spec", "source_text"))
-    out += names(Org, "applicant_org__") + names(Org, "current_org__")
+    out += names(Org, "applicant_org__") + ["current_org__name"]
     for depth in range(1, APPLICANT_LINEAGE.count("__parent") + 1):
         out += ["applicant_org" + "__parent" * depth + "__" + f for f in ANCESTOR_FIELDS]
     return tuple(out)
+
+
+# What the record of submissions reads of a version's submitter (its name, the handover
+# mark): not the password hash, dates and flags of the user row.
+_VERSION_FIELDS = tuple(f.name for f in ApplicationVersion._meta.concrete_fields) + (
+    "submitted_by__username",
+    "submitted_by__full_name",
+    "submitted_by__ever_handed_down",
+)
 
 
 def application_detail(scope: Scope, pk) -> Application:
@@ -129,7 +139,9 @@ def application_detail(scope: Scope, pk) -> Application:
         if named
         else []
     )
-    app.version_list = list(app.versions.order_by("-number").select_related("submitted_by"))
+    app.version_list = list(
+        app.versions.order_by("-number").select_related("submitted_by").only(*_VERSION_FIELDS)
+    )
     return app
 
 

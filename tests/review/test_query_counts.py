@@ -186,9 +186,10 @@ def test_application_page_reads_only_keys_and_names_of_the_ancestors(
             if q["sql"].startswith('SELECT "applications_application"."id"')
             and '"applications_application"."id" = ' in q["sql"]
         ]
-        # The applicant and the current org: two copies of each org column, not six.
-        assert query.count('."contact_email"') == 2 and query.count('."extra"') == 2
-        assert query.count('."tier"') == 6
+        # The applicant whole, one copy of each org column, not six; of the current org
+        # its name (the applicant's, four ancestors', the current org's).
+        assert query.count('."contact_email"') == 1 and query.count('."extra"') == 1
+        assert query.count('."tier"') == 5 and query.count('."name"') == 6
         # The decisions come with their org's name and reviewer's name, no password hash.
         (decisions,) = [
             q["sql"]
@@ -196,6 +197,13 @@ def test_application_page_reads_only_keys_and_names_of_the_ancestors(
             if 'FROM "review_reviewdecision"' in q["sql"] and '"accounts_user"' in q["sql"]
         ]
         assert '"password"' not in decisions and '."contact_email"' not in decisions
+        # The versions likewise, with their submitter's names.
+        (versions,) = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if 'FROM "applications_applicationversion"' in q["sql"]
+        ]
+        assert '"accounts_user"."full_name"' in versions and '"password"' not in versions
         # Nothing read later of a deferred column (Django loads one by the row's id alone;
         # the one user read by id is the session's).
         by_id = [

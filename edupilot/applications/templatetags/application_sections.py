@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from django import template
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
 from django.utils.html import conditional_escape, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from .application_page import url
 
 register = template.Library()
 
@@ -70,10 +71,10 @@ def _attachments(application, f) -> str:
         return f'<span class="muted">{_esc(none)}</span>'
     out = []
     for a in f.attachments:
-        href = _esc(reverse("applications:attachment", args=[application.pk, a.pk]))
+        href = url("applications:attachment", application.pk, a.pk)
         name = _esc(a.filename)
         if a.blob.is_image:
-            thumb = _esc(reverse("applications:attachment_thumb", args=[application.pk, a.pk]))
+            thumb = url("applications:attachment_thumb", application.pk, a.pk)
             icon = (
                 f'<a href="{href}"><img class="thumb" src="{thumb}" alt="{name}"'
                 f' loading="lazy"></a>'

@@ -1,7 +1,7 @@
-"""``{% review_chain review %}``, ``{% review_actions review application %}`` and
-``{% review_history review %}``: the application page's chain of levels with their
-opinions, the acting level's quota and action forms, and the record of every decision,
-each in one call.
+"""``{% review_links review %}``, ``{% review_chain review %}``, ``{% review_actions review
+application %}`` and ``{% review_history review %}``: the application page's own buttons, its
+chain of levels with their opinions, the acting level's quota and action forms, and the
+record of every decision, each in one call.
 
 They write what ``selectors.review_detail`` computed (its ``steps``, ``titles`` and
 ``decisions``) with the markup the template's loops wrote — same elements, classes and
@@ -16,13 +16,13 @@ import datetime as dt
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.template.defaulttags import CsrfTokenNode
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from edupilot.accounts.templatetags.handover import handover_mark
+from edupilot.applications.templatetags.application_page import url
 
 register = template.Library()
 
@@ -101,6 +101,22 @@ def _step_row(s) -> str:
         cells.append(_who(d, ""))
     cells.append(f"</td>\n      <td>{_when(d.decided_at) if d is not None else ''}</td>\n    </tr>")
     return "".join(cells)
+
+
+@register.simple_tag(takes_context=True)
+def review_links(context, review) -> str:
+    """The page's own buttons in the top card: to the acting level's card, back to the
+    queue (a reviewer), to the chain."""
+    out = ["\n"]
+    if review.acting_step:
+        out.append(f'<a class="button" href="#act-h">{_e(_("本级审核"))}</a>')
+    out.append("\n")
+    if context["request"].scope.is_reviewer:
+        back = _e(_("返回审核列表"))
+        out.append(f'<a class="button secondary" href="{url("review:queue")}">{back}</a>')
+    chain = _e(_("审核流程与意见"))
+    out.append(f'\n<a class="button secondary" href="#chain-h">{chain}</a>\n')
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
 @register.simple_tag
@@ -211,7 +227,7 @@ def review_actions(context, review, application) -> str:
         label = _e(_("推荐"))
         out.append(
             _form(
-                reverse("review:recommend", args=[pk]),
+                url("review:recommend", pk),
                 csrf,
                 label,
                 _recommend_fields(review),
@@ -234,8 +250,7 @@ def review_actions(context, review, application) -> str:
         out.append("\n  ")
         if review.can[action][0]:
             label, fields = _e(label), _text_field(key, name, _e(why))
-            url = reverse(f"review:{action}", args=[pk])
-            out.append(_form(url, csrf, label, fields, label, css))
+            out.append(_form(url(f"review:{action}", pk), csrf, label, fields, label, css))
     out.append("\n</section>")
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
