@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -373,14 +373,27 @@ def _queue_sorted(qs, filters: QueueFilters, mine):
 def _queue_page(qs, number, extra=None) -> tuple[Page, list[tuple]]:
     """The page of ``qs`` and its rows (``ROW_COLUMNS`` then the ``extra`` annotations, the
     titles' flags), each with its applicant's and parent's names (two joins on keys in the
-    page's query, not a query of their own); the count is asked of ``qs`` without them, so
-    it joins no org."""
+    page's query, not a query of their own).
+
+    The count comes with the rows (``COUNT(*) OVER ()``: the same filters, one query instead
+    of two). A page past the end has no row to carry it: then the count is asked on its own
+    and the last page read, as ``Paginator.get_page`` would."""
     extra = extra or {}
     named = qs.annotate(
         org_name=F("applicant_org__name"), org_parent=F("applicant_org__parent__name"), **extra
     ).values_list(*ROW_COLUMNS, *extra)
     paginator = Paginator(named, PAGE_SIZE)
-    paginator.count = qs.count()  # a cached property: set, it is not asked of ``named``
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = 1
+    if number >= 1:
+        bottom = (number - 1) * PAGE_SIZE
+        counted = list(named.annotate(total=Window(Count("pk")))[bottom : bottom + PAGE_SIZE])
+        if counted or number == 1:
+            paginator.count = counted[0][-1] if counted else 0  # a cached property: set
+            return paginator.page(number), [row[:-1] for row in counted]
+    paginator.count = qs.count()
     page = paginator.get_page(number)
     return page, list(page.object_list)
 
