@@ -159,6 +159,7 @@ class _Rows:
 def _recommendations(org_id, rows) -> tuple[dict, dict]:
     """The page's active recommendations (one query): for each row, the one that brought it
     to where it stands (same version, the step below) and the scope's own latest rank."""
+    # ROW_COLUMNS: 0 pk, 6 version, 8 current_step.
     below = {r[0]: (r[6], r[8] - 1 if r[8] is not None else None) for r in rows}
     lower: dict[int, tuple[str, int | None]] = {}
     mine: dict[int, tuple[int, int | None]] = {}
@@ -280,17 +281,22 @@ def _lower_recommendation(field_name: str):
     )
 
 
-def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
-    """The queue's applications by tab and filters (invalid filters are dropped, so the page
-    shows what it filtered by)."""
-    # The programmes in hand also give the folds' lookup (no query of the active programmes).
-    qs: QuerySet = applications_for(scope, programmes)
-    mine = ReviewDecision.objects.filter(
+def _mine(scope: Scope) -> QuerySet:
+    """The scope's own active recommendations of each application, latest step first (a
+    subquery: the 本级已推荐 tab and its order by rank; the other tabs do not build it)."""
+    return ReviewDecision.objects.filter(
         application=OuterRef("pk"),
         org_id=scope.org_id,
         active=True,
         action=ReviewAction.RECOMMEND,
     ).order_by("-step")
+
+
+def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
+    """The queue's applications by tab and filters (invalid filters are dropped, so the page
+    shows what it filtered by)."""
+    # The programmes in hand also give the folds' lookup (no query of the active programmes).
+    qs: QuerySet = applications_for(scope, programmes)
     area = _("辖区内：%(state)s")
     states = [(PENDING, _("待本级审核")), (PASSED, _("本级已推荐"))] + [
         (value, area % {"state": label})
@@ -317,7 +323,7 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
         agreed = JointOpinion.objects.filter(
             application=OuterRef("pk"), org_id=scope.org_id, verdict=JointVerdict.AGREE
         )
-        qs = qs.filter(Exists(mine) | Exists(agreed))
+        qs = qs.filter(Exists(_mine(scope)) | Exists(agreed))
     else:
         qs = qs.filter(state=filters.state)
 
@@ -351,10 +357,10 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
     if filters.q:
         qs = qs.filter(Q(applicant_org__name__icontains=filters.q) | Q(title__icontains=filters.q))
 
-    return qs, mine, states, categories, topics, [(pk, label) for pk, label, _p in areas]
+    return qs, states, categories, topics, [(pk, label) for pk, label, _p in areas]
 
 
-def _queue_sorted(qs, filters: QueueFilters, mine):
+def _queue_sorted(qs, filters: QueueFilters, scope: Scope):
     sorts = dict(SORT_LABELS)
     if filters.state != PASSED:
         sorts.pop("rank")
@@ -366,7 +372,7 @@ def _queue_sorted(qs, filters: QueueFilters, mine):
             lower_rank=_lower_recommendation("rank"), lower_org=_lower_recommendation("org__name")
         )
     elif filters.sort == "rank":
-        qs = qs.annotate(my_rank=Subquery(mine.values("rank")[:1]))
+        qs = qs.annotate(my_rank=Subquery(_mine(scope).values("rank")[:1]))
     return qs.order_by(*SORTS[filters.sort]), sorts
 
 
@@ -427,10 +433,10 @@ def review_queue(
     if programme is None and filters.programme is None and len(programmes) == 1:
         programme = programmes[0]
     filters.programme = programme.pk if programme else None
-    qs, mine, states, categories, topics, areas = _queue_filtered(
+    qs, states, categories, topics, areas = _queue_filtered(
         scope, filters, programmes, programme, lists=page_extras
     )
-    qs, sorts = _queue_sorted(qs, filters, mine)
+    qs, sorts = _queue_sorted(qs, filters, scope)
     flags = title_flags(programmes)
     page, rows = _queue_page(qs, filters.page, flags)
     table, deciding = _queue_table(scope, rows, by_id, now, flags)
