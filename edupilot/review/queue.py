@@ -9,23 +9,22 @@ the rows is ``selectors.quota_summary``.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from edupilot.applications.models import Application, AppState
+from edupilot.applications.models import AppState
 from edupilot.applications.selectors import applications_for
 from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q
 from edupilot.orgs.scoping import Scope, get_or_404
 from edupilot.programmes.models import Programme
 from edupilot.programmes.selectors import programmes_concerning
 
-from . import services
 from .models import JointOpinion, JointVerdict, ReviewAction, ReviewDecision
 from .selectors import QuotaLine, quota_summary
 from .sets import title_badge, title_flags
@@ -40,12 +39,6 @@ SORTS = {
     "lower": ("lower_org", "lower_rank", "pk"),
     "rank": ("category", "my_rank", "pk"),
 }
-# What a queue row shows: loading nothing else keeps 50 rows cheap (no form data, no JSON
-# attributes of the orgs, no timestamps to parse).
-QUEUE_FIELDS = (
-    "programme_id", "category", "topic", "state", "title", "version", "chain", "current_step",
-    "current_org_id", "submitted_at", "applicant_org_id",
-)  # fmt: skip
 SORT_LABELS = {
     "submitted": gettext_lazy("提交时间（先到先列）"),
     "-submitted": gettext_lazy("提交时间（最新在前）"),
@@ -115,47 +108,124 @@ def _local(moment: dt.datetime | None, fmt: str, tz: dt.tzinfo) -> str:
     return moment.astimezone(tz).strftime(fmt) if moment else ""
 
 
-def _queue_row(app: Application, org: tuple[str, str | None], memo: dict, tz: dt.tzinfo) -> dict:
-    """One row's display strings. ``memo`` keeps what rows share (state labels, category
-    names, the level deadlines) for the page: 50 rows, a handful of distinct values."""
-    programme = app.programme
-    name, parent = org
-    key = (app.programme_id, app.category)
-    names = memo.get(key)
-    if names is None:
-        spec = programme.parsed.category(app.category)
-        names = memo[key] = (
-            programme.parsed.short_title or programme.title,
-            spec.name if spec else app.category,
-        )
-    label = memo.get(app.state)
-    if label is None:
-        label = memo[app.state] = str(AppState(app.state).label)
-    deadline = memo.get(("deadline", app.level_deadline))
-    if deadline is None:
-        deadline = _local(app.level_deadline, "%m-%d %H:%M", tz) or "—"
-        memo[("deadline", app.level_deadline)] = deadline
-    return {
-        "pk": app.pk,
+# The page query's columns, in this order, then the titles' flags (``title_flags``): each row
+# is read as a tuple, not as an Application (no model instance, no deferred-field class, no
+# attributes set on it per row; the page shows display strings only).
+ROW_COLUMNS = (
+    "pk", "programme_id", "category", "topic", "state", "title", "version", "chain",
+    "current_step", "current_org_id", "submitted_at", "org_name", "org_parent",
+)  # fmt: skip
+WAITING = (AppState.SUBMITTED, AppState.RECOMMENDED)
+
+
+@dataclass
+class _Rows:
+    """What the page's rows share: the scope's org, the time, the page's recommendations and
+    the texts rows format, worked out once per page (50 rows, a handful of distinct values)."""
+
+    org_id: int | None
+    by_id: dict[int, Programme]
+    now: dt.datetime
+    flags: tuple[str, ...]
+    lower: dict[int, tuple[str, int | None]]  # application -> (org, rank) that brought it here
+    mine: dict[int, int | None]  # application -> the scope's own rank (its latest step)
+    tz: dt.tzinfo = field(default_factory=timezone.get_current_timezone)
+    memo: dict = field(default_factory=dict)
+    lower_fmt: str = field(default_factory=lambda: _("%(org)s 第 %(rank)s 名"))
+    version_fmt: str = field(default_factory=lambda: _("第 %(n)s 版"))
+
+    def names(self, programme_id: int, category: str) -> tuple:
+        """(programme, its short title, the category's spec, the category's name)."""
+        key = (programme_id, category)
+        names = self.memo.get(key)
+        if names is None:
+            programme = self.by_id[programme_id]
+            spec = programme.parsed.category(category)
+            names = self.memo[key] = (
+                programme,
+                programme.parsed.short_title or programme.title,
+                spec,
+                spec.name if spec else category,
+            )
+        return names
+
+    def cached(self, key, compute):
+        value = self.memo.get(key, self)
+        if value is self:
+            value = self.memo[key] = compute()
+        return value
+
+
+def _recommendations(org_id, rows) -> tuple[dict, dict]:
+    """The page's active recommendations (one query): for each row, the one that brought it
+    to where it stands (same version, the step below) and the scope's own latest rank."""
+    # ROW_COLUMNS: 0 pk, 6 version, 8 current_step.
+    below = {r[0]: (r[6], r[8] - 1 if r[8] is not None else None) for r in rows}
+    lower: dict[int, tuple[str, int | None]] = {}
+    mine: dict[int, tuple[int, int | None]] = {}
+    for app_id, version, step, rank, by, by_name in ReviewDecision.objects.filter(
+        application_id__in=list(below), active=True, action=ReviewAction.RECOMMEND
+    ).values_list("application_id", "version", "step", "rank", "org_id", "org__name"):
+        if app_id not in lower and below[app_id] == (version, step):
+            lower[app_id] = (by_name, rank)
+        if by == org_id and (app_id not in mine or step > mine[app_id][0]):
+            mine[app_id] = (step, rank)
+    return lower, {pk: rank for pk, (_step, rank) in mine.items()}
+
+
+def _queue_row(row: tuple, page: _Rows) -> tuple[dict, bool]:
+    """One row's display strings, and whether it waits for this org's final decision."""
+    (pk, programme_id, category, topic, state, title, version, chain, step, current_org_id,
+     submitted_at, name, parent, *held) = row  # fmt: skip
+    programme, short_title, spec, category_name = page.names(programme_id, category)
+    info = chain[step] if step is not None and chain and step < len(chain) else None
+    level = info["level"] if info else None
+    deadline = page.cached(
+        (programme_id, category, level),
+        lambda: programme.level_deadline(category, level) if info else None,
+    )
+    late = bool(deadline and page.now > deadline)
+    at_my_level = (
+        state in WAITING
+        and info is not None
+        and page.org_id in (info.get("orgs") or [info["org"]])
+        and (current_org_id == page.org_id or "orgs" in info)
+        and info.get("kind") != "expert_scoring"  # the panel's step: nobody reviews there
+    )
+    final_step = info is not None and step == len(chain) - 1
+    lower = page.lower.get(pk)
+    cells = {
+        "pk": pk,
         "name": name,
-        "title": app.title if app.title and app.title != name else "",
+        "title": title if title and title != name else "",
         "parent": parent or "—",
-        "programme": names[0],
-        "category": names[1],
-        "topic": app.topic_name or "—",
-        "badge": app.badge,
-        "state": app.state,
-        "state_label": label,
-        "level": app.level_name if app.state == AppState.SUBMITTED else "",
-        "version": memo["version_fmt"] % {"n": app.version} if app.version > 1 else "",
-        "lower": app.lower_label,
-        "my_rank": app.my_rank or "—",
-        "submitted": _local(app.submitted_at, "%Y-%m-%d %H:%M", tz),
-        "deadline": deadline,
-        "late": app.late,
-        "selectable": app.at_my_level and not app.late,
-        "rankable": app.at_my_level and not app.late and not app.final_step,
+        "programme": short_title,
+        "category": category_name,
+        "topic": page.cached(
+            ("topic", programme_id, topic), lambda: programme.parsed.topic_label(topic)
+        )
+        or "—",
+        "badge": page.cached(
+            ("badge", programme_id, category, *held),
+            lambda: title_badge(SimpleNamespace(**dict(zip(page.flags, held, strict=True))), spec),
+        ),
+        "state": state,
+        "state_label": page.cached(state, lambda: str(AppState(state).label)),
+        "level": info["name"] if info and state == AppState.SUBMITTED else "",
+        "version": page.version_fmt % {"n": version} if version > 1 else "",
+        "lower": page.lower_fmt % {"org": lower[0], "rank": lower[1]}
+        if lower and lower[0]
+        else "—",
+        "my_rank": page.mine.get(pk) or "—",
+        "submitted": _local(submitted_at, "%Y-%m-%d %H:%M", page.tz),
+        "deadline": page.cached(
+            ("deadline", deadline), lambda: _local(deadline, "%m-%d %H:%M", page.tz) or "—"
+        ),
+        "late": late,
+        "selectable": at_my_level and not late,
+        "rankable": at_my_level and not late and not final_step,
     }
+    return cells, final_step and at_my_level
 
 
 def review_programmes(scope: Scope) -> list[Programme]:
@@ -211,17 +281,22 @@ def _lower_recommendation(field_name: str):
     )
 
 
-def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
-    """The queue's applications by tab and filters (invalid filters are dropped, so the page
-    shows what it filtered by)."""
-    # The programmes in hand also give the folds' lookup (no query of the active programmes).
-    qs: QuerySet = applications_for(scope, programmes)
-    mine = ReviewDecision.objects.filter(
+def _mine(scope: Scope) -> QuerySet:
+    """The scope's own active recommendations of each application, latest step first (a
+    subquery: the 本级已推荐 tab and its order by rank; the other tabs do not build it)."""
+    return ReviewDecision.objects.filter(
         application=OuterRef("pk"),
         org_id=scope.org_id,
         active=True,
         action=ReviewAction.RECOMMEND,
     ).order_by("-step")
+
+
+def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
+    """The queue's applications by tab and filters (invalid filters are dropped, so the page
+    shows what it filtered by)."""
+    # The programmes in hand also give the folds' lookup (no query of the active programmes).
+    qs: QuerySet = applications_for(scope, programmes)
     area = _("辖区内：%(state)s")
     states = [(PENDING, _("待本级审核")), (PASSED, _("本级已推荐"))] + [
         (value, area % {"state": label})
@@ -248,7 +323,7 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
         agreed = JointOpinion.objects.filter(
             application=OuterRef("pk"), org_id=scope.org_id, verdict=JointVerdict.AGREE
         )
-        qs = qs.filter(Exists(mine) | Exists(agreed))
+        qs = qs.filter(Exists(_mine(scope)) | Exists(agreed))
     else:
         qs = qs.filter(state=filters.state)
 
@@ -282,10 +357,10 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
     if filters.q:
         qs = qs.filter(Q(applicant_org__name__icontains=filters.q) | Q(title__icontains=filters.q))
 
-    return qs, mine, states, categories, topics, [(pk, label) for pk, label, _p in areas]
+    return qs, states, categories, topics, [(pk, label) for pk, label, _p in areas]
 
 
-def _queue_sorted(qs, filters: QueueFilters, mine):
+def _queue_sorted(qs, filters: QueueFilters, scope: Scope):
     sorts = dict(SORT_LABELS)
     if filters.state != PASSED:
         sorts.pop("rank")
@@ -297,79 +372,50 @@ def _queue_sorted(qs, filters: QueueFilters, mine):
             lower_rank=_lower_recommendation("rank"), lower_org=_lower_recommendation("org__name")
         )
     elif filters.sort == "rank":
-        qs = qs.annotate(my_rank=Subquery(mine.values("rank")[:1]))
-    return qs.only(*QUEUE_FIELDS).order_by(*SORTS[filters.sort]), sorts
+        qs = qs.annotate(my_rank=Subquery(_mine(scope).values("rank")[:1]))
+    return qs.order_by(*SORTS[filters.sort]), sorts
 
 
-def _queue_page(qs, number, extra=None) -> Page:
-    """The page of ``qs``, each row with its applicant's and parent's names (two joins on
-    keys in the page's query, not a query of their own) and the ``extra`` annotations (the
-    titles' lists); the count is asked of ``qs`` without them, so it joins no org."""
+def _queue_page(qs, number, extra=None) -> tuple[Page, list[tuple]]:
+    """The page of ``qs`` and its rows (``ROW_COLUMNS`` then the ``extra`` annotations, the
+    titles' flags), each with its applicant's and parent's names (two joins on keys in the
+    page's query, not a query of their own).
+
+    The count comes with the rows (``COUNT(*) OVER ()``: the same filters, one query instead
+    of two). A page past the end has no row to carry it: then the count is asked on its own
+    and the last page read, as ``Paginator.get_page`` would."""
+    extra = extra or {}
     named = qs.annotate(
-        org_name=F("applicant_org__name"),
-        org_parent=F("applicant_org__parent__name"),
-        **(extra or {}),
-    )
+        org_name=F("applicant_org__name"), org_parent=F("applicant_org__parent__name"), **extra
+    ).values_list(*ROW_COLUMNS, *extra)
     paginator = Paginator(named, PAGE_SIZE)
-    paginator.count = qs.count()  # a cached property: set, it is not asked of ``named``
-    return paginator.get_page(number)
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = 1
+    if number >= 1:
+        bottom = (number - 1) * PAGE_SIZE
+        counted = list(named.annotate(total=Window(Count("pk")))[bottom : bottom + PAGE_SIZE])
+        if counted or number == 1:
+            paginator.count = counted[0][-1] if counted else 0  # a cached property: set
+            return paginator.page(number), [row[:-1] for row in counted]
+    paginator.count = qs.count()
+    page = paginator.get_page(number)
+    return page, list(page.object_list)
 
 
-def _queue_table(scope: Scope, rows, programmes, by_id, now) -> list[dict]:
-    """The page's rows, with the levels' ranks and deadlines, in a fixed number of queries."""
-    # A sub-direction is shown after its direction ("教学应用 / 智慧课堂").
-    topic_names = {
-        (p.pk, t.code): p.parsed.topic_label(t.code) for p in programmes for t in p.parsed.topics
-    }
-    # The texts every row formats, translated once for the page.
-    lower_fmt = _("%(org)s 第 %(rank)s 名")
-    memo: dict = {"version_fmt": _("第 %(n)s 版")}
-    tz = timezone.get_current_timezone()
-    counting = defaultdict(list)
-    for d in ReviewDecision.objects.filter(
-        application_id__in=[a.pk for a in rows], active=True, action=ReviewAction.RECOMMEND
-    ).values("application_id", "version", "step", "rank", "org_id", "org__name"):
-        counting[d["application_id"]].append(d)
-    table: list[dict] = []
-    for app in rows:
-        lower = [
-            d
-            for d in counting[app.pk]
-            if d["version"] == app.version
-            and app.current_step is not None
-            and d["step"] == app.current_step - 1
-        ]
-        mine_here = sorted(
-            (d for d in counting[app.pk] if d["org_id"] == scope.org_id), key=lambda d: -d["step"]
-        )
-        app.lower_org = lower[0]["org__name"] if lower else None
-        app.lower_rank = lower[0]["rank"] if lower else None
-        app.my_rank = mine_here[0]["rank"] if mine_here else None
-        app.programme = by_id[app.programme_id]
-        info = services.current_step_info(app)
-        app.level_name = info["name"] if info else ""
-        deadline_key = (app.programme_id, app.category, info["level"] if info else None)
-        if deadline_key not in memo:
-            memo[deadline_key] = (
-                app.programme.level_deadline(app.category, info["level"]) if info else None
-            )
-        app.level_deadline = memo[deadline_key]
-        app.late = bool(app.level_deadline and now > app.level_deadline)
-        app.at_my_level = (
-            app.state in (AppState.SUBMITTED, AppState.RECOMMENDED)
-            and info is not None
-            and scope.org_id in (info.get("orgs") or [info["org"]])
-            and (app.current_org_id == scope.org_id or "orgs" in info)
-            and info.get("kind") != "expert_scoring"  # the panel's step: nobody reviews there
-        )
-        app.final_step = info is not None and app.current_step == services.last_step(app)
-        app.topic_name = topic_names.get((app.programme_id, app.topic), app.topic)
-        app.badge = title_badge(app, app.programme.parsed.category(app.category))
-        app.lower_label = (
-            lower_fmt % {"org": app.lower_org, "rank": app.lower_rank} if app.lower_org else "—"
-        )
-        table.append(_queue_row(app, (app.org_name, app.org_parent), memo, tz))
-    return table
+def _queue_table(scope: Scope, rows, by_id, now, flags) -> tuple[list[dict], bool]:
+    """The page's rows as display strings, with the levels' ranks and deadlines (one query),
+    and whether every row waits for this org's final decision (the issuer's level)."""
+    lower, mine = _recommendations(scope.org_id, rows)
+    page = _Rows(scope.org_id, by_id, now, tuple(flags), lower, mine)
+    table = []
+    deciding = bool(rows)
+    for row in rows:
+        cells, final = _queue_row(row, page)
+        table.append(cells)
+        deciding = deciding and final
+    return table, deciding
 
 
 def review_queue(
@@ -387,13 +433,14 @@ def review_queue(
     if programme is None and filters.programme is None and len(programmes) == 1:
         programme = programmes[0]
     filters.programme = programme.pk if programme else None
-    qs, mine, states, categories, topics, areas = _queue_filtered(
+    qs, states, categories, topics, areas = _queue_filtered(
         scope, filters, programmes, programme, lists=page_extras
     )
-    qs, sorts = _queue_sorted(qs, filters, mine)
-    page = _queue_page(qs, filters.page, title_flags(programmes))
-    rows = list(page.object_list)
-    table = _queue_table(scope, rows, programmes, by_id, now)
+    qs, sorts = _queue_sorted(qs, filters, scope)
+    flags = title_flags(programmes)
+    page, rows = _queue_page(qs, filters.page, flags)
+    table, deciding = _queue_table(scope, rows, by_id, now, flags)
+    page.object_list = table  # the page lists its rows as the table shows them
     return QueueView(
         filters=filters,
         page=page,
@@ -406,7 +453,7 @@ def review_queue(
         stages=list(Stage.choices),
         sorts=list(sorts.items()),
         rows=table,
-        deciding=bool(rows) and all(a.final_step and a.at_my_level for a in rows),
+        deciding=deciding,
         quota=(
             quota_summary(scope, [programme.pk] if programme else [p.pk for p in programmes], by_id)
             if page_extras

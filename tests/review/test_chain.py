@@ -37,8 +37,8 @@ def test_city_recommends_and_the_province_receives_it(henan, henan_school_app):
     assert decision.decided_by == city.user and decision.opinion == "该校信息化基础好，同意推荐。"
     # The province's queue holds it now; the city's does not.
     assert [
-        a.pk
-        for a in reviewer_queue.review_queue(province.scope, reviewer_queue.QueueFilters()).page
+        r["pk"]
+        for r in reviewer_queue.review_queue(province.scope, reviewer_queue.QueueFilters()).rows
     ] == [app.pk]
     assert list(reviewer_queue.review_queue(city.scope, reviewer_queue.QueueFilters()).page) == []
     event = AuditEvent.objects.filter(action="review.recommend").get()
@@ -58,8 +58,8 @@ def test_three_level_chain_passes_county_then_city(zhejiang):
     assert app.state == AppState.SUBMITTED and app.current_org == org("杭州市")
     assert d1.quota_holder is None  # Zhejiang sets no county quota
     # The city sees the county's rank beside each application.
-    row = reviewer_queue.review_queue(city.scope, reviewer_queue.QueueFilters()).page.object_list[0]
-    assert (row.lower_org, row.lower_rank, row.my_rank) == ("西湖区", 1, None)
+    row = reviewer_queue.review_queue(city.scope, reviewer_queue.QueueFilters()).rows[0]
+    assert (row["lower"], row["my_rank"]) == ("西湖区 第 1 名", "—")
     d2 = recommend(city, app)
     app.refresh_from_db()
     assert app.state == AppState.RECOMMENDED and app.current_step == 2
@@ -67,7 +67,7 @@ def test_three_level_chain_passes_county_then_city(zhejiang):
     view = reviewer_queue.review_queue(
         city.scope, reviewer_queue.QueueFilters(state=reviewer_queue.PASSED)
     )
-    assert [(a.pk, a.my_rank) for a in view.page] == [(app.pk, 1)]
+    assert [(r["pk"], r["my_rank"]) for r in view.rows] == [(app.pk, 1)]
 
 
 def test_single_step_chain_goes_straight_to_the_issuer(zhejiang):
@@ -258,10 +258,10 @@ def test_upper_level_sees_only_what_arrived_in_time(henan, henan_school_app):
     with pytest.raises(services.ReviewError):
         recommend(city, stuck, now=late)
     queue = reviewer_queue.review_queue(province.scope, reviewer_queue.QueueFilters(), now=late)
-    assert [a.pk for a in queue.page] == [on_time.pk]
+    assert [r["pk"] for r in queue.rows] == [on_time.pk]
     # The city still sees its late one, marked as past its deadline and not selectable.
     city_queue = reviewer_queue.review_queue(city.scope, reviewer_queue.QueueFilters(), now=late)
-    assert [(a.pk, a.late) for a in city_queue.page] == [(stuck.pk, True)]
+    assert [(r["pk"], r["late"]) for r in city_queue.rows] == [(stuck.pk, True)]
 
 
 def test_scope_a_county_cannot_act_on_another_countys_application(zhejiang):

@@ -111,7 +111,7 @@ def test_all_must_agree_each_once_and_the_step_completes_in_the_lead_orgs_name(b
     # Both orgs find it in their queue; an office that is not named does not.
     for who in (city_rev, finance_rev):
         queue = review_queue.review_queue(who.scope, review_queue.QueueFilters())
-        assert app.pk in [a.pk for a in queue.page], who.org.name
+        assert app.pk in [r["pk"] for r in queue.rows], who.org.name
     with pytest.raises(ReviewDenied):
         say(app, stranger, "recommend")
 
@@ -129,9 +129,9 @@ def test_all_must_agree_each_once_and_the_step_completes_in_the_lead_orgs_name(b
     assert (app.state, app.current_step) == (AppState.SUBMITTED, 1)
     # The finance bureau has spoken: its queue no longer lists it; the city's still does.
     queue = review_queue.review_queue(finance_rev.scope, review_queue.QueueFilters())
-    assert app.pk not in [a.pk for a in queue.page]
+    assert app.pk not in [r["pk"] for r in queue.rows]
     passed = review_queue.review_queue(finance_rev.scope, review_queue.QueueFilters(state="passed"))
-    assert app.pk in [a.pk for a in passed.page], "本级已推荐 lists what the bureau agreed to"
+    assert app.pk in [r["pk"] for r in passed.rows], "本级已推荐 lists what the bureau agreed to"
 
     decision = say(app, city_rev, "recommend", "符合条件")
     assert (app.state, app.current_step, app.current_org_id) == (

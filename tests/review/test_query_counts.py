@@ -114,9 +114,9 @@ def test_reviewer_pages_stay_within_their_query_budget(
 ):
     """Each page's queries, named (issue 12 §6). Every page: session, user, membership (the
     unread badge is the user row's counter, no query). Queue: the programmes (their folds
-    read from them, no second programme query), the county list, the count, the page's rows
-    with their applicant's and parent's names, the lower levels' recommendations, the quota
-    use and rows. API: the same without county list and quota. Application page: the
+    read from them, no second programme query), the county list, the page's rows with their
+    count (``COUNT(*) OVER ()``) and their applicant's and parent's names, the lower levels'
+    recommendations, the quota use and rows. API: the same without county list and quota. Application page: the
     application with its files, versions and decisions, the lineage, the quota row and use,
     the level's next rank. Applicant home: its bids, the open programmes, its lists, its
     memberships in others' bids."""
@@ -126,9 +126,9 @@ def test_reviewer_pages_stay_within_their_query_budget(
         application=henan_school_app()[0], scope=city.scope, actor=city.actor, opinion="同意。"
     )
     budget = [
-        (city, reverse("review:queue"), {}, 10),
-        (city, reverse("review:queue"), {"area": org("金水区").pk}, 10),
-        (city, "/api/v1/review/queue", {}, 7),
+        (city, reverse("review:queue"), {}, 9),
+        (city, reverse("review:queue"), {"area": org("金水区").pk}, 9),
+        (city, "/api/v1/review/queue", {}, 6),
         (city, reverse("review:detail", args=[a.pk]), {}, 10),
         (school, reverse("applications:home"), {}, 7),
     ]
@@ -213,3 +213,25 @@ def test_application_page_reads_only_keys_and_names_of_the_ancestors(
             or 'FROM "accounts_user" WHERE "accounts_user"."id" = ' in q["sql"]
         ]
         assert len(by_id) == 1 and '"accounts_user"."password"' in by_id[0], by_id
+
+
+def test_queue_pages_count_with_their_rows_and_fall_back_past_the_end(
+    client, henan, henan_school_app
+):
+    """The count comes with the page's rows; a page past the end (or below 1) shows the last
+    page, a page that is not a number the first, as ``Paginator.get_page`` does."""
+    city = reviewer("郑州市")
+    app = henan_school_app()[0]
+    _copies(app, 51)
+    client.force_login(city.user)
+    queue = reverse("review:queue")
+    expect = {"1": (1, 50), "2": (2, 2), "9": (2, 2), "0": (2, 2), "x": (1, 50), "": (1, 50)}
+    for number, (shown, rows) in expect.items():
+        page = client.get(queue, {"page": number}).context["page"]
+        assert (page.number, len(page.object_list), page.paginator.count) == (shown, rows, 52)
+        assert page.paginator.num_pages == 2
+    api = client.get("/api/v1/review/queue", {"page": 2}).json()
+    assert (api["page"], api["pages"], api["count"], len(api["items"])) == (2, 2, 52, 2)
+    client.force_login(reviewer("开封市").user)
+    page = client.get(queue, {"page": 3}).context["page"]
+    assert (page.number, list(page.object_list), page.paginator.count) == (1, [], 0)

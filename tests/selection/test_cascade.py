@@ -168,7 +168,7 @@ def test_confirmed_units_become_the_citys_recommendations_at_the_province(city_r
     # In the province's queue, as the city's recommendations, within the city's 2 places.
     province_rev = Who(province_org, Role.REVIEWER)
     queue = review_queue.review_queue(province_rev.scope, review_queue.QueueFilters())
-    assert {a.pk for a in queue.page} == {a.pk for a in sent}
+    assert {r["pk"] for r in queue.rows} == {a.pk for a in sent}
     (state,) = [q for q in review.quota_buckets(sent[0], 0)]
     quota = review.quota_state(sent[0], *state)
     assert (quota.used, quota.limit) == (2, 2)

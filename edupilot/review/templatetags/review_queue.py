@@ -1,4 +1,7 @@
-"""``{% queue_rows q pending passed detail_base %}``: the queue's 50 table rows in one call.
+"""``{% queue_rows q pending passed detail_base %}``: the queue's 50 table rows in one call;
+``{% queue_filters q %}`` and ``{% queue_head q pending passed %}``: its filter form and
+table header (some 40 ``{% trans %}`` and ``{% if %}`` nodes a page, each translation looked
+up through the request's thread-local, written here as one string).
 
 The rows arrive as dicts of display strings (``queue._queue_row``); writing their cells
 here instead of with ``{% for %}``/``{% if %}`` over each cell takes ~1,100 template node
@@ -9,8 +12,11 @@ same cells, same attributes, every value escaped.
 from html import escape as _escape
 
 from django import template
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from edupilot.core.templatetags.ui import options
 
 register = template.Library()
 
@@ -69,3 +75,84 @@ def queue_rows(q, pending: bool, passed: bool, detail_base: str) -> str:
         cells.append("</td></tr>\n")
         out.append("".join(cells))
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def _select(name: str, label: str, choices, selected, everything: str | None) -> str:
+    """A filter's field: its label and ``<select>`` (``everything``: the "all" option)."""
+    blank = f'<option value="">{escape(everything)}</option>' if everything is not None else ""
+    return (
+        f'<div class="field"><label for="f-{name}">{escape(label)}</label>\n'
+        f'    <select id="f-{name}" name="{name}">{blank}{options(choices, selected)}</select></div>'
+    )
+
+
+def _programmes(q) -> str:
+    """The programme filter: a choice among several, the one shown kept, or nothing."""
+    if len(q.programmes) > 1:
+        chosen = "" if q.filters.programme is None else str(q.filters.programme)
+        choices = "".join(
+            f'<option value="{int(p.pk)}"{" selected" if str(p.pk) == chosen else ""}>'
+            f"{escape(p.parsed.short_title or p.title)}</option>"
+            for p in q.programmes
+        )
+        label, everything = escape(_("项目")), escape(_("全部项目"))
+        return (
+            f'\n  <div class="field"><label for="f-programme">{label}</label>\n'
+            f'    <select id="f-programme" name="programme"><option value="">{everything}'
+            f"</option>\n      {choices}\n    </select></div>\n  "
+        )
+    if q.programme:
+        return f'<input type="hidden" name="programme" value="{int(q.programme.pk)}">'
+    return ""
+
+
+@register.simple_tag
+def queue_filters(q) -> str:
+    """The queue's filter form (the programmes, the tab, the category, topic, county, stage,
+    the name searched, the order), what was chosen selected; every value escaped."""
+    f = q.filters
+    everything = _("全部")
+    title, search, name = escape(_("筛选")), escape(_("输入名称搜索")), escape(_("单位名称"))
+    clear = escape(_("清除"))
+    out = [
+        f'<form method="get" class="filters card" role="search" aria-label="{title}">\n  ',
+        _programmes(q),
+        "\n  ",
+        _select("state", _("范围"), q.states, f.state, None),
+        "\n  ",
+        _select("category", _("类别"), q.categories, f.category, everything)
+        if q.categories
+        else "",
+        "\n  ",
+        _select("topic", _("选题"), q.topics, f.topic, everything) if q.topics else "",
+        "\n  ",
+        _select("area", _("县（市、区）"), q.areas, f.area, everything) if q.areas else "",
+        "\n  ",
+        _select("stage", _("学段"), q.stages, f.stage, everything),
+        f'\n  <div class="field"><label for="f-q">{name}</label><input id="f-q" type="search"'
+        f' name="q" value="{escape(f.q)}" placeholder="{search}"></div>\n  ',
+        _select("sort", _("排序"), q.sorts, f.sort, None),
+        f'\n  <button type="submit">{title}</button>\n'
+        f'  <a href="{escape(reverse("review:queue"))}" class="button secondary">{clear}</a>\n'
+        "</form>",
+    ]
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
+def queue_head(q, pending: bool, passed: bool) -> str:
+    """The queue table's header row: the columns ``queue_rows`` writes."""
+    choose, rank, unit, parent = _("选择"), _("推荐排序"), _("申报单位"), _("所属")
+    programme, category, topic, state = _("项目"), _("类别"), _("选题"), _("状态")
+    lower, mine, submitted, deadline = _("下级推荐"), _("本级排序"), _("提交时间"), _("本级截止")
+    rank = f"<th>{escape(rank)}</th>" if pending else ""
+    programme = "" if q.programme else f"<th>{escape(programme)}</th>"
+    topic = f"<th>{escape(topic)}</th>" if q.topics else ""
+    mine = f'<th class="num">{escape(mine)}</th>' if passed else ""
+    return mark_safe(  # noqa: S308 - every label is escaped
+        f'<thead><tr>\n    <th><span class="sr-only">{escape(choose)}</span></th>\n    {rank}\n'
+        f"    <th>{escape(unit)}</th><th>{escape(parent)}</th>{programme}"
+        f"<th>{escape(category)}</th>{topic}\n"
+        f"    <th>{escape(state)}</th><th>{escape(lower)}</th>{mine}<th>{escape(submitted)}</th>"
+        f"<th>{escape(deadline)}</th>\n  </tr></thead>"
+    )
