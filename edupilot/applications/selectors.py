@@ -454,9 +454,7 @@ def eligibility_contexts(
     each asked once whatever the number of programmes: the org's facts are the same for
     all, its memberships in others' bids are one query, and its own bids are
     ``applications`` (all of the org's bids in these programmes)."""
-    needed = facts_needed(
-        r.expr for c in categories for r in c.rules if r.phase == "eligibility"
-    )
+    needed = facts_needed(r.expr for c in categories for r in c.rules if r.phase == "eligibility")
     pks = list(dict.fromkeys(p.pk for p in programmes))
     facts = org_facts(org, needed=needed)
     own: dict[int, list[dict]] = {pk: [] for pk in pks}

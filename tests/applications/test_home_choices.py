@@ -44,9 +44,7 @@ def test_a_second_open_call_costs_the_home_page_no_query(client, henan, school):
     assert two == one
 
 
-def test_a_membership_in_a_region_bid_refuses_the_school_category_of_that_call_only(
-    henan, school
-):
+def test_a_membership_in_a_region_bid_refuses_the_school_category_of_that_call_only(henan, school):
     second = second_call(henan)
     county = org("金水区")
     bid = Application.objects.create(
