@@ -7,7 +7,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, IntegerField, Prefetch, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -443,6 +443,46 @@ def choices_for_org(
     return out
 
 
+def _lists_and_memberships(
+    org: Org, programme_pks: list[int], needed: set[str] | None
+) -> tuple[dict[str, str], dict[int, list[dict]]]:
+    """The org's participant lists (code -> status) and, by programme, the active bids of
+    others that name it as a member — those of the two ``needed`` — in one round trip: the
+    two reads, each as it would be alone, joined by UNION ALL (a list's row has no
+    programme)."""
+    lists: dict[str, str] = {}
+    member_of: dict[int, list[dict]] = {pk: [] for pk in programme_pks}
+    reads = []
+    if needed is None or "lists" in needed:
+        reads.append(
+            ParticipantEntry.objects.filter(org_id=org.pk)
+            .annotate(p=Value(None, output_field=IntegerField()), a=F("plist__code"), b=F("status"))
+            .values_list("p", "a", "b")
+        )
+    if needed is None or "member_of" in needed:
+        reads.append(
+            ApplicationMember.objects.filter(
+                org_id=org.pk,
+                application__programme_id__in=programme_pks,
+                application__state__in=ACTIVE_STATES,
+            )
+            .annotate(
+                p=F("application__programme_id"),
+                a=F("application__category"),
+                b=F("application__state"),
+            )
+            .values_list("p", "a", "b")
+        )
+    if not reads:
+        return lists, member_of
+    for programme_pk, key, value in reads[0].union(*reads[1:], all=True):
+        if programme_pk is None:
+            lists[key] = value
+        else:
+            member_of[programme_pk].append({"category": key, "state": value})
+    return lists, member_of
+
+
 def eligibility_contexts(
     org: Org,
     programmes: list[Programme],
@@ -456,18 +496,13 @@ def eligibility_contexts(
     ``applications`` (all of the org's bids in these programmes)."""
     needed = facts_needed(r.expr for c in categories for r in c.rules if r.phase == "eligibility")
     pks = list(dict.fromkeys(p.pk for p in programmes))
-    facts = org_facts(org, needed=needed)
+    lists, member_of = _lists_and_memberships(org, pks, needed)
+    facts = org_facts(org, lists=lists, needed=needed)
     own: dict[int, list[dict]] = {pk: [] for pk in pks}
     if needed is None or "applications" in needed:
         for a in applications:
             if a.programme_id in own:
                 own[a.programme_id].append({"category": a.category, "state": a.state})
-    member_of: dict[int, list[dict]] = {pk: [] for pk in pks}
-    if needed is None or "member_of" in needed:
-        for pk, category, state in ApplicationMember.objects.filter(
-            org=org, application__programme_id__in=pks, application__state__in=ACTIVE_STATES
-        ).values_list("application__programme_id", "application__category", "application__state"):
-            member_of[pk].append({"category": category, "state": state})
     return {
         p.pk: {
             "org": facts,
