@@ -7,7 +7,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import F, IntegerField, Prefetch, QuerySet, Value
+from django.db.models import IntegerField, Prefetch, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -455,9 +455,9 @@ def _lists_and_memberships(
     reads = []
     if needed is None or "lists" in needed:
         reads.append(
-            ParticipantEntry.objects.filter(org_id=org.pk)
-            .annotate(p=Value(None, output_field=IntegerField()), a=F("plist__code"), b=F("status"))
-            .values_list("p", "a", "b")
+            ParticipantEntry.objects.filter(org_id=org.pk).values_list(
+                "plist__code", "status", Value(None, output_field=IntegerField())
+            )
         )
     if needed is None or "member_of" in needed:
         reads.append(
@@ -465,17 +465,15 @@ def _lists_and_memberships(
                 org_id=org.pk,
                 application__programme_id__in=programme_pks,
                 application__state__in=ACTIVE_STATES,
+            ).values_list(
+                "application__category", "application__state", "application__programme_id"
             )
-            .annotate(
-                p=F("application__programme_id"),
-                a=F("application__category"),
-                b=F("application__state"),
-            )
-            .values_list("p", "a", "b")
         )
     if not reads:
         return lists, member_of
-    for programme_pk, key, value in reads[0].union(*reads[1:], all=True):
+    # The expression comes last on both sides: a values_list's columns are its fields, then
+    # its expressions, and UNION matches them by position.
+    for key, value, programme_pk in reads[0].union(*reads[1:], all=True):
         if programme_pk is None:
             lists[key] = value
         else:
