@@ -7,7 +7,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import IntegerField, Prefetch, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -145,13 +145,25 @@ def application_detail(scope: Scope, pk) -> Application:
     return app
 
 
+HOME_FIELDS = (
+    "programme__title",
+    "programme__source_sha256",
+    "category",
+    "state",
+    "version",
+    "updated_at",
+)
+
+
 def applications_of_org(scope: Scope) -> QuerySet[Application]:
     return (
         applications_for(scope)
         .filter(applicant_org_id=scope.org_id)
         .select_related("programme")
-        # A list of bids: not their forms, nor the programme's file and JSON.
-        .defer("data", "programme__spec", "programme__source_text")
+        # A list of bids: what the home page shows of each and what its choices match them
+        # on (not their forms, nor the programme's file and JSON: the category's name comes
+        # from the spec the process keeps by the file's hash).
+        .only(*HOME_FIELDS)
         .order_by("-updated_at")
     )
 
@@ -221,23 +233,27 @@ def applicant_facts(
     exclude_pk: int | None = None,
     needed: set[str] | None = None,
 ) -> dict:
-    own = Application.objects.filter(programme=programme, applicant_org=org).exclude(pk=exclude_pk)
-    member_of = ApplicationMember.objects.filter(
-        org=org, application__programme=programme, application__state__in=ACTIVE_STATES
-    ).exclude(application_id=exclude_pk)
-    return {
-        "applications": [
+    """The applicant's bids as rules see them; a fact not ``needed`` stays empty and its
+    query is not even built (the home page reads one of the two)."""
+    out: dict[str, list] = {"applications": [], "member_of": []}
+    if needed is None or "applications" in needed:
+        own = Application.objects.filter(programme=programme, applicant_org=org)
+        if exclude_pk is not None:
+            own = own.exclude(pk=exclude_pk)
+        out["applications"] = [
             {"category": c, "state": s} for c, s in own.values_list("category", "state")
         ]
-        if needed is None or "applications" in needed
-        else [],
-        "member_of": [
+    if needed is None or "member_of" in needed:
+        member_of = ApplicationMember.objects.filter(
+            org=org, application__programme=programme, application__state__in=ACTIVE_STATES
+        )
+        if exclude_pk is not None:
+            member_of = member_of.exclude(application_id=exclude_pk)
+        out["member_of"] = [
             {"category": c, "state": s}
             for c, s in member_of.values_list("application__category", "application__state")
         ]
-        if needed is None or "member_of" in needed
-        else [],
-    }
+    return out
 
 
 def members_facts(programme: Programme, application: Application) -> list[dict]:
@@ -405,13 +421,15 @@ def choices_for_org(
     """Every category of every open programme this org falls under, eligible or not, with why.
 
     ``applications``: the org's applications when the caller has them already (the home
-    page lists them): each choice's own bid is found among them instead of asked again."""
+    page lists them): each choice's own bid is found among them instead of asked again, and
+    so are the bids the rules read (``applicant.applications``)."""
     now = now or timezone.now()
-    out = []
     programmes = open_programmes_covering(org, now)
     if applications is None:
-        applications = Application.objects.filter(applicant_org=org, programme__in=programmes).only(
-            "programme_id", "category", "state", "version"
+        applications = list(
+            Application.objects.filter(applicant_org=org, programme__in=programmes).only(
+                "programme_id", "category", "state", "version"
+            )
         )
     open_ids = {p.pk for p in programmes}
     existing = {
@@ -419,27 +437,99 @@ def choices_for_org(
         for a in applications  # one per programme and category (application_unique)
         if a.programme_id in open_ids
     }
+    out = []
     for programme in programmes:
-        ctx = None
         for category in programme.parsed.categories:
             if org.kind not in category.applicant_kinds or not programme.is_open_for(
                 category.code, now
             ):
                 continue
-            if ctx is None:
-                # Only the facts the programme's eligibility rules read (the home page asks
-                # for every open programme; most rules read one or two).
-                needed = facts_needed(
-                    r.expr
-                    for c in programme.parsed.categories
-                    for r in c.rules
-                    if r.phase == "eligibility"
-                )
-                ctx = rule_context(programme, org, needed=needed)
-            choice = category_eligibility(programme, category, org, ctx)
+            choice = CategoryChoice(programme, category)
+            choice.failures = structural_checks(programme, category, org)
             choice.application = existing.get((programme.pk, category.code))
             out.append(choice)
+    to_judge = [c for c in out if not c.failures]
+    if to_judge:
+        contexts = eligibility_contexts(
+            org, [c.programme for c in to_judge], [c.category for c in to_judge], applications
+        )
+        for choice in to_judge:
+            for result in rules.evaluate_all(
+                choice.category.rules, contexts[choice.programme.pk], "eligibility"
+            ):
+                if not result.ok:
+                    (choice.warnings if result.severity == "warn" else choice.failures).append(
+                        result
+                    )
     return out
+
+
+def _lists_and_memberships(
+    org: Org, programme_pks: list[int], needed: set[str] | None
+) -> tuple[dict[str, str], dict[int, list[dict]]]:
+    """The org's participant lists (code -> status) and, by programme, the active bids of
+    others that name it as a member — those of the two ``needed`` — in one round trip: the
+    two reads, each as it would be alone, joined by UNION ALL (a list's row has no
+    programme)."""
+    lists: dict[str, str] = {}
+    member_of: dict[int, list[dict]] = {pk: [] for pk in programme_pks}
+    reads = []
+    if needed is None or "lists" in needed:
+        reads.append(
+            ParticipantEntry.objects.filter(org_id=org.pk).values_list(
+                "plist__code", "status", Value(None, output_field=IntegerField())
+            )
+        )
+    if needed is None or "member_of" in needed:
+        reads.append(
+            ApplicationMember.objects.filter(
+                org_id=org.pk,
+                application__programme_id__in=programme_pks,
+                application__state__in=ACTIVE_STATES,
+            ).values_list(
+                "application__category", "application__state", "application__programme_id"
+            )
+        )
+    if not reads:
+        return lists, member_of
+    # The expression comes last on both sides: a values_list's columns are its fields, then
+    # its expressions, and UNION matches them by position.
+    for key, value, programme_pk in reads[0].union(*reads[1:], all=True):
+        if programme_pk is None:
+            lists[key] = value
+        else:
+            member_of[programme_pk].append({"category": key, "state": value})
+    return lists, member_of
+
+
+def eligibility_contexts(
+    org: Org,
+    programmes: list[Programme],
+    categories: list[schema.Category],
+    applications: list[Application],
+) -> dict[int, dict]:
+    """What the eligibility rules of ``categories`` see, by programme: :func:`rule_context`
+    for several programmes at once. Only the facts those rules read (:func:`facts_needed`),
+    each asked once whatever the number of programmes: the org's facts are the same for
+    all, its memberships in others' bids are one query, and its own bids are
+    ``applications`` (all of the org's bids in these programmes)."""
+    needed = facts_needed(r.expr for c in categories for r in c.rules if r.phase == "eligibility")
+    pks = list(dict.fromkeys(p.pk for p in programmes))
+    lists, member_of = _lists_and_memberships(org, pks, needed)
+    facts = org_facts(org, lists=lists, needed=needed)
+    own: dict[int, list[dict]] = {pk: [] for pk in pks}
+    if needed is None or "applications" in needed:
+        for a in applications:
+            if a.programme_id in own:
+                own[a.programme_id].append({"category": a.category, "state": a.state})
+    return {
+        p.pk: {
+            "org": facts,
+            "applicant": {"applications": own[p.pk], "member_of": member_of[p.pk]},
+            "programme": {"code": p.code},
+        }
+        for p in programmes
+    }
 
 
 def access_attachment(scope: Scope, application_pk, attachment_pk) -> Attachment:

@@ -8,6 +8,7 @@ scope's subtree are shown only to those who manage the programme.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -63,17 +64,29 @@ def access_programme(scope: Scope, code: str) -> Programme:
     return get_or_404(programmes_for(scope).select_related("issuer"), code=code)
 
 
-def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:
-    """The open calls ``org`` may answer: those issued at or above it.
+# What the open calls' readers take of their issuer: its name and where it sits in the tree
+# (the applicant's eligibility, the API's programme and quotas). Another field still loads
+# when read; its contacts, counts and JSON are two thirds of the org's columns.
+ISSUER_FIELDS = ("code", "name", "kind", "tier", "parent", "path", "depth", "is_active")
 
-    Without the file and its JSON: the parsed spec is kept per process by the file's hash."""
+
+@functools.cache
+def _covering_fields() -> tuple[str, ...]:
+    """The programme without its file and its JSON (the parsed spec is kept per process by
+    the file's hash), its issuer with :data:`ISSUER_FIELDS`."""
+    own = [f.name for f in Programme._meta.concrete_fields if f.name not in ("spec", "source_text")]
+    return (*own, *(f"issuer__{f}" for f in ISSUER_FIELDS))
+
+
+def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:
+    """The open calls ``org`` may answer: those issued at or above it."""
     now = now or timezone.now()
     return [
         p
         for p in programmes_concerning(org)
         .filter(is_active=True, kind="call")
         .select_related("issuer")
-        .defer("spec", "source_text")
+        .only(*_covering_fields())
         if p.is_open(now)
     ]
 
