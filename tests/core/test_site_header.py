@@ -1,7 +1,5 @@
 """``{% site_header %}`` writes what base.html's header template wrote."""
 
-import re
-
 import pytest
 from django.template import Context, Template
 from django.test import Client
@@ -9,6 +7,7 @@ from django.utils import translation
 
 from edupilot.orgs.models import Membership, Role
 from tests.conftest import make_school, make_user, org
+from tests.html import collapse as _norm
 
 # base.html's header before the tag (commit aee4dd7), with the loads it needed.
 OLD_HEADER = (
@@ -46,10 +45,6 @@ OLD_HEADER = (
   </div>
 </header>"""
 )
-
-
-def _norm(html: str) -> str:
-    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
 
 
 def _header(html: str) -> str:

@@ -6,7 +6,6 @@ one with no category or reviewer, and a version submitted during a password hand
 
 from __future__ import annotations
 
-import re
 import types
 
 from django.template import Context, Template
@@ -17,6 +16,7 @@ from edupilot.applications.presenters import detail_context
 from edupilot.applications.selectors import application_detail
 from edupilot.applications.templatetags.application_page import url
 from edupilot.review import selectors, services
+from tests.html import collapse as _norm
 
 from .conftest import reviewer, valid_post
 
@@ -51,10 +51,6 @@ OLD_VERSIONS = """{% load handover i18n %}{% if application.version_list %}
 {% endif %}"""
 
 NEW = "{% load application_page %}{% application_head %}</div></div>{% version_list application %}"
-
-
-def _norm(html: str) -> str:
-    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
 
 
 def _both(ctx: dict) -> tuple[str, str]:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 
 from django.template import Context, Template
 from django.utils import translation
 
 from edupilot.review import queue as reviewer_queue
 from tests.conftest import org
+from tests.html import collapse as _norm
 
 from .conftest import reviewer
 
@@ -68,10 +68,6 @@ OLD_ROWS = """{% for a in q.rows %}<tr>
 
 NEW = "{% load review_queue %}{% queue_filters q %}{% queue_head q pending passed %}"
 NEW_ROWS = "{% load review_queue %}{% queue_rows q pending passed detail_base %}"
-
-
-def _norm(html: str) -> str:
-    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
 
 
 def _views(henan_school_app):

@@ -4,7 +4,6 @@ replaced, and a programme loaded again with other labels shows them at once."""
 
 from __future__ import annotations
 
-import re
 import shutil
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from edupilot.applications.presenters import detail_context
 from edupilot.applications.templatetags import application_sections
 from edupilot.programmes.models import Programme
 from tests.conftest import org
+from tests.html import collapse as _norm
 
 from .conftest import school_in, submit_as
 
@@ -40,10 +40,6 @@ OLD_LOOP = """{% load i18n %}{% for section in sections %}
 </section>
 {% endfor %}
 """
-
-
-def _norm(html: str) -> str:
-    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
 
 
 def test_the_tag_writes_what_the_template_loop_wrote(henan):

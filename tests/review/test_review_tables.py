@@ -8,7 +8,6 @@ full, unlimited) and forms."""
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from django.template import Context, Template
 
@@ -16,6 +15,7 @@ from edupilot.review import selectors, services
 from edupilot.review.models import JointOpinion, JointVerdict, ReviewAction
 from edupilot.review.selectors import ReviewDetail
 from tests.conftest import org
+from tests.html import collapse as _norm
 
 from .conftest import reviewer, set_quota, valid_post
 
@@ -99,10 +99,6 @@ OLD_HISTORY = """{% load handover i18n %}{% if review.decisions %}
 {% endif %}"""
 
 NEW = "{% load review_detail %}{% review_chain review %}<hr>{% review_history review %}"
-
-
-def _norm(html: str) -> str:
-    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
 
 
 def _both(review: ReviewDetail) -> tuple[str, str]:
