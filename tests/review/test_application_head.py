@@ -15,8 +15,9 @@ from edupilot.applications import services as app_services
 from edupilot.applications.presenters import detail_context
 from edupilot.applications.selectors import application_detail
 from edupilot.applications.templatetags.application_page import url
-from edupilot.review import selectors, services
+from edupilot.review import selectors
 from tests.html import collapse as _norm
+from tests.review.test_review_tables import recommended_then_returned
 
 from .conftest import reviewer, valid_post
 
@@ -68,13 +69,7 @@ def _context(who, app_pk, **extra) -> dict:
 
 def test_the_tags_write_what_the_template_wrote(henan, henan_school_app):
     app, school = henan_school_app()
-    city, province = reviewer("郑州市"), reviewer("河南省")
-    services.review_recommend(
-        application=app, scope=city.scope, actor=city.actor, opinion="同意。", rank=1
-    )
-    services.review_return(
-        application=app, scope=province.scope, actor=province.actor, reasons="请补充。"
-    )
+    city, province = recommended_then_returned(app, "同意。", "请补充。")
     app.refresh_from_db()
     # The returned bid as its applicant sees it: edit and withdraw offered.
     ctx = _context(school, app.pk, can_withdraw=True)

@@ -107,15 +107,21 @@ def _both(review: ReviewDetail) -> tuple[str, str]:
     return _norm(Template(NEW).render(ctx)), _norm(old)
 
 
-def test_the_tags_write_what_the_template_loops_wrote(henan, henan_school_app):
-    app, school = henan_school_app()
+def recommended_then_returned(app, opinion: str, reasons: str):
+    """郑州市 recommends ``app`` first with ``opinion``; 河南省 returns it with ``reasons``."""
     city, province = reviewer("郑州市"), reviewer("河南省")
     services.review_recommend(
-        application=app, scope=city.scope, actor=city.actor, opinion="同意<推荐>。\n第二行", rank=1
+        application=app, scope=city.scope, actor=city.actor, opinion=opinion, rank=1
     )
     services.review_return(
-        application=app, scope=province.scope, actor=province.actor, reasons="请补充 & 完善。"
+        application=app, scope=province.scope, actor=province.actor, reasons=reasons
     )
+    return city, province
+
+
+def test_the_tags_write_what_the_template_loops_wrote(henan, henan_school_app):
+    app, school = henan_school_app()
+    city, province = recommended_then_returned(app, "同意<推荐>。\n第二行", "请补充 & 完善。")
     from edupilot.applications import services as app_services
 
     app.refresh_from_db()
