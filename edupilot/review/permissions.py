@@ -40,11 +40,15 @@ def last_step(application: Application) -> int:
     return len(application.chain) - 1
 
 
-def current_step_info(application: Application) -> dict | None:
-    step = application.current_step
-    if step is None or not application.chain or step >= len(application.chain):
+def step_info(chain: list | None, step: int | None) -> dict | None:
+    """The chain's entry at ``step`` (the level reviewing now), None past or before it."""
+    if step is None or not chain or step >= len(chain):
         return None
-    return application.chain[step]
+    return chain[step]
+
+
+def current_step_info(application: Application) -> dict | None:
+    return step_info(application.chain, application.current_step)
 
 
 def stage_actions(application: Application, level_key: str) -> list[str]:

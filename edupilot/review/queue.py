@@ -26,6 +26,7 @@ from edupilot.programmes.models import Programme
 from edupilot.programmes.selectors import programmes_concerning
 
 from .models import JointOpinion, JointVerdict, ReviewAction, ReviewDecision
+from .permissions import step_info
 from .selectors import QuotaLine, quota_summary
 from .sets import title_badge, title_flags
 
@@ -178,7 +179,7 @@ def _queue_row(row: tuple, page: _Rows) -> tuple[dict, bool]:
     (pk, programme_id, category, topic, state, title, version, chain, step, current_org_id,
      submitted_at, name, parent, *held) = row  # fmt: skip
     programme, short_title, spec, category_name = page.names(programme_id, category)
-    info = chain[step] if step is not None and chain and step < len(chain) else None
+    info = step_info(chain, step)
     level = info["level"] if info else None
     deadline = page.cached(
         (programme_id, category, level),
