@@ -395,12 +395,15 @@ def category_eligibility(
     choice = CategoryChoice(programme, category)
     choice.failures = structural_checks(programme, category, org)
     if not choice.failures:
-        ctx = ctx if ctx is not None else rule_context(programme, org)
-        for result in rules.evaluate_all(category.rules, ctx, "eligibility"):
-            if result.ok:
-                continue
-            (choice.warnings if result.severity == "warn" else choice.failures).append(result)
+        _judge(choice, ctx if ctx is not None else rule_context(programme, org))
     return choice
+
+
+def _judge(choice: CategoryChoice, ctx: dict) -> None:
+    """The category's eligibility rules on ``ctx``: a failed one refuses, a warning warns."""
+    for result in rules.evaluate_all(choice.category.rules, ctx, "eligibility"):
+        if not result.ok:
+            (choice.warnings if result.severity == "warn" else choice.failures).append(result)
 
 
 def access_programme_to_apply(scope: Scope, code) -> Programme:
@@ -454,13 +457,7 @@ def choices_for_org(
             org, [c.programme for c in to_judge], [c.category for c in to_judge], applications
         )
         for choice in to_judge:
-            for result in rules.evaluate_all(
-                choice.category.rules, contexts[choice.programme.pk], "eligibility"
-            ):
-                if not result.ok:
-                    (choice.warnings if result.severity == "warn" else choice.failures).append(
-                        result
-                    )
+            _judge(choice, contexts[choice.programme.pk])
     return out
 
 
