@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from .links import url_or_none
 
 
 @dataclass(frozen=True)
@@ -27,24 +27,6 @@ def register(url_name: str, label, roles, order: int = 100, when: Callable | Non
         _ENTRIES.append(entry)
 
 
-# (URLconf, script prefix, URL name) -> its URL, or None where it does not reverse: every
-# HTML page lists a dozen entries, and a reverse walks the resolver each time (~30 µs).
-_URLS: dict[tuple, str | None] = {}
-
-
-def _url(name: str) -> str | None:
-    key = (get_urlconf(), get_script_prefix(), name)
-    if key not in _URLS:
-        try:
-            found = reverse(name)
-        except NoReverseMatch:
-            found = None
-        if len(_URLS) > 512:
-            _URLS.clear()
-        _URLS[key] = found
-    return _URLS[key]
-
-
 def items_for(request) -> list[dict]:
     role = getattr(getattr(request, "scope", None), "role", None)
     if role is None:
@@ -53,7 +35,7 @@ def items_for(request) -> list[dict]:
     for e in sorted(_ENTRIES, key=lambda e: e.order):
         if role not in e.roles or (e.when is not None and not e.when(request.scope)[0]):
             continue
-        url = _url(e.url_name)
+        url = url_or_none(e.url_name)
         if url is None:
             continue
         out.append({"url": url, "label": e.label, "active": False})

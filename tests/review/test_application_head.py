@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from edupilot.applications import services as app_services
 from edupilot.applications.presenters import detail_context
 from edupilot.applications.selectors import application_detail
-from edupilot.applications.templatetags.application_page import url
+from edupilot.core.links import url
 from edupilot.review import selectors
 from tests.html import collapse as _norm
 from tests.review.test_review_tables import recommended_then_returned

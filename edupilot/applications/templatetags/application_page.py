@@ -16,11 +16,12 @@ import datetime as dt
 from django import template
 from django.template import Engine
 from django.template.defaulttags import CsrfTokenNode
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from edupilot.core.links import url
 
 register = template.Library()
 
@@ -39,29 +40,6 @@ def _handover_mark(user, when) -> str:
 def _when(moment: dt.datetime | None) -> str:
     """The ``date:"Y-m-d H:i"`` filter: local time, "" for none."""
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-# Numbers no URL of the site contains, reversed in place of an object's keys.
-_PLACEHOLDERS = (987654321, 987654322)
-# (URLconf, script prefix, name, number of keys) -> the URL, escaped, as a format string.
-_URLS: dict[tuple, str] = {}
-
-
-def url(name: str, *keys: int) -> str:
-    """``reverse(name, args=keys)``, escaped, for a URL taking integer keys: reversed once per
-    process (per URLconf and script prefix) with placeholders, then only the numbers are put
-    in — a reverse walks the resolver each time (~30 µs), and a page writes a dozen."""
-    cache_key = (get_urlconf(), get_script_prefix(), name, len(keys))
-    found = _URLS.get(cache_key)
-    if found is None:
-        found = _e(reverse(name, args=_PLACEHOLDERS[: len(keys)]))
-        found = found.replace("{", "{{").replace("}", "}}")
-        for i, placeholder in enumerate(_PLACEHOLDERS[: len(keys)]):
-            found = found.replace(str(placeholder), f"{{{i}}}")
-        if len(_URLS) > 512:
-            _URLS.clear()
-        _URLS[cache_key] = found
-    return found.format(*(int(k) for k in keys))
 
 
 def _chain(application) -> str:

@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .application_page import url
+from edupilot.core.links import url
 
 register = template.Library()
 

@@ -22,7 +22,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from edupilot.accounts.templatetags.handover import handover_mark
-from edupilot.applications.templatetags.application_page import url
+from edupilot.core.links import url
 
 register = template.Library()
 
