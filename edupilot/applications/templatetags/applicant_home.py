@@ -98,19 +98,18 @@ def _choice(choice, start_url: str, csrf: str, links: _Links) -> str:
         state = _state(choice.application)
         out.append(f'<p><span class="badge">{state}</span>\n{links.open(choice.application)}</p>\n')
     elif choice.eligible:
+        start = escape(_("开始申报"))
         out += [f'<p class="badge warn">{escape(w.message)}</p>' for w in choice.warnings]
         out.append(
             f'\n<form method="post" action="{start_url}">{csrf}\n'
             f'<input type="hidden" name="programme" value="{escape(choice.programme.code)}">\n'
             f'<input type="hidden" name="category" value="{escape(category.code)}">\n'
-            f'<button type="submit">{_("开始申报")}</button>\n</form>\n'
+            f'<button type="submit">{start}</button>\n</form>\n'
         )
     else:
         reasons = "".join(f"<li>{escape(f.message)}</li>" for f in choice.failures)
-        out.append(
-            f'<p class="muted">{_("本单位不能申报此类别：")}</p>\n'
-            f'<ul class="errorlist">{reasons}</ul>\n'
-        )
+        cannot = escape(_("本单位不能申报此类别："))
+        out.append(f'<p class="muted">{cannot}</p>\n<ul class="errorlist">{reasons}</ul>\n')
     out.append("</div>\n")
     return "".join(out)
 
@@ -135,5 +134,6 @@ def home_calls(context, choices) -> str:
         out += [_choice(choice, start_url, csrf, links) for choice in group]
         out.append("</section>\n")
     if not out:
-        out.append(f'<p class="muted">{_("目前没有面向本单位的、处于申报期内的项目。")}</p>')
+        none = escape(_("目前没有面向本单位的、处于申报期内的项目。"))
+        out.append(f'<p class="muted">{none}</p>')
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped

@@ -61,23 +61,25 @@ def _rounds(application, forwarded_to, from_round) -> str:
             "parent": _e(forwarded_to.programme.title)
         }
         state = forwarded_to.get_state_display()
+        head, see = _e(_("推荐去向")), _e(_("查看上级项目中的申报"))
         out.append(
-            f"<dt>{_e(_('推荐去向'))}</dt><dd>{went} "
+            f"<dt>{head}</dt><dd>{went} "
             f'<a href="{url("applications:detail", forwarded_to.pk)}">'
-            f"{_e(_('查看上级项目中的申报'))}</a>{f'（{_e(state)}）' if state else ''}</dd>"
+            f"{see}</a>{f'（{_e(state)}）' if state else ''}</dd>"
         )
     elif application.state == "forwarded":
-        went = _e(_("本级评选确认后，已推荐至上级项目。"))
-        out.append(f"<dt>{_e(_('推荐去向'))}</dt><dd>{went}</dd>")
+        head, went = _e(_("推荐去向")), _e(_("本级评选确认后，已推荐至上级项目。"))
+        out.append(f"<dt>{head}</dt><dd>{went}</dd>")
     out.append("\n    ")
     if from_round:
         came = _("经下级评选“%(round)s”确认后推荐报送。") % {
             "round": _e(from_round.programme.title)
         }
+        head, see = _e(_("来源")), _e(_("查看下级评选中的申报"))
         out.append(
-            f"<dt>{_e(_('来源'))}</dt><dd>{came} "
+            f"<dt>{head}</dt><dd>{came} "
             f'<a href="{url("applications:detail", from_round.pk)}">'
-            f"{_e(_('查看下级评选中的申报'))}</a></dd>"
+            f"{see}</a></dd>"
         )
     return "".join(out)
 
@@ -87,19 +89,20 @@ def _actions(context, application) -> str:
     pk = application.pk
     out = ["\n    "]
     if context.get("can_edit"):
-        out.append(
-            f'<a class="button" href="{url("applications:edit", pk)}">{_e(_("修改申报"))}</a>'
-        )
+        edit = _e(_("修改申报"))
+        out.append(f'<a class="button" href="{url("applications:edit", pk)}">{edit}</a>')
     out.append("\n    ")
     if context.get("can_withdraw"):
+        withdraw = _e(_("撤回申报"))
         out.append(
             f'<form method="post" action="{url("applications:withdraw", pk)}" class="inline">'
             f'{CsrfTokenNode().render(context)}<button type="submit" class="secondary">'
-            f"{_e(_('撤回申报'))}</button></form>"
+            f"{withdraw}</button></form>"
         )
+    pdf = _e(_("打印申报表（PDF）"))
     out.append(
         f'\n    <a class="button secondary" href="{url("documents:application_form", pk)}">'
-        f"{_e(_('打印申报表（PDF）'))}</a>\n    "
+        f"{pdf}</a>\n    "
     )
     return "".join(out)
 
@@ -111,16 +114,18 @@ def application_head(context) -> str:
     application, category = context["application"], context.get("category")
     programme = _e(application.programme.title)
     if context["request"].scope.is_applicant:
-        back = f'<a href="{url("applications:home")}">{_e(_("我的申报"))}</a>'
+        back_url, back_label = url("applications:home"), _e(_("我的申报"))
     else:
-        back = f'<a href="{url("applications:org_list")}">{_e(_("申报列表"))}</a>'
+        back_url, back_label = url("applications:org_list"), _e(_("申报列表"))
+    back = f'<a href="{back_url}">{back_label}</a>'
     category_name = _e(category.name) if category is not None else ""
+    programme_label, state_label = _e(_("项目")), _e(_("状态"))
     out = [
         f'<p class="muted">{back} / {programme}</p>\n'
         f"<h1>{_e(application.applicant_org.name)} · {category_name}</h1>\n"
         '<div class="card">\n  <dl class="kv">\n'
-        f"    <dt>{_e(_('项目'))}</dt><dd>{programme}</dd>\n"
-        f'    <dt>{_e(_("状态"))}</dt><dd><span class="badge">'
+        f"    <dt>{programme_label}</dt><dd>{programme}</dd>\n"
+        f'    <dt>{state_label}</dt><dd><span class="badge">'
         f"{_e(application.get_state_display())}</span>\n      "
     ]
     if application.current_org:
@@ -134,10 +139,12 @@ def application_head(context) -> str:
             "n": _e(application.version),
             "d": _when(application.submitted_at),
         }
-        out.append(f"<dt>{_e(_('版本'))}</dt><dd>{version}</dd>")
+        label = _e(_("版本"))
+        out.append(f"<dt>{label}</dt><dd>{version}</dd>")
     out.append("\n    ")
     if application.chain:
-        out.append(f"<dt>{_e(_('审核流程'))}</dt><dd>{_chain(application)}</dd>")
+        label = _e(_("审核流程"))
+        out.append(f"<dt>{label}</dt><dd>{_chain(application)}</dd>")
     out.append('\n  </dl>\n  <div class="actions">')
     out.append(_actions(context, application))
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
@@ -150,7 +157,7 @@ def version_list(application) -> str:
     if not versions:
         return ""
     heads = "".join(f"<th>{_e(label)}</th>" for label in (_("版本"), _("提交时间"), _("提交人")))
-    see = _e(_("查看"))
+    see, title = _e(_("查看")), _e(_("提交记录"))
     rows = []
     for v in versions:
         user = v.submitted_by
@@ -163,7 +170,7 @@ def version_list(application) -> str:
             f'    <td><a href="{href}">{see}</a></td></tr>'
         )
     return mark_safe(  # noqa: S308 - every value above is escaped
-        f'\n<section class="card">\n  <h2>{_e(_("提交记录"))}</h2>\n'
+        f'\n<section class="card">\n  <h2>{title}</h2>\n'
         f"  <table><thead><tr>{heads}<th></th></tr></thead>\n"
         f"  <tbody>{''.join(rows)}</tbody></table>\n</section>\n"
     )

@@ -109,7 +109,8 @@ def review_links(context, review) -> str:
     queue (a reviewer), to the chain."""
     out = ["\n"]
     if review.acting_step:
-        out.append(f'<a class="button" href="#act-h">{_e(_("本级审核"))}</a>')
+        label = _e(_("本级审核"))
+        out.append(f'<a class="button" href="#act-h">{label}</a>')
     out.append("\n")
     if context["request"].scope.is_reviewer:
         back = _e(_("返回审核列表"))
