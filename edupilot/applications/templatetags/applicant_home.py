@@ -9,37 +9,21 @@ every value escaped; tests/applications/test_home_tags.py compares both.
 
 from __future__ import annotations
 
-from html import escape as _escape
 from itertools import groupby
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from edupilot.applications.models import AppState
+from edupilot.core.html import escape
+from edupilot.core.html import local_minute as _when
+from edupilot.core.links import url
 
 register = template.Library()
 
 STATE_LABELS = dict(AppState.choices)
-
-
-def escape(value) -> str:
-    """``{{ value }}`` under autoescape: the standard library's escape (Django's, without its
-    lazy wrapper), a value already safe left as it is."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return _escape(str(value), quote=True)
-
-
-def _when(value) -> str:
-    """``value|date:"Y-m-d H:i"`` in the current time zone; '' for None."""
-    if not value:
-        return ""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return value.strftime("%Y-%m-%d %H:%M")
 
 
 def _state(application) -> str:
@@ -47,29 +31,18 @@ def _state(application) -> str:
     return escape(STATE_LABELS.get(application.state, application.state))
 
 
-# A pk no URL prefix holds: each link's path is reversed once a render, then filled in.
-_MARK = "2147483646"
-
-
-class _Links:
+def _open(application) -> str:
     """An application's link, as ``{% url %}`` writes it: its form while the applicant may
     still edit it, its page otherwise."""
-
-    def __init__(self):
-        self.edit = reverse("applications:edit", args=[_MARK])
-        self.detail = reverse("applications:detail", args=[_MARK])
-
-    def open(self, application) -> str:
-        if application.is_editable:
-            href, text = self.edit, _("继续填写")
-        else:
-            href, text = self.detail, _("查看")
-        return f'<a href="{href.replace(_MARK, str(int(application.pk)))}">{text}</a>'
+    if application.is_editable:
+        href, text = url("applications:edit", application.pk), _("继续填写")
+    else:
+        href, text = url("applications:detail", application.pk), _("查看")
+    return f'<a href="{href}">{text}</a>'
 
 
 @register.simple_tag
 def home_bid_rows(applications) -> str:
-    links = _Links()
     out = []
     for a in applications:
         version = ""
@@ -81,13 +54,13 @@ def home_bid_rows(applications) -> str:
             f"<td>{escape(a.category_name)}</td>\n"
             f'<td><span class="badge">{_state(a)}</span>{version}</td>\n'
             f"<td>{_when(a.updated_at)}</td>\n"
-            f"<td>{links.open(a)}</td>\n"
+            f"<td>{_open(a)}</td>\n"
             "</tr>\n"
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
-def _choice(choice, start_url: str, csrf: str, links: _Links) -> str:
+def _choice(choice, start_url: str, csrf: str) -> str:
     category = choice.category
     out = [f'<div class="category">\n<strong>{escape(category.name)}</strong>']
     if category.description:
@@ -96,7 +69,7 @@ def _choice(choice, start_url: str, csrf: str, links: _Links) -> str:
     out.append(f'\n<div class="muted">{closes}</div>\n')
     if choice.application:
         state = _state(choice.application)
-        out.append(f'<p><span class="badge">{state}</span>\n{links.open(choice.application)}</p>\n')
+        out.append(f'<p><span class="badge">{state}</span>\n{_open(choice.application)}</p>\n')
     elif choice.eligible:
         start = escape(_("开始申报"))
         out += [f'<p class="badge warn">{escape(w.message)}</p>' for w in choice.warnings]
@@ -123,7 +96,6 @@ def home_calls(context, choices) -> str:
     if csrf_value and csrf_value != "NOTPROVIDED":
         csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_value)}">'
     start_url = reverse("applications:start")
-    links = _Links()
     out = []
     for programme, group in groupby(choices, key=lambda c: c.programme):
         doc_no = f" · {escape(programme.doc_no)}" if programme.doc_no else ""
@@ -131,7 +103,7 @@ def home_calls(context, choices) -> str:
             f'<section class="card">\n<h3>{escape(programme.title)}</h3>\n'
             f'<p class="muted">{escape(programme.issuers_text)}{doc_no}</p>\n'
         )
-        out += [_choice(choice, start_url, csrf, links) for choice in group]
+        out += [_choice(choice, start_url, csrf) for choice in group]
         out.append("</section>\n")
     if not out:
         none = escape(_("目前没有面向本单位的、处于申报期内的项目。"))

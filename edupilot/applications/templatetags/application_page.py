@@ -11,23 +11,17 @@ context lookup) those parts rendered a request, on the applicant's page and the 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import template
 from django.template import Engine
 from django.template.defaulttags import CsrfTokenNode
-from django.utils import timezone
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from edupilot.core.html import escape as _e
+from edupilot.core.html import local_minute as _when
 from edupilot.core.links import url
 
 register = template.Library()
-
-
-def _e(value) -> str:
-    return str(conditional_escape(value))
 
 
 def _handover_mark(user, when) -> str:
@@ -35,11 +29,6 @@ def _handover_mark(user, when) -> str:
     sits beside applications, not below: its filter is reached through the engine)."""
     library = Engine.get_default().template_libraries["handover"]
     return library.filters["handover_mark"](user, when)
-
-
-def _when(moment: dt.datetime | None) -> str:
-    """The ``date:"Y-m-d H:i"`` filter: local time, "" for none."""
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _chain(application) -> str:

@@ -12,21 +12,18 @@ from __future__ import annotations
 
 from django import template
 from django.template.defaultfilters import filesizeformat
-from django.utils.html import conditional_escape, linebreaks
+from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from edupilot.core.html import escape as _esc
 from edupilot.core.links import url
 
 register = template.Library()
 
 # (programme sha256, category code) -> [(section head, [(field head, group header or "")])]
 _SKELETONS: dict[tuple[str, str], list[tuple[str, list[tuple[str, str]]]]] = {}
-
-
-def _esc(value) -> str:
-    return str(conditional_escape(value))
 
 
 def skeleton(programme, category_code: str, sections: list[dict]) -> list:

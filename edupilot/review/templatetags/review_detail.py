@@ -11,29 +11,18 @@ texts, every value escaped — without the ~100 template nodes (each ``{% trans 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.template.defaulttags import CsrfTokenNode
-from django.utils import timezone
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from edupilot.accounts.templatetags.handover import handover_mark
+from edupilot.core.html import escape as _e
+from edupilot.core.html import local_minute as _when
 from edupilot.core.links import url
 
 register = template.Library()
-
-
-def _e(value) -> str:
-    return str(conditional_escape(value))
-
-
-def _when(moment: dt.datetime | None) -> str:
-    """The ``date:"Y-m-d H:i"`` filter: local time, "" for none."""
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _rank(rank) -> str:
