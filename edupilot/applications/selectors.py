@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from edupilot.orgs.models import Org, OrgKind, Stage, subtree_q
+from edupilot.orgs.models import TREE_FIELDS, Org, OrgKind, Stage, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
 from edupilot.programmes import rules, schema
 from edupilot.programmes.models import ParticipantEntry, Programme
@@ -82,15 +82,13 @@ def round_links(scope: Scope, application: Application) -> dict:
 # The applicant and its ancestors up to a school's depth under a zone (root, city, county,
 # zone): the quota bucket's lineage then needs no query of its own (folds.plain_lineage).
 APPLICANT_LINEAGE = "applicant_org__parent__parent__parent__parent"
-# What the lineage, the folds and the titles' rules read of the applicant's ancestors.
-ANCESTOR_FIELDS = ("code", "name", "kind", "tier", "parent", "path", "depth", "is_active")
 
 
 @functools.cache
 def _detail_fields() -> tuple[str, ...]:
     """The columns of the application page's query: the application and its applicant
     whole, the programme without its file and JSON, of each ancestor only
-    :data:`ANCESTOR_FIELDS` — their contacts, counts and JSON attributes (80 columns) were a
+    :data:`~edupilot.orgs.models.TREE_FIELDS` — their contacts, counts and JSON attributes (80 columns) were a
     quarter of the query's compile time and rows — and of the current org its name, all the
     page shows of it (27 columns fewer to compile and load)."""
 
@@ -100,7 +98,7 @@ def _detail_fields() -> tuple[str, ...]:
     out = names(Application) + names(Programme, "programme__", ("spec", "source_text"))
     out += names(Org, "applicant_org__") + ["current_org__name"]
     for depth in range(1, APPLICANT_LINEAGE.count("__parent") + 1):
-        out += ["applicant_org" + "__parent" * depth + "__" + f for f in ANCESTOR_FIELDS]
+        out += ["applicant_org" + "__parent" * depth + "__" + f for f in TREE_FIELDS]
     return tuple(out)
 
 

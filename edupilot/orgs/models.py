@@ -232,6 +232,12 @@ def subtree_range(path: str) -> tuple[str, str]:
     return path, path[:-1] + chr(ord(PATH_SEP) + 1)
 
 
+# An org as the tree knows it: its name and where it sits. What the applicant's lineage, the
+# folds, the titles' rules and the open calls' issuers read of an org loaded beside another
+# row; its contacts, counts and JSON attributes (two thirds of its columns) are left out.
+TREE_FIELDS = ("code", "name", "kind", "tier", "parent", "path", "depth", "is_active")
+
+
 def subtree_q(path: str, field: str = "path") -> models.Q:
     lo, hi = subtree_range(path)
     return models.Q(**{f"{field}__gte": lo, f"{field}__lt": hi})

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from edupilot.orgs.models import Org, Tier, lineage_paths, subtree_q
+from edupilot.orgs.models import TREE_FIELDS, Org, Tier, lineage_paths, subtree_q
 from edupilot.orgs.scoping import Scope, access, get_or_404, scoped
 
 from . import schema
@@ -64,18 +64,14 @@ def access_programme(scope: Scope, code: str) -> Programme:
     return get_or_404(programmes_for(scope).select_related("issuer"), code=code)
 
 
-# What the open calls' readers take of their issuer: its name and where it sits in the tree
-# (the applicant's eligibility, the API's programme and quotas). Another field still loads
-# when read; its contacts, counts and JSON are two thirds of the org's columns.
-ISSUER_FIELDS = ("code", "name", "kind", "tier", "parent", "path", "depth", "is_active")
-
-
 @functools.cache
 def _covering_fields() -> tuple[str, ...]:
     """The programme without its file and its JSON (the parsed spec is kept per process by
-    the file's hash), its issuer with :data:`ISSUER_FIELDS`."""
+    the file's hash), its issuer as the tree knows it (``TREE_FIELDS``: the applicant's
+    eligibility, the API's programme and quotas read no more; another field still loads
+    when read)."""
     own = [f.name for f in Programme._meta.concrete_fields if f.name not in ("spec", "source_text")]
-    return (*own, *(f"issuer__{f}" for f in ISSUER_FIELDS))
+    return (*own, *(f"issuer__{f}" for f in TREE_FIELDS))
 
 
 def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:
