@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from edupilot.core.prepared import prepared
 from edupilot.orgs.models import TREE_FIELDS, Org, OrgKind, Stage, subtree_q
 from edupilot.orgs.scoping import Scope, access, scoped
 from edupilot.programmes import rules, schema
@@ -124,9 +125,7 @@ def application_detail(scope: Scope, pk) -> Application:
         pk,
         org_field="applicant_org",
     )
-    app.current_attachments = list(
-        Attachment.objects.filter(application=app, is_current=True).select_related("blob")
-    )
+    app.current_attachments = list(_current_attachments(app.pk))
     # Member schools only where the form names them (a region bid); a school bid has none.
     category = app.category_spec
     named = category is None or any(
@@ -137,10 +136,25 @@ def application_detail(scope: Scope, pk) -> Application:
         if named
         else []
     )
-    app.version_list = list(
-        app.versions.order_by("-number").select_related("submitted_by").only(*_VERSION_FIELDS)
-    )
+    app.version_list = list(_versions(app.pk))
     return app
+
+
+@prepared
+def _current_attachments(application_id: int):
+    return Attachment.objects.filter(application_id=application_id, is_current=True).select_related(
+        "blob"
+    )
+
+
+@prepared
+def _versions(application_id: int):
+    return (
+        ApplicationVersion.objects.filter(application_id=application_id)
+        .order_by("-number")
+        .select_related("submitted_by")
+        .only(*_VERSION_FIELDS)
+    )
 
 
 HOME_FIELDS = (

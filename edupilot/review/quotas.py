@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application
+from edupilot.core.prepared import prepared
 from edupilot.orgs.models import Org, Tier
 from edupilot.programmes import sets as setrules
 from edupilot.programmes.chain import lineage, quota_bucket
@@ -108,6 +109,16 @@ def earlier_round_ids(policy) -> tuple[int, ...]:
     return tuple(Programme.objects.filter(code__in=codes).values_list("pk", flat=True))
 
 
+@prepared
+def _allocation(programme_id: int, category: str, level: str, holder_id: int, direct: bool):
+    """A bucket's allocation row (unique; by pk: the model's ordering would join, and lock,
+    the holder)."""
+    return QuotaAllocation.objects.filter(
+        programme_id=programme_id, category=category, level=level, holder_id=holder_id,
+        direct=direct,
+    ).order_by("pk")[:1]  # fmt: skip
+
+
 def quota_state(
     application: Application, policy, bucket, *, lock: bool = False, also_count: Q | None = None
 ) -> QuotaState:
@@ -115,16 +126,11 @@ def quota_state(
 
     ``also_count``: other decisions to count in the same query (the page's next rank counts
     its level's recommendations with the bucket's use): ``state.also_counted``."""
-    qs = QuotaAllocation.objects.filter(
-        programme_id=application.programme_id,
-        category=application.category,
-        level=bucket.level,
-        holder=bucket.holder,
-        direct=bucket.direct,
-    ).order_by("pk")  # one row (unique); the model's ordering would join (and lock) the holder
+    args = (application.programme_id, application.category, bucket.level, bucket.holder.pk)
     if lock:
-        qs = qs.select_for_update()
-    alloc = qs.first()
+        alloc = _allocation(*args, bucket.direct).select_for_update().first()
+    else:
+        alloc = next(iter(_allocation(*args, bucket.direct)), None)
     limit = bucket_limit(alloc, policy)
     state = QuotaState(
         programme_id=application.programme_id,

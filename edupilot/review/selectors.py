@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.selectors import application_detail, applications_for
+from edupilot.core.prepared import prepared
 from edupilot.orgs.models import Tier
 from edupilot.orgs.scoping import Scope, get_or_404
 from edupilot.programmes import sets as setrules
@@ -217,13 +218,18 @@ _DECISION_FIELDS = tuple(f.name for f in ReviewDecision._meta.concrete_fields) +
 )
 
 
-def decisions_of(application: Application) -> list[ReviewDecision]:
-    return list(
-        ReviewDecision.objects.filter(application=application)
+@prepared
+def _decisions(application_id: int):
+    return (
+        ReviewDecision.objects.filter(application_id=application_id)
         .select_related("org", "decided_by")
         .only(*_DECISION_FIELDS)
         .order_by("version", "step", "decided_at", "pk")
     )
+
+
+def decisions_of(application: Application) -> list[ReviewDecision]:
+    return list(_decisions(application.pk))
 
 
 @dataclass
