@@ -117,14 +117,18 @@ def application_detail(scope: Scope, pk) -> Application:
 
     The programme comes without its file (``source_text``) and its JSON (``spec``): the page
     reads the parsed spec, which the process keeps by the file's hash."""
-    app = access(
-        Application.objects.select_related("programme", APPLICANT_LINEAGE, "current_org").only(
-            *_detail_fields()
-        ),
-        scope,
-        pk,
-        org_field="applicant_org",
-    )
+    # The scope decides in SQL whether the row may be read at all (a small query compiled per
+    # request: the scope's conditions differ by user); the row with its seven joined models
+    # is then read by its key, compiled once per process.
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
+    if not applications_for(scope).filter(pk=pk).exists():
+        raise Http404
+    app = next(iter(_detail_row(pk)), None)
+    if app is None:  # deleted in between
+        raise Http404
     app.current_attachments = list(_current_attachments(app.pk))
     # Member schools only where the form names them (a region bid); a school bid has none.
     category = app.category_spec
@@ -138,6 +142,15 @@ def application_detail(scope: Scope, pk) -> Application:
     )
     app.version_list = list(_versions(app.pk))
     return app
+
+
+@prepared
+def _detail_row(pk: int):
+    return (
+        Application.objects.filter(pk=pk)
+        .select_related("programme", APPLICANT_LINEAGE, "current_org")
+        .only(*_detail_fields())
+    )
 
 
 @prepared

@@ -117,8 +117,10 @@ def test_reviewer_pages_stay_within_their_query_budget(
     read from them, no second programme query), the county list, the page's rows with their
     count (``COUNT(*) OVER ()``) and their applicant's and parent's names, the lower levels'
     recommendations, the quota use and rows. API: the same without county list and quota. Application page: the
-    application with its files, versions and decisions, the lineage, the quota row and use,
-    the level's next rank. Applicant home: its bids, the open programmes, its lists with its
+    scope's check of the application (a small query of its own, so that the row with its
+    lineage — seven joined models — is read by a query compiled once per process), the
+    application with the lineage, its files, versions and decisions, the quota row and use
+    with the level's next rank. Applicant home: its bids, the open programmes, its lists with its
     memberships in others' bids (one UNION ALL)."""
     city = reviewer("郑州市")
     a, school = henan_school_app()
@@ -129,7 +131,7 @@ def test_reviewer_pages_stay_within_their_query_budget(
         (city, reverse("review:queue"), {}, 9),
         (city, reverse("review:queue"), {"area": org("金水区").pk}, 9),
         (city, "/api/v1/review/queue", {}, 6),
-        (city, reverse("review:detail", args=[a.pk]), {}, 10),
+        (city, reverse("review:detail", args=[a.pk]), {}, 11),
         (school, reverse("applications:home"), {}, 6),
     ]
     for who, url, params, most in budget:
