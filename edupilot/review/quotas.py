@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
 from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application
@@ -15,6 +15,7 @@ from edupilot.programmes.chain import lineage, quota_bucket
 from edupilot.programmes.models import Programme, QuotaAllocation
 from edupilot.programmes.quotas import bucket_limit
 
+from .locks import LevelKey, level_q
 from .models import ReviewAction, ReviewDecision
 
 TIER_LABELS = dict(Tier.choices)
@@ -119,13 +120,46 @@ def _allocation(programme_id: int, category: str, level: str, holder_id: int, di
     ).order_by("pk")[:1]  # fmt: skip
 
 
+@prepared
+def _use_and_ranks(
+    programme_id: int,
+    category: str,
+    quota_level: str,
+    holder_id: int,
+    direct: bool,
+    level: str,
+    org_id: int,
+):
+    """A bucket's use (one programme, no earlier rounds: :meth:`QuotaState.holders_q`) and a
+    review level's ranks (:func:`~.locks.level_q`) counted in one query: one row, as
+    ``aggregate`` would give (a constant grouped by is no GROUP BY)."""
+    holders = Q(quota_level=quota_level, quota_holder_id=holder_id, quota_direct=direct)
+    ranks = Q(level=level, org_id=org_id)
+    shared = Q(
+        programme_id=programme_id, category=category, active=True, action=ReviewAction.RECOMMEND
+    )
+    return (
+        ReviewDecision.objects.filter(shared & (holders | ranks))
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(used=Count("pk", filter=holders), also=Count("pk", filter=ranks))
+        .values_list("used", "also")
+    )
+
+
 def quota_state(
-    application: Application, policy, bucket, *, lock: bool = False, also_count: Q | None = None
+    application: Application,
+    policy,
+    bucket,
+    *,
+    lock: bool = False,
+    ranks_of: LevelKey | None = None,
 ) -> QuotaState:
     """The limit and use of one bucket; ``lock`` takes the allocation row for the transaction.
 
-    ``also_count``: other decisions to count in the same query (the page's next rank counts
-    its level's recommendations with the bucket's use): ``state.also_counted``."""
+    ``ranks_of``: a review level whose recommendations are counted in the same query (the
+    page's next rank counts its level's ranks with the bucket's use): ``state.also_counted``."""
     args = (application.programme_id, application.category, bucket.level, bucket.holder.pk)
     if lock:
         alloc = _allocation(*args, bucket.direct).select_for_update().first()
@@ -143,10 +177,14 @@ def quota_state(
         label=alloc.label if alloc else "",
         earlier_ids=earlier_round_ids(policy),
     )
-    if also_count is None:
+    if ranks_of is None:
         state.used = state.holders_qs().count()
         return state
-    shared, holders, also = _split_shared(state.holders_q(), also_count)
+    if not state.earlier_ids and ranks_of[:2] == (state.programme_id, state.category):
+        args = (state.programme_id, state.category, state.level, state.holder.pk, state.direct)
+        state.used, state.also_counted = next(iter(_use_and_ranks(*args, *ranks_of[2:])))
+        return state
+    shared, holders, also = _split_shared(state.holders_q(), level_q(ranks_of))
     counts = ReviewDecision.objects.filter(shared & (holders | also)).aggregate(
         used=Count("pk", filter=holders), also=Count("pk", filter=also)
     )

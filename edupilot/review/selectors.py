@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from edupilot.applications.models import Application, AppState
@@ -124,11 +124,10 @@ def quota_summary(
     return lines
 
 
-def application_quota(
-    application: Application, also_count: Q | None = None
-) -> list[services.QuotaState]:
-    """The buckets a recommendation at the application's current step would spend;
-    ``also_count`` is counted with the first bucket's use (``QuotaState.also_counted``)."""
+def application_quota(application: Application, ranks_of=None) -> list[services.QuotaState]:
+    """The buckets a recommendation at the application's current step would spend; the
+    ranks of the review level ``ranks_of`` are counted with the first bucket's use
+    (``QuotaState.also_counted``)."""
     if (
         application.state != AppState.SUBMITTED
         or application.current_step is None
@@ -137,8 +136,8 @@ def application_quota(
         return []
     out = []
     for policy, bucket in services.quota_buckets(application, application.current_step):
-        out.append(services.quota_state(application, policy, bucket, also_count=also_count))
-        also_count = None
+        out.append(services.quota_state(application, policy, bucket, ranks_of=ranks_of))
+        ranks_of = None
     return out
 
 
@@ -271,12 +270,12 @@ def review_detail(scope: Scope, pk, now: dt.datetime | None = None) -> ReviewDet
             # of the first quota bucket's use; with no bucket, on their own.
             ranks = None
             if detail.can[ReviewAction.RECOMMEND][0]:
-                ranks = level_q(services._level_key(app, app.current_step))
-            detail.quota = application_quota(app, also_count=ranks)
+                ranks = services._level_key(app, app.current_step)
+            detail.quota = application_quota(app, ranks_of=ranks)
             if ranks is not None:
                 counted = detail.quota[0].also_counted if detail.quota else None
                 if counted is None:
-                    counted = ReviewDecision.objects.filter(ranks).count()
+                    counted = ReviewDecision.objects.filter(level_q(ranks)).count()
                 detail.next_rank = counted + 1
         for d in decisions:
             if d.counts and d.org_id == scope.org_id:

@@ -237,3 +237,38 @@ def test_queue_pages_count_with_their_rows_and_fall_back_past_the_end(
     client.force_login(reviewer("开封市").user)
     page = client.get(queue, {"page": 3}).context["page"]
     assert (page.number, list(page.object_list), page.paginator.count) == (1, [], 0)
+
+
+def test_the_prepared_count_of_use_and_ranks_is_the_generic_one(henan, henan_school_app):
+    """The page's bucket use with its level's ranks, read by the query compiled once
+    (``quotas._use_and_ranks``), gives what the general path (any earlier rounds, any level
+    condition) counts with ``aggregate`` — for a city with recommendations and one without."""
+    from django.db.models import Count
+
+    from edupilot.review.locks import level_q
+    from edupilot.review.models import ReviewDecision
+    from edupilot.review.quotas import _split_shared, _use_and_ranks
+
+    city = reviewer("郑州市")
+    for _ in range(2):
+        services.review_recommend(
+            application=henan_school_app()[0], scope=city.scope, actor=city.actor, opinion="同意。"
+        )
+    a, _school = henan_school_app()
+    step = a.current_step
+    [(policy, bucket)] = services.quota_buckets(a, step)
+    key = services._level_key(a, step)
+    for holder in (bucket.holder, org("洛阳市")):
+        state = services.quota_state(a, policy, bucket)
+        state.holder = holder
+        shared, holders, also = _split_shared(state.holders_q(), level_q(key))
+        want = ReviewDecision.objects.filter(shared & (holders | also)).aggregate(
+            used=Count("pk", filter=holders), also=Count("pk", filter=also)
+        )
+        got = list(
+            _use_and_ranks(
+                a.programme_id, a.category, state.level, holder.pk, state.direct, *key[2:]
+            )
+        )
+        assert got == [(want["used"], want["also"])]
+    assert want["used"] == 0 and got[0][1] == 2  # 洛阳市 holds none; the level's two ranks
