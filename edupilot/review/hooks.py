@@ -7,6 +7,10 @@ asks every registered check::
 
     register_issuer_check(fn)   # fn(application) -> "" or what the issuer has done
 
+An answer that is a decision (not only experts arranged) is an ``IssuerAct`` of kind
+``DECIDED``: returning the application then needs the decision undone first. Review tells the
+kinds apart by that mark, never by the message's words (which are translated).
+
 ``edupilot.selection`` registers its check in ``SelectionConfig.ready()``.
 
 A ``confirm_ratio`` set rule (``[[categories.set_rules]]``) bounds what the issuer confirms by
@@ -22,6 +26,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 IssuerCheck = Callable[[object], str]
+
+DECIDED = "decided"
+
+
+class IssuerAct(str):
+    """What the issuer has done, as the message shown (a str), with its ``kind``."""
+
+    kind: str
+
+    def __new__(cls, message: str, kind: str) -> IssuerAct:
+        obj = super().__new__(cls, message)
+        obj.kind = kind
+        return obj
+
 
 _issuer_checks: list[IssuerCheck] = []
 

@@ -125,7 +125,7 @@ def check_decide(
         raise ReviewError(_("本级为审定层级，请通过审定（立项）功能处理。"))
     if final and action == ReviewAction.RETURN:
         why = issuer_acted(application)
-        if why == _("审定单位已作出审定决定"):
+        if getattr(why, "kind", None) == hooks.DECIDED:
             raise ReviewError(_("%(why)s，请先撤销该决定再退回修改。") % {"why": why})
     if application.state == AppState.RECOMMENDED and not final:
         raise ReviewError(_("申报状态与审核步骤不一致，请联系平台管理员。"))

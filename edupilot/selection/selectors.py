@@ -25,6 +25,7 @@ from edupilot.applications.models import (
 from edupilot.orgs.models import Membership, Role
 from edupilot.orgs.scoping import Scope, get_or_404, scoped
 from edupilot.programmes.models import Programme
+from edupilot.review.hooks import DECIDED, IssuerAct
 
 from .experts import conflict_paths, paths_conflict
 from .models import (
@@ -276,7 +277,7 @@ def pending_approvals(programme: Programme) -> QuerySet[ApprovalDecision]:
 def issuer_acted(application: Application) -> str:
     """What the issuer has done on an application awaiting its decision (review's hook)."""
     if ApprovalDecision.objects.filter(application=application, is_active=True).exists():
-        return _("审定单位已作出审定决定")
+        return IssuerAct(_("审定单位已作出审定决定"), DECIDED)
     if ExpertAssignment.objects.filter(
         application=application, is_active=True, version=application.version
     ).exists():

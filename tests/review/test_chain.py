@@ -372,3 +372,34 @@ def test_a_pending_issuer_decision_counts_as_the_upper_level_acting(henan, henan
         services.review_return(
             application=app, scope=province.scope, actor=province.actor, reasons="补充"
         )
+    # In English the same rule, and its reason in English.
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(services.ReviewError, match="issuer"):
+        services.review_return(
+            application=app, scope=province.scope, actor=province.actor, reasons="补充"
+        )
+
+
+def test_a_decision_is_told_by_its_kind_not_by_its_words(henan, henan_school_app, monkeypatch):
+    """Review tells the issuer's decision from other acts by the hook's mark, so a reworded or
+    translated message cannot turn the rule off, and the same words without it do not count."""
+    from edupilot.review import hooks
+
+    app, _ = henan_school_app()
+    city, province = reviewer("郑州市"), reviewer("河南省", Role.PROGRAMME_ADMIN)
+    recommend(city, app)
+    app.refresh_from_db()
+    monkeypatch.setattr(
+        hooks, "_issuer_checks", [lambda a: hooks.IssuerAct("已定（另一种说法）", hooks.DECIDED)]
+    )
+    with pytest.raises(services.ReviewError, match="已定（另一种说法），请先撤销该决定再退回修改"):
+        services.review_return(
+            application=app, scope=province.scope, actor=province.actor, reasons="补充"
+        )
+    monkeypatch.setattr(hooks, "_issuer_checks", [lambda a: "审定单位已作出审定决定"])
+    services.review_return(
+        application=app, scope=province.scope, actor=province.actor, reasons="补充"
+    )
+    app.refresh_from_db()
+    assert app.state == AppState.RETURNED
