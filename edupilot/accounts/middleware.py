@@ -5,21 +5,28 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from edupilot.core.prepared import prepared
 from edupilot.orgs.models import Membership
 from edupilot.orgs.scoping import Scope
 
 SESSION_KEY = "active_membership_id"
 
 
-def user_memberships(request) -> list[Membership]:
-    """The user's active memberships with their orgs: one query, kept on the request."""
-    if not request.user.is_authenticated:
-        return []
-    return list(
-        Membership.objects.filter(user=request.user, is_active=True)
+@prepared
+def _memberships(user_id: int):
+    return (
+        Membership.objects.filter(user_id=user_id, is_active=True)
         .select_related("org")
         .order_by("id")
     )
+
+
+def user_memberships(request) -> list[Membership]:
+    """The user's active memberships with their orgs: one query, kept on the request (every
+    authenticated request asks it: compiled once per process)."""
+    if not request.user.is_authenticated:
+        return []
+    return list(_memberships(request.user.pk))
 
 
 def active_membership(request, memberships: list[Membership] | None = None):
