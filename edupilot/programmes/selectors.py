@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from edupilot.core.prepared import prepared
 from edupilot.orgs.models import TREE_FIELDS, Org, Tier, lineage_paths, subtree_q
 from edupilot.orgs.scoping import Scope, access, get_or_404, scoped
 
@@ -74,17 +75,26 @@ def _covering_fields() -> tuple[str, ...]:
     return (*own, *(f"issuer__{f}" for f in TREE_FIELDS))
 
 
-def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:
-    """The open calls ``org`` may answer: those issued at or above it."""
-    now = now or timezone.now()
-    return [
-        p
-        for p in programmes_concerning(org)
-        .filter(is_active=True, kind="call")
+@prepared
+def _active_calls_issued_at(*paths: str) -> QuerySet[Programme]:
+    """The active calls issued by the orgs at ``paths``. One path per argument, not a list:
+    an org's lineage has a fixed length at each depth, so the query has one compiled form
+    per depth (core.prepared), the paths as its values."""
+    return (
+        Programme.objects.filter(issuer__path__in=paths, is_active=True, kind="call")
         .select_related("issuer")
         .only(*_covering_fields())
-        if p.is_open(now)
-    ]
+    )
+
+
+def open_programmes_covering(org: Org, now: dt.datetime | None = None) -> list[Programme]:
+    """The open calls ``org`` may answer: those issued at or above it
+    (:func:`programmes_concerning` of the org, by its lineage's paths)."""
+    now = now or timezone.now()
+    paths = lineage_paths(org.path)
+    if not paths:
+        return []
+    return [p for p in _active_calls_issued_at(*paths) if p.is_open(now)]
 
 
 # --- quotas --------------------------------------------------------------------------------

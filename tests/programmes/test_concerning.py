@@ -1,10 +1,11 @@
 """programmes_concerning: the one rule for which programmes a scope (or an org) deals with."""
 
 import pytest
+from django.utils import timezone
 
 from edupilot.orgs.models import Membership, Role
 from edupilot.orgs.scoping import Scope
-from edupilot.programmes.selectors import programmes_concerning
+from edupilot.programmes.selectors import open_programmes_covering, programmes_concerning
 from tests.conftest import make_school, make_user, org
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +47,20 @@ def test_experts_platform_and_anonymous(programmes):
     everything = programmes_concerning(scope_of("410000", Role.PLATFORM_ADMIN))
     assert {HENAN, ZHEJIANG, QUANZHOU} <= codes(everything)
     assert not programmes_concerning(Scope.anonymous()).exists()
+
+
+def test_the_open_calls_covering_an_org_are_those_concerning_it_at_every_depth(programmes):
+    """open_programmes_covering reads the lineage one path per argument (one compiled
+    query per depth): the same calls, in the same order, as programmes_concerning."""
+    now = timezone.now()
+    orgs = [org(c) for c in ("410000", "410100", "410105", "350500", "350582", "330000")]
+    orgs += [make_school(org("410105")), make_school(org("350582"))]
+    for o in orgs:
+        expected = [
+            p.pk
+            for p in programmes_concerning(o).filter(is_active=True, kind="call")
+            if p.is_open(now)
+        ]
+        assert [p.pk for p in open_programmes_covering(o, now)] == expected, o.path
+    assert {p.code for p in open_programmes_covering(orgs[-1], now)} == {QUANZHOU}
+    assert {p.code for p in open_programmes_covering(orgs[-2], now)} == {HENAN}
