@@ -486,40 +486,49 @@ def choices_for_org(
     return out
 
 
-def _lists_and_memberships(
-    org: Org, programme_pks: list[int], needed: set[str] | None
-) -> tuple[dict[str, str], dict[int, list[dict]]]:
-    """The org's participant lists (code -> status) and, by programme, the active bids of
-    others that name it as a member — those of the two ``needed`` — in one round trip: the
-    two reads, each as it would be alone, joined by UNION ALL (a list's row has no
-    programme)."""
-    lists: dict[str, str] = {}
-    member_of: dict[int, list[dict]] = {pk: [] for pk in programme_pks}
+@prepared
+def _lists_and_bids_naming(org_id: int, lists: bool, member_of: bool) -> QuerySet:
+    """The org's participant lists (code, status, NULL) and the active bids of others that
+    name it as a member (category, state, programme), those of the two asked for, as one
+    read: the two reads joined by UNION ALL (a list's row has no programme). The bids of
+    every programme: a list of programmes (``__in``) would not compile once (core.prepared);
+    the caller keeps those it asked for."""
     reads = []
-    if needed is None or "lists" in needed:
+    if lists:
         reads.append(
-            ParticipantEntry.objects.filter(org_id=org.pk).values_list(
+            ParticipantEntry.objects.filter(org_id=org_id).values_list(
                 "plist__code", "status", Value(None, output_field=IntegerField())
             )
         )
-    if needed is None or "member_of" in needed:
+    if member_of:
         reads.append(
             ApplicationMember.objects.filter(
-                org_id=org.pk,
-                application__programme_id__in=programme_pks,
-                application__state__in=ACTIVE_STATES,
+                org_id=org_id, application__state__in=ACTIVE_STATES
             ).values_list(
                 "application__category", "application__state", "application__programme_id"
             )
         )
-    if not reads:
-        return lists, member_of
     # The expression comes last on both sides: a values_list's columns are its fields, then
     # its expressions, and UNION matches them by position.
-    for key, value, programme_pk in reads[0].union(*reads[1:], all=True):
+    return reads[0].union(*reads[1:], all=True)
+
+
+def _lists_and_memberships(
+    org: Org, programme_pks: list[int], needed: set[str] | None
+) -> tuple[dict[str, str], dict[int, list[dict]]]:
+    """The org's participant lists (code -> status) and, by programme (of
+    ``programme_pks``), the active bids of others that name it as a member — those of the
+    two ``needed`` — in one round trip."""
+    lists: dict[str, str] = {}
+    member_of: dict[int, list[dict]] = {pk: [] for pk in programme_pks}
+    want_lists = needed is None or "lists" in needed
+    want_member_of = needed is None or "member_of" in needed
+    if not (want_lists or want_member_of):
+        return lists, member_of
+    for key, value, programme_pk in _lists_and_bids_naming(org.pk, want_lists, want_member_of):
         if programme_pk is None:
             lists[key] = value
-        else:
+        elif programme_pk in member_of:
             member_of[programme_pk].append({"category": key, "state": value})
     return lists, member_of
 

@@ -60,3 +60,18 @@ def test_a_membership_in_a_region_bid_refuses_the_school_category_of_that_call_o
     # A withdrawn region bid no longer binds its members.
     Application.objects.filter(pk=bid.pk).update(state=AppState.WITHDRAWN)
     assert all(not c.failures for c in choices_for_org(school.org))
+
+
+def test_a_membership_in_a_bid_of_a_call_no_longer_open_binds_nothing(henan, school):
+    """The memberships are read for every programme (one compiled query): one of a call
+    that is not open is left out, not judged, not an error."""
+    closed = second_call(henan)
+    closed.is_active = False
+    closed.save()
+    bid = Application.objects.create(
+        programme=closed, category="region", applicant_org=org("金水区"), state=AppState.SUBMITTED
+    )
+    ApplicationMember.objects.create(application=bid, org=school.org)
+    choices = choices_for_org(school.org)
+    assert {c.programme.code for c in choices} == {henan.code}
+    assert all(not c.failures for c in choices)
