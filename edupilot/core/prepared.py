@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
+import weakref
 from collections.abc import Callable
 
 from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
@@ -56,10 +58,13 @@ class _Compiled:
     """One queryset's SQL for one database vendor: the template compiler's row layout and,
     per parameter, the fixed value or the index of the call's value that goes there."""
 
-    __slots__ = ("queryset", "sql", "slots", "state")
+    __slots__ = ("queryset", "sql", "slots", "state", "converters")
 
     def __init__(self, queryset: QuerySet, sql: str, slots: list, state: dict):
         self.queryset, self.sql, self.slots, self.state = queryset, sql, slots, state
+        # Per connection (a thread's own): the row's converters, which Django otherwise
+        # works out again on every evaluation (~4 µs a column).
+        self.converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _PreparedQuery(Query):
@@ -85,7 +90,27 @@ class _PreparedQuery(Query):
 
         compiler.__dict__.update(compiled.state)
         compiler.as_sql = as_sql
+        compiler.get_converters = _converters(compiler, compiled)
         return compiler
+
+
+def _converters(compiler, compiled: _Compiled) -> Callable:
+    """``compiler.get_converters`` answering for the compiled query's own columns (what
+    ``results_iter`` asks) from the connection's cache; for any others as Django does."""
+    found = compiled.converters.get(compiler.connection)
+    if found is None:
+        columns = tuple(s[0] for s in compiler.select[0 : compiler.col_count])
+        found = (columns, compiler.get_converters(columns))
+        compiled.converters[compiler.connection] = found
+    columns, converters = found
+    ordinary = compiler.get_converters
+
+    def get_converters(expressions):
+        if len(expressions) == len(columns) and all(map(operator.is_, expressions, columns)):
+            return converters
+        return ordinary(expressions)
+
+    return get_converters
 
 
 def _marks(kinds: tuple, which: int) -> list:
