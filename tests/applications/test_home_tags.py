@@ -128,3 +128,31 @@ def test_the_calls_are_what_the_template_loop_wrote(henan, second_call, language
         assert _both(OLD_CALLS, NEW_CALLS, choices=[]) == _both(OLD_CALLS, OLD_CALLS, choices=[])
         old, new = _both(OLD_CALLS, NEW_CALLS, choices=choices, csrf_token=None)
         assert "csrfmiddlewaretoken" not in new and new == old
+
+
+# The section around the rows (applications/home.html before issue 12's seventh pass).
+OLD_SECTION = """{% load i18n applicant_home %}<h2>{% trans "我的申报" %}</h2>
+{% if applications %}
+<div class="table-wrap"><table>
+  <thead><tr><th>{% trans "项目" %}</th><th>{% trans "类别" %}</th><th>{% trans "状态" %}</th><th>{% trans "更新时间" %}</th><th></th></tr></thead>
+  <tbody>
+  {% home_bid_rows applications %}
+  </tbody>
+</table></div>
+{% else %}
+<p class="muted">{% trans "尚未发起任何申报。" %}</p>
+{% endif %}"""
+NEW_SECTION = "{% load applicant_home %}{% home_bids applications %}"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_bids_section_is_the_templates_to_the_character(henan, second_call, language):
+    applications = [bid(henan, AppState.DRAFT), bid(second_call, AppState.SUBMITTED, version=2)]
+    with translation.override(language):
+        for given in (applications, []):
+            old, new = (
+                Template(t).render(Context({"applications": given}))
+                for t in (OLD_SECTION, NEW_SECTION)
+            )
+            assert new == old
+    assert "<th>" in new or "muted" in new

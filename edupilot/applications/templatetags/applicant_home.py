@@ -9,11 +9,13 @@ every value escaped; tests/applications/test_home_tags.py compares both.
 
 from __future__ import annotations
 
+from functools import cache
 from itertools import groupby
 
 from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from edupilot.applications.models import AppState
@@ -58,6 +60,35 @@ def home_bid_rows(applications) -> str:
             "</tr>\n"
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+@cache
+def _bids_labels(language: str | None) -> tuple[str, str, str]:
+    """The section's heading, its table's head and its empty text in one language, escaped
+    (gettext's catalogue is fixed at run time)."""
+    heads = (_("项目"), _("类别"), _("状态"), _("更新时间"))
+    return (
+        escape(_("我的申报")),
+        "".join(f"<th>{escape(h)}</th>" for h in heads) + "<th></th>",
+        escape(_("尚未发起任何申报。")),
+    )
+
+
+@register.simple_tag
+def home_bids(applications) -> str:
+    """The "my applications" section: its heading and the table of bids, or that there is
+    none (the template's markup, white space included)."""
+    heading, heads, none = _bids_labels(get_language())
+    if not applications:
+        return mark_safe(f'<h2>{heading}</h2>\n\n<p class="muted">{none}</p>\n')  # noqa: S308
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f"<h2>{heading}</h2>\n\n"
+        '<div class="table-wrap"><table>\n'
+        f"  <thead><tr>{heads}</tr></thead>\n"
+        "  <tbody>\n  "
+        f"{home_bid_rows(applications)}\n"
+        "  </tbody>\n</table></div>\n"
+    )
 
 
 def _choice(choice, start_url: str, csrf: str) -> str:
