@@ -58,10 +58,10 @@ class _Compiled:
     """One queryset's SQL for one database vendor: the template compiler's row layout and,
     per parameter, the fixed value or the index of the call's value that goes there."""
 
-    __slots__ = ("queryset", "sql", "slots", "state", "converters")
+    __slots__ = ("queryset", "sql", "slots", "layout", "converters")
 
-    def __init__(self, queryset: QuerySet, sql: str, slots: list, state: dict):
-        self.queryset, self.sql, self.slots, self.state = queryset, sql, slots, state
+    def __init__(self, queryset: QuerySet, sql: str, slots: list, layout: dict):
+        self.queryset, self.sql, self.slots, self.layout = queryset, sql, slots, layout
         # Per connection (a thread's own): the row's converters, which Django otherwise
         # works out again on every evaluation (~4 µs a column).
         self.converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -88,7 +88,7 @@ class _PreparedQuery(Query):
         def as_sql(with_limits=True, with_col_aliases=False):
             return sql, params
 
-        compiler.__dict__.update(compiled.state)
+        compiler.__dict__.update(compiled.layout)
         compiler.as_sql = as_sql
         compiler.get_converters = _converters(compiler, compiled)
         return compiler
@@ -161,11 +161,11 @@ def _compile(build: Callable[..., QuerySet], kinds: tuple, name: str, alias: str
             f"prepared {name}: argument(s) {sorted(missing)} did not reach the SQL's"
             " parameters unchanged; only plain lookup values can be prepared"
         )
-    state = {
+    layout = {
         key: getattr(compiler, key)
         for key in ("select", "klass_info", "annotation_col_map", "col_count", "has_extra_select")
     }
-    return _Compiled(queryset, sql, slots, state)
+    return _Compiled(queryset, sql, slots, layout)
 
 
 def prepared(build: Callable[..., QuerySet]) -> Callable[..., QuerySet]:
