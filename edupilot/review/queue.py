@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy
 
 from edupilot.applications.models import AppState
 from edupilot.applications.selectors import applications_for
-from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q
+from edupilot.core.prepared import prepared
+from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q, subtree_range
 from edupilot.orgs.scoping import Scope, get_or_404
 from edupilot.programmes.models import Programme
 from edupilot.programmes.selectors import programmes_concerning
@@ -157,6 +158,15 @@ class _Rows:
         return value
 
 
+@prepared
+def _active_recommendations(*application_ids: int):
+    """The applications' active recommendations (one SQL per number of applications, at
+    most ``PAGE_SIZE``)."""
+    return ReviewDecision.objects.filter(
+        application_id__in=application_ids, active=True, action=ReviewAction.RECOMMEND
+    ).values_list("application_id", "version", "step", "rank", "org_id", "org__name")
+
+
 def _recommendations(org_id, rows) -> tuple[dict, dict]:
     """The page's active recommendations (one query): for each row, the one that brought it
     to where it stands (same version, the step below) and the scope's own latest rank."""
@@ -164,9 +174,9 @@ def _recommendations(org_id, rows) -> tuple[dict, dict]:
     below = {r[0]: (r[6], r[8] - 1 if r[8] is not None else None) for r in rows}
     lower: dict[int, tuple[str, int | None]] = {}
     mine: dict[int, tuple[int, int | None]] = {}
-    for app_id, version, step, rank, by, by_name in ReviewDecision.objects.filter(
-        application_id__in=list(below), active=True, action=ReviewAction.RECOMMEND
-    ).values_list("application_id", "version", "step", "rank", "org_id", "org__name"):
+    if not below:
+        return lower, {}
+    for app_id, version, step, rank, by, by_name in _active_recommendations(*below):
         if app_id not in lower and below[app_id] == (version, step):
             lower[app_id] = (by_name, rank)
         if by == org_id and (app_id not in mine or step > mine[app_id][0]):
@@ -247,25 +257,34 @@ def access_review_programme(scope: Scope, pk) -> Programme:
     return get_or_404(programmes_concerning(scope).filter(is_active=True), pk=pk)
 
 
+@prepared
+def _area_rows(lo: str, hi: str, org_id: int):
+    """The areas the bureaus administer inside ``[lo, hi)`` (``subtree_range``), but the org
+    itself: (pk, name, path, parent's pk, parent's name)."""
+    return (
+        Org.objects.filter(
+            path__gte=lo,
+            path__lt=hi,
+            kind__in=[OrgKind.CITY, OrgKind.COUNTY, OrgKind.ZONE],
+            is_active=True,
+        )
+        .exclude(pk=org_id)
+        .order_by("path")
+        .values_list("pk", "name", "path", "parent_id", "parent__name")
+    )
+
+
 def _areas(scope: Scope) -> list[tuple[int, str, str]]:
     """The county filter's choices: (pk, label, path), the path to filter by without
     fetching the chosen area again. Only the areas the bureaus administer (an inactive
     division, such as 金门县 of the division registry, has nobody to apply)."""
     if scope.org_tier not in (Tier.PROVINCE, Tier.CITY) or scope.org_path is None:
         return []
-    rows = (
-        Org.objects.filter(
-            subtree_q(scope.org_path),
-            kind__in=[OrgKind.CITY, OrgKind.COUNTY, OrgKind.ZONE],
-            is_active=True,
-        )
-        .exclude(pk=scope.org_id)
-        .order_by("path")
-        .values_list("pk", "name", "path", "parent_id", "parent__name")
-    )
+    lo, hi = subtree_range(scope.org_path)
+    org_id = scope.org_id
     return [
-        (pk, name if parent_id == scope.org_id or not parent else f"{parent} · {name}", path)
-        for pk, name, path, parent_id, parent in rows
+        (pk, name if parent_id == org_id or not parent else f"{parent} · {name}", path)
+        for pk, name, path, parent_id, parent in _area_rows(lo, hi, org_id)
     ]
 
 
