@@ -9,14 +9,15 @@ the rows is ``selectors.quota_summary``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from edupilot.applications.models import AppState
 from edupilot.applications.selectors import applications_for
@@ -312,20 +313,25 @@ def _mine(scope: Scope) -> QuerySet:
     ).order_by("-step")
 
 
-def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
-    """The queue's applications by tab and filters (invalid filters are dropped, so the page
-    shows what it filtered by)."""
-    # The programmes in hand also give the folds' lookup (no query of the active programmes).
-    qs: QuerySet = applications_for(scope, programmes)
+@functools.cache
+def _states(language: str | None) -> tuple[tuple[str, str], ...]:
+    """The tabs (``state``): the level's own two, then the subtree's states, in ``language``
+    (translated once per process and language, not with every request)."""
     area = _("辖区内：%(state)s")
-    states = [(PENDING, _("待本级审核")), (PASSED, _("本级已推荐"))] + [
-        (value, area % {"state": label})
-        for value, label in AppState.choices
-        if value != AppState.DRAFT
-    ]
-    if filters.state not in {s for s, _ in states}:
-        filters.state = PENDING
-    if filters.state == PENDING:
+    return (
+        (PENDING, _("待本级审核")),
+        (PASSED, _("本级已推荐")),
+        *(
+            (value, area % {"state": label})
+            for value, label in AppState.choices
+            if value != AppState.DRAFT
+        ),
+    )
+
+
+def _tab_q(scope: Scope, state: str) -> Q:
+    """The applications of the tab ``state``."""
+    if state == PENDING:
         # A joint review step waits for each of its orgs until that org has said its opinion.
         joint_pending = JointOpinion.objects.filter(
             application=OuterRef("pk"),
@@ -334,21 +340,30 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
             step=OuterRef("current_step"),
             verdict=JointVerdict.PENDING,
         )
-        qs = qs.filter(
-            Q(current_org_id=scope.org_id) | Exists(joint_pending),
-            state__in=[AppState.SUBMITTED, AppState.RECOMMENDED],
+        return Q(Q(current_org_id=scope.org_id) | Exists(joint_pending)) & Q(
+            state__in=[AppState.SUBMITTED, AppState.RECOMMENDED]
         )
-    elif filters.state == PASSED:
+    if state == PASSED:
         # … and, for a joint review's orgs, what they agreed to (review/joint.py).
         agreed = JointOpinion.objects.filter(
             application=OuterRef("pk"), org_id=scope.org_id, verdict=JointVerdict.AGREE
         )
-        qs = qs.filter(Exists(_mine(scope)) | Exists(agreed))
-    else:
-        qs = qs.filter(state=filters.state)
+        return Q(Exists(_mine(scope)) | Exists(agreed))
+    return Q(state=state)
 
+
+def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
+    """The queue's applications by tab and filters (invalid filters are dropped, so the page
+    shows what it filtered by). The conditions go into one ``filter`` (each call clones the
+    query, its subqueries with it); the relations they follow are single-valued, so one call
+    or several select the same rows."""
+    states = list(_states(get_language()))
+    if filters.state not in {s for s, _ in states}:
+        filters.state = PENDING
+    conditions = [_tab_q(scope, filters.state)]
     if programme is not None:
-        qs = qs.filter(programme=programme)
+        if len(programmes) > 1:  # one programme: ``applications_for`` keeps only its rows
+            conditions.append(Q(programme=programme))
         spec = programme.parsed
         categories = [(c.code, c.name) for c in spec.categories]
         topic_codes = {t for c in spec.categories for t in c.topics}
@@ -356,27 +371,30 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
     else:
         categories, topics = [], []
     if filters.category and filters.category in {c for c, _ in categories}:
-        qs = qs.filter(category=filters.category)
+        conditions.append(Q(category=filters.category))
     else:
         filters.category = ""
     if filters.topic and filters.topic in {t for t, _ in topics}:
-        qs = qs.filter(topic=filters.topic)
+        conditions.append(Q(topic=filters.topic))
     else:
         filters.topic = ""
     # The API has no county filter and shows no filter lists: it skips the query.
     areas = _areas(scope) if lists or filters.area is not None else []
     paths = {pk: path for pk, _label, path in areas}
     if filters.area is not None and filters.area in paths:
-        qs = qs.filter(subtree_q(paths[filters.area], "applicant_path"))
+        conditions.append(subtree_q(paths[filters.area], "applicant_path"))
     else:
         filters.area = None
     if filters.stage and filters.stage in Stage.values:
-        qs = qs.filter(applicant_org__stages__contains=f",{filters.stage},")
+        conditions.append(Q(applicant_org__stages__contains=f",{filters.stage},"))
     else:
         filters.stage = ""
     if filters.q:
-        qs = qs.filter(Q(applicant_org__name__icontains=filters.q) | Q(title__icontains=filters.q))
-
+        conditions.append(
+            Q(applicant_org__name__icontains=filters.q) | Q(title__icontains=filters.q)
+        )
+    # The programmes in hand also give the folds' lookup (no query of the active programmes).
+    qs: QuerySet = applications_for(scope, programmes).filter(*conditions)
     return qs, states, categories, topics, [(pk, label) for pk, label, _p in areas]
 
 
