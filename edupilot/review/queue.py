@@ -25,7 +25,7 @@ from edupilot.core.prepared import prepared
 from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q, subtree_range
 from edupilot.orgs.scoping import Scope, get_or_404
 from edupilot.programmes.models import Programme
-from edupilot.programmes.selectors import programmes_concerning
+from edupilot.programmes.selectors import concerning_paths, issued_q, programmes_concerning
 
 from .models import JointOpinion, JointVerdict, ReviewAction, ReviewDecision
 from .permissions import step_info
@@ -240,11 +240,26 @@ def _queue_row(row: tuple, page: _Rows) -> tuple[dict, bool]:
     return cells, final_step and at_my_level
 
 
+@prepared
+def _calls_issued(lo: str, hi: str, *lineage: str):
+    """Active calls issued at one of the ``lineage`` paths or inside ``[lo, hi)`` (``issued_q``),
+    newest first. The spec is parsed once per file content (``Programme.parsed`` caches it by
+    hash): its file and JSON are not loaded."""
+    return (
+        Programme.objects.filter(issued_q(lineage, (lo, hi)), is_active=True, kind="call")
+        .defer("spec", "source_text")
+        .order_by("-updated_at")
+    )
+
+
 def review_programmes(scope: Scope) -> list[Programme]:
     """Active calls that concern the scope: issued in its lineage or inside its subtree
-    (``programmes_concerning``, one query)."""
-    # The spec is parsed once per file content (Programme.parsed caches it by hash); not
-    # loading its JSON with every request keeps the page fast.
+    (``programmes_concerning``, one query; a reviewer's compiled once per process and depth
+    of the tree, ``concerning_paths`` giving its values)."""
+    if scope.is_authenticated and scope.org_path and not scope.is_platform_admin:
+        lineage, subtree = concerning_paths(scope)
+        if subtree is not None:
+            return list(_calls_issued(*subtree, *lineage))
     return list(
         programmes_concerning(scope)
         .filter(is_active=True, kind="call")
