@@ -137,26 +137,28 @@ class _Rows:
     lower_fmt: str = field(default_factory=lambda: _("%(org)s 第 %(rank)s 名"))
     version_fmt: str = field(default_factory=lambda: _("第 %(n)s 版"))
 
-    def names(self, programme_id: int, category: str) -> tuple:
-        """(programme, its short title, the category's spec, the category's name)."""
-        key = (programme_id, category)
-        names = self.memo.get(key)
-        if names is None:
+    def shared(self, programme_id: int, category: str, topic: str, state: str, info, held):
+        """The cells rows of one programme, category, topic, state and level (``info``, the
+        chain's step; and titles) share: (programme, category, topic, badge, state's label,
+        deadline, late)."""
+        level = info["level"] if info else None
+        key = (programme_id, category, topic, state, info is not None, level, *held)
+        cells = self.memo.get(key)
+        if cells is None:
             programme = self.by_id[programme_id]
             spec = programme.parsed.category(category)
-            names = self.memo[key] = (
-                programme,
+            deadline = programme.level_deadline(category, level) if info else None
+            flags = SimpleNamespace(**dict(zip(self.flags, held, strict=True)))
+            cells = self.memo[key] = (
                 programme.parsed.short_title or programme.title,
-                spec,
                 spec.name if spec else category,
+                programme.parsed.topic_label(topic) or "—",
+                title_badge(flags, spec),
+                str(AppState(state).label),
+                _local(deadline, "%m-%d %H:%M", self.tz) or "—",
+                bool(deadline and self.now > deadline),
             )
-        return names
-
-    def cached(self, key, compute):
-        value = self.memo.get(key, self)
-        if value is self:
-            value = self.memo[key] = compute()
-        return value
+        return cells
 
 
 @prepared
@@ -189,23 +191,21 @@ def _queue_row(row: tuple, page: _Rows) -> tuple[dict, bool]:
     """One row's display strings, and whether it waits for this org's final decision."""
     (pk, programme_id, category, topic, state, title, version, chain, step, current_org_id,
      submitted_at, name, parent, *held) = row  # fmt: skip
-    programme, short_title, spec, category_name = page.names(programme_id, category)
     info = step_info(chain, step)
-    level = info["level"] if info else None
-    deadline = page.cached(
-        (programme_id, category, level),
-        lambda: programme.level_deadline(category, level) if info else None,
+    short_title, category_name, topic_label, badge, state_label, deadline, late = page.shared(
+        programme_id, category, topic, state, info, held
     )
-    late = bool(deadline and page.now > deadline)
+    org_id = page.org_id
     at_my_level = (
         state in WAITING
         and info is not None
-        and page.org_id in (info.get("orgs") or [info["org"]])
-        and (current_org_id == page.org_id or "orgs" in info)
+        and org_id in (info.get("orgs") or [info["org"]])
+        and (current_org_id == org_id or "orgs" in info)
         and info.get("kind") != "expert_scoring"  # the panel's step: nobody reviews there
     )
     final_step = info is not None and step == len(chain) - 1
     lower = page.lower.get(pk)
+    selectable = at_my_level and not late
     cells = {
         "pk": pk,
         "name": name,
@@ -213,29 +213,23 @@ def _queue_row(row: tuple, page: _Rows) -> tuple[dict, bool]:
         "parent": parent or "—",
         "programme": short_title,
         "category": category_name,
-        "topic": page.cached(
-            ("topic", programme_id, topic), lambda: programme.parsed.topic_label(topic)
-        )
-        or "—",
-        "badge": page.cached(
-            ("badge", programme_id, category, *held),
-            lambda: title_badge(SimpleNamespace(**dict(zip(page.flags, held, strict=True))), spec),
-        ),
+        "topic": topic_label,
+        "badge": badge,
         "state": state,
-        "state_label": page.cached(state, lambda: str(AppState(state).label)),
+        "state_label": state_label,
         "level": info["name"] if info and state == AppState.SUBMITTED else "",
         "version": page.version_fmt % {"n": version} if version > 1 else "",
         "lower": page.lower_fmt % {"org": lower[0], "rank": lower[1]}
         if lower and lower[0]
         else "—",
         "my_rank": page.mine.get(pk) or "—",
-        "submitted": _local(submitted_at, "%Y-%m-%d %H:%M", page.tz),
-        "deadline": page.cached(
-            ("deadline", deadline), lambda: _local(deadline, "%m-%d %H:%M", page.tz) or "—"
-        ),
+        "submitted": submitted_at.astimezone(page.tz).strftime("%Y-%m-%d %H:%M")
+        if submitted_at
+        else "",
+        "deadline": deadline,
         "late": late,
-        "selectable": at_my_level and not late,
-        "rankable": at_my_level and not late and not final_step,
+        "selectable": selectable,
+        "rankable": selectable and not final_step,
     }
     return cells, final_step and at_my_level
 

@@ -35,9 +35,19 @@ def queue_rows(q, pending: bool, passed: bool, detail_base: str) -> str:
     show_programme = not q.programme
     show_topic = bool(q.topics)
     out = []
+    # Most cells repeat from row to row (the parent, programme, category, state, level, lower
+    # level, deadline): each distinct text is escaped once a page.
+    escaped: dict = {}
+
+    def esc(value) -> str:
+        text = escaped.get(value)
+        if text is None:
+            text = escaped[value] = _escape(str(value), quote=True)
+        return text
+
     for a in q.rows:
         pk = int(a["pk"])
-        name = escape(a["name"])
+        name = esc(a["name"])
         cells = ["<tr><td>"]
         if a["selectable"]:
             cells.append(f'<input type="checkbox" name="sel" value="{pk}" aria-label="{name}">')
@@ -52,24 +62,24 @@ def queue_rows(q, pending: bool, passed: bool, detail_base: str) -> str:
             cells.append("</td>")
         cells.append(f'<td><a href="{base}{pk}/">{name}</a>')
         if a["badge"]:  # the unit's titles (``[[categories.titles]]``)
-            cells.append(f' <span class="badge ok">{escape(a["badge"])}</span>')
+            cells.append(f' <span class="badge ok">{esc(a["badge"])}</span>')
         if a["title"]:
-            cells.append(f'<div class="muted small">{escape(a["title"])}</div>')
-        cells.append(f"</td><td>{escape(a['parent'])}</td>")
+            cells.append(f'<div class="muted small">{esc(a["title"])}</div>')
+        cells.append(f"</td><td>{esc(a['parent'])}</td>")
         if show_programme:
-            cells.append(f"<td>{escape(a['programme'])}</td>")
-        cells.append(f"<td>{escape(a['category'])}</td>")
+            cells.append(f"<td>{esc(a['programme'])}</td>")
+        cells.append(f"<td>{esc(a['category'])}</td>")
         if show_topic:
-            cells.append(f"<td>{escape(a['topic'])}</td>")
-        cells.append(f'<td><span class="badge">{escape(a["state_label"])}</span>')
+            cells.append(f"<td>{esc(a['topic'])}</td>")
+        cells.append(f'<td><span class="badge">{esc(a["state_label"])}</span>')
         if a["level"]:
-            cells.append(f'<div class="muted small">{escape(a["level"])}</div>')
+            cells.append(f'<div class="muted small">{esc(a["level"])}</div>')
         if a["version"]:
-            cells.append(f' <span class="badge warn">{escape(a["version"])}</span>')
-        cells.append(f"</td><td>{escape(a['lower'])}</td>")
+            cells.append(f' <span class="badge warn">{esc(a["version"])}</span>')
+        cells.append(f"</td><td>{esc(a['lower'])}</td>")
         if passed:
-            cells.append(f'<td class="num">{escape(a["my_rank"])}</td>')
-        cells.append(f"<td>{escape(a['submitted'])}</td><td>{escape(a['deadline'])}")
+            cells.append(f'<td class="num">{esc(a["my_rank"])}</td>')
+        cells.append(f"<td>{esc(a['submitted'])}</td><td>{esc(a['deadline'])}")
         if a["late"]:
             cells.append(f' <span class="badge err">{closed}</span>')
         cells.append("</td></tr>\n")
