@@ -338,6 +338,14 @@ def _states(language: str | None) -> tuple[tuple[str, str], ...]:
     )
 
 
+@functools.cache
+def _labels(language: str | None) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
+    """The stages' and the orders' choices in ``language`` (translated once per process and
+    language: a lazy label is looked up again each time it is read)."""
+    stages = tuple((value, str(label)) for value, label in Stage.choices)
+    return stages, {key: str(label) for key, label in SORT_LABELS.items()}
+
+
 def _tab_q(scope: Scope, state: str) -> Q:
     """The applications of the tab ``state``."""
     if state == PENDING:
@@ -408,7 +416,7 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
 
 
 def _queue_sorted(qs, filters: QueueFilters, scope: Scope):
-    sorts = dict(SORT_LABELS)
+    sorts = dict(_labels(get_language())[1])
     if filters.state != PASSED:
         sorts.pop("rank")
     if filters.sort not in sorts:
@@ -497,7 +505,7 @@ def review_queue(
         topics=topics,
         areas=areas,
         states=states,
-        stages=list(Stage.choices),
+        stages=list(_labels(get_language())[0]),
         sorts=list(sorts.items()),
         rows=table,
         deciding=deciding,

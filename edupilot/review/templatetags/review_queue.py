@@ -9,11 +9,13 @@ renders off a page (half the view's time was the row loop). The markup is the te
 same cells, same attributes, every value escaped.
 """
 
+import functools
 from html import escape as _escape
 
 from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from edupilot.core.templatetags.ui import options
@@ -165,4 +167,41 @@ def queue_head(q, pending: bool, passed: bool) -> str:
         f"<th>{escape(category)}</th>{topic}\n"
         f"    <th>{escape(state)}</th><th>{escape(lower)}</th>{mine}<th>{escape(submitted)}</th>"
         f"<th>{escape(deadline)}</th>\n  </tr></thead>"
+    )
+
+
+@register.simple_tag
+def queue_bulk(q) -> str:
+    """The bulk actions under the pending rows (at the deciding level, ``q.deciding``, only
+    returning): the same for every page, written once per language."""
+    return _bulk_form(get_language(), bool(q.deciding))
+
+
+@functools.cache
+def _bulk_form(language: str | None, deciding: bool) -> str:
+    # Not escaped: ``{% trans %}`` of a literal writes the catalogue's text as it is (marked
+    # safe), quotes and all, and so does this.
+    legend, action, text = _("批量操作（所选申报全部成功或全部不变）"), _("操作"), _("意见 / 理由")
+    if deciding:
+        help_ = _("本级为审定层级：同意或不同意立项请在审定页面进行；此处可批量退回修改。")
+        help_ = f'<p class="help muted">{help_}</p>\n  '
+        recommend = not_recommend = ""
+    else:
+        help_ = _("批量推荐按“推荐排序”栏填写的顺序（未填的按勾选顺序）排在本级已有推荐之后。")
+        help_ = f'<p class="help muted">{help_}</p>'
+        recommend, not_recommend = _("推荐所选（在名额内）"), _("不予推荐")
+        recommend = f'<option value="recommend">{recommend}</option>'
+        not_recommend = f'<option value="not_recommend">{not_recommend}</option>'
+    back = _("退回修改")
+    hint = _("推荐时为推荐意见（默认“同意推荐。”）；退回或不予推荐时必须填写理由")
+    run = _("执行")
+    return mark_safe(  # noqa: S308 - the catalogue's texts, as {% trans %} writes them
+        f"\n<fieldset>\n  <legend>{legend}</legend>\n  {help_}\n"
+        f'  <div class="field"><label for="bulk-action">{action}</label>\n'
+        f'    <select id="bulk-action" name="action">\n      {recommend}\n'
+        f'      <option value="return">{back}</option>\n      {not_recommend}\n'
+        f'    </select></div>\n  <div class="field"><label for="bulk-text">{text}</label>\n'
+        f'    <textarea id="bulk-text" name="text" rows="3" maxlength="2000"'
+        f' placeholder="{hint}"></textarea></div>\n'
+        f'  <button type="submit">{run}</button>\n</fieldset>\n'
     )
