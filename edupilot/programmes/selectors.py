@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from edupilot.core.prepared import prepared
-from edupilot.orgs.models import TREE_FIELDS, Org, Tier, lineage_paths, subtree_q
+from edupilot.orgs.models import TREE_FIELDS, Org, Tier, lineage_paths, subtree_range
 from edupilot.orgs.scoping import Scope, access, get_or_404, scoped
 
 from . import schema
@@ -43,10 +43,26 @@ def programmes_concerning(who: Scope | Org, *, lineage_only: bool = False) -> Qu
         return Programme.objects.none()
     if who.is_platform_admin:
         return Programme.objects.all()
-    q = Q(issuer__path__in=lineage_paths(who.org_path))
-    if who.is_reviewer and not lineage_only:
-        q |= subtree_q(who.org_path, "issuer__path")
-    return Programme.objects.filter(q)
+    return Programme.objects.filter(issued_q(*concerning_paths(who, lineage_only=lineage_only)))
+
+
+def concerning_paths(
+    scope: Scope, *, lineage_only: bool = False
+) -> tuple[list[str], tuple[str, str] | None]:
+    """What ``programmes_concerning`` reads of a scope with an org, not a platform admin: the
+    paths of its org's lineage, and (a reviewer's) its subtree's range of paths, else None."""
+    subtree = None
+    if scope.is_reviewer and not lineage_only:
+        subtree = subtree_range(scope.org_path)
+    return lineage_paths(scope.org_path), subtree
+
+
+def issued_q(lineage, subtree: tuple[str, str] | None = None) -> Q:
+    """Issued by the org at one of the ``lineage`` paths, or inside ``subtree`` ([lo, hi))."""
+    q = Q(issuer__path__in=lineage)
+    if subtree is not None:
+        q |= Q(issuer__path__gte=subtree[0], issuer__path__lt=subtree[1])
+    return q
 
 
 def programmes_for(scope: Scope) -> QuerySet[Programme]:

@@ -9,21 +9,23 @@ the rows is ``selectors.quota_summary``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from edupilot.applications.models import AppState
 from edupilot.applications.selectors import applications_for
-from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q
+from edupilot.core.prepared import prepared
+from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q, subtree_range
 from edupilot.orgs.scoping import Scope, get_or_404
 from edupilot.programmes.models import Programme
-from edupilot.programmes.selectors import programmes_concerning
+from edupilot.programmes.selectors import concerning_paths, issued_q, programmes_concerning
 
 from .models import JointOpinion, JointVerdict, ReviewAction, ReviewDecision
 from .permissions import step_info
@@ -135,26 +137,37 @@ class _Rows:
     lower_fmt: str = field(default_factory=lambda: _("%(org)s 第 %(rank)s 名"))
     version_fmt: str = field(default_factory=lambda: _("第 %(n)s 版"))
 
-    def names(self, programme_id: int, category: str) -> tuple:
-        """(programme, its short title, the category's spec, the category's name)."""
-        key = (programme_id, category)
-        names = self.memo.get(key)
-        if names is None:
+    def shared(self, programme_id: int, category: str, topic: str, state: str, info, held):
+        """The cells rows of one programme, category, topic, state and level (``info``, the
+        chain's step; and titles) share: (programme, category, topic, badge, state's label,
+        deadline, late)."""
+        level = info["level"] if info else None
+        key = (programme_id, category, topic, state, info is not None, level, *held)
+        cells = self.memo.get(key)
+        if cells is None:
             programme = self.by_id[programme_id]
             spec = programme.parsed.category(category)
-            names = self.memo[key] = (
-                programme,
+            deadline = programme.level_deadline(category, level) if info else None
+            flags = SimpleNamespace(**dict(zip(self.flags, held, strict=True)))
+            cells = self.memo[key] = (
                 programme.parsed.short_title or programme.title,
-                spec,
                 spec.name if spec else category,
+                programme.parsed.topic_label(topic) or "—",
+                title_badge(flags, spec),
+                str(AppState(state).label),
+                _local(deadline, "%m-%d %H:%M", self.tz) or "—",
+                bool(deadline and self.now > deadline),
             )
-        return names
+        return cells
 
-    def cached(self, key, compute):
-        value = self.memo.get(key, self)
-        if value is self:
-            value = self.memo[key] = compute()
-        return value
+
+@prepared
+def _active_recommendations(*application_ids: int):
+    """The applications' active recommendations (one SQL per number of applications, at
+    most ``PAGE_SIZE``)."""
+    return ReviewDecision.objects.filter(
+        application_id__in=application_ids, active=True, action=ReviewAction.RECOMMEND
+    ).values_list("application_id", "version", "step", "rank", "org_id", "org__name")
 
 
 def _recommendations(org_id, rows) -> tuple[dict, dict]:
@@ -164,9 +177,9 @@ def _recommendations(org_id, rows) -> tuple[dict, dict]:
     below = {r[0]: (r[6], r[8] - 1 if r[8] is not None else None) for r in rows}
     lower: dict[int, tuple[str, int | None]] = {}
     mine: dict[int, tuple[int, int | None]] = {}
-    for app_id, version, step, rank, by, by_name in ReviewDecision.objects.filter(
-        application_id__in=list(below), active=True, action=ReviewAction.RECOMMEND
-    ).values_list("application_id", "version", "step", "rank", "org_id", "org__name"):
+    if not below:
+        return lower, {}
+    for app_id, version, step, rank, by, by_name in _active_recommendations(*below):
         if app_id not in lower and below[app_id] == (version, step):
             lower[app_id] = (by_name, rank)
         if by == org_id and (app_id not in mine or step > mine[app_id][0]):
@@ -178,23 +191,21 @@ def _queue_row(row: tuple, page: _Rows) -> tuple[dict, bool]:
     """One row's display strings, and whether it waits for this org's final decision."""
     (pk, programme_id, category, topic, state, title, version, chain, step, current_org_id,
      submitted_at, name, parent, *held) = row  # fmt: skip
-    programme, short_title, spec, category_name = page.names(programme_id, category)
     info = step_info(chain, step)
-    level = info["level"] if info else None
-    deadline = page.cached(
-        (programme_id, category, level),
-        lambda: programme.level_deadline(category, level) if info else None,
+    short_title, category_name, topic_label, badge, state_label, deadline, late = page.shared(
+        programme_id, category, topic, state, info, held
     )
-    late = bool(deadline and page.now > deadline)
+    org_id = page.org_id
     at_my_level = (
         state in WAITING
         and info is not None
-        and page.org_id in (info.get("orgs") or [info["org"]])
-        and (current_org_id == page.org_id or "orgs" in info)
+        and org_id in (info.get("orgs") or [info["org"]])
+        and (current_org_id == org_id or "orgs" in info)
         and info.get("kind") != "expert_scoring"  # the panel's step: nobody reviews there
     )
     final_step = info is not None and step == len(chain) - 1
     lower = page.lower.get(pk)
+    selectable = at_my_level and not late
     cells = {
         "pk": pk,
         "name": name,
@@ -202,38 +213,47 @@ def _queue_row(row: tuple, page: _Rows) -> tuple[dict, bool]:
         "parent": parent or "—",
         "programme": short_title,
         "category": category_name,
-        "topic": page.cached(
-            ("topic", programme_id, topic), lambda: programme.parsed.topic_label(topic)
-        )
-        or "—",
-        "badge": page.cached(
-            ("badge", programme_id, category, *held),
-            lambda: title_badge(SimpleNamespace(**dict(zip(page.flags, held, strict=True))), spec),
-        ),
+        "topic": topic_label,
+        "badge": badge,
         "state": state,
-        "state_label": page.cached(state, lambda: str(AppState(state).label)),
+        "state_label": state_label,
         "level": info["name"] if info and state == AppState.SUBMITTED else "",
         "version": page.version_fmt % {"n": version} if version > 1 else "",
         "lower": page.lower_fmt % {"org": lower[0], "rank": lower[1]}
         if lower and lower[0]
         else "—",
         "my_rank": page.mine.get(pk) or "—",
-        "submitted": _local(submitted_at, "%Y-%m-%d %H:%M", page.tz),
-        "deadline": page.cached(
-            ("deadline", deadline), lambda: _local(deadline, "%m-%d %H:%M", page.tz) or "—"
-        ),
+        "submitted": submitted_at.astimezone(page.tz).strftime("%Y-%m-%d %H:%M")
+        if submitted_at
+        else "",
+        "deadline": deadline,
         "late": late,
-        "selectable": at_my_level and not late,
-        "rankable": at_my_level and not late and not final_step,
+        "selectable": selectable,
+        "rankable": selectable and not final_step,
     }
     return cells, final_step and at_my_level
 
 
+@prepared
+def _calls_issued(lo: str, hi: str, *lineage: str):
+    """Active calls issued at one of the ``lineage`` paths or inside ``[lo, hi)`` (``issued_q``),
+    newest first. The spec is parsed once per file content (``Programme.parsed`` caches it by
+    hash): its file and JSON are not loaded."""
+    return (
+        Programme.objects.filter(issued_q(lineage, (lo, hi)), is_active=True, kind="call")
+        .defer("spec", "source_text")
+        .order_by("-updated_at")
+    )
+
+
 def review_programmes(scope: Scope) -> list[Programme]:
     """Active calls that concern the scope: issued in its lineage or inside its subtree
-    (``programmes_concerning``, one query)."""
-    # The spec is parsed once per file content (Programme.parsed caches it by hash); not
-    # loading its JSON with every request keeps the page fast.
+    (``programmes_concerning``, one query; a reviewer's compiled once per process and depth
+    of the tree, ``concerning_paths`` giving its values)."""
+    if scope.is_authenticated and scope.org_path and not scope.is_platform_admin:
+        lineage, subtree = concerning_paths(scope)
+        if subtree is not None:
+            return list(_calls_issued(*subtree, *lineage))
     return list(
         programmes_concerning(scope)
         .filter(is_active=True, kind="call")
@@ -247,25 +267,34 @@ def access_review_programme(scope: Scope, pk) -> Programme:
     return get_or_404(programmes_concerning(scope).filter(is_active=True), pk=pk)
 
 
+@prepared
+def _area_rows(lo: str, hi: str, org_id: int):
+    """The areas the bureaus administer inside ``[lo, hi)`` (``subtree_range``), but the org
+    itself: (pk, name, path, parent's pk, parent's name)."""
+    return (
+        Org.objects.filter(
+            path__gte=lo,
+            path__lt=hi,
+            kind__in=[OrgKind.CITY, OrgKind.COUNTY, OrgKind.ZONE],
+            is_active=True,
+        )
+        .exclude(pk=org_id)
+        .order_by("path")
+        .values_list("pk", "name", "path", "parent_id", "parent__name")
+    )
+
+
 def _areas(scope: Scope) -> list[tuple[int, str, str]]:
     """The county filter's choices: (pk, label, path), the path to filter by without
     fetching the chosen area again. Only the areas the bureaus administer (an inactive
     division, such as 金门县 of the division registry, has nobody to apply)."""
     if scope.org_tier not in (Tier.PROVINCE, Tier.CITY) or scope.org_path is None:
         return []
-    rows = (
-        Org.objects.filter(
-            subtree_q(scope.org_path),
-            kind__in=[OrgKind.CITY, OrgKind.COUNTY, OrgKind.ZONE],
-            is_active=True,
-        )
-        .exclude(pk=scope.org_id)
-        .order_by("path")
-        .values_list("pk", "name", "path", "parent_id", "parent__name")
-    )
+    lo, hi = subtree_range(scope.org_path)
+    org_id = scope.org_id
     return [
-        (pk, name if parent_id == scope.org_id or not parent else f"{parent} · {name}", path)
-        for pk, name, path, parent_id, parent in rows
+        (pk, name if parent_id == org_id or not parent else f"{parent} · {name}", path)
+        for pk, name, path, parent_id, parent in _area_rows(lo, hi, org_id)
     ]
 
 
@@ -293,20 +322,33 @@ def _mine(scope: Scope) -> QuerySet:
     ).order_by("-step")
 
 
-def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
-    """The queue's applications by tab and filters (invalid filters are dropped, so the page
-    shows what it filtered by)."""
-    # The programmes in hand also give the folds' lookup (no query of the active programmes).
-    qs: QuerySet = applications_for(scope, programmes)
+@functools.cache
+def _states(language: str | None) -> tuple[tuple[str, str], ...]:
+    """The tabs (``state``): the level's own two, then the subtree's states, in ``language``
+    (translated once per process and language, not with every request)."""
     area = _("辖区内：%(state)s")
-    states = [(PENDING, _("待本级审核")), (PASSED, _("本级已推荐"))] + [
-        (value, area % {"state": label})
-        for value, label in AppState.choices
-        if value != AppState.DRAFT
-    ]
-    if filters.state not in {s for s, _ in states}:
-        filters.state = PENDING
-    if filters.state == PENDING:
+    return (
+        (PENDING, _("待本级审核")),
+        (PASSED, _("本级已推荐")),
+        *(
+            (value, area % {"state": label})
+            for value, label in AppState.choices
+            if value != AppState.DRAFT
+        ),
+    )
+
+
+@functools.cache
+def _labels(language: str | None) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
+    """The stages' and the orders' choices in ``language`` (translated once per process and
+    language: a lazy label is looked up again each time it is read)."""
+    stages = tuple((value, str(label)) for value, label in Stage.choices)
+    return stages, {key: str(label) for key, label in SORT_LABELS.items()}
+
+
+def _tab_q(scope: Scope, state: str) -> Q:
+    """The applications of the tab ``state``."""
+    if state == PENDING:
         # A joint review step waits for each of its orgs until that org has said its opinion.
         joint_pending = JointOpinion.objects.filter(
             application=OuterRef("pk"),
@@ -315,21 +357,30 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
             step=OuterRef("current_step"),
             verdict=JointVerdict.PENDING,
         )
-        qs = qs.filter(
-            Q(current_org_id=scope.org_id) | Exists(joint_pending),
-            state__in=[AppState.SUBMITTED, AppState.RECOMMENDED],
+        return Q(Q(current_org_id=scope.org_id) | Exists(joint_pending)) & Q(
+            state__in=[AppState.SUBMITTED, AppState.RECOMMENDED]
         )
-    elif filters.state == PASSED:
+    if state == PASSED:
         # … and, for a joint review's orgs, what they agreed to (review/joint.py).
         agreed = JointOpinion.objects.filter(
             application=OuterRef("pk"), org_id=scope.org_id, verdict=JointVerdict.AGREE
         )
-        qs = qs.filter(Exists(_mine(scope)) | Exists(agreed))
-    else:
-        qs = qs.filter(state=filters.state)
+        return Q(Exists(_mine(scope)) | Exists(agreed))
+    return Q(state=state)
 
+
+def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, lists=True):
+    """The queue's applications by tab and filters (invalid filters are dropped, so the page
+    shows what it filtered by). The conditions go into one ``filter`` (each call clones the
+    query, its subqueries with it); the relations they follow are single-valued, so one call
+    or several select the same rows."""
+    states = list(_states(get_language()))
+    if filters.state not in {s for s, _ in states}:
+        filters.state = PENDING
+    conditions = [_tab_q(scope, filters.state)]
     if programme is not None:
-        qs = qs.filter(programme=programme)
+        if len(programmes) > 1:  # one programme: ``applications_for`` keeps only its rows
+            conditions.append(Q(programme=programme))
         spec = programme.parsed
         categories = [(c.code, c.name) for c in spec.categories]
         topic_codes = {t for c in spec.categories for t in c.topics}
@@ -337,32 +388,35 @@ def _queue_filtered(scope: Scope, filters: QueueFilters, programmes, programme, 
     else:
         categories, topics = [], []
     if filters.category and filters.category in {c for c, _ in categories}:
-        qs = qs.filter(category=filters.category)
+        conditions.append(Q(category=filters.category))
     else:
         filters.category = ""
     if filters.topic and filters.topic in {t for t, _ in topics}:
-        qs = qs.filter(topic=filters.topic)
+        conditions.append(Q(topic=filters.topic))
     else:
         filters.topic = ""
     # The API has no county filter and shows no filter lists: it skips the query.
     areas = _areas(scope) if lists or filters.area is not None else []
     paths = {pk: path for pk, _label, path in areas}
     if filters.area is not None and filters.area in paths:
-        qs = qs.filter(subtree_q(paths[filters.area], "applicant_path"))
+        conditions.append(subtree_q(paths[filters.area], "applicant_path"))
     else:
         filters.area = None
     if filters.stage and filters.stage in Stage.values:
-        qs = qs.filter(applicant_org__stages__contains=f",{filters.stage},")
+        conditions.append(Q(applicant_org__stages__contains=f",{filters.stage},"))
     else:
         filters.stage = ""
     if filters.q:
-        qs = qs.filter(Q(applicant_org__name__icontains=filters.q) | Q(title__icontains=filters.q))
-
+        conditions.append(
+            Q(applicant_org__name__icontains=filters.q) | Q(title__icontains=filters.q)
+        )
+    # The programmes in hand also give the folds' lookup (no query of the active programmes).
+    qs: QuerySet = applications_for(scope, programmes).filter(*conditions)
     return qs, states, categories, topics, [(pk, label) for pk, label, _p in areas]
 
 
 def _queue_sorted(qs, filters: QueueFilters, scope: Scope):
-    sorts = dict(SORT_LABELS)
+    sorts = dict(_labels(get_language())[1])
     if filters.state != PASSED:
         sorts.pop("rank")
     if filters.sort not in sorts:
@@ -451,7 +505,7 @@ def review_queue(
         topics=topics,
         areas=areas,
         states=states,
-        stages=list(Stage.choices),
+        stages=list(_labels(get_language())[0]),
         sorts=list(sorts.items()),
         rows=table,
         deciding=deciding,

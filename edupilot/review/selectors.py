@@ -51,75 +51,84 @@ class QuotaLine:
         return str(TIER_LABELS.get(self.level, self.level))
 
 
+# A quota row as the summary reads it: a tuple, not a model (no instance per row).
+_ALLOCATION_COLUMNS = ("programme_id", "category", "level", "direct", "unlimited", "effective", "label")  # fmt: skip
+
+
+@prepared
+def _holder_allocations(holder_id: int, *programme_ids: int):
+    """The org's quota rows of active programmes (of ``programme_ids`` if any); unsorted: the
+    model's ordering (by the holder's path) would join the org table."""
+    rows = QuotaAllocation.objects.filter(holder_id=holder_id, programme__is_active=True)
+    if programme_ids:
+        rows = rows.filter(programme_id__in=programme_ids)
+    return rows.order_by().values_list(*_ALLOCATION_COLUMNS)
+
+
+@prepared
+def _holder_use(holder_id: int, *programme_ids: int):
+    """The places the org's buckets hold (of ``programme_ids`` if any): (programme, category,
+    level, direct, count)."""
+    used = ReviewDecision.objects.filter(
+        quota_holder_id=holder_id, active=True, action=ReviewAction.RECOMMEND
+    )
+    if programme_ids:
+        used = used.filter(programme_id__in=programme_ids)
+    return (
+        used.values_list("programme_id", "category", "quota_level", "quota_direct")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
 def quota_summary(
     scope: Scope,
     programme_ids: list[int] | None = None,
     programmes: dict[int, Programme] | None = None,
 ) -> list[QuotaLine]:
-    """Every quota bucket the scope's org holds: limit, places used and left (two queries).
-
-    ``programmes`` (by id) saves loading each programme's spec again with every row.
+    """Every quota bucket the scope's org holds: limit, places used and left (two queries;
+    a third for the programmes unless ``programmes``, by id, has them already).
     """
     if scope.org_id is None:
         return []
-    # Sorted below: the model's ordering (by the holder's path) would join the org table.
-    allocs = QuotaAllocation.objects.filter(
-        holder_id=scope.org_id, programme__is_active=True
-    ).order_by()
-    if programmes is None:
-        allocs = allocs.select_related("programme")
-    else:
-        allocs = allocs.only(
-            "programme_id", "category", "level", "direct", "unlimited", "effective", "label"
-        )
-    used_qs = ReviewDecision.objects.filter(
-        quota_holder_id=scope.org_id, active=True, action=ReviewAction.RECOMMEND
-    )
     if programme_ids is not None:
-        allocs = allocs.filter(programme_id__in=programme_ids)
-        used_qs = used_qs.filter(programme_id__in=programme_ids)
+        if not programme_ids:
+            return []
+        ids = tuple(programme_ids)
+    else:
+        ids = ()
+    allocs = list(_holder_allocations(scope.org_id, *ids))
     used = {
-        (r["programme_id"], r["category"], r["quota_level"], r["quota_direct"]): r["n"]
-        for r in used_qs.values("programme_id", "category", "quota_level", "quota_direct")
-        .annotate(n=Count("pk"))
-        .order_by()
+        (pid, category, level, direct): n
+        for pid, category, level, direct, n in _holder_use(scope.org_id, *ids)
     }
+    if programmes is None:
+        wanted = {row[0] for row in allocs} | {key[0] for key in used}
+        programmes = {p.pk: p for p in Programme.objects.filter(pk__in=wanted)} if wanted else {}
     lines = []
-    for a in allocs:
-        if programmes is not None:
-            a.programme = programmes[a.programme_id]
-        spec = a.programme.parsed.category(a.category)
-        key = (a.programme_id, a.category, a.level, a.direct)
+    for pid, category, level, direct, unlimited, effective, label in allocs:
+        programme = programmes[pid]
+        spec = programme.parsed.category(category)
         lines.append(
             QuotaLine(
-                programme=a.programme,
-                category=a.category,
-                category_name=spec.name if spec else a.category,
-                level=a.level,
-                direct=a.direct,
-                limit=None if a.unlimited else a.effective,
-                used=used.pop(key, 0),
-                label=a.label,
+                programme=programme,
+                category=category,
+                category_name=spec.name if spec else category,
+                level=level,
+                direct=direct,
+                limit=None if unlimited else effective,
+                used=used.pop((pid, category, level, direct), 0),
+                label=label,
             )
         )
-    if used:
-        # Buckets without a row whose policy leaves unlisted holders unlimited.
-        programmes = programmes or {
-            p.pk: p for p in Programme.objects.filter(pk__in={k[0] for k in used})
-        }
-        for (pid, category, level, direct), n in used.items():
-            spec = programmes[pid].parsed.category(category)
-            lines.append(
-                QuotaLine(
-                    programmes[pid],
-                    category,
-                    spec.name if spec else category,
-                    level,
-                    direct,
-                    None,
-                    n,
-                )
+    # Buckets without a row whose policy leaves unlisted holders unlimited.
+    for (pid, category, level, direct), n in used.items():
+        spec = programmes[pid].parsed.category(category)
+        lines.append(
+            QuotaLine(
+                programmes[pid], category, spec.name if spec else category, level, direct, None, n
             )
+        )
     lines.sort(key=lambda line: (line.programme.pk, line.category, line.level, line.direct))
     return lines
 

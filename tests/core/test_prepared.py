@@ -133,3 +133,21 @@ def test_a_scope_reads_only_its_rows_through_a_prepared_lookup(seeded):
     ua, ub = make_user(a, Role.APPLICANT), make_user(b, Role.APPLICANT)
     assert [m.user for m in _memberships(a.pk, True)] == [ua]
     assert [m.user for m in _memberships(b.pk, True)] == [ub]
+
+
+@prepared
+def _orgs_by_pk(*pks: int):
+    return Org.objects.filter(pk__in=pks).order_by("code").values_list("code", flat=True)
+
+
+def test_a_list_of_keys_as_positional_values_has_one_sql_per_length(seeded):
+    """``*pks`` with ``__in``: each key is a value of its own (one SQL per number of keys),
+    a repeated key reads its row once, as the ordinary ``__in`` does."""
+    cities = list(Org.objects.filter(kind=OrgKind.CITY).order_by("code")[:4])
+    for n in (1, 2, 4):
+        pks = [c.pk for c in cities[:n]]
+        assert list(_orgs_by_pk(*pks)) == [c.code for c in cities[:n]]
+        assert list(_orgs_by_pk(*reversed(pks))) == [c.code for c in cities[:n]]
+    assert list(_orgs_by_pk(cities[0].pk, cities[0].pk)) == [cities[0].code]
+    assert list(_orgs_by_pk(cities[1].pk, -1)) == [cities[1].code]
+    assert {len(key[2]) for key in _orgs_by_pk.cache} >= {1, 2, 4}

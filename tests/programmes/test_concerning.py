@@ -64,3 +64,29 @@ def test_the_open_calls_covering_an_org_are_those_concerning_it_at_every_depth(p
         assert [p.pk for p in open_programmes_covering(o, now)] == expected, o.path
     assert {p.code for p in open_programmes_covering(orgs[-1], now)} == {QUANZHOU}
     assert {p.code for p in open_programmes_covering(orgs[-2], now)} == {HENAN}
+
+
+def test_the_review_queues_compiled_read_gives_the_rules_active_calls(programmes):
+    """The queue reads a reviewer's calls through SQL compiled once per depth of the tree
+    (review.queue._calls_issued, with ``concerning_paths``): the same programmes, in the same
+    order, as the rule's queryset, at every depth and for the other roles."""
+    from edupilot.review.queue import review_programmes
+
+    scopes = [
+        scope_of("350000", Role.REVIEWER),
+        scope_of("350500", Role.REVIEWER),
+        scope_of("350582", Role.REVIEWER),
+        scope_of("410000", Role.REVIEWER),
+        scope_of("410100", Role.PROGRAMME_ADMIN),
+        scope_of("410300", Role.EXPERT),
+        scope_of("410000", Role.PLATFORM_ADMIN),
+    ]
+    for scope in scopes:
+        expected = list(
+            programmes_concerning(scope)
+            .filter(is_active=True, kind="call")
+            .order_by("-updated_at")
+            .values_list("pk", flat=True)
+        )
+        assert [p.pk for p in review_programmes(scope)] == expected, scope
+    assert any(review_programmes(s) for s in scopes[:4])

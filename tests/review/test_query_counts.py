@@ -272,3 +272,41 @@ def test_the_prepared_count_of_use_and_ranks_is_the_generic_one(henan, henan_sch
         )
         assert got == [(want["used"], want["also"])]
     assert want["used"] == 0 and got[0][1] == 2  # 洛阳市 holds none; the level's two ranks
+
+
+def test_queue_compiles_only_its_scoped_reads_after_the_first_request(
+    client, henan, henan_school_app, monkeypatch
+):
+    """The county list, the quota summary and the page's recommendations have a fixed shape:
+    compiled to SQL once per process (core.prepared). What depends on the scope (the
+    programmes concerning it, the page of applications) is built with every request."""
+    from django.db.models.sql import compiler
+
+    from edupilot.orgs.models import Org
+    from edupilot.programmes.models import QuotaAllocation
+    from edupilot.review.models import ReviewDecision
+
+    city = reviewer("郑州市")
+    apps = [henan_school_app()[0] for _ in range(3)]
+    services.review_recommend(
+        application=apps[0], scope=city.scope, actor=city.actor, opinion="同意推荐。"
+    )
+    client.force_login(city.user)
+    queue = reverse("review:queue")
+    pages = [(queue, {}), (queue, {"area": org("金水区").pk}), ("/api/v1/review/queue", {})]
+    for url, params in pages:
+        assert client.get(url, params).status_code == 200
+    seen = []
+    original = compiler.SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        seen.append(self.query.model)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counted)
+    for url, params in pages:
+        seen.clear()
+        response = client.get(url, params)
+        assert response.status_code == 200
+        assert Application in seen, url  # the page of applications: the scope's
+        assert not {Org, QuotaAllocation, ReviewDecision} & set(seen), (url, seen)

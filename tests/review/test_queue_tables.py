@@ -66,6 +66,23 @@ OLD_ROWS = """{% for a in q.rows %}<tr>
   </tr>
   {% endfor %}"""
 
+OLD_BULK = """{% load i18n %}
+<fieldset>
+  <legend>{% trans "批量操作（所选申报全部成功或全部不变）" %}</legend>
+  {% if q.deciding %}<p class="help muted">{% trans "本级为审定层级：同意或不同意立项请在审定页面进行；此处可批量退回修改。" %}</p>
+  {% else %}<p class="help muted">{% trans "批量推荐按“推荐排序”栏填写的顺序（未填的按勾选顺序）排在本级已有推荐之后。" %}</p>{% endif %}
+  <div class="field"><label for="bulk-action">{% trans "操作" %}</label>
+    <select id="bulk-action" name="action">
+      {% if not q.deciding %}<option value="recommend">{% trans "推荐所选（在名额内）" %}</option>{% endif %}
+      <option value="return">{% trans "退回修改" %}</option>
+      {% if not q.deciding %}<option value="not_recommend">{% trans "不予推荐" %}</option>{% endif %}
+    </select></div>
+  <div class="field"><label for="bulk-text">{% trans "意见 / 理由" %}</label>
+    <textarea id="bulk-text" name="text" rows="3" maxlength="2000" placeholder="{% trans '推荐时为推荐意见（默认“同意推荐。”）；退回或不予推荐时必须填写理由' %}"></textarea></div>
+  <button type="submit">{% trans "执行" %}</button>
+</fieldset>
+"""
+
 NEW = "{% load review_queue %}{% queue_filters q %}{% queue_head q pending passed %}"
 NEW_ROWS = "{% load review_queue %}{% queue_rows q pending passed detail_base %}"
 
@@ -141,3 +158,17 @@ def test_the_rows_are_what_the_template_loop_wrote(henan, henan_school_app):
                 new = _norm(Template(NEW_ROWS).render(ctx))
                 assert new == _norm(Template(OLD_ROWS).render(ctx))
                 assert new.count("<tr>") == len(kinds)
+
+
+def test_the_bulk_actions_are_what_the_template_wrote(henan, henan_school_app):
+    """``{% queue_bulk %}`` (written once per language): the template's fieldset, at a level
+    that recommends and at the deciding level (returning only), in Chinese and in English."""
+    view = _views(henan_school_app)[0]
+    for language in ("zh-hans", "en", "zh-hans"):
+        with translation.override(language):
+            for deciding in (False, True):
+                ctx = _context(dataclasses.replace(view, deciding=deciding))
+                new = Template("{% load review_queue %}{% queue_bulk q %}").render(ctx)
+                assert new == Template(OLD_BULK).render(ctx)
+                assert ('value="recommend"' in new) != deciding
+                assert (">Apply<" in new) == (language == "en")

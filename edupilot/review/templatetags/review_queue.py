@@ -9,11 +9,13 @@ renders off a page (half the view's time was the row loop). The markup is the te
 same cells, same attributes, every value escaped.
 """
 
+import functools
 from html import escape as _escape
 
 from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from edupilot.core.templatetags.ui import options
@@ -35,9 +37,19 @@ def queue_rows(q, pending: bool, passed: bool, detail_base: str) -> str:
     show_programme = not q.programme
     show_topic = bool(q.topics)
     out = []
+    # Most cells repeat from row to row (the parent, programme, category, state, level, lower
+    # level, deadline): each distinct text is escaped once a page.
+    escaped: dict = {}
+
+    def esc(value) -> str:
+        text = escaped.get(value)
+        if text is None:
+            text = escaped[value] = _escape(str(value), quote=True)
+        return text
+
     for a in q.rows:
         pk = int(a["pk"])
-        name = escape(a["name"])
+        name = esc(a["name"])
         cells = ["<tr><td>"]
         if a["selectable"]:
             cells.append(f'<input type="checkbox" name="sel" value="{pk}" aria-label="{name}">')
@@ -52,24 +64,24 @@ def queue_rows(q, pending: bool, passed: bool, detail_base: str) -> str:
             cells.append("</td>")
         cells.append(f'<td><a href="{base}{pk}/">{name}</a>')
         if a["badge"]:  # the unit's titles (``[[categories.titles]]``)
-            cells.append(f' <span class="badge ok">{escape(a["badge"])}</span>')
+            cells.append(f' <span class="badge ok">{esc(a["badge"])}</span>')
         if a["title"]:
-            cells.append(f'<div class="muted small">{escape(a["title"])}</div>')
-        cells.append(f"</td><td>{escape(a['parent'])}</td>")
+            cells.append(f'<div class="muted small">{esc(a["title"])}</div>')
+        cells.append(f"</td><td>{esc(a['parent'])}</td>")
         if show_programme:
-            cells.append(f"<td>{escape(a['programme'])}</td>")
-        cells.append(f"<td>{escape(a['category'])}</td>")
+            cells.append(f"<td>{esc(a['programme'])}</td>")
+        cells.append(f"<td>{esc(a['category'])}</td>")
         if show_topic:
-            cells.append(f"<td>{escape(a['topic'])}</td>")
-        cells.append(f'<td><span class="badge">{escape(a["state_label"])}</span>')
+            cells.append(f"<td>{esc(a['topic'])}</td>")
+        cells.append(f'<td><span class="badge">{esc(a["state_label"])}</span>')
         if a["level"]:
-            cells.append(f'<div class="muted small">{escape(a["level"])}</div>')
+            cells.append(f'<div class="muted small">{esc(a["level"])}</div>')
         if a["version"]:
-            cells.append(f' <span class="badge warn">{escape(a["version"])}</span>')
-        cells.append(f"</td><td>{escape(a['lower'])}</td>")
+            cells.append(f' <span class="badge warn">{esc(a["version"])}</span>')
+        cells.append(f"</td><td>{esc(a['lower'])}</td>")
         if passed:
-            cells.append(f'<td class="num">{escape(a["my_rank"])}</td>')
-        cells.append(f"<td>{escape(a['submitted'])}</td><td>{escape(a['deadline'])}")
+            cells.append(f'<td class="num">{esc(a["my_rank"])}</td>')
+        cells.append(f"<td>{esc(a['submitted'])}</td><td>{esc(a['deadline'])}")
         if a["late"]:
             cells.append(f' <span class="badge err">{closed}</span>')
         cells.append("</td></tr>\n")
@@ -155,4 +167,41 @@ def queue_head(q, pending: bool, passed: bool) -> str:
         f"<th>{escape(category)}</th>{topic}\n"
         f"    <th>{escape(state)}</th><th>{escape(lower)}</th>{mine}<th>{escape(submitted)}</th>"
         f"<th>{escape(deadline)}</th>\n  </tr></thead>"
+    )
+
+
+@register.simple_tag
+def queue_bulk(q) -> str:
+    """The bulk actions under the pending rows (at the deciding level, ``q.deciding``, only
+    returning): the same for every page, written once per language."""
+    return _bulk_form(get_language(), bool(q.deciding))
+
+
+@functools.cache
+def _bulk_form(language: str | None, deciding: bool) -> str:
+    # Not escaped: ``{% trans %}`` of a literal writes the catalogue's text as it is (marked
+    # safe), quotes and all, and so does this.
+    legend, action, text = _("批量操作（所选申报全部成功或全部不变）"), _("操作"), _("意见 / 理由")
+    if deciding:
+        help_ = _("本级为审定层级：同意或不同意立项请在审定页面进行；此处可批量退回修改。")
+        help_ = f'<p class="help muted">{help_}</p>\n  '
+        recommend = not_recommend = ""
+    else:
+        help_ = _("批量推荐按“推荐排序”栏填写的顺序（未填的按勾选顺序）排在本级已有推荐之后。")
+        help_ = f'<p class="help muted">{help_}</p>'
+        recommend, not_recommend = _("推荐所选（在名额内）"), _("不予推荐")
+        recommend = f'<option value="recommend">{recommend}</option>'
+        not_recommend = f'<option value="not_recommend">{not_recommend}</option>'
+    back = _("退回修改")
+    hint = _("推荐时为推荐意见（默认“同意推荐。”）；退回或不予推荐时必须填写理由")
+    run = _("执行")
+    return mark_safe(  # noqa: S308 - the catalogue's texts, as {% trans %} writes them
+        f"\n<fieldset>\n  <legend>{legend}</legend>\n  {help_}\n"
+        f'  <div class="field"><label for="bulk-action">{action}</label>\n'
+        f'    <select id="bulk-action" name="action">\n      {recommend}\n'
+        f'      <option value="return">{back}</option>\n      {not_recommend}\n'
+        f'    </select></div>\n  <div class="field"><label for="bulk-text">{text}</label>\n'
+        f'    <textarea id="bulk-text" name="text" rows="3" maxlength="2000"'
+        f' placeholder="{hint}"></textarea></div>\n'
+        f'  <button type="submit">{run}</button>\n</fieldset>\n'
     )
