@@ -76,7 +76,8 @@ class Standard(models.Model):
         return [s for s in self.applies_to.split(",") if s]
 
     def get_applies_to_display(self) -> str:
-        return "、".join(STAGE_LABELS.get(s, s) for s in self.applies_to_list) or "全部学段"
+        stages = [str(STAGE_LABELS.get(s, s)) for s in self.applies_to_list]
+        return str(_("、")).join(stages) or str(_("全部学段"))
 
     def chain(self) -> list[Standard]:
         """This standard and the ones it derives from, leaf first."""
