@@ -192,7 +192,7 @@ def chain_view(application: Application, decisions: list[ReviewDecision]) -> lis
                 index=i,
                 level=info["level"],
                 name=info["name"],
-                org_name="、".join(info.get("org_names") or [info["org_name"]]),
+                org_name=_("、").join(info.get("org_names") or [info["org_name"]]),
                 org_id=info["org"],
                 deadline=application.programme.level_deadline(application.category, info["level"]),
                 status=status,
