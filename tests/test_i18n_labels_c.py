@@ -290,3 +290,22 @@ def test_pilot_period_labels_in_english():
     with translation.override("en"):
         assert_english(gettext("%(period)s尚未开始，不能填写。") % {"period": labels[0]})
         assert_english(periods.STATUS_LABELS["accepted_late"])
+
+
+# --- stored text stays in LANGUAGE_CODE ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_quota_sync_stores_derivations_in_chinese_whoever_syncs(seeded):
+    """The derivation is stored (override page, quota PDF): an English admin's sync must not
+    rewrite it in English ("名额表" already has a translation, "Quota table")."""
+    from edupilot.programmes.models import QuotaAllocation
+    from edupilot.programmes.services import quota_sync
+    from tests.review.conftest import load
+
+    programme = load("quanzhou-smart-campus-2018.toml")
+    rows = QuotaAllocation.objects.filter(programme=programme).order_by("pk")
+    before = list(rows.values_list("pk", "derivation"))
+    assert any(d.startswith("名额表") for _pk, d in before)
+    in_lang("en", quota_sync, programme)
+    assert list(rows.values_list("pk", "derivation")) == before
