@@ -128,12 +128,12 @@ def display_value(spec, value, topics=None) -> str:
     if spec.type == "choice":
         labels = {o.value: o.label for o in spec.options}
         values = value if isinstance(value, list) else [value]
-        return "、".join(labels.get(str(v), str(v)) for v in values)
+        return _("、").join(labels.get(str(v), str(v)) for v in values)
     if spec.type == "topic":
         labels = {t.code: getattr(t, "label", t.name) for t in topics or []}  # or schema Topics
         return labels.get(value, str(value))
     if spec.type == "bool":
-        return "是" if value is True else "否"
+        return _("是") if value is True else _("否")
     if spec.type == "number" and getattr(spec, "unit", ""):
         return f"{value} {spec.unit}"
     return str(value)
@@ -333,8 +333,8 @@ def version_diff(
                 changes.append(
                     {
                         "label": f.label,
-                        "before": "、".join(n for n, _ in before),
-                        "after": "、".join(n for n, _ in after),
+                        "before": _("、").join(n for n, _sha in before),
+                        "after": _("、").join(n for n, _sha in after),
                     }
                 )
         elif f.type == "members":
@@ -346,8 +346,12 @@ def version_diff(
                 changes.append(
                     {
                         "label": f.label,
-                        "before": "移出：" + "、".join(removed) if removed else "",
-                        "after": "新增：" + "、".join(added) if added else "",
+                        "before": _("移出：%(names)s") % {"names": _("、").join(removed)}
+                        if removed
+                        else "",
+                        "after": _("新增：%(names)s") % {"names": _("、").join(added)}
+                        if added
+                        else "",
                     }
                 )
         else:
@@ -359,8 +363,8 @@ def version_diff(
                     changes.append(
                         {
                             "label": f.label,
-                            "before": f"{len(b or [])} 行",
-                            "after": f"{len(a or [])} 行（内容有修改）",
+                            "before": _("%(n)s 行") % {"n": len(b or [])},
+                            "after": _("%(n)s 行（内容有修改）") % {"n": len(a or [])},
                         }
                     )
                 else:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 
 import chinese_calendar
+from django.utils.translation import gettext_lazy
 
-ESTIMATED_NOTE = "该年度节假日安排尚未发布，按周一至周五计算"
+ESTIMATED_NOTE = gettext_lazy("该年度节假日安排尚未发布，按周一至周五计算")
 
 
 def is_workday(day: dt.date) -> tuple[bool, bool]:

@@ -176,7 +176,7 @@ def _quotas(programme: Programme, holder_ids: list[int]) -> tuple[dict, dict]:
     """Each holder's quota in the programme (summed over categories; UNLIMITED when any of
     its allocations is) and the counting recommendations that spend it: two queries."""
     limits = {
-        r["holder_id"]: UNLIMITED if r["unlimited"] else r["limit"]
+        r["holder_id"]: str(UNLIMITED) if r["unlimited"] else r["limit"]
         for r in QuotaAllocation.objects.filter(programme=programme, holder_id__in=holder_ids)
         .values("holder_id")
         .annotate(limit=Sum("effective"), unlimited=Count("pk", filter=Q(unlimited=True)))
@@ -283,8 +283,8 @@ def _progress(scope: Scope, org: Org, children: list[Org], programme: Programme)
         for i, v in enumerate(row):
             if isinstance(v, int) and isinstance(sums[i], int):
                 sums[i] += v
-            elif i == 3 and v == UNLIMITED:
-                sums[i] = UNLIMITED
+            elif i == 3 and v == str(UNLIMITED):
+                sums[i] = v
     table.total = [_("合计"), *sums]
     return table
 

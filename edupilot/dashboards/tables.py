@@ -12,10 +12,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from edupilot.documents.xlsx import Column, XlsxExport
 
-UNLIMITED = "不限"  # a quota without a limit (a text cell: it is no number)
+# A quota without a limit (a text cell: it is no number); str() it where it is used, so that
+# cells, sums and the XLSX hold plain text in the request's language.
+UNLIMITED = gettext_lazy("不限")
 NONE = "—"
 
 
@@ -39,7 +42,7 @@ class Table:
     rows: list[list] = field(default_factory=list)
     links: list[str | None] = field(default_factory=list)  # the first cell's link, per row
     total: list | None = None
-    empty: str = "暂无数据。"
+    empty: str = gettext_lazy("暂无数据。")
     note: str = ""
 
     def add(self, values: list, link: str | None = None) -> None:

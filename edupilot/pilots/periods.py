@@ -19,7 +19,9 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from edupilot.core.workdays import (  # noqa: F401 - re-exported: the calendar pilots count on
     ESTIMATED_NOTE,
@@ -77,15 +79,20 @@ def _calendar_spans(cadence: str, start: dt.date, end: dt.date):
         last_month = month + step - 1
         first, last = dt.date(year, month, 1), _month_end(year, last_month)
         if cadence == "monthly":
-            key, label = f"{year}-{month:02d}", f"{year}年{month}月"
+            key = f"{year}-{month:02d}"
+            # The catalogue's month format ("Y年n月" → "F Y"): "2024年5月", "May 2024".
+            label = dateformat.format(dt.date(year, month, 1), _("Y年n月"))
         elif cadence == "quarterly":
             q = (month - 1) // 3 + 1
-            key, label = f"{year}-Q{q}", f"{year}年第{q}季度"
+            key = f"{year}-Q{q}"
+            label = _("%(year)s年第%(quarter)s季度") % {"year": year, "quarter": q}
         elif cadence == "semiannual":
             h = 1 if month == 1 else 2
-            key, label = f"{year}-H{h}", f"{year}年{'上' if h == 1 else '下'}半年"
+            key = f"{year}-H{h}"
+            half = _("%(year)s年上半年") if h == 1 else _("%(year)s年下半年")
+            label = half % {"year": year}
         else:
-            key, label = f"{year}", f"{year}年"
+            key, label = f"{year}", _("%(year)s年") % {"year": year}
         yield key, label, max(first, start), min(last, end)
         year, month = (year + 1, 1) if last_month == 12 else (year, last_month + 1)
 
@@ -112,9 +119,9 @@ def report_periods(pilot, stage: ReportsStage) -> list[Period]:
     if stage.cadence in ("midterm", "final"):
         if stage.cadence == "midterm":
             mid = start + (end - start) / 2
-            spans = [("mid", "中期", start, mid)]
+            spans = [("mid", _("中期"), start, mid)]
         else:
-            spans = [("final", "期末", start, end)]
+            spans = [("final", _("期末"), start, end)]
     else:
         spans = list(_calendar_spans(stage.cadence, start, end))
     out = []
@@ -167,16 +174,17 @@ def find_period(pilot, stage: PilotStageBase, key: str) -> Period | None:
 # --- status ---------------------------------------------------------------------------------
 
 STATUS_LABELS = {
-    "not_due": "未到期",
-    "due_soon": "即将到期",
-    "overdue": "逾期未交",
-    "draft": "草稿",
-    "on_time": "按时提交",
-    "late": "逾期提交",
-    "returned": "已退回修改",
-    "accepted": "已通过",
-    "accepted_late": "已通过（逾期提交）",
+    "not_due": gettext_lazy("未到期"),
+    "due_soon": gettext_lazy("即将到期"),
+    "overdue": gettext_lazy("逾期未交"),
+    "draft": gettext_lazy("草稿"),
+    "on_time": gettext_lazy("按时提交"),
+    "late": gettext_lazy("逾期提交"),
+    "returned": gettext_lazy("已退回修改"),
+    "accepted": gettext_lazy("已通过"),
+    "accepted_late": gettext_lazy("已通过（逾期提交）"),
 }
+# The completeness XLSX's cells: the export is written in Chinese (views_submissions).
 CELL_LABELS = {"on_time": "按时", "late": "逾期", "missing": "未交", "not_due": "未到期"}
 
 

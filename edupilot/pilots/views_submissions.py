@@ -3,6 +3,7 @@ services act, ``pages_submissions`` and ``reports`` compute what is shown."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -164,7 +166,9 @@ def completeness(request):
 @login_required
 def completeness_export(request):
     _require_supervisor(request)
-    data = reports.completeness(request.scope, request.GET)
+    # The XLSX is written in Chinese whatever the page's language, period labels included.
+    with translation.override(settings.LANGUAGE_CODE):
+        data = reports.completeness(request.scope, request.GET)
     if data.stage is None:
         raise Http404
     return reports.CompletenessExport(data).response()

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from edupilot.core.numbers import plain
 from edupilot.orgs.models import Org, OrgKind, Tier, subtree_q
@@ -21,7 +23,11 @@ from . import schema
 from . import sets as setrules
 
 ROUNDING = {"half_up": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}
-ROUNDING_LABEL = {"half_up": "四舍五入", "ceil": "向上取整", "floor": "向下取整"}
+ROUNDING_LABEL = {
+    "half_up": gettext_lazy("四舍五入"),
+    "ceil": gettext_lazy("向上取整"),
+    "floor": gettext_lazy("向下取整"),
+}
 
 
 class QuotaResolveError(ValueError):
@@ -269,52 +275,77 @@ def _declared_map(
     return out
 
 
-COUNT_LABEL = {"counties": "县（市、区）数", "schools": "学校数"}
+# Formulas and derivations are words of the product (translated when computed, so a page
+# shows them in its language); quota_sync stores them in LANGUAGE_CODE.
+COUNT_LABEL = {"counties": gettext_lazy("县（市、区）数"), "schools": gettext_lazy("学校数")}
 STAGE_LABEL = {
-    "kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "高中",
-    "vocational": "中职", "teaching_point": "教学点",
+    "kindergarten": gettext_lazy("幼儿园"), "primary": gettext_lazy("小学"),
+    "junior": gettext_lazy("初中"), "senior": gettext_lazy("高中"),
+    "vocational": gettext_lazy("中职"), "teaching_point": gettext_lazy("教学点"),
 }  # fmt: skip
 
 
 def count_label(spec: schema.CountSpec) -> str:
     if spec.what == "schools" and spec.stages:
-        return f"学校数（{'、'.join(STAGE_LABEL[s] for s in spec.stages)}）"
-    return COUNT_LABEL[spec.what]
+        stages = _("、").join(str(STAGE_LABEL[s]) for s in spec.stages)
+        return _("学校数（%(stages)s）") % {"stages": stages}
+    return str(COUNT_LABEL[spec.what])
 
 
 def formula_text(policy) -> str:
     """The policy in words, for reports and pages."""
     text = _formula_text(policy)
     if policy.earlier_rounds:
-        text += f"（与往轮 {'、'.join(policy.earlier_rounds)} 合计：往轮已推荐的计入名额）"
+        rounds = _("、").join(policy.earlier_rounds)
+        text += _("（与往轮 %(rounds)s 合计：往轮已推荐的计入名额）") % {"rounds": rounds}
     return text
+
+
+def _limit_word(unlimited: bool) -> str:
+    return _("不限") if unlimited else _("0 个")
 
 
 def _formula_text(policy) -> str:
     if isinstance(policy, schema.TableQuota):
-        return "名额表"
+        return _("名额表")
     if isinstance(policy, schema.EachQuota):
-        parts = [f"{c.name}每个 {c.quota} 个" for c in policy.classes]
+        parts = [_("%(name)s每个 %(quota)s 个") % {"name": c.name, "quota": c.quota} for c in policy.classes]  # fmt: skip
         if policy.quota is not None:
-            parts.append(f"{'其余' if parts else ''}每个单位 {policy.quota} 个")
-        return "；".join(parts) + ("；另有名额表" if policy.entries else "")
+            rest = _("其余每个单位 %(quota)s 个") if parts else _("每个单位 %(quota)s 个")
+            parts.append(rest % {"quota": policy.quota})
+        return _("；").join(parts) + (_("；另有名额表") if policy.entries else "")
     what = count_label(policy.count)
-    minimum = f"，每单位不少于 {policy.minimum}" if policy.minimum else ""
+    minimum = (
+        _("，每单位不少于 %(minimum)s") % {"minimum": policy.minimum} if policy.minimum else ""
+    )
     if isinstance(policy, schema.PercentQuota):
-        return f"{what} × {policy.percent}%，{ROUNDING_LABEL[policy.rounding]}{minimum}"
-    return f"总数 {policy.total} 按{what}用最大余额法分配{minimum}"
+        return _("%(what)s × %(percent)s%%，%(rounding)s%(minimum)s") % {
+            "what": what,
+            "percent": policy.percent,
+            "rounding": ROUNDING_LABEL[policy.rounding],
+            "minimum": minimum,
+        }
+    return _("总数 %(total)s 按%(what)s用最大余额法分配%(minimum)s") % {
+        "total": policy.total,
+        "what": what,
+        "minimum": minimum,
+    }
 
 
 def _percent(count: int, policy: schema.PercentQuota, what: str) -> tuple[int, str]:
     exact = Decimal(count) * policy.percent / 100
     rounded = round_decimal(exact, policy.rounding)
     value = max(rounded, policy.minimum)
-    how = (
-        f"{what} {count} × {policy.percent}% = {plain(exact)}，"
-        f"{ROUNDING_LABEL[policy.rounding]}得 {rounded}"
-    )
+    how = _("%(what)s %(count)s × %(percent)s%% = %(exact)s，%(rounding)s得 %(rounded)s") % {
+        "what": what,
+        "count": count,
+        "percent": policy.percent,
+        "exact": plain(exact),
+        "rounding": ROUNDING_LABEL[policy.rounding],
+        "rounded": rounded,
+    }
     if policy.minimum and rounded < policy.minimum:
-        how += f"，不少于 {policy.minimum}，取 {value}"
+        how += _("，不少于 %(minimum)s，取 %(value)s") % {"minimum": policy.minimum, "value": value}
     return value, how
 
 
@@ -331,7 +362,7 @@ def _listed_rows(category, policy, report: QuotaReport, entries: dict, kind: str
                 label=e.label,
                 declared=e.quota,
                 effective=e.quota,
-                derivation="名额表",
+                derivation=_("名额表"),
                 note=e.note,
             )
         )
@@ -357,7 +388,7 @@ def _table_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple,
                 "table",
                 effective=0,
                 unlimited=unlimited,
-                derivation="名额表未列：" + ("不限" if unlimited else "0 个"),
+                derivation=_("名额表未列：%(limit)s") % {"limit": _limit_word(unlimited)},
             )
         )
 
@@ -384,12 +415,15 @@ def _each_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tuple, 
             None,
         )
         if cls is not None:
-            value, how, unlimited = cls.quota, f"{cls.name}：每个 {cls.quota} 个", False
+            how = _("%(name)s：每个 %(quota)s 个") % {"name": cls.name, "quota": cls.quota}
+            value, unlimited = cls.quota, False
         elif policy.quota is not None:
-            value, how, unlimited = policy.quota, f"每个单位 {policy.quota} 个", False
+            how = _("每个单位 %(quota)s 个") % {"quota": policy.quota}
+            value, unlimited = policy.quota, False
         else:
             unlimited = policy.unlisted == "unlimited"
-            value, how = 0, "不属于任何名额类别：" + ("不限" if unlimited else "0 个")
+            how = _("不属于任何名额类别：%(limit)s") % {"limit": _limit_word(unlimited)}
+            value = 0
             report.unlisted_holders.append(h)
         report.rows.append(
             QuotaRow(
@@ -421,10 +455,18 @@ def _formula_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tupl
     else:
         split = largest_remainder(policy.total, [counts[h.pk] for h in holders], policy.minimum)
         weight_sum = sum(counts[h.pk] for h in holders)
+        how = _("总数 %(total)s 按%(what)s（%(count)s/%(sum)s）最大余额法分配得 %(value)s")
         values = {
             h.pk: (
                 v,
-                f"总数 {policy.total} 按{what}（{counts[h.pk]}/{weight_sum}）最大余额法分配得 {v}",
+                how
+                % {
+                    "total": policy.total,
+                    "what": what,
+                    "count": counts[h.pk],
+                    "sum": weight_sum,
+                    "value": v,
+                },  # fmt: skip
             )
             for h, v in zip(holders, split, strict=True)
         }
@@ -453,11 +495,13 @@ def _formula_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tupl
         ):
             then, then_how = _percent(row.notice_basis, policy, what)
             row.notice_computed = then
-            row.derivation += f"；通知发布时{then_how}"
+            row.derivation += _("；通知发布时%(how)s") % {"how": then_how}
         use_declared = policy.authority == "declared" and row.declared is not None
         row.effective = row.declared if use_declared else v
         if use_declared and row.differs:
-            row.derivation += f"；以通知公布的名额表为准：{row.declared}"
+            row.derivation += _("；以通知公布的名额表为准：%(declared)s") % {
+                "declared": row.declared
+            }
         report.rows.append(row)
     holder_ids = {h.pk for h in holders}
     for (org_id, direct), (org, e) in declared.items():
@@ -472,7 +516,7 @@ def _formula_rows(category, policy, issuer: Org, report: QuotaReport, qloc: tupl
                     label=e.label,
                     declared=e.quota,
                     effective=e.quota,
-                    derivation="名额表（公式未覆盖）",
+                    derivation=_("名额表（公式未覆盖）"),
                     note=e.note,
                 )
             )

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from edupilot.audit.services import Actor, audit_record
@@ -185,35 +186,41 @@ def quota_sync(programme: Programme) -> None:
     }
     fields = ["policy", "label", "basis", "computed", "declared", "derivation", "unlimited", "effective"]  # fmt: skip
     create, update, keep = [], [], set()
-    for category in spec.categories:
-        for report in compute_category(category, programme.issuer):
-            for row in report.rows:
-                key = (row.category, row.level, row.holder.pk, row.direct)
-                alloc = existing.get(key)
-                if alloc is None:
-                    alloc = QuotaAllocation(
-                        programme=programme,
-                        category=row.category,
-                        level=row.level,
-                        holder=row.holder,
-                        direct=row.direct,
-                    )
-                before = [getattr(alloc, f) for f in fields]
-                alloc.policy = row.policy
-                alloc.label = row.label
-                alloc.basis = row.basis
-                alloc.computed = row.computed
-                alloc.declared = row.declared
-                alloc.derivation = row.derivation
-                # An override is a number, so it ends "no limit" as well.
-                alloc.unlimited = row.unlimited and alloc.override is None
-                alloc.effective = alloc.override if alloc.override is not None else row.effective
-                if alloc.pk is None:
-                    create.append(alloc)
-                else:
-                    keep.add(alloc.pk)
-                    if [getattr(alloc, f) for f in fields] != before:
-                        update.append(alloc)
+    # The derivation is stored (and printed on the quota PDF): in LANGUAGE_CODE, whoever syncs.
+    with translation.override(settings.LANGUAGE_CODE):
+        rows = [
+            row
+            for category in spec.categories
+            for report in compute_category(category, programme.issuer)
+            for row in report.rows
+        ]
+    for row in rows:
+        key = (row.category, row.level, row.holder.pk, row.direct)
+        alloc = existing.get(key)
+        if alloc is None:
+            alloc = QuotaAllocation(
+                programme=programme,
+                category=row.category,
+                level=row.level,
+                holder=row.holder,
+                direct=row.direct,
+            )
+        before = [getattr(alloc, f) for f in fields]
+        alloc.policy = row.policy
+        alloc.label = row.label
+        alloc.basis = row.basis
+        alloc.computed = row.computed
+        alloc.declared = row.declared
+        alloc.derivation = row.derivation
+        # An override is a number, so it ends "no limit" as well.
+        alloc.unlimited = row.unlimited and alloc.override is None
+        alloc.effective = alloc.override if alloc.override is not None else row.effective
+        if alloc.pk is None:
+            create.append(alloc)
+        else:
+            keep.add(alloc.pk)
+            if [getattr(alloc, f) for f in fields] != before:
+                update.append(alloc)
     QuotaAllocation.objects.bulk_create(create)
     QuotaAllocation.objects.bulk_update(update, fields)
     stale = [pk for key, a in existing.items() if (pk := a.pk) not in keep]

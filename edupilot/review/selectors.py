@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application, AppState
 from edupilot.applications.selectors import application_detail, applications_for
@@ -176,7 +177,7 @@ def chain_view(application: Application, decisions: list[ReviewDecision]) -> lis
         boxes = {b.by: b.title for b in application.programme.parsed.form_for(category).opinions}
     # The form's own 意见 box title where it has one ("…推荐意见"), else the level's.
     titles = {
-        lvl.key: boxes.get(lvl.key) or lvl.opinion_title or f"{lvl.name}意见"
+        lvl.key: boxes.get(lvl.key) or lvl.opinion_title or _("%(level)s意见") % {"level": lvl.name}
         for lvl in (category.levels if category else [])
     }
     current = [d for d in decisions if d.version == application.version]
@@ -200,7 +201,7 @@ def chain_view(application: Application, decisions: list[ReviewDecision]) -> lis
                 index=i,
                 level=info["level"],
                 name=info["name"],
-                org_name="、".join(info.get("org_names") or [info["org_name"]]),
+                org_name=_("、").join(info.get("org_names") or [info["org_name"]]),
                 org_id=info["org"],
                 deadline=application.programme.level_deadline(application.category, info["level"]),
                 status=status,
@@ -273,7 +274,7 @@ def review_detail(scope: Scope, pk, now: dt.datetime | None = None) -> ReviewDet
     if scope.is_reviewer:
         for action in ReviewAction:
             detail.can[action.value] = services.can_decide(scope, app, action, now)
-        if any(ok for ok, _ in detail.can.values()):
+        if any(ok for ok, _reason in detail.can.values()):
             detail.acting_step = detail.steps[app.current_step]
             # The level's recommendations so far (the next rank) are counted in the query
             # of the first quota bucket's use; with no bucket, on their own.

@@ -182,8 +182,8 @@ def title_badge(app: Application, category) -> str:
     for t in category.titles:
         if getattr(app, _flag(t.list), False):
             effects = [
-                *(["不占名额"] if t.admit == "outside_quota" else []),
-                *(["优先"] if t.priority else []),
+                *([_("不占名额")] if t.admit == "outside_quota" else []),
+                *([_("优先")] if t.priority else []),
             ]
             badges.append(" · ".join([t.name, *effects]))
-    return "、".join(badges)
+    return _("、").join(badges)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from edupilot.applications.models import Application, AppState
 from edupilot.core.workflow import Action
@@ -78,7 +79,11 @@ class QuotaUseLine:
 
     @property
     def name(self) -> str:
-        return self.label or (f"{self.holder.name}（直属）" if self.direct else self.holder.name)
+        if self.label:
+            return self.label
+        if self.direct:
+            return _("%(org)s（直属）") % {"org": self.holder.name}
+        return self.holder.name
 
 
 @dataclass

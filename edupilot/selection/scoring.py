@@ -337,9 +337,11 @@ def _grade_line(line: ScoreLine, rubric: schema.Rubric, submitted: list) -> None
         share = (got * 100 / top).quantize(TWO_PLACES, rounding=ROUND_HALF_UP) if top else None
         if share is not None:
             line.groups[g.key] = share
-        line.subtotals.append((f"{g.name}（%）", share, 100))
+        line.subtotals.append((_("%(group)s（%%）") % {"group": g.name}, share, 100))
         if g.min_percent is not None and (share is None or share < g.min_percent):
-            line.mandatory_unmet.append(f"{g.name}（不低于 {g.min_percent}%）")
+            line.mandatory_unmet.append(
+                _("%(group)s（不低于 %(min)s%%）") % {"group": g.name, "min": g.min_percent}
+            )
     if rubric.grades and line.score is not None and not line.short:
         line.grade = grade_for(rubric.grades, line.score, mandatory_met=not line.mandatory_unmet)
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from edupilot.orgs.models import Stage
+
 from ..standards import MEASURE_LABELS, STAGE_LABELS, VERIFICATION_LABELS
+
+# The stages as pages name them (translated); STAGE_LABELS stays the files' Chinese words.
+STAGE_DISPLAY = dict(Stage.choices)
 
 
 class StandardRole(models.TextChoices):
@@ -76,7 +81,8 @@ class Standard(models.Model):
         return [s for s in self.applies_to.split(",") if s]
 
     def get_applies_to_display(self) -> str:
-        return "、".join(STAGE_LABELS.get(s, s) for s in self.applies_to_list) or "全部学段"
+        stages = [str(STAGE_DISPLAY.get(s, STAGE_LABELS.get(s, s))) for s in self.applies_to_list]
+        return str(_("、")).join(stages) or str(_("全部学段"))
 
     def chain(self) -> list[Standard]:
         """This standard and the ones it derives from, leaf first."""
