@@ -99,3 +99,22 @@ def test_reviewer_with_two_memberships_header_equals_the_former_template(seeded,
         assert html.count("csrfmiddlewaretoken") == 3
     assert 'value="/notifications/?x=%3C&amp;%3E"' in page
     assert 'aria-current="page"' in home
+
+
+OLD_ASSETS = """{% load static %}<link rel="stylesheet" href="{% static 'css/edupilot.css' %}">
+  <script src="{% static 'vendor/htmx-2.0.11/htmx.min.js' %}" defer></script>
+  <script src="{% static 'js/edupilot.js' %}" defer></script>
+  <script src="{% static 'js/a11y.js' %}" defer></script>"""
+
+
+def test_site_assets_writes_what_the_static_tags_wrote(settings):
+    """``{% site_assets %}`` keeps the URLs per static URL and storage; a page shows them."""
+    want = Template(OLD_ASSETS).render(Context({}))
+    assert Template("{% load chrome %}{% site_assets %}").render(Context({})) == want
+    settings.STATIC_URL = "/assets/"
+    moved = Template(OLD_ASSETS).render(Context({}))
+    assert "/assets/js/a11y.js" in moved
+    assert Template("{% load chrome %}{% site_assets %}").render(Context({})) == moved
+    settings.STATIC_URL = "/static/"
+    page = Client().get("/accounts/login/").content.decode()
+    assert want in page
