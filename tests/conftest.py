@@ -52,6 +52,23 @@ def default_language():
 
 
 @pytest.fixture
+def compiles(monkeypatch):
+    """The model of every SELECT Django compiles to SQL from here on, in order (clear it to
+    count a stretch): what core.prepared saves is compilation, not queries."""
+    from django.db.models.sql import compiler
+
+    seen = []
+    original = compiler.SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        seen.append(self.query.model)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counted)
+    return seen
+
+
+@pytest.fixture
 def seeded(db):
     """The seed regions, present even after a transactional test flushed the database."""
     if not Org.objects.filter(code="410000").exists():

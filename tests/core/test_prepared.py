@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models.sql import compiler
 
 from edupilot.core.prepared import prepared
 from edupilot.orgs.models import Membership, Org, OrgKind, Role
@@ -35,20 +34,6 @@ def _plain_children(parent_id, kind):
     return (
         Org.objects.filter(parent_id=parent_id, kind=kind).select_related("parent").order_by("code")
     )
-
-
-@pytest.fixture
-def compiles(monkeypatch):
-    """How many SELECTs Django compiles."""
-    seen = []
-    original = compiler.SQLCompiler.as_sql
-
-    def counted(self, *args, **kwargs):
-        seen.append(self.query.model)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counted)
-    return seen
 
 
 def test_each_call_reads_its_own_values_rows(seeded):

@@ -275,13 +275,11 @@ def test_the_prepared_count_of_use_and_ranks_is_the_generic_one(henan, henan_sch
 
 
 def test_queue_compiles_only_its_scoped_reads_after_the_first_request(
-    client, henan, henan_school_app, monkeypatch
+    client, henan, henan_school_app, compiles
 ):
     """The county list, the quota summary and the page's recommendations have a fixed shape:
     compiled to SQL once per process (core.prepared). What depends on the scope (the
     programmes concerning it, the page of applications) is built with every request."""
-    from django.db.models.sql import compiler
-
     from edupilot.orgs.models import Org
     from edupilot.programmes.models import QuotaAllocation
     from edupilot.review.models import ReviewDecision
@@ -296,14 +294,7 @@ def test_queue_compiles_only_its_scoped_reads_after_the_first_request(
     pages = [(queue, {}), (queue, {"area": org("金水区").pk}), ("/api/v1/review/queue", {})]
     for url, params in pages:
         assert client.get(url, params).status_code == 200
-    seen = []
-    original = compiler.SQLCompiler.as_sql
-
-    def counted(self, *args, **kwargs):
-        seen.append(self.query.model)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counted)
+    seen = compiles
     for url, params in pages:
         seen.clear()
         response = client.get(url, params)
