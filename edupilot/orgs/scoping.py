@@ -147,8 +147,13 @@ def scoped(qs: QuerySet, scope: Scope, *, org_field: str = "", **extra_args) -> 
     q = scope.org_q(org_field, getattr(qs.model, "scope_path_field", None) if org_field else None)
     if extra is not None:
         # Models may widen visibility for roles that reach rows other than by org (experts).
-        q = q | extra(scope, **extra_args)
+        wider = extra(scope, **extra_args)
+        if wider != _NOTHING:  # OR-ing no row changes nothing: not compiled on every read
+            q = q | wider
     return qs.filter(q)
+
+
+_NOTHING = Q(pk__in=[])
 
 
 def get_or_404(qs: QuerySet, **lookup):
