@@ -179,8 +179,9 @@ def queue_bulk(q) -> str:
 
 @functools.cache
 def _bulk_form(language: str | None, deciding: bool) -> str:
-    # Not escaped: ``{% trans %}`` of a literal writes the catalogue's text as it is (marked
-    # safe), quotes and all, and so does this.
+    # As ``{% trans %}`` of a literal wrote them: the catalogue's texts as they are; but the
+    # placeholder is an attribute value, escaped (the English has quotes, which ended the
+    # attribute early in the template's version).
     legend, action, text = _("批量操作（所选申报全部成功或全部不变）"), _("操作"), _("意见 / 理由")
     if deciding:
         help_ = _("本级为审定层级：同意或不同意立项请在审定页面进行；此处可批量退回修改。")
@@ -193,7 +194,9 @@ def _bulk_form(language: str | None, deciding: bool) -> str:
         recommend = f'<option value="recommend">{recommend}</option>'
         not_recommend = f'<option value="not_recommend">{not_recommend}</option>'
     back = _("退回修改")
-    hint = _("推荐时为推荐意见（默认“同意推荐。”）；退回或不予推荐时必须填写理由")
+    hint = _escape(
+        _("推荐时为推荐意见（默认“同意推荐。”）；退回或不予推荐时必须填写理由"), quote=True
+    )
     run = _("执行")
     return mark_safe(  # noqa: S308 - the catalogue's texts, as {% trans %} writes them
         f"\n<fieldset>\n  <legend>{legend}</legend>\n  {help_}\n"
