@@ -60,20 +60,13 @@ class QuotaState:
         }
 
     def holders_q(self) -> Q:
-        # One programme (no earlier rounds) as ``=``: the condition a level's ranks share.
-        programmes = (
-            {"programme_id__in": (self.programme_id, *self.earlier_ids)}
-            if self.earlier_ids
-            else {"programme_id": self.programme_id}
-        )
-        return Q(
-            **programmes,
-            category=self.category,
-            quota_level=self.level,
-            quota_holder_id=self.holder.pk,
-            quota_direct=self.direct,
-            active=True,
-            action=ReviewAction.RECOMMEND,
+        return holders_q(
+            self.programme_id,
+            self.category,
+            self.level,
+            self.holder.pk,
+            self.direct,
+            self.earlier_ids,
         )
 
     def holders_qs(self):
@@ -110,6 +103,32 @@ def earlier_round_ids(policy) -> tuple[int, ...]:
     return tuple(Programme.objects.filter(code__in=codes).values_list("pk", flat=True))
 
 
+def holders_q(
+    programme_id: int,
+    category: str,
+    level: str,
+    holder_id: int,
+    direct: bool,
+    earlier_ids: tuple[int, ...] = (),
+) -> Q:
+    """The recommendations that hold places of one bucket (its earlier rounds' too)."""
+    # One programme (no earlier rounds) as ``=``: the condition a level's ranks share.
+    programmes = (
+        {"programme_id__in": (programme_id, *earlier_ids)}
+        if earlier_ids
+        else {"programme_id": programme_id}
+    )
+    return Q(
+        **programmes,
+        category=category,
+        quota_level=level,
+        quota_holder_id=holder_id,
+        quota_direct=direct,
+        active=True,
+        action=ReviewAction.RECOMMEND,
+    )
+
+
 @prepared
 def _allocation(programme_id: int, category: str, level: str, holder_id: int, direct: bool):
     """A bucket's allocation row (unique; by pk: the model's ordering would join, and lock,
@@ -118,6 +137,21 @@ def _allocation(programme_id: int, category: str, level: str, holder_id: int, di
         programme_id=programme_id, category=category, level=level, holder_id=holder_id,
         direct=direct,
     ).order_by("pk")[:1]  # fmt: skip
+
+
+def _use_and_ranks_qs(holders: Q, ranks: Q):
+    """A bucket's use and a review level's ranks counted in one query: one row, as
+    ``aggregate`` would give (a constant grouped by is no GROUP BY); what both conditions
+    share goes once into the WHERE (:func:`_split_shared`)."""
+    shared, holders, ranks = _split_shared(holders, ranks)
+    return (
+        ReviewDecision.objects.filter(shared & (holders | ranks))
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(used=Count("pk", filter=holders), also=Count("pk", filter=ranks))
+        .values_list("used", "also")
+    )
 
 
 @prepared
@@ -130,21 +164,11 @@ def _use_and_ranks(
     level: str,
     org_id: int,
 ):
-    """A bucket's use (one programme, no earlier rounds: :meth:`QuotaState.holders_q`) and a
-    review level's ranks (:func:`~.locks.level_q`) counted in one query: one row, as
-    ``aggregate`` would give (a constant grouped by is no GROUP BY)."""
-    holders = Q(quota_level=quota_level, quota_holder_id=holder_id, quota_direct=direct)
-    ranks = Q(level=level, org_id=org_id)
-    shared = Q(
-        programme_id=programme_id, category=category, active=True, action=ReviewAction.RECOMMEND
-    )
-    return (
-        ReviewDecision.objects.filter(shared & (holders | ranks))
-        .order_by()
-        .annotate(one=Value(1))
-        .values("one")
-        .annotate(used=Count("pk", filter=holders), also=Count("pk", filter=ranks))
-        .values_list("used", "also")
+    """:func:`_use_and_ranks_qs` of a bucket without earlier rounds and a level of the same
+    programme and category, compiled once per process."""
+    return _use_and_ranks_qs(
+        holders_q(programme_id, category, quota_level, holder_id, direct),
+        level_q((programme_id, category, level, org_id)),
     )
 
 
@@ -182,13 +206,10 @@ def quota_state(
         return state
     if not state.earlier_ids and ranks_of[:2] == (state.programme_id, state.category):
         args = (state.programme_id, state.category, state.level, state.holder.pk, state.direct)
-        state.used, state.also_counted = next(iter(_use_and_ranks(*args, *ranks_of[2:])))
-        return state
-    shared, holders, also = _split_shared(state.holders_q(), level_q(ranks_of))
-    counts = ReviewDecision.objects.filter(shared & (holders | also)).aggregate(
-        used=Count("pk", filter=holders), also=Count("pk", filter=also)
-    )
-    state.used, state.also_counted = counts["used"], counts["also"]
+        counts = _use_and_ranks(*args, *ranks_of[2:])
+    else:
+        counts = _use_and_ranks_qs(state.holders_q(), level_q(ranks_of))
+    state.used, state.also_counted = next(iter(counts))
     return state
 
 
