@@ -239,7 +239,12 @@ TREE_FIELDS = ("code", "name", "kind", "tier", "parent", "path", "depth", "is_ac
 
 
 def subtree_q(path: str, field: str = "path") -> models.Q:
-    lo, hi = subtree_range(path)
+    return path_range_q(*subtree_range(path), field)
+
+
+def path_range_q(lo: str, hi: str, field: str = "path") -> models.Q:
+    """Rows whose ``field`` lies in [lo, hi): a subtree given as its :func:`subtree_range`
+    (what a query compiled once takes as its values, core.prepared)."""
     return models.Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
 
 

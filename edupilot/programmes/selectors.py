@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from edupilot.core.prepared import prepared
-from edupilot.orgs.models import TREE_FIELDS, Org, Tier, lineage_paths, subtree_range
+from edupilot.orgs.models import TREE_FIELDS, Org, Tier, lineage_paths, path_range_q, subtree_range
 from edupilot.orgs.scoping import Scope, access, get_or_404, scoped
 
 from . import schema
@@ -61,7 +61,7 @@ def issued_q(lineage, subtree: tuple[str, str] | None = None) -> Q:
     """Issued by the org at one of the ``lineage`` paths, or inside ``subtree`` ([lo, hi))."""
     q = Q(issuer__path__in=lineage)
     if subtree is not None:
-        q |= Q(issuer__path__gte=subtree[0], issuer__path__lt=subtree[1])
+        q |= path_range_q(*subtree, "issuer__path")
     return q
 
 

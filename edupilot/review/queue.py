@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from edupilot.applications.models import AppState
 from edupilot.applications.selectors import applications_for
 from edupilot.core.prepared import prepared
-from edupilot.orgs.models import Org, OrgKind, Stage, Tier, subtree_q, subtree_range
+from edupilot.orgs.models import Org, OrgKind, Stage, Tier, path_range_q, subtree_q, subtree_range
 from edupilot.orgs.scoping import Scope, get_or_404
 from edupilot.programmes.models import Programme
 from edupilot.programmes.selectors import concerning_paths, issued_q, programmes_concerning
@@ -273,8 +273,7 @@ def _area_rows(lo: str, hi: str, org_id: int):
     itself: (pk, name, path, parent's pk, parent's name)."""
     return (
         Org.objects.filter(
-            path__gte=lo,
-            path__lt=hi,
+            path_range_q(lo, hi),
             kind__in=[OrgKind.CITY, OrgKind.COUNTY, OrgKind.ZONE],
             is_active=True,
         )
