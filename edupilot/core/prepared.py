@@ -176,7 +176,8 @@ def prepared(build: Callable[..., QuerySet]) -> Callable[..., QuerySet]:
 
     @functools.wraps(build)
     def call(*args, **kwargs) -> QuerySet:
-        values = signature.bind(*args, **kwargs).args
+        # Callers pass positional values (binding a signature costs ~4 µs a call).
+        values = signature.bind(*args, **kwargs).args if kwargs else args
         kinds = tuple(
             type(v) if type(v) in _MARKS else (v,) if v is None or type(v) is bool else None
             for v in values

@@ -48,6 +48,11 @@ def test_each_call_reads_its_own_values_rows(seeded):
         Org.objects.filter(parent=org("410100")).order_by("-code").values_list("code", "name")
     )
     assert list(_children(org("410100").pk, "no-such-kind")) == []
+    # By keyword: the same values, the same SQL.
+    city = org("410100")
+    assert list(_children(kind=OrgKind.COUNTY.value, parent_id=city.pk)) == list(
+        _children(city.pk, OrgKind.COUNTY.value)
+    )
 
 
 def test_compiled_once_then_only_run(seeded, compiles, django_assert_num_queries):
