@@ -23,7 +23,7 @@ from edupilot.programmes import sets as setrules
 from edupilot.programmes.models import Programme, QuotaAllocation
 
 from . import services
-from .locks import level_q
+from .locks import level_recommendations
 from .models import JointOpinion, ReviewAction, ReviewDecision
 
 TIER_LABELS = dict(Tier.choices)
@@ -285,7 +285,7 @@ def review_detail(scope: Scope, pk, now: dt.datetime | None = None) -> ReviewDet
             if ranks is not None:
                 counted = detail.quota[0].also_counted if detail.quota else None
                 if counted is None:
-                    counted = ReviewDecision.objects.filter(level_q(ranks)).count()
+                    counted = level_recommendations(ranks).count()
                 detail.next_rank = counted + 1
         for d in decisions:
             if d.counts and d.org_id == scope.org_id:
