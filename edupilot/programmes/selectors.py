@@ -38,7 +38,7 @@ def programmes_concerning(who: Scope | Org, *, lineage_only: bool = False) -> Qu
     (active, kind, open now).
     """
     if isinstance(who, Org):
-        return Programme.objects.filter(issuer__path__in=lineage_paths(who.path))
+        return Programme.objects.filter(issued_q(lineage_paths(who.path)))
     if not who.is_authenticated or not who.org_path:
         return Programme.objects.none()
     if who.is_platform_admin:
@@ -97,7 +97,7 @@ def _active_calls_issued_at(*paths: str) -> QuerySet[Programme]:
     an org's lineage has a fixed length at each depth, so the query has one compiled form
     per depth (core.prepared), the paths as its values."""
     return (
-        Programme.objects.filter(issuer__path__in=paths, is_active=True, kind="call")
+        Programme.objects.filter(issued_q(paths), is_active=True, kind="call")
         .select_related("issuer")
         .only(*_covering_fields())
     )
